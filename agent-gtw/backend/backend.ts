@@ -1,0 +1,123 @@
+/**
+ * The gateway's view of MetaTrader 5. Two implementations: the simulated broker (backend/sim,
+ * the default) and the terminal backend (backend/terminal, the MQL5 EA over loopback).
+ *
+ * Contract for trade calls (open/close/modify):
+ * - A resolved TradeResult is MT5's answer, success or refusal, carried by `retcode`.
+ * - A BackendError with code BACKEND_UNAVAILABLE means the request certainly did not reach MT5
+ *   (link down before sending): safe to report as not executed.
+ * - A BackendError with code BACKEND_TIMEOUT means it may have reached MT5: the outcome is
+ *   unknown and must be reconciled (findByTag / deals), never blindly re-sent.
+ */
+import { AgentError, type FaultCode } from "../../shared/errors.ts";
+import type {
+  AccountInfo,
+  Deal,
+  DealReason,
+  LinkState,
+  Position,
+  Side,
+  SymbolInfo,
+  TradeResult,
+} from "../../shared/protocol/types.ts";
+
+export type BackendKind = "sim" | "terminal";
+
+export interface LinkStatus {
+  readonly state: LinkState;
+  /** Why, in words, when not UP ("EA not connected", "AutoTrading disabled in terminal"). */
+  readonly detail?: string;
+  /** Broker server time, Unix ms, when the backend knows it. */
+  readonly serverTime?: number;
+}
+
+export interface OpenOrder {
+  readonly clientOrderId: string;
+  readonly symbol: string;
+  readonly side: Side;
+  readonly volume: number;
+  readonly sl: number | null;
+  readonly tp: number | null;
+  /** Points. */
+  readonly deviation: number;
+  readonly magic: number;
+  /** Full order comment, already starting with the tag derived from clientOrderId. */
+  readonly comment: string;
+}
+
+export interface CloseOrder {
+  readonly clientOrderId: string;
+  readonly ticket: number;
+  /** null closes the whole position. */
+  readonly volume: number | null;
+  readonly deviation: number;
+  readonly magic: number;
+  readonly comment: string;
+}
+
+export interface ModifyOrder {
+  readonly clientOrderId: string;
+  readonly ticket: number;
+  /** undefined keeps the current value, null removes it. */
+  readonly sl: number | null | undefined;
+  readonly tp: number | null | undefined;
+}
+
+export interface DealQuery {
+  /** Unix ms, inclusive. */
+  readonly from: number;
+  /** Unix ms, inclusive. */
+  readonly to: number;
+  readonly magic?: number;
+}
+
+/** Things that happen at the broker without being asked (SL/TP hits, stop-outs) or as a result. */
+export type BackendEvent =
+  | {
+      readonly type: "QUOTE";
+      readonly symbol: string;
+      readonly bid: number;
+      readonly ask: number;
+      readonly time: number;
+    }
+  | { readonly type: "DEAL"; readonly deal: Deal }
+  | {
+      readonly type: "POSITION_CLOSED";
+      readonly ticket: number;
+      readonly symbol: string;
+      readonly reason: DealReason;
+      readonly deal: Deal;
+    }
+  | { readonly type: "POSITION_MODIFIED"; readonly position: Position }
+  | { readonly type: "LINK_STATE"; readonly link: LinkStatus };
+
+export type BackendListener = (event: BackendEvent) => void;
+
+export interface Backend {
+  readonly kind: BackendKind;
+  start(): Promise<void>;
+  /** Stop timers and connections and make state durable; idempotent. */
+  stop(): Promise<void>;
+  link(): LinkStatus;
+  account(): Promise<AccountInfo>;
+  positions(symbol?: string): Promise<Position[]>;
+  /** undefined when the broker does not know the symbol. */
+  symbolInfo(symbol: string): Promise<SymbolInfo | undefined>;
+  open(order: OpenOrder): Promise<TradeResult>;
+  close(order: CloseOrder): Promise<TradeResult>;
+  modify(order: ModifyOrder): Promise<TradeResult>;
+  deals(query: DealQuery): Promise<Deal[]>;
+  /** Register for events; returns the function that unregisters. */
+  subscribe(listener: BackendListener): () => void;
+}
+
+export class BackendError extends AgentError {
+  constructor(
+    code: typeof FaultCode.BACKEND_UNAVAILABLE | typeof FaultCode.BACKEND_TIMEOUT,
+    message: string,
+    options?: ErrorOptions,
+  ) {
+    super(code, message, options);
+    this.name = "BackendError";
+  }
+}

@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Installs what the project needs on a Debian machine that has only Node and npm:
+# the pinned Bun, the project's dependencies, and Debian's python3-zmq (the second libzmq
+# peer in the interop tests). Idempotent; safe to run again.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+BUN_VERSION="1.4.5"
+
+have_bun() {
+  command -v bun >/dev/null 2>&1 && [ "$(bun --version 2>/dev/null)" = "${BUN_VERSION}" ]
+}
+
+if ! have_bun; then
+  echo "setup: installing bun ${BUN_VERSION} from the npm registry"
+  if ! npm install -g "bun@${BUN_VERSION}" >/dev/null 2>&1; then
+    # No permission for a global install: use a prefix in the home directory instead.
+    npm install -g --prefix "${HOME}/.bun-npm" "bun@${BUN_VERSION}" >/dev/null
+    export PATH="${HOME}/.bun-npm/bin:${PATH}"
+    echo "setup: bun installed under ~/.bun-npm/bin; add it to PATH:"
+    echo "  export PATH=\"\$HOME/.bun-npm/bin:\$PATH\""
+  fi
+fi
+have_bun || { echo "setup: bun ${BUN_VERSION} is not on PATH after installing" >&2; exit 1; }
+
+# Debian's libzmq via pyzmq is the second reference peer in the interop tests.
+if ! /usr/bin/python3 -c 'import zmq' >/dev/null 2>&1; then
+  if [ "$(id -u)" -eq 0 ]; then
+    echo "setup: installing python3-zmq (Debian)"
+    apt-get update -qq >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends python3-zmq >/dev/null
+  elif command -v sudo >/dev/null 2>&1; then
+    echo "setup: installing python3-zmq (Debian) with sudo"
+    sudo apt-get update -qq >/dev/null
+    sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends python3-zmq >/dev/null
+  else
+    echo "setup: python3-zmq is missing and cannot be installed without root; the pyzmq" >&2
+    echo "       interop tests will fail until 'apt-get install python3-zmq' is run" >&2
+  fi
+fi
+
+bun install --frozen-lockfile >/dev/null
+echo "setup: ok (bun $(bun --version))"
