@@ -59,7 +59,10 @@ export function encodeReady(metadata: Uint8Array): Uint8Array {
 
 /** ERROR (RFC 23 §2.4.3): `[reason_len:1][reason]`, reason at most 255 bytes. */
 export function encodeError(reason: string): Uint8Array {
-  const bytes = new TextEncoder().encode(reason).subarray(0, 255);
+  // Reasons are status codes ("400") in practice; keep them ASCII so a cut at 255 bytes can
+  // never split a character.
+  const ascii = reason.replace(/[^\x20-\x7e]/g, "?").slice(0, 255);
+  const bytes = new TextEncoder().encode(ascii);
   const data = new Uint8Array(1 + bytes.length);
   data[0] = bytes.length;
   data.set(bytes, 1);

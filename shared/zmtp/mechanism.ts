@@ -56,7 +56,7 @@ export interface PeerInfo {
    * server's key (S) the handshake proved.
    */
   readonly publicKey?: Uint8Array;
-  /** Every property the peer sent, names as received. */
+  /** Every property the peer sent, keyed by lower-cased name (names are case-insensitive). */
   readonly metadata: ReadonlyMap<string, Uint8Array>;
   /** Server side: what the authorizer attached (e.g. the client's configured name). */
   readonly userId?: string;
