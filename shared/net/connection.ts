@@ -1,0 +1,181 @@
+/**
+ * One TCP connection with our own write queue. Bun's `socket.write` is unbuffered: it returns
+ * how many bytes the kernel took, possibly fewer than asked, or -1 once closed. Everything queued
+ * in one turn of the event loop goes out in a single write (one syscall for a multipart message
+ * or a burst of replies); a partial write parks the remainder until `drain`.
+ */
+import type { Socket } from "bun";
+
+export interface ConnectionHandlers {
+  data(chunk: Uint8Array): void;
+  /** The TCP connection is gone (peer closed, reset, or we closed it). Called once. */
+  closed(reason: string): void;
+}
+
+/** What we keep in Bun's per-socket `data` slot. */
+export interface SocketSlot {
+  connection: Connection | undefined;
+}
+
+/** Batch limits for one write(2): beyond these the batch goes out at once, not at the microtask. */
+const FLUSH_CHUNKS = 512;
+const FLUSH_BYTES = 64 * 1024;
+
+export class Connection {
+  /** `host:port` of the peer, for events and logs. */
+  readonly address: string;
+  /** The peer's IP address alone, for per-address limits. */
+  readonly host: string;
+  readonly #socket: Socket<SocketSlot>;
+  #handlers: ConnectionHandlers | undefined;
+  #chunks: Uint8Array[] = [];
+  #queuedBytes = 0;
+  /** Tail of a buffer the kernel did not fully accept; written first on drain. */
+  #blocked: Uint8Array | undefined;
+  #flushScheduled = false;
+  #ending = false;
+  #closed = false;
+  /**
+   * Messages queued since the queue was last fully written. Batches are flushed synchronously
+   * once they reach FLUSH_MESSAGES or FLUSH_BYTES, so this only grows large while the kernel
+   * refuses bytes (backpressure), which is what the session's high-water mark should measure.
+   */
+  queuedMessages = 0;
+
+  constructor(socket: Socket<SocketSlot>) {
+    this.#socket = socket;
+    this.host = socket.remoteAddress;
+    this.address = `${socket.remoteAddress}:${socket.remotePort}`;
+    // A fresh slot per socket: Bun shares the listener's `data` object among all the sockets it
+    // accepts, so writing into it would point every connection at the newest one.
+    socket.data = { connection: this };
+    socket.setNoDelay(true);
+  }
+
+  setHandlers(handlers: ConnectionHandlers): void {
+    this.#handlers = handlers;
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** Bytes accepted by write() but not yet taken by the kernel. */
+  get pendingBytes(): number {
+    return this.#queuedBytes + (this.#blocked?.length ?? 0);
+  }
+
+  write(bytes: Uint8Array): void {
+    if (this.#closed || this.#ending) return;
+    this.#chunks.push(bytes);
+    this.#queuedBytes += bytes.length;
+    if (!this.#flushScheduled && this.#blocked === undefined) {
+      this.#flushScheduled = true;
+      queueMicrotask(this.#flush);
+    }
+  }
+
+  /** One whole message has been written through write(); flush now if the batch is full. */
+  messageQueued(): void {
+    this.queuedMessages += 1;
+    if (
+      this.#blocked === undefined &&
+      (this.#chunks.length >= FLUSH_CHUNKS || this.#queuedBytes >= FLUSH_BYTES)
+    ) {
+      this.#flush();
+    }
+  }
+
+  /** Send what is queued, then FIN. Used for a clean close and after sending ERROR. */
+  end(): void {
+    if (this.#closed || this.#ending) return;
+    this.#ending = true;
+    if (this.#chunks.length === 0 && this.#blocked === undefined) this.#socket.end();
+    // Otherwise #flush ends the socket once everything is written.
+  }
+
+  /** Close at once, dropping anything queued. */
+  destroy(): void {
+    if (this.#closed) return;
+    this.#chunks = [];
+    this.#queuedBytes = 0;
+    this.#blocked = undefined;
+    this.#socket.terminate();
+  }
+
+  // Bun socket callbacks, routed here by the listener/connecter.
+
+  onData(chunk: Uint8Array): void {
+    if (!this.#closed) this.#handlers?.data(chunk);
+  }
+
+  onDrain(): void {
+    const blocked = this.#blocked;
+    if (blocked !== undefined) {
+      const written = this.#socket.write(blocked);
+      if (written < 0) return;
+      if (written < blocked.length) {
+        this.#blocked = blocked.subarray(written);
+        return;
+      }
+      this.#blocked = undefined;
+    }
+    this.#flush();
+  }
+
+  onClose(reason: string): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#chunks = [];
+    this.#queuedBytes = 0;
+    this.#blocked = undefined;
+    this.#handlers?.closed(reason);
+  }
+
+  readonly #flush = (): void => {
+    this.#flushScheduled = false;
+    if (this.#closed || this.#blocked !== undefined) return;
+    const count = this.#chunks.length;
+    if (count > 0) {
+      const buffer =
+        count === 1 ? (this.#chunks[0] as Uint8Array) : concat(this.#chunks, this.#queuedBytes);
+      this.#chunks = [];
+      this.#queuedBytes = 0;
+      const written = this.#socket.write(buffer);
+      if (written < 0) return; // closed; the close callback reports it
+      if (written < buffer.length) {
+        this.#blocked = buffer.subarray(written);
+        return;
+      }
+    }
+    this.queuedMessages = 0;
+    if (this.#ending) this.#socket.end();
+  };
+}
+
+function concat(chunks: readonly Uint8Array[], size: number): Uint8Array {
+  const out = new Uint8Array(size);
+  let offset = 0;
+  for (const chunk of chunks) {
+    out.set(chunk, offset);
+    offset += chunk.length;
+  }
+  return out;
+}
+
+/** Bun socket handlers shared by listeners and connecters: dispatch to the Connection. */
+export const connectionSocketHandlers = {
+  binaryType: "uint8array" as const,
+  data(socket: Socket<SocketSlot>, chunk: Uint8Array) {
+    socket.data.connection?.onData(chunk);
+  },
+  drain(socket: Socket<SocketSlot>) {
+    socket.data.connection?.onDrain();
+  },
+  close(socket: Socket<SocketSlot>, error?: Error) {
+    socket.data.connection?.onClose(error === undefined ? "closed by peer" : error.message);
+  },
+  error(socket: Socket<SocketSlot>, error: Error) {
+    socket.data.connection?.onClose(error.message);
+  },
+};

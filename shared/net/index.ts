@@ -1,0 +1,6 @@
+/** Public surface of the transport: the two socket patterns, their options and events. */
+export { type DealerMessageHandler, DealerSocket } from "./dealer.ts";
+export { formatEndpoint, isLoopbackHost, parseEndpoint } from "./endpoint.ts";
+export type { SocketEvent, SocketEventListener } from "./events.ts";
+export { DEFAULTS, MAX_HEARTBEAT_TTL_MS, type Security, type SocketOptions } from "./options.ts";
+export { type RouterMessage, type RouterMessageHandler, RouterSocket } from "./router.ts";

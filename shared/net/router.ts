@@ -1,0 +1,116 @@
+/**
+ * ROUTER (RFC 28 / libzmq router.cpp): every ready peer gets a routing id, incoming messages
+ * are delivered with it, and outgoing messages are routed by it. The id is the peer's Identity
+ * property when non-empty, otherwise 5 bytes `00` + a counter (research §5.3). Ids are not
+ * secrets: authentication comes from CURVE, and the peer's key travels with each message.
+ */
+import type { PeerInfo } from "../zmtp/mechanism.ts";
+import type { SocketOptions } from "./options.ts";
+import type { Session } from "./session.ts";
+import { SocketCore } from "./socket-core.ts";
+
+export interface RouterMessage {
+  readonly routingId: Uint8Array;
+  readonly parts: Uint8Array[];
+  /** Who sent it: socket type, identity and, under CURVE, the authenticated client key. */
+  readonly peer: PeerInfo;
+  /** `host:port` of the connection it arrived on. */
+  readonly address: string;
+}
+
+export type RouterMessageHandler = (message: RouterMessage) => void;
+
+interface RoutedPeer {
+  readonly routingId: Uint8Array;
+  readonly session: Session;
+}
+
+export class RouterSocket extends SocketCore {
+  readonly #byId = new Map<string, RoutedPeer>();
+  readonly #bySession = new Map<Session, RoutedPeer>();
+  #counter: number;
+  #handler: RouterMessageHandler | undefined;
+
+  constructor(options: SocketOptions) {
+    super("ROUTER", options);
+    this.#counter = Math.floor(this.options.random() * 0xffffffff) >>> 0;
+  }
+
+  onMessage(handler: RouterMessageHandler): void {
+    this.#handler = handler;
+  }
+
+  get connectedPeers(): number {
+    return this.#byId.size;
+  }
+
+  /**
+   * Route a message to the peer with `routingId`. Like libzmq's ROUTER it never blocks: an
+   * unknown peer or a full queue drops the message and returns false.
+   */
+  send(routingId: Uint8Array, parts: readonly Uint8Array[]): boolean {
+    const peer = this.#byId.get(idKey(routingId));
+    if (peer === undefined) {
+      this.emit({ type: "dropped", reason: "no_peer" });
+      return false;
+    }
+    if (!peer.session.send(parts)) {
+      this.emit({
+        type: "dropped",
+        reason: "high_water_mark",
+        address: peer.session.connection.address,
+      });
+      return false;
+    }
+    return true;
+  }
+
+  protected attach(session: Session, peer: PeerInfo): boolean {
+    let routingId: Uint8Array;
+    if (peer.identity.length > 0) {
+      routingId = peer.identity;
+      const existing = this.#byId.get(idKey(routingId));
+      if (existing !== undefined) {
+        // libzmq ignores a second peer with a taken identity unless ROUTER_HANDOVER is set.
+        if (!this.options.routerHandover) return false;
+        this.#bySession.delete(existing.session);
+        existing.session.close("routing id handed over to a new connection");
+      }
+    } else {
+      this.#counter = (this.#counter + 1) >>> 0;
+      routingId = new Uint8Array(5);
+      new DataView(routingId.buffer).setUint32(1, this.#counter);
+    }
+    const routed = { routingId, session };
+    this.#byId.set(idKey(routingId), routed);
+    this.#bySession.set(session, routed);
+    return true;
+  }
+
+  protected detach(session: Session): void {
+    const routed = this.#bySession.get(session);
+    if (routed === undefined) return;
+    this.#bySession.delete(session);
+    const key = idKey(routed.routingId);
+    if (this.#byId.get(key)?.session === session) this.#byId.delete(key);
+  }
+
+  protected deliver(session: Session, parts: Uint8Array[]): void {
+    const routed = this.#bySession.get(session);
+    const peer = session.peer;
+    if (routed === undefined || peer === undefined) return;
+    this.#handler?.({
+      routingId: routed.routingId,
+      parts,
+      peer,
+      address: session.connection.address,
+    });
+  }
+}
+
+/** Map key for a routing id: latin1 keeps every byte distinct and costs no allocation beyond the string. */
+function idKey(id: Uint8Array): string {
+  let key = "";
+  for (let i = 0; i < id.length; i++) key += String.fromCharCode(id[i] as number);
+  return key;
+}
