@@ -2,6 +2,7 @@
  * MT5 trade return codes (ENUM_TRADE_RETURN_CODES) and the one place they become protocol error
  * codes. Values from the official enum; meanings in research/mt5-bridges.md §4.
  */
+import type { ErrorCode } from "./errors.ts";
 
 export const Retcode = {
   /** order_check passed (comment "Done"). */
@@ -55,14 +56,17 @@ export type RetcodeName = keyof typeof Retcode;
  * certainly did not happen (`safe`: nothing executed) or its outcome is unknown.
  */
 interface RetcodeMapping {
-  readonly errorCode: string;
+  /** "" for the success retcodes; typed so a code missing from errors.ts fails to compile. */
+  readonly errorCode: ErrorCode | "";
   readonly outcome: "executed" | "not_executed" | "unknown";
 }
 
 const MAPPING: Readonly<Record<number, RetcodeMapping>> = {
   [Retcode.DONE]: { errorCode: "", outcome: "executed" },
   [Retcode.DONE_PARTIAL]: { errorCode: "", outcome: "executed" },
-  [Retcode.PLACED]: { errorCode: "", outcome: "executed" },
+  // Market orders are sent synchronously and end in DONE; PLACED only says "accepted", so
+  // for us the fill is not confirmed and must be reconciled.
+  [Retcode.PLACED]: { errorCode: "OUTCOME_UNKNOWN", outcome: "unknown" },
   [Retcode.NO_CHANGES]: { errorCode: "NO_CHANGES", outcome: "not_executed" },
   [Retcode.REQUOTE]: { errorCode: "REQUOTE", outcome: "not_executed" },
   [Retcode.REJECT]: { errorCode: "BROKER_REJECTED", outcome: "not_executed" },
@@ -121,7 +125,7 @@ export function isSuccessRetcode(retcode: number): boolean {
  * The protocol error code for a failed retcode. An unlisted retcode is reported as MT5_REJECTED
  * and treated as not executed only if MT5 returned it synchronously; callers decide.
  */
-export function retcodeErrorCode(retcode: number): string {
+export function retcodeErrorCode(retcode: number): ErrorCode | "OK" {
   const mapping = MAPPING[retcode];
   if (mapping === undefined) return "MT5_REJECTED";
   return mapping.errorCode === "" ? "OK" : mapping.errorCode;

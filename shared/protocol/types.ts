@@ -42,6 +42,15 @@ export const MAX_KEY_ID_LENGTH = 64;
 export const MAX_GATEWAY_NAME_LENGTH = 64;
 export const MAX_REQUEST_BYTES = 4096;
 export const SIGNATURE_BYTES = 64;
+/** Replies can list many positions; still capped so a hostile gateway cannot exhaust memory. */
+export const MAX_REPLY_BYTES = 1_048_576;
+/** Lots per request; far above any broker's volume_max, so it only catches garbage. */
+export const MAX_VOLUME = 1_000_000;
+/** Volumes travel as JSON numbers; more decimals than this means an unrounded float. */
+export const MAX_VOLUME_DECIMALS = 8;
+export const MAX_DEVIATION_POINTS = 100_000;
+/** MT5 magic is a ulong, but JSON numbers are exact only up to 2^53 − 1. */
+export const MAX_MAGIC = Number.MAX_SAFE_INTEGER;
 
 // ---------------------------------------------------------------------------------------------
 // Requests
@@ -277,6 +286,14 @@ export type OrderState =
   /** Reconciliation proved it never reached MT5; the same client_order_id may be sent again. */
   | "NOT_EXECUTED";
 
+export const ORDER_STATES = [
+  "PENDING",
+  "FILLED",
+  "REJECTED",
+  "UNKNOWN",
+  "NOT_EXECUTED",
+] as const satisfies readonly OrderState[];
+
 export interface OrderRecord {
   readonly client_order_id: string;
   readonly action: SignedAction;
@@ -331,6 +348,8 @@ export interface TradeReply extends ReplyBase {
   readonly ask?: number;
   readonly sl?: number | null;
   readonly tp?: number | null;
+  /** CLOSE only: lots left in the position afterwards; 0 when it was closed in full. */
+  readonly remaining_volume?: number;
 }
 
 export interface AccountReply extends ReplyBase {
