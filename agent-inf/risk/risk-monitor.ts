@@ -1,0 +1,345 @@
+/**
+ * The inference agent's pre-trade risk monitor (DESIGN §6). It decides whether an OPEN, CLOSE or
+ * MODIFY intent may be signed and sent, against one market snapshot, by running the fixed check
+ * tables in checks.ts and position-checks.ts. A refusal is a returned Denial, never a throw.
+ *
+ * State it keeps: the trading state (shared holder), start-of-day equity and the high-water mark
+ * (EquityTracker), and the sliding window of sent orders. Every decision first feeds the
+ * snapshot's equity to the tracker; after the checks, a breached loss limit escalates the
+ * trading state (daily loss → the configured REDUCING or HALTED, drawdown → HALTED), so the order
+ * that reveals the breach is refused with DAILY_LOSS_LIMIT / MAX_DRAWDOWN and later ones with the
+ * state's code. Limits never relax the state; the operator does (setTradingState).
+ *
+ * No I/O and no timers: time comes from the injected Clock.
+ */
+import type { Clock } from "../../shared/clock.ts";
+import { AgentError, FaultCode } from "../../shared/errors.ts";
+import { type Logger, silentLogger } from "../../shared/log.ts";
+import type {
+  AccountInfo,
+  Position,
+  SymbolInfo,
+  TradingState,
+} from "../../shared/protocol/types.ts";
+import {
+  type TradingStateChange,
+  TradingStateHolder,
+  type TradingStateListener,
+} from "../trading-state.ts";
+import {
+  dailyLossDenial,
+  drawdownDenial,
+  firstDenial,
+  OPEN_GATE_CHECKS,
+  OPEN_ORDER_CHECKS,
+  type OpenGateContext,
+} from "./checks.ts";
+import { type Denial, formatDenial } from "./denial.ts";
+import { type EquitySeed, type EquitySnapshot, EquityTracker } from "./equity-tracker.ts";
+import { kellyVolume } from "./kelly.ts";
+import { entryPrice, lossPerLot, snapToStep } from "./money.ts";
+import { OrderRateWindow } from "./order-rate.ts";
+import {
+  CLOSE_CHECKS,
+  MODIFY_GATE_CHECKS,
+  MODIFY_ORDER_CHECKS,
+  type ModifyGateContext,
+} from "./position-checks.ts";
+import {
+  type CloseIntent,
+  type MarketSnapshot,
+  type ModifyIntent,
+  type OpenIntent,
+  type RiskLimits,
+  riskLimitIssues,
+} from "./types.ts";
+
+const SECOND_MS = 1000;
+const MINUTE_MS = 60_000;
+
+/** The one thing the monitor needs from the circuit breaker; CircuitBreaker satisfies it. */
+export interface BreakerFlag {
+  readonly engaged: boolean;
+}
+
+export interface RiskMonitorOptions {
+  readonly limits: RiskLimits;
+  readonly clock: Clock;
+  readonly logger?: Logger;
+  /** Shared with the operator API; a fresh ACTIVE holder when omitted. */
+  readonly tradingState?: TradingStateHolder;
+  /** While `engaged`, OPENs are refused with BREAKER_OPEN. */
+  readonly breaker?: BreakerFlag;
+  /** High-water mark and start-of-day equity carried over from a previous run. */
+  readonly equitySeed?: EquitySeed;
+}
+
+/** Outcome of Kelly sizing: the lots to check, and a denial when sizing refused the order. */
+interface Sizing {
+  readonly volume: number;
+  readonly kellyFraction?: number;
+  readonly denial?: Denial;
+}
+
+export type Refusal = { readonly ok: false; readonly denial: Denial };
+
+export type OpenDecision =
+  | {
+      readonly ok: true;
+      /** Lots to send: the requested volume, or less when Kelly sized it down. */
+      readonly volume: number;
+      /** Equity fraction Kelly risked, when Kelly sized this order. */
+      readonly kellyFraction?: number;
+    }
+  | Refusal;
+
+/** `volume`: lots to close, the whole position when the intent gave none. */
+export type CloseDecision = { readonly ok: true; readonly volume: number } | Refusal;
+
+export type ModifyDecision = { readonly ok: true } | Refusal;
+
+export class RiskMonitor {
+  readonly #limits: RiskLimits;
+  readonly #clock: Clock;
+  readonly #logger: Logger;
+  readonly #state: TradingStateHolder;
+  readonly #breaker: BreakerFlag;
+  readonly #equity: EquityTracker;
+  readonly #orders: OrderRateWindow;
+
+  constructor(options: RiskMonitorOptions) {
+    const issues = riskLimitIssues(options.limits);
+    if (issues.length > 0) {
+      const detail = issues.map((issue) => `${issue.path} ${issue.message}`).join("; ");
+      throw new AgentError(FaultCode.CONFIG_INVALID, `risk: invalid limits: ${detail}`);
+    }
+    this.#limits = options.limits;
+    this.#clock = options.clock;
+    this.#logger = options.logger ?? silentLogger;
+    this.#state =
+      options.tradingState ??
+      new TradingStateHolder({ clock: options.clock, logger: this.#logger });
+    this.#breaker = options.breaker ?? { engaged: false };
+    this.#equity = new EquityTracker(options.limits.timeZone, options.equitySeed);
+    const horizon = options.limits.maxOrdersPerMinute === null ? SECOND_MS : MINUTE_MS;
+    this.#orders = new OrderRateWindow(horizon);
+  }
+
+  get limits(): RiskLimits {
+    return this.#limits;
+  }
+
+  get tradingState(): TradingState {
+    return this.#state.state;
+  }
+
+  get tradingStateReason(): string {
+    return this.#state.reason;
+  }
+
+  /** The figures behind the loss limits, as of the last snapshot seen. */
+  get equity(): EquitySnapshot | undefined {
+    return this.#equity.last;
+  }
+
+  /** Operator override: any state, in any direction. Returns the change, if there was one. */
+  setTradingState(state: TradingState, reason: string): TradingStateChange | undefined {
+    return this.#state.set(state, reason, "operator");
+  }
+
+  /** Subscribe to trading-state changes (operator and loss limits); returns the unsubscribe. */
+  onStateChange(listener: TradingStateListener): () => void {
+    return this.#state.onChange(listener);
+  }
+
+  /**
+   * Count one sent order toward the rate limits. Call it after an order passed and was sent, so
+   * refused intents never eat the budget. Only OPENs are rate-limited, but every recorded order
+   * counts; two decisions taken before either is recorded are not throttled against each other.
+   */
+  recordOrder(): void {
+    this.#orders.record(this.#clock.monotonic());
+  }
+
+  /**
+   * Feed an account snapshot to the loss limits without an order (e.g. from a periodic
+   * GET_ACCOUNT). Returns the trading-state change a breached limit caused, if any.
+   */
+  updateEquity(account: AccountInfo): TradingStateChange | undefined {
+    return this.#applyLossLimits(this.#observe(account));
+  }
+
+  checkOpen(intent: OpenIntent, market: MarketSnapshot): OpenDecision {
+    const equity = this.#observe(market.account);
+    const gate: OpenGateContext = {
+      intent,
+      limits: this.#limits,
+      tradingState: this.#state.state,
+      tradingStateReason: this.#state.reason,
+      breakerEngaged: this.#breaker.engaged,
+      symbol: market.symbol,
+    };
+    let denial = firstDenial(OPEN_GATE_CHECKS, gate);
+    let sizing: Sizing = { volume: intent.volume };
+    const symbol = market.symbol;
+    if (denial === undefined && symbol !== undefined) {
+      sizing = this.#size(intent, symbol, market.account.equity);
+      const now = this.#clock.monotonic();
+      denial = firstDenial(OPEN_ORDER_CHECKS, {
+        ...gate,
+        symbol,
+        account: market.account,
+        positions: market.positions,
+        volume: sizing.volume,
+        sizingDenial: sizing.denial,
+        ordersLastSecond: this.#orders.count(now, SECOND_MS),
+        ordersLastMinute: this.#orders.count(now, MINUTE_MS),
+        equity,
+        quoteAgeMs: this.#clock.now() + (market.clockOffsetMs ?? 0) - symbol.quote_time,
+      });
+    }
+    this.#applyLossLimits(equity);
+    if (denial !== undefined) return this.#refuse("OPEN", intent.clientOrderId, denial);
+    const { kellyFraction } = sizing;
+    // The checks passed, so the symbol is known and the volume is on its step
+    const volume = snapToStep(sizing.volume, symbol!.volume_step);
+    this.#logger.info("[RISK_PASS]", {
+      action: "OPEN",
+      client_order_id: intent.clientOrderId,
+      symbol: intent.symbol,
+      side: intent.side,
+      volume,
+      kelly_fraction: kellyFraction,
+    });
+    return kellyFraction === undefined ? { ok: true, volume } : { ok: true, volume, kellyFraction };
+  }
+
+  checkClose(intent: CloseIntent, market: MarketSnapshot): CloseDecision {
+    const equity = this.#observe(market.account);
+    const position = findPosition(market.positions, intent.ticket);
+    const denial = firstDenial(CLOSE_CHECKS, {
+      intent,
+      limits: this.#limits,
+      tradingState: this.#state.state,
+      tradingStateReason: this.#state.reason,
+      position,
+      symbol: market.symbol,
+    });
+    this.#applyLossLimits(equity);
+    if (denial !== undefined) return this.#refuse("CLOSE", intent.clientOrderId, denial);
+    // checkPositionFound passed, so the position is there
+    const volume = closeVolume(intent, position!, market.symbol);
+    this.#logger.info("[RISK_PASS]", {
+      action: "CLOSE",
+      client_order_id: intent.clientOrderId,
+      ticket: intent.ticket,
+      volume,
+    });
+    return { ok: true, volume };
+  }
+
+  checkModify(intent: ModifyIntent, market: MarketSnapshot): ModifyDecision {
+    const equity = this.#observe(market.account);
+    const gate: ModifyGateContext = {
+      intent,
+      limits: this.#limits,
+      tradingState: this.#state.state,
+      tradingStateReason: this.#state.reason,
+      position: findPosition(market.positions, intent.ticket),
+      symbol: market.symbol,
+    };
+    let denial = firstDenial(MODIFY_GATE_CHECKS, gate);
+    if (denial === undefined && gate.position !== undefined && gate.symbol !== undefined) {
+      denial = firstDenial(MODIFY_ORDER_CHECKS, {
+        ...gate,
+        position: gate.position,
+        symbol: gate.symbol,
+        account: market.account,
+      });
+    }
+    this.#applyLossLimits(equity);
+    if (denial !== undefined) return this.#refuse("MODIFY", intent.clientOrderId, denial);
+    this.#logger.info("[RISK_PASS]", {
+      action: "MODIFY",
+      client_order_id: intent.clientOrderId,
+      ticket: intent.ticket,
+      sl: intent.sl,
+      tp: intent.tp,
+    });
+    return { ok: true };
+  }
+
+  /**
+   * Kelly sizing, when enabled and the intent carries an edge. It needs the money lost per lot at
+   * the SL, so an intent without one is refused (SL_REQUIRED); an SL at the entry price leaves the
+   * volume as requested and the SL placement check refuses it further down.
+   */
+  #size(intent: OpenIntent, symbol: SymbolInfo, equity: number): Sizing {
+    if (!this.#limits.kelly.enabled || intent.edge === undefined) {
+      return { volume: intent.volume };
+    }
+    const sl = intent.sl;
+    const perLot =
+      sl === undefined || sl === null
+        ? undefined
+        : lossPerLot(symbol, entryPrice(symbol, intent.side), sl);
+    if (perLot !== undefined && !(perLot > 0)) return { volume: intent.volume };
+    const sized = kellyVolume({
+      edge: intent.edge,
+      limits: this.#limits.kelly,
+      equity,
+      lossPerLot: perLot,
+      volumeMin: symbol.volume_min,
+      volumeStep: symbol.volume_step,
+    });
+    if (!sized.ok) return { volume: intent.volume, denial: sized.denial };
+    return { volume: Math.min(intent.volume, sized.volume), kellyFraction: sized.fraction };
+  }
+
+  #observe(account: AccountInfo): EquitySnapshot {
+    return this.#equity.observe(account.equity, this.#clock.now());
+  }
+
+  /** Escalate the state for a breached limit; drawdown first, as the stricter of the two. */
+  #applyLossLimits(equity: EquitySnapshot): TradingStateChange | undefined {
+    const drawdown = drawdownDenial(this.#limits, equity);
+    if (drawdown !== undefined) {
+      return this.#state.escalate("HALTED", formatDenial(drawdown), "max_drawdown");
+    }
+    const dailyLoss = dailyLossDenial(this.#limits, equity);
+    if (dailyLoss !== undefined) {
+      return this.#state.escalate(
+        this.#limits.dailyLossAction,
+        formatDenial(dailyLoss),
+        "daily_loss",
+      );
+    }
+    return undefined;
+  }
+
+  #refuse(action: string, clientOrderId: string | undefined, denial: Denial): Refusal {
+    this.#logger.warn("[RISK_DENY]", {
+      code: denial.code,
+      action,
+      client_order_id: clientOrderId,
+      ...denial.context,
+    });
+    return { ok: false, denial };
+  }
+}
+
+/** The lots a passed CLOSE sends: the whole position, or the requested part without FP noise. */
+function closeVolume(
+  intent: CloseIntent,
+  position: Position,
+  symbol: SymbolInfo | undefined,
+): number {
+  if (intent.volume === undefined) return position.volume;
+  const known = symbol !== undefined && symbol.symbol === position.symbol;
+  return known ? snapToStep(intent.volume, symbol.volume_step) : intent.volume;
+}
+
+function findPosition(positions: readonly Position[], ticket: number): Position | undefined {
+  for (const position of positions) if (position.ticket === ticket) return position;
+  return undefined;
+}
