@@ -4,7 +4,7 @@
  */
 import { describe, expect, test } from "bun:test";
 import { TestClock } from "../../shared/testing/test-clock.ts";
-import type { TradingStateChange } from "../trading-state.ts";
+import type { TradingStateChange } from "../../shared/trading-state.ts";
 import { EquityTracker } from "./equity-tracker.ts";
 import { RiskMonitor } from "./risk-monitor.ts";
 import {

@@ -7,7 +7,7 @@ import { AgentError } from "../../shared/errors.ts";
 import type { LogFields, Logger } from "../../shared/log.ts";
 import type { TradingState } from "../../shared/protocol/types.ts";
 import { TestClock } from "../../shared/testing/test-clock.ts";
-import type { TradingStateChange } from "../trading-state.ts";
+import type { TradingStateChange } from "../../shared/trading-state.ts";
 import { RiskMonitor } from "./risk-monitor.ts";
 import {
   makeLimits,

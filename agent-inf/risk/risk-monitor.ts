@@ -25,7 +25,7 @@ import {
   type TradingStateChange,
   TradingStateHolder,
   type TradingStateListener,
-} from "../trading-state.ts";
+} from "../../shared/trading-state.ts";
 import {
   dailyLossDenial,
   drawdownDenial,

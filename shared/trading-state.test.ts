@@ -3,8 +3,8 @@
  * per real change.
  */
 import { describe, expect, test } from "bun:test";
-import type { TradingState } from "../shared/protocol/types.ts";
-import { TestClock } from "../shared/testing/test-clock.ts";
+import type { TradingState } from "./protocol/types.ts";
+import { TestClock } from "./testing/test-clock.ts";
 import { isMoreRestrictive, type TradingStateChange, TradingStateHolder } from "./trading-state.ts";
 
 describe("TradingStateHolder", () => {

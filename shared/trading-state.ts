@@ -1,13 +1,13 @@
 /**
- * The inference agent's trading state (DESIGN §6): ACTIVE allows everything, REDUCING allows only
+ * The trading state (DESIGN §6), used by both agents: ACTIVE allows everything, REDUCING allows only
  * closes and modifies that do not add risk, HALTED allows nothing. One holder is shared by the
  * risk monitor (which reads it on every order and escalates it on loss limits) and the operator
  * API (which may set any state). Not the circuit breaker: that is a separate flag (breaker.ts)
  * which refuses OPENs only.
  */
-import type { Clock } from "../shared/clock.ts";
-import { type Logger, silentLogger } from "../shared/log.ts";
-import type { TradingState } from "../shared/protocol/types.ts";
+import type { Clock } from "./clock.ts";
+import { type Logger, silentLogger } from "./log.ts";
+import type { TradingState } from "./protocol/types.ts";
 
 export type { TradingState };
 
