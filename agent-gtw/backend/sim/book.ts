@@ -1,0 +1,195 @@
+/**
+ * The broker's books: balance, open positions, deal history and ticket counters, changed only by
+ * applying records. Live trading builds a record and applies it; start-up replays the same
+ * records from the state log, so the two paths cannot disagree. Records carry the resulting
+ * state (not the request), which keeps replay independent of quotes and of trading rules.
+ */
+import type { Deal, Side } from "../../../shared/protocol/types.ts";
+
+/** An open position as the broker stores it; Position adds the live price and profit. */
+export interface PositionState {
+  /** Position ticket (= POSITION_IDENTIFIER; the ticket of the order that opened it). */
+  readonly ticket: number;
+  readonly symbol: string;
+  readonly side: Side;
+  readonly volume: number;
+  readonly price_open: number;
+  readonly sl: number | null;
+  readonly tp: number | null;
+  readonly magic: number;
+  readonly comment: string;
+  readonly time: number;
+  readonly time_update: number;
+}
+
+/** A deal and what it did to one position and the balance. */
+export interface TradeRecord {
+  readonly type: "trade";
+  readonly deal: Deal;
+  /** Position ticket the deal belongs to. */
+  readonly ticket: number;
+  /** The position afterwards; null when the deal closed it. */
+  readonly position: PositionState | null;
+  readonly balance: number;
+  readonly next_order: number;
+  readonly next_deal: number;
+}
+
+/** New SL/TP on a position. */
+export interface ModifyRecord {
+  readonly type: "modify";
+  readonly position: PositionState;
+}
+
+/** Only the feed state changed (written at stop so quotes resume where they were). */
+export interface FeedRecord {
+  readonly type: "feed";
+}
+
+export type BookRecord = TradeRecord | ModifyRecord | FeedRecord;
+
+/** Everything but the deal history, which is kept apart because it only ever grows. */
+export interface BookSnapshot {
+  readonly balance: number;
+  readonly next_order: number;
+  readonly next_deal: number;
+  readonly positions: readonly PositionState[];
+}
+
+/** MT5 keeps order and deal tickets in separate sequences; these are the sim's first values. */
+export const FIRST_ORDER_TICKET = 100_000_001;
+export const FIRST_DEAL_TICKET = 50_000_001;
+
+export class Book {
+  balance: number;
+  nextOrder: number;
+  nextDeal: number;
+  /** Insertion (= ticket) order, which is the order MT5 lists positions in. */
+  readonly positions = new Map<number, PositionState>();
+  readonly deals: Deal[] = [];
+
+  constructor(balance: number) {
+    this.balance = balance;
+    this.nextOrder = FIRST_ORDER_TICKET;
+    this.nextDeal = FIRST_DEAL_TICKET;
+  }
+
+  apply(record: BookRecord): void {
+    switch (record.type) {
+      case "trade":
+        this.deals.push(record.deal);
+        if (record.position === null) {
+          this.positions.delete(record.ticket);
+        } else {
+          this.positions.set(record.ticket, record.position);
+        }
+        this.balance = record.balance;
+        this.nextOrder = record.next_order;
+        this.nextDeal = record.next_deal;
+        return;
+      case "modify":
+        this.positions.set(record.position.ticket, record.position);
+        return;
+      case "feed":
+        return;
+    }
+  }
+
+  snapshot(): BookSnapshot {
+    return {
+      balance: this.balance,
+      next_order: this.nextOrder,
+      next_deal: this.nextDeal,
+      positions: [...this.positions.values()],
+    };
+  }
+
+  static fromSnapshot(snapshot: BookSnapshot, deals: readonly Deal[]): Book {
+    const book = new Book(snapshot.balance);
+    book.nextOrder = snapshot.next_order;
+    book.nextDeal = snapshot.next_deal;
+    for (const position of snapshot.positions) book.positions.set(position.ticket, position);
+    for (const deal of deals) book.deals.push(deal);
+    return book;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Shape checks for what comes back from disk: a record that parses as JSON but is not one of
+// ours is corruption, and must be reported rather than half-applied.
+
+type Shape = Record<string, unknown>;
+
+const isObject = (value: unknown): value is Shape =>
+  typeof value === "object" && value !== null && !Array.isArray(value);
+const isNumber = (value: unknown): value is number =>
+  typeof value === "number" && Number.isFinite(value);
+const isPrice = (value: unknown): boolean => value === null || isNumber(value);
+const isSide = (value: unknown): boolean => value === "BUY" || value === "SELL";
+
+export function isPositionState(value: unknown): value is PositionState {
+  return (
+    isObject(value) &&
+    isNumber(value["ticket"]) &&
+    typeof value["symbol"] === "string" &&
+    isSide(value["side"]) &&
+    isNumber(value["volume"]) &&
+    isNumber(value["price_open"]) &&
+    isPrice(value["sl"]) &&
+    isPrice(value["tp"]) &&
+    isNumber(value["magic"]) &&
+    typeof value["comment"] === "string" &&
+    isNumber(value["time"]) &&
+    isNumber(value["time_update"])
+  );
+}
+
+export function isDeal(value: unknown): value is Deal {
+  return (
+    isObject(value) &&
+    isNumber(value["ticket"]) &&
+    isNumber(value["order"]) &&
+    isNumber(value["position"]) &&
+    typeof value["symbol"] === "string" &&
+    isSide(value["side"]) &&
+    ["IN", "OUT", "INOUT"].includes(value["entry"] as string) &&
+    ["CLIENT", "EXPERT", "SL", "TP", "SO"].includes(value["reason"] as string) &&
+    isNumber(value["volume"]) &&
+    isNumber(value["price"]) &&
+    isNumber(value["profit"]) &&
+    typeof value["comment"] === "string" &&
+    isNumber(value["time"])
+  );
+}
+
+export function isBookRecord(value: unknown): value is BookRecord {
+  if (!isObject(value)) return false;
+  switch (value["type"]) {
+    case "trade":
+      return (
+        isDeal(value["deal"]) &&
+        isNumber(value["ticket"]) &&
+        (value["position"] === null || isPositionState(value["position"])) &&
+        isNumber(value["balance"]) &&
+        isNumber(value["next_order"]) &&
+        isNumber(value["next_deal"])
+      );
+    case "modify":
+      return isPositionState(value["position"]);
+    case "feed":
+      return true;
+    default:
+      return false;
+  }
+}
+
+export function isBookSnapshot(value: unknown): value is BookSnapshot {
+  return (
+    isObject(value) &&
+    isNumber(value["balance"]) &&
+    isNumber(value["next_order"]) &&
+    isNumber(value["next_deal"]) &&
+    Array.isArray(value["positions"]) &&
+    value["positions"].every(isPositionState)
+  );
+}

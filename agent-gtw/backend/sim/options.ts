@@ -1,0 +1,121 @@
+/**
+ * Options of the simulated broker, their defaults in one place, and the checks that make a bad
+ * combination fail at construction instead of on the first trade.
+ */
+import type { Clock } from "../../../shared/clock.ts";
+import { AgentError, FaultCode } from "../../../shared/errors.ts";
+import type { Logger } from "../../../shared/log.ts";
+import type { FillingMode, MarginMode } from "../../../shared/protocol/types.ts";
+import type { SessionSchedule } from "./sessions.ts";
+import type { SymbolOverride } from "./symbols.ts";
+
+export const DEFAULT_LOGIN = 10_000_001;
+export const DEFAULT_CURRENCY = "USD";
+export const DEFAULT_BALANCE = 10_000;
+export const DEFAULT_LEVERAGE = 100;
+export const DEFAULT_STOP_OUT_LEVEL = 50;
+export const DEFAULT_MARGIN_CALL_LEVEL = 100;
+export const DEFAULT_TICK_INTERVAL_MS = 250;
+/** Older than this while the session is open, a quote counts as missing (10021). */
+export const DEFAULT_STALE_QUOTE_MS = 30_000;
+/** Compact the state log into a snapshot once it holds this many records. */
+export const DEFAULT_COMPACT_EVERY = 10_000;
+export const SIM_SERVER_NAME = "SimBroker-Demo";
+
+export interface SimAccountOptions {
+  readonly login?: number;
+  readonly name?: string;
+  /** Deposit currency; default USD. */
+  readonly currency?: string;
+  /** Opening balance of a fresh state directory (ignored once state exists). */
+  readonly balance?: number;
+  readonly leverage?: number;
+  readonly marginMode?: MarginMode;
+  /** ACCOUNT_MARGIN_SO_SO, percent. */
+  readonly stopOutLevel?: number;
+  /** ACCOUNT_MARGIN_SO_CALL, percent. */
+  readonly marginCallLevel?: number;
+}
+
+export interface SimBackendOptions {
+  readonly clock: Clock;
+  /** Seeds the quote generator of a fresh state directory. */
+  readonly seed: number;
+  /** Where the broker's books live (snapshot + write-ahead log); created if missing. */
+  readonly stateDir: string;
+  readonly logger?: Logger;
+  readonly account?: SimAccountOptions;
+  /** Changes to default symbols, or complete new ones. */
+  readonly symbols?: readonly SymbolOverride[];
+  /** "forex" (default): weekly Fri 22:00 → Sun 22:00 UTC close; "always": never closes. */
+  readonly sessions?: SessionSchedule;
+  readonly tickIntervalMs?: number;
+  readonly staleQuoteMs?: number;
+  /** Trade requests per rolling second before TOO_MANY_REQUESTS (10024); default unlimited. */
+  readonly maxOrdersPerSecond?: number;
+  /** Open positions before LIMIT_POSITIONS (10040); default unlimited. */
+  readonly maxPositions?: number;
+  /** The terminal's Algo Trading switch; false gives CLIENT_DISABLES_AT (10027). Default true. */
+  readonly tradeAllowed?: boolean;
+  /**
+   * Filling mode every request carries. The Backend interface has no filling field, so by default
+   * the sim chooses like the EA: FOK if the symbol allows it, else IOC, else RETURN.
+   */
+  readonly forceFilling?: FillingMode;
+  readonly compactEvery?: number;
+}
+
+export interface ResolvedAccount {
+  readonly login: number;
+  readonly name: string;
+  readonly currency: string;
+  readonly balance: number;
+  readonly leverage: number;
+  readonly marginMode: MarginMode;
+  readonly stopOutLevel: number;
+  readonly marginCallLevel: number;
+}
+
+export function resolveAccount(options: SimAccountOptions = {}): ResolvedAccount {
+  const account: ResolvedAccount = {
+    login: options.login ?? DEFAULT_LOGIN,
+    name: options.name ?? "Simulated Account",
+    currency: options.currency ?? DEFAULT_CURRENCY,
+    balance: options.balance ?? DEFAULT_BALANCE,
+    leverage: options.leverage ?? DEFAULT_LEVERAGE,
+    marginMode: options.marginMode ?? "HEDGING",
+    stopOutLevel: options.stopOutLevel ?? DEFAULT_STOP_OUT_LEVEL,
+    marginCallLevel: options.marginCallLevel ?? DEFAULT_MARGIN_CALL_LEVEL,
+  };
+  if (!Number.isSafeInteger(account.login) || account.login <= 0) {
+    throw usage(`sim: account login must be a positive integer (was ${account.login})`);
+  }
+  if (!Number.isFinite(account.balance) || account.balance < 0) {
+    throw usage(`sim: account balance must be ≥ 0 (was ${account.balance})`);
+  }
+  if (!Number.isSafeInteger(account.leverage) || account.leverage < 1) {
+    throw usage(`sim: account leverage must be an integer ≥ 1 (was ${account.leverage})`);
+  }
+  if (account.marginMode !== "HEDGING" && account.marginMode !== "NETTING") {
+    throw usage(`sim: account marginMode must be HEDGING or NETTING (was ${account.marginMode})`);
+  }
+  if (!(account.stopOutLevel >= 0) || account.stopOutLevel > account.marginCallLevel) {
+    throw usage(
+      `sim: stop-out level must be ≥ 0 and ≤ the margin-call level (was ${account.stopOutLevel} ` +
+        `and ${account.marginCallLevel})`,
+    );
+  }
+  return account;
+}
+
+/** Throws unless `value` is undefined or a positive integer. */
+export function positiveInteger(name: string, value: number | undefined): number | undefined {
+  if (value !== undefined && !(Number.isSafeInteger(value) && value > 0)) {
+    throw usage(`sim: ${name} must be a positive integer (was ${value})`);
+  }
+  return value;
+}
+
+export function usage(message: string): AgentError {
+  return new AgentError(FaultCode.USAGE, message);
+}

@@ -1,0 +1,32 @@
+/**
+ * Trading sessions. Forex and the CFDs quoted beside it trade from Sunday 22:00 UTC to Friday
+ * 22:00 UTC; crypto trades around the clock. Outside its session a symbol gets no ticks, its last
+ * quote goes stale, and trade requests get MARKET_CLOSED (10018), as on a real MT5 server.
+ * Holidays and daily breaks are not modelled.
+ */
+
+/** The sim-wide schedule: "forex" applies each symbol's own session, "always" never closes. */
+export type SessionSchedule = "forex" | "always";
+
+/** A symbol's own session. */
+export type SymbolSession = "forex" | "24x7";
+
+const FRIDAY = 5;
+const SATURDAY = 6;
+const SUNDAY = 0;
+const WEEKLY_BOUNDARY_HOUR_UTC = 22;
+
+export function isSessionOpen(
+  schedule: SessionSchedule,
+  session: SymbolSession,
+  timeMs: number,
+): boolean {
+  if (schedule === "always" || session === "24x7") return true;
+  const date = new Date(timeMs);
+  const day = date.getUTCDay();
+  const hour = date.getUTCHours();
+  if (day === SATURDAY) return false;
+  if (day === FRIDAY) return hour < WEEKLY_BOUNDARY_HOUR_UTC;
+  if (day === SUNDAY) return hour >= WEEKLY_BOUNDARY_HOUR_UTC;
+  return true;
+}

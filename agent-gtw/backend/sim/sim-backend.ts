@@ -1,0 +1,396 @@
+/**
+ * The simulated MT5 broker: the gateway's embedded default backend, meant to be mistaken for a
+ * demo account. It quotes (quotes.ts), checks and executes requests with MT5's retcodes
+ * (trading.ts), fires SL/TP and stop-out (triggers.ts), keeps the account's money right
+ * (account/), and keeps its books in a state directory that survives the gateway (store.ts):
+ * a trade is fdatasync'ed before its result is returned.
+ *
+ * Besides the Backend interface it offers hooks a test or a demo can use to steer the market:
+ * setQuote, queuePriceMove, setFeedPaused, updateSymbol, setTradeAllowed, setForceFilling, and
+ * settle() to wait until everything triggered so far is durable and published.
+ */
+import type { TimerHandle } from "../../../shared/clock.ts";
+import { describeError, FaultCode } from "../../../shared/errors.ts";
+import { type Logger, silentLogger } from "../../../shared/log.ts";
+import type {
+  AccountInfo,
+  Deal,
+  FillingMode,
+  Position,
+  SymbolInfo,
+  TradeResult,
+} from "../../../shared/protocol/types.ts";
+import {
+  type Backend,
+  BackendError,
+  type BackendEvent,
+  type BackendListener,
+  type CloseOrder,
+  type DealQuery,
+  type LinkStatus,
+  type ModifyOrder,
+  type OpenOrder,
+} from "../backend.ts";
+import { accountFigures } from "./account/figures.ts";
+import { CurrencyConverter, type MoneyContext, tickValue } from "./account/margin.ts";
+import type { Book, BookRecord } from "./book.ts";
+import type { Fill } from "./fills.ts";
+import { Market } from "./market.ts";
+import {
+  DEFAULT_COMPACT_EVERY,
+  DEFAULT_STALE_QUOTE_MS,
+  DEFAULT_TICK_INTERVAL_MS,
+  positiveInteger,
+  type ResolvedAccount,
+  resolveAccount,
+  SIM_SERVER_NAME,
+  type SimBackendOptions,
+} from "./options.ts";
+import { QuoteFeed } from "./quotes.ts";
+import { loadBook } from "./restore.ts";
+import { SimStore, type StoreStats } from "./store.ts";
+import { pointOf, resolveSymbols, type SymbolOverride, staticInfo } from "./symbols.ts";
+import { type Outcome, TradingEngine } from "./trading.ts";
+import { runStopOut, runStops, type TriggerContext } from "./triggers.ts";
+
+export type { SimBackendOptions } from "./options.ts";
+
+interface Running {
+  readonly book: Book;
+  readonly engine: TradingEngine;
+  readonly store: SimStore;
+  readonly triggers: TriggerContext;
+  readonly timer: TimerHandle;
+}
+
+export class SimBackend implements Backend {
+  readonly kind = "sim" as const;
+  readonly #options: SimBackendOptions;
+  readonly #logger: Logger;
+  readonly #account: ResolvedAccount;
+  readonly #market: Market;
+  readonly #money: MoneyContext;
+  readonly #tickIntervalMs: number;
+  readonly #settings: TradingEngine["settings"];
+  readonly #listeners = new Set<BackendListener>();
+  readonly #paused = new Set<string>();
+  #pausedAll = false;
+  #running: Running | undefined;
+
+  constructor(options: SimBackendOptions) {
+    this.#options = options;
+    this.#logger = options.logger?.child("sim") ?? silentLogger;
+    this.#account = resolveAccount(options.account);
+    this.#tickIntervalMs =
+      positiveInteger("tickIntervalMs", options.tickIntervalMs) ?? DEFAULT_TICK_INTERVAL_MS;
+    const staleQuoteMs =
+      positiveInteger("staleQuoteMs", options.staleQuoteMs) ?? DEFAULT_STALE_QUOTE_MS;
+    const specs = resolveSymbols(options.symbols);
+    const feed = new QuoteFeed(
+      specs.values(),
+      options.seed,
+      options.clock.now(),
+      this.#tickIntervalMs,
+    );
+    this.#market = new Market(specs, feed, options.sessions ?? "forex", staleQuoteMs);
+    this.#money = {
+      market: this.#market,
+      converter: new CurrencyConverter(this.#market),
+      currency: this.#account.currency,
+      leverage: this.#account.leverage,
+      marginMode: this.#account.marginMode,
+    };
+    // Fail now, not on the first trade, when a symbol's money cannot reach the deposit currency
+    for (const spec of specs.values()) {
+      this.#money.converter.route(spec.currency_profit, this.#account.currency);
+      this.#money.converter.route(spec.currency_margin, this.#account.currency);
+    }
+    this.#settings = {
+      tradeAllowed: options.tradeAllowed ?? true,
+      forceFilling: options.forceFilling,
+      maxPositions: positiveInteger("maxPositions", options.maxPositions),
+      maxOrdersPerSecond: positiveInteger("maxOrdersPerSecond", options.maxOrdersPerSecond),
+    };
+  }
+
+  async start(): Promise<void> {
+    if (this.#running !== undefined) return;
+    const clock = this.#options.clock;
+    let book: Book | undefined;
+    const store = new SimStore({
+      dir: this.#options.stateDir,
+      account: {
+        login: this.#account.login,
+        currency: this.#account.currency,
+        margin_mode: this.#account.marginMode,
+      },
+      logger: this.#logger,
+      compactEvery:
+        positiveInteger("compactEvery", this.#options.compactEvery) ?? DEFAULT_COMPACT_EVERY,
+      source: () => ({
+        book: book!.snapshot(),
+        deals: book!.deals,
+        feed: this.#market.feed.snapshot(),
+      }),
+    });
+    book = loadBook(store, {
+      stateDir: this.#options.stateDir,
+      account: this.#account,
+      feed: this.#market.feed,
+    });
+    store.open();
+    const engine = new TradingEngine(clock, book, this.#market, this.#money, this.#settings);
+    const triggers: TriggerContext = {
+      book,
+      market: this.#market,
+      money: this.#money,
+      logger: this.#logger,
+      stopOutLevel: this.#account.stopOutLevel,
+      now: () => clock.now(),
+    };
+    const timer = clock.setInterval(() => this.#tick(), this.#tickIntervalMs);
+    this.#running = { book, engine, store, triggers, timer };
+    this.#logger.info("Simulated broker started", {
+      login: this.#account.login,
+      balance: book.balance,
+      positions: book.positions.size,
+      deals: book.deals.length,
+    });
+    // Quotes restored from disk are as old as the last record; refresh them at once
+    this.#tick();
+  }
+
+  async stop(): Promise<void> {
+    const running = this.#running;
+    if (running === undefined) return;
+    this.#running = undefined;
+    running.timer.cancel();
+    try {
+      // Remember where the feed was, so quotes resume there rather than at the last trade
+      await running.store.append({ type: "feed" }, this.#market.feed.snapshot());
+    } catch (error) {
+      this.#logger.error("Could not record feed state at stop", { error: describeError(error) });
+    } finally {
+      await running.store.close();
+    }
+  }
+
+  link(): LinkStatus {
+    return { state: "UP", serverTime: this.#options.clock.now() };
+  }
+
+  async account(): Promise<AccountInfo> {
+    const { book } = this.#require();
+    const figures = accountFigures(
+      this.#money,
+      this.#market,
+      book.balance,
+      book.positions.values(),
+    );
+    return {
+      login: this.#account.login,
+      server: SIM_SERVER_NAME,
+      name: this.#account.name,
+      currency: this.#account.currency,
+      ...figures,
+      leverage: this.#account.leverage,
+      margin_mode: this.#account.marginMode,
+      trade_allowed: this.#settings.tradeAllowed,
+      margin_so_call: this.#account.marginCallLevel,
+      margin_so_so: this.#account.stopOutLevel,
+    };
+  }
+
+  async positions(symbol?: string): Promise<Position[]> {
+    const { book, engine } = this.#require();
+    const views: Position[] = [];
+    for (const position of book.positions.values()) {
+      if (symbol === undefined || position.symbol === symbol) views.push(engine.view(position));
+    }
+    return views;
+  }
+
+  async symbolInfo(symbol: string): Promise<SymbolInfo | undefined> {
+    const spec = this.#market.spec(symbol);
+    if (spec === undefined) return undefined;
+    const quote = this.#market.quote(symbol);
+    const point = pointOf(spec);
+    return {
+      ...staticInfo(spec),
+      point,
+      tick_value: tickValue(this.#money, spec),
+      bid: quote.bid,
+      ask: quote.ask,
+      quote_time: quote.time,
+      spread: Math.round((quote.ask - quote.bid) / point),
+      session_open: this.#market.isOpen(spec, this.#options.clock.now()),
+    };
+  }
+
+  async open(order: OpenOrder): Promise<TradeResult> {
+    const running = this.#require();
+    return this.#commit(running, running.engine.open(order));
+  }
+
+  async close(order: CloseOrder): Promise<TradeResult> {
+    const running = this.#require();
+    return this.#commit(running, running.engine.close(order));
+  }
+
+  async modify(order: ModifyOrder): Promise<TradeResult> {
+    const running = this.#require();
+    return this.#commit(running, running.engine.modify(order));
+  }
+
+  async deals(query: DealQuery): Promise<Deal[]> {
+    const { book } = this.#require();
+    return book.deals.filter(
+      (deal) =>
+        deal.time >= query.from &&
+        deal.time <= query.to &&
+        (query.magic === undefined || deal.magic === query.magic),
+    );
+  }
+
+  subscribe(listener: BackendListener): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Hooks for tests and demos
+
+  /** Pin a symbol's quote as if it ticked there (ask defaults to bid + typical spread). */
+  async setQuote(symbol: string, bid: number, ask?: number): Promise<void> {
+    const spec = this.#market.spec(symbol);
+    if (spec === undefined) throw new RangeError(`sim: unknown symbol ${symbol}`);
+    const quote = this.#market.feed.set(
+      symbol,
+      bid,
+      ask ?? bid + spec.typical_spread * pointOf(spec),
+      this.#options.clock.now(),
+    );
+    this.#emit([{ type: "QUOTE", ...quote }]);
+    this.#trigger(new Set([symbol]));
+    await this.settle();
+  }
+
+  /** The next trade request on `symbol` meets a price `points` away from its quote. */
+  queuePriceMove(symbol: string, points: number): void {
+    this.#require().engine.queuePriceMove(symbol, points);
+  }
+
+  /** Stop (or resume) ticks for one symbol or, without a symbol, for all: a feed outage. */
+  setFeedPaused(paused: boolean, symbol?: string): void {
+    if (symbol === undefined) this.#pausedAll = paused;
+    else if (paused) this.#paused.add(symbol);
+    else this.#paused.delete(symbol);
+  }
+
+  /** Change a symbol's properties while running, e.g. `{ symbol, trade_mode: "CLOSE_ONLY" }`. */
+  updateSymbol(override: SymbolOverride): void {
+    this.#market.update(override);
+  }
+
+  setTradeAllowed(allowed: boolean): void {
+    this.#settings.tradeAllowed = allowed;
+  }
+
+  setForceFilling(mode: FillingMode | undefined): void {
+    this.#settings.forceFilling = mode;
+  }
+
+  /** State-log counters of the running sim (records since the snapshot, syncs, compactions). */
+  stats(): StoreStats {
+    return this.#require().store.stats();
+  }
+
+  /** Resolves once every trade and trigger so far is durable and its events are published. */
+  async settle(): Promise<void> {
+    await this.#running?.store.drain();
+  }
+
+  // -------------------------------------------------------------------------------------------
+
+  #tick(): void {
+    const now = this.#options.clock.now();
+    const quotes = this.#market.feed.tick(
+      now,
+      (spec) =>
+        !this.#pausedAll && !this.#paused.has(spec.symbol) && this.#market.isOpen(spec, now),
+    );
+    if (quotes.length === 0) return;
+    this.#emit(quotes.map((quote): BackendEvent => ({ type: "QUOTE", ...quote })));
+    this.#trigger(new Set(quotes.map((quote) => quote.symbol)));
+  }
+
+  /** SL/TP on the symbols that moved, then stop-out; durable first, then published. */
+  #trigger(symbols: ReadonlySet<string>): void {
+    const running = this.#running;
+    if (running === undefined || running.book.positions.size === 0) return;
+    const fills: Fill[] = [...runStops(running.triggers, symbols), ...runStopOut(running.triggers)];
+    if (fills.length === 0) return;
+    let durable: Promise<void> | undefined;
+    for (const fill of fills) durable = this.#append(running, fill.record);
+    const events = fills.flatMap((fill) => fill.events);
+    durable?.then(
+      () => this.#emit(events),
+      (error: unknown) =>
+        this.#logger.error("Triggered deal not durable", { error: describeError(error) }),
+    );
+  }
+
+  async #commit(running: Running, outcome: Outcome): Promise<TradeResult> {
+    let durable: Promise<void> | undefined;
+    for (const record of outcome.records) durable = this.#append(running, record);
+    const moved = outcome.events.some((event) => event.type === "QUOTE");
+    if (durable === undefined) {
+      this.#emit(outcome.events);
+    } else {
+      try {
+        await durable;
+      } catch (error) {
+        // The trade is in memory but maybe not on disk: its outcome is unknown to the caller
+        throw new BackendError(
+          FaultCode.BACKEND_TIMEOUT,
+          "sim: trade executed but its state could not be made durable",
+          { cause: error },
+        );
+      }
+      this.#emit(outcome.events);
+    }
+    // A request that met a moved price is a tick: stops on that symbol may now be hit
+    if (moved && this.#running === running) this.#trigger(symbolsOf(outcome.events));
+    return outcome.result;
+  }
+
+  #append(running: Running, record: BookRecord): Promise<void> {
+    return running.store.append(record, this.#market.feed.snapshot());
+  }
+
+  #emit(events: readonly BackendEvent[]): void {
+    for (const event of events) {
+      for (const listener of this.#listeners) {
+        try {
+          listener(event);
+        } catch (error) {
+          this.#logger.error("Backend listener threw", { error: describeError(error) });
+        }
+      }
+    }
+  }
+
+  #require(): Running {
+    const running = this.#running;
+    if (running === undefined) {
+      throw new BackendError(FaultCode.BACKEND_UNAVAILABLE, "sim: backend is not running");
+    }
+    return running;
+  }
+}
+
+function symbolsOf(events: readonly BackendEvent[]): Set<string> {
+  const symbols = new Set<string>();
+  for (const event of events) if (event.type === "QUOTE") symbols.add(event.symbol);
+  return symbols;
+}
