@@ -1,0 +1,177 @@
+/**
+ * agent-gtw's commands: `run` (the service), `state` (operator trading state), `status`.
+ * Every command prints one clear line on error and returns a documented exit code.
+ */
+import { ExitCode, locateConfig, parseCommandLine, UsageError } from "../shared/cli.ts";
+import { createLogger, parseLevel } from "../shared/log.ts";
+import { TRADING_STATES, type TradingState } from "../shared/protocol/types.ts";
+import { createGatewayApp, GATEWAY_VERSION } from "./app.ts";
+import { loadGatewayConfig } from "./config.ts";
+import { readOperatorState, readStatus, writeOperatorState } from "./control.ts";
+
+const PROGRAM = "agent-gtw";
+const CONFIG_ENV = "AGENT_GTW_CONFIG";
+const CONFIG_FILE = "agent-gtw.yaml";
+
+const HELP = `agent-gtw ${GATEWAY_VERSION}: the MT5 Live Bridge gateway (CurveZMQ in, MetaTrader 5 out)
+
+Usage:
+  agent-gtw [run] [--config FILE] [--log-level LEVEL]   run the gateway (foreground / service)
+  agent-gtw state ACTIVE|REDUCING|HALTED [--reason TEXT] [--config FILE]
+                                                        set the operator trading state
+  agent-gtw status [--config FILE] [--json]             what the running gateway reports
+  agent-gtw --version | --help
+
+The config file is --config, else $${CONFIG_ENV}, else ${CONFIG_FILE} next to the executable
+(or in the working directory when run from source).
+
+Exit codes: 0 ok, 1 failure, 2 usage error, 3 config or key file error.
+`;
+
+export async function runGatewayCli(args: readonly string[]): Promise<number> {
+  const first = args[0];
+  if (first === "--version" || first === "-v") {
+    process.stdout.write(`${GATEWAY_VERSION}\n`);
+    return ExitCode.OK;
+  }
+  if (first === "--help" || first === "-h" || first === "help") {
+    process.stdout.write(HELP);
+    return ExitCode.OK;
+  }
+  const command = first === undefined || first.startsWith("-") ? "run" : first;
+  const rest = command === first ? args.slice(1) : args;
+  switch (command) {
+    case "run":
+      return run(rest);
+    case "state":
+      return setState(rest);
+    case "status":
+      return status(rest);
+    default:
+      throw new UsageError(`unknown command ${JSON.stringify(command)}`);
+  }
+}
+
+async function run(args: readonly string[]): Promise<number> {
+  const { values, positionals } = parseCommandLine(args, {
+    config: { type: "string", short: "c" },
+    "log-level": { type: "string" },
+    help: { type: "boolean", short: "h" },
+  });
+  if (values.help === true) {
+    process.stdout.write(HELP);
+    return ExitCode.OK;
+  }
+  if (positionals.length > 0)
+    throw new UsageError(`run takes no arguments, was given ${positionals.join(" ")}`);
+  const config = loadGatewayConfig(locateConfig(values.config, CONFIG_ENV, CONFIG_FILE));
+  const levelFlag = values["log-level"];
+  const level = levelFlag === undefined ? config.log.level : parseLevel(levelFlag);
+  if (level === undefined)
+    throw new UsageError(
+      `--log-level must be silent, error, warn, info or debug, was ${levelFlag}`,
+    );
+  const logger = createLogger("gtw", {
+    level,
+    ...(config.log.file === undefined ? {} : { file: config.log.file }),
+  });
+  const app = createGatewayApp(config, logger);
+
+  let stopping: Promise<void> | undefined;
+  const stop = (signal: string) => {
+    if (stopping !== undefined) {
+      logger.warn(
+        "Second signal: exiting now; unanswered orders will be reconciled at the next start",
+        { signal },
+      );
+      process.exit(130);
+    }
+    logger.info("Stopping", { signal });
+    stopping = app.stop();
+  };
+  process.on("SIGINT", () => stop("SIGINT"));
+  process.on("SIGTERM", () => stop("SIGTERM"));
+  process.on("uncaughtException", (error) => {
+    // A bug: log it, stop cleanly so the journal is consistent, and let the service manager restart us.
+    logger.error("Uncaught exception; stopping", { error: error.stack ?? String(error) });
+    process.exitCode = ExitCode.FAILURE;
+    stop("uncaughtException");
+  });
+  process.on("unhandledRejection", (reason) => {
+    logger.error("Unhandled rejection; stopping", {
+      error: reason instanceof Error ? (reason.stack ?? reason.message) : String(reason),
+    });
+    process.exitCode = ExitCode.FAILURE;
+    stop("unhandledRejection");
+  });
+
+  try {
+    await app.start();
+  } catch (error) {
+    await app.stop().catch(() => undefined);
+    throw error;
+  }
+  // Stay up until a signal starts the shutdown, then wait for it to finish.
+  while (stopping === undefined) await Bun.sleep(200);
+  await stopping;
+  return typeof process.exitCode === "number" ? process.exitCode : ExitCode.OK;
+}
+
+function setState(args: readonly string[]): number {
+  const { values, positionals } = parseCommandLine(args, {
+    config: { type: "string", short: "c" },
+    reason: { type: "string" },
+  });
+  const wanted = positionals[0]?.toUpperCase();
+  if (positionals.length !== 1 || !TRADING_STATES.includes(wanted as TradingState)) {
+    throw new UsageError(`state needs one of ${TRADING_STATES.join(", ")}`);
+  }
+  const config = loadGatewayConfig(locateConfig(values.config, CONFIG_ENV, CONFIG_FILE));
+  const previous = readOperatorState(config.state_dir);
+  writeOperatorState(config.state_dir, {
+    state: wanted as TradingState,
+    reason: (values.reason ?? "set by operator").slice(0, 200),
+    at: Date.now(),
+  });
+  process.stdout.write(
+    `trading state ${previous?.state ?? config.trading_state} -> ${wanted}; a running gateway applies it within a second\n`,
+  );
+  return ExitCode.OK;
+}
+
+function status(args: readonly string[]): number {
+  const { values } = parseCommandLine(args, {
+    config: { type: "string", short: "c" },
+    json: { type: "boolean" },
+  });
+  const config = loadGatewayConfig(locateConfig(values.config, CONFIG_ENV, CONFIG_FILE));
+  const current = readStatus(config.state_dir);
+  if (current === undefined) {
+    process.stderr.write(
+      `${PROGRAM}: no status file in ${config.state_dir}: the gateway has not run there\n`,
+    );
+    return ExitCode.FAILURE;
+  }
+  const age = Date.now() - Number(current["updated_at"] ?? 0);
+  const running = current["stopped_at"] === undefined && age < 5000;
+  if (values.json === true) {
+    process.stdout.write(`${JSON.stringify({ running, ...current })}\n`);
+  } else {
+    const mt5 = current["mt5"] as { state?: string; detail?: string } | undefined;
+    const journal = current["journal"] as
+      | { entries?: number; unresolved?: number; failure?: string | null }
+      | undefined;
+    process.stdout.write(
+      [
+        `gateway   ${String(current["gateway"])} ${running ? "running" : "NOT RUNNING"} (pid ${String(current["pid"])}, updated ${Math.round(age / 1000)} s ago)`,
+        `endpoint  ${String(current["endpoint"])}`,
+        `trading   ${String(current["effective_trading_state"])} (operator: ${String(current["trading_state"])}, ${String(current["trading_state_reason"])})`,
+        `mt5       ${mt5?.state ?? "?"}${mt5?.detail === undefined ? "" : ` (${mt5.detail})`}`,
+        `clients   ${String(current["clients_connected"])}`,
+        `journal   ${journal?.entries ?? "?"} orders, ${journal?.unresolved ?? "?"} unresolved${journal?.failure ? `, FAILING: ${journal.failure}` : ""}`,
+        "",
+      ].join("\n"),
+    );
+  }
+  return running ? ExitCode.OK : ExitCode.FAILURE;
+}

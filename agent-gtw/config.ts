@@ -1,0 +1,217 @@
+/**
+ * agent-gtw configuration: the schema (the one source of truth for keys, types and defaults),
+ * loading with env overrides, and path resolution against the config file's folder.
+ * config/gtw.example.yaml documents every key; a test keeps the two in step.
+ */
+import { dirname, isAbsolute, resolve } from "node:path";
+import { z } from "zod";
+import { envParse, loadConfigFile } from "../shared/config/load.ts";
+import { LOG_LEVELS } from "../shared/log.ts";
+import { TRADING_STATES } from "../shared/protocol/types.ts";
+
+const positiveInt = z.number().int().positive();
+const z85Key = z
+  .string()
+  .regex(/^[0-9a-zA-Z.\-:+=^!/*?&<>()[\]{}@%$#]{40}$/, "must be a 40-character Z85 key");
+const name = z
+  .string()
+  .regex(/^[A-Za-z0-9._-]{1,64}$/, "must be 1–64 characters of letters, digits, '.', '_' or '-'");
+
+const authorizedClient = z.object({ name, public_key: z85Key }).strict();
+
+const signingKey = z
+  .object({
+    key_id: name,
+    /** Ed25519 public key file written by keygen (`*.sign`). */
+    file: z.string().min(1).optional(),
+    /** Or the public key itself, Z85. */
+    public_key: z85Key.optional(),
+  })
+  .strict()
+  .refine((key) => (key.file === undefined) !== (key.public_key === undefined), {
+    message: "give exactly one of file or public_key",
+  });
+
+const simBackend = z
+  .object({
+    seed: z.number().int().default(1),
+    state_dir: z.string().min(1).default("state/sim"),
+    sessions: z.enum(["forex", "always"]).default("forex"),
+    tick_interval_ms: positiveInt.max(60_000).default(250),
+    account: z
+      .object({
+        login: positiveInt.default(5_000_001),
+        currency: z
+          .string()
+          .regex(/^[A-Z]{3}$/)
+          .default("USD"),
+        balance: z.number().positive().default(10_000),
+        leverage: positiveInt.max(10_000).default(100),
+        margin_mode: z.enum(["HEDGING", "NETTING"]).default("HEDGING"),
+      })
+      .strict()
+      .default({
+        login: 5_000_001,
+        currency: "USD",
+        balance: 10_000,
+        leverage: 100,
+        margin_mode: "HEDGING",
+      }),
+  })
+  .strict();
+
+const terminalBackend = z
+  .object({
+    /** Loopback port the EA dials; the gateway listens on 127.0.0.1 only. */
+    port: z.number().int().min(1).max(65535).default(5701),
+    /** File holding the shared token the EA sends in HELLO (keygen writes it). */
+    token_file: z.string().min(1).default("keys/terminal.token"),
+    heartbeat_ms: positiveInt.min(200).max(30_000).default(1000),
+    command_timeout_ms: positiveInt.min(100).max(120_000).default(10_000),
+  })
+  .strict();
+
+export const gatewayConfigSchema = z
+  .object({
+    gateway: z.object({ name }).strict(),
+    /** ROUTER endpoint, e.g. tcp://0.0.0.0:5700. */
+    endpoint: z.string().startsWith("tcp://").default("tcp://0.0.0.0:5700"),
+    keys: z
+      .object({
+        /** The gateway's CURVE secret certificate (zcert `*.key_secret`). */
+        server_secret: z.string().min(1),
+        /** Directory of client public certificates (`*.key`), a list of keys, or both. */
+        authorized_clients_dir: z.string().min(1).optional(),
+        authorized_clients: z.array(authorizedClient).default([]),
+        /** Order-signing keys whose signatures the gateway accepts. */
+        signing_keys: z.array(signingKey).min(1, "at least one trusted signing key is required"),
+      })
+      .strict(),
+    backend: z
+      .object({
+        type: z.enum(["sim", "terminal"]).default("sim"),
+        sim: simBackend.default(simBackend.parse({})),
+        terminal: terminalBackend.default(terminalBackend.parse({})),
+      })
+      .strict()
+      .default({ type: "sim", sim: simBackend.parse({}), terminal: terminalBackend.parse({}) }),
+    limits: z
+      .object({
+        /** Symbols the gateway will trade; anything else is refused. */
+        symbols: z.array(z.string().regex(/^[A-Za-z0-9._#+-]{1,32}$/)).min(1),
+        /** Lots per OPEN (and per partial CLOSE). */
+        max_volume: z.number().positive(),
+        /** Open positions on the account, counting all of them. */
+        max_open_positions: positiveInt,
+      })
+      .strict(),
+    /** Trading state at first start; after that the state file remembers the operator's choice. */
+    trading_state: z.enum(TRADING_STATES).default("ACTIVE"),
+    signatures: z
+      .object({
+        ttl_ms: positiveInt.max(60_000).default(2000),
+        max_skew_ms: z.number().int().min(0).max(60_000).default(500),
+      })
+      .strict()
+      .default({ ttl_ms: 2000, max_skew_ms: 500 }),
+    journal: z
+      .object({
+        path: z.string().min(1).default("state/orders.journal"),
+        retention_days: positiveInt.max(3650).default(30),
+      })
+      .strict()
+      .default({ path: "state/orders.journal", retention_days: 30 }),
+    /** Where the operator's trading-state file and the status file live. */
+    state_dir: z.string().min(1).default("state"),
+    transport: z
+      .object({
+        handshake_timeout_ms: positiveInt.max(120_000).default(10_000),
+        heartbeat_interval_ms: z.number().int().min(0).max(60_000).default(2000),
+        max_request_bytes: positiveInt.max(1_048_576).default(65_536),
+        /** Requests being executed at once per client connection; more get RATE_LIMITED. */
+        max_in_flight_per_client: positiveInt.max(100_000).default(1024),
+      })
+      .strict()
+      .default({
+        handshake_timeout_ms: 10_000,
+        heartbeat_interval_ms: 2000,
+        max_request_bytes: 65_536,
+        max_in_flight_per_client: 1024,
+      }),
+    log: z
+      .object({
+        level: z.enum(LOG_LEVELS).default("info"),
+        file: z.string().min(1).optional(),
+      })
+      .strict()
+      .default({ level: "info" }),
+  })
+  .strict()
+  .superRefine((config, context) => {
+    if (
+      config.keys.authorized_clients_dir === undefined &&
+      config.keys.authorized_clients.length === 0
+    ) {
+      context.addIssue({
+        code: "custom",
+        path: ["keys", "authorized_clients"],
+        message: "no client is authorized: set authorized_clients_dir or list authorized_clients",
+      });
+    }
+  });
+
+export type GatewayConfig = z.infer<typeof gatewayConfigSchema>;
+
+/** The documented environment overrides (README, configuration reference). */
+export const GATEWAY_ENV_OVERRIDES = [
+  { env: "AGENT_GTW_ENDPOINT", path: ["endpoint"] },
+  { env: "AGENT_GTW_BACKEND", path: ["backend", "type"] },
+  {
+    env: "AGENT_GTW_TERMINAL_PORT",
+    path: ["backend", "terminal", "port"],
+    parse: envParse.integer,
+  },
+  { env: "AGENT_LOG_LEVEL", path: ["log", "level"] },
+] as const;
+
+/** Load, validate and resolve every path against the config file's folder. */
+export function loadGatewayConfig(
+  file: string,
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): GatewayConfig {
+  const config = loadConfigFile(file, gatewayConfigSchema, {
+    env,
+    overrides: GATEWAY_ENV_OVERRIDES,
+  });
+  return resolvePaths(config, dirname(resolve(file)));
+}
+
+export function resolvePaths(config: GatewayConfig, base: string): GatewayConfig {
+  const at = (path: string) => (isAbsolute(path) ? path : resolve(base, path));
+  return Object.freeze({
+    ...config,
+    keys: Object.freeze({
+      ...config.keys,
+      server_secret: at(config.keys.server_secret),
+      ...(config.keys.authorized_clients_dir === undefined
+        ? {}
+        : { authorized_clients_dir: at(config.keys.authorized_clients_dir) }),
+      signing_keys: config.keys.signing_keys.map((key) =>
+        Object.freeze(key.file === undefined ? key : { ...key, file: at(key.file) }),
+      ),
+    }),
+    backend: Object.freeze({
+      ...config.backend,
+      sim: Object.freeze({ ...config.backend.sim, state_dir: at(config.backend.sim.state_dir) }),
+      terminal: Object.freeze({
+        ...config.backend.terminal,
+        token_file: at(config.backend.terminal.token_file),
+      }),
+    }),
+    journal: Object.freeze({ ...config.journal, path: at(config.journal.path) }),
+    state_dir: at(config.state_dir),
+    log: Object.freeze(
+      config.log.file === undefined ? config.log : { ...config.log, file: at(config.log.file) },
+    ),
+  });
+}
