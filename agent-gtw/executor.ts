@@ -57,7 +57,7 @@ export class OrderExecutor {
   /** client_order_ids this process journaled and has not answered yet. */
   readonly #executing = new Set<string>();
   #reconcileTimer: { cancel(): void } | undefined;
-  #reconciling = false;
+  #reconciling: Promise<number> | undefined;
   #stopped = false;
 
   constructor(options: ExecutorOptions) {
@@ -133,43 +133,34 @@ export class OrderExecutor {
    * Resolve every intent whose outcome is unknown (PENDING after a crash, UNKNOWN after a
    * timeout). Returns how many are still unresolved.
    */
-  async reconcileUnresolved(): Promise<number> {
-    if (this.#reconciling) return this.#options.journal.unresolved().length;
-    this.#reconciling = true;
-    try {
-      const { journal, backend, clock, defaultMagic } = this.#options;
-      let left = 0;
-      for (const entry of journal.unresolved()) {
-        // A PENDING entry of this process is still executing; only a crash leaves one behind.
-        if (entry.state === "PENDING" && this.#isLive(entry)) continue;
-        const result = await reconcile(entry, backend, clock.now(), defaultMagic);
-        if (result.state === "UNKNOWN") {
-          left += 1;
-          this.#log.warn("Outcome still unknown", {
-            coid: entry.clientOrderId,
-            reason: result.reason,
-          });
-          continue;
-        }
-        this.#log.warn("Reconciled order", {
-          coid: entry.clientOrderId,
-          action: entry.action,
-          state: result.state,
-        });
-        await journal
-          .recordOutcome(entry.clientOrderId, result.state, result.reply)
-          .catch((error: Error) => {
-            left += 1;
-            this.#log.error("Reconciled outcome not journaled", {
-              coid: entry.clientOrderId,
-              error: error.message,
-            });
-          });
+  reconcileUnresolved(): Promise<number> {
+    // One pass at a time; a caller arriving mid-pass (GET_ORDER, the timer) waits for that pass.
+    if (this.#reconciling !== undefined) return this.#reconciling;
+    this.#reconciling = this.#reconcilePass().finally(() => {
+      this.#reconciling = undefined;
+    });
+    return this.#reconciling;
+  }
+
+  async #reconcilePass(): Promise<number> {
+    const { journal, backend, clock, defaultMagic } = this.#options;
+    let left = 0;
+    for (const entry of journal.unresolved()) {
+      // A PENDING entry of this process is still executing; only a crash leaves one behind.
+      if (entry.state === "PENDING" && this.#isLive(entry)) continue;
+      const result = await reconcile(entry, backend, clock.now(), defaultMagic);
+      if (result.state === "UNKNOWN") {
+        left += 1;
+        this.#log.warn("Outcome still unknown", { coid: entry.clientOrderId, reason: result.reason });
+        continue;
       }
-      return left;
-    } finally {
-      this.#reconciling = false;
+      this.#log.warn("Reconciled order", { coid: entry.clientOrderId, action: entry.action, state: result.state });
+      await journal.recordOutcome(entry.clientOrderId, result.state, result.reply).catch((error: Error) => {
+        left += 1;
+        this.#log.error("Reconciled outcome not journaled", { coid: entry.clientOrderId, error: error.message });
+      });
     }
+    return left;
   }
 
   stop(): void {
