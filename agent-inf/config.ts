@@ -1,0 +1,247 @@
+/**
+ * agent-inf configuration: the schema (the one source of truth for keys, types and defaults),
+ * loading with env overrides, and path resolution against the config file's folder.
+ * config/inf.example.yaml documents every key; a test keeps the two in step.
+ */
+import { dirname, isAbsolute, resolve } from "node:path";
+import { z } from "zod";
+import { envParse, loadConfigFile } from "../shared/config/load.ts";
+import { LOG_LEVELS } from "../shared/log.ts";
+import { TRADING_STATES } from "../shared/protocol/types.ts";
+import { DAILY_LOSS_ACTIONS, type RiskLimits, riskLimitIssues } from "./risk/types.ts";
+
+const positiveInt = z.number().int().positive();
+const z85Key = z
+  .string()
+  .regex(/^[0-9a-zA-Z.\-:+=^!/*?&<>()[\]{}@%$#]{40}$/, "must be a 40-character Z85 key");
+const name = z
+  .string()
+  .regex(/^[A-Za-z0-9._-]{1,64}$/, "must be 1–64 characters of letters, digits, '.', '_' or '-'");
+const nullablePositive = z.number().positive().nullable();
+
+const gatewayEntry = z
+  .object({
+    /** The gateway's configured name (its gateway.name); orders are signed for it. */
+    name,
+    endpoint: z.string().startsWith("tcp://"),
+    /** The gateway's public CURVE certificate (`agent-gtw.key`) ... */
+    server_key_file: z.string().min(1).optional(),
+    /** ... or its public key, Z85. */
+    server_key: z85Key.optional(),
+    /** The gateway used when a request names none. Exactly one entry (or the only one) is default. */
+    default: z.boolean().default(false),
+    request_timeout_ms: positiveInt.max(120_000).default(3000),
+    order_timeout_ms: positiveInt.max(300_000).default(10_000),
+    reconcile_deadline_ms: positiveInt.max(3_600_000).default(30_000),
+  })
+  .strict()
+  .refine((entry) => (entry.server_key_file === undefined) !== (entry.server_key === undefined), {
+    message: "give exactly one of server_key_file or server_key",
+  });
+
+const riskSchema = z
+  .object({
+    allowed_symbols: z.array(z.string().regex(/^[A-Za-z0-9._#+-]{1,32}$/)).min(1),
+    max_lots: z.number().positive(),
+    max_notional: nullablePositive.default(null),
+    require_stop_loss: z.boolean().default(true),
+    max_risk_percent: nullablePositive.default(1),
+    max_positions: positiveInt.nullable().default(10),
+    max_positions_per_symbol: positiveInt.nullable().default(3),
+    max_orders_per_second: positiveInt.nullable().default(5),
+    max_orders_per_minute: positiveInt.nullable().default(60),
+    daily_loss_limit: z
+      .object({ money: nullablePositive.default(null), percent: nullablePositive.default(3) })
+      .strict()
+      .default({ money: null, percent: 3 }),
+    daily_loss_action: z.enum(DAILY_LOSS_ACTIONS).default("REDUCING"),
+    max_drawdown_percent: nullablePositive.default(10),
+    max_spread_points: nullablePositive.default(null),
+    max_quote_age_ms: positiveInt.nullable().default(10_000),
+    time_zone: z.string().min(1).default("UTC"),
+    kelly: z
+      .object({
+        enabled: z.boolean().default(false),
+        fraction: z.number().positive().max(1).default(0.25),
+        max_fraction: z.number().positive().max(1).default(0.02),
+      })
+      .strict()
+      .default({ enabled: false, fraction: 0.25, max_fraction: 0.02 }),
+  })
+  .strict();
+
+export const inferenceConfigSchema = z
+  .object({
+    agent: z.object({ name }).strict(),
+    keys: z
+      .object({
+        /** This host's CURVE certificate (`<name>.key_secret`, mode 0600). */
+        client_secret: z.string().min(1),
+        /** This host's Ed25519 order-signing key (`<name>.sign_secret`, mode 0600). */
+        signing_secret: z.string().min(1),
+      })
+      .strict(),
+    gateways: z.array(gatewayEntry).min(1, "configure at least one gateway"),
+    heartbeat: z
+      .object({
+        interval_ms: positiveInt.min(100).max(600_000).default(5000),
+        /** A PING unanswered this long counts as a failure; at most interval_ms. */
+        timeout_ms: positiveInt.optional(),
+        failure_threshold: positiveInt.max(100).default(3),
+        recovery_successes: positiveInt.max(100).default(3),
+      })
+      .strict()
+      .default({ interval_ms: 5000, failure_threshold: 3, recovery_successes: 3 }),
+    risk: riskSchema,
+    /** Trading state at first start; after that the operator's choice is remembered in state_dir. */
+    trading_state: z.enum(TRADING_STATES).default("ACTIVE"),
+    api: z
+      .object({
+        /** host:port; a non-loopback host requires a token. */
+        listen: z
+          .string()
+          .regex(/^[A-Za-z0-9.:[\]-]+:\d{1,5}$/, "must be host:port")
+          .default("127.0.0.1:8765"),
+        /** File holding the bearer token clients must send (required off loopback). */
+        token_file: z.string().min(1).optional(),
+        max_body_bytes: positiveInt.max(1_048_576).default(16_384),
+      })
+      .strict()
+      .default({ listen: "127.0.0.1:8765", max_body_bytes: 16_384 }),
+    /** Where the operator's trading state and the equity high-water mark survive restarts. */
+    state_dir: z.string().min(1).default("state"),
+    log: z
+      .object({ level: z.enum(LOG_LEVELS).default("info"), file: z.string().min(1).optional() })
+      .strict()
+      .default({ level: "info" }),
+  })
+  .strict()
+  .superRefine((config, context) => {
+    const defaults = config.gateways.filter((gateway) => gateway.default);
+    if (config.gateways.length > 1 && defaults.length !== 1) {
+      context.addIssue({
+        code: "custom",
+        path: ["gateways"],
+        message: "with several gateways, mark exactly one default: true",
+      });
+    }
+    const names = config.gateways.map((gateway) => gateway.name);
+    if (new Set(names).size !== names.length) {
+      context.addIssue({
+        code: "custom",
+        path: ["gateways"],
+        message: "gateway names must be unique",
+      });
+    }
+    if (
+      config.heartbeat.timeout_ms !== undefined &&
+      config.heartbeat.timeout_ms > config.heartbeat.interval_ms
+    ) {
+      context.addIssue({
+        code: "custom",
+        path: ["heartbeat", "timeout_ms"],
+        message: "must not exceed interval_ms",
+      });
+    }
+    for (const issue of riskLimitIssues(toRiskLimits(config.risk))) {
+      context.addIssue({
+        code: "custom",
+        path: ["risk", ...issue.path.split(".")],
+        message: issue.message,
+      });
+    }
+    const host = config.api.listen
+      .slice(0, config.api.listen.lastIndexOf(":"))
+      .replace(/^\[|\]$/g, "");
+    const loopback = host === "localhost" || host === "::1" || /^127\./.test(host);
+    if (!loopback && config.api.token_file === undefined) {
+      context.addIssue({
+        code: "custom",
+        path: ["api", "token_file"],
+        message: `the API listens on ${host}, which is not loopback: a token_file is required`,
+      });
+    }
+    try {
+      new Intl.DateTimeFormat("en-US", { timeZone: config.risk.time_zone });
+    } catch {
+      context.addIssue({
+        code: "custom",
+        path: ["risk", "time_zone"],
+        message: `unknown IANA time zone ${config.risk.time_zone}`,
+      });
+    }
+  });
+
+export type InferenceConfig = z.infer<typeof inferenceConfigSchema>;
+export type GatewayEntry = InferenceConfig["gateways"][number];
+
+/** The documented environment overrides. */
+export const INFERENCE_ENV_OVERRIDES = [
+  { env: "AGENT_INF_API_LISTEN", path: ["api", "listen"] },
+  { env: "AGENT_INF_HEARTBEAT_MS", path: ["heartbeat", "interval_ms"], parse: envParse.integer },
+  { env: "AGENT_LOG_LEVEL", path: ["log", "level"] },
+] as const;
+
+export function loadInferenceConfig(
+  file: string,
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): InferenceConfig {
+  const config = loadConfigFile(file, inferenceConfigSchema, {
+    env,
+    overrides: INFERENCE_ENV_OVERRIDES,
+  });
+  return resolvePaths(config, dirname(resolve(file)));
+}
+
+export function resolvePaths(config: InferenceConfig, base: string): InferenceConfig {
+  const at = (path: string) => (isAbsolute(path) ? path : resolve(base, path));
+  return Object.freeze({
+    ...config,
+    keys: Object.freeze({
+      client_secret: at(config.keys.client_secret),
+      signing_secret: at(config.keys.signing_secret),
+    }),
+    gateways: config.gateways.map((gateway) =>
+      Object.freeze(
+        gateway.server_key_file === undefined
+          ? gateway
+          : { ...gateway, server_key_file: at(gateway.server_key_file) },
+      ),
+    ),
+    api: Object.freeze(
+      config.api.token_file === undefined
+        ? config.api
+        : { ...config.api, token_file: at(config.api.token_file) },
+    ),
+    state_dir: at(config.state_dir),
+    log: Object.freeze(
+      config.log.file === undefined ? config.log : { ...config.log, file: at(config.log.file) },
+    ),
+  });
+}
+
+/** The risk monitor's view of the config section. */
+export function toRiskLimits(risk: InferenceConfig["risk"]): RiskLimits {
+  return {
+    allowedSymbols: risk.allowed_symbols,
+    maxLots: risk.max_lots,
+    maxNotional: risk.max_notional,
+    requireStopLoss: risk.require_stop_loss,
+    maxRiskPercent: risk.max_risk_percent,
+    maxPositions: risk.max_positions,
+    maxPositionsPerSymbol: risk.max_positions_per_symbol,
+    maxOrdersPerSecond: risk.max_orders_per_second,
+    maxOrdersPerMinute: risk.max_orders_per_minute,
+    dailyLossLimit: { money: risk.daily_loss_limit.money, percent: risk.daily_loss_limit.percent },
+    dailyLossAction: risk.daily_loss_action,
+    maxDrawdownPercent: risk.max_drawdown_percent,
+    maxSpreadPoints: risk.max_spread_points,
+    maxQuoteAgeMs: risk.max_quote_age_ms,
+    timeZone: risk.time_zone,
+    kelly: {
+      enabled: risk.kelly.enabled,
+      fraction: risk.kelly.fraction,
+      maxFraction: risk.kelly.max_fraction,
+    },
+  };
+}

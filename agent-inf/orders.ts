@@ -1,0 +1,441 @@
+/**
+ * What a strategy's order goes through on the inference host: a fresh market snapshot from the
+ * gateway, the risk monitor, then the gateway client's no-blind-resend submit. Denials never
+ * leave the host; an order is never fired twice, even when the strategy retries it:
+ *
+ * - A repeated client_order_id while the first is running waits for the first.
+ * - A repeated client_order_id seen earlier answers what happened, locally or (after an agent
+ *   restart) by asking the gateway, instead of running risk checks again against a position the
+ *   first attempt already opened.
+ */
+import type { Clock } from "../shared/clock.ts";
+import type { Logger } from "../shared/log.ts";
+import { newClientOrderId } from "../shared/protocol/codec.ts";
+import { errorCodeInfo } from "../shared/protocol/error-info.ts";
+import type {
+  AccountInfo,
+  Position,
+  Reply,
+  Side,
+  SymbolInfo,
+  TradeReply,
+} from "../shared/protocol/types.ts";
+import type { GatewayClient, OrderOutcome, SignedBody } from "./gateway-client.ts";
+import type { Denial } from "./risk/denial.ts";
+import type { RiskMonitor } from "./risk/risk-monitor.ts";
+
+export interface OpenOrderInput {
+  readonly gateway?: string;
+  readonly client_order_id?: string;
+  readonly symbol: string;
+  readonly side: Side;
+  readonly volume: number;
+  readonly sl?: number | null;
+  readonly tp?: number | null;
+  readonly deviation?: number;
+  readonly magic?: number;
+  readonly comment?: string;
+  /** Optional Kelly sizing input from the strategy. */
+  readonly edge?: { readonly win_probability: number; readonly payoff_ratio: number };
+}
+
+export interface CloseOrderInput {
+  readonly gateway?: string;
+  readonly client_order_id?: string;
+  readonly ticket: number;
+  readonly volume?: number;
+  readonly deviation?: number;
+  readonly comment?: string;
+}
+
+export interface ModifyOrderInput {
+  readonly gateway?: string;
+  readonly client_order_id?: string;
+  readonly ticket: number;
+  readonly sl?: number | null;
+  readonly tp?: number | null;
+}
+
+export type OrderResult =
+  /** Executed; `reply` is the gateway's fill (or, with `duplicate`, the first one). */
+  | {
+      readonly outcome: "FILLED";
+      readonly gateway: string;
+      readonly client_order_id: string;
+      readonly reply: TradeReply;
+    }
+  /** Refused by the gateway or MT5 and recorded there: this client_order_id is spent. */
+  | {
+      readonly outcome: "REJECTED";
+      readonly gateway: string;
+      readonly client_order_id: string;
+      readonly reply: Reply;
+    }
+  /** Not taken by the gateway (bad request, signature, expired...): nothing happened. */
+  | {
+      readonly outcome: "ERROR";
+      readonly gateway: string;
+      readonly client_order_id: string;
+      readonly reply: Reply;
+    }
+  /** Refused by this host's risk monitor: never left the host. */
+  | {
+      readonly outcome: "DENIED";
+      readonly gateway: string;
+      readonly client_order_id: string;
+      readonly denial: Denial;
+    }
+  /** The gateway could not be asked: the order may or may not have executed. */
+  | {
+      readonly outcome: "UNKNOWN";
+      readonly gateway: string;
+      readonly client_order_id: string;
+      readonly reason: string;
+    };
+
+export interface OrderEvents {
+  /** Every finished order, for metrics. */
+  orderFinished(action: "OPEN" | "CLOSE" | "MODIFY", result: OrderResult, durationMs: number): void;
+}
+
+export interface OrderServiceOptions {
+  readonly gateways: GatewayRegistry;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly events?: OrderEvents;
+  /** Results remembered per client_order_id for strategy retries. */
+  readonly rememberResults?: number;
+}
+
+/** One gateway (one MT5 account): its connection and the risk monitor for that account. */
+export interface GatewayLane {
+  readonly client: GatewayClient;
+  readonly risk: RiskMonitor;
+  /** Gateway clock minus ours, for quote ages (HeartbeatMonitor.clockOffsetMs). */
+  clockOffsetMs(): number | undefined;
+}
+
+/** The configured gateways, by name, with the default. */
+export interface GatewayRegistry {
+  get(name?: string): GatewayLane | undefined;
+  readonly names: readonly string[];
+  readonly defaultName: string;
+}
+
+export class UnknownGatewayError extends Error {
+  constructor(name: string, known: readonly string[]) {
+    super(`unknown gateway ${JSON.stringify(name)}; configured: ${known.join(", ")}`);
+    this.name = "UnknownGatewayError";
+  }
+}
+
+type Action = "OPEN" | "CLOSE" | "MODIFY";
+
+export class OrderService {
+  readonly #options: OrderServiceOptions;
+  readonly #running = new Map<string, Promise<OrderResult>>();
+  readonly #results = new Map<string, OrderResult>();
+
+  constructor(options: OrderServiceOptions) {
+    this.#options = options;
+  }
+
+  open(input: OpenOrderInput): Promise<OrderResult> {
+    return this.#once("OPEN", input.gateway, input.client_order_id, (lane, coid) =>
+      this.#open(lane, coid, input),
+    );
+  }
+
+  close(input: CloseOrderInput): Promise<OrderResult> {
+    return this.#once("CLOSE", input.gateway, input.client_order_id, (lane, coid) =>
+      this.#close(lane, coid, input),
+    );
+  }
+
+  modify(input: ModifyOrderInput): Promise<OrderResult> {
+    return this.#once("MODIFY", input.gateway, input.client_order_id, (lane, coid) =>
+      this.#modify(lane, coid, input),
+    );
+  }
+
+  /** The lane for gateway `name` (or the default); throws UnknownGatewayError. */
+  lane(name?: string): GatewayLane {
+    const lane = this.#options.gateways.get(name);
+    if (lane === undefined) throw new UnknownGatewayError(name ?? "", this.#options.gateways.names);
+    return lane;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+
+  async #once(
+    action: Action,
+    gatewayName: string | undefined,
+    requested: string | undefined,
+    run: (lane: GatewayLane, clientOrderId: string) => Promise<OrderResult>,
+  ): Promise<OrderResult> {
+    const lane = this.lane(gatewayName);
+    const client = lane.client;
+    const clientOrderId = requested ?? newClientOrderId(this.#options.clock.now());
+    const key = `${client.name}\u0000${clientOrderId}`;
+    const running = this.#running.get(key);
+    if (running !== undefined) return running;
+    const known = this.#results.get(key);
+    if (known !== undefined && known.outcome !== "UNKNOWN") return known;
+    const started = this.#options.clock.monotonic();
+    const promise = (async () => {
+      // A strategy retrying an id we may have sent before (agent restarted, or UNKNOWN last time):
+      // the gateway's journal says what happened; only a never-seen id runs the checks again.
+      if (requested !== undefined) {
+        const previous = await this.#fromGateway(client, clientOrderId);
+        if (previous !== undefined) return previous;
+      }
+      return run(lane, clientOrderId);
+    })();
+    this.#running.set(key, promise);
+    try {
+      const result = await promise;
+      this.#remember(key, result);
+      this.#options.events?.orderFinished(
+        action,
+        result,
+        this.#options.clock.monotonic() - started,
+      );
+      return result;
+    } finally {
+      this.#running.delete(key);
+    }
+  }
+
+  async #fromGateway(
+    client: GatewayClient,
+    clientOrderId: string,
+  ): Promise<OrderResult | undefined> {
+    try {
+      const record = await client.orderRecord(clientOrderId);
+      if (record === null || record.state === "NOT_EXECUTED" || record.reply === null)
+        return undefined;
+      return this.#classify(client.name, {
+        kind: "answered",
+        clientOrderId,
+        reply: { ...record.reply, duplicate: true },
+        attempts: 0,
+      });
+    } catch {
+      // Unreachable: submit() will find out the same way and report UNKNOWN if it must.
+      return undefined;
+    }
+  }
+
+  async #open(
+    lane: GatewayLane,
+    clientOrderId: string,
+    input: OpenOrderInput,
+  ): Promise<OrderResult> {
+    const { client, risk } = lane;
+    const snapshot = await this.#snapshot(lane, input.symbol);
+    if ("unknown" in snapshot)
+      return {
+        outcome: "UNKNOWN",
+        gateway: client.name,
+        client_order_id: clientOrderId,
+        reason: snapshot.unknown,
+      };
+    const decision = risk.checkOpen(
+      {
+        clientOrderId,
+        symbol: input.symbol,
+        side: input.side,
+        volume: input.volume,
+        ...(input.sl === undefined ? {} : { sl: input.sl }),
+        ...(input.tp === undefined ? {} : { tp: input.tp }),
+        ...(input.edge === undefined
+          ? {}
+          : {
+              edge: {
+                winProbability: input.edge.win_probability,
+                payoffRatio: input.edge.payoff_ratio,
+              },
+            }),
+      },
+      snapshot,
+    );
+    if (!decision.ok)
+      return {
+        outcome: "DENIED",
+        gateway: client.name,
+        client_order_id: clientOrderId,
+        denial: decision.denial,
+      };
+    risk.recordOrder();
+    const body: SignedBody = {
+      action: "OPEN",
+      client_order_id: clientOrderId,
+      symbol: input.symbol,
+      side: input.side,
+      volume: decision.volume,
+      ...pick(input, ["sl", "tp", "deviation", "magic", "comment"]),
+    };
+    return this.#classify(client.name, await client.submit(body));
+  }
+
+  async #close(
+    lane: GatewayLane,
+    clientOrderId: string,
+    input: CloseOrderInput,
+  ): Promise<OrderResult> {
+    const client = lane.client;
+    const snapshot = await this.#snapshot(lane, undefined, input.ticket);
+    if ("unknown" in snapshot)
+      return {
+        outcome: "UNKNOWN",
+        gateway: client.name,
+        client_order_id: clientOrderId,
+        reason: snapshot.unknown,
+      };
+    const decision = lane.risk.checkClose(
+      {
+        clientOrderId,
+        ticket: input.ticket,
+        ...(input.volume === undefined ? {} : { volume: input.volume }),
+      },
+      snapshot,
+    );
+    if (!decision.ok)
+      return {
+        outcome: "DENIED",
+        gateway: client.name,
+        client_order_id: clientOrderId,
+        denial: decision.denial,
+      };
+    const body: SignedBody = {
+      action: "CLOSE",
+      client_order_id: clientOrderId,
+      ticket: input.ticket,
+      ...pick(input, ["volume", "deviation", "comment"]),
+    };
+    return this.#classify(client.name, await client.submit(body));
+  }
+
+  async #modify(
+    lane: GatewayLane,
+    clientOrderId: string,
+    input: ModifyOrderInput,
+  ): Promise<OrderResult> {
+    const client = lane.client;
+    const snapshot = await this.#snapshot(lane, undefined, input.ticket);
+    if ("unknown" in snapshot)
+      return {
+        outcome: "UNKNOWN",
+        gateway: client.name,
+        client_order_id: clientOrderId,
+        reason: snapshot.unknown,
+      };
+    const decision = lane.risk.checkModify(
+      { clientOrderId, ticket: input.ticket, ...pick(input, ["sl", "tp"]) },
+      snapshot,
+    );
+    if (!decision.ok)
+      return {
+        outcome: "DENIED",
+        gateway: client.name,
+        client_order_id: clientOrderId,
+        denial: decision.denial,
+      };
+    const body: SignedBody = {
+      action: "MODIFY",
+      client_order_id: clientOrderId,
+      ticket: input.ticket,
+      ...pick(input, ["sl", "tp"]),
+    };
+    return this.#classify(client.name, await client.submit(body));
+  }
+
+  /**
+   * Account, positions and the relevant symbol, asked in parallel (one round trip of latency).
+   * For CLOSE/MODIFY the symbol is the position's.
+   */
+  async #snapshot(
+    lane: GatewayLane,
+    symbol: string | undefined,
+    ticket?: number,
+  ): Promise<
+    | { account: AccountInfo; positions: Position[]; symbol?: SymbolInfo; clockOffsetMs?: number }
+    | { unknown: string }
+  > {
+    const client = lane.client;
+    try {
+      const [account, positions, info] = await Promise.all([
+        client.query({ action: "GET_ACCOUNT" }),
+        client.query({ action: "GET_POSITIONS" }),
+        symbol === undefined
+          ? Promise.resolve(undefined)
+          : client.query({ action: "GET_SYMBOL_INFO", symbol }),
+      ]);
+      const list = (positions as { positions?: Position[] }).positions;
+      const accountInfo = (account as { account?: AccountInfo }).account;
+      if (account.status !== "OK" || accountInfo === undefined || list === undefined) {
+        return {
+          unknown: `gateway could not report the account: ${account.error_msg ?? positions.error_msg ?? "no data"}`,
+        };
+      }
+      let symbolInfo = (info as { symbol_info?: SymbolInfo } | undefined)?.symbol_info;
+      if (symbolInfo === undefined && ticket !== undefined) {
+        const position = list.find((p) => p.ticket === ticket);
+        if (position !== undefined) {
+          const reply = await client.query({ action: "GET_SYMBOL_INFO", symbol: position.symbol });
+          symbolInfo = (reply as { symbol_info?: SymbolInfo }).symbol_info;
+        }
+      }
+      const offset = lane.clockOffsetMs();
+      return {
+        account: accountInfo,
+        positions: list,
+        ...(symbolInfo === undefined ? {} : { symbol: symbolInfo }),
+        ...(offset === undefined ? {} : { clockOffsetMs: offset }),
+      };
+    } catch (error) {
+      return { unknown: `gateway unreachable: ${(error as Error).message}` };
+    }
+  }
+
+  #classify(gateway: string, outcome: OrderOutcome): OrderResult {
+    const client_order_id = outcome.clientOrderId;
+    if (outcome.kind === "unknown")
+      return { outcome: "UNKNOWN", gateway, client_order_id, reason: outcome.reason };
+    const reply = outcome.reply;
+    if (reply.status === "FILLED")
+      return { outcome: "FILLED", gateway, client_order_id, reply: reply as TradeReply };
+    if (reply.status === "REJECTED")
+      return { outcome: "REJECTED", gateway, client_order_id, reply };
+    // ERROR with "reconcile" advice that submit() could not settle stays unknown to the caller.
+    if (errorCodeInfo(reply.error_code ?? "")?.retry === "reconcile") {
+      return {
+        outcome: "UNKNOWN",
+        gateway,
+        client_order_id,
+        reason: `${reply.error_code}: ${reply.error_msg ?? ""}`,
+      };
+    }
+    return { outcome: "ERROR", gateway, client_order_id, reply };
+  }
+
+  #remember(key: string, result: OrderResult): void {
+    // DENIED and ERROR took nothing: forget them so a retry is judged afresh.
+    if (result.outcome === "DENIED" || result.outcome === "ERROR") return;
+    this.#results.set(key, result);
+    const limit = this.#options.rememberResults ?? 10_000;
+    if (this.#results.size > limit) {
+      const oldest = this.#results.keys().next().value;
+      if (oldest !== undefined) this.#results.delete(oldest);
+    }
+  }
+}
+
+function pick<T extends object, K extends keyof T>(
+  source: T,
+  keys: readonly K[],
+): Partial<Pick<T, K>> {
+  const out: Partial<Pick<T, K>> = {};
+  for (const key of keys) if (source[key] !== undefined) out[key] = source[key];
+  return out;
+}
