@@ -1,0 +1,111 @@
+/**
+ * Order round trip through the real gateway process: sign → CURVE → verify → durable journal
+ * (fdatasync) → simulated MT5 fill (its own fdatasync) → reply. The client is this process;
+ * agent-gtw runs as a child process on 127.0.0.1 with throwaway keys in a temp folder.
+ *
+ *   bun scripts/bench-orders.ts [--orders N] [--concurrency C] [--quick]
+ *
+ * Prints round-trip percentiles for sequential orders (one in flight) and the throughput with C
+ * orders in flight. Targets (DESIGN §8): p50 ≤ 1 ms, ≥ 2,000 orders/s. A benchmark, not a test:
+ * it fails only on errors, never on timings.
+ */
+import { cpus, release } from "node:os";
+import { parseArgs } from "node:util";
+import type { TradeReply } from "../shared/protocol/types.ts";
+import { startGateway } from "../test/support/agents.ts";
+import { createDeployment } from "../test/support/deployment.ts";
+import { TestClient } from "../test/support/test-client.ts";
+
+const { values } = parseArgs({
+  args: Bun.argv.slice(2),
+  options: {
+    orders: { type: "string" },
+    concurrency: { type: "string" },
+    quick: { type: "boolean" },
+  },
+});
+const quick = values.quick === true;
+const orders = Number(values.orders ?? (quick ? 400 : 4000));
+const concurrency = Number(values.concurrency ?? 64);
+
+function percentile(sorted: readonly number[], q: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] as number;
+}
+
+const deployment = createDeployment({
+  gateway: {
+    limits: { max_open_positions: 100_000, max_volume: 5 },
+    log: { level: "warn" },
+    backend: { sim: { account: { balance: 10_000_000 } } },
+  },
+});
+const gateway = await startGateway(deployment.gtwConfigPath, deployment.gtwStateDir);
+const client = new TestClient(gateway.endpoint, deployment);
+
+let failures = 0;
+/** One OPEN then its CLOSE; returns both round trips in ms. */
+async function pair(): Promise<[number, number]> {
+  const t0 = Bun.nanoseconds();
+  const open = (await client.send({
+    action: "OPEN",
+    symbol: "EURUSD",
+    side: "BUY",
+    volume: 0.01,
+  })) as TradeReply;
+  const t1 = Bun.nanoseconds();
+  if (open.status !== "FILLED") {
+    failures += 1;
+    return [(t1 - t0) / 1e6, 0];
+  }
+  const close = await client.send({ action: "CLOSE", ticket: open.ticket as number });
+  const t2 = Bun.nanoseconds();
+  if (close.status !== "FILLED") failures += 1;
+  return [(t1 - t0) / 1e6, (t2 - t1) / 1e6];
+}
+
+try {
+  // Warm-up: JIT, CURVE session, journal file, sim state.
+  for (let i = 0; i < 50; i++) await pair();
+
+  const latencies: number[] = [];
+  for (let i = 0; i < orders / 2; i++) latencies.push(...(await pair()));
+  latencies.sort((a, b) => a - b);
+
+  const started = Bun.nanoseconds();
+  let next = 0;
+  const total = orders;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < total / 2) {
+        next += 1;
+        await pair();
+      }
+    }),
+  );
+  const seconds = (Bun.nanoseconds() - started) / 1e9;
+  const throughput = total / seconds;
+
+  const fmt = (ms: number) => `${(ms * 1000).toFixed(0)} µs`;
+  const p50 = percentile(latencies, 0.5);
+  console.log(
+    `machine   ${cpus()[0]?.model ?? "?"} × ${cpus().length}, Linux ${release()}, Bun ${Bun.version}`,
+  );
+  console.log(
+    `orders    ${latencies.length} sequential (OPEN and CLOSE alternating), then ${total} with ${concurrency} in flight`,
+  );
+  console.log(
+    `latency   p50 ${fmt(p50)}  p95 ${fmt(percentile(latencies, 0.95))}  p99 ${fmt(percentile(latencies, 0.99))}  max ${fmt(latencies[latencies.length - 1] as number)}`,
+  );
+  console.log(`throughput ${throughput.toFixed(0)} orders/s`);
+  console.log(
+    `targets   p50 ≤ 1 ms: ${p50 <= 1 ? "met" : "MISSED"}; ≥ 2000 orders/s: ${throughput >= 2000 ? "met" : "MISSED"}`,
+  );
+  if (failures > 0) {
+    console.error(`${failures} orders were not filled`);
+    process.exitCode = 1;
+  }
+} finally {
+  await client.close();
+  await gateway.stop();
+  deployment.remove();
+}
