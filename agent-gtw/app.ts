@@ -17,6 +17,8 @@ import { readSigningPublicKeyFile } from "../shared/signing-keys.ts";
 import { TradingStateHolder } from "../shared/trading-state.ts";
 import type { Backend } from "./backend/backend.ts";
 import { SimBackend } from "./backend/sim/sim-backend.ts";
+import { TerminalBackend } from "./backend/terminal/terminal-backend.ts";
+import { readTokenFile } from "./backend/terminal/token.ts";
 import type { GatewayConfig } from "./config.ts";
 import { readOperatorState, watchOperatorState, writeStatus } from "./control.ts";
 import { OrderExecutor } from "./executor.ts";
@@ -199,10 +201,15 @@ export function createGatewayApp(
 
 function createBackend(config: GatewayConfig, clock: Clock, logger: Logger): Backend {
   if (config.backend.type === "terminal") {
-    throw new AgentError(
-      FaultCode.CONFIG_INVALID,
-      "config: backend.type terminal is not available in this build yet",
-    );
+    const terminal = config.backend.terminal;
+    return new TerminalBackend({
+      port: terminal.port,
+      token: readTokenFile(terminal.token_file),
+      heartbeatMs: terminal.heartbeat_ms,
+      commandTimeoutMs: terminal.command_timeout_ms,
+      clock,
+      logger,
+    });
   }
   const sim = config.backend.sim;
   return new SimBackend({

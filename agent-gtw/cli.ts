@@ -3,11 +3,15 @@
  * Every command prints one clear line on error and returns a documented exit code.
  */
 import { ExitCode, locateConfig, parseCommandLine, UsageError } from "../shared/cli.ts";
+import { AgentError, describeError } from "../shared/errors.ts";
 import { createLogger, parseLevel } from "../shared/log.ts";
 import { TRADING_STATES, type TradingState } from "../shared/protocol/types.ts";
-import { createGatewayApp, GATEWAY_VERSION } from "./app.ts";
+import { createGatewayApp, DEFAULT_MAGIC, GATEWAY_VERSION } from "./app.ts";
+import { TerminalBackend } from "./backend/terminal/terminal-backend.ts";
+import { readTokenFile } from "./backend/terminal/token.ts";
 import { loadGatewayConfig } from "./config.ts";
 import { readOperatorState, readStatus, writeOperatorState } from "./control.ts";
+import { runSelftest } from "./selftest.ts";
 
 const PROGRAM = "agent-gtw";
 const CONFIG_ENV = "AGENT_GTW_CONFIG";
@@ -20,12 +24,15 @@ Usage:
   agent-gtw state ACTIVE|REDUCING|HALTED [--reason TEXT] [--config FILE]
                                                         set the operator trading state
   agent-gtw status [--config FILE] [--json]             what the running gateway reports
+  agent-gtw selftest --backend terminal [--trade] [--symbol SYMBOL] [--wait SECONDS] [--config FILE]
+                                                        check the MT5 terminal link (stop the
+                                                        gateway first; --trade: DEMO accounts only)
   agent-gtw --version | --help
 
 The config file is --config, else $${CONFIG_ENV}, else ${CONFIG_FILE} next to the executable
 (or in the working directory when run from source).
 
-Exit codes: 0 ok, 1 failure, 2 usage error, 3 config or key file error.
+Exit codes: 0 ok, 1 failure (or a failed self-test step), 2 usage error, 3 config or key file error.
 `;
 
 export async function runGatewayCli(args: readonly string[]): Promise<number> {
@@ -47,6 +54,8 @@ export async function runGatewayCli(args: readonly string[]): Promise<number> {
       return setState(rest);
     case "status":
       return status(rest);
+    case "selftest":
+      return selftest(rest);
     default:
       throw new UsageError(`unknown command ${JSON.stringify(command)}`);
   }
@@ -174,4 +183,75 @@ function status(args: readonly string[]): number {
     );
   }
   return running ? ExitCode.OK : ExitCode.FAILURE;
+}
+
+/** docs/MT5-SETUP.md §8: wait for the EA, run the conformance suite, exit 0 only if all passed. */
+async function selftest(args: readonly string[]): Promise<number> {
+  const { values, positionals } = parseCommandLine(args, {
+    config: { type: "string", short: "c" },
+    backend: { type: "string" },
+    trade: { type: "boolean" },
+    symbol: { type: "string" },
+    wait: { type: "string" },
+    "log-level": { type: "string" },
+  });
+  if (positionals.length > 0)
+    throw new UsageError(`selftest takes no arguments, was given ${positionals.join(" ")}`);
+  if ((values.backend ?? "terminal") !== "terminal")
+    throw new UsageError("selftest checks the terminal backend only: --backend terminal");
+  const waitSeconds = Number(values.wait ?? "30");
+  if (!Number.isInteger(waitSeconds) || waitSeconds < 1 || waitSeconds > 600)
+    throw new UsageError(`--wait must be 1–600 seconds, was ${values.wait}`);
+  const level = parseLevel(values["log-level"] ?? "warn");
+  if (level === undefined)
+    throw new UsageError(
+      `--log-level must be silent, error, warn, info or debug, was ${values["log-level"]}`,
+    );
+  const config = loadGatewayConfig(locateConfig(values.config, CONFIG_ENV, CONFIG_FILE));
+  const terminal = config.backend.terminal;
+  const symbol = values.symbol ?? (config.limits.symbols[0] as string);
+  const logger = createLogger("gtw", { level });
+  const backend = new TerminalBackend({
+    port: terminal.port,
+    token: readTokenFile(terminal.token_file),
+    heartbeatMs: terminal.heartbeat_ms,
+    commandTimeoutMs: terminal.command_timeout_ms,
+    logger,
+  });
+  const out = (line: string) => process.stdout.write(`${line}\n`);
+  try {
+    await backend.start();
+  } catch (error) {
+    if (!(error instanceof AgentError)) throw error;
+    throw new AgentError(
+      error.code,
+      `${describeError(error)}; if agent-gtw is running, stop it first (the EA connects to one listener)`,
+      { cause: error },
+    );
+  }
+  try {
+    out(`Waiting up to ${waitSeconds} s for the EA on 127.0.0.1:${backend.port} ...`);
+    const deadline = Date.now() + waitSeconds * 1000;
+    while (backend.hello() === undefined && Date.now() < deadline) await Bun.sleep(100);
+    if (backend.hello() === undefined) {
+      out(
+        `FAIL link: no EA connected within ${waitSeconds} s (${backend.link().detail ?? ""}); see docs/MT5-SETUP.md §5`,
+      );
+      return ExitCode.FAILURE;
+    }
+    const report = await runSelftest({
+      backend,
+      trade: values.trade === true,
+      symbol,
+      logger,
+      out,
+      magic: DEFAULT_MAGIC,
+    });
+    out(
+      `${report.failed === 0 ? "OK" : "FAILED"}: ${report.passed} passed, ${report.failed} failed`,
+    );
+    return report.failed === 0 ? ExitCode.OK : ExitCode.FAILURE;
+  } finally {
+    await backend.stop();
+  }
 }

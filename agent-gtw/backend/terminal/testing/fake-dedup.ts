@@ -1,0 +1,43 @@
+/**
+ * Test-only: the fake EA's dedup store (EA-LINK §11, BridgeDedup.mqh): the last 1,000
+ * client_order_ids that reached OrderSend, each with its stored reply body or the in-flight
+ * marker. In memory only; `reset()` stands for a deleted dedup file.
+ */
+import type { EaRecord } from "./ea-json.ts";
+
+export const DEDUP_CAPACITY = 1000;
+/** Written before OrderSend; a repeat of such an id answers OUTCOME_UNKNOWN. */
+export const IN_FLIGHT = "P" as const;
+
+export type DedupEntry = EaRecord | typeof IN_FLIGHT;
+
+export class FakeDedup {
+  readonly #entries = new Map<string, DedupEntry>();
+
+  get size(): number {
+    return this.#entries.size;
+  }
+
+  lookup(coid: string): DedupEntry | undefined {
+    return this.#entries.get(coid);
+  }
+
+  put(coid: string, entry: DedupEntry): void {
+    const known = this.#entries.has(coid);
+    this.#entries.set(coid, entry);
+    // The 1,001st new id evicts the oldest
+    if (!known && this.#entries.size > DEDUP_CAPACITY) {
+      const oldest = this.#entries.keys().next().value as string;
+      this.#entries.delete(oldest);
+    }
+  }
+
+  /** FORGET: true when the id was stored. */
+  forget(coid: string): boolean {
+    return this.#entries.delete(coid);
+  }
+
+  reset(): void {
+    this.#entries.clear();
+  }
+}

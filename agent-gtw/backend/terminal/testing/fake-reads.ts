@@ -1,0 +1,184 @@
+/**
+ * Test-only: the fake EA's non-trade commands (EA-LINK §7.1–§7.5, §7.7, §7.8), answered from
+ * the simulated broker the way GatewayBridge.mq5 answers them from the terminal: same fields,
+ * same paging and validation, same error codes.
+ */
+import type { Clock } from "../../../../shared/clock.ts";
+import type { SimBackend } from "../../sim/sim-backend.ts";
+import type { EaRecord, FlatObject } from "./ea-json.ts";
+import type { FakeDedup } from "./fake-dedup.ts";
+import { type BrokerClock, eaAccount, eaDeal, eaPosition, eaSymbolInfo } from "./fake-translate.ts";
+
+export const DEFAULT_PAGE = 500;
+export const MAX_PAGE = 1000;
+
+/** The five permission flags of HELLO and PING (§7.1). */
+export interface FakeStatus {
+  terminal_connected: boolean;
+  terminal_trade_allowed: boolean;
+  ea_trade_allowed: boolean;
+  account_trade_allowed: boolean;
+  account_trade_expert: boolean;
+}
+
+/** What the fake EA knows besides the sim: its inputs, the account kind, the flags. */
+export interface FakeEaState {
+  readonly sim: SimBackend;
+  readonly clock: Clock;
+  readonly broker: BrokerClock;
+  readonly dedup: FakeDedup;
+  readonly status: FakeStatus;
+  /** gmt_offset_s as reported (the real offset may be jittered by the PC clock, §5). */
+  readonly reportedOffsetS: number;
+  readonly accountTradeMode: "DEMO" | "CONTEST" | "REAL";
+  readonly company: string;
+  readonly login: number;
+  readonly magic: number;
+  readonly deviation: number;
+  readonly maxLots: number;
+  /** Items per page at most, whatever `limit` asks (a test knob; the EA's cap is 1,000). */
+  readonly pageSize: number;
+  readonly startedAt: number;
+}
+
+export function ok(fields: EaRecord = {}): EaRecord {
+  return { ok: true, ...fields };
+}
+
+export function err(code: string, message: string): EaRecord {
+  return { ok: false, error: code, error_msg: message };
+}
+
+/** StatusFields(): shared by HELLO and the PING reply. */
+export function statusFields(state: FakeEaState): EaRecord {
+  const now = state.clock.now() + state.broker.offsetMs;
+  return {
+    ...state.status,
+    // TimeTradeServer() × 1000: whole seconds
+    server_time: Math.floor(now / 1000) * 1000,
+    gmt_offset_s: state.reportedOffsetS,
+  };
+}
+
+export function ping(state: FakeEaState): EaRecord {
+  return ok({
+    ...statusFields(state),
+    ping_last_us: 38_211,
+    uptime_ms: Math.round(state.clock.monotonic() - state.startedAt),
+  });
+}
+
+export async function account(state: FakeEaState): Promise<EaRecord> {
+  return ok(
+    eaAccount(await state.sim.account(), {
+      company: state.company,
+      tradeMode: state.accountTradeMode,
+      tradeExpert: state.status.account_trade_expert,
+    }),
+  );
+}
+
+function pageArgs(request: FlatObject): { offset: number; limit: number } | undefined {
+  const offset = request.has("offset") ? request.integer("offset") : 0;
+  const limit = request.has("limit") ? request.integer("limit") : DEFAULT_PAGE;
+  if (offset === undefined || limit === undefined) return undefined;
+  if (offset < 0 || offset > 1_000_000 || limit < 1 || limit > MAX_PAGE) return undefined;
+  return { offset, limit };
+}
+
+function page(
+  state: FakeEaState,
+  name: string,
+  items: EaRecord[],
+  offset: number,
+  limit: number,
+): EaRecord {
+  const slice = items.slice(offset, offset + Math.min(limit, state.pageSize));
+  return ok({
+    total: items.length,
+    offset,
+    count: slice.length,
+    more: offset + slice.length < items.length,
+    [name]: slice,
+  });
+}
+
+export async function positions(state: FakeEaState, request: FlatObject): Promise<EaRecord> {
+  const symbol = request.string("symbol");
+  const magic = request.integer("magic");
+  const args = pageArgs(request);
+  if (args === undefined) return err("BAD_REQUEST", "offset >= 0 and 1 <= limit <= 1000");
+  const matching = (await state.sim.positions())
+    .filter((p) => symbol === undefined || symbol === "" || p.symbol === symbol)
+    .filter((p) => magic === undefined || p.magic === magic)
+    .map((p) => eaPosition(p, state.broker));
+  return page(state, "positions", matching, args.offset, args.limit);
+}
+
+export async function deals(state: FakeEaState, request: FlatObject): Promise<EaRecord> {
+  const from = request.integer("from");
+  const to = request.integer("to");
+  if (from === undefined || to === undefined || from < 0 || to < from) {
+    return err("BAD_REQUEST", "from and to are required (server-time ms, from <= to)");
+  }
+  const symbol = request.string("symbol");
+  const magic = request.integer("magic");
+  const args = pageArgs(request);
+  if (args === undefined) return err("BAD_REQUEST", "offset >= 0 and 1 <= limit <= 1000");
+  const all = await state.sim.deals({
+    from: state.broker.toUnix(from),
+    to: state.broker.toUnix(to),
+  });
+  const matching = all
+    .filter((d) => symbol === undefined || symbol === "" || d.symbol === symbol)
+    .filter((d) => magic === undefined || d.magic === magic)
+    .map((d) => eaDeal(d, state.broker));
+  return page(state, "deals", matching, args.offset, args.limit);
+}
+
+export async function symbolInfo(state: FakeEaState, request: FlatObject): Promise<EaRecord> {
+  const symbol = request.string("symbol");
+  if (symbol === undefined || symbol === "") return err("BAD_REQUEST", "symbol is required");
+  const info = await state.sim.symbolInfo(symbol);
+  if (info === undefined) return err("UNKNOWN_SYMBOL", `unknown symbol ${symbol}`);
+  return ok(eaSymbolInfo(info, state.broker));
+}
+
+export function forget(state: FakeEaState, request: FlatObject): EaRecord {
+  const coid = request.string("client_order_id");
+  if (coid === undefined || !validCoid(coid)) {
+    return err("BAD_REQUEST", "client_order_id must be 1-24 chars of [A-Za-z0-9_-]");
+  }
+  return ok({ forgotten: state.dedup.forget(coid) });
+}
+
+export function validCoid(coid: string): boolean {
+  return /^[A-Za-z0-9_-]{1,24}$/.test(coid);
+}
+
+/** CmdSubscribe's validation; the terminal keeps the subscription. */
+export async function subscription(
+  state: FakeEaState,
+  request: FlatObject,
+): Promise<{ reply: EaRecord; symbols?: string[]; throttleMs?: number }> {
+  const list = request.has("symbols") ? request.string("symbols") : "";
+  const throttle = request.has("throttle_ms") ? request.integer("throttle_ms") : 100;
+  if (list === undefined) {
+    return { reply: err("BAD_REQUEST", "symbols must be a comma-separated string") };
+  }
+  if (throttle === undefined)
+    return { reply: err("BAD_REQUEST", "throttle_ms must be an integer") };
+  const symbols = list === "" ? [] : list.split(",").map((part) => part.trim());
+  if (symbols.length > 64) return { reply: err("BAD_REQUEST", "at most 64 symbols") };
+  for (const symbol of symbols) {
+    if (symbol === "" || (await state.sim.symbolInfo(symbol)) === undefined) {
+      return { reply: err("UNKNOWN_SYMBOL", `unknown symbol '${symbol}'`) };
+    }
+  }
+  const throttleMs = Math.max(10, Math.min(throttle, 60_000));
+  return {
+    reply: ok({ subscribed: symbols.length, throttle_ms: throttleMs }),
+    symbols,
+    throttleMs,
+  };
+}

@@ -1,0 +1,145 @@
+/**
+ * End to end: the real agent-gtw process with backend.type terminal, the fake terminal dialling
+ * its EA port, and our CURVE test client in front: PING shows the MT5 link, OPEN and CLOSE go
+ * through the EA link to the simulated broker, and a terminal that goes silent halts trading.
+ */
+import { afterEach, expect, test } from "bun:test";
+import { chmodSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { createFakeTerminal } from "../../agent-gtw/backend/terminal/testing/fake-terminal.ts";
+import type { PingReply, TradeReply } from "../../shared/protocol/types.ts";
+import { eventually } from "../../shared/testing/eventually.ts";
+import { agentCommand, startGateway } from "../support/agents.ts";
+import { createDeployment } from "../support/deployment.ts";
+import { TestClient } from "../support/test-client.ts";
+import { cleanupRigs, onCleanup, TOKEN } from "./support.ts";
+
+afterEach(cleanupRigs);
+
+function freePort(): number {
+  const probe = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
+  const port = probe.port;
+  probe.stop(true);
+  return port;
+}
+
+test("agent-gtw trades through the EA link and halts when the terminal goes silent", async () => {
+  const port = freePort();
+  const deployment = createDeployment({
+    gateway: {
+      backend: {
+        type: "terminal",
+        terminal: {
+          port,
+          token_file: "keys/terminal.token",
+          heartbeat_ms: 200,
+          command_timeout_ms: 3000,
+        },
+      },
+    },
+  });
+  onCleanup(() => deployment.remove());
+  const tokenFile = join(deployment.dir, "gtw", "keys", "terminal.token");
+  writeFileSync(tokenFile, `${TOKEN}\n`, { mode: 0o600 });
+  chmodSync(tokenFile, 0o600);
+
+  const gtw = await startGateway(deployment.gtwConfigPath, deployment.gtwStateDir);
+  onCleanup(() => gtw.stop().catch(() => gtw.kill()));
+  const fake = await createFakeTerminal({ port, token: TOKEN });
+  onCleanup(() => fake.dispose());
+  fake.start();
+  const client = new TestClient(gtw.endpoint, deployment);
+  onCleanup(() => client.close());
+
+  const ping = async () => (await client.send({ action: "PING" })) as PingReply;
+  await eventually(async () => (await ping()).mt5.link === "UP", { timeoutMs: 10_000 });
+  const up = await ping();
+  expect(up).toMatchObject({ trading_state: "ACTIVE", mt5: { link: "UP", backend: "terminal" } });
+  expect(Math.abs((up.mt5.server_time as number) - Date.now())).toBeLessThan(5000);
+
+  const open = (await client.send({
+    action: "OPEN",
+    symbol: "EURUSD",
+    side: "BUY",
+    volume: 0.1,
+    comment: "e2e terminal",
+  })) as TradeReply;
+  expect(open).toMatchObject({ status: "FILLED", volume: 0.1, retcode: 10009 });
+  const [position] = await fake.sim.positions();
+  expect(position).toMatchObject({ ticket: open.ticket, volume: 0.1 });
+  expect(position?.comment).toContain("e2e terminal");
+  expect(fake.commands.map((c) => c.cmd)).toContain("OPEN");
+
+  const close = (await client.send({
+    action: "CLOSE",
+    ticket: open.ticket as number,
+  })) as TradeReply;
+  expect(close).toMatchObject({ status: "FILLED", remaining_volume: 0, ticket: open.ticket });
+  expect(await fake.sim.positions()).toEqual([]);
+
+  fake.freeze();
+  await eventually(async () => (await ping()).mt5.link === "DOWN", { timeoutMs: 10_000 });
+  const down = await ping();
+  expect(down).toMatchObject({ trading_state: "HALTED", mt5: { link: "DOWN" } });
+  expect(down.mt5.detail).toContain("EA silent");
+  const refused = await client.send({ action: "OPEN", symbol: "EURUSD", side: "BUY", volume: 0.1 });
+  expect(refused).toMatchObject({ status: "REJECTED", error_code: "MT5_LINK_DOWN" });
+  expect(gtw.log()).toContain("EA connected");
+  expect(gtw.log()).not.toContain(TOKEN);
+});
+
+test("agent-gtw selftest --trade runs the suite against the terminal and exits 0", async () => {
+  const port = freePort();
+  const deployment = createDeployment({
+    gateway: {
+      backend: { type: "terminal", terminal: { port, token_file: "keys/terminal.token" } },
+    },
+  });
+  onCleanup(() => deployment.remove());
+  writeFileSync(join(deployment.dir, "gtw", "keys", "terminal.token"), TOKEN, { mode: 0o600 });
+  const fake = await createFakeTerminal({ port, token: TOKEN });
+  onCleanup(() => fake.dispose());
+  fake.start();
+  const child = Bun.spawn(
+    [
+      ...agentCommand("agent-gtw"),
+      "selftest",
+      "--backend",
+      "terminal",
+      "--trade",
+      "--symbol",
+      "GBPUSD",
+      "--wait",
+      "20",
+      "--config",
+      deployment.gtwConfigPath,
+    ],
+    { stdout: "pipe", stderr: "pipe", env: { ...process.env, AGENT_LOG_LEVEL: "" } },
+  );
+  onCleanup(() => child.kill());
+  const [stdout, stderr, code] = await Promise.all([
+    new Response(child.stdout).text(),
+    new Response(child.stderr).text(),
+    child.exited,
+  ]);
+  expect({ code, stderr }).toEqual({ code: 0, stderr: "" });
+  const lines = stdout.trim().split("\n");
+  expect(lines[0]).toBe(`Waiting up to 20 s for the EA on 127.0.0.1:${port} ...`);
+  expect(lines.filter((line) => line.startsWith("PASS")).map((l) => l.split(":")[0])).toEqual([
+    "PASS link",
+    "PASS hello",
+    "PASS ping",
+    "PASS server time",
+    "PASS account",
+    "PASS positions",
+    "PASS symbol GBPUSD",
+    "PASS unknown symbol",
+    "PASS deals",
+    "PASS open",
+    "PASS duplicate",
+    "PASS modify",
+    "PASS close",
+  ]);
+  expect(lines.at(-1)).toBe("OK: 13 passed, 0 failed");
+  expect(fake.commands.filter((c) => c.cmd === "OPEN")).toHaveLength(2);
+});
