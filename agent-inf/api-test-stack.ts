@@ -1,0 +1,169 @@
+/**
+ * Test-only: a real agent-inf stack behind the local API for the api*.test.ts files. A throwaway
+ * deployment (fresh keys), optionally the real agent-gtw process on the simulated MT5, the
+ * inference app built through createInferenceApp, and the API on 127.0.0.1 port 0.
+ *
+ * Three lanes, so every order outcome can be produced for real:
+ * - the gateway's own name (default): FILLED, DENIED (inference risk), REJECTED (gateway limits);
+ * - MISNAMED_GATEWAY, same endpoint under another name: the gateway refuses the signature's
+ *   gateway field with WRONG_GATEWAY, an ERROR;
+ * - DEAD_GATEWAY, a closed loopback port: nothing answers, so orders are UNKNOWN and queries 504.
+ *
+ * Production code never imports this file.
+ */
+import { join } from "node:path";
+import { createLogger } from "../shared/log.ts";
+import { type RunningGateway, startGateway } from "../test/support/agents.ts";
+import { createDeployment, type Deployment } from "../test/support/deployment.ts";
+import { type ApiServer, startApiServer } from "./api.ts";
+import { createInferenceApp, type InferenceApp } from "./app.ts";
+import { inferenceConfigSchema, resolvePaths } from "./config.ts";
+
+export const DEAD_GATEWAY = "gtw-dead";
+export const MISNAMED_GATEWAY = "gtw-misnamed";
+/** The inference side's per-order lot limit; the gateway's own limit (deployment.ts) is 5. */
+export const MAX_LOTS = 10;
+
+export interface StackOptions {
+  /** Start the real gateway process (default true); without it every lane is dead. */
+  readonly gateway?: boolean;
+  readonly token?: string;
+  readonly maxBodyBytes?: number;
+  readonly bodyTimeoutMs?: number;
+}
+
+export interface ApiStack {
+  readonly deployment: Deployment;
+  readonly gateway: RunningGateway | undefined;
+  readonly gatewayName: string;
+  readonly app: InferenceApp;
+  readonly api: ApiServer;
+  /** fetch() against the API with JSON in and out; `body` is serialized unless a string. */
+  call(
+    method: string,
+    path: string,
+    body?: unknown,
+    headers?: Record<string, string>,
+  ): Promise<{ status: number; headers: Headers; json: Record<string, unknown>; text: string }>;
+  close(): Promise<void>;
+}
+
+export async function startStack(options: StackOptions = {}): Promise<ApiStack> {
+  const deployment = createDeployment();
+  const closers: Array<() => Promise<unknown> | unknown> = [() => deployment.remove()];
+  const close = async () => {
+    for (const closer of closers.splice(0).reverse()) {
+      try {
+        await closer();
+      } catch {
+        // Keep cleaning up: a failed stop must not leave the other resources behind
+      }
+    }
+  };
+  try {
+    const gateway =
+      options.gateway === false
+        ? undefined
+        : await startGateway(deployment.gtwConfigPath, deployment.gtwStateDir);
+    if (gateway !== undefined) closers.push(() => gateway.stop());
+    const deadEndpoint = `tcp://127.0.0.1:${closedPort()}`;
+    const serverKey = deployment.gatewayKeys.publicPath;
+    const quick = { request_timeout_ms: 150, order_timeout_ms: 300, reconcile_deadline_ms: 300 };
+    const parsed = inferenceConfigSchema.parse({
+      agent: { name: "inf-api-test" },
+      keys: {
+        client_secret: deployment.inferenceKeys.curveSecretPath,
+        signing_secret: deployment.inferenceKeys.signSecretPath,
+      },
+      gateways: [
+        {
+          name: deployment.gatewayName,
+          endpoint: gateway?.endpoint ?? deadEndpoint,
+          server_key_file: serverKey,
+          default: true,
+          ...(gateway === undefined
+            ? quick
+            : { request_timeout_ms: 2000, order_timeout_ms: 5000, reconcile_deadline_ms: 5000 }),
+        },
+        {
+          name: MISNAMED_GATEWAY,
+          endpoint: gateway?.endpoint ?? deadEndpoint,
+          server_key_file: serverKey,
+          ...quick,
+        },
+        { name: DEAD_GATEWAY, endpoint: deadEndpoint, server_key_file: serverKey, ...quick },
+      ],
+      // The dead lane must stay UNKNOWN for orders: a heartbeat-engaged breaker would turn its
+      // OPENs into BREAKER_OPEN denials after a few seconds
+      heartbeat: { interval_ms: 1000, failure_threshold: 100 },
+      risk: {
+        allowed_symbols: ["EURUSD", "GBPUSD", "USDJPY", "XAUUSD"],
+        max_lots: MAX_LOTS,
+        require_stop_loss: false,
+        max_risk_percent: null,
+        max_positions: null,
+        max_positions_per_symbol: null,
+        max_orders_per_second: null,
+        max_orders_per_minute: null,
+        daily_loss_limit: { money: null, percent: null },
+        max_drawdown_percent: null,
+      },
+      state_dir: join(deployment.dir, "inf", "state"),
+    });
+    const config = resolvePaths(parsed, deployment.dir);
+    const app = createInferenceApp(config, createLogger("inf"));
+    await app.start();
+    closers.push(() => app.stop());
+    const api = await startApiServer(app, {
+      listen: "127.0.0.1:0",
+      ...(options.token === undefined ? {} : { token: options.token }),
+      maxBodyBytes: options.maxBodyBytes ?? config.api.max_body_bytes,
+      ...(options.bodyTimeoutMs === undefined ? {} : { bodyTimeoutMs: options.bodyTimeoutMs }),
+      stopGraceMs: 2000,
+    });
+    closers.push(() => api.stop());
+    return {
+      deployment,
+      gateway,
+      gatewayName: deployment.gatewayName,
+      app,
+      api,
+      async call(method, path, body, headers = {}) {
+        const init: RequestInit = {
+          method,
+          headers: {
+            ...(body === undefined ? {} : { "content-type": "application/json" }),
+            ...headers,
+          },
+          signal: AbortSignal.timeout(20_000),
+        };
+        if (body !== undefined) init.body = typeof body === "string" ? body : JSON.stringify(body);
+        const response = await fetch(`${api.url}${path}`, init);
+        const text = await response.text();
+        let parsedBody: Record<string, unknown> = {};
+        try {
+          parsedBody = JSON.parse(text) as Record<string, unknown>;
+        } catch {
+          // Not JSON (metrics): callers use text
+        }
+        return { status: response.status, headers: response.headers, json: parsedBody, text };
+      },
+      close,
+    };
+  } catch (error) {
+    await close();
+    throw error;
+  }
+}
+
+/** A loopback port nothing listens on: bound and released at once. */
+function closedPort(): number {
+  const listener = Bun.listen({
+    hostname: "127.0.0.1",
+    port: 0,
+    socket: { data() {} },
+  });
+  const port = listener.port;
+  listener.stop(true);
+  return port;
+}
