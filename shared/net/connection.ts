@@ -86,12 +86,23 @@ export class Connection {
     }
   }
 
-  /** Send what is queued, then FIN. Used for a clean close and after sending ERROR. */
+  /**
+   * Send what is queued, then FIN. Used for a clean close and after sending ERROR. Bounded: what
+   * the kernel will not take at once (peer not reading) is dropped and the socket closed.
+   */
   end(): void {
     if (this.#closed || this.#ending) return;
     this.#ending = true;
-    if (this.#chunks.length === 0 && this.#blocked === undefined) this.#socket.end();
-    // Otherwise #flush ends the socket once everything is written.
+    // The kernel refusing bytes means the peer stopped reading (a frozen process's kernel keeps
+    // ACKing with a zero window). Waiting for drain could last forever and kept the socket and
+    // every queued byte alive, even after the owner's close(): close now and drop the queue, as
+    // libzmq drops an engine on error. Found by test/interop/heartbeat.test.ts (SIGSTOP peer).
+    if (this.#blocked !== undefined) {
+      this.destroy();
+      return;
+    }
+    if (this.#chunks.length === 0) this.#socket.end();
+    // Otherwise #flush writes what is queued once, then ends the socket.
   }
 
   /** Close at once, dropping anything queued. */
@@ -144,6 +155,11 @@ export class Connection {
       const written = this.#socket.write(buffer);
       if (written < 0) return; // closed; the close callback reports it
       if (written < buffer.length) {
+        // Closing and the peer is not reading: do not wait for a drain (see end())
+        if (this.#ending) {
+          this.destroy();
+          return;
+        }
         this.#blocked = buffer.subarray(written);
         return;
       }

@@ -39,6 +39,12 @@ export interface SessionCloseInfo {
   readonly failure?: HandshakeFailure;
   /** A timer (handshake or heartbeat) ended it. */
   readonly timedOut?: boolean;
+  /**
+   * We ended it because the peer broke ZMTP framing (bad flags, a frame over the size cap, a
+   * message frame during the handshake). Without this a handshake-phase violation was reported
+   * as "CLOSED", as if the peer had hung up. Found by test/robustness/preauth-parsing.test.ts.
+   */
+  readonly protocolError?: boolean;
 }
 
 export interface SessionOwner {
@@ -132,11 +138,19 @@ export class Session {
   }
 
   /** Close the session (FIN after queued bytes), once. */
-  close(reason: string, extra: { failure?: HandshakeFailure; timedOut?: boolean } = {}): void {
+  close(
+    reason: string,
+    extra: { failure?: HandshakeFailure; timedOut?: boolean; protocolError?: boolean } = {},
+  ): void {
     if (this.#phase === "closed") return;
     const phase = this.#phase;
-    this.connection.end();
+    // Finish first, then end the socket. Bun runs the socket's close callback synchronously
+    // inside end() when nothing is queued, and that path reports "closed by peer" with no
+    // failure: finishing second lost the reason, the handshake failure (so a received ERROR
+    // was not fatal and the client kept reconnecting, and a 300 refusal emitted no
+    // refused_key) and the timeout flag. Found by test/interop/heartbeat.test.ts.
     this.#finish({ phase, reason, ...extra });
+    this.connection.end();
   }
 
   #finish(info: SessionCloseInfo): void {
@@ -174,7 +188,7 @@ export class Session {
       this.#decoder.push(bytes, this.#onFrame);
     } catch (error) {
       const message = error instanceof ProtocolError ? error.message : `zmtp: ${String(error)}`;
-      this.close(message);
+      this.close(message, { protocolError: true });
     }
   }
 
@@ -184,7 +198,9 @@ export class Session {
       this.#onTrafficFrame(flags, body);
     } else if (this.#phase === "handshake") {
       if ((flags & FrameFlag.COMMAND) === 0) {
-        this.close("zmtp: message frame received before the handshake completed");
+        this.close("zmtp: message frame received before the handshake completed", {
+          protocolError: true,
+        });
       } else {
         this.#apply(this.#mechanism.processHandshake(body));
       }

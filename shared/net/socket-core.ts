@@ -27,6 +27,8 @@ interface Connecter {
   readonly backoff: Backoff;
   session: Session | undefined;
   timer: { cancel(): void } | undefined;
+  /** The running attempt's ZMQ_CONNECT_TIMEOUT timer, so close() can cancel it too. */
+  connectTimer: { cancel(): void } | undefined;
   pendingSocket: Socket<SocketSlot> | undefined;
   stopped: boolean;
 }
@@ -114,6 +116,7 @@ export abstract class SocketCore implements SessionOwner {
       }),
       session: undefined,
       timer: undefined,
+      connectTimer: undefined,
       pendingSocket: undefined,
       stopped: false,
     };
@@ -129,6 +132,10 @@ export abstract class SocketCore implements SessionOwner {
     for (const connecter of this.#connecters.values()) {
       connecter.stopped = true;
       connecter.timer?.cancel();
+      // A connect still in flight kept its timeout timer alive (and fired connect_failed after
+      // "closed") until Bun settled the attempt. Found by test/robustness/lifecycle.test.ts.
+      connecter.connectTimer?.cancel();
+      connecter.connectTimer = undefined;
       connecter.pendingSocket?.terminate();
     }
     for (const session of [...this.#sessions]) session.close("socket closed");
@@ -202,7 +209,11 @@ export abstract class SocketCore implements SessionOwner {
         address,
         code:
           handshakeFailure?.code ??
-          (info.timedOut === true ? "TIMEOUT" : info.phase === "greeting" ? "PROTOCOL" : "CLOSED"),
+          (info.timedOut === true
+            ? "TIMEOUT"
+            : info.protocolError === true || info.phase === "greeting"
+              ? "PROTOCOL"
+              : "CLOSED"),
         message: info.reason,
         fatal: handshakeFailure?.fatal ?? false,
       });
@@ -257,6 +268,7 @@ export abstract class SocketCore implements SessionOwner {
     const clock = this.options.clock;
     let settled = false;
     const connectTimer = clock.setTimeout(() => {
+      connecter.connectTimer = undefined;
       if (settled) return;
       settled = true;
       connecter.pendingSocket?.terminate();
@@ -268,6 +280,7 @@ export abstract class SocketCore implements SessionOwner {
       });
       this.#scheduleReconnect(connecter, false);
     }, this.options.connectTimeoutMs);
+    connecter.connectTimer = connectTimer;
     Bun.connect<SocketSlot>({
       hostname: connecter.target.host,
       port: connecter.target.port,
@@ -279,6 +292,7 @@ export abstract class SocketCore implements SessionOwner {
     }).then(
       (socket) => {
         connectTimer.cancel();
+        connecter.connectTimer = undefined;
         if (settled || connecter.stopped || this.#closed) {
           socket.terminate();
           return;
@@ -291,6 +305,7 @@ export abstract class SocketCore implements SessionOwner {
       },
       (error: unknown) => {
         connectTimer.cancel();
+        connecter.connectTimer = undefined;
         if (settled) return;
         settled = true;
         if (connecter.stopped || this.#closed) return;

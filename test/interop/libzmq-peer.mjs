@@ -7,9 +7,11 @@
 //     curve?: { server?: true, publicKey, secretKey, serverKey? }   (Z85 strings)
 //     zap?: { allow: [Z85 client keys], deny: 300|400|500 },
 //     routingId?, heartbeat?: { interval, ttl, timeout }, handshakeInterval?, reconnectInterval?,
-//     maxMessageSize?, echo?: true }
-// stdin : {"op":"send","parts":[base64...]} | {"op":"close"}
-// stdout: {"ev":"ready","endpoint"} | {"ev":"socket","type",...} | {"ev":"message","parts":[base64...]}
+//     maxMessageSize?, echo?: true, options?: { <any zeromq.js socket option> } }
+// stdin : {"op":"send","parts":[base64...]} | {"op":"burst","count","prefix","head"?:[base64...]}
+//         | {"op":"close"}
+// stdout: {"ev":"ready","endpoint","pid"} | {"ev":"socket","type",...}
+//         | {"ev":"message","parts":[base64...]} | {"ev":"sent"} | {"ev":"burst-done","count"}
 //         | {"ev":"zap","key","status"} | {"ev":"error","message"}
 import { createRequire } from "node:module";
 import { createInterface } from "node:readline";
@@ -45,6 +47,8 @@ if (config.heartbeat) {
 if (config.handshakeInterval) options.handshakeInterval = config.handshakeInterval;
 if (config.reconnectInterval) options.reconnectInterval = config.reconnectInterval;
 if (config.maxMessageSize) options.maxMessageSize = config.maxMessageSize;
+// Anything else a test needs (e.g. reconnectIntervalMax), passed through unchanged.
+Object.assign(options, config.options ?? {});
 
 // ZAP handler (RFC 27) in the same context: libzmq asks it for every CURVE client.
 let zap;
@@ -91,16 +95,25 @@ for (const type of eventTypes) {
 
 if (config.bind) {
   await socket.bind(config.bind);
-  out({ ev: "ready", endpoint: socket.lastEndpoint });
+  out({ ev: "ready", endpoint: socket.lastEndpoint, pid: process.pid });
 } else if (config.connect) {
   socket.connect(config.connect);
-  out({ ev: "ready", endpoint: config.connect });
+  out({ ev: "ready", endpoint: config.connect, pid: process.pid });
+}
+
+// zeromq.js allows one send in flight per socket (EBUSY otherwise): echo replies, stdin sends and
+// bursts all go through this chain, in arrival order.
+let sendChain = Promise.resolve();
+function enqueue(task) {
+  const next = sendChain.then(task);
+  sendChain = next.catch(() => {});
+  return next;
 }
 
 (async () => {
   for await (const frames of socket) {
     out({ ev: "message", parts: frames.map(b64) });
-    if (config.echo) await socket.send(frames);
+    if (config.echo) enqueue(() => socket.send(frames));
   }
 })().catch((error) => out({ ev: "error", message: `receive: ${error.message}` }));
 
@@ -115,8 +128,18 @@ input.on("line", async (line) => {
   }
   try {
     if (command.op === "send") {
-      await socket.send(command.parts.map((part) => Buffer.from(part, "base64")));
+      await enqueue(() => socket.send(command.parts.map((part) => Buffer.from(part, "base64"))));
       out({ ev: "sent" });
+    } else if (command.op === "burst") {
+      // Many numbered messages without one stdin line each (ordering tests); `head` frames
+      // (a ROUTER's routing id) go before each numbered body.
+      const head = (command.head ?? []).map((part) => Buffer.from(part, "base64"));
+      await enqueue(async () => {
+        for (let i = 0; i < command.count; i++) {
+          await socket.send([...head, `${command.prefix}${i}`]);
+        }
+      });
+      out({ ev: "burst-done", count: command.count });
     } else if (command.op === "close") {
       shutdown();
     }

@@ -1,6 +1,9 @@
 /**
  * Test harness around libzmq-peer.mjs: starts a real libzmq socket in a Node subprocess and lets
  * a Bun test send through it and wait for what it saw. Every wait is bounded.
+ *
+ * The same JSON-lines protocol is spoken by pyzmq-peer.py (Debian python3-zmq, libzmq 4.3.4), a
+ * second, independent libzmq build (research §7.2): pass `{ runtime: "pyzmq" }` to start().
  */
 import type { Subprocess } from "bun";
 
@@ -21,9 +24,18 @@ export interface LibzmqPeerConfig {
   reconnectInterval?: number;
   maxMessageSize?: number;
   echo?: boolean;
+  /** Further zeromq.js socket options (ignored by the pyzmq peer), e.g. reconnectIntervalMax. */
+  options?: Record<string, number | string | boolean>;
+}
+
+export interface PeerStartOptions {
+  /** "node": zeromq.js 6.8.0 (libzmq 4.3.5) under Node; "pyzmq": /usr/bin/python3 + python3-zmq. */
+  readonly runtime?: "node" | "pyzmq";
+  readonly timeoutMs?: number;
 }
 
 const SCRIPT = new URL("./libzmq-peer.mjs", import.meta.url).pathname;
+const PY_SCRIPT = new URL("./pyzmq-peer.py", import.meta.url).pathname;
 
 export class LibzmqPeer {
   readonly records: PeerRecord[] = [];
@@ -31,13 +43,24 @@ export class LibzmqPeer {
   readonly #process: Subprocess<"pipe", "pipe", "pipe">;
   #waiters: Array<() => void> = [];
   #stderr = "";
+  #paused = false;
 
   private constructor(process: Subprocess<"pipe", "pipe", "pipe">) {
     this.#process = process;
   }
 
-  static async start(config: LibzmqPeerConfig, timeoutMs = 10_000): Promise<LibzmqPeer> {
-    const child = Bun.spawn(["node", SCRIPT, JSON.stringify(config)], {
+  static async start(
+    config: LibzmqPeerConfig,
+    options: number | PeerStartOptions = {},
+  ): Promise<LibzmqPeer> {
+    const { runtime = "node", timeoutMs = 10_000 } =
+      typeof options === "number" ? { timeoutMs: options } : options;
+    // Debian's python (not whatever python3 is first on PATH) is the one with python3-zmq
+    const command =
+      runtime === "node"
+        ? ["node", SCRIPT, JSON.stringify(config)]
+        : ["/usr/bin/python3", "-u", PY_SCRIPT, JSON.stringify(config)];
+    const child = Bun.spawn(command, {
       stdin: "pipe",
       stdout: "pipe",
       stderr: "pipe",
@@ -58,6 +81,37 @@ export class LibzmqPeer {
   send(parts: readonly (Uint8Array | string)[]): void {
     const encoded = parts.map((part) => Buffer.from(part).toString("base64"));
     this.#process.stdin.write(`${JSON.stringify({ op: "send", parts: encoded })}\n`);
+    this.#process.stdin.flush();
+  }
+
+  /** The subprocess id (for SIGSTOP/SIGCONT tests). */
+  get pid(): number {
+    return this.#process.pid;
+  }
+
+  /** True once the subprocess has exited. */
+  get exited(): boolean {
+    return this.#process.exitCode !== null || this.#process.signalCode !== null;
+  }
+
+  /** Freeze the peer (SIGSTOP): its kernel still ACKs TCP, but libzmq sends and answers nothing. */
+  pause(): void {
+    this.#process.kill("SIGSTOP");
+    this.#paused = true;
+  }
+
+  resume(): void {
+    this.#process.kill("SIGCONT");
+    this.#paused = false;
+  }
+
+  /**
+   * Send `count` messages `${prefix}0`, `${prefix}1`, … in order, each after the `head` frames
+   * (for a ROUTER: the routing id).
+   */
+  burst(count: number, prefix: string, head: readonly (Uint8Array | string)[] = []): void {
+    const encoded = head.map((part) => Buffer.from(part).toString("base64"));
+    this.#process.stdin.write(`${JSON.stringify({ op: "burst", count, prefix, head: encoded })}\n`);
     this.#process.stdin.flush();
   }
 
@@ -107,6 +161,9 @@ export class LibzmqPeer {
   }
 
   async close(): Promise<void> {
+    if (this.exited) return;
+    // A stopped process cannot read its stdin: wake it first so it can shut down cleanly
+    if (this.#paused) this.resume();
     try {
       this.#process.stdin.write(`${JSON.stringify({ op: "close" })}\n`);
       this.#process.stdin.end();
