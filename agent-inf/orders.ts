@@ -21,8 +21,15 @@ import type {
   TradeReply,
 } from "../shared/protocol/types.ts";
 import type { GatewayClient, OrderOutcome, SignedBody } from "./gateway-client.ts";
+import {
+  checkBreaker,
+  checkOpenIntent,
+  checkOpenTradingState,
+  firstDenial,
+} from "./risk/checks.ts";
 import type { Denial } from "./risk/denial.ts";
 import type { RiskMonitor } from "./risk/risk-monitor.ts";
+import type { OpenIntent } from "./risk/types.ts";
 
 export interface OpenOrderInput {
   readonly gateway?: string;
@@ -113,6 +120,8 @@ export interface GatewayLane {
   readonly risk: RiskMonitor;
   /** Gateway clock minus ours, for quote ages (HeartbeatMonitor.clockOffsetMs). */
   clockOffsetMs(): number | undefined;
+  /** The lane's circuit breaker: while engaged, an OPEN is refused before any gateway query. */
+  readonly breaker?: { readonly engaged: boolean };
 }
 
 /** The configured gateways, by name, with the default. */
@@ -133,8 +142,10 @@ type Action = "OPEN" | "CLOSE" | "MODIFY";
 
 export class OrderService {
   readonly #options: OrderServiceOptions;
-  readonly #running = new Map<string, Promise<OrderResult>>();
-  readonly #results = new Map<string, OrderResult>();
+  // Fix (strategy API): each entry remembers its action, so an id reused for another action
+  // (a CLOSE sent with an earlier OPEN's id) is refused instead of answering the OPEN's fill
+  readonly #running = new Map<string, { action: Action; promise: Promise<OrderResult> }>();
+  readonly #results = new Map<string, { action: Action; result: OrderResult }>();
 
   constructor(options: OrderServiceOptions) {
     this.#options = options;
@@ -178,23 +189,29 @@ export class OrderService {
     const clientOrderId = requested ?? newClientOrderId(this.#options.clock.now());
     const key = `${client.name}\u0000${clientOrderId}`;
     const running = this.#running.get(key);
-    if (running !== undefined) return running;
+    if (running !== undefined)
+      return running.action === action
+        ? running.promise
+        : reusedId(client.name, clientOrderId, running.action, action);
     const known = this.#results.get(key);
-    if (known !== undefined && known.outcome !== "UNKNOWN") return known;
+    if (known !== undefined && known.result.outcome !== "UNKNOWN")
+      return known.action === action
+        ? known.result
+        : reusedId(client.name, clientOrderId, known.action, action);
     const started = this.#options.clock.monotonic();
     const promise = (async () => {
       // A strategy retrying an id we may have sent before (agent restarted, or UNKNOWN last time):
       // the gateway's journal says what happened; only a never-seen id runs the checks again.
       if (requested !== undefined) {
-        const previous = await this.#fromGateway(client, clientOrderId);
+        const previous = await this.#fromGateway(client, clientOrderId, action);
         if (previous !== undefined) return previous;
       }
       return run(lane, clientOrderId);
     })();
-    this.#running.set(key, promise);
+    this.#running.set(key, { action, promise });
     try {
       const result = await promise;
-      this.#remember(key, result);
+      this.#remember(key, action, result);
       this.#options.events?.orderFinished(
         action,
         result,
@@ -209,11 +226,14 @@ export class OrderService {
   async #fromGateway(
     client: GatewayClient,
     clientOrderId: string,
+    action: Action,
   ): Promise<OrderResult | undefined> {
     try {
       const record = await client.orderRecord(clientOrderId);
       if (record === null || record.state === "NOT_EXECUTED" || record.reply === null)
         return undefined;
+      if (record.action !== action)
+        return reusedId(client.name, clientOrderId, record.action, action);
       return this.#classify(client.name, {
         kind: "answered",
         clientOrderId,
@@ -232,6 +252,48 @@ export class OrderService {
     input: OpenOrderInput,
   ): Promise<OrderResult> {
     const { client, risk } = lane;
+    const intent: OpenIntent = {
+      clientOrderId,
+      symbol: input.symbol,
+      side: input.side,
+      volume: input.volume,
+      ...(input.sl === undefined ? {} : { sl: input.sl }),
+      ...(input.tp === undefined ? {} : { tp: input.tp }),
+      ...(input.edge === undefined
+        ? {}
+        : {
+            edge: {
+              winProbability: input.edge.win_probability,
+              payoffRatio: input.edge.payoff_ratio,
+            },
+          }),
+    };
+    // Fix (CLI e2e): refusals that need no market data come before the snapshot. With the
+    // breaker open the gateway has gone silent, and asking it for a snapshot waited out every
+    // query timeout (9 s by default) and then reported UNKNOWN for an order that was never sent,
+    // instead of BREAKER_OPEN at once.
+    const early = firstDenial([checkOpenIntent, checkOpenTradingState, checkBreaker], {
+      intent,
+      limits: risk.limits,
+      tradingState: risk.tradingState,
+      tradingStateReason: risk.tradingStateReason,
+      breakerEngaged: lane.breaker?.engaged ?? false,
+      symbol: undefined,
+    });
+    if (early !== undefined) {
+      this.#options.logger.warn("[RISK_DENY]", {
+        code: early.code,
+        action: "OPEN",
+        client_order_id: clientOrderId,
+        ...early.context,
+      });
+      return {
+        outcome: "DENIED",
+        gateway: client.name,
+        client_order_id: clientOrderId,
+        denial: early,
+      };
+    }
     const snapshot = await this.#snapshot(lane, input.symbol);
     if ("unknown" in snapshot)
       return {
@@ -240,25 +302,7 @@ export class OrderService {
         client_order_id: clientOrderId,
         reason: snapshot.unknown,
       };
-    const decision = risk.checkOpen(
-      {
-        clientOrderId,
-        symbol: input.symbol,
-        side: input.side,
-        volume: input.volume,
-        ...(input.sl === undefined ? {} : { sl: input.sl }),
-        ...(input.tp === undefined ? {} : { tp: input.tp }),
-        ...(input.edge === undefined
-          ? {}
-          : {
-              edge: {
-                winProbability: input.edge.win_probability,
-                payoffRatio: input.edge.payoff_ratio,
-              },
-            }),
-      },
-      snapshot,
-    );
+    const decision = risk.checkOpen(intent, snapshot);
     if (!decision.ok)
       return {
         outcome: "DENIED",
@@ -419,16 +463,32 @@ export class OrderService {
     return { outcome: "ERROR", gateway, client_order_id, reply };
   }
 
-  #remember(key: string, result: OrderResult): void {
+  #remember(key: string, action: Action, result: OrderResult): void {
     // DENIED and ERROR took nothing: forget them so a retry is judged afresh.
     if (result.outcome === "DENIED" || result.outcome === "ERROR") return;
-    this.#results.set(key, result);
+    this.#results.set(key, { action, result });
     const limit = this.#options.rememberResults ?? 10_000;
     if (this.#results.size > limit) {
       const oldest = this.#results.keys().next().value;
       if (oldest !== undefined) this.#results.delete(oldest);
     }
   }
+}
+
+/** The gateway's CLIENT_ORDER_ID_REUSED answer, given locally: nothing was sent. */
+function reusedId(gateway: string, clientOrderId: string, first: Action, now: Action): OrderResult {
+  return {
+    outcome: "ERROR",
+    gateway,
+    client_order_id: clientOrderId,
+    reply: {
+      v: 1,
+      id: "",
+      status: "ERROR",
+      error_code: "CLIENT_ORDER_ID_REUSED",
+      error_msg: `client_order_id ${clientOrderId} was used for ${first}, not ${now}; use a new id for a new intent`,
+    },
+  };
 }
 
 function pick<T extends object, K extends keyof T>(

@@ -1,0 +1,12 @@
+/**
+ * agent-inf entry point: parse the command line and hand over. Wiring only; the agent is built
+ * in app.ts, the commands live in cli.ts.
+ */
+import { reportError } from "../shared/cli.ts";
+import { PROGRAM, runInferenceCli } from "./cli.ts";
+
+try {
+  process.exitCode = await runInferenceCli(process.argv.slice(2));
+} catch (error) {
+  process.exitCode = reportError(PROGRAM, error);
+}
