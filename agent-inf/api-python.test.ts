@@ -5,7 +5,13 @@
  */
 import { afterEach, describe, expect, test } from "bun:test";
 import { join } from "node:path";
-import { type ApiStack, DEAD_GATEWAY, MAX_LOTS, startStack } from "./api-test-stack.ts";
+import {
+  type ApiStack,
+  DEAD_GATEWAY,
+  MAX_LOTS,
+  SLOW_GATEWAY,
+  startStack,
+} from "./api-test-stack.ts";
 
 const PYTHON = "/usr/bin/python3";
 const EXAMPLES = join(import.meta.dir, "..", "examples", "python");
@@ -186,7 +192,7 @@ print(json.dumps(out))
   });
 
   test("an unanswered order keeps its client_order_id through retries and polling", async () => {
-    const s = await stack({ gateway: false });
+    const s = await stack();
 
     const out = await script(
       `
@@ -194,26 +200,33 @@ import json
 from mlb_client import MlbClient, GatewayUnavailable
 
 c = MlbClient("${s.api.url}", retries=1, retry_delay=0.01, settle_timeout=0.2)
-result = c.open("EURUSD", "BUY", 0.1, client_order_id="py-unknown-1", gateway="${DEAD_GATEWAY}")
+result = c.open("EURUSD", "BUY", 0.1, client_order_id="py-unknown-1", gateway="${SLOW_GATEWAY}")
 try:
     c.account(gateway="${DEAD_GATEWAY}")
     unavailable = None
 except GatewayUnavailable as error:
     unavailable = [error.status, error.code]
 print(json.dumps({"outcome": result.outcome, "coid": result.client_order_id,
+                  "duplicate": result.reply.get("duplicate") if result.reply else None,
                   "unavailable": unavailable}))
 `,
       {},
     );
     const metrics = await s.call("GET", "/metrics");
+    const positions = await s.call("GET", `/v1/positions?gateway=${SLOW_GATEWAY}`);
 
+    // The first attempt executed but its outcome was UNKNOWN; the retry with the same id was
+    // answered from the gateway's journal instead of trading again.
     expect(out).toEqual({
-      outcome: "UNKNOWN",
+      outcome: "FILLED",
       coid: "py-unknown-1",
+      duplicate: true,
       unavailable: [504, "GATEWAY_UNREACHABLE"],
     });
+    expect((positions.json["positions"] as unknown[]).length).toBe(1);
     // Both attempts reached the agent as the same intent
-    expect(metrics.text).toContain('agent_inf_orders_total{action="OPEN",outcome="UNKNOWN"} 2');
+    expect(metrics.text).toContain('agent_inf_orders_total{action="OPEN",outcome="UNKNOWN"} 1');
+    expect(metrics.text).toContain('agent_inf_orders_total{action="OPEN",outcome="FILLED"} 1');
   });
 
   test("sends the bearer token from MLB_API_TOKEN and reports a wrong one", async () => {

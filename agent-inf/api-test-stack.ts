@@ -7,19 +7,27 @@
  * - the gateway's own name (default): FILLED, DENIED (inference risk), REJECTED (gateway limits);
  * - MISNAMED_GATEWAY, same endpoint under another name: the gateway refuses the signature's
  *   gateway field with WRONG_GATEWAY, an ERROR;
- * - DEAD_GATEWAY, a closed loopback port: nothing answers, so orders are UNKNOWN and queries 504.
+ * - SLOW_GATEWAY, the real gateway behind a proxy that delays its replies by 300 ms: queries
+ *   (2 s timeout) work, but an order's reply misses its 100 ms timeout and GET_ORDER misses the
+ *   250 ms reconcile deadline, so the order executes and its outcome is UNKNOWN;
+ * - DEAD_GATEWAY, a closed loopback port: nothing answers, so orders are not sent (ERROR
+ *   GATEWAY_UNREACHABLE) and queries answer 504.
  *
  * Production code never imports this file.
  */
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { parse, stringify } from "yaml";
 import { createLogger } from "../shared/log.ts";
 import { type RunningGateway, startGateway } from "../test/support/agents.ts";
 import { createDeployment, type Deployment } from "../test/support/deployment.ts";
+import { startDelayProxy } from "../test/support/inference.ts";
 import { type ApiServer, startApiServer } from "./api.ts";
 import { createInferenceApp, type InferenceApp } from "./app.ts";
 import { inferenceConfigSchema, resolvePaths } from "./config.ts";
 
 export const DEAD_GATEWAY = "gtw-dead";
+export const SLOW_GATEWAY = "gtw-slow";
 export const MISNAMED_GATEWAY = "gtw-misnamed";
 /** The inference side's per-order lot limit; the gateway's own limit (deployment.ts) is 5. */
 export const MAX_LOTS = 10;
@@ -67,6 +75,14 @@ export async function startStack(options: StackOptions = {}): Promise<ApiStack> 
         : await startGateway(deployment.gtwConfigPath, deployment.gtwStateDir);
     if (gateway !== undefined) closers.push(() => gateway.stop());
     const deadEndpoint = `tcp://127.0.0.1:${closedPort()}`;
+    // The slow lane needs its own gateway: orders are signed for a gateway by name, and a lane's
+    // name is that gateway's name.
+    const slowGateway =
+      gateway === undefined ? undefined : await startNamedGateway(deployment, SLOW_GATEWAY);
+    if (slowGateway !== undefined) closers.push(() => slowGateway.stop());
+    const proxy =
+      slowGateway === undefined ? undefined : startDelayProxy(slowGateway.endpoint, 300);
+    if (proxy !== undefined) closers.push(() => proxy.close());
     const serverKey = deployment.gatewayKeys.publicPath;
     const quick = { request_timeout_ms: 150, order_timeout_ms: 300, reconcile_deadline_ms: 300 };
     const parsed = inferenceConfigSchema.parse({
@@ -92,6 +108,14 @@ export async function startStack(options: StackOptions = {}): Promise<ApiStack> 
           ...quick,
         },
         { name: DEAD_GATEWAY, endpoint: deadEndpoint, server_key_file: serverKey, ...quick },
+        {
+          name: SLOW_GATEWAY,
+          endpoint: proxy?.endpoint ?? deadEndpoint,
+          server_key_file: serverKey,
+          request_timeout_ms: 2000,
+          order_timeout_ms: 100,
+          reconcile_deadline_ms: 250,
+        },
       ],
       // The dead lane must stay UNKNOWN for orders: a heartbeat-engaged breaker would turn its
       // OPENs into BREAKER_OPEN denials after a few seconds
@@ -166,4 +190,20 @@ function closedPort(): number {
   const port = listener.port;
   listener.stop(true);
   return port;
+}
+
+/** A second gateway process on the same keys under another name, with its own state. */
+async function startNamedGateway(deployment: Deployment, name: string): Promise<RunningGateway> {
+  const config = parse(readFileSync(deployment.gtwConfigPath, "utf8")) as Record<string, unknown>;
+  const state = `state-${name}`;
+  config["gateway"] = { name };
+  config["state_dir"] = state;
+  config["journal"] = { path: `${state}/orders.journal` };
+  config["backend"] = {
+    type: "sim",
+    sim: { seed: 7, sessions: "always", state_dir: `${state}/sim` },
+  };
+  const path = join(deployment.dir, "gtw", `${name}.yaml`);
+  writeFileSync(path, stringify(config));
+  return startGateway(path, join(deployment.dir, "gtw", state));
 }

@@ -10,6 +10,7 @@ import {
   DEAD_GATEWAY,
   MAX_LOTS,
   MISNAMED_GATEWAY,
+  SLOW_GATEWAY,
   startStack,
 } from "./api-test-stack.ts";
 import type { Health } from "./app.ts";
@@ -146,7 +147,18 @@ describe("local API orders", () => {
       { reply: { status: "REJECTED", error_code: "VOLUME_ABOVE_MAX" } },
     ],
     ["ERROR", { gateway: MISNAMED_GATEWAY }, 502, { reply: { error_code: "WRONG_GATEWAY" } }],
-    ["UNKNOWN", { gateway: DEAD_GATEWAY }, 504, { reason: expect.stringContaining("unreachable") }],
+    [
+      "ERROR",
+      { gateway: DEAD_GATEWAY },
+      502,
+      {
+        reply: {
+          error_code: "GATEWAY_UNREACHABLE",
+          error_msg: expect.stringContaining("nothing was sent"),
+        },
+      },
+    ],
+    ["UNKNOWN", { gateway: SLOW_GATEWAY }, 504, { reason: expect.stringContaining("GET_ORDER") }],
   ] as const)("outcome %s answers HTTP status", async (outcome, change, status, shape) => {
     const s = await stack();
 
@@ -256,6 +268,7 @@ describe("local API health and operator controls", () => {
       s.gatewayName,
       MISNAMED_GATEWAY,
       DEAD_GATEWAY,
+      SLOW_GATEWAY,
     ]);
     expect(health.body.gateways[0]).toMatchObject({
       connected: true,
@@ -287,6 +300,7 @@ describe("local API health and operator controls", () => {
       [s.gatewayName, "HALTED"],
       [MISNAMED_GATEWAY, "ACTIVE"],
       [DEAD_GATEWAY, "ACTIVE"],
+      [SLOW_GATEWAY, "ACTIVE"],
     ]);
     expect(lanes[0]?.trading_state_reason).toBe("news");
     expect(denied.status).toBe(422);

@@ -140,6 +140,15 @@ export class GatewayClient {
     return this.#connected;
   }
 
+  /** Resolve true once the session is up, false if it is not up within `timeoutMs`. */
+  async waitConnected(timeoutMs: number): Promise<boolean> {
+    const deadline = this.#options.clock.monotonic() + timeoutMs;
+    while (!this.#connected && !this.#closed && this.#options.clock.monotonic() < deadline) {
+      await sleepOn(this.#options.clock, 20);
+    }
+    return this.#connected;
+  }
+
   connect(): void {
     this.#socket.connect(this.endpoint);
   }
@@ -233,8 +242,14 @@ export class GatewayClient {
   }
 
   /** GET_ORDER for one client_order_id (null: never seen). */
-  async orderRecord(clientOrderId: string): Promise<OrderRecord | null> {
-    const reply = await this.query({ action: "GET_ORDER", client_order_id: clientOrderId });
+  async orderRecord(
+    clientOrderId: string,
+    options: { readonly timeoutMs?: number; readonly retries?: number } = {},
+  ): Promise<OrderRecord | null> {
+    const reply = await this.query(
+      { action: "GET_ORDER", client_order_id: clientOrderId },
+      options,
+    );
     if (reply.status !== "OK")
       throw new Error(
         `GET_ORDER refused: ${reply.error_code ?? reply.status}: ${reply.error_msg ?? ""}`,
@@ -283,10 +298,16 @@ export class GatewayClient {
     { kind: "outcome"; reply: Reply } | { kind: "resend" } | { kind: "unknown"; reason: string }
   > {
     const { clock } = this.#options;
-    let reason = "gateway unreachable";
+    let reason = "no answer from the gateway before the reconcile deadline";
     while (clock.monotonic() < deadline && !this.#closed) {
       try {
-        const record = await this.orderRecord(clientOrderId);
+        // The deadline bounds every question, not only when the next one may start.
+        const left = Math.max(1, Math.ceil(deadline - clock.monotonic()));
+        const timeoutMs = Math.min(
+          left,
+          this.#options.requestTimeoutMs ?? DEFAULTS.requestTimeoutMs,
+        );
+        const record = await this.orderRecord(clientOrderId, { timeoutMs, retries: 0 });
         if (record === null || record.state === "NOT_EXECUTED") return { kind: "resend" };
         if ((record.state === "FILLED" || record.state === "REJECTED") && record.reply !== null) {
           return { kind: "outcome", reply: record.reply };

@@ -140,6 +140,28 @@ export class UnknownGatewayError extends Error {
 
 type Action = "OPEN" | "CLOSE" | "MODIFY";
 
+/** How long an order waits for a (re)connecting gateway session before failing as not sent. */
+const CONNECT_GRACE_MS = 1000;
+
+/**
+ * The order never left this host (no session, or the pre-trade snapshot could not be read):
+ * an ERROR, not UNKNOWN, so the strategy knows it may send the same client_order_id again.
+ */
+function notSent(gateway: string, clientOrderId: string, reason: string): OrderResult {
+  return {
+    outcome: "ERROR",
+    gateway,
+    client_order_id: clientOrderId,
+    reply: {
+      v: 1,
+      id: "",
+      status: "ERROR",
+      error_code: "GATEWAY_UNREACHABLE",
+      error_msg: `${reason}; nothing was sent`,
+    },
+  };
+}
+
 export class OrderService {
   readonly #options: OrderServiceOptions;
   // Fix (strategy API): each entry remembers its action, so an id reused for another action
@@ -202,7 +224,9 @@ export class OrderService {
     const promise = (async () => {
       // A strategy retrying an id we may have sent before (agent restarted, or UNKNOWN last time):
       // the gateway's journal says what happened; only a never-seen id runs the checks again.
-      if (requested !== undefined) {
+      // (Only while connected: with no session the lookup could only time out, and run() answers
+      // at once with a local denial or GATEWAY_UNREACHABLE.)
+      if (requested !== undefined && client.connected) {
         const previous = await this.#fromGateway(client, clientOrderId, action);
         if (previous !== undefined) return previous;
       }
@@ -294,14 +318,11 @@ export class OrderService {
         denial: early,
       };
     }
+    if (!(await client.waitConnected(CONNECT_GRACE_MS))) {
+      return notSent(client.name, clientOrderId, `no connection to gateway ${client.name}`);
+    }
     const snapshot = await this.#snapshot(lane, input.symbol);
-    if ("unknown" in snapshot)
-      return {
-        outcome: "UNKNOWN",
-        gateway: client.name,
-        client_order_id: clientOrderId,
-        reason: snapshot.unknown,
-      };
+    if ("unknown" in snapshot) return notSent(client.name, clientOrderId, snapshot.unknown);
     const decision = risk.checkOpen(intent, snapshot);
     if (!decision.ok)
       return {
@@ -328,14 +349,11 @@ export class OrderService {
     input: CloseOrderInput,
   ): Promise<OrderResult> {
     const client = lane.client;
+    if (!(await client.waitConnected(CONNECT_GRACE_MS))) {
+      return notSent(client.name, clientOrderId, `no connection to gateway ${client.name}`);
+    }
     const snapshot = await this.#snapshot(lane, undefined, input.ticket);
-    if ("unknown" in snapshot)
-      return {
-        outcome: "UNKNOWN",
-        gateway: client.name,
-        client_order_id: clientOrderId,
-        reason: snapshot.unknown,
-      };
+    if ("unknown" in snapshot) return notSent(client.name, clientOrderId, snapshot.unknown);
     const decision = lane.risk.checkClose(
       {
         clientOrderId,
@@ -366,14 +384,11 @@ export class OrderService {
     input: ModifyOrderInput,
   ): Promise<OrderResult> {
     const client = lane.client;
+    if (!(await client.waitConnected(CONNECT_GRACE_MS))) {
+      return notSent(client.name, clientOrderId, `no connection to gateway ${client.name}`);
+    }
     const snapshot = await this.#snapshot(lane, undefined, input.ticket);
-    if ("unknown" in snapshot)
-      return {
-        outcome: "UNKNOWN",
-        gateway: client.name,
-        client_order_id: clientOrderId,
-        reason: snapshot.unknown,
-      };
+    if ("unknown" in snapshot) return notSent(client.name, clientOrderId, snapshot.unknown);
     const decision = lane.risk.checkModify(
       { clientOrderId, ticket: input.ticket, ...pick(input, ["sl", "tp"]) },
       snapshot,
