@@ -4,14 +4,17 @@
  */
 import { ExitCode, locateConfig, parseCommandLine, UsageError } from "../shared/cli.ts";
 import { AgentError, describeError } from "../shared/errors.ts";
+import { runKeygenCommand } from "../shared/keygen-command.ts";
 import { createLogger, parseLevel } from "../shared/log.ts";
 import { TRADING_STATES, type TradingState } from "../shared/protocol/types.ts";
+import { runWindowsServiceCommand } from "../shared/service/windows.ts";
 import { createGatewayApp, DEFAULT_MAGIC, GATEWAY_VERSION } from "./app.ts";
 import { TerminalBackend } from "./backend/terminal/terminal-backend.ts";
 import { readTokenFile } from "./backend/terminal/token.ts";
 import { loadGatewayConfig } from "./config.ts";
 import { readOperatorState, readStatus, writeOperatorState } from "./control.ts";
 import { runSelftest } from "./selftest.ts";
+import { runGatewayService } from "./service-run.ts";
 
 const PROGRAM = "agent-gtw";
 const CONFIG_ENV = "AGENT_GTW_CONFIG";
@@ -20,7 +23,12 @@ const CONFIG_FILE = "agent-gtw.yaml";
 const HELP = `agent-gtw ${GATEWAY_VERSION}: the MT5 Live Bridge gateway (CurveZMQ in, MetaTrader 5 out)
 
 Usage:
-  agent-gtw [run] [--config FILE] [--log-level LEVEL]   run the gateway (foreground / service)
+  agent-gtw [run] [--config FILE] [--log-level LEVEL]   run the gateway in the foreground
+  agent-gtw run --service [--config FILE]               run under the Windows service manager
+  agent-gtw keygen [--dir DIR] [--name NAME] [--terminal-token]
+                                                        generate the gateway's CURVE key pair
+  agent-gtw service install|uninstall|status [--config FILE] [--name NAME]
+                                                        manage the Windows service (no extra download)
   agent-gtw state ACTIVE|REDUCING|HALTED [--reason TEXT] [--config FILE]
                                                         set the operator trading state
   agent-gtw status [--config FILE] [--json]             what the running gateway reports
@@ -56,6 +64,10 @@ export async function runGatewayCli(args: readonly string[]): Promise<number> {
       return status(rest);
     case "selftest":
       return selftest(rest);
+    case "keygen":
+      return runKeygenCommand("agent-gtw", rest);
+    case "service":
+      return runWindowsServiceCommand(rest);
     default:
       throw new UsageError(`unknown command ${JSON.stringify(command)}`);
   }
@@ -65,6 +77,7 @@ async function run(args: readonly string[]): Promise<number> {
   const { values, positionals } = parseCommandLine(args, {
     config: { type: "string", short: "c" },
     "log-level": { type: "string" },
+    service: { type: "boolean" },
     help: { type: "boolean", short: "h" },
   });
   if (values.help === true) {
@@ -73,8 +86,18 @@ async function run(args: readonly string[]): Promise<number> {
   }
   if (positionals.length > 0)
     throw new UsageError(`run takes no arguments, was given ${positionals.join(" ")}`);
-  const config = loadGatewayConfig(locateConfig(values.config, CONFIG_ENV, CONFIG_FILE));
   const levelFlag = values["log-level"];
+  const configPath = locateConfig(values.config, CONFIG_ENV, CONFIG_FILE);
+  if (values.service === true) {
+    // Under the SCM the config is loaded inside the service start, so a bad config reaches the
+    // service manager as exit code 3 instead of a timeout (deploy.md §3.4).
+    const serviceLevel = levelFlag === undefined ? undefined : parseLevel(levelFlag);
+    return runGatewayService({
+      configPath,
+      ...(serviceLevel === undefined ? {} : { logLevel: serviceLevel }),
+    });
+  }
+  const config = loadGatewayConfig(configPath);
   const level = levelFlag === undefined ? config.log.level : parseLevel(levelFlag);
   if (level === undefined)
     throw new UsageError(

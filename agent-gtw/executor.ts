@@ -151,14 +151,26 @@ export class OrderExecutor {
       const result = await reconcile(entry, backend, clock.now(), defaultMagic);
       if (result.state === "UNKNOWN") {
         left += 1;
-        this.#log.warn("Outcome still unknown", { coid: entry.clientOrderId, reason: result.reason });
+        this.#log.warn("Outcome still unknown", {
+          coid: entry.clientOrderId,
+          reason: result.reason,
+        });
         continue;
       }
-      this.#log.warn("Reconciled order", { coid: entry.clientOrderId, action: entry.action, state: result.state });
-      await journal.recordOutcome(entry.clientOrderId, result.state, result.reply).catch((error: Error) => {
-        left += 1;
-        this.#log.error("Reconciled outcome not journaled", { coid: entry.clientOrderId, error: error.message });
+      this.#log.warn("Reconciled order", {
+        coid: entry.clientOrderId,
+        action: entry.action,
+        state: result.state,
       });
+      await journal
+        .recordOutcome(entry.clientOrderId, result.state, result.reply)
+        .catch((error: Error) => {
+          left += 1;
+          this.#log.error("Reconciled outcome not journaled", {
+            coid: entry.clientOrderId,
+            error: error.message,
+          });
+        });
     }
     return left;
   }

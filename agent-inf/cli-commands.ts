@@ -104,10 +104,8 @@ export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
       return { kind: "run", logLevel };
     },
   },
-  // Setup commands go here: `keygen` (this host's key pairs) and `service` (install/uninstall
-  // as a system service) are added by their own change, with group "service" (or a new "setup"
-  // group in GROUP_TITLES) and an Action kind of their own dispatched in cli.ts. Like `ping`,
-  // they run without the agent.
+  // `keygen` and `service` parse their own arguments (shared/keygen-command.ts,
+  // shared/service/systemd.ts, shared with agent-gtw); cli.ts dispatches them before this table.
   open: {
     group: "orders",
     usage:
@@ -359,6 +357,12 @@ ${(Object.keys(GROUP_TITLES) as Group[])
         .join("\n")}`,
   )
   .join("\n")}
+
+Setup (without the agent running):
+  keygen --name NAME [--dir DIR] [--api-token]
+      generate this host's CURVE key pair and Ed25519 order-signing key pair
+  service install|uninstall|status [--config FILE]
+      install agent-inf as a hardened systemd service (see ${PROGRAM} service --help)
 
   ${PROGRAM} COMMAND --help     the command's options
   ${PROGRAM} --version

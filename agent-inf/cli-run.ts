@@ -8,6 +8,7 @@
 import { ExitCode, locateConfig } from "../shared/cli.ts";
 import { describeError } from "../shared/errors.ts";
 import { createLogger } from "../shared/log.ts";
+import { type ServiceNotifier, startServiceNotifier } from "../shared/service/sd-notify.ts";
 import { type ApiServer, startApiServer } from "./api.ts";
 import { createInferenceApp, INFERENCE_VERSION } from "./app.ts";
 import type { CliCommand } from "./cli.ts";
@@ -57,6 +58,7 @@ export async function runService(command: RunCommand): Promise<number> {
         );
     await app.stop();
   };
+  let notifier: ServiceNotifier | undefined;
   const onSignal = (signal: string) => {
     if (stopping !== undefined) {
       logger.warn("Second signal: exiting now; check unanswered orders with `agent-inf order ID`", {
@@ -65,6 +67,7 @@ export async function runService(command: RunCommand): Promise<number> {
       process.exit(130);
     }
     logger.info("Stopping", { reason: signal });
+    notifier?.stopping(`stopping: ${signal}`);
     stopping = shutdown();
   };
   // A bug: log it, close the API and the connections in order, and exit 1 so the service
@@ -74,6 +77,7 @@ export async function runService(command: RunCommand): Promise<number> {
       error: error instanceof Error ? (error.stack ?? error.message) : String(error),
     });
     process.exitCode = ExitCode.FAILURE;
+    notifier?.stopping(`stopping: ${what}`);
     stopping ??= shutdown();
   };
   const onSigint = () => onSignal("SIGINT");
@@ -98,12 +102,17 @@ export async function runService(command: RunCommand): Promise<number> {
     // The API logs its URL; stdout gets it too, for whoever started us by hand.
     if (api !== undefined)
       process.stdout.write(`${PROGRAM} ${INFERENCE_VERSION}: strategy API at ${api.url}\n`);
+    // Under systemd (Type=notify): READY=1 now, watchdog pings while we run (no-op elsewhere).
+    notifier = startServiceNotifier(logger, {
+      status: api === undefined ? "running" : `strategy API at ${api.url}`,
+    });
     // Stay up until a signal (or a crash handler) starts the shutdown, then wait for it.
     while (stopping === undefined) await Bun.sleep(200);
     await stopping;
     if (failure !== undefined) throw failure;
     return typeof process.exitCode === "number" ? process.exitCode : ExitCode.OK;
   } finally {
+    notifier?.close();
     process.off("SIGINT", onSigint);
     process.off("SIGTERM", onSigterm);
     process.off("uncaughtException", onException);

@@ -5,6 +5,8 @@
  * cli-ping.ts (direct PING) and cli-api.ts (one-shot commands through the running agent's API).
  */
 import { ExitCode, type OptionSpec, parseCommandLine, UsageError } from "../shared/cli.ts";
+import { runKeygenCommand } from "../shared/keygen-command.ts";
+import { runSystemdServiceCommand } from "../shared/service/systemd.ts";
 import { INFERENCE_VERSION } from "./app.ts";
 import { runApiCommand } from "./cli-api.ts";
 import { type ArgValues, text } from "./cli-args.ts";
@@ -25,6 +27,12 @@ export {
 export type CliCommand =
   | { readonly kind: "help"; readonly text: string }
   | { readonly kind: "version" }
+  /** keygen and service: they parse their own arguments. */
+  | {
+      readonly kind: "setup";
+      readonly name: "keygen" | "service";
+      readonly args: readonly string[];
+    }
   | (Action & { readonly name: string; readonly config?: string; readonly json: boolean });
 
 /** Turn the arguments into a command description; throws UsageError. */
@@ -40,6 +48,7 @@ export function parseCli(args: readonly string[]): CliCommand {
   }
   const name = first === undefined || first.startsWith("-") ? "run" : first;
   const rest = name === first ? args.slice(1) : args;
+  if (name === "keygen" || name === "service") return { kind: "setup", name, args: rest };
   const spec = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
   if (spec === undefined) throw new UsageError(`unknown command ${JSON.stringify(name)}`);
   const { values, positionals } = parseCommandLine(rest, {
@@ -75,5 +84,9 @@ export async function runInferenceCli(args: readonly string[]): Promise<number> 
       return runPing(command);
     case "api":
       return runApiCommand(command);
+    case "setup":
+      return command.name === "keygen"
+        ? runKeygenCommand("agent-inf", command.args)
+        : runSystemdServiceCommand(command.args);
   }
 }

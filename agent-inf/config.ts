@@ -8,6 +8,7 @@ import { z } from "zod";
 import { envParse, loadConfigFile } from "../shared/config/load.ts";
 import { LOG_LEVELS } from "../shared/log.ts";
 import { TRADING_STATES } from "../shared/protocol/types.ts";
+import { resolveCredentialPath } from "../shared/service/credentials.ts";
 import { DAILY_LOSS_ACTIONS, type RiskLimits, riskLimitIssues } from "./risk/types.ts";
 
 const positiveInt = z.number().int().positive();
@@ -190,7 +191,39 @@ export function loadInferenceConfig(
     env,
     overrides: INFERENCE_ENV_OVERRIDES,
   });
-  return resolvePaths(config, dirname(resolve(file)));
+  return useCredentials(resolvePaths(config, dirname(resolve(file))), env);
+}
+
+/**
+ * Under systemd the key and token files arrive as credentials (`LoadCredential=`, written by
+ * `agent-inf service install`): read `$CREDENTIALS_DIRECTORY/<file name>` where one exists, since
+ * the service's user cannot read /etc/agent-inf/keys itself (shared/service/credentials.ts).
+ */
+export function useCredentials(
+  config: InferenceConfig,
+  env: Readonly<Record<string, string | undefined>>,
+): InferenceConfig {
+  if (env["CREDENTIALS_DIRECTORY"] === undefined) return config;
+  const credential = (path: string) => resolveCredentialPath(path, env);
+  return Object.freeze({
+    ...config,
+    keys: Object.freeze({
+      client_secret: credential(config.keys.client_secret),
+      signing_secret: credential(config.keys.signing_secret),
+    }),
+    gateways: config.gateways.map((gateway) =>
+      Object.freeze(
+        gateway.server_key_file === undefined
+          ? gateway
+          : { ...gateway, server_key_file: credential(gateway.server_key_file) },
+      ),
+    ),
+    api: Object.freeze(
+      config.api.token_file === undefined
+        ? config.api
+        : { ...config.api, token_file: credential(config.api.token_file) },
+    ),
+  });
 }
 
 export function resolvePaths(config: InferenceConfig, base: string): InferenceConfig {

@@ -27,7 +27,10 @@ export class UsageError extends Error {
   }
 }
 
-export type OptionSpec = Record<string, { type: "string" | "boolean"; short?: string; multiple?: boolean }>;
+export type OptionSpec = Record<
+  string,
+  { type: "string" | "boolean"; short?: string; multiple?: boolean }
+>;
 
 /** parseArgs with strict checking; errors become UsageError with a plain message. */
 export function parseCommandLine<const T extends OptionSpec>(args: readonly string[], options: T) {

@@ -97,7 +97,7 @@ export function inferenceInstructions(keys: GeneratedInferenceKeys): string {
     "",
     "In agent-gtw.yaml on the gateway host (put the .key into the authorized clients directory):",
     "  keys:",
-    "    authorized_clients_dir: keys/clients        # contains " + base(keys.curvePublicPath),
+    `    authorized_clients_dir: keys/clients        # contains ${base(keys.curvePublicPath)}`,
     "    signing_keys:",
     `      - key_id: ${keys.keyId}`,
     `        file: keys/${base(keys.signPublicPath)}   # or public_key: "${keys.signPublicKey}"`,
@@ -107,7 +107,10 @@ export function inferenceInstructions(keys: GeneratedInferenceKeys): string {
 
 function checkName(name: string): void {
   if (!NAME.test(name)) {
-    throw new AgentError(FaultCode.USAGE, `keygen: name must be 1–64 of A-Z a-z 0-9 . _ - (not starting with . _ -), was ${JSON.stringify(name)}`);
+    throw new AgentError(
+      FaultCode.USAGE,
+      `keygen: name must be 1–64 of A-Z a-z 0-9 . _ - (not starting with . _ -), was ${JSON.stringify(name)}`,
+    );
   }
 }
 
@@ -126,9 +129,13 @@ function restrictOnWindows(path: string): void {
   if (process.platform !== "win32") return;
   const user = process.env["USERNAME"];
   const grants = ["SYSTEM:F", "Administrators:F", ...(user === undefined ? [] : [`${user}:F`])];
-  const result = spawnSync("icacls", [path, "/inheritance:r", ...grants.flatMap((grant) => ["/grant:r", grant])], {
-    encoding: "utf8",
-  });
+  const result = spawnSync(
+    "icacls",
+    [path, "/inheritance:r", ...grants.flatMap((grant) => ["/grant:r", grant])],
+    {
+      encoding: "utf8",
+    },
+  );
   if (result.status !== 0) {
     throw new AgentError(
       FaultCode.KEY_FILE_INSECURE,
@@ -136,4 +143,3 @@ function restrictOnWindows(path: string): void {
     );
   }
 }
-

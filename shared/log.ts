@@ -6,7 +6,8 @@
  * Wording: capital first letter, no trailing period, identifiers as key=value. Audit lines start
  * with a marker from DESIGN §6 (`[SIG_OK]`, `[MT5_FILLED]`, ...) so they can be grepped.
  */
-import { appendFileSync } from "node:fs";
+import { appendFileSync, mkdirSync } from "node:fs";
+import { dirname } from "node:path";
 import {
   type ConsolaInstance,
   type ConsolaReporter,
@@ -65,6 +66,14 @@ export function createLogger(tag: string, options: LoggerOptions = {}): Logger {
   const level = options.level ?? defaultLevel;
   const write = options.sink ?? ((line: string) => process.stderr.write(`${line}\n`));
   const file = options.file;
+  if (file !== undefined) {
+    // A missing folder would turn every line into an error on stderr; create it once up front.
+    try {
+      mkdirSync(dirname(file), { recursive: true });
+    } catch (error) {
+      process.stderr.write(`log: cannot create the folder of ${file}: ${String(error)}\n`);
+    }
+  }
   const reporter: ConsolaReporter = {
     log(entry: LogObject) {
       const line = formatLine(entry);
