@@ -3,6 +3,7 @@
  * and the weak-key filter.
  */
 import { describe, expect, test } from "bun:test";
+import nacl from "tweetnacl";
 import { ProtocolError } from "../errors.ts";
 import {
   constantTimeEqual,
@@ -10,11 +11,13 @@ import {
   isAllZero,
   isWeakPublicKey,
   open,
+  openFramed,
   precompute,
   precomputeWith,
   publicFromSecret,
   randomBytes,
   seal,
+  sealInPlace,
   x25519Backends,
 } from "./box.ts";
 import { CLIENT_KEYS, hex, range, SERVER_KEYS } from "./test-fixtures.ts";
@@ -160,6 +163,69 @@ describe("secretbox", () => {
   test("nonces and keys of the wrong length are programming errors", () => {
     expect(() => seal(message, new Uint8Array(23), key)).toThrow(/nonce must be 24 bytes, was 23/);
     expect(() => open(message, nonce, new Uint8Array(16))).toThrow(/box key must be 32 bytes/);
+  });
+});
+
+describe("in-place secretbox (the MESSAGE hot path)", () => {
+  const key = range(0x41, 32);
+  const nonce = range(0x01, 24);
+  const SIZES = [0, 1, 15, 16, 31, 32, 33, 63, 64, 65, 100, 255, 1024, 4097];
+
+  /** header(16) ‖ nacl.secretbox(message): the layout sealInPlace leaves once a header is added */
+  function framedReference(message: Uint8Array, header: Uint8Array): Uint8Array {
+    const box = nacl.secretbox(message, nonce, key);
+    const framed = new Uint8Array(16 + box.length);
+    framed.set(header, 0);
+    framed.set(box, 16);
+    return framed;
+  }
+
+  test("sealInPlace leaves 16 zero bytes then exactly nacl.secretbox's box, whatever the scratch held", () => {
+    for (const size of SIZES) {
+      const message = randomBytes(size);
+      const buffer = new Uint8Array(32 + size).fill(0xee);
+      buffer.set(message, 32);
+      sealInPlace(buffer, nonce, key);
+      expect(isAllZero(buffer.subarray(0, 16))).toBe(true);
+      expect(hex(buffer.subarray(16))).toBe(hex(nacl.secretbox(message, nonce, key)));
+    }
+    expect(() => sealInPlace(new Uint8Array(31), nonce, key)).toThrow(/at least 32 bytes/);
+  });
+
+  test("openFramed recovers nacl.secretbox's plaintext after 32 zeros, ignores the header, keeps its input", () => {
+    for (const size of SIZES) {
+      const message = randomBytes(size);
+      const framed = framedReference(message, randomBytes(16));
+      const before = hex(framed);
+      const opened = openFramed(framed, nonce, key) as Uint8Array;
+      expect(opened.length).toBe(framed.length);
+      expect(isAllZero(opened.subarray(0, 32))).toBe(true);
+      expect(hex(opened.subarray(32))).toBe(hex(message));
+      expect(hex(framed)).toBe(before);
+    }
+  });
+
+  test("openFramed refuses a flipped bit anywhere in the box, another nonce or key, or a short input", () => {
+    const framed = framedReference(randomBytes(100), new Uint8Array(16));
+    for (let i = 16; i < framed.length; i++) {
+      const tampered = framed.slice();
+      tampered[i] = (tampered[i] as number) ^ 0x01;
+      expect(openFramed(tampered, nonce, key)).toBeNull();
+    }
+    expect(openFramed(framed, range(0x02, 24), key)).toBeNull();
+    expect(openFramed(framed, nonce, range(0x42, 32))).toBeNull();
+    expect(openFramed(framed.subarray(0, 31), nonce, key)).toBeNull();
+  });
+
+  test("what sealInPlace seals, openFramed opens (random sizes)", () => {
+    for (let round = 0; round < 50; round++) {
+      const message = randomBytes(Math.floor(Math.random() * 2048));
+      const buffer = new Uint8Array(32 + message.length);
+      buffer.set(message, 32);
+      sealInPlace(buffer, nonce, key);
+      buffer.set(randomBytes(16), 0);
+      expect(hex((openFramed(buffer, nonce, key) as Uint8Array).subarray(32))).toBe(hex(message));
+    }
   });
 });
 
