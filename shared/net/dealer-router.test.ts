@@ -194,3 +194,36 @@ describe("DEALER and ROUTER", () => {
     ).rejects.toThrow();
   });
 });
+
+describe("socket construction", () => {
+  test("a bad CURVE key or identity fails the constructor, not a later connection", () => {
+    const good = new Uint8Array(32).fill(7);
+    expect(
+      () =>
+        new DealerSocket({
+          security: {
+            mechanism: "CURVE",
+            role: "client",
+            publicKey: good,
+            secretKey: good,
+            serverKey: new Uint8Array(31),
+          },
+        }),
+    ).toThrow(/server public key must be 32 bytes, was 31/);
+    expect(
+      () =>
+        new RouterSocket({
+          security: {
+            mechanism: "CURVE",
+            role: "server",
+            publicKey: new Uint8Array(16),
+            secretKey: good,
+            authorize: () => ({ status: 200 }),
+          },
+        }),
+    ).toThrow(/server public key must be 32 bytes/);
+    expect(() => new DealerSocket({ security: NULL, identity: new Uint8Array([0, 1]) })).toThrow(
+      /identity/,
+    );
+  });
+});

@@ -65,6 +65,21 @@ export class RouterSocket extends SocketCore {
     return true;
   }
 
+  /**
+   * The peer connected under `routingId` and the messages waiting in its send queue, or
+   * undefined when there is none. Read-only: a caller that keeps its own queue above the socket's
+   * (the gateway's event streams) feeds it only as fast as the peer reads, instead of running
+   * into the high-water mark, and sees a handed-over id by the peer object changing.
+   */
+  peerState(
+    routingId: Uint8Array,
+  ): { readonly peer: PeerInfo; readonly queuedMessages: number } | undefined {
+    const routed = this.#byId.get(idKey(routingId));
+    const peer = routed?.session.peer;
+    if (routed === undefined || peer === undefined) return undefined;
+    return { peer, queuedMessages: routed.session.queuedMessages };
+  }
+
   protected attach(session: Session, peer: PeerInfo): boolean {
     let routingId: Uint8Array;
     if (peer.identity.length > 0) {

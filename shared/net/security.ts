@@ -3,6 +3,7 @@
  * in one place means the session never knows which mechanism it runs (house style §1).
  */
 import { CurveClient } from "../curve/curve-client.ts";
+import { checkKeyOption } from "../curve/curve-protocol.ts";
 import { CurveServer } from "../curve/curve-server.ts";
 import type { Mechanism, SocketType } from "../zmtp/mechanism.ts";
 import { NullMechanism } from "../zmtp/null-mechanism.ts";
@@ -35,4 +36,16 @@ export function createMechanism(
     secretKey: security.secretKey,
     serverKey: security.serverKey,
   });
+}
+
+/**
+ * Check the keys of a Security setting once, when the socket is made: a bad key must fail the
+ * constructor, not every connection later (where it would surface inside a socket callback).
+ */
+export function validateSecurity(security: Security): void {
+  if (security.mechanism === "NULL") return;
+  checkKeyOption(security.publicKey, `${security.role} public key`);
+  checkKeyOption(security.secretKey, `${security.role} secret key`);
+  if (security.role === "client")
+    checkKeyOption(security.serverKey, "server public key", { peer: true });
 }

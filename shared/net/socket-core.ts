@@ -12,7 +12,7 @@ import { type Endpoint, formatEndpoint, parseEndpoint } from "./endpoint.ts";
 import type { SocketEvent, SocketEventListener } from "./events.ts";
 import { type ResolvedOptions, resolveOptions, type SocketOptions } from "./options.ts";
 import { TokenBucket } from "./rate-limit.ts";
-import { createMechanism } from "./security.ts";
+import { createMechanism, validateSecurity } from "./security.ts";
 import { Session, type SessionCloseInfo, type SessionOwner } from "./session.ts";
 
 interface Binding {
@@ -51,6 +51,15 @@ export abstract class SocketCore implements SessionOwner {
 
   protected constructor(socketType: SocketType, options: SocketOptions) {
     this.#socketType = socketType;
+    validateSecurity(options.security);
+    const identity = options.identity;
+    // RFC 37 §2.4: 1..255 bytes, and a leading zero is reserved for ids a ROUTER makes up.
+    if (identity !== undefined && (identity.length > 255 || identity[0] === 0)) {
+      throw new AgentError(
+        FaultCode.ENDPOINT_INVALID,
+        "net: identity must be at most 255 bytes and not start with 0x00",
+      );
+    }
     this.options = resolveOptions(options);
     this.#acceptBucket = new TokenBucket(
       this.options.acceptRatePerSecond,
