@@ -25,6 +25,7 @@ import { OrderExecutor } from "./executor.ts";
 import { Gateway } from "./gateway.ts";
 import { Journal } from "./journal.ts";
 import { GatewayServer } from "./server.ts";
+import { StreamHub } from "./streaming.ts";
 
 export const GATEWAY_VERSION: string =
   (globalThis as { AGENT_VERSION?: string }).AGENT_VERSION ?? "0.1.0-dev";
@@ -46,6 +47,8 @@ export interface GatewayApp {
   readonly backend: Backend;
   readonly journal: Journal;
   readonly tradingState: TradingStateHolder;
+  /** The event stream (SUBSCRIBE / EVENT). */
+  readonly streaming: StreamHub;
   /** The endpoint actually bound (port resolved). */
   readonly endpoint: string;
   start(): Promise<string>;
@@ -81,6 +84,13 @@ export function createGatewayApp(
     ttlMs: config.signatures.ttl_ms,
     skewMs: config.signatures.max_skew_ms,
   });
+  const streaming = new StreamHub({
+    backend,
+    clock,
+    logger: logger.child("stream"),
+    maxQueuedEvents: config.streaming.max_queued_events,
+    maxSubscribers: config.streaming.max_subscribers,
+  });
   let gateway: Gateway | undefined;
   const executor = new OrderExecutor({
     backend,
@@ -106,6 +116,7 @@ export function createGatewayApp(
     tradingState,
     clock,
     logger: logger.child("gateway"),
+    streaming,
   });
   const networkServer = new GatewayServer({
     endpoint: config.endpoint,
@@ -118,6 +129,7 @@ export function createGatewayApp(
     heartbeatIntervalMs: config.transport.heartbeat_interval_ms,
     maxRequestBytes: config.transport.max_request_bytes,
     maxInFlightPerClient: config.transport.max_in_flight_per_client,
+    streaming,
   });
 
   let stopWatching: (() => void) | undefined;
@@ -142,10 +154,12 @@ export function createGatewayApp(
       failure: journal.failure?.message ?? null,
     },
     requests: gateway?.counters,
+    streaming: streaming.stats(),
   });
 
   const app: GatewayApp = {
     gateway,
+    streaming,
     backend,
     journal,
     tradingState,
@@ -153,6 +167,8 @@ export function createGatewayApp(
       return networkServer.endpoint;
     },
     async start() {
+      // Listening before the backend starts: its first quotes seed the first subscriptions
+      streaming.start();
       await backend.start();
       const unresolved = await executor.reconcileUnresolved();
       if (unresolved > 0)
@@ -190,6 +206,7 @@ export function createGatewayApp(
       stopWatching?.();
       statusTimer?.cancel();
       await networkServer.stop();
+      streaming.stop();
       await backend.stop();
       if (started) writeStatus(config.state_dir, { ...status(), stopped_at: clock.now() }, logger);
       journal.close();

@@ -138,6 +138,16 @@ export const gatewayConfigSchema = z
         max_request_bytes: 65_536,
         max_in_flight_per_client: 1024,
       }),
+    /** The event stream (SUBSCRIBE / EVENT, docs/PROTOCOL.md §13). */
+    streaming: z
+      .object({
+        /** Trade events queued for one slow peer before it gets RESYNC_REQUIRED and is cut off. */
+        max_queued_events: positiveInt.max(1_000_000).default(10_000),
+        /** Peers subscribed at once. */
+        max_subscribers: positiveInt.max(10_000).default(256),
+      })
+      .strict()
+      .default({ max_queued_events: 10_000, max_subscribers: 256 }),
     log: z
       .object({
         level: z.enum(LOG_LEVELS).default("info"),

@@ -13,6 +13,7 @@ import type { TradingStateHolder } from "../shared/trading-state.ts";
 import type { Backend } from "./backend/backend.ts";
 import type { OrderExecutor } from "./executor.ts";
 import { Journal } from "./journal.ts";
+import type { StreamConnection, StreamHub } from "./streaming.ts";
 
 export interface GatewayOptions {
   readonly name: string;
@@ -23,6 +24,8 @@ export interface GatewayOptions {
   readonly tradingState: TradingStateHolder;
   readonly clock: Clock;
   readonly logger: Logger;
+  /** SUBSCRIBE / UNSUBSCRIBE / RESYNC; without it they are refused (in-process tests). */
+  readonly streaming?: StreamHub;
 }
 
 export class Gateway {
@@ -49,11 +52,16 @@ export class Gateway {
     this.#draining = true;
   }
 
-  async handle(frames: readonly Uint8Array[], client: string): Promise<Reply> {
+  /** `connection` identifies the sender for streaming requests (server.ts passes it). */
+  async handle(
+    frames: readonly Uint8Array[],
+    client: string,
+    connection?: StreamConnection,
+  ): Promise<Reply> {
     this.counters.requests += 1;
     let reply: Reply;
     try {
-      reply = await this.#dispatch(frames, client);
+      reply = await this.#dispatch(frames, client, connection);
     } catch (error) {
       // A bug, not a refusal: say so, and point the client at GET_ORDER before anything else.
       this.#options.logger.error("Request failed unexpectedly", {
@@ -72,7 +80,11 @@ export class Gateway {
     return reply;
   }
 
-  async #dispatch(frames: readonly Uint8Array[], client: string): Promise<Reply> {
+  async #dispatch(
+    frames: readonly Uint8Array[],
+    client: string,
+    connection: StreamConnection | undefined,
+  ): Promise<Reply> {
     const parsed = parseMessage(frames);
     if (!parsed.ok) {
       this.#options.logger.warn("Malformed request refused", {
@@ -113,6 +125,14 @@ export class Gateway {
           entry = journal.lookup(request.client_order_id);
         }
         return okReply(id, { order: entry === undefined ? null : Journal.toRecord(entry) });
+      }
+      case "SUBSCRIBE":
+      case "UNSUBSCRIBE":
+      case "RESYNC": {
+        const streaming = this.#options.streaming;
+        if (streaming === undefined)
+          return errorReply(id, ErrorCode.INVALID_REQUEST, "this gateway does not stream events");
+        return streaming.handle(request, connection, client);
       }
       default:
         if (this.#draining)

@@ -10,6 +10,8 @@ import { RouterSocket, type SocketEvent } from "../shared/net/index.ts";
 import { encodeReply, errorReply } from "../shared/protocol/codec.ts";
 import { ErrorCode } from "../shared/protocol/errors.ts";
 import type { Gateway } from "./gateway.ts";
+import { LogThrottle } from "./log-throttle.ts";
+import type { StreamHub } from "./streaming.ts";
 
 export interface ServerOptions {
   readonly endpoint: string;
@@ -23,12 +25,17 @@ export interface ServerOptions {
   readonly heartbeatIntervalMs: number;
   readonly maxRequestBytes: number;
   readonly maxInFlightPerClient: number;
+  /** The event stream; it sends through this server's ROUTER. */
+  readonly streaming?: StreamHub;
 }
 
 export class GatewayServer {
   readonly #options: ServerOptions;
   readonly #router: RouterSocket;
   readonly #inFlight = new Map<string, number>();
+  // Fix (issue 7 flood test): one warning per refused or failed handshake let a HELLO flood
+  // write a log line per connection (hundreds a second, synchronous with log.file); bounded now
+  readonly #preAuthLog: LogThrottle;
   #endpoint = "";
 
   constructor(options: ServerOptions) {
@@ -56,10 +63,22 @@ export class GatewayServer {
       maxMessageParts: 4,
       routerHandover: true,
     });
+    this.#preAuthLog = new LogThrottle({
+      report: (count, windowMs) =>
+        options.logger.warn("Handshake failures and refusals not logged one by one", {
+          count,
+          window_s: windowMs / 1000,
+        }),
+    });
     this.#router.on((event) => this.#logEvent(event));
     this.#router.onMessage(({ routingId, parts, peer }) => {
       const client = peer.userId ?? "unknown";
-      void this.#serve(routingId, parts, client);
+      void this.#serve(routingId, parts, client, peer);
+    });
+    const router = this.#router;
+    options.streaming?.attach({
+      send: (routingId, frames) => router.send(routingId, frames),
+      peerState: (routingId) => router.peerState(routingId),
     });
   }
 
@@ -81,10 +100,16 @@ export class GatewayServer {
   }
 
   async stop(): Promise<void> {
+    this.#preAuthLog.stop();
     await this.#router.close();
   }
 
-  async #serve(routingId: Uint8Array, parts: Uint8Array[], client: string): Promise<void> {
+  async #serve(
+    routingId: Uint8Array,
+    parts: Uint8Array[],
+    client: string,
+    peer: object,
+  ): Promise<void> {
     const { gateway, maxInFlightPerClient, logger } = this.#options;
     const running = this.#inFlight.get(client) ?? 0;
     let reply: Uint8Array;
@@ -100,7 +125,7 @@ export class GatewayServer {
     } else {
       this.#inFlight.set(client, running + 1);
       try {
-        reply = encodeReply(await gateway.handle(parts, client));
+        reply = encodeReply(await gateway.handle(parts, client, { routingId, peer }));
       } finally {
         const left = (this.#inFlight.get(client) ?? 1) - 1;
         if (left <= 0) this.#inFlight.delete(client);
@@ -122,20 +147,24 @@ export class GatewayServer {
         log.warn("Refused client key", { key: z85Encode(event.publicKey), address: event.address });
         break;
       case "handshake_failed":
-        log.warn("Handshake failed", {
-          address: event.address,
-          code: event.code,
-          reason: event.message,
-        });
+        if (this.#preAuthLog.admit())
+          log.warn("Handshake failed", {
+            address: event.address,
+            code: event.code,
+            reason: event.message,
+          });
         break;
       case "accept_rejected":
-        log.warn("Connection refused before handshake", {
-          address: event.address,
-          reason: event.reason,
-        });
+        if (this.#preAuthLog.admit())
+          log.warn("Connection refused before handshake", {
+            address: event.address,
+            reason: event.reason,
+          });
         break;
       case "disconnected":
         log.info("Client disconnected", { address: event.address, reason: event.reason });
+        // Its stream subscription (if any) goes with it
+        this.#options.streaming?.sweep();
         break;
       default:
         break;

@@ -5,6 +5,7 @@
  *
  * Not HTTP plumbing (auth, body limits, errors, metrics): that is api.ts.
  */
+import type { Server } from "bun";
 import type { Logger } from "../shared/log.ts";
 import type { Reply } from "../shared/protocol/types.ts";
 import {
@@ -23,6 +24,7 @@ import {
   QUERY_GATEWAY,
   QUERY_POSITIONS,
 } from "./api-input.ts";
+import type { StreamRegistry, WsData } from "./api-stream.ts";
 import type { InferenceApp, Lane } from "./app.ts";
 import type { QueryBody } from "./gateway-client.ts";
 import type { OrderResult } from "./orders.ts";
@@ -35,9 +37,16 @@ export interface RouteContext {
   /** The parsed JSON body (POST routes); undefined for GET. */
   readonly body: unknown;
   readonly log: Logger;
+  readonly request: Request;
+  readonly server: Server<WsData>;
+  /** The server's open streams (GET /v1/stream, GET /v1/ws). */
+  readonly streams: StreamRegistry;
 }
 
-export type RouteHandler = (context: RouteContext) => Promise<Response> | Response;
+/** undefined: the request was upgraded to a WebSocket, which now answers for itself. */
+export type RouteHandler = (
+  context: RouteContext,
+) => Promise<Response | undefined> | Response | undefined;
 
 export interface Route {
   readonly method: "GET" | "POST";
@@ -84,6 +93,16 @@ export const ROUTES: readonly Route[] = [
       parseQuery(query, {});
       return json(200, app.health());
     },
+  },
+  {
+    method: "GET",
+    template: "/v1/stream",
+    handler: ({ streams, request, query, server }) => streams.sse(request, query, server),
+  },
+  {
+    method: "GET",
+    template: "/v1/ws",
+    handler: ({ streams, request, query, server }) => streams.ws(request, query, server),
   },
   { method: "POST", template: "/v1/trading-state", handler: setTradingState },
   { method: "POST", template: "/v1/breaker", handler: setBreaker },

@@ -9,9 +9,11 @@
  * logged and whose body says nothing about internals.
  */
 import { createHash, timingSafeEqual } from "node:crypto";
+import type { Server } from "bun";
 import { describeError } from "../shared/errors.ts";
 import { ApiError, ApiErrorCode, invalid } from "./api-input.ts";
 import { json, ROUTES, type Route } from "./api-routes.ts";
+import { type StreamLimits, StreamRegistry, type WsData } from "./api-stream.ts";
 import type { InferenceApp } from "./app.ts";
 import { UnknownGatewayError } from "./orders.ts";
 
@@ -25,11 +27,15 @@ export interface ApiServerOptions {
   readonly bodyTimeoutMs?: number;
   /** stop() lets in-flight requests (orders) finish this long before cutting connections. */
   readonly stopGraceMs?: number;
+  /** Stream connections and their queues; default from the config's `stream` section. */
+  readonly stream?: StreamLimits;
 }
 
 export interface ApiServer {
   readonly url: string;
   readonly port: number;
+  /** The open strategy streams. */
+  readonly streams: StreamRegistry;
   stop(): Promise<void>;
 }
 
@@ -62,6 +68,13 @@ export async function startApiServer(
   const loopback = isLoopback(hostname);
   const bodyTimeoutMs = options.bodyTimeoutMs ?? DEFAULT_BODY_TIMEOUT_MS;
   const routes = ROUTES.map((route) => ({ route, segments: route.template.split("/") }));
+  const streams = new StreamRegistry(
+    app,
+    options.stream ?? {
+      maxConnections: app.config.stream.max_connections,
+      maxQueuedEvents: app.config.stream.max_queued_events,
+    },
+  );
 
   const match = (pathname: string, method: string): Match => {
     const segments = pathname.split("/");
@@ -90,7 +103,12 @@ export async function startApiServer(
       : { params: {}, allowed, template: pathTemplate };
   };
 
-  const serve = async (request: Request, url: URL, matched: Match): Promise<Response> => {
+  const serve = async (
+    request: Request,
+    url: URL,
+    matched: Match,
+    server: Server<WsData>,
+  ): Promise<Response | undefined> => {
     // A web page must not reach this API through DNS rebinding: on loopback, only loopback names
     if (loopback && !isLoopbackHostHeader(request.headers.get("host")))
       throw new ApiError(403, ApiErrorCode.FORBIDDEN_HOST, "host header must name this host");
@@ -117,24 +135,34 @@ export async function startApiServer(
       route.method === "POST"
         ? await readJson(request, options.maxBodyBytes, bodyTimeoutMs)
         : undefined;
-    return route.handler({ app, params, query: url.searchParams, body, log });
+    return route.handler({
+      app,
+      params,
+      query: url.searchParams,
+      body,
+      log,
+      request,
+      server,
+      streams,
+    });
   };
 
-  const server = Bun.serve({
+  const server = Bun.serve<WsData>({
     hostname,
     port,
     // Backstop only: readJson enforces maxBodyBytes with a JSON 413; Bun answers a bare 413 for
     // a declared length far above it without calling us
     maxRequestBodySize: options.maxBodyBytes * 4 + 65_536,
     development: false,
-    async fetch(request) {
+    websocket: streams.websocket,
+    async fetch(request, bunServer) {
       const started = performance.now();
       let matched: Match = { params: {}, allowed: [] };
-      let response: Response;
+      let response: Response | undefined;
       try {
         const url = new URL(request.url);
         matched = match(url.pathname, request.method);
-        response = await serve(request, url, matched);
+        response = await serve(request, url, matched, bunServer);
       } catch (error) {
         response = errorResponse(error, request, matched, log);
       }
@@ -142,7 +170,8 @@ export async function startApiServer(
         route: matched.template ?? UNMATCHED_ROUTE,
         method: KNOWN_METHODS.has(request.method) ? request.method : "OTHER",
       };
-      app.metrics.httpRequests.inc({ ...labels, status: String(response.status) });
+      // No response: upgraded to a WebSocket (101)
+      app.metrics.httpRequests.inc({ ...labels, status: String(response?.status ?? 101) });
       app.metrics.httpLatency.observe((performance.now() - started) / 1000, labels);
       return response;
     },
@@ -165,8 +194,11 @@ export async function startApiServer(
   return {
     url: base,
     port: boundPort,
+    streams,
     stop() {
       stopping ??= (async () => {
+        // Streams never finish by themselves: tell them we are going, so only orders are waited on
+        streams.closeAll();
         // Stop accepting at once; let running orders finish (bounded), then cut what is left
         const graceful = server.stop(false);
         let timer: ReturnType<typeof setTimeout> | undefined;

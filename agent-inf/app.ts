@@ -19,6 +19,9 @@ import { CircuitBreaker } from "./breaker.ts";
 import { type InferenceConfig, toRiskLimits } from "./config.ts";
 import { GatewayClient } from "./gateway-client.ts";
 import { HeartbeatMonitor, type HeartbeatStatus, type LatencyStats } from "./heartbeat.ts";
+import { LiveView } from "./live-view.ts";
+import { LaneFeed } from "./live-view-feed.ts";
+import { LaneStream, type StreamHealth } from "./live-view-sync.ts";
 import { type AgentMetrics, createAgentMetrics } from "./metrics.ts";
 import { type GatewayLane, type GatewayRegistry, OrderService } from "./orders.ts";
 import { RiskMonitor } from "./risk/risk-monitor.ts";
@@ -35,6 +38,8 @@ export interface Lane extends GatewayLane {
   readonly heartbeat: HeartbeatMonitor<PingResult>;
   readonly breaker: CircuitBreaker;
   readonly tradingState: TradingStateHolder;
+  /** The event stream of this gateway, when `stream.enabled`. */
+  readonly stream?: { readonly sync: LaneStream; readonly view: LiveView; readonly feed: LaneFeed };
 }
 
 export interface LaneHealth {
@@ -55,6 +60,8 @@ export interface LaneHealth {
   readonly gateway_trading_state?: TradingState;
   readonly mt5_link?: string;
   readonly mt5_detail?: string;
+  /** The event stream: LIVE when positions and quotes follow the gateway without queries. */
+  readonly stream?: StreamHealth;
 }
 
 export interface Health {
@@ -98,6 +105,9 @@ export function createInferenceApp(
   const stored = readInferenceState(config.state_dir);
   const metrics = createAgentMetrics();
   const lanes = new Map<string, Lane>();
+  // Stream event ids carry this run's epoch, so a strategy resuming with an id from an earlier
+  // run gets a fresh snapshot instead of a replay that does not exist
+  const epoch = clock.now().toString(36);
   const laneState: Record<string, LaneState> = { ...stored };
   const persist = () => {
     try {
@@ -168,6 +178,9 @@ export function createInferenceApp(
       breaker,
       ...(remembered?.equity === undefined ? {} : { equitySeed: remembered.equity }),
     });
+    const stream = config.stream.enabled
+      ? createLaneStream(entry.name, gatewayClient, log.child("stream"))
+      : undefined;
     const lane: Lane = {
       name: entry.name,
       client: gatewayClient,
@@ -176,6 +189,7 @@ export function createInferenceApp(
       breaker,
       tradingState,
       clockOffsetMs: () => heartbeat.clockOffsetMs,
+      ...(stream === undefined ? {} : { stream, live: stream.view }),
     };
     lanes.set(entry.name, lane);
 
@@ -221,6 +235,24 @@ export function createInferenceApp(
     },
   });
 
+  function createLaneStream(name: string, client: GatewayClient, log: Logger) {
+    const view = new LiveView(() => clock.monotonic(), {
+      accountMaxAgeMs: config.stream.account_max_age_ms,
+      symbolInfoMaxAgeMs: config.stream.symbol_info_max_age_ms,
+      quoteIdleMs: config.stream.quote_idle_ms,
+    });
+    const feed = new LaneFeed(name, epoch);
+    const sync = new LaneStream({
+      client,
+      view,
+      feed,
+      riskSymbols: config.risk.allowed_symbols,
+      clock,
+      logger: log,
+    });
+    return { sync, view, feed };
+  }
+
   const timers: { cancel(): void }[] = [];
   let equityWritten = 0;
 
@@ -249,6 +281,7 @@ export function createInferenceApp(
             mt5_link: last.mt5.link,
             ...(last.mt5.detail === undefined ? {} : { mt5_detail: last.mt5.detail }),
           }),
+      ...(lane.stream === undefined ? {} : { stream: lane.stream.sync.health() }),
     };
   };
 
@@ -302,6 +335,7 @@ export function createInferenceApp(
     },
     async start() {
       for (const lane of lanes.values()) {
+        lane.stream?.sync.start();
         lane.client.connect();
         lane.heartbeat.start();
         // Loss limits must trip on equity alone, not only when an order happens to be sent.
@@ -326,6 +360,7 @@ export function createInferenceApp(
       for (const lane of lanes.values()) {
         lane.heartbeat.stop();
         lane.breaker.dispose();
+        lane.stream?.sync.stop();
       }
       persist();
       await Promise.all([...lanes.values()].map((lane) => lane.client.close()));
@@ -339,6 +374,7 @@ export function createInferenceApp(
       const reply = await lane.client.query({ action: "GET_ACCOUNT" });
       const account = (reply as { account?: AccountInfo }).account;
       if (account === undefined) return;
+      lane.stream?.view.remember({ account });
       lane.risk.updateEquity(account);
       const equity = lane.risk.equity;
       // The high-water mark must survive a restart, but not cost a disk write every poll.

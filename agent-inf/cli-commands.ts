@@ -53,9 +53,17 @@ export type Action =
       readonly kind: "ping";
       readonly count: number;
       readonly intervalMs: number;
+      /** PINGs sent first and left out of the figures (connection and JIT warm-up). */
+      readonly warmup?: number;
       readonly gateway?: string;
     }
-  | { readonly kind: "api"; readonly view: ApiView; readonly call: ApiCall };
+  | { readonly kind: "api"; readonly view: ApiView; readonly call: ApiCall }
+  | {
+      readonly kind: "watch";
+      readonly symbols: readonly string[];
+      readonly gateway?: string;
+      readonly count?: number;
+    };
 
 export interface Parsed {
   readonly positionals: readonly string[];
@@ -266,6 +274,31 @@ export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
       return get("symbol", `/v1/symbols/${encodeURIComponent(symbolName(symbol))}`, values);
     },
   },
+  watch: {
+    group: "data",
+    usage: "SYMBOL [SYMBOL...] [--count N] [--gateway NAME]",
+    summary: "live quotes from the agent's stream, one updating line per symbol (Ctrl-C stops)",
+    details: [
+      "  --count, -n N           stop after N quote updates",
+      GATEWAY_LINE,
+      "  with --json: the stream's messages (quotes, fills, SL/TP hits), one JSON per line",
+    ].join("\n"),
+    options: { count: { type: "string", short: "n" }, ...GATEWAY_OPTION },
+    json: true,
+    build: ({ positionals, values }) => {
+      if (positionals.length === 0) throw new UsageError("watch needs at least one SYMBOL");
+      if (positionals.length > 64) throw new UsageError("watch takes at most 64 symbols");
+      const symbols = [...new Set(positionals.map(symbolName))];
+      const count = text(values, "count");
+      const gateway = text(values, "gateway");
+      return {
+        kind: "watch",
+        symbols,
+        ...(count === undefined ? {} : { count: wholeNumber("--count", count, 1, 1_000_000_000) }),
+        ...(gateway === undefined ? {} : { gateway: gatewayName(gateway) }),
+      };
+    },
+  },
   status: {
     group: "operator",
     usage: "",
@@ -301,17 +334,19 @@ export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
   },
   ping: {
     group: "diagnostics",
-    usage: "[--count N] [--interval-ms MS] [--gateway NAME]",
+    usage: "[--count N] [--warmup N] [--interval-ms MS] [--gateway NAME]",
     summary: "PING the gateway directly with this host's keys (needs no running agent)",
     details: [
       `  --count, -n N           PINGs to send one after another (default 10, at most ${PING_MAX_COUNT})`,
       "  --interval-ms MS        pause between PINGs (default 0)",
+      "  --warmup N              send N PINGs first and leave them out of the figures (default 0)",
       GATEWAY_LINE,
       "  exit code: 0 every PING answered, 1 any lost",
     ].join("\n"),
     options: {
       count: { type: "string", short: "n" },
       "interval-ms": { type: "string" },
+      warmup: { type: "string" },
       ...GATEWAY_OPTION,
     },
     json: true,
@@ -319,11 +354,16 @@ export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
       noArguments("ping", positionals);
       const count = text(values, "count");
       const interval = text(values, "interval-ms");
+      const warmup = text(values, "warmup");
       const gateway = text(values, "gateway");
       return {
         kind: "ping",
         count: count === undefined ? 10 : wholeNumber("--count", count, 1, PING_MAX_COUNT),
         intervalMs: interval === undefined ? 0 : wholeNumber("--interval-ms", interval, 0, 60_000),
+        // Issue 7 benchmark: a latency figure without the first, cold PINGs in its p99
+        ...(warmup === undefined
+          ? {}
+          : { warmup: wholeNumber("--warmup", warmup, 0, PING_MAX_COUNT) }),
         ...(gateway === undefined ? {} : { gateway: gatewayName(gateway) }),
       };
     },

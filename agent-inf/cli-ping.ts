@@ -147,6 +147,12 @@ export async function runPing(command: PingCommand): Promise<number> {
       );
       return ExitCode.FAILURE;
     }
+    // Untimed: the first PINGs of a process pay for JIT compilation, not for the network
+    for (let i = 0; i < (command.warmup ?? 0) && !interrupted; i++) {
+      await client
+        .query({ action: "PING" }, { timeoutMs: entry.request_timeout_ms, retries: 0 })
+        .catch(() => undefined);
+    }
     const list = !command.json && command.count <= LIST_LIMIT;
     const rtts: number[] = [];
     const offsets: number[] = [];

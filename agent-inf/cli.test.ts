@@ -24,6 +24,7 @@ describe("parseCli: commands", () => {
       ["ping", "-n", "100000", "--interval-ms", "5", "--gateway", "g-1", "--json"],
       { kind: "ping", count: 100_000, intervalMs: 5, gateway: "g-1", json: true },
     ],
+    [["ping", "--warmup", "1000"], { kind: "ping", count: 10, intervalMs: 0, warmup: 1000 }],
   ])("%j", (args, expected) => {
     const command = parseCli(args);
     expect(command).toMatchObject(expected);
@@ -236,6 +237,7 @@ describe("parseCli: usage errors", () => {
     [["ping", "-n", "100001"], /--count must be/],
     [["ping", "--count", "ten"], /--count must be/],
     [["ping", "--interval-ms", "60001"], /--interval-ms must be/],
+    [["ping", "--warmup", "ten"], /--warmup must be/],
     [["ping", "host"], /ping takes no arguments/],
     [["ping", "--bogus"], /Unknown option '--bogus'/],
   ])("%j", (args, message) => {

@@ -13,6 +13,7 @@ import { type ArgValues, text } from "./cli-args.ts";
 import { type Action, COMMANDS, commandHelp, HELP } from "./cli-commands.ts";
 import { runPing } from "./cli-ping.ts";
 import { runService } from "./cli-run.ts";
+import { runWatch } from "./cli-watch.ts";
 
 export {
   type ApiCall,
@@ -84,6 +85,8 @@ export async function runInferenceCli(args: readonly string[]): Promise<number> 
       return runPing(command);
     case "api":
       return runApiCommand(command);
+    case "watch":
+      return runWatch(command);
     case "setup":
       return command.name === "keygen"
         ? runKeygenCommand("agent-inf", command.args)

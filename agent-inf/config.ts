@@ -109,6 +109,31 @@ export const inferenceConfigSchema = z
       })
       .strict()
       .default({ listen: "127.0.0.1:8765", max_body_bytes: 16_384 }),
+    /** The gateways' event streams: the live view and the strategies' streams (API.md §9). */
+    stream: z
+      .object({
+        /** Off: no subscription, orders ask the gateway for everything, stream routes answer 503. */
+        enabled: z.boolean().default(true),
+        /** An order reuses account figures read this recently (never across a fill). */
+        account_max_age_ms: positiveInt.max(60_000).default(1000),
+        /** An order reuses a symbol's specification read this recently, with the live quote. */
+        symbol_info_max_age_ms: positiveInt.max(600_000).default(5000),
+        /** A live quote not updated for this long is asked for again. */
+        quote_idle_ms: positiveInt.max(600_000).default(2000),
+        /** Strategy stream connections (SSE and WebSocket) at once. */
+        max_connections: positiveInt.max(10_000).default(64),
+        /** Trade events queued for one slow stream reader before it is cut off (it resyncs). */
+        max_queued_events: positiveInt.max(1_000_000).default(10_000),
+      })
+      .strict()
+      .default({
+        enabled: true,
+        account_max_age_ms: 1000,
+        symbol_info_max_age_ms: 5000,
+        quote_idle_ms: 2000,
+        max_connections: 64,
+        max_queued_events: 10_000,
+      }),
     /** Where the operator's trading state and the equity high-water mark survive restarts. */
     state_dir: z.string().min(1).default("state"),
     log: z

@@ -21,7 +21,11 @@ import type {
   Request,
   SignedAction,
 } from "../shared/protocol/types.ts";
-import { parseReply } from "../shared/protocol/validate.ts";
+import { isEventObject } from "../shared/protocol/validate-event.ts";
+import { decodeMessage, parseReplyObject } from "../shared/protocol/validate-reply.ts";
+import { type ConnectionListener, type EventListener, GatewayEvents } from "./gateway-events.ts";
+
+export type { GatewayEvent } from "./gateway-events.ts";
 
 export interface GatewayClientOptions {
   /** The gateway's name: it goes into every signed order. */
@@ -101,6 +105,7 @@ export class GatewayClient {
   readonly #socket: DealerSocket;
   readonly #waiting = new Map<string, Waiter>();
   readonly #log: Logger;
+  readonly #stream: GatewayEvents;
   #connected = false;
   #closed = false;
 
@@ -109,6 +114,7 @@ export class GatewayClient {
     this.name = options.name;
     this.endpoint = options.endpoint;
     this.#log = options.logger;
+    this.#stream = new GatewayEvents(options.name, options.logger);
     const heartbeat = options.transportHeartbeatMs ?? DEFAULTS.transportHeartbeatMs;
     this.#socket = new DealerSocket({
       security: {
@@ -151,6 +157,16 @@ export class GatewayClient {
 
   connect(): void {
     this.#socket.connect(this.endpoint);
+  }
+
+  /** Stream events (after a SUBSCRIBE); returns the unsubscribe function. */
+  onEvent(listener: EventListener): () => void {
+    return this.#stream.onEvent(listener);
+  }
+
+  /** Session up/down changes; returns the unsubscribe function. */
+  onConnection(listener: ConnectionListener): () => void {
+    return this.#stream.onConnection(listener);
   }
 
   async close(): Promise<void> {
@@ -347,7 +363,8 @@ export class GatewayClient {
   }
 
   #onReply(parts: Uint8Array[]): void {
-    // Match on the id first, then validate against the action it answers.
+    // Match on the id first, then validate against the action it answers. Events (no id, no
+    // status) go to the stream listeners instead. The frame is decoded once for all of it.
     const first = parts[0];
     if (parts.length !== 1 || first === undefined) {
       this.#log.warn("Ignoring a reply with an unexpected frame count", {
@@ -356,7 +373,19 @@ export class GatewayClient {
       });
       return;
     }
-    const probe = parseReply(first);
+    const decoded = decodeMessage(first);
+    if (!decoded.ok) {
+      this.#log.warn("Ignoring a malformed reply", {
+        gateway: this.name,
+        reason: decoded.error.message,
+      });
+      return;
+    }
+    if (isEventObject(decoded.value)) {
+      this.#stream.deliver(decoded.value);
+      return;
+    }
+    const probe = parseReplyObject(decoded.value);
     if (!probe.ok) {
       this.#log.warn("Ignoring a malformed reply", {
         gateway: this.name,
@@ -370,7 +399,7 @@ export class GatewayClient {
       this.#log.debug("Reply for no waiting request", { gateway: this.name, id: probe.reply.id });
       return;
     }
-    const parsed = parseReply(first, waiter.action);
+    const parsed = parseReplyObject(decoded.value, waiter.action);
     this.#waiting.delete(probe.reply.id);
     if (!parsed.ok) {
       waiter.resolve({
@@ -394,10 +423,12 @@ export class GatewayClient {
           ...fields,
           server_key: fingerprint(this.#options.serverKey),
         });
+        this.#stream.connection(true);
         break;
       case "disconnected":
         this.#connected = false;
         this.#log.warn("Disconnected from gateway", { ...fields, reason: event.reason });
+        this.#stream.connection(false);
         break;
       case "handshake_failed":
         this.#log.error("Handshake with gateway failed", {

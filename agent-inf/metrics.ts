@@ -195,6 +195,14 @@ export function createAgentMetrics(registry = new Registry()) {
       "agent_inf_gateway_connected",
       "1 while the CURVE session to the gateway is up",
     ),
+    streamConnections: registry.gauge(
+      "agent_inf_stream_connections",
+      "Strategy stream connections (SSE and WebSocket) open now",
+    ),
+    streamOverflows: registry.counter(
+      "agent_inf_stream_overflows_total",
+      "Stream readers disconnected with RESYNC_REQUIRED for falling behind, by gateway",
+    ),
   };
 }
 

@@ -1,7 +1,8 @@
 /**
- * What a strategy's order goes through on the inference host: a fresh market snapshot from the
- * gateway, the risk monitor, then the gateway client's no-blind-resend submit. Denials never
- * leave the host; an order is never fired twice, even when the strategy retries it:
+ * What a strategy's order goes through on the inference host: a fresh market snapshot (the live
+ * view where it is fresh, else the gateway's answers; orders-snapshot.ts), the risk monitor, then
+ * the gateway client's no-blind-resend submit. Denials never leave the host; an order is never
+ * fired twice, even when the strategy retries it:
  *
  * - A repeated client_order_id while the first is running waits for the first.
  * - A repeated client_order_id seen earlier answers what happened, locally or (after an agent
@@ -12,15 +13,10 @@ import type { Clock } from "../shared/clock.ts";
 import type { Logger } from "../shared/log.ts";
 import { newClientOrderId } from "../shared/protocol/codec.ts";
 import { errorCodeInfo } from "../shared/protocol/error-info.ts";
-import type {
-  AccountInfo,
-  Position,
-  Reply,
-  Side,
-  SymbolInfo,
-  TradeReply,
-} from "../shared/protocol/types.ts";
+import type { Reply, Side, TradeReply } from "../shared/protocol/types.ts";
 import type { GatewayClient, OrderOutcome, SignedBody } from "./gateway-client.ts";
+import type { LiveMarket } from "./live-view.ts";
+import { readSnapshot } from "./orders-snapshot.ts";
 import {
   checkBreaker,
   checkOpenIntent,
@@ -122,6 +118,8 @@ export interface GatewayLane {
   clockOffsetMs(): number | undefined;
   /** The lane's circuit breaker: while engaged, an OPEN is refused before any gateway query. */
   readonly breaker?: { readonly engaged: boolean };
+  /** The live view (event stream): what is fresh there is not asked again per order. */
+  readonly live?: LiveMarket;
 }
 
 /** The configured gateways, by name, with the default. */
@@ -321,7 +319,7 @@ export class OrderService {
     if (!(await client.waitConnected(CONNECT_GRACE_MS))) {
       return notSent(client.name, clientOrderId, `no connection to gateway ${client.name}`);
     }
-    const snapshot = await this.#snapshot(lane, input.symbol);
+    const snapshot = await readSnapshot(lane, input.symbol);
     if ("unknown" in snapshot) return notSent(client.name, clientOrderId, snapshot.unknown);
     const decision = risk.checkOpen(intent, snapshot);
     if (!decision.ok)
@@ -352,7 +350,7 @@ export class OrderService {
     if (!(await client.waitConnected(CONNECT_GRACE_MS))) {
       return notSent(client.name, clientOrderId, `no connection to gateway ${client.name}`);
     }
-    const snapshot = await this.#snapshot(lane, undefined, input.ticket);
+    const snapshot = await readSnapshot(lane, undefined, input.ticket);
     if ("unknown" in snapshot) return notSent(client.name, clientOrderId, snapshot.unknown);
     const decision = lane.risk.checkClose(
       {
@@ -387,7 +385,7 @@ export class OrderService {
     if (!(await client.waitConnected(CONNECT_GRACE_MS))) {
       return notSent(client.name, clientOrderId, `no connection to gateway ${client.name}`);
     }
-    const snapshot = await this.#snapshot(lane, undefined, input.ticket);
+    const snapshot = await readSnapshot(lane, undefined, input.ticket);
     if ("unknown" in snapshot) return notSent(client.name, clientOrderId, snapshot.unknown);
     const decision = lane.risk.checkModify(
       { clientOrderId, ticket: input.ticket, ...pick(input, ["sl", "tp"]) },
@@ -407,54 +405,6 @@ export class OrderService {
       ...pick(input, ["sl", "tp"]),
     };
     return this.#classify(client.name, await client.submit(body));
-  }
-
-  /**
-   * Account, positions and the relevant symbol, asked in parallel (one round trip of latency).
-   * For CLOSE/MODIFY the symbol is the position's.
-   */
-  async #snapshot(
-    lane: GatewayLane,
-    symbol: string | undefined,
-    ticket?: number,
-  ): Promise<
-    | { account: AccountInfo; positions: Position[]; symbol?: SymbolInfo; clockOffsetMs?: number }
-    | { unknown: string }
-  > {
-    const client = lane.client;
-    try {
-      const [account, positions, info] = await Promise.all([
-        client.query({ action: "GET_ACCOUNT" }),
-        client.query({ action: "GET_POSITIONS" }),
-        symbol === undefined
-          ? Promise.resolve(undefined)
-          : client.query({ action: "GET_SYMBOL_INFO", symbol }),
-      ]);
-      const list = (positions as { positions?: Position[] }).positions;
-      const accountInfo = (account as { account?: AccountInfo }).account;
-      if (account.status !== "OK" || accountInfo === undefined || list === undefined) {
-        return {
-          unknown: `gateway could not report the account: ${account.error_msg ?? positions.error_msg ?? "no data"}`,
-        };
-      }
-      let symbolInfo = (info as { symbol_info?: SymbolInfo } | undefined)?.symbol_info;
-      if (symbolInfo === undefined && ticket !== undefined) {
-        const position = list.find((p) => p.ticket === ticket);
-        if (position !== undefined) {
-          const reply = await client.query({ action: "GET_SYMBOL_INFO", symbol: position.symbol });
-          symbolInfo = (reply as { symbol_info?: SymbolInfo }).symbol_info;
-        }
-      }
-      const offset = lane.clockOffsetMs();
-      return {
-        account: accountInfo,
-        positions: list,
-        ...(symbolInfo === undefined ? {} : { symbol: symbolInfo }),
-        ...(offset === undefined ? {} : { clockOffsetMs: offset }),
-      };
-    } catch (error) {
-      return { unknown: `gateway unreachable: ${(error as Error).message}` };
-    }
   }
 
   #classify(gateway: string, outcome: OrderOutcome): OrderResult {

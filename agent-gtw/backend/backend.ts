@@ -109,6 +109,12 @@ export interface Backend {
   deals(query: DealQuery): Promise<Deal[]>;
   /** Register for events; returns the function that unregisters. */
   subscribe(listener: BackendListener): () => void;
+  /**
+   * Only for backends that send QUOTE events on request (the terminal: EA SUBSCRIBE_TICKS):
+   * quotes for exactly these symbols, at most one scan per `throttleMs`; an empty list stops
+   * them. The sim quotes every symbol anyway and leaves this out.
+   */
+  subscribeQuotes?(symbols: readonly string[], throttleMs: number): Promise<unknown>;
 }
 
 export class BackendError extends AgentError {

@@ -15,6 +15,14 @@ agent answers the first outcome instead of trading twice. If it is still unknown
 retries, the client asks GET /v1/orders/{id} until the gateway's journal says what happened.
 It never switches to a new id on its own; that would be a second order.
 
+Streams instead of polling (docs/API.md §9): stream() yields quotes and trade events (fills,
+SL/TP hits, position changes) as the agent receives them, over Server-Sent Events, and
+reconnects by itself with Last-Event-ID so no trade event is lost:
+
+    for message in client.stream(quotes=["EURUSD"], events=True):
+        if message.event == "POSITION_CLOSED" and message.data["reason"] in ("SL", "TP"):
+            print("closed by", message.data["reason"], message.data["ticket"])
+
 Order outcomes come back as OrderResult values (FILLED, DENIED, REJECTED, ERROR, UNKNOWN), not
 exceptions: they are normal answers a strategy must branch on. Exceptions are for everything
 else: a bad request (InvalidRequest), a wrong token (Unauthorized), an unknown gateway or symbol
@@ -36,6 +44,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -48,6 +57,7 @@ __all__ = [
     "MlbClient",
     "NotFound",
     "OrderResult",
+    "StreamMessage",
     "Unauthorized",
     "UnknownGateway",
     "new_client_order_id",
@@ -144,6 +154,21 @@ class OrderResult:
         if self.reason is not None:
             return self.reason
         return "" if self.reply is None else self.reply.get("error_msg", "")
+
+
+@dataclass(frozen=True)
+class StreamMessage:
+    """One message of GET /v1/stream (docs/API.md §9).
+
+    event   SNAPSHOT, QUOTE, DEAL, POSITION_CLOSED, POSITION_MODIFIED, LINK_STATE, STREAM_STATE,
+            RESYNC_REQUIRED or SHUTDOWN (the last two end the connection; stream() reconnects)
+    data    the message's JSON object (its "event" field repeats the name)
+    id      the trade event's id (None for quotes): resuming after it loses nothing
+    """
+
+    event: str
+    data: dict
+    id: str | None = None
 
 
 def new_client_order_id(prefix: str = "py") -> str:
@@ -312,6 +337,88 @@ class MlbClient:
         return OrderResult("UNKNOWN", body.get("gateway", ""), body["client_order_id"],
                            reason=f"{reason}; {settled.reason}")
 
+    # -- streams -----------------------------------------------------------------------------
+
+    def stream(self, quotes: Iterable[str] = (), events: bool = True, *,
+               gateway: str | None = None, last_event_id: str | None = None,
+               reconnect: bool = True, idle_timeout: float = 45.0,
+               reconnect_delay: float = 1.0) -> Iterator[StreamMessage]:
+        """Quotes for `quotes` and, with `events`, trade events, as the agent pushes them.
+
+        The first message is a SNAPSHOT (positions, the latest quotes, the stream's state), or,
+        when resuming after `last_event_id`, exactly the events missed since. Quotes of a slow
+        reader are conflated (the latest per symbol); trade events are never dropped. When the
+        connection drops, or the agent ends it (RESYNC_REQUIRED, SHUTDOWN), the generator
+        reconnects with the last event id it saw (`reconnect=False` ends it instead). The agent
+        sends a keepalive every 15 s; `idle_timeout` seconds of silence count as a dropped
+        connection. Refusals raise like the other methods (InvalidRequest, NotFound, ...).
+        """
+        query = {"events": "1" if events else "0"}
+        symbols = ",".join(quotes)
+        if symbols:
+            query["quotes"] = symbols
+        query.update(self._gw(gateway))
+        path = "/v1/stream?" + urllib.parse.urlencode(query)
+        last = last_event_id
+        while True:
+            try:
+                for message in self._stream_once(path, last, idle_timeout):
+                    if message.id is not None:
+                        last = message.id
+                    yield message
+            except ApiUnreachable:
+                if not reconnect:
+                    raise
+            else:
+                if not reconnect:
+                    return
+            time.sleep(reconnect_delay)
+
+    def _stream_once(self, path: str, last_event_id: str | None,
+                     idle_timeout: float) -> Iterator[StreamMessage]:
+        url = urllib.parse.urlsplit(self.base_url)
+        connection = http.client.HTTPConnection(url.hostname or "127.0.0.1", url.port or 80,
+                                                timeout=idle_timeout)
+        headers = {"Accept": "text/event-stream"}
+        if self.token:
+            headers["Authorization"] = f"Bearer {self.token}"
+        if last_event_id:
+            headers["Last-Event-ID"] = last_event_id
+        try:
+            try:
+                connection.request("GET", path, headers=headers)
+                response = connection.getresponse()
+            except _NETWORK_ERRORS as error:
+                raise ApiUnreachable(f"GET {path}: {error}") from error
+            if response.status != 200:
+                self._check(response.status, _decode(response.read(), response.headers))
+            event, event_id, data = "message", None, []
+            while True:
+                try:
+                    raw = response.readline(1_048_576)
+                except _NETWORK_ERRORS as error:
+                    raise ApiUnreachable(f"stream broke: {error}") from error
+                if not raw:
+                    return  # the agent ended the stream
+                line = raw.decode("utf-8").rstrip("\r\n")
+                if line == "":
+                    if data:
+                        yield StreamMessage(event, json.loads("\n".join(data)), event_id)
+                    event, event_id, data = "message", None, []
+                elif line.startswith(":"):
+                    continue  # keepalive
+                else:
+                    field, _, value = line.partition(":")
+                    value = value[1:] if value.startswith(" ") else value
+                    if field == "event":
+                        event = value
+                    elif field == "id":
+                        event_id = value
+                    elif field == "data":
+                        data.append(value)
+        finally:
+            connection.close()
+
     # -- plumbing ----------------------------------------------------------------------------
 
     def _gw(self, gateway: str | None) -> dict:
@@ -407,13 +514,19 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--token-file", help="file holding the bearer token (or MLB_API_TOKEN)")
     parser.add_argument("--gateway")
     parser.add_argument("command", choices=["health", "account", "positions", "symbol", "order",
-                                            "metrics"])
-    parser.add_argument("argument", nargs="?", help="symbol (symbol) or client_order_id (order)")
+                                            "metrics", "stream"])
+    parser.add_argument("argument", nargs="?",
+                        help="symbol (symbol), client_order_id (order), symbols (stream: A,B)")
     args = parser.parse_args(argv)
     client = MlbClient(args.api, read_token(args.token_file), gateway=args.gateway)
     try:
         if args.command == "metrics":
             print(client.metrics(), end="")
+            return 0
+        if args.command == "stream":
+            quotes = args.argument.split(",") if args.argument else []
+            for message in client.stream(quotes=quotes, events=True):
+                print(json.dumps(message.data), flush=True)
             return 0
         if args.command in ("symbol", "order") and not args.argument:
             parser.error(f"{args.command} needs an argument")
@@ -427,6 +540,8 @@ def main(argv: list[str]) -> int:
     except (ApiError, ApiUnreachable) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:
+        return 0
     print(json.dumps(result, indent=2))
     return 0
 

@@ -45,6 +45,10 @@ export const ERROR_CODE_INFO: Readonly<Record<ErrorCode, ErrorCodeInfo>> = {
   ),
   UNKNOWN_ACTION: error("fix_first", "action is not one of the known actions"),
   RATE_LIMITED: error("resend", "too many requests (or the replay cache is full); slow down"),
+  TOO_MANY_SUBSCRIPTIONS: error(
+    "fix_first",
+    "SUBSCRIBE would pass the gateway's limit of symbols per peer or of subscribed peers",
+  ),
 
   MISSING_SIGNATURE: error("fix_first", "a signed action arrived without its signature frame"),
   BAD_SIGNATURE: error(

@@ -10,6 +10,7 @@ import {
   retcodeName,
 } from "./retcodes.ts";
 import { parseRequest } from "./validate.ts";
+import { parseEvent } from "./validate-event.ts";
 import { parseReply } from "./validate-reply.ts";
 
 const docPath = new URL("../../docs/PROTOCOL.md", import.meta.url);
@@ -71,9 +72,16 @@ describe("docs/PROTOCOL.md", () => {
     (_index, block) => {
       const value = JSON.parse(block) as Record<string, unknown>;
       const bytes = encoder.encode(block);
-      const result = "action" in value ? parseRequest(bytes) : parseReply(bytes);
+      const result =
+        "action" in value
+          ? parseRequest(bytes)
+          : "event" in value && !("status" in value)
+            ? parseEvent(bytes)
+            : parseReply(bytes);
 
       expect(result.ok ? "ok" : result.error.message).toBe("ok");
+      // Every event example is of a type this build knows
+      if (result.ok && "unknown" in result) expect(result.unknown).toBe("");
     },
   );
 

@@ -4,7 +4,14 @@
  * Used by validate-reply.ts; a reader throws Invalid, which parseReply turns into an error value.
  */
 import { type Check, CLIENT_ORDER_ID_PATTERN, describeValue, stringCheck } from "./checks.ts";
-import type { CalcMode, ExecutionMode, FillingMode, MarginMode, SymbolTradeMode } from "./types.ts";
+import type {
+  CalcMode,
+  DealReason,
+  ExecutionMode,
+  FillingMode,
+  MarginMode,
+  SymbolTradeMode,
+} from "./types.ts";
 import {
   LINK_STATES,
   MAX_CLIENT_ORDER_ID_LENGTH,
@@ -14,6 +21,10 @@ import {
 
 /** More than any account holds; bounds the work a hostile reply can cause. */
 export const MAX_POSITIONS_PER_REPLY = 10_000;
+/** Deals in one RESYNC reply (the gateway sends at most MAX_DEALS_PER_RESYNC). */
+export const MAX_DEALS_PER_REPLY = 10_000;
+/** Quote subscriptions listed in a SUBSCRIBE reply (the gateway allows MAX_STREAM_SYMBOLS). */
+const MAX_SUBSCRIPTION_ENTRIES = 1024;
 const MAX_TEXT_LENGTH = 256;
 export const MAX_MESSAGE_LENGTH = 1024;
 
@@ -86,6 +97,13 @@ const CALC_MODES = members<CalcMode>({
 });
 const FILLING_MODES = members<FillingMode>({ FOK: true, IOC: true, RETURN: true });
 const MARGIN_MODES = members<MarginMode>({ NETTING: true, HEDGING: true });
+export const DEAL_REASONS = members<DealReason>({
+  CLIENT: true,
+  EXPERT: true,
+  SL: true,
+  TP: true,
+  SO: true,
+});
 const side = oneOf(["BUY", "SELL"]);
 export const replyId: Check = (value) =>
   typeof value === "string" && value.length <= MAX_REQUEST_ID_LENGTH
@@ -170,7 +188,7 @@ export const shapeReader =
   (value, path) =>
     readShape(value, shape, path);
 
-const MT_LINK_SHAPE: Shape = [
+export const MT_LINK_SHAPE: Shape = [
   req("link", oneOf(LINK_STATES)),
   req("backend", shortText),
   opt("server_time", count),
@@ -195,7 +213,7 @@ const ACCOUNT_SHAPE: Shape = [
   req("margin_so_so", finite),
 ];
 
-const POSITION_SHAPE: Shape = [
+export const POSITION_SHAPE: Shape = [
   req("ticket", count),
   req("symbol", shortText),
   req("side", side),
@@ -210,6 +228,31 @@ const POSITION_SHAPE: Shape = [
   req("comment", shortText),
   req("time", count),
   req("time_update", count),
+];
+
+export const DEAL_SHAPE: Shape = [
+  req("ticket", count),
+  req("order", count),
+  req("position", count),
+  req("symbol", shortText),
+  req("side", side),
+  req("entry", oneOf(["IN", "OUT", "INOUT"])),
+  req("reason", oneOf(DEAL_REASONS)),
+  req("volume", finite),
+  req("price", finite),
+  req("profit", finite),
+  req("commission", finite),
+  req("swap", finite),
+  req("magic", count),
+  req("comment", shortText),
+  req("time", count),
+];
+
+const QUOTE_SUBSCRIPTION_SHAPE: Shape = [req("symbol", shortText), req("throttle_ms", count)];
+
+const SUBSCRIPTION_SHAPE: Shape = [
+  nested("quotes", true, arrayOf(shapeReader(QUOTE_SUBSCRIPTION_SHAPE), MAX_SUBSCRIPTION_ENTRIES)),
+  req("events", boolean),
 ];
 
 const SYMBOL_INFO_SHAPE: Shape = [
@@ -268,4 +311,9 @@ export const BASE_SHAPE: Shape = [
   nested("account", false, shapeReader(ACCOUNT_SHAPE)),
   nested("positions", false, arrayOf(shapeReader(POSITION_SHAPE), MAX_POSITIONS_PER_REPLY)),
   nested("symbol_info", false, shapeReader(SYMBOL_INFO_SHAPE)),
+  // Streaming (stream-types.ts)
+  nested("subscription", false, shapeReader(SUBSCRIPTION_SHAPE)),
+  opt("seq", count),
+  nested("deals", false, arrayOf(shapeReader(DEAL_SHAPE), MAX_DEALS_PER_REPLY)),
+  opt("more", boolean),
 ];

@@ -5,6 +5,8 @@
  * field; validation lives in validate.ts.
  */
 
+import type { ResyncReply, StreamRequest, SubscribeReply } from "./stream-types.ts";
+
 export const PROTOCOL_VERSION = 1;
 
 export const ACTIONS = [
@@ -16,6 +18,10 @@ export const ACTIONS = [
   "GET_POSITIONS",
   "GET_SYMBOL_INFO",
   "GET_ORDER",
+  // Streaming (stream-types.ts): unsigned, the CURVE session authenticates the peer
+  "SUBSCRIBE",
+  "UNSUBSCRIBE",
+  "RESYNC",
 ] as const;
 export type Action = (typeof ACTIONS)[number];
 
@@ -55,7 +61,7 @@ export const MAX_MAGIC = Number.MAX_SAFE_INTEGER;
 // ---------------------------------------------------------------------------------------------
 // Requests
 
-interface RequestBase {
+export interface RequestBase {
   /** Protocol version; always PROTOCOL_VERSION. */
   readonly v: number;
   /** Unique per request (per sender); replies echo it. Replay protection keys on it. */
@@ -141,7 +147,8 @@ export type Request =
   | GetAccountRequest
   | GetPositionsRequest
   | GetSymbolInfoRequest
-  | GetOrderRequest;
+  | GetOrderRequest
+  | StreamRequest;
 
 // ---------------------------------------------------------------------------------------------
 // MT5 domain objects (values as MT5 reports them; sl/tp null where MT5 says 0)
@@ -376,4 +383,6 @@ export type Reply =
   | AccountReply
   | PositionsReply
   | SymbolInfoReply
-  | OrderReply;
+  | OrderReply
+  | SubscribeReply
+  | ResyncReply;

@@ -54,6 +54,9 @@ const SUCCESS_FIELDS: Readonly<Record<Action, readonly string[]>> = {
   GET_POSITIONS: ["positions"],
   GET_SYMBOL_INFO: ["symbol_info"],
   GET_ORDER: ["order"],
+  SUBSCRIBE: ["subscription", "seq", "server_time"],
+  UNSUBSCRIBE: ["subscription", "seq", "server_time"],
+  RESYNC: ["positions", "deals", "more", "server_time"],
 };
 
 const SIGNED: ReadonlySet<string> = new Set(SIGNED_ACTIONS);
@@ -68,6 +71,19 @@ const utf8 = new TextDecoder("utf-8", { fatal: true });
  * too: FILLED only for signed actions, OK only for the others, and the action's result fields.
  */
 export function parseReply(bytes: Uint8Array, action?: Action): ParseReplyResult {
+  const decoded = decodeMessage(bytes);
+  return decoded.ok ? parseReplyObject(decoded.value, action) : decoded;
+}
+
+export type DecodeResult =
+  | { readonly ok: true; readonly value: Record<string, unknown> }
+  | { readonly ok: false; readonly error: ReplyParseError };
+
+/**
+ * One frame from the gateway as a JSON object, size-capped, strict UTF-8. The first half of
+ * parseReply, so a client can look at the object (reply or event?) and parse it only once.
+ */
+export function decodeMessage(bytes: Uint8Array): DecodeResult {
   if (bytes.length > MAX_REPLY_BYTES) {
     return fail(new Invalid("", `reply is ${bytes.length} bytes, limit is ${MAX_REPLY_BYTES}`));
   }
@@ -81,7 +97,14 @@ export function parseReply(bytes: Uint8Array, action?: Action): ParseReplyResult
   if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
     return fail(new Invalid("", `reply must be a JSON object, was ${describeValue(parsed)}`));
   }
-  const source = parsed as Record<string, unknown>;
+  return { ok: true, value: parsed as Record<string, unknown> };
+}
+
+/** The second half of parseReply: a decoded object checked as a reply (to `action`). */
+export function parseReplyObject(
+  source: Record<string, unknown>,
+  action?: Action,
+): ParseReplyResult {
   const rawId = Object.hasOwn(source, "id") ? source["id"] : undefined;
   const id = typeof rawId === "string" && replyId(rawId) === undefined ? rawId : undefined;
   try {
@@ -93,7 +116,7 @@ export function parseReply(bytes: Uint8Array, action?: Action): ParseReplyResult
   }
 }
 
-function fail(error: Invalid, id?: string): ParseReplyResult {
+function fail(error: Invalid, id?: string): { ok: false; error: ReplyParseError } {
   const out: { code: ReplyErrorCode; message: string; field?: string; id?: string } = {
     code: error.code,
     message: error.field === "" ? error.message : `field ${error.field} ${error.message}`,

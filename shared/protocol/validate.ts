@@ -32,6 +32,13 @@ import {
   describeValue,
 } from "./checks.ts";
 import {
+  checkCursor,
+  checkSymbolList,
+  checkThrottle,
+  checkTrue,
+  subscribeCrossCheck,
+} from "./stream-checks.ts";
+import {
   ACTIONS,
   type Action,
   MAX_REQUEST_BYTES,
@@ -130,6 +137,25 @@ const SPECS: Readonly<Record<Action, ActionSpec>> = {
   GET_POSITIONS: actionSpec([...ENVELOPE, optional("symbol", checkSymbol)]),
   GET_SYMBOL_INFO: actionSpec([...ENVELOPE, required("symbol", checkSymbol)]),
   GET_ORDER: actionSpec([...ENVELOPE, required("client_order_id", checkClientOrderId)]),
+  SUBSCRIBE: actionSpec(
+    [
+      ...ENVELOPE,
+      optional("symbols", checkSymbolList),
+      optional("throttle_ms", checkThrottle),
+      optional("events", checkTrue),
+    ],
+    subscribeCrossCheck,
+  ),
+  UNSUBSCRIBE: actionSpec([
+    ...ENVELOPE,
+    optional("symbols", checkSymbolList),
+    optional("events", checkTrue),
+  ]),
+  RESYNC: actionSpec([
+    ...ENVELOPE,
+    required("since", checkCursor),
+    optional("after_deal", checkCursor),
+  ]),
 };
 
 const ACTION_SET: ReadonlySet<string> = new Set(ACTIONS);

@@ -4,10 +4,11 @@
  * and a loopback TCP proxy that delays the gateway's replies (an order that outlives its timeout
  * at the client while the gateway executes it). Every wait is bounded.
  */
-import { writeFileSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Socket } from "bun";
 import { stringify } from "yaml";
+import type { GeneratedInferenceKeys } from "../../shared/keygen.ts";
 import { agentCommand, type RunningAgent, spawnAgent } from "./agents.ts";
 import type { Deployment } from "./deployment.ts";
 
@@ -21,6 +22,15 @@ export interface InferenceOptions {
   readonly gateway?: Record<string, unknown>;
   readonly heartbeatMs?: number;
   readonly risk?: Record<string, unknown>;
+  /**
+   * Another inference host of the deployment (load tests): its name, keys, and the folder for
+   * its config and state. Default: the deployment's own inf-1 in `inf/`.
+   */
+  readonly client?: {
+    readonly name: string;
+    readonly keys: GeneratedInferenceKeys;
+    readonly dir: string;
+  };
 }
 
 /** A port that was free a moment ago (bind 0, read, close). */
@@ -38,11 +48,12 @@ export function writeInferenceConfig(
   options: InferenceOptions = {},
 ): InferenceSetup {
   const port = freePort();
+  const keys = options.client?.keys ?? deployment.inferenceKeys;
   const config = {
-    agent: { name: "inf-1" },
+    agent: { name: options.client?.name ?? "inf-1" },
     keys: {
-      client_secret: deployment.inferenceKeys.curveSecretPath,
-      signing_secret: deployment.inferenceKeys.signSecretPath,
+      client_secret: keys.curveSecretPath,
+      signing_secret: keys.signSecretPath,
     },
     gateways: [
       {
@@ -65,7 +76,9 @@ export function writeInferenceConfig(
     state_dir: "state",
     log: { level: "info" },
   };
-  const configPath = join(deployment.dir, "inf", "agent-inf.yaml");
+  const dir = options.client?.dir ?? join(deployment.dir, "inf");
+  mkdirSync(dir, { recursive: true });
+  const configPath = join(dir, "agent-inf.yaml");
   writeFileSync(configPath, stringify(config));
   return { configPath, apiUrl: `http://127.0.0.1:${port}` };
 }
