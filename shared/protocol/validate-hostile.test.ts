@@ -1,7 +1,24 @@
 import { describe, expect, test } from "bun:test";
-import { makeClose, makeOpen, makePing, rawBytes, validRequests } from "./fixtures.ts";
-import { MAX_REQUEST_BYTES } from "./types.ts";
-import { parseRequest } from "./validate.ts";
+import { mutateBytes, nested, Rng, randomValue, requestLike } from "../testing/hostile-json.ts";
+import { encodeReply, encodeRequest, errorReply, filledReply, okReply } from "./codec.ts";
+import {
+  FIXTURE_NOW_MS,
+  makeAccount,
+  makeClose,
+  makeOpen,
+  makePing,
+  makePosition,
+  makeSymbolInfo,
+  rawBytes,
+  validRequests,
+} from "./fixtures.ts";
+import { ACTIONS, type Action, MAX_REQUEST_BYTES } from "./types.ts";
+import { parseMessage, parseReply, parseRequest } from "./validate.ts";
+
+/** Issue 7 §2: the generated-input rounds below; MLB_LONG=1 runs 25 times as many. */
+const ROUNDS = process.env["MLB_LONG"] === "1" ? 500_000 : 20_000;
+/** The figures docs/RELIABILITY.md quotes: printed in the long run or with FUZZ_REPORT set. */
+const REPORT = process.env["MLB_LONG"] === "1" || process.env["FUZZ_REPORT"] !== undefined;
 
 const encoder = new TextEncoder();
 const bytesOf = (text: string): Uint8Array => encoder.encode(text);
@@ -257,5 +274,194 @@ describe("parseRequest on random input", () => {
     }
 
     expect(results).toBe(2000);
+  });
+});
+
+describe("the decoders on generated hostile input (issue 7 §2)", () => {
+  /** What a round found; a thrown exception is recorded with its seed and round, never lost. */
+  function fuzz(
+    name: string,
+    seed: number,
+    rounds: number,
+    make: (rng: Rng, round: number) => void,
+  ) {
+    const began = performance.now();
+    const rng = new Rng(seed);
+    const thrown: string[] = [];
+    let slowestMs = 0;
+    for (let round = 0; round < rounds; round++) {
+      const started = performance.now();
+      try {
+        make(rng, round);
+      } catch (error) {
+        if (thrown.length < 5) thrown.push(`seed ${seed} round ${round}: ${String(error)}`);
+      }
+      slowestMs = Math.max(slowestMs, performance.now() - started);
+    }
+    if (REPORT) {
+      const figures = {
+        input: name,
+        seed,
+        rounds,
+        thrown: thrown.length,
+        slowest_ms: Math.round(slowestMs * 100) / 100,
+        seconds: Math.round((performance.now() - began) / 100) / 10,
+      };
+      console.log(`[hostile] protocol decoder ${JSON.stringify(figures)}`);
+    }
+    return { thrown, slowestMs };
+  }
+
+  /** An accepted request survives re-encoding: the decoder accepted exactly a valid request. */
+  function expectCanonical(bytes: Uint8Array): boolean {
+    const result = parseRequest(bytes);
+    if (!result.ok) return false;
+    const again = parseRequest(encodeRequest(result.request));
+    if (!again.ok || JSON.stringify(again.request) !== JSON.stringify(result.request))
+      throw new Error(`accepted but not canonical: ${new TextDecoder().decode(bytes)}`);
+    if (!(ACTIONS as readonly string[]).includes(result.request.action))
+      throw new Error(`accepted an unknown action ${result.request.action}`);
+    return true;
+  }
+
+  test(`${ROUNDS.toLocaleString("en-US")} request-shaped objects with random field values`, () => {
+    const encoder = new TextEncoder();
+    let accepted = 0;
+    const { thrown, slowestMs } = fuzz("request-shaped objects", 0x15_7a7e, ROUNDS, (rng) => {
+      if (expectCanonical(encoder.encode(requestLike(rng, FIXTURE_NOW_MS)))) accepted++;
+    });
+
+    expect(thrown).toEqual([]);
+    // Some are valid (all fields plausible), most are not; both kinds came back as values
+    expect(accepted).toBeGreaterThan(0);
+    expect(accepted).toBeLessThan(ROUNDS);
+    expect(slowestMs).toBeLessThan(250);
+  });
+
+  test(`${ROUNDS.toLocaleString("en-US")} random JSON values and text-level mutations of valid requests`, () => {
+    const encoder = new TextEncoder();
+    const seeds = validRequests().map(rawBytes);
+    const { thrown, slowestMs } = fuzz(
+      "random JSON and mutated requests",
+      0x3a_71e5,
+      ROUNDS,
+      (rng, round) => {
+        const bytes =
+          round % 2 === 0
+            ? encoder.encode(randomValue(rng, 6))
+            : mutateBytes(rng, seeds[round % seeds.length] as Uint8Array);
+        expectCanonical(bytes);
+      },
+    );
+
+    expect(thrown).toEqual([]);
+    expect(slowestMs).toBeLessThan(250);
+  });
+
+  test.each([
+    ["arrays", false],
+    ["objects", true],
+  ])("nesting of %s from 1 to 2,000 levels in every field of an OPEN", (_name, object) => {
+    const open = JSON.stringify(makeOpen());
+    const fields = Object.keys(makeOpen());
+    const thrown: string[] = [];
+    for (const depth of [1, 10, 100, 1000, 2000]) {
+      for (const field of fields) {
+        const text = open.replace(
+          new RegExp(`"${field}":("[^"]*"|[^,}]*)`),
+          `"${field}":${nested(depth, object)}`,
+        );
+        try {
+          const result = parseRequest(new TextEncoder().encode(text));
+          // Over the size cap the whole request is refused; under it, the field is named
+          if (result.ok) thrown.push(`${field} at depth ${depth} was accepted`);
+        } catch (error) {
+          thrown.push(`${field} at depth ${depth}: ${String(error)}`);
+        }
+      }
+    }
+
+    expect(thrown).toEqual([]);
+  });
+
+  test.each([
+    ["no frames", [] as string[], "message has no frames"],
+    ["PING with a second frame", ["ping", "x"], "PING takes at most 1 frame, was 2"],
+    ["OPEN with three frames", ["open", "sig", "x"], "OPEN takes at most 2 frames, was 3"],
+    [
+      "OPEN with 64 frames",
+      ["open", ...Array.from({ length: 63 }, () => "x")],
+      "OPEN takes at most 2 frames, was 64",
+    ],
+    ["an empty first frame", [""], "request is not valid JSON"],
+    ["the signature first", ["sig", "open"], "request is not valid JSON"],
+  ])("parseMessage refuses wrong frame counts: %s", (_name, parts, message) => {
+    const frame = (part: string): Uint8Array =>
+      part === "ping"
+        ? rawBytes(makePing())
+        : part === "open"
+          ? rawBytes(makeOpen())
+          : part === "sig"
+            ? new Uint8Array(64).fill(7)
+            : new TextEncoder().encode(part);
+    const result = parseMessage(parts.map(frame));
+
+    expect(result.ok).toBe(false);
+    expect(result.ok ? "" : result.error.message).toStartWith(message);
+  });
+
+  test("parseMessage passes an OPEN without its signature on (the verifier refuses it)", () => {
+    const result = parseMessage([rawBytes(makeOpen())]);
+
+    expect(result.ok && result.signature).toBeUndefined();
+  });
+
+  test(`${ROUNDS.toLocaleString("en-US")} mutated and random replies never throw in parseReply`, () => {
+    const valid = [
+      okReply("r1", {
+        gateway: "gtw-1",
+        server_time: FIXTURE_NOW_MS,
+        trading_state: "ACTIVE",
+        mt5: { link: "UP", backend: "sim" },
+        version: "1",
+      }),
+      okReply("r2", { account: makeAccount() }),
+      okReply("r3", { positions: [makePosition(), makePosition({ ticket: 7 })] }),
+      okReply("r4", { symbol_info: makeSymbolInfo() }),
+      filledReply("r5", {
+        client_order_id: "c1",
+        retcode: 10009,
+        ticket: 5,
+        deal: 6,
+        order: 5,
+        volume: 0.1,
+        price: 1.1,
+        bid: 1.1,
+        ask: 1.1,
+        sl: null,
+        tp: null,
+      }),
+      errorReply("r6", "EXPIRED", "request is 3000 ms old"),
+    ].map((reply) => encodeReply(reply));
+    const actions: (Action | undefined)[] = [undefined, ...ACTIONS];
+    const encoder = new TextEncoder();
+    let accepted = 0;
+    const { thrown, slowestMs } = fuzz(
+      "random and mutated replies",
+      0x4e_b1e5,
+      ROUNDS,
+      (rng, round) => {
+        const bytes =
+          round % 3 === 0
+            ? encoder.encode(randomValue(rng, 6))
+            : mutateBytes(rng, valid[round % valid.length] as Uint8Array);
+        if (parseReply(bytes, rng.pick(actions)).ok) accepted++;
+      },
+    );
+
+    expect(thrown).toEqual([]);
+    expect(accepted).toBeLessThan(ROUNDS);
+    expect(slowestMs).toBeLessThan(250);
+    for (const bytes of valid) expect(parseReply(bytes).ok).toBe(true);
   });
 });

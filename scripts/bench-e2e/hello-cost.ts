@@ -1,0 +1,37 @@
+/**
+ * What answering one CURVE HELLO costs the gateway, in process: a fresh CurveServer (as for each
+ * new connection) processes a valid HELLO from a random client transient key and builds its
+ * WELCOME. Quoted by docs/PERFORMANCE.md (Handshake flood).
+ *
+ *   bun scripts/bench-e2e/hello-cost.ts [--n 2000]
+ */
+import { parseArgs } from "node:util";
+import { CurveServer } from "../../shared/curve/curve-server.ts";
+import { curveKeys } from "../../test/interop/support.ts";
+import { HandCurveClient } from "../../test/robustness/hand-curve.ts";
+
+const { values } = parseArgs({ args: Bun.argv.slice(2), options: { n: { type: "string" } } });
+const n = Number(values.n ?? 2000);
+const server = curveKeys();
+const hellos = Array.from({ length: 200 }, () =>
+  new HandCurveClient(curveKeys(), server.publicKey).hello(),
+);
+
+function answer(count: number): number {
+  const started = Bun.nanoseconds();
+  for (let i = 0; i < count; i++) {
+    const curve = new CurveServer({
+      socketType: "ROUTER",
+      publicKey: server.publicKey,
+      secretKey: server.secretKey,
+      authorize: () => ({ status: 200 }),
+      address: "bench",
+    });
+    const step = curve.processHandshake(hellos[i % hellos.length] as Uint8Array);
+    if (step.send.length !== 1) throw new Error("no WELCOME for a valid HELLO");
+  }
+  return (Bun.nanoseconds() - started) / 1000 / count;
+}
+
+answer(200);
+console.log(`HELLO → WELCOME: ${answer(n).toFixed(1)} µs each (${n} HELLOs, one process)`);

@@ -1,0 +1,136 @@
+/**
+ * A CURVE handshake flood from its own process (issue 7 §2, research §7.4 "CPU DoS"): new TCP
+ * connections to a gateway at a fixed rate, each sending the ZMTP greeting and a valid-looking
+ * HELLO for the gateway's key from a random client transient key (so answering it costs the
+ * gateway an X25519), then hanging up once WELCOME arrives or after 250 ms. Used by
+ * test/hostile/flood.test.ts and scripts/bench.ts while an established client PINGs.
+ *
+ *   bun scripts/bench-e2e/hello-flood.ts --endpoint tcp://127.0.0.1:PORT --server-key Z85
+ *       [--rate 500] [--seconds 10]
+ *
+ * Prints `{"started":true}` when the flood begins, then one JSON line when done (or on SIGTERM):
+ * connections attempted and answered, per second. Loopback only; at most 256 flood connections
+ * are open at once. scripts/bench-e2e/flood.ts starts and stops it.
+ */
+import { parseArgs } from "node:util";
+import type { Socket } from "bun";
+import { z85DecodeKey } from "../../shared/curve/z85.ts";
+import { encodeGreeting } from "../../shared/zmtp/greeting.ts";
+import { commandFrame } from "../../test/interop/raw-zmtp.ts";
+import { curveKeys } from "../../test/interop/support.ts";
+import { HandCurveClient } from "../../test/robustness/hand-curve.ts";
+
+const { values } = parseArgs({
+  args: Bun.argv.slice(2),
+  options: {
+    endpoint: { type: "string" },
+    "server-key": { type: "string" },
+    rate: { type: "string", default: "500" },
+    seconds: { type: "string", default: "10" },
+  },
+});
+const match = /^tcp:\/\/127\.0\.0\.1:(\d+)$/.exec(values.endpoint ?? "");
+if (match === null || values["server-key"] === undefined) {
+  console.error(
+    "usage: hello-flood.ts --endpoint tcp://127.0.0.1:PORT --server-key Z85 [--rate N] [--seconds S]",
+  );
+  process.exit(2);
+}
+const port = Number(match[1]);
+const serverKey = z85DecodeKey(values["server-key"]);
+const rate = Number(values.rate);
+const seconds = Number(values.seconds);
+const MAX_OPEN = 256;
+const HOLD_MS = 250;
+/** Distinct HELLOs, built up front so the flood itself costs this process no X25519. */
+const POOL = 200;
+
+let stopping = false;
+process.on("SIGTERM", () => {
+  stopping = true;
+});
+
+const greeting = encodeGreeting("CURVE", false);
+const hellos = Array.from({ length: POOL }, () =>
+  Buffer.concat([greeting, commandFrame(new HandCurveClient(curveKeys(), serverKey).hello())]),
+);
+
+const stats = {
+  attempted: 0,
+  /** Answered with WELCOME: the gateway spent an X25519 on it. */
+  welcomed: 0,
+  /** Closed with nothing sent back: refused by the pre-authentication limits. */
+  refused: 0,
+  /** Got the greeting, then closed without WELCOME (handshake limits, timeouts). */
+  greeted_then_closed: 0,
+  connect_errors: 0,
+  seconds: 0,
+  per_second: 0,
+};
+let open = 0;
+let started = performance.now();
+
+function report(): void {
+  stats.seconds = Math.round((performance.now() - started) / 100) / 10;
+  stats.per_second = Math.round(stats.attempted / Math.max(stats.seconds, 0.001));
+  process.stdout.write(`${JSON.stringify(stats)}\n`);
+}
+
+async function one(index: number): Promise<void> {
+  open += 1;
+  stats.attempted += 1;
+  let received = 0;
+  let settled = false;
+  let socket: Socket<undefined> | undefined;
+  const done = (outcome: "welcomed" | "refused" | "greeted_then_closed") => {
+    if (settled) return;
+    settled = true;
+    stats[outcome] += 1;
+    socket?.terminate();
+  };
+  try {
+    socket = await Bun.connect({
+      hostname: "127.0.0.1",
+      port,
+      socket: {
+        data(_socket, chunk) {
+          received += chunk.length;
+          // 64-byte greeting, then the WELCOME command frame (2 + 168 bytes)
+          if (received > 64 + 2) done("welcomed");
+        },
+        close() {
+          done(received === 0 ? "refused" : "greeted_then_closed");
+        },
+        error() {
+          done(received === 0 ? "refused" : "greeted_then_closed");
+        },
+      },
+    });
+    socket.write(hellos[index % POOL] as Uint8Array);
+    await Bun.sleep(HOLD_MS);
+    done(received === 0 ? "refused" : received > 66 ? "welcomed" : "greeted_then_closed");
+  } catch {
+    stats.connect_errors += 1;
+  } finally {
+    open -= 1;
+  }
+}
+
+started = performance.now();
+const intervalMs = 10;
+const perTick = rate / (1000 / intervalMs);
+let credit = 0;
+let index = 0;
+const end = performance.now() + seconds * 1000;
+process.stdout.write(`${JSON.stringify({ started: true })}\n`);
+while (performance.now() < end && !stopping) {
+  credit += perTick;
+  while (credit >= 1) {
+    credit -= 1;
+    if (open < MAX_OPEN) void one(index++);
+  }
+  await Bun.sleep(intervalMs);
+}
+while (open > 0) await Bun.sleep(10);
+report();
+process.exit(0);
