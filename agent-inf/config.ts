@@ -114,7 +114,7 @@ export const inferenceConfigSchema = z
       .object({
         /** Off: no subscription, orders ask the gateway for everything, stream routes answer 503. */
         enabled: z.boolean().default(true),
-        /** An order reuses account figures read this recently (never across a fill). */
+        /** An order reuses account figures read this recently (a fill also triggers a re-read). */
         account_max_age_ms: positiveInt.max(60_000).default(1000),
         /** An order reuses a symbol's specification read this recently, with the live quote. */
         symbol_info_max_age_ms: positiveInt.max(600_000).default(5000),

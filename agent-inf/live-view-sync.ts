@@ -97,8 +97,10 @@ export class LaneStream {
       () => this.#state !== "DISCONNECTED",
     );
     this.#teller = new Teller(options.feed, () => {
-      // A fill moved the balance and margin: the next order needs the account read again
-      options.view.accountChanged();
+      // A fill moved the balance and the margin: read the account again in the background. The
+      // view keeps the old figures meanwhile (within their age limit): the risk checks read only
+      // equity, which a fill barely moves (it turns floating profit into balance), while making
+      // every order after a fill wait for a fresh account doubled the order's latency.
       this.#account.request();
     });
     for (const symbol of options.riskSymbols) this.#wanted.set(symbol, 1);

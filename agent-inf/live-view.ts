@@ -9,7 +9,8 @@
  * - a quote only while the stream delivers it (received within quoteIdleMs), laid over a
  *   specification read within symbolInfoMaxAgeMs; quote_time stays the broker's tick time, so
  *   the stale-quote and spread checks judge the same values as with a query;
- * - the account only within accountMaxAgeMs of reading it, and never across a fill.
+ * - the account only within accountMaxAgeMs of reading it (a fill also triggers a fresh read in
+ *   the background; the risk checks use only its equity, which a fill barely changes).
  */
 import type { AccountInfo, Position, SymbolInfo } from "../shared/protocol/types.ts";
 import { MAX_POSITIONS_PER_REPLY } from "../shared/protocol/validate-reply.ts";
@@ -148,8 +149,4 @@ export class LiveView implements LiveMarket {
     for (const position of positions) this.#positions.set(position.ticket, position);
   }
 
-  /** A fill moved the balance and the margin: the next order reads the account again. */
-  accountChanged(): void {
-    this.#account = undefined;
-  }
 }

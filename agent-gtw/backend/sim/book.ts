@@ -67,6 +67,11 @@ export class Book {
   /** Insertion (= ticket) order, which is the order MT5 lists positions in. */
   readonly positions = new Map<number, PositionState>();
   readonly deals: Deal[] = [];
+  /**
+   * Whether `deals` is in non-decreasing time order, which lets dealsBetween() binary-search.
+   * Deals are appended as they happen, so this holds unless the wall clock stepped back.
+   */
+  #dealsSorted = true;
 
   constructor(balance: number) {
     this.balance = balance;
@@ -77,7 +82,7 @@ export class Book {
   apply(record: BookRecord): void {
     switch (record.type) {
       case "trade":
-        this.deals.push(record.deal);
+        this.#addDeal(record.deal);
         if (record.position === null) {
           this.positions.delete(record.ticket);
         } else {
@@ -109,8 +114,42 @@ export class Book {
     book.nextOrder = snapshot.next_order;
     book.nextDeal = snapshot.next_deal;
     for (const position of snapshot.positions) book.positions.set(position.ticket, position);
-    for (const deal of deals) book.deals.push(deal);
+    for (const deal of deals) book.#addDeal(deal);
     return book;
+  }
+
+  /**
+   * Deals with from ≤ time ≤ to (and the magic, when given), in history order. A RESYNC after
+   * every fill asks for the last few deals; scanning the whole history each time would make a
+   * long-running gateway slower with every deal it has ever made.
+   */
+  dealsBetween(from: number, to: number, magic: number | undefined): Deal[] {
+    const deals = this.deals;
+    let start = 0;
+    if (this.#dealsSorted) {
+      let high = deals.length;
+      while (start < high) {
+        const middle = (start + high) >>> 1;
+        if ((deals[middle] as Deal).time < from) start = middle + 1;
+        else high = middle;
+      }
+    }
+    const out: Deal[] = [];
+    for (let index = start; index < deals.length; index++) {
+      const deal = deals[index] as Deal;
+      if (deal.time > to) {
+        if (this.#dealsSorted) break;
+        continue;
+      }
+      if (deal.time >= from && (magic === undefined || deal.magic === magic)) out.push(deal);
+    }
+    return out;
+  }
+
+  #addDeal(deal: Deal): void {
+    const last = this.deals[this.deals.length - 1];
+    if (last !== undefined && deal.time < last.time) this.#dealsSorted = false;
+    this.deals.push(deal);
   }
 }
 

@@ -244,12 +244,7 @@ export class SimBackend implements Backend {
 
   async deals(query: DealQuery): Promise<Deal[]> {
     const { book } = this.#require();
-    return book.deals.filter(
-      (deal) =>
-        deal.time >= query.from &&
-        deal.time <= query.to &&
-        (query.magic === undefined || deal.magic === query.magic),
-    );
+    return book.dealsBetween(query.from, query.to, query.magic);
   }
 
   subscribe(listener: BackendListener): () => void {
