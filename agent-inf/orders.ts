@@ -16,7 +16,7 @@ import { errorCodeInfo } from "../shared/protocol/error-info.ts";
 import type { Reply, Side, TradeReply } from "../shared/protocol/types.ts";
 import type { GatewayClient, OrderOutcome, SignedBody } from "./gateway-client.ts";
 import type { LiveMarket } from "./live-view.ts";
-import { readSnapshot } from "./orders-snapshot.ts";
+import { readSnapshot, type Snapshot } from "./orders-snapshot.ts";
 import {
   checkBreaker,
   checkOpenIntent,
@@ -341,69 +341,60 @@ export class OrderService {
     return this.#classify(client.name, await client.submit(body));
   }
 
-  async #close(
-    lane: GatewayLane,
-    clientOrderId: string,
-    input: CloseOrderInput,
-  ): Promise<OrderResult> {
-    const client = lane.client;
-    if (!(await client.waitConnected(CONNECT_GRACE_MS))) {
-      return notSent(client.name, clientOrderId, `no connection to gateway ${client.name}`);
-    }
-    const snapshot = await readSnapshot(lane, undefined, input.ticket);
-    if ("unknown" in snapshot) return notSent(client.name, clientOrderId, snapshot.unknown);
-    const decision = lane.risk.checkClose(
+  #close(lane: GatewayLane, clientOrderId: string, input: CloseOrderInput): Promise<OrderResult> {
+    const volume = input.volume === undefined ? {} : { volume: input.volume };
+    return this.#onPosition(
+      lane,
+      clientOrderId,
+      input.ticket,
+      (snapshot) =>
+        lane.risk.checkClose({ clientOrderId, ticket: input.ticket, ...volume }, snapshot),
       {
-        clientOrderId,
-        ticket: input.ticket,
-        ...(input.volume === undefined ? {} : { volume: input.volume }),
-      },
-      snapshot,
-    );
-    if (!decision.ok)
-      return {
-        outcome: "DENIED",
-        gateway: client.name,
+        action: "CLOSE",
         client_order_id: clientOrderId,
-        denial: decision.denial,
-      };
-    const body: SignedBody = {
-      action: "CLOSE",
-      client_order_id: clientOrderId,
-      ticket: input.ticket,
-      ...pick(input, ["volume", "deviation", "comment"]),
-    };
-    return this.#classify(client.name, await client.submit(body));
+        ticket: input.ticket,
+        ...pick(input, ["volume", "deviation", "comment"]),
+      },
+    );
   }
 
-  async #modify(
+  #modify(lane: GatewayLane, clientOrderId: string, input: ModifyOrderInput): Promise<OrderResult> {
+    const stops = pick(input, ["sl", "tp"]);
+    return this.#onPosition(
+      lane,
+      clientOrderId,
+      input.ticket,
+      (snapshot) =>
+        lane.risk.checkModify({ clientOrderId, ticket: input.ticket, ...stops }, snapshot),
+      { action: "MODIFY", client_order_id: clientOrderId, ticket: input.ticket, ...stops },
+    );
+  }
+
+  /** CLOSE and MODIFY: a snapshot holding the position, the action's risk check, then submit. */
+  async #onPosition(
     lane: GatewayLane,
     clientOrderId: string,
-    input: ModifyOrderInput,
+    ticket: number,
+    check: (
+      snapshot: Exclude<Snapshot, { unknown: string }>,
+    ) => { ok: true } | { ok: false; denial: Denial },
+    body: SignedBody,
   ): Promise<OrderResult> {
     const client = lane.client;
     if (!(await client.waitConnected(CONNECT_GRACE_MS))) {
       return notSent(client.name, clientOrderId, `no connection to gateway ${client.name}`);
     }
-    const snapshot = await readSnapshot(lane, undefined, input.ticket);
+    const snapshot = await readSnapshot(lane, undefined, ticket);
     if ("unknown" in snapshot) return notSent(client.name, clientOrderId, snapshot.unknown);
-    const decision = lane.risk.checkModify(
-      { clientOrderId, ticket: input.ticket, ...pick(input, ["sl", "tp"]) },
-      snapshot,
-    );
-    if (!decision.ok)
+    const decision = check(snapshot);
+    if (!decision.ok) {
       return {
         outcome: "DENIED",
         gateway: client.name,
         client_order_id: clientOrderId,
         denial: decision.denial,
       };
-    const body: SignedBody = {
-      action: "MODIFY",
-      client_order_id: clientOrderId,
-      ticket: input.ticket,
-      ...pick(input, ["sl", "tp"]),
-    };
+    }
     return this.#classify(client.name, await client.submit(body));
   }
 
