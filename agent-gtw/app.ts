@@ -133,6 +133,7 @@ export function createGatewayApp(
   });
 
   let stopWatching: (() => void) | undefined;
+  let stopEvents: (() => void) | undefined;
   let statusTimer: { cancel(): void } | undefined;
   let started = false;
   const startedAt = clock.now();
@@ -170,6 +171,8 @@ export function createGatewayApp(
       // Listening before the backend starts: its first quotes seed the first subscriptions
       streaming.start();
       await backend.start();
+      // EVENT frames (EA) and sim fills can settle an UNKNOWN outcome as soon as they happen.
+      stopEvents = backend.subscribe((event) => executor.onBackendEvent(event));
       const unresolved = await executor.reconcileUnresolved();
       if (unresolved > 0)
         logger.warn("Some orders are still unresolved; retrying in the background", {
@@ -203,6 +206,7 @@ export function createGatewayApp(
           count: executor.inFlight,
         });
       executor.stop();
+      stopEvents?.();
       stopWatching?.();
       statusTimer?.cancel();
       await networkServer.stop();

@@ -221,3 +221,30 @@ describe("the gateway's gate", () => {
     });
   });
 });
+
+describe("events from the broker", () => {
+  test("a late fill reported by the broker settles an UNKNOWN outcome at once", async () => {
+    const h = await harness();
+    h.backend.faults.push({ kind: "timeout_before_execution" });
+    const body = buy({ client_order_id: "late-1" });
+    expect((await h.send(body)).error_code).toBe("OUTCOME_UNKNOWN");
+    // The terminal executed it after all (an EA answering after the gateway's timeout): its DEAL
+    // event arrives; no clock advance, no GET_ORDER.
+    const { orderComment } = await import("../shared/protocol/codec.ts");
+    await h.backend.sim.open({
+      clientOrderId: "late-1",
+      symbol: "EURUSD",
+      side: "BUY",
+      volume: 0.1,
+      sl: null,
+      tp: null,
+      deviation: 20,
+      magic: 777,
+      comment: orderComment("late-1"),
+    });
+    const { eventually } = await import("../shared/testing/eventually.ts");
+    await eventually(() => h.journal.lookup("late-1")?.state === "FILLED", { timeoutMs: 2000 });
+    expect(await h.send(body)).toMatchObject({ status: "FILLED", duplicate: true });
+    expect(await h.backend.positions()).toHaveLength(1);
+  });
+});

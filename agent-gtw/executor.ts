@@ -26,7 +26,7 @@ import type {
   TradeResult,
   TradingState,
 } from "../shared/protocol/types.ts";
-import { type Backend, BackendError } from "./backend/backend.ts";
+import { type Backend, BackendError, type BackendEvent } from "./backend/backend.ts";
 import { checkGate, type GateLimits } from "./gate.ts";
 import type { Journal, JournalEntry } from "./journal.ts";
 import { reconcile } from "./reconcile.ts";
@@ -173,6 +173,19 @@ export class OrderExecutor {
         });
     }
     return left;
+  }
+
+  /**
+   * The broker reported a trade (an EA event, a sim fill): if outcomes are waiting to be
+   * reconciled, this may be one of them finishing late, so reconcile now rather than at the next
+   * timer tick. Costs nothing while nothing is unknown.
+   */
+  onBackendEvent(event: BackendEvent): void {
+    if (this.#stopped || this.#reconcileTimer === undefined) return;
+    if (event.type !== "DEAL" && event.type !== "POSITION_CLOSED") return;
+    void this.reconcileUnresolved().catch((error: Error) =>
+      this.#log.error("Reconciliation failed", { error: error.message }),
+    );
   }
 
   stop(): void {

@@ -190,6 +190,7 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
     logger: silentLogger,
   });
   await backend.start();
+  backend.subscribe((event) => executor.onBackendEvent(event));
   const built = gateway;
 
   const frames = (body: Record<string, unknown>, signer2: Signer = signer) => {
