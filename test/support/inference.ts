@@ -114,6 +114,8 @@ export interface LaneView {
   readonly heartbeat: string;
   readonly breaker: { readonly engaged: boolean; readonly reason?: string };
   readonly trading_state: string;
+  /** The MT5 link as the gateway last reported it (PING). */
+  readonly mt5_link?: string;
 }
 
 export async function readHealth(apiUrl: string): Promise<{ gateways: LaneView[] }> {
