@@ -148,5 +148,4 @@ export class LiveView implements LiveMarket {
     this.#positions.clear();
     for (const position of positions) this.#positions.set(position.ticket, position);
   }
-
 }
