@@ -5,47 +5,20 @@
  * the MT5 link down and its orders are refused without reaching MT5.
  */
 import { afterEach, expect, test } from "bun:test";
-import { chmodSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
-import { createFakeTerminal } from "../../agent-gtw/backend/terminal/testing/fake-terminal.ts";
 import { eventually } from "../../shared/testing/eventually.ts";
 import { startGateway } from "../support/agents.ts";
-import { createDeployment } from "../support/deployment.ts";
-import {
-  freePort,
-  readHealth,
-  runCli,
-  startInference,
-  writeInferenceConfig,
-} from "../support/inference.ts";
-import { cleanupRigs, onCleanup, TOKEN } from "./support.ts";
+import { readHealth, runCli, startInference, writeInferenceConfig } from "../support/inference.ts";
+import { cleanupRigs, onCleanup, terminalDeployment } from "./support.ts";
 
 afterEach(cleanupRigs);
 
 test("agent-inf opens and closes through agent-gtw and the EA link; a silent EA halts it", async () => {
-  const port = freePort();
-  const deployment = createDeployment({
-    gateway: {
-      backend: {
-        type: "terminal",
-        terminal: {
-          port,
-          token_file: "keys/terminal.token",
-          heartbeat_ms: 200,
-          command_timeout_ms: 3000,
-        },
-      },
-    },
+  const { deployment, fake } = await terminalDeployment({
+    heartbeat_ms: 200,
+    command_timeout_ms: 3000,
   });
-  onCleanup(() => deployment.remove());
-  const tokenFile = join(deployment.dir, "gtw", "keys", "terminal.token");
-  writeFileSync(tokenFile, `${TOKEN}\n`, { mode: 0o600 });
-  chmodSync(tokenFile, 0o600);
   const gtw = await startGateway(deployment.gtwConfigPath, deployment.gtwStateDir);
   onCleanup(() => gtw.stop().catch(() => gtw.kill()));
-  const fake = await createFakeTerminal({ port, token: TOKEN });
-  onCleanup(() => fake.dispose());
-  fake.start();
 
   const setup = writeInferenceConfig(deployment, gtw.endpoint, {
     heartbeatMs: 300,

@@ -4,50 +4,21 @@
  * through the EA link to the simulated broker, and a terminal that goes silent halts trading.
  */
 import { afterEach, expect, test } from "bun:test";
-import { chmodSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
-import { createFakeTerminal } from "../../agent-gtw/backend/terminal/testing/fake-terminal.ts";
 import type { PingReply, TradeReply } from "../../shared/protocol/types.ts";
 import { eventually } from "../../shared/testing/eventually.ts";
 import { agentCommand, startGateway } from "../support/agents.ts";
-import { createDeployment } from "../support/deployment.ts";
 import { TestClient } from "../support/test-client.ts";
-import { cleanupRigs, onCleanup, TOKEN } from "./support.ts";
+import { cleanupRigs, onCleanup, TOKEN, terminalDeployment } from "./support.ts";
 
 afterEach(cleanupRigs);
 
-function freePort(): number {
-  const probe = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
-  const port = probe.port;
-  probe.stop(true);
-  return port;
-}
-
 test("agent-gtw trades through the EA link and halts when the terminal goes silent", async () => {
-  const port = freePort();
-  const deployment = createDeployment({
-    gateway: {
-      backend: {
-        type: "terminal",
-        terminal: {
-          port,
-          token_file: "keys/terminal.token",
-          heartbeat_ms: 200,
-          command_timeout_ms: 3000,
-        },
-      },
-    },
+  const { deployment, fake } = await terminalDeployment({
+    heartbeat_ms: 200,
+    command_timeout_ms: 3000,
   });
-  onCleanup(() => deployment.remove());
-  const tokenFile = join(deployment.dir, "gtw", "keys", "terminal.token");
-  writeFileSync(tokenFile, `${TOKEN}\n`, { mode: 0o600 });
-  chmodSync(tokenFile, 0o600);
-
   const gtw = await startGateway(deployment.gtwConfigPath, deployment.gtwStateDir);
   onCleanup(() => gtw.stop().catch(() => gtw.kill()));
-  const fake = await createFakeTerminal({ port, token: TOKEN });
-  onCleanup(() => fake.dispose());
-  fake.start();
   const client = new TestClient(gtw.endpoint, deployment);
   onCleanup(() => client.close());
 
@@ -89,17 +60,7 @@ test("agent-gtw trades through the EA link and halts when the terminal goes sile
 });
 
 test("agent-gtw selftest --trade runs the suite against the terminal and exits 0", async () => {
-  const port = freePort();
-  const deployment = createDeployment({
-    gateway: {
-      backend: { type: "terminal", terminal: { port, token_file: "keys/terminal.token" } },
-    },
-  });
-  onCleanup(() => deployment.remove());
-  writeFileSync(join(deployment.dir, "gtw", "keys", "terminal.token"), TOKEN, { mode: 0o600 });
-  const fake = await createFakeTerminal({ port, token: TOKEN });
-  onCleanup(() => fake.dispose());
-  fake.start();
+  const { deployment, fake, port } = await terminalDeployment();
   const child = Bun.spawn(
     [
       ...agentCommand("agent-gtw"),

@@ -5,6 +5,8 @@
  * bounded eventually() polls. Everything is stopped by cleanupRigs() (afterEach).
  */
 
+import { chmodSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import type { BackendEvent, OpenOrder } from "../../agent-gtw/backend/backend.ts";
 import type { SimBackendOptions } from "../../agent-gtw/backend/sim/options.ts";
 import {
@@ -21,6 +23,8 @@ import {
 } from "../../agent-gtw/backend/terminal/testing/fake-terminal.ts";
 import { eventually } from "../../shared/testing/eventually.ts";
 import { TestClock } from "../../shared/testing/test-clock.ts";
+import { createDeployment, type Deployment } from "../support/deployment.ts";
+import { freePort } from "../support/inference.ts";
 
 export const TOKEN = "test-token-5f2c9a81d04e7b36";
 export const HEARTBEAT_MS = 1000;
@@ -148,3 +152,29 @@ export function openOrder(overrides: Partial<OpenOrder> = {}): OpenOrder {
 
 /** The EA-style trade reply body for scripted answers. */
 export { tradeBody } from "../../agent-gtw/backend/terminal/testing/fake-trades.ts";
+
+/**
+ * A deployment whose gateway uses the terminal backend on a free loopback port, its token file
+ * (0600) written, and the fake EA started against that port. For the process-level tests.
+ */
+export async function terminalDeployment(
+  terminal: Record<string, unknown> = {},
+): Promise<{ deployment: Deployment; fake: DisposableFake; port: number }> {
+  const port = freePort();
+  const deployment = createDeployment({
+    gateway: {
+      backend: {
+        type: "terminal",
+        terminal: { port, token_file: "keys/terminal.token", ...terminal },
+      },
+    },
+  });
+  onCleanup(() => deployment.remove());
+  const tokenFile = join(deployment.dir, "gtw", "keys", "terminal.token");
+  writeFileSync(tokenFile, `${TOKEN}\n`, { mode: 0o600 });
+  chmodSync(tokenFile, 0o600);
+  const fake = await createFakeTerminal({ port, token: TOKEN });
+  onCleanup(() => fake.dispose());
+  fake.start();
+  return { deployment, fake, port };
+}
