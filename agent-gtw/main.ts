@@ -3,7 +3,7 @@
  * built in app.ts, the commands live in cli.ts.
  */
 import { reportError } from "../shared/cli.ts";
-import { runGatewayCli } from "./cli.ts";
+import { runGatewayCli } from "./cli/command-line.ts";
 
 try {
   process.exitCode = await runGatewayCli(process.argv.slice(2));

@@ -8,24 +8,24 @@
  */
 
 import { type Clock, systemClock } from "../shared/clock.ts";
-import { readPublicKeyFile, readSecretKeyFile } from "../shared/curve/keys.ts";
 import { z85DecodeKey } from "../shared/curve/z85.ts";
+import { readPublicKeyFile, readSecretKeyFile } from "../shared/keys/curve-keys.ts";
+import { readSigningSecretKeyFile } from "../shared/keys/signing-keys.ts";
 import type { Logger } from "../shared/log.ts";
 import { createSigner } from "../shared/protocol/signing.ts";
 import type { AccountInfo, PingReply, TradingState } from "../shared/protocol/types.ts";
-import { readSigningSecretKeyFile } from "../shared/signing-keys.ts";
 import { TradingStateHolder } from "../shared/trading-state.ts";
-import { CircuitBreaker } from "./breaker.ts";
+import { type AgentMetrics, createAgentMetrics } from "./api/metrics.ts";
 import { type InferenceConfig, toRiskLimits } from "./config.ts";
-import { GatewayClient } from "./gateway-client.ts";
-import { HeartbeatMonitor, type HeartbeatStatus, type LatencyStats } from "./heartbeat.ts";
-import { LiveView } from "./live-view.ts";
-import { LaneFeed } from "./live-view-feed.ts";
-import { LaneStream, type StreamHealth } from "./live-view-sync.ts";
-import { type AgentMetrics, createAgentMetrics } from "./metrics.ts";
-import { type GatewayLane, type GatewayRegistry, OrderService } from "./orders.ts";
+import { GatewayClient } from "./gateway/gateway-client.ts";
+import { CircuitBreaker } from "./lane/breaker.ts";
+import { HeartbeatMonitor, type HeartbeatStatus, type LatencyStats } from "./lane/heartbeat.ts";
+import { type LaneState, readInferenceState, writeInferenceState } from "./lane/state-store.ts";
+import { LaneFeed } from "./live-view/feed.ts";
+import { LiveView } from "./live-view/live-view.ts";
+import { LaneStream, type StreamHealth } from "./live-view/sync.ts";
+import { type GatewayLane, type GatewayRegistry, OrderService } from "./orders/order-service.ts";
 import { RiskMonitor } from "./risk/risk-monitor.ts";
-import { type LaneState, readInferenceState, writeInferenceState } from "./state-store.ts";
 
 export const INFERENCE_VERSION: string =
   (globalThis as { AGENT_VERSION?: string }).AGENT_VERSION ?? "0.1.0-dev";

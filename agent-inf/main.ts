@@ -3,7 +3,7 @@
  * in app.ts, the commands live in cli.ts.
  */
 import { reportError } from "../shared/cli.ts";
-import { PROGRAM, runInferenceCli } from "./cli.ts";
+import { PROGRAM, runInferenceCli } from "./cli/command-line.ts";
 
 try {
   process.exitCode = await runInferenceCli(process.argv.slice(2));

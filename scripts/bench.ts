@@ -26,15 +26,6 @@ import { parseArgs } from "node:util";
 import { encodeRequest, newRequestId } from "../shared/protocol/codec.ts";
 import type { TradeReply } from "../shared/protocol/types.ts";
 import { PERMISSIVE_RISK } from "../test/faults/support.ts";
-import type { RunningGateway } from "../test/support/agents.ts";
-import { createDeployment } from "../test/support/deployment.ts";
-import {
-  freePort,
-  runCli,
-  startInference,
-  writeInferenceConfig,
-} from "../test/support/inference.ts";
-import { TestClient } from "../test/support/test-client.ts";
 import { startFlood } from "./bench-e2e/flood.ts";
 import { libzmqEcho } from "./bench-e2e/libzmq-reference.ts";
 import {
@@ -46,6 +37,10 @@ import {
   rssMib,
   spawned,
 } from "./bench-e2e/processes.ts";
+import type { RunningGateway } from "./harness/agents.ts";
+import { createDeployment } from "./harness/deployment.ts";
+import { freePort, runCli, startInference, writeInferenceConfig } from "./harness/inference.ts";
+import { TestClient } from "./harness/test-client.ts";
 
 const ROOT = join(import.meta.dir, "..");
 const { values } = parseArgs({
@@ -211,7 +206,7 @@ console.log(
 );
 
 let gateway: RunningGateway | undefined;
-const { startGateway } = await import("../test/support/agents.ts");
+const { startGateway } = await import("./harness/agents.ts");
 const startGtw = async () => {
   gateway = await startGateway(deployment.gtwConfigPath, deployment.gtwStateDir);
   spawned(gateway.process, "agent-gtw");

@@ -13,7 +13,7 @@ import {
   type OpenScenario,
   outcome,
   runOpenScenario,
-} from "./test-fixtures.ts";
+} from "./testing/fixtures.ts";
 import type { OpenIntent, RiskLimits } from "./types.ts";
 
 type Apply = (scenario: OpenScenario) => void;

@@ -16,7 +16,7 @@ import {
   makePosition,
   makeSymbol,
   outcome,
-} from "./test-fixtures.ts";
+} from "./testing/fixtures.ts";
 import type { CloseIntent, MarketSnapshot, ModifyIntent, RiskLimits } from "./types.ts";
 
 interface Setup {

@@ -8,7 +8,7 @@
 import { parseArgs } from "node:util";
 import { CurveServer } from "../../shared/curve/curve-server.ts";
 import { curveKeys } from "../../test/interop/support.ts";
-import { HandCurveClient } from "../../test/robustness/hand-curve.ts";
+import { HandCurveClient } from "../harness/hand-curve.ts";
 
 const { values } = parseArgs({ args: Bun.argv.slice(2), options: { n: { type: "string" } } });
 const n = Number(values.n ?? 2000);

@@ -16,9 +16,9 @@ import { parseArgs } from "node:util";
 import type { Socket } from "bun";
 import { z85DecodeKey } from "../../shared/curve/z85.ts";
 import { encodeGreeting } from "../../shared/zmtp/greeting.ts";
-import { commandFrame } from "../../test/interop/raw-zmtp.ts";
 import { curveKeys } from "../../test/interop/support.ts";
-import { HandCurveClient } from "../../test/robustness/hand-curve.ts";
+import { HandCurveClient } from "../harness/hand-curve.ts";
+import { commandFrame } from "../harness/raw-zmtp.ts";
 
 const { values } = parseArgs({
   args: Bun.argv.slice(2),

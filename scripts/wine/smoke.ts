@@ -16,17 +16,17 @@ import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import type { Subprocess } from "bun";
 import { parseCommandLine } from "../../shared/cli.ts";
-import { readPublicKeyFile, readSecretKeyFile } from "../../shared/curve/keys.ts";
+import { readPublicKeyFile, readSecretKeyFile } from "../../shared/keys/curve-keys.ts";
 import { eventually } from "../../shared/testing/eventually.ts";
-import { type RunningAgent, spawnAgent } from "../../test/support/agents.ts";
-import { createDeployment, type Deployment } from "../../test/support/deployment.ts";
+import { type RunningAgent, spawnAgent } from "../harness/agents.ts";
+import { createDeployment, type Deployment } from "../harness/deployment.ts";
 import {
   freePort,
   type InferenceSetup,
   readHealth,
   runCli,
   writeInferenceConfig,
-} from "../../test/support/inference.ts";
+} from "../harness/inference.ts";
 
 const ROOT = resolve(import.meta.dir, "..", "..");
 const SERVICE = "mlb-smoke-gtw";

@@ -15,7 +15,7 @@ import {
   NONCE_PREFIX,
   shortNonce,
 } from "./curve-protocol.ts";
-import { handshake, hex, makeClient, makeServer, range } from "./test-fixtures.ts";
+import { handshake, hex, makeClient, makeServer, range } from "./testing/fixtures.ts";
 
 const text = (value: string): Uint8Array => new TextEncoder().encode(value);
 const KEY = range(0x10, 32);

@@ -16,6 +16,7 @@
  * wiped once INITIATE has been processed.
  */
 import { describeError } from "../errors.ts";
+import { fingerprint } from "../keys/zcert.ts";
 import { encodeError } from "../zmtp/command.ts";
 import type {
   Authorizer,
@@ -63,7 +64,6 @@ import {
   wipe,
   writeShortNonce,
 } from "./curve-protocol.ts";
-import { fingerprint } from "./zcert.ts";
 
 export interface CurveServerOptions {
   readonly socketType: SocketType;

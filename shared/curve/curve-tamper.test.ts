@@ -27,7 +27,7 @@ import {
   range,
   SERVER_KEYS,
   scriptedRandom,
-} from "./test-fixtures.ts";
+} from "./testing/fixtures.ts";
 
 const C_PRIME_SECRET = range(0x01, 32); // c'
 const S_PRIME_SECRET = range(0x21, 32); // s'

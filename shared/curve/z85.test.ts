@@ -2,7 +2,7 @@
 import { describe, expect, test } from "bun:test";
 import { AgentError } from "../errors.ts";
 import { randomBytes } from "./box.ts";
-import { hex, TEST_KEYS_Z85 } from "./test-fixtures.ts";
+import { hex, TEST_KEYS_Z85 } from "./testing/fixtures.ts";
 import { z85Decode, z85DecodeKey, z85Encode } from "./z85.ts";
 
 const RFC_BYTES = Uint8Array.from([0x86, 0x4f, 0xd2, 0x6f, 0xb5, 0x59, 0xf7, 0x5b]);

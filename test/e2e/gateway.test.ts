@@ -4,6 +4,9 @@
  */
 import { afterEach, describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
+import { type RunningGateway, spawnAgent, startGateway } from "../../scripts/harness/agents.ts";
+import { createDeployment, type Deployment } from "../../scripts/harness/deployment.ts";
+import { type RequestBody, TestClient } from "../../scripts/harness/test-client.ts";
 import { generateKeyPair } from "../../shared/curve/box.ts";
 import { z85Encode } from "../../shared/curve/z85.ts";
 import { encodeRequest, newRequestId } from "../../shared/protocol/codec.ts";
@@ -11,9 +14,6 @@ import type { OrderRecord, PingReply, Reply, TradeReply } from "../../shared/pro
 import { parseReply } from "../../shared/protocol/validate.ts";
 import { eventually } from "../../shared/testing/eventually.ts";
 import { LibzmqPeer } from "../interop/libzmq.ts";
-import { type RunningGateway, spawnAgent, startGateway } from "../support/agents.ts";
-import { createDeployment, type Deployment } from "../support/deployment.ts";
-import { type RequestBody, TestClient } from "../support/test-client.ts";
 
 const cleanups: Array<() => Promise<unknown> | unknown> = [];
 afterEach(async () => {

@@ -6,18 +6,22 @@
  */
 import { join } from "node:path";
 import { SimBackend } from "../../agent-gtw/backend/sim/sim-backend.ts";
-import { systemClock } from "../../shared/clock.ts";
-import { commentTag } from "../../shared/protocol/codec.ts";
-import type { Deal, OrderRecord, Position } from "../../shared/protocol/types.ts";
-import { type RunningAgent, type RunningGateway, startGateway } from "../support/agents.ts";
-import { createDeployment, type Deployment } from "../support/deployment.ts";
+import {
+  type RunningAgent,
+  type RunningGateway,
+  startGateway,
+} from "../../scripts/harness/agents.ts";
+import { createDeployment, type Deployment } from "../../scripts/harness/deployment.ts";
 import {
   freePort,
   type InferenceOptions,
   type InferenceSetup,
   startInference,
   writeInferenceConfig,
-} from "../support/inference.ts";
+} from "../../scripts/harness/inference.ts";
+import { systemClock } from "../../shared/clock.ts";
+import { commentTag } from "../../shared/protocol/codec.ts";
+import type { Deal, OrderRecord, Position } from "../../shared/protocol/types.ts";
 
 /** Cleanups run in reverse order; afterEach calls run(). A failing one does not stop the rest. */
 export class Cleanups {

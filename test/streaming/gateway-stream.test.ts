@@ -7,6 +7,7 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import { join } from "node:path";
 import type { Subprocess } from "bun";
+import { createDeployment, type Deployment } from "../../scripts/harness/deployment.ts";
 import type {
   ResyncReply,
   StreamEvent,
@@ -14,7 +15,6 @@ import type {
 } from "../../shared/protocol/stream-types.ts";
 import type { Deal, TradeReply } from "../../shared/protocol/types.ts";
 import { eventually } from "../../shared/testing/eventually.ts";
-import { createDeployment, type Deployment } from "../support/deployment.ts";
 import { type InProcessGateway, StreamTestClient, startInProcessGateway } from "./support.ts";
 
 const cleanups: (() => Promise<unknown> | unknown)[] = [];

@@ -6,9 +6,9 @@
  */
 import { afterEach, expect, test } from "bun:test";
 import { join } from "node:path";
+import { createDeployment } from "../../scripts/harness/deployment.ts";
 import type { Position } from "../../shared/protocol/types.ts";
 import { eventually } from "../../shared/testing/eventually.ts";
-import { createDeployment } from "../support/deployment.ts";
 import {
   StreamTestClient,
   startInferenceStack,

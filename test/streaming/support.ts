@@ -9,11 +9,13 @@ import { createGatewayApp, type GatewayApp } from "../../agent-gtw/app.ts";
 import type { BackendEvent } from "../../agent-gtw/backend/backend.ts";
 import { SimBackend } from "../../agent-gtw/backend/sim/sim-backend.ts";
 import { loadGatewayConfig } from "../../agent-gtw/config.ts";
-import { type ApiServer, startApiServer } from "../../agent-inf/api.ts";
+import { type ApiServer, startApiServer } from "../../agent-inf/api/server.ts";
 import { createInferenceApp, type InferenceApp } from "../../agent-inf/app.ts";
 import { inferenceConfigSchema, resolvePaths } from "../../agent-inf/config.ts";
+import type { Deployment } from "../../scripts/harness/deployment.ts";
 import { systemClock } from "../../shared/clock.ts";
-import { readPublicKeyFile, readSecretKeyFile } from "../../shared/curve/keys.ts";
+import { readPublicKeyFile, readSecretKeyFile } from "../../shared/keys/curve-keys.ts";
+import { readSigningSecretKeyFile } from "../../shared/keys/signing-keys.ts";
 import { createLogger, silentLogger } from "../../shared/log.ts";
 import { DealerSocket } from "../../shared/net/index.ts";
 import { encodeRequest, newClientOrderId, newRequestId } from "../../shared/protocol/codec.ts";
@@ -22,9 +24,7 @@ import type { StreamEvent } from "../../shared/protocol/stream-types.ts";
 import type { Reply, Request } from "../../shared/protocol/types.ts";
 import { isEventObject, parseEventObject } from "../../shared/protocol/validate-event.ts";
 import { decodeMessage, parseReplyObject } from "../../shared/protocol/validate-reply.ts";
-import { readSigningSecretKeyFile } from "../../shared/signing-keys.ts";
 import { eventually } from "../../shared/testing/eventually.ts";
-import type { Deployment } from "../support/deployment.ts";
 
 /** A DEALER to the gateway that keeps every event, in arrival order. */
 export class StreamTestClient {

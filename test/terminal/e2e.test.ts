@@ -4,11 +4,16 @@
  * through the EA link to the simulated broker, and a terminal that goes silent halts trading.
  */
 import { afterEach, expect, test } from "bun:test";
+import {
+  cleanupRigs,
+  onCleanup,
+  TOKEN,
+  terminalDeployment,
+} from "../../agent-gtw/backend/terminal/testing/rig.ts";
+import { agentCommand, startGateway } from "../../scripts/harness/agents.ts";
+import { TestClient } from "../../scripts/harness/test-client.ts";
 import type { PingReply, TradeReply } from "../../shared/protocol/types.ts";
 import { eventually } from "../../shared/testing/eventually.ts";
-import { agentCommand, startGateway } from "../support/agents.ts";
-import { TestClient } from "../support/test-client.ts";
-import { cleanupRigs, onCleanup, TOKEN, terminalDeployment } from "./support.ts";
 
 afterEach(cleanupRigs);
 

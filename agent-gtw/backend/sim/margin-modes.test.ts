@@ -4,7 +4,7 @@
  */
 import { afterEach, describe, expect, test } from "bun:test";
 import { Retcode } from "../../../shared/protocol/retcodes.ts";
-import { openOrder, type SimHarness, type SimOverrides, startSim } from "./test-support.ts";
+import { openOrder, type SimHarness, type SimOverrides, startSim } from "./testing/support.ts";
 
 let harness: SimHarness;
 afterEach(async () => {

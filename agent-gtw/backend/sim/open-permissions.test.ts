@@ -11,7 +11,7 @@ import {
   type SimHarness,
   type SimOverrides,
   startSim,
-} from "./test-support.ts";
+} from "./testing/support.ts";
 
 let harness: SimHarness;
 afterEach(async () => {

@@ -16,7 +16,7 @@ import {
   recordingLogger,
   SimHarness,
   type SimOverrides,
-} from "./test-support.ts";
+} from "./testing/support.ts";
 
 let harness: SimHarness;
 afterEach(async () => {

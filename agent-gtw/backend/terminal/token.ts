@@ -4,8 +4,8 @@
  * never logged or put in an error message.
  */
 import { closeSync, fstatSync, openSync, readSync } from "node:fs";
-import { assertPrivateFileMode } from "../../../shared/curve/keys.ts";
 import { AgentError, describeError, FaultCode } from "../../../shared/errors.ts";
+import { assertPrivateFileMode } from "../../../shared/keys/curve-keys.ts";
 
 /** Long enough not to be guessed from the loopback; short enough for the EA's input field. */
 export const MIN_TOKEN_CHARS = 16;

@@ -1,0 +1,145 @@
+/**
+ * The conformance suite against the fake terminal (the CI stand-in for a real MT5 terminal):
+ * read-only, the DEMO round trip, the refusal to trade anything but DEMO, and how failures read.
+ */
+import { afterEach, describe, expect, test } from "bun:test";
+import { Retcode } from "../../../shared/protocol/retcodes.ts";
+import { cleanupRigs, type Rig, startRig, tradeBody } from "../../backend/terminal/testing/rig.ts";
+import { runSelftest, type SelftestReport } from "./selftest.ts";
+
+afterEach(cleanupRigs);
+
+async function selftest(
+  rig: Rig,
+  options: { trade?: boolean; symbol?: string } = {},
+): Promise<{ report: SelftestReport; lines: string[] }> {
+  const lines: string[] = [];
+  const report = await runSelftest({
+    backend: rig.backend,
+    trade: options.trade ?? false,
+    symbol: options.symbol ?? "EURUSD",
+    out: (line) => lines.push(line),
+    clock: rig.clock,
+    magic: 31337,
+    eventTimeoutMs: 5000,
+  });
+  return { report, lines };
+}
+
+const names = (report: SelftestReport) =>
+  report.results.map((r) => `${r.ok ? "PASS" : "FAIL"} ${r.name}`);
+
+describe("read-only", () => {
+  test("every check passes against a healthy terminal, one line each", async () => {
+    const rig = await startRig();
+    await rig.fake.sim.open({
+      clientOrderId: "existing",
+      symbol: "GBPUSD",
+      side: "SELL",
+      volume: 0.2,
+      sl: null,
+      tp: null,
+      deviation: 10,
+      magic: 1,
+      comment: "",
+    });
+    const { report, lines } = await selftest(rig);
+    expect(names(report)).toEqual([
+      "PASS link",
+      "PASS hello",
+      "PASS ping",
+      "PASS server time",
+      "PASS account",
+      "PASS positions",
+      "PASS symbol EURUSD",
+      "PASS unknown symbol",
+      "PASS deals",
+    ]);
+    expect(report).toMatchObject({ passed: 9, failed: 0 });
+    expect(lines).toHaveLength(9);
+    expect(lines.find((l) => l.startsWith("PASS positions"))).toBe("PASS positions: 1 open");
+    expect(lines.find((l) => l.startsWith("PASS symbol"))).toContain(
+      "filling FOK,IOC, MARKET execution",
+    );
+    expect(rig.fake.commands.some((c) => ["OPEN", "CLOSE", "MODIFY"].includes(c.cmd))).toBe(false);
+  });
+
+  test("a DOWN link fails at once and checks nothing else", async () => {
+    const rig = await startRig({ connect: false });
+    const { report, lines } = await selftest(rig);
+    expect(report).toMatchObject({ passed: 0, failed: 1 });
+    expect(lines).toEqual(["FAIL link: DOWN (EA not connected); nothing else can be checked"]);
+  });
+
+  test("TRADE_DISABLED fails the link and names the flag in the PING check", async () => {
+    const rig = await startRig({ fake: { status: { terminal_trade_allowed: false } } });
+    const { report, lines } = await selftest(rig, { trade: true });
+    expect(names(report).filter((n) => n.startsWith("FAIL"))).toEqual([
+      "FAIL link",
+      "FAIL ping",
+      "FAIL trade",
+    ]);
+    expect(lines.find((l) => l.startsWith("FAIL ping"))).toContain("terminal_trade_allowed false");
+    expect(lines.at(-1)).toContain("refusing to trade: the link is TRADE_DISABLED");
+  });
+
+  test("an unknown --symbol fails its check", async () => {
+    const rig = await startRig();
+    const { report } = await selftest(rig, { symbol: "NOPE" });
+    expect(names(report)).toContain("FAIL symbol NOPE");
+  });
+});
+
+describe("--trade", () => {
+  test("the DEMO round trip opens, repeats, modifies and closes one minimum lot", async () => {
+    const rig = await startRig();
+    const { report, lines } = await selftest(rig, { trade: true });
+    expect(report.failed).toBe(0);
+    expect(names(report).slice(-4)).toEqual([
+      "PASS open",
+      "PASS duplicate",
+      "PASS modify",
+      "PASS close",
+    ]);
+    expect(lines.find((l) => l.startsWith("PASS duplicate"))).toContain("duplicate: true");
+    expect(await rig.fake.sim.positions()).toEqual([]);
+    const deals = await rig.fake.sim.deals({ from: 0, to: Number.MAX_SAFE_INTEGER });
+    expect(deals.map((d) => [d.entry, d.volume, d.magic])).toEqual([
+      ["IN", 0.01, 31337],
+      ["OUT", 0.01, 31337],
+    ]);
+  });
+
+  test("refuses to trade unless the account is DEMO", async () => {
+    const rig = await startRig({ fake: { accountTradeMode: "REAL" } });
+    const { report, lines } = await selftest(rig, { trade: true });
+    expect(report.failed).toBe(1);
+    expect(lines.at(-1)).toBe(
+      "FAIL trade: refusing to trade: account_trade_mode is REAL; --trade runs only on DEMO accounts",
+    );
+    expect(rig.fake.commands.some((c) => c.cmd === "OPEN")).toBe(false);
+  });
+
+  test("a failed step stops the trip and leaves the position, naming its ticket", async () => {
+    const rig = await startRig();
+    rig.fake.faults.push({
+      kind: "reply",
+      cmd: "MODIFY",
+      body: (frame) =>
+        tradeBody(
+          "MODIFY",
+          frame.string("client_order_id") as string,
+          "EA",
+          Retcode.INVALID_STOPS,
+          "sl must be <= bid - stops_level",
+        ),
+    });
+    const { report, lines } = await selftest(rig, { trade: true });
+    expect(names(report).slice(-3)).toEqual(["PASS open", "PASS duplicate", "FAIL modify"]);
+    expect(lines.find((l) => l.startsWith("FAIL modify"))).toContain("10016 INVALID_STOPS from EA");
+    const [position] = await rig.fake.sim.positions();
+    expect(lines.at(-1)).toBe(
+      `INFO test position ${position?.ticket} on EURUSD is left open for inspection; close it by hand`,
+    );
+  });
+});

@@ -1,0 +1,199 @@
+/**
+ * `agent-inf ping`: a latency test straight to the gateway with this host's CURVE keys, without
+ * the running agent (it proves keys, firewall and gateway before the service is installed). PINGs
+ * go one after another, each waiting for its reply, so a round trip is never queued behind another.
+ * Clock offset per reply: gateway server_time − our wall clock at the round trip's midpoint.
+ */
+import { ExitCode, locateConfig, UsageError } from "../../shared/cli.ts";
+import { systemClock } from "../../shared/clock.ts";
+import { z85DecodeKey } from "../../shared/curve/z85.ts";
+import { describeError } from "../../shared/errors.ts";
+import { readPublicKeyFile, readSecretKeyFile } from "../../shared/keys/curve-keys.ts";
+import { createLogger } from "../../shared/log.ts";
+import type { PingReply } from "../../shared/protocol/types.ts";
+import { loadInferenceConfig } from "../config.ts";
+import { GatewayClient } from "../gateway/gateway-client.ts";
+import type { CliCommand } from "./command-line.ts";
+import { CONFIG_ENV, CONFIG_FILE, PROGRAM } from "./commands.ts";
+import { ms, signed } from "./format.ts";
+
+type PingCommand = Extract<CliCommand, { kind: "ping" }>;
+
+/** Above this many PINGs only the summary is printed. */
+const LIST_LIMIT = 20;
+
+export interface PingSummary {
+  readonly gateway: string;
+  readonly endpoint: string;
+  readonly sent: number;
+  readonly received: number;
+  readonly lost: number;
+  /** Round trips in ms; absent when nothing came back. */
+  readonly rtt_ms?: {
+    readonly min: number;
+    readonly p50: number;
+    readonly p95: number;
+    readonly p99: number;
+    readonly max: number;
+    readonly mean: number;
+  };
+  /** Median of gateway server_time − local midpoint, ms. */
+  readonly clock_offset_ms?: number;
+}
+
+export function summarize(
+  gateway: string,
+  endpoint: string,
+  sent: number,
+  rtts: readonly number[],
+  offsets: readonly number[],
+): PingSummary {
+  const sorted = rtts.toSorted((a, b) => a - b);
+  const base = { gateway, endpoint, sent, received: rtts.length, lost: sent - rtts.length };
+  if (sorted.length === 0) return base;
+  let sum = 0;
+  for (const value of sorted) sum += value;
+  return {
+    ...base,
+    rtt_ms: {
+      min: micro(sorted[0] as number),
+      p50: micro(nearestRank(sorted, 50)),
+      p95: micro(nearestRank(sorted, 95)),
+      p99: micro(nearestRank(sorted, 99)),
+      max: micro(sorted[sorted.length - 1] as number),
+      mean: micro(sum / sorted.length),
+    },
+    clock_offset_ms: micro(
+      nearestRank(
+        offsets.toSorted((a, b) => a - b),
+        50,
+      ),
+    ),
+  };
+}
+
+export function formatPingSummary(summary: PingSummary): string {
+  const loss = summary.sent === 0 ? 0 : (summary.lost / summary.sent) * 100;
+  const lines = [
+    `--- ${summary.gateway} (${summary.endpoint}) ping statistics ---`,
+    `${summary.sent} sent, ${summary.received} received, ${summary.lost} lost (${loss.toFixed(1)} % loss)`,
+  ];
+  const rtt = summary.rtt_ms;
+  if (rtt !== undefined) {
+    lines.push(
+      `rtt min ${ms(rtt.min)}  p50 ${ms(rtt.p50)}  p95 ${ms(rtt.p95)}  p99 ${ms(rtt.p99)}  max ${ms(rtt.max)}`,
+    );
+  }
+  const offset = summary.clock_offset_ms;
+  if (offset !== undefined) {
+    lines.push(`clock offset ${signed(offset)} ms (gateway server_time − local midpoint, median)`);
+  }
+  return `${lines.join("\n")}\n`;
+}
+
+export async function runPing(command: PingCommand): Promise<number> {
+  const config = loadInferenceConfig(locateConfig(command.config, CONFIG_ENV, CONFIG_FILE));
+  const entry =
+    command.gateway === undefined
+      ? (config.gateways.find((gateway) => gateway.default) ?? config.gateways[0])
+      : config.gateways.find((gateway) => gateway.name === command.gateway);
+  if (entry === undefined)
+    throw new UsageError(
+      `unknown gateway ${JSON.stringify(command.gateway)}; configured: ${config.gateways.map((g) => g.name).join(", ")}`,
+    );
+  const keys = readSecretKeyFile(config.keys.client_secret);
+  const serverKey =
+    entry.server_key_file === undefined
+      ? z85DecodeKey(entry.server_key as string)
+      : readPublicKeyFile(entry.server_key_file).publicKey;
+  // The client logs a refused handshake as an error; keep the last one for the one-line report.
+  let lastProblem: string | undefined;
+  const logger = createLogger("ping", {
+    level: "error",
+    sink: (line) => {
+      lastProblem = line.replace(/^\S+ \S+\s+\S+ /, "");
+    },
+  });
+  const client = new GatewayClient({
+    name: entry.name,
+    endpoint: entry.endpoint,
+    serverKey,
+    clientPublicKey: keys.publicKey,
+    clientSecretKey: keys.secretKey,
+    // PING is never signed; the signing key stays unread (it may live with another user).
+    signer: {
+      keyId: config.agent.name,
+      publicKey: new Uint8Array(32),
+      sign: () => {
+        throw new Error("ping does not sign");
+      },
+    },
+    clock: systemClock,
+    logger,
+  });
+  let interrupted = false;
+  const onSigint = () => {
+    interrupted = true;
+  };
+  process.on("SIGINT", onSigint);
+  try {
+    client.connect();
+    // Wait for the handshake so the first round trip measures a PING, not the connection.
+    const deadline = performance.now() + entry.request_timeout_ms;
+    while (!client.connected && performance.now() < deadline && !interrupted) await Bun.sleep(5);
+    if (!client.connected) {
+      process.stderr.write(
+        `${PROGRAM}: cannot reach gateway ${entry.name} at ${entry.endpoint} within ${entry.request_timeout_ms} ms${lastProblem === undefined ? "" : `: ${lastProblem}`}\n`,
+      );
+      return ExitCode.FAILURE;
+    }
+    // Untimed: the first PINGs of a process pay for JIT compilation, not for the network
+    for (let i = 0; i < (command.warmup ?? 0) && !interrupted; i++) {
+      await client
+        .query({ action: "PING" }, { timeoutMs: entry.request_timeout_ms, retries: 0 })
+        .catch(() => undefined);
+    }
+    const list = !command.json && command.count <= LIST_LIMIT;
+    const rtts: number[] = [];
+    const offsets: number[] = [];
+    let sent = 0;
+    for (let seq = 1; seq <= command.count && !interrupted; seq++) {
+      if (seq > 1 && command.intervalMs > 0) await Bun.sleep(command.intervalMs);
+      sent += 1;
+      const startedAt = performance.now();
+      try {
+        const reply = await client.query(
+          { action: "PING" },
+          { timeoutMs: entry.request_timeout_ms, retries: 0 },
+        );
+        const rtt = performance.now() - startedAt;
+        if (reply.status !== "OK") throw new Error(`${reply.error_code ?? reply.status}`);
+        const midpoint = performance.timeOrigin + startedAt + rtt / 2;
+        const offset = (reply as PingReply).server_time - midpoint;
+        rtts.push(rtt);
+        offsets.push(offset);
+        if (list) process.stdout.write(`seq=${seq} rtt=${ms(rtt)}  offset=${signed(offset)} ms\n`);
+      } catch (error) {
+        if (list) process.stdout.write(`seq=${seq} lost: ${describeError(error)}\n`);
+      }
+    }
+    const summary = summarize(entry.name, entry.endpoint, sent, rtts, offsets);
+    process.stdout.write(
+      command.json ? `${JSON.stringify(summary)}\n` : formatPingSummary(summary),
+    );
+    return summary.lost === 0 ? ExitCode.OK : ExitCode.FAILURE;
+  } finally {
+    process.off("SIGINT", onSigint);
+    await client.close();
+  }
+}
+
+/** Round ms to whole microseconds: the precision the timers give, without float noise. */
+function micro(value: number): number {
+  return Math.round(value * 1000) / 1000;
+}
+
+function nearestRank(sorted: readonly number[], p: number): number {
+  const rank = Math.max(1, Math.ceil((p / 100) * sorted.length));
+  return sorted[Math.min(rank, sorted.length) - 1] as number;
+}
