@@ -13,7 +13,7 @@ import { AgentError, FaultCode } from "../shared/errors.ts";
 import { readPublicKeysDir, readSecretKeyFile } from "../shared/keys/curve-keys.ts";
 import { readSigningPublicKeyFile } from "../shared/keys/signing-keys.ts";
 import type { Logger } from "../shared/log.ts";
-import { SignatureVerifier } from "../shared/protocol/signing.ts";
+import { SignatureVerifier } from "../shared/protocol/index.ts";
 import { TradingStateHolder } from "../shared/trading-state.ts";
 import type { Backend } from "./backend/backend.ts";
 import { SimBackend } from "./backend/sim/sim-backend.ts";

@@ -7,7 +7,7 @@ import { dirname, isAbsolute, resolve } from "node:path";
 import { z } from "zod";
 import { envParse, loadConfigFile } from "../shared/config/load.ts";
 import { LOG_LEVELS } from "../shared/log.ts";
-import { TRADING_STATES } from "../shared/protocol/types.ts";
+import { TRADING_STATES } from "../shared/protocol/index.ts";
 
 const positiveInt = z.number().int().positive();
 const z85Key = z

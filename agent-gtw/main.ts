@@ -1,6 +1,6 @@
 /**
  * agent-gtw entry point: parse the command line and hand over. Wiring only; the gateway is
- * built in app.ts, the commands live in cli.ts.
+ * built in app.ts, the commands live in cli/command-line.ts.
  */
 import { reportError } from "../shared/cli.ts";
 import { runGatewayCli } from "./cli/command-line.ts";

@@ -1,7 +1,7 @@
 /**
  * agent-inf composition root. Per configured gateway (one MT5 account each) a "lane": the CURVE
  * client, the heartbeat and circuit breaker, a trading state and a risk monitor for that account.
- * Above them the order service, the metrics and (api.ts) the local strategy API.
+ * Above them the order service, the metrics and (api/server.ts) the local strategy API.
  *
  * Start: keys → lanes connect → heartbeats start → API listens. Stop: API closes (no new
  * orders) → in-flight orders finish (bounded) → heartbeats stop → connections close.
@@ -12,19 +12,24 @@ import { z85DecodeKey } from "../shared/curve/z85.ts";
 import { readPublicKeyFile, readSecretKeyFile } from "../shared/keys/curve-keys.ts";
 import { readSigningSecretKeyFile } from "../shared/keys/signing-keys.ts";
 import type { Logger } from "../shared/log.ts";
-import { createSigner } from "../shared/protocol/signing.ts";
-import type { AccountInfo, PingReply, TradingState } from "../shared/protocol/types.ts";
+import {
+  type AccountInfo,
+  createSigner,
+  type PingReply,
+  type TradingState,
+} from "../shared/protocol/index.ts";
 import { TradingStateHolder } from "../shared/trading-state.ts";
 import { type AgentMetrics, createAgentMetrics } from "./api/metrics.ts";
 import { type InferenceConfig, toRiskLimits } from "./config.ts";
 import { GatewayClient } from "./gateway/gateway-client.ts";
 import { CircuitBreaker } from "./lane/breaker.ts";
 import { HeartbeatMonitor, type HeartbeatStatus, type LatencyStats } from "./lane/heartbeat.ts";
+import type { GatewayLane, GatewayRegistry } from "./lane/lane.ts";
 import { type LaneState, readInferenceState, writeInferenceState } from "./lane/state-store.ts";
 import { LaneFeed } from "./live-view/feed.ts";
 import { LiveView } from "./live-view/live-view.ts";
 import { LaneStream, type StreamHealth } from "./live-view/sync.ts";
-import { type GatewayLane, type GatewayRegistry, OrderService } from "./orders/order-service.ts";
+import { OrderService } from "./orders/order-service.ts";
 import { RiskMonitor } from "./risk/risk-monitor.ts";
 
 export const INFERENCE_VERSION: string =

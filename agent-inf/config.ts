@@ -7,7 +7,7 @@ import { dirname, isAbsolute, resolve } from "node:path";
 import { z } from "zod";
 import { envParse, loadConfigFile } from "../shared/config/load.ts";
 import { LOG_LEVELS } from "../shared/log.ts";
-import { TRADING_STATES } from "../shared/protocol/types.ts";
+import { TRADING_STATES } from "../shared/protocol/index.ts";
 import { resolveCredentialPath } from "../shared/service/credentials.ts";
 import { DAILY_LOSS_ACTIONS, type RiskLimits, riskLimitIssues } from "./risk/types.ts";
 

@@ -11,7 +11,7 @@
  */
 import { cpus, release } from "node:os";
 import { parseArgs } from "node:util";
-import type { TradeReply } from "../shared/protocol/types.ts";
+import type { TradeReply } from "../shared/protocol/index.ts";
 import { startGateway } from "./harness/agents.ts";
 import { createDeployment } from "./harness/deployment.ts";
 import { TestClient } from "./harness/test-client.ts";

@@ -23,9 +23,8 @@
 import { closeSync, fdatasyncSync, openSync, readFileSync, statSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { encodeRequest, newRequestId } from "../shared/protocol/codec.ts";
-import type { TradeReply } from "../shared/protocol/types.ts";
-import { PERMISSIVE_RISK } from "../test/faults/support.ts";
+import { encodeRequest, newRequestId, type TradeReply } from "../shared/protocol/index.ts";
+
 import { startFlood } from "./bench-e2e/flood.ts";
 import { libzmqEcho } from "./bench-e2e/libzmq-reference.ts";
 import {
@@ -39,7 +38,13 @@ import {
 } from "./bench-e2e/processes.ts";
 import type { RunningGateway } from "./harness/agents.ts";
 import { createDeployment } from "./harness/deployment.ts";
-import { freePort, runCli, startInference, writeInferenceConfig } from "./harness/inference.ts";
+import {
+  freePort,
+  PERMISSIVE_RISK,
+  runCli,
+  startInference,
+  writeInferenceConfig,
+} from "./harness/inference.ts";
 import { TestClient } from "./harness/test-client.ts";
 
 const ROOT = join(import.meta.dir, "..");
@@ -61,7 +66,7 @@ const N = {
 } as const;
 const TARGET = { pingP50: 40, pingP99: 200, vsLibzmq: 0.5, orderP50Ms: 1, ordersPerSecond: 2000 };
 
-// The agents under test are the compiled ones (test/support/agents.ts reads this)
+// The agents under test are the compiled ones (scripts/harness/agents.ts reads this)
 process.env["AGENT_BINARIES"] = "dist";
 
 const errors: string[] = [];

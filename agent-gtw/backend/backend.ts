@@ -19,7 +19,7 @@ import type {
   Side,
   SymbolInfo,
   TradeResult,
-} from "../../shared/protocol/types.ts";
+} from "../../shared/protocol/index.ts";
 
 export type BackendKind = "sim" | "terminal";
 

@@ -6,7 +6,7 @@ import { ExitCode, locateConfig, parseCommandLine, UsageError } from "../../shar
 import { AgentError, describeError } from "../../shared/errors.ts";
 import { runKeygenCommand } from "../../shared/keys/keygen-command.ts";
 import { createLogger, parseLevel } from "../../shared/log.ts";
-import { TRADING_STATES, type TradingState } from "../../shared/protocol/types.ts";
+import { TRADING_STATES, type TradingState } from "../../shared/protocol/index.ts";
 import { runWindowsServiceCommand } from "../../shared/service/windows.ts";
 import { createGatewayApp, DEFAULT_MAGIC, GATEWAY_VERSION } from "../app.ts";
 import { TerminalBackend } from "../backend/terminal/terminal-backend.ts";

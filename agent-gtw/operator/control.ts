@@ -14,7 +14,7 @@ import { join } from "node:path";
 import type { Clock, TimerHandle } from "../../shared/clock.ts";
 import { AgentError, FaultCode } from "../../shared/errors.ts";
 import type { Logger } from "../../shared/log.ts";
-import { TRADING_STATES, type TradingState } from "../../shared/protocol/types.ts";
+import { TRADING_STATES, type TradingState } from "../../shared/protocol/index.ts";
 import type { TradingStateHolder } from "../../shared/trading-state.ts";
 
 export const STATE_FILE = "trading-state.json";

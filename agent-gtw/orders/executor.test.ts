@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, test } from "bun:test";
-import type { Reply, TradeReply } from "../../shared/protocol/types.ts";
+import type { Reply, TradeReply } from "../../shared/protocol/index.ts";
 import { createHarness, fullDiskIo, type Harness } from "../testing/harness.ts";
 
 const harnesses: Harness[] = [];
@@ -141,7 +141,7 @@ describe("order execution", () => {
       executed as unknown as Record<string, unknown>,
     );
     await h.journal.recordIntent("lost", "OPEN", "h2", lost as unknown as Record<string, unknown>);
-    const { orderComment } = await import("../../shared/protocol/codec.ts");
+    const { orderComment } = await import("../../shared/protocol/index.ts");
     await h.backend.sim.open({
       clientOrderId: "ran",
       symbol: "EURUSD",
@@ -230,7 +230,7 @@ describe("events from the broker", () => {
     expect((await h.send(body)).error_code).toBe("OUTCOME_UNKNOWN");
     // The terminal executed it after all (an EA answering after the gateway's timeout): its DEAL
     // event arrives; no clock advance, no GET_ORDER.
-    const { orderComment } = await import("../../shared/protocol/codec.ts");
+    const { orderComment } = await import("../../shared/protocol/index.ts");
     await h.backend.sim.open({
       clientOrderId: "late-1",
       symbol: "EURUSD",
@@ -242,7 +242,7 @@ describe("events from the broker", () => {
       magic: 777,
       comment: orderComment("late-1"),
     });
-    const { eventually } = await import("../../shared/testing/eventually.ts");
+    const { eventually } = await import("../../scripts/harness/eventually.ts");
     await eventually(() => h.journal.lookup("late-1")?.state === "FILLED", { timeoutMs: 2000 });
     expect(await h.send(body)).toMatchObject({ status: "FILLED", duplicate: true });
     expect(await h.backend.positions()).toHaveLength(1);

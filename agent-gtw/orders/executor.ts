@@ -11,21 +11,22 @@
 import type { Clock } from "../../shared/clock.ts";
 import { FaultCode } from "../../shared/errors.ts";
 import type { Logger } from "../../shared/log.ts";
-import { errorReply, filledReply, intentHash, orderComment } from "../../shared/protocol/codec.ts";
-import { ErrorCode } from "../../shared/protocol/errors.ts";
 import {
+  ErrorCode,
+  errorReply,
+  filledReply,
+  intentHash,
   isSuccessRetcode,
   isUnknownOutcomeRetcode,
+  type OrderState,
+  orderComment,
+  type Reply,
   retcodeErrorCode,
-} from "../../shared/protocol/retcodes.ts";
-import type { SignatureVerifier } from "../../shared/protocol/signing.ts";
-import type {
-  OrderState,
-  Reply,
-  SignedRequest,
-  TradeResult,
-  TradingState,
-} from "../../shared/protocol/types.ts";
+  type SignatureVerifier,
+  type SignedRequest,
+  type TradeResult,
+  type TradingState,
+} from "../../shared/protocol/index.ts";
 import { type Backend, BackendError, type BackendEvent } from "../backend/backend.ts";
 import { checkGate, type GateLimits } from "./gate.ts";
 import type { Journal, JournalEntry } from "./journal.ts";

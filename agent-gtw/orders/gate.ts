@@ -2,8 +2,12 @@
  * The gateway's last-line gate (DESIGN §6): hard limits re-checked just before MT5, whatever
  * agent-inf decided. Pure; the first failing check wins and comes back as a coded denial.
  */
-import { ErrorCode } from "../../shared/protocol/errors.ts";
-import type { LinkState, SignedRequest, TradingState } from "../../shared/protocol/types.ts";
+import {
+  ErrorCode,
+  type LinkState,
+  type SignedRequest,
+  type TradingState,
+} from "../../shared/protocol/index.ts";
 
 export interface GateLimits {
   readonly symbols: ReadonlySet<string>;

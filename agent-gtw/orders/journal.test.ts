@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { AgentError } from "../../shared/errors.ts";
 import { silentLogger } from "../../shared/log.ts";
-import type { Reply } from "../../shared/protocol/types.ts";
+import type { Reply } from "../../shared/protocol/index.ts";
 import { TestClock } from "../../shared/testing/test-clock.ts";
 import { Journal, type JournalIo } from "./journal.ts";
 

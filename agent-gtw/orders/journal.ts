@@ -19,7 +19,7 @@ import { dirname } from "node:path";
 import type { Clock } from "../../shared/clock.ts";
 import { AgentError, FaultCode } from "../../shared/errors.ts";
 import type { Logger } from "../../shared/log.ts";
-import type { OrderRecord, OrderState, Reply, SignedAction } from "../../shared/protocol/types.ts";
+import type { OrderRecord, OrderState, Reply, SignedAction } from "../../shared/protocol/index.ts";
 
 /** What the journal remembers about one client_order_id. */
 export interface JournalEntry {

@@ -5,9 +5,14 @@
  * client_order_id; MODIFY leaves the position's stops.
  */
 
-import { hasCommentTag } from "../../shared/protocol/codec.ts";
-import { Retcode } from "../../shared/protocol/retcodes.ts";
-import type { Deal, Position, Reply, TradeReply } from "../../shared/protocol/types.ts";
+import {
+  type Deal,
+  hasCommentTag,
+  type Position,
+  type Reply,
+  Retcode,
+  type TradeReply,
+} from "../../shared/protocol/index.ts";
 import type { Backend } from "../backend/backend.ts";
 import type { JournalEntry } from "./journal.ts";
 

@@ -1,6 +1,9 @@
 import { afterEach, describe, expect, test } from "bun:test";
-import { encodeRequest } from "../../shared/protocol/codec.ts";
-import { createSigner, generateSigningKeyPair } from "../../shared/protocol/signing.ts";
+import {
+  createSigner,
+  encodeRequest,
+  generateSigningKeyPair,
+} from "../../shared/protocol/index.ts";
 import { createHarness, type Harness } from "../testing/harness.ts";
 
 const harnesses: Harness[] = [];

@@ -5,10 +5,15 @@
  */
 import type { Clock } from "../../shared/clock.ts";
 import type { Logger } from "../../shared/log.ts";
-import { errorReply, okReply } from "../../shared/protocol/codec.ts";
-import { ErrorCode } from "../../shared/protocol/errors.ts";
-import type { PingReply, Reply, TradingState } from "../../shared/protocol/types.ts";
-import { parseMessage } from "../../shared/protocol/validate.ts";
+import {
+  ErrorCode,
+  errorReply,
+  okReply,
+  type PingReply,
+  parseMessage,
+  type Reply,
+  type TradingState,
+} from "../../shared/protocol/index.ts";
 import type { TradingStateHolder } from "../../shared/trading-state.ts";
 import type { Backend } from "../backend/backend.ts";
 import type { OrderExecutor } from "../orders/executor.ts";

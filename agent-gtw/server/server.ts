@@ -4,12 +4,10 @@
  * requests) and logs every connection event, including refused keys with their Z85 form.
  */
 
-import { z85Encode } from "../../shared/curve/z85.ts";
-import { fingerprint } from "../../shared/keys/curve-keys.ts";
+import { fingerprint, z85Encode } from "../../shared/curve/z85.ts";
 import type { Logger } from "../../shared/log.ts";
 import { RouterSocket, type SocketEvent } from "../../shared/net/index.ts";
-import { encodeReply, errorReply } from "../../shared/protocol/codec.ts";
-import { ErrorCode } from "../../shared/protocol/errors.ts";
+import { ErrorCode, encodeReply, errorReply } from "../../shared/protocol/index.ts";
 import type { StreamHub } from "../streaming/stream-hub.ts";
 import type { Gateway } from "./gateway.ts";
 import { LogThrottle } from "./log-throttle.ts";

@@ -1,5 +1,5 @@
 /**
- * One subscribed peer of the gateway's event stream (streaming.ts): what it subscribed to, its
+ * One subscribed peer of the gateway's event stream (stream-hub.ts): what it subscribed to, its
  * bounded outbox, the per-symbol throttle and the pump that feeds the ROUTER only as fast as the
  * peer reads. Quotes are conflated (latest per symbol) once the peer falls behind; trade events
  * are never dropped: past the outbox cap the peer gets one RESYNC_REQUIRED event and its
@@ -9,15 +9,16 @@
  * took a number, so a gap at the peer always means a lost message.
  */
 import type { Clock, TimerHandle } from "../../shared/clock.ts";
-import type { QuoteSubscription, SubscriptionState } from "../../shared/protocol/stream-types.ts";
 import {
   type EncodedEvent,
   encodeEventBody,
   encodeEventFrame,
-} from "../../shared/protocol/validate-event.ts";
+  type QuoteSubscription,
+  type SubscriptionState,
+} from "../../shared/protocol/index.ts";
 import { StreamOutbox } from "../../shared/stream-outbox.ts";
 
-/** What the hub needs from the ROUTER (server.ts wires it). */
+/** What the hub needs from the ROUTER (server/server.ts wires it). */
 export interface StreamTransport {
   send(routingId: Uint8Array, frames: readonly Uint8Array[]): boolean;
   /** undefined when the peer is gone; `peer` changes when its routing id was handed over. */

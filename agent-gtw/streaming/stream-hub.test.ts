@@ -6,8 +6,7 @@
  */
 import { describe, expect, test } from "bun:test";
 import { silentLogger } from "../../shared/log.ts";
-import type { ResyncReply, SubscribeReply } from "../../shared/protocol/stream-types.ts";
-import type { Deal, Reply } from "../../shared/protocol/types.ts";
+import type { Deal, Reply, ResyncReply, SubscribeReply } from "../../shared/protocol/index.ts";
 import { TestClock } from "../../shared/testing/test-clock.ts";
 import type { Backend, BackendEvent, BackendListener } from "../backend/backend.ts";
 import { type StreamConnection, StreamHub } from "./stream-hub.ts";

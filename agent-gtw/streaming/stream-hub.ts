@@ -11,19 +11,22 @@
 import type { Clock, TimerHandle } from "../../shared/clock.ts";
 import { describeError } from "../../shared/errors.ts";
 import type { Logger } from "../../shared/log.ts";
-import { errorReply, okReply } from "../../shared/protocol/codec.ts";
-import { ErrorCode } from "../../shared/protocol/errors.ts";
 import {
+  type Deal,
+  type EncodedEvent,
+  ErrorCode,
+  encodeEventBody,
+  errorReply,
   MAX_DEALS_PER_RESYNC,
   MAX_STREAM_SYMBOLS,
+  okReply,
+  type Reply,
   type ResyncRequest,
   type StreamRequest,
   type SubscribeRequest,
   type SubscriptionState,
   type UnsubscribeRequest,
-} from "../../shared/protocol/stream-types.ts";
-import type { Deal, Reply } from "../../shared/protocol/types.ts";
-import { type EncodedEvent, encodeEventBody } from "../../shared/protocol/validate-event.ts";
+} from "../../shared/protocol/index.ts";
 import type { Backend, BackendEvent } from "../backend/backend.ts";
 import { type DropReason, type PeerLimits, StreamPeer, type StreamTransport } from "./peer.ts";
 import { TerminalTicks } from "./terminal.ts";
@@ -154,7 +157,7 @@ export class StreamHub {
       : this.#unsubscribeRequest(request, connection);
   }
 
-  /** Drop the state of peers that disconnected (server.ts calls it on every disconnect). */
+  /** Drop the state of peers that disconnected (server/server.ts calls it on every disconnect). */
   sweep(): void {
     const transport = this.#transport;
     if (transport === undefined) return;

@@ -6,7 +6,7 @@
  */
 import { describeError } from "../../shared/errors.ts";
 import type { Logger } from "../../shared/log.ts";
-import { MAX_STREAM_SYMBOLS } from "../../shared/protocol/stream-types.ts";
+import { MAX_STREAM_SYMBOLS } from "../../shared/protocol/index.ts";
 import type { Backend } from "../backend/backend.ts";
 
 /** The EA scans ticks on a 10 ms timer and refuses less; 100 ms is its own default. */

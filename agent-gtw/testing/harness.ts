@@ -8,14 +8,18 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { AgentError, FaultCode } from "../../shared/errors.ts";
 import { silentLogger } from "../../shared/log.ts";
-import { encodeRequest, newClientOrderId, newRequestId } from "../../shared/protocol/codec.ts";
 import {
   createSigner,
+  encodeRequest,
   generateSigningKeyPair,
+  newClientOrderId,
+  newRequestId,
+  type Reply,
+  type Request,
   SignatureVerifier,
   type Signer,
-} from "../../shared/protocol/signing.ts";
-import type { Reply, Request, TradeResult } from "../../shared/protocol/types.ts";
+  type TradeResult,
+} from "../../shared/protocol/index.ts";
 import { TestClock } from "../../shared/testing/test-clock.ts";
 import { TradingStateHolder } from "../../shared/trading-state.ts";
 import {

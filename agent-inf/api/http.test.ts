@@ -3,7 +3,7 @@
  * streamed) and stalled uploads. All are decided before the body is parsed or a gateway asked.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
-import { eventually } from "../../shared/testing/eventually.ts";
+import { eventually } from "../../scripts/harness/eventually.ts";
 import { RawClient } from "../../shared/testing/raw-tcp.ts";
 import { type ApiStack, startStack } from "../../test/support/api-stack.ts";
 import { parseListen } from "./server.ts";

@@ -20,8 +20,9 @@ import {
   checkVolume,
   describeKey,
   describeValue,
-} from "../../shared/protocol/checks.ts";
-import { TRADING_STATES, type TradingState } from "../../shared/protocol/types.ts";
+  TRADING_STATES,
+  type TradingState,
+} from "../../shared/protocol/index.ts";
 import type { CloseOrderInput, ModifyOrderInput, OpenOrderInput } from "../orders/order-service.ts";
 
 /** Stable codes of the API's own errors (not order outcomes, which carry the gateway's codes). */

@@ -3,11 +3,11 @@
  * the order service (risk, signing, no-blind-resend submit), queries go straight to the gateway,
  * operator routes change the trading state or the breaker. docs/API.md is the contract.
  *
- * Not HTTP plumbing (auth, body limits, errors, metrics): that is api.ts.
+ * Not HTTP plumbing (auth, body limits, errors, metrics): that is server.ts.
  */
 import type { Server } from "bun";
 import type { Logger } from "../../shared/log.ts";
-import type { Reply } from "../../shared/protocol/types.ts";
+import type { Reply } from "../../shared/protocol/index.ts";
 import type { InferenceApp, Lane } from "../app.ts";
 import type { QueryBody } from "../gateway/gateway-client.ts";
 import type { OrderResult } from "../orders/order-service.ts";

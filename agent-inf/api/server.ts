@@ -2,8 +2,8 @@
  * The local strategy API of agent-inf (docs/API.md): a Bun.serve HTTP server a strategy on the
  * same host calls to trade. This file is the HTTP plumbing: host and bearer-token checks, routing
  * with 404/405, bounded body reads (413 while streaming, 408 on a stalled body), JSON parsing,
- * the error format, per-request metrics and logging. The routes are in api-routes.ts and the
- * field rules in api-input.ts.
+ * the error format, per-request metrics and logging. The routes are in routes.ts and the
+ * field rules in input.ts.
  *
  * Every request ends in a response: refusals are ApiErrors, anything else is a 500 whose stack is
  * logged and whose body says nothing about internals.

@@ -1,5 +1,5 @@
 /**
- * One strategy's stream connection (SSE or WebSocket, api-stream.ts): what it asked for, its
+ * One strategy's stream connection (SSE or WebSocket, stream.ts): what it asked for, its
  * bounded outbox, and the messages in the order it must see them.
  *
  * The first message is a SNAPSHOT (positions, the quotes it asked for, the stream state), unless

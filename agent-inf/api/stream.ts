@@ -1,6 +1,6 @@
 /**
  * The strategies' streams (docs/API.md §9): `GET /v1/stream` as Server-Sent Events and
- * `GET /v1/ws` as a WebSocket, both fed by a lane's feed (live-view-feed.ts) through one
+ * `GET /v1/ws` as a WebSocket, both fed by a lane's feed (live-view/feed.ts) through one
  * StreamConnection each. Same query, same messages; SSE frames them as `event:`/`id:`/`data:`,
  * the WebSocket sends the JSON alone (its `event` and `id` fields say the same).
  *
@@ -8,12 +8,11 @@
  * chunk when the socket can take it), the WebSocket up to a buffered-amount budget and again on
  * `drain`. Meanwhile the connection's outbox conflates quotes and keeps events.
  *
- * Auth is api.ts's (token, Host) before any of this runs; here a browser Origin other than
+ * Auth is server.ts's (token, Host) before any of this runs; here a browser Origin other than
  * loopback is refused too, since a WebSocket needs no CORS preflight to read a stream.
  */
 import type { Server, ServerWebSocket } from "bun";
-import { describeKey, describeValue } from "../../shared/protocol/checks.ts";
-import { checkSymbolList } from "../../shared/protocol/stream-checks.ts";
+import { checkSymbolList, describeKey, describeValue } from "../../shared/protocol/index.ts";
 import type { InferenceApp, Lane } from "../app.ts";
 import { ApiError, ApiErrorCode, invalid, QUERY_GATEWAY } from "./input.ts";
 import { StreamConnection, type StreamMessage } from "./stream-connection.ts";

@@ -2,14 +2,13 @@
  * One-shot commands for people (`open`, `positions`, `halt`, ...) go through the running agent's
  * local API, never straight to the gateway: the agent holds the one risk state (rate windows,
  * loss limits, breaker, trading state), and an order typed by hand must pass the same checks as a
- * strategy's. The API token file is read here and by the service (cli-run.ts).
+ * strategy's. The API token file is read here and by the service (run.ts).
  */
 import { closeSync, fstatSync, openSync, readSync } from "node:fs";
 import { ExitCode, locateConfig } from "../../shared/cli.ts";
 import { AgentError, ConfigError, describeError, FaultCode } from "../../shared/errors.ts";
 import { type InferenceConfig, loadInferenceConfig } from "../config.ts";
-import type { CliCommand } from "./command-line.ts";
-import { CONFIG_ENV, CONFIG_FILE, PROGRAM } from "./commands.ts";
+import { type CliCommand, CONFIG_ENV, CONFIG_FILE, PROGRAM } from "./command.ts";
 import { renderApiResponse } from "./format.ts";
 
 type ApiCommand = Extract<CliCommand, { kind: "api" }>;

@@ -5,11 +5,8 @@
  * typing a volume or a price means.
  */
 import { UsageError } from "../../shared/cli.ts";
-import { MAX_CLIENT_ORDER_ID_LENGTH } from "../../shared/protocol/types.ts";
-import type { Action, ApiView } from "./commands.ts";
-
-/** Option values as node:util parseArgs returns them (no `multiple` options here). */
-export type ArgValues = Readonly<Record<string, string | boolean | undefined>>;
+import { MAX_CLIENT_ORDER_ID_LENGTH } from "../../shared/protocol/index.ts";
+import type { Action, ApiView, ArgValues } from "./command.ts";
 
 const DECIMAL = /^(\d+(\.\d*)?|\.\d+)$/;
 const WHOLE = /^\d+$/;

@@ -10,7 +10,8 @@ import { stringify } from "yaml";
 import { ExitCode, reportError, UsageError } from "../../shared/cli.ts";
 import { ConfigError } from "../../shared/errors.ts";
 import { generateInferenceKeys } from "../../shared/keys/keygen.ts";
-import { COMMAND_NAMES, HELP, parseCli, runInferenceCli } from "./command-line.ts";
+import { parseCli, runInferenceCli } from "./command-line.ts";
+import { COMMAND_NAMES, HELP } from "./commands.ts";
 
 const REASON = (what: string) => `${what} from the agent-inf command line`;
 

@@ -1,40 +1,20 @@
 /**
  * agent-inf's command line: parseCli turns arguments into a plain command description without
  * touching the network or the disk (so every usage error is table-tested), and runInferenceCli
- * runs it. The table of commands is cli-commands.ts; they run in cli-run.ts (the service),
- * cli-ping.ts (direct PING) and cli-api.ts (one-shot commands through the running agent's API).
+ * runs it. The table of commands is commands.ts; they run in run.ts (the service),
+ * ping.ts (direct PING) and api-commands.ts (one-shot commands through the running agent's API).
  */
 import { ExitCode, type OptionSpec, parseCommandLine, UsageError } from "../../shared/cli.ts";
 import { runKeygenCommand } from "../../shared/keys/keygen-command.ts";
 import { runSystemdServiceCommand } from "../../shared/service/systemd.ts";
 import { INFERENCE_VERSION } from "../app.ts";
 import { runApiCommand } from "./api-commands.ts";
-import { type ArgValues, text } from "./args.ts";
-import { type Action, COMMANDS, commandHelp, HELP } from "./commands.ts";
+import { text } from "./args.ts";
+import type { ArgValues, CliCommand } from "./command.ts";
+import { COMMANDS, commandHelp, HELP } from "./commands.ts";
 import { runPing } from "./ping.ts";
 import { runService } from "./run.ts";
 import { runWatch } from "./watch.ts";
-
-export {
-  type ApiCall,
-  type ApiView,
-  COMMAND_NAMES,
-  CONFIG_ENV,
-  CONFIG_FILE,
-  HELP,
-  PROGRAM,
-} from "./commands.ts";
-
-export type CliCommand =
-  | { readonly kind: "help"; readonly text: string }
-  | { readonly kind: "version" }
-  /** keygen and service: they parse their own arguments. */
-  | {
-      readonly kind: "setup";
-      readonly name: "keygen" | "service";
-      readonly args: readonly string[];
-    }
-  | (Action & { readonly name: string; readonly config?: string; readonly json: boolean });
 
 /** Turn the arguments into a command description; throws UsageError. */
 export function parseCli(args: readonly string[]): CliCommand {

@@ -1,19 +1,19 @@
 /**
  * agent-inf's command table: every command with its usage, help text, options, and the function
  * that turns its parsed arguments into what to do (a request to the local API, a ping, the
- * service). Pure: nothing here reads the disk or the network. cli.ts parses and dispatches.
+ * service). Pure: nothing here reads the disk or the network. command-line.ts parses and
+ * dispatches.
  */
-import { type OptionSpec, UsageError } from "../../shared/cli.ts";
-import { type LogLevel, parseLevel } from "../../shared/log.ts";
-import { COMMENT_TAG_LENGTH } from "../../shared/protocol/codec.ts";
+import { UsageError } from "../../shared/cli.ts";
+import { parseLevel } from "../../shared/log.ts";
 import {
+  COMMENT_TAG_LENGTH,
   MAX_COMMENT_LENGTH,
   MAX_DEVIATION_POINTS,
   MAX_MAGIC,
-} from "../../shared/protocol/types.ts";
+} from "../../shared/protocol/index.ts";
 import { INFERENCE_VERSION } from "../app.ts";
 import {
-  type ArgValues,
   clientOrderId,
   control,
   gatewayName,
@@ -28,68 +28,14 @@ import {
   ticketArgument,
   wholeNumber,
 } from "./args.ts";
-
-export const PROGRAM = "agent-inf";
-export const CONFIG_ENV = "AGENT_INF_CONFIG";
-export const CONFIG_FILE = "agent-inf.yaml";
-export const PING_MAX_COUNT = 100_000;
-
-/** How the API's answer is shown, and which exit code it maps to (cli-format.ts). */
-export type ApiView =
-  | "order-result"
-  | "order-record"
-  | "account"
-  | "positions"
-  | "symbol"
-  | "health"
-  | "control";
-
-export interface ApiCall {
-  readonly method: "GET" | "POST";
-  /** Path and query string, e.g. `/v1/positions?symbol=EURUSD`. */
-  readonly path: string;
-  readonly body?: Readonly<Record<string, unknown>>;
-}
-
-export type Action =
-  | { readonly kind: "run"; readonly logLevel?: LogLevel }
-  | {
-      readonly kind: "ping";
-      readonly count: number;
-      readonly intervalMs: number;
-      /** PINGs sent first and left out of the figures (connection and JIT warm-up). */
-      readonly warmup?: number;
-      readonly gateway?: string;
-    }
-  | { readonly kind: "api"; readonly view: ApiView; readonly call: ApiCall }
-  | {
-      readonly kind: "watch";
-      readonly symbols: readonly string[];
-      readonly gateway?: string;
-      readonly count?: number;
-    };
-
-export interface Parsed {
-  readonly positionals: readonly string[];
-  readonly values: ArgValues;
-}
-
-type Group = "service" | "orders" | "data" | "operator" | "diagnostics";
-
-export interface CommandSpec {
-  readonly group: Group;
-  /** Arguments after the command name, for the command's help. */
-  readonly usage: string;
-  /** A shorter form for the overview, when `usage` is long. */
-  readonly synopsis?: string;
-  readonly summary: string;
-  /** Option lines for `agent-inf COMMAND --help`. */
-  readonly details?: string;
-  readonly options: OptionSpec;
-  /** Whether the output is data, so --json applies. */
-  readonly json: boolean;
-  readonly build: (parsed: Parsed) => Action;
-}
+import {
+  CONFIG_ENV,
+  CONFIG_FILE,
+  type CommandSpec,
+  type Group,
+  PING_MAX_COUNT,
+  PROGRAM,
+} from "./command.ts";
 
 const GATEWAY_OPTION = { gateway: { type: "string", short: "g" } } as const;
 const GATEWAY_LINE =
@@ -116,8 +62,9 @@ export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
       return { kind: "run", logLevel };
     },
   },
-  // `keygen` and `service` parse their own arguments (shared/keygen-command.ts,
-  // shared/service/systemd.ts, shared with agent-gtw); cli.ts dispatches them before this table.
+  // `keygen` and `service` parse their own arguments (shared/keys/keygen-command.ts,
+  // shared/service/systemd.ts, shared with agent-gtw); command-line.ts dispatches them before
+  // this table.
   open: {
     group: "orders",
     usage:

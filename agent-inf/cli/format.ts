@@ -5,7 +5,7 @@
  * field, unknown fields ignored): the CLI may talk to an agent of another version.
  */
 import { ExitCode } from "../../shared/cli.ts";
-import type { ApiView } from "./commands.ts";
+import type { ApiView } from "./command.ts";
 
 export interface Rendered {
   readonly stdout: string;

@@ -10,11 +10,10 @@ import { z85DecodeKey } from "../../shared/curve/z85.ts";
 import { describeError } from "../../shared/errors.ts";
 import { readPublicKeyFile, readSecretKeyFile } from "../../shared/keys/curve-keys.ts";
 import { createLogger } from "../../shared/log.ts";
-import type { PingReply } from "../../shared/protocol/types.ts";
+import type { PingReply } from "../../shared/protocol/index.ts";
 import { loadInferenceConfig } from "../config.ts";
 import { GatewayClient } from "../gateway/gateway-client.ts";
-import type { CliCommand } from "./command-line.ts";
-import { CONFIG_ENV, CONFIG_FILE, PROGRAM } from "./commands.ts";
+import { type CliCommand, CONFIG_ENV, CONFIG_FILE, PROGRAM } from "./command.ts";
 import { ms, signed } from "./format.ts";
 
 type PingCommand = Extract<CliCommand, { kind: "ping" }>;

@@ -13,8 +13,7 @@ import { type ApiServer, startApiServer } from "../api/server.ts";
 import { createInferenceApp, INFERENCE_VERSION } from "../app.ts";
 import { loadInferenceConfig } from "../config.ts";
 import { answerTimeoutMs, readApiToken } from "./api-commands.ts";
-import type { CliCommand } from "./command-line.ts";
-import { CONFIG_ENV, CONFIG_FILE, PROGRAM } from "./commands.ts";
+import { type CliCommand, CONFIG_ENV, CONFIG_FILE, PROGRAM } from "./command.ts";
 
 type RunCommand = Extract<CliCommand, { kind: "run" }>;
 

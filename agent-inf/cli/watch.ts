@@ -10,8 +10,7 @@ import { ExitCode, locateConfig } from "../../shared/cli.ts";
 import { describeError } from "../../shared/errors.ts";
 import { loadInferenceConfig } from "../config.ts";
 import { apiBaseUrl, readApiToken } from "./api-commands.ts";
-import type { CliCommand } from "./command-line.ts";
-import { CONFIG_ENV, CONFIG_FILE, PROGRAM } from "./commands.ts";
+import { type CliCommand, CONFIG_ENV, CONFIG_FILE, PROGRAM } from "./command.ts";
 
 type WatchCommand = Extract<CliCommand, { kind: "watch" }>;
 

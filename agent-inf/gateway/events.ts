@@ -1,11 +1,10 @@
 /**
- * What the gateway client hands its stream listeners (live-view-sync.ts): EVENT messages, read
+ * What the gateway client hands its stream listeners (live-view/sync.ts): EVENT messages, read
  * strictly, and the session going up or down. A listener's failure is logged, never thrown into
  * the socket's receive path.
  */
 import type { Logger } from "../../shared/log.ts";
-import type { StreamEvent } from "../../shared/protocol/stream-types.ts";
-import { parseEventObject } from "../../shared/protocol/validate-event.ts";
+import { parseEventObject, type StreamEvent } from "../../shared/protocol/index.ts";
 
 /**
  * An EVENT from the gateway's stream, or (`event` undefined) one of a type this build does not

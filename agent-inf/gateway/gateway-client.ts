@@ -9,20 +9,23 @@
  * reported as UNKNOWN, not as a failure.
  */
 import type { Clock } from "../../shared/clock.ts";
-import { fingerprint } from "../../shared/keys/curve-keys.ts";
+import { fingerprint } from "../../shared/curve/z85.ts";
 import type { Logger } from "../../shared/log.ts";
 import { DealerSocket, type SocketEvent } from "../../shared/net/index.ts";
-import { encodeRequest, newClientOrderId, newRequestId } from "../../shared/protocol/codec.ts";
-import type { Signer } from "../../shared/protocol/signing.ts";
-import type {
-  Action,
-  OrderRecord,
-  Reply,
-  Request,
-  SignedAction,
-} from "../../shared/protocol/types.ts";
-import { isEventObject } from "../../shared/protocol/validate-event.ts";
-import { decodeMessage, parseReplyObject } from "../../shared/protocol/validate-reply.ts";
+import {
+  type Action,
+  decodeMessage,
+  encodeRequest,
+  isEventObject,
+  newClientOrderId,
+  newRequestId,
+  type OrderRecord,
+  parseReplyObject,
+  type Reply,
+  type Request,
+  type SignedAction,
+  type Signer,
+} from "../../shared/protocol/index.ts";
 import { type ConnectionListener, type EventListener, GatewayEvents } from "./events.ts";
 
 export type { GatewayEvent } from "./events.ts";

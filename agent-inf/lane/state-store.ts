@@ -7,7 +7,7 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { AgentError, FaultCode } from "../../shared/errors.ts";
-import { TRADING_STATES, type TradingState } from "../../shared/protocol/types.ts";
+import { TRADING_STATES, type TradingState } from "../../shared/protocol/index.ts";
 import type { EquitySeed } from "../risk/equity-tracker.ts";
 
 export const INF_STATE_FILE = "agent-inf-state.json";

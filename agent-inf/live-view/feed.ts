@@ -1,5 +1,5 @@
 /**
- * What one gateway lane offers the strategies' streams (api-stream.ts): quotes as they arrive,
+ * What one gateway lane offers the strategies' streams (api/stream.ts): quotes as they arrive,
  * and trade events (fills, SL/TP hits, position changes, link and stream state) each with an id
  * that increases by one per event of the lane. The last few hundred events are kept, so a
  * strategy that reconnects with `Last-Event-ID` gets what it missed instead of a resync.

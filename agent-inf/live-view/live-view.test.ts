@@ -2,7 +2,7 @@
  * The live view's freshness rules (what an order may take from it) and the RESYNC merge.
  */
 import { describe, expect, test } from "bun:test";
-import type { Deal, Position } from "../../shared/protocol/types.ts";
+import type { Deal, Position } from "../../shared/protocol/index.ts";
 import { makeAccount, makeSymbol } from "../risk/testing/fixtures.ts";
 import { LiveView } from "./live-view.ts";
 import { mergeResync } from "./merge.ts";

@@ -1,8 +1,8 @@
 /**
- * agent-inf's live view of one gateway's account, kept from its event stream (live-view-sync.ts):
+ * agent-inf's live view of one gateway's account, kept from its event stream (sync.ts):
  * open positions, the latest quote per symbol, and the account and symbol specifications the
- * order path last read. The order path (orders.ts) takes from here what is fresh enough and asks
- * the gateway only for the rest, so an order no longer costs three queries.
+ * order path last read. The order path (orders/order-service.ts) takes from here what is fresh
+ * enough and asks the gateway only for the rest, so an order no longer costs three queries.
  *
  * Freshness, so the risk checks see what they saw before (same fields, same meaning):
  * - positions only while the stream is LIVE and no refresh is owed (`positionsInSync`);
@@ -12,8 +12,12 @@
  * - the account only within accountMaxAgeMs of reading it (a fill also triggers a fresh read in
  *   the background; the risk checks use only its equity, which a fill barely changes).
  */
-import type { AccountInfo, Position, SymbolInfo } from "../../shared/protocol/types.ts";
-import { MAX_POSITIONS_PER_REPLY } from "../../shared/protocol/validate-reply.ts";
+import {
+  type AccountInfo,
+  MAX_POSITIONS_PER_REPLY,
+  type Position,
+  type SymbolInfo,
+} from "../../shared/protocol/index.ts";
 
 /** Positions one account can have here: what a GET_POSITIONS or RESYNC reply may list. */
 const MAX_POSITIONS = MAX_POSITIONS_PER_REPLY;
@@ -38,7 +42,7 @@ export const DEFAULT_FRESHNESS: FreshnessLimits = {
   quoteIdleMs: 2000,
 };
 
-/** What orders.ts may use instead of a query; undefined means "ask the gateway". */
+/** What orders/order-service.ts may use instead of a query; undefined means "ask the gateway". */
 export interface LiveMarket {
   positions(): readonly Position[] | undefined;
   account(): AccountInfo | undefined;
@@ -68,7 +72,7 @@ export class LiveView implements LiveMarket {
     this.#limits = limits;
   }
 
-  // ----- LiveMarket (orders.ts) ---------------------------------------------------------------
+  // ----- LiveMarket (orders/order-service.ts) ------------------------------------------------
 
   positions(): readonly Position[] | undefined {
     return this.positionsInSync ? [...this.#positions.values()] : undefined;
@@ -107,7 +111,7 @@ export class LiveView implements LiveMarket {
     if (data.symbol !== undefined) this.#specs.set(data.symbol.symbol, { value: data.symbol, at });
   }
 
-  // ----- the stream (live-view-sync.ts) -------------------------------------------------------
+  // ----- the stream (sync.ts) ----------------------------------------------------------------
 
   /** Every open position as last known (also while not in sync), by ticket. */
   get knownPositions(): ReadonlyMap<number, Position> {

@@ -1,5 +1,5 @@
 /**
- * Folding a RESYNC answer into the live view (pure; live-view-sync.ts does the I/O). The answer
+ * Folding a RESYNC answer into the live view (pure; sync.ts does the I/O). The answer
  * is a snapshot of positions plus the deals after our cursor; meanwhile events kept arriving.
  * The result is the positions as they are now and the events a strategy must see, each fill
  * exactly once and in deal-time order:
@@ -18,8 +18,7 @@
  * asks for one more RESYNC before the positions count as in sync.
  */
 
-import type { StreamEvent } from "../../shared/protocol/stream-types.ts";
-import type { Deal, Position } from "../../shared/protocol/types.ts";
+import type { Deal, Position, StreamEvent } from "../../shared/protocol/index.ts";
 
 /** A position event or a DEAL, as received during the RESYNC. */
 export type WindowEvent = Extract<

@@ -5,8 +5,13 @@
  */
 import { describe, expect, test } from "bun:test";
 import { silentLogger } from "../../shared/log.ts";
-import type { ResyncReply, StreamEvent } from "../../shared/protocol/stream-types.ts";
-import type { Deal, Position, Reply } from "../../shared/protocol/types.ts";
+import type {
+  Deal,
+  Position,
+  Reply,
+  ResyncReply,
+  StreamEvent,
+} from "../../shared/protocol/index.ts";
 import { TestClock } from "../../shared/testing/test-clock.ts";
 import type { GatewayEvent, QueryBody } from "../gateway/gateway-client.ts";
 import { type FeedEvent, LaneFeed } from "./feed.ts";

@@ -1,11 +1,11 @@
 /**
  * Keeps one lane's live view (live-view.ts) in step with its gateway's event stream and feeds
- * the strategies' streams (live-view-feed.ts).
+ * the strategies' streams (feed.ts).
  *
  * After every (re)connect: SUBSCRIBE (trade events, then the quote symbols one by one so an
  * unknown symbol refuses only itself), then RESYNC from the cursor (the last deal emitted, or
  * the subscription's start). Trade events arriving meanwhile are held back and merged with the
- * answer (live-view-merge.ts), so a gateway restart or a lost connection costs no fill and no
+ * answer (merge.ts), so a gateway restart or a lost connection costs no fill and no
  * fill is told twice. A `seq` gap, RESYNC_REQUIRED, or the MT5 link coming back triggers the
  * same catch-up. While LIVE, each fill is passed on at once and a RESYNC follows to learn the
  * position it made (a DEAL does not carry its SL/TP).
@@ -14,11 +14,12 @@ import type { Clock } from "../../shared/clock.ts";
 import { describeError } from "../../shared/errors.ts";
 import type { Logger } from "../../shared/log.ts";
 import type {
+  Deal,
+  Reply,
   ResyncReply,
   StreamEvent,
   SubscribeReply,
-} from "../../shared/protocol/stream-types.ts";
-import type { Deal, Reply } from "../../shared/protocol/types.ts";
+} from "../../shared/protocol/index.ts";
 import type { GatewayEvent, QueryBody } from "../gateway/gateway-client.ts";
 import type { FeedEventType, LaneFeed } from "./feed.ts";
 import type { LiveView } from "./live-view.ts";

@@ -1,5 +1,5 @@
 /**
- * Telling the strategies' streams what happened, exactly once (live-view-sync.ts decides when):
+ * Telling the strategies' streams what happened, exactly once (sync.ts decides when):
  * every fill and every closed position is remembered by ticket, so a RESYNC that brings them
  * again, or an event that repeats what a RESYNC already told, is not told twice. The last fill
  * told is the cursor the next RESYNC starts from.
@@ -7,7 +7,7 @@
  * Also here: reading the account again after a fill, in the background, so the next order finds
  * it fresh in the live view instead of asking for it.
  */
-import type { AccountInfo, Reply } from "../../shared/protocol/types.ts";
+import type { AccountInfo, Reply } from "../../shared/protocol/index.ts";
 import type { QueryBody } from "../gateway/gateway-client.ts";
 import type { FeedEventType, LaneFeed } from "./feed.ts";
 import type { LiveView } from "./live-view.ts";

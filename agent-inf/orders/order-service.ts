@@ -1,6 +1,6 @@
 /**
  * What a strategy's order goes through on the inference host: a fresh market snapshot (the live
- * view where it is fresh, else the gateway's answers; orders-snapshot.ts), the risk monitor, then
+ * view where it is fresh, else the gateway's answers; snapshot.ts), the risk monitor, then
  * the gateway client's no-blind-resend submit. Denials never leave the host; an order is never
  * fired twice, even when the strategy retries it:
  *
@@ -11,11 +11,15 @@
  */
 import type { Clock } from "../../shared/clock.ts";
 import type { Logger } from "../../shared/log.ts";
-import { newClientOrderId } from "../../shared/protocol/codec.ts";
-import { errorCodeInfo } from "../../shared/protocol/error-info.ts";
-import type { Reply, Side, TradeReply } from "../../shared/protocol/types.ts";
+import {
+  errorCodeInfo,
+  newClientOrderId,
+  type Reply,
+  type Side,
+  type TradeReply,
+} from "../../shared/protocol/index.ts";
 import type { GatewayClient, OrderOutcome, SignedBody } from "../gateway/gateway-client.ts";
-import type { LiveMarket } from "../live-view/live-view.ts";
+import type { GatewayLane, GatewayRegistry } from "../lane/lane.ts";
 import {
   checkBreaker,
   checkOpenIntent,
@@ -23,7 +27,6 @@ import {
   firstDenial,
 } from "../risk/checks.ts";
 import type { Denial } from "../risk/denial.ts";
-import type { RiskMonitor } from "../risk/risk-monitor.ts";
 import type { OpenIntent } from "../risk/types.ts";
 import { readSnapshot, type Snapshot } from "./snapshot.ts";
 
@@ -108,25 +111,6 @@ export interface OrderServiceOptions {
   readonly events?: OrderEvents;
   /** Results remembered per client_order_id for strategy retries. */
   readonly rememberResults?: number;
-}
-
-/** One gateway (one MT5 account): its connection and the risk monitor for that account. */
-export interface GatewayLane {
-  readonly client: GatewayClient;
-  readonly risk: RiskMonitor;
-  /** Gateway clock minus ours, for quote ages (HeartbeatMonitor.clockOffsetMs). */
-  clockOffsetMs(): number | undefined;
-  /** The lane's circuit breaker: while engaged, an OPEN is refused before any gateway query. */
-  readonly breaker?: { readonly engaged: boolean };
-  /** The live view (event stream): what is fresh there is not asked again per order. */
-  readonly live?: LiveMarket;
-}
-
-/** The configured gateways, by name, with the default. */
-export interface GatewayRegistry {
-  get(name?: string): GatewayLane | undefined;
-  readonly names: readonly string[];
-  readonly defaultName: string;
 }
 
 export class UnknownGatewayError extends Error {

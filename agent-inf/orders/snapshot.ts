@@ -3,17 +3,17 @@
  * specification and quote), taken from the lane's live view where it is fresh and asked from
  * the gateway for the rest, in parallel. The checks get the same fields either way.
  */
-import type { AccountInfo, Position, SymbolInfo } from "../../shared/protocol/types.ts";
+import type { AccountInfo, Position, SymbolInfo } from "../../shared/protocol/index.ts";
 import type { QueryBody } from "../gateway/gateway-client.ts";
-import type { GatewayLane } from "./order-service.ts";
+import type { GatewayLane } from "../lane/lane.ts";
 
 export type Snapshot =
   | { account: AccountInfo; positions: Position[]; symbol?: SymbolInfo; clockOffsetMs?: number }
   | { unknown: string };
 
 /**
- * Account, positions and the relevant symbol: from the live view where it is fresh (live-view.ts
- * says when), the rest asked in parallel (one round trip of latency). For CLOSE/MODIFY the
+ * Account, positions and the relevant symbol: from the live view where it is fresh
+ * (live-view/live-view.ts says when), the rest asked in parallel (one round trip of latency). For CLOSE/MODIFY the
  * symbol is the position's. What had to be asked is handed to the view for the next order.
  */
 export async function readSnapshot(

@@ -4,7 +4,7 @@
  * the documented order and finally a pass.
  */
 import { describe, expect, test } from "bun:test";
-import type { SymbolInfo } from "../../shared/protocol/types.ts";
+import type { SymbolInfo } from "../../shared/protocol/index.ts";
 import {
   DAY_MS,
   makePosition,

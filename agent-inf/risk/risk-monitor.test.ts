@@ -5,7 +5,7 @@
 import { describe, expect, test } from "bun:test";
 import { AgentError } from "../../shared/errors.ts";
 import type { LogFields, Logger } from "../../shared/log.ts";
-import type { TradingState } from "../../shared/protocol/types.ts";
+import type { TradingState } from "../../shared/protocol/index.ts";
 import { TestClock } from "../../shared/testing/test-clock.ts";
 import type { TradingStateChange } from "../../shared/trading-state.ts";
 import { RiskMonitor } from "./risk-monitor.ts";

@@ -34,6 +34,18 @@ export interface InferenceOptions {
 }
 
 /** A port that was free a moment ago (bind 0, read, close). */
+/** Risk limits out of the way: these suites test delivery, not the risk checks. */
+export const PERMISSIVE_RISK = {
+  require_stop_loss: false,
+  max_risk_percent: null,
+  max_positions: null,
+  max_positions_per_symbol: null,
+  max_orders_per_second: null,
+  max_orders_per_minute: null,
+  daily_loss_limit: { money: null, percent: null },
+  max_drawdown_percent: null,
+} as const;
+
 export function freePort(): number {
   const listener = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
   const port = listener.port;

@@ -6,10 +6,16 @@
 import { readPublicKeyFile, readSecretKeyFile } from "../../shared/keys/curve-keys.ts";
 import { readSigningSecretKeyFile } from "../../shared/keys/signing-keys.ts";
 import { DealerSocket, type SocketEvent } from "../../shared/net/index.ts";
-import { encodeRequest, newClientOrderId, newRequestId } from "../../shared/protocol/codec.ts";
-import { createSigner, type Signer } from "../../shared/protocol/signing.ts";
-import type { Reply, Request } from "../../shared/protocol/types.ts";
-import { parseReply } from "../../shared/protocol/validate.ts";
+import {
+  createSigner,
+  encodeRequest,
+  newClientOrderId,
+  newRequestId,
+  parseReply,
+  type Reply,
+  type Request,
+  type Signer,
+} from "../../shared/protocol/index.ts";
 import type { Deployment } from "./deployment.ts";
 
 type Body<T> = T extends Request

@@ -16,7 +16,6 @@
  * wiped once INITIATE has been processed.
  */
 import { describeError } from "../errors.ts";
-import { fingerprint } from "../keys/zcert.ts";
 import { encodeError } from "../zmtp/command.ts";
 import type {
   Authorizer,
@@ -64,6 +63,7 @@ import {
   wipe,
   writeShortNonce,
 } from "./curve-protocol.ts";
+import { fingerprint } from "./z85.ts";
 
 export interface CurveServerOptions {
   readonly socketType: SocketType;

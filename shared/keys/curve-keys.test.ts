@@ -17,10 +17,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { generateKeyPair } from "../curve/box.ts";
 import { CLIENT_KEYS, SERVER_KEYS, TEST_KEYS_Z85 } from "../curve/testing/fixtures.ts";
-import { z85Encode } from "../curve/z85.ts";
 import { AgentError, FaultCode } from "../errors.ts";
 import {
-  fingerprint,
   readPublicKeyFile,
   readPublicKeysDir,
   readSecretKeyFile,
@@ -300,14 +298,5 @@ describe("readPublicKeysDir", () => {
     writeCertificate(dir, "good", CLIENT_KEYS);
     writeFileSync(join(dir, "bad.key"), 'curve\n    public-key = "short"\n');
     expect(() => readPublicKeysDir(dir)).toThrow(join(dir, "bad.key"));
-  });
-});
-
-describe("fingerprint", () => {
-  test("is the first 8 Z85 characters of the public key", () => {
-    expect(fingerprint(CLIENT_KEYS.publicKey)).toBe("Yne@$w-v");
-    const keys = generateKeyPair();
-    expect(z85Encode(keys.publicKey)).toStartWith(fingerprint(keys.publicKey));
-    expect(fingerprint(new Uint8Array(3))).toBe("<3-byte key>");
   });
 });

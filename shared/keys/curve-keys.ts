@@ -38,8 +38,6 @@ import {
 } from "./zcert.ts";
 import { MAX_ZPL_BYTES, parseZpl, type ZplNode } from "./zpl.ts";
 
-export { fingerprint } from "./zcert.ts";
-
 export const PUBLIC_KEY_SUFFIX = ".key";
 export const SECRET_KEY_SUFFIX = ".key_secret";
 

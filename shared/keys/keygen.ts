@@ -8,7 +8,7 @@
 import { spawnSync } from "node:child_process";
 import { chmodSync, mkdirSync } from "node:fs";
 import { generateKeyPair } from "../curve/box.ts";
-import { z85Encode } from "../curve/z85.ts";
+import { fingerprint, z85DecodeKey, z85Encode } from "../curve/z85.ts";
 import { AgentError, FaultCode } from "../errors.ts";
 import { generateSigningKeyPair } from "../protocol/signing.ts";
 import { writeCertificate } from "./curve-keys.ts";
@@ -68,7 +68,7 @@ export function generateInferenceKeys(dir: string, name: string): GeneratedInfer
 
 export function gatewayInstructions(keys: GeneratedGatewayKeys): string {
   return [
-    `Gateway CURVE key pair written (fingerprint ${keys.publicKey.slice(0, 8)}):`,
+    `Gateway CURVE key pair written (fingerprint ${fingerprint(z85DecodeKey(keys.publicKey))}):`,
     `  secret: ${keys.secretPath}   (stays on the gateway host)`,
     `  public: ${keys.publicPath}   (copy to every inference host)`,
     "",
@@ -86,8 +86,8 @@ export function inferenceInstructions(keys: GeneratedInferenceKeys): string {
   const base = (path: string) => path.replace(/^.*[\\/]/, "");
   return [
     `Inference host keys for ${keys.keyId} written:`,
-    `  CURVE   secret ${keys.curveSecretPath}  public ${keys.curvePublicPath} (fingerprint ${keys.curvePublicKey.slice(0, 8)})`,
-    `  signing secret ${keys.signSecretPath}  public ${keys.signPublicPath} (fingerprint ${keys.signPublicKey.slice(0, 8)})`,
+    `  CURVE   secret ${keys.curveSecretPath}  public ${keys.curvePublicPath} (fingerprint ${fingerprint(z85DecodeKey(keys.curvePublicKey))})`,
+    `  signing secret ${keys.signSecretPath}  public ${keys.signPublicPath} (fingerprint ${fingerprint(z85DecodeKey(keys.signPublicKey))})`,
     "Secrets stay on this host. Copy the two public files to the gateway host.",
     "",
     "In agent-inf.yaml:",

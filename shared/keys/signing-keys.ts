@@ -13,11 +13,11 @@
  */
 import { join } from "node:path";
 import { constantTimeEqual } from "../curve/box.ts";
-import { z85Encode } from "../curve/z85.ts";
+import { fingerprint, z85Encode } from "../curve/z85.ts";
 import { AgentError, FaultCode } from "../errors.ts";
 import { type SigningKeyPair, signingPublicKey } from "../protocol/signing.ts";
 import { readPrivateZplFile, readZplFile, writeKeyFiles } from "./curve-keys.ts";
-import { bannerComments, fingerprint, readKeyProperty, readMetadataSection } from "./zcert.ts";
+import { bannerComments, readKeyProperty, readMetadataSection } from "./zcert.ts";
 import { formatZpl } from "./zpl.ts";
 
 export const SIGNING_PUBLIC_SUFFIX = ".sign";

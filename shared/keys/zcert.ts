@@ -2,7 +2,7 @@
  * czmq `zcert` certificates (the format pyzmq's `zmq.auth` reads and writes): ZPL text with a
  * `metadata` section and a `curve` section holding Z85 keys (research zmtp-curve.md §10,
  * deploy.md §5.1). Pure: builds the text of a certificate and validates a parsed one; reading
- * and writing files is keys.ts's job.
+ * and writing files is curve-keys.ts's job.
  *
  *   #   ****  Generated on 2026-11-21 05:43:21 by agent-keygen  ****
  *   #   ZeroMQ CURVE **Secret** Certificate
@@ -16,7 +16,7 @@
  */
 
 import { constantTimeEqual, type KeyPair, publicFromSecret } from "../curve/box.ts";
-import { Z85_KEY_LENGTH, z85DecodeKey, z85Encode } from "../curve/z85.ts";
+import { fingerprint, Z85_KEY_LENGTH, z85DecodeKey, z85Encode } from "../curve/z85.ts";
 import { AgentError, FaultCode } from "../errors.ts";
 import { formatZpl, type ZplNode, type ZplWriteNode, zplChild, zplChildren } from "./zpl.ts";
 
@@ -187,14 +187,4 @@ export function secretCertificateFromZpl(root: ZplNode, source: string): CurveSe
     );
   }
   return { publicKey, secretKey, metadata: readMetadataSection(root) };
-}
-
-/**
- * A short, log-safe name for a public key: its first 8 Z85 characters. Chosen over a hash so
- * an operator can find the key in a `*.key` file or an allow-list with plain grep; 8 characters
- * carry about 51 bits, enough to tell a handful of keys apart (it is not a security check).
- */
-export function fingerprint(publicKey: Uint8Array): string {
-  if (publicKey.length % 4 !== 0 || publicKey.length === 0) return `<${publicKey.length}-byte key>`;
-  return z85Encode(publicKey).slice(0, 8);
 }

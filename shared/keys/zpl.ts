@@ -3,7 +3,7 @@
  * our Ed25519 signing-key files later. A tree of `name [= value]` lines whose hierarchy is
  * given by 4-space indentation.
  *
- * Pure: `parseZpl` takes text (file I/O lives in keys.ts) and `formatZpl` returns text.
+ * Pure: `parseZpl` takes text (file I/O lives in curve-keys.ts) and `formatZpl` returns text.
  * The parser is strict where a lax one could be fooled (odd indentation, junk after a value,
  * tabs), bounded in input size, and reports the source and line of every problem.
  */

@@ -4,8 +4,8 @@
  */
 import { afterEach, describe, expect, test } from "bun:test";
 import type { Health } from "../../agent-inf/app.ts";
-import type { Position, SymbolInfo, TradeReply } from "../../shared/protocol/types.ts";
-import { eventually } from "../../shared/testing/eventually.ts";
+import { eventually } from "../../scripts/harness/eventually.ts";
+import type { Position, SymbolInfo, TradeReply } from "../../shared/protocol/index.ts";
 import {
   type ApiStack,
   DEAD_GATEWAY,

@@ -11,6 +11,7 @@ import {
   startGateway,
 } from "../../scripts/harness/agents.ts";
 import { createDeployment, type Deployment } from "../../scripts/harness/deployment.ts";
+import { eventually } from "../../scripts/harness/eventually.ts";
 import {
   type CliResult,
   freePort,
@@ -22,7 +23,6 @@ import {
   startInference,
   writeInferenceConfig,
 } from "../../scripts/harness/inference.ts";
-import { eventually } from "../../shared/testing/eventually.ts";
 
 const HEARTBEAT_MS = 300;
 /** Each test spawns a dozen processes; generous, but every wait inside is bounded too. */

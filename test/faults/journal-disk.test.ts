@@ -15,9 +15,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { agentCommand, spawnAgent } from "../../scripts/harness/agents.ts";
 import { createDeployment } from "../../scripts/harness/deployment.ts";
+import { eventually } from "../../scripts/harness/eventually.ts";
 import { TestClient } from "../../scripts/harness/test-client.ts";
-import type { OrderRecord, Reply } from "../../shared/protocol/types.ts";
-import { eventually } from "../../shared/testing/eventually.ts";
+import type { OrderRecord, Reply } from "../../shared/protocol/index.ts";
 import { auditBooks, Cleanups, startStack } from "./support.ts";
 
 const cleanups = new Cleanups();

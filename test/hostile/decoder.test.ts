@@ -15,8 +15,7 @@
  */
 import { afterEach, expect, test } from "bun:test";
 import { createHarness, type Harness } from "../../agent-gtw/testing/harness.ts";
-import { encodeReply } from "../../shared/protocol/codec.ts";
-import { parseReply } from "../../shared/protocol/validate.ts";
+import { encodeReply, parseReply } from "../../shared/protocol/index.ts";
 import { mutateBytes, Rng, randomValue, requestLike } from "../../shared/testing/hostile-json.ts";
 import { scaled } from "../support/long.ts";
 

@@ -14,11 +14,12 @@ import {
 import { createDeployment, type Deployment } from "../../scripts/harness/deployment.ts";
 import {
   type InferenceSetup,
+  PERMISSIVE_RISK,
   startInference,
   writeInferenceConfig,
 } from "../../scripts/harness/inference.ts";
 import { generateInferenceKeys } from "../../shared/keys/keygen.ts";
-import { ApiClient, type Cleanups, PERMISSIVE_RISK } from "../faults/support.ts";
+import { ApiClient, type Cleanups } from "../faults/support.ts";
 
 export interface FleetClient {
   readonly name: string;

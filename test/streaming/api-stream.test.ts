@@ -6,8 +6,8 @@
  */
 import { afterEach, describe, expect, test } from "bun:test";
 import { createDeployment, type Deployment } from "../../scripts/harness/deployment.ts";
-import type { Deal, Position, TradeReply } from "../../shared/protocol/types.ts";
-import { eventually } from "../../shared/testing/eventually.ts";
+import { eventually } from "../../scripts/harness/eventually.ts";
+import type { Deal, Position, TradeReply } from "../../shared/protocol/index.ts";
 import {
   type InferenceStack,
   type InProcessGateway,

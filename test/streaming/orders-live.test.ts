@@ -6,7 +6,7 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import type { QueryBody } from "../../agent-inf/gateway/gateway-client.ts";
 import { createDeployment } from "../../scripts/harness/deployment.ts";
-import { eventually } from "../../shared/testing/eventually.ts";
+import { eventually } from "../../scripts/harness/eventually.ts";
 import {
   type InferenceStack,
   startInferenceStack,

@@ -7,8 +7,8 @@
 import { afterEach, expect, test } from "bun:test";
 import { join } from "node:path";
 import { createDeployment } from "../../scripts/harness/deployment.ts";
-import type { Position } from "../../shared/protocol/types.ts";
-import { eventually } from "../../shared/testing/eventually.ts";
+import { eventually } from "../../scripts/harness/eventually.ts";
+import type { Position } from "../../shared/protocol/index.ts";
 import {
   StreamTestClient,
   startInferenceStack,

@@ -6,10 +6,15 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import { startGateway } from "../../scripts/harness/agents.ts";
 import { createDeployment } from "../../scripts/harness/deployment.ts";
+import { eventually } from "../../scripts/harness/eventually.ts";
 import { freePort } from "../../scripts/harness/inference.ts";
-import type { ResyncReply } from "../../shared/protocol/stream-types.ts";
-import type { Deal, Position, SymbolInfo, TradeReply } from "../../shared/protocol/types.ts";
-import { eventually } from "../../shared/testing/eventually.ts";
+import type {
+  Deal,
+  Position,
+  ResyncReply,
+  SymbolInfo,
+  TradeReply,
+} from "../../shared/protocol/index.ts";
 import {
   type InferenceStack,
   SseReader as Sse,

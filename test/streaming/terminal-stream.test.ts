@@ -13,8 +13,8 @@ import {
 } from "../../agent-gtw/backend/terminal/testing/rig.ts";
 import { StreamHub } from "../../agent-gtw/streaming/stream-hub.ts";
 import { FakeRouter } from "../../agent-gtw/streaming/testing/fake-router.ts";
+import { eventually } from "../../scripts/harness/eventually.ts";
 import { silentLogger } from "../../shared/log.ts";
-import { eventually } from "../../shared/testing/eventually.ts";
 
 afterEach(cleanupRigs);
 

@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { RunningAgent } from "../../scripts/harness/agents.ts";
 import { createDeployment, type Deployment } from "../../scripts/harness/deployment.ts";
+import { eventually } from "../../scripts/harness/eventually.ts";
 import {
   type InferenceSetup,
   readHealth,
@@ -12,7 +13,6 @@ import {
   startInference,
   writeInferenceConfig,
 } from "../../scripts/harness/inference.ts";
-import { eventually } from "../../shared/testing/eventually.ts";
 import { type InProcessGateway, startInProcessGateway } from "./support.ts";
 
 let deployment: Deployment;

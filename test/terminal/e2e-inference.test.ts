@@ -11,13 +11,13 @@ import {
   terminalDeployment,
 } from "../../agent-gtw/backend/terminal/testing/rig.ts";
 import { startGateway } from "../../scripts/harness/agents.ts";
+import { eventually } from "../../scripts/harness/eventually.ts";
 import {
   readHealth,
   runCli,
   startInference,
   writeInferenceConfig,
 } from "../../scripts/harness/inference.ts";
-import { eventually } from "../../shared/testing/eventually.ts";
 
 afterEach(cleanupRigs);
 

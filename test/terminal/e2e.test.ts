@@ -11,9 +11,9 @@ import {
   terminalDeployment,
 } from "../../agent-gtw/backend/terminal/testing/rig.ts";
 import { agentCommand, startGateway } from "../../scripts/harness/agents.ts";
+import { eventually } from "../../scripts/harness/eventually.ts";
 import { TestClient } from "../../scripts/harness/test-client.ts";
-import type { PingReply, TradeReply } from "../../shared/protocol/types.ts";
-import { eventually } from "../../shared/testing/eventually.ts";
+import type { PingReply, TradeReply } from "../../shared/protocol/index.ts";
 
 afterEach(cleanupRigs);
 

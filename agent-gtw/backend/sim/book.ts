@@ -4,7 +4,7 @@
  * records from the state log, so the two paths cannot disagree. Records carry the resulting
  * state (not the request), which keeps replay independent of quotes and of trading rules.
  */
-import type { Deal, Side } from "../../../shared/protocol/types.ts";
+import type { Deal, Side } from "../../../shared/protocol/index.ts";
 
 /** An open position as the broker stores it; Position adds the live price and profit. */
 export interface PositionState {

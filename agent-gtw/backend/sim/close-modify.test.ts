@@ -3,7 +3,7 @@
  * MODIFY (keep/remove semantics, 10025, stops and freeze levels, permissions).
  */
 import { afterEach, describe, expect, test } from "bun:test";
-import { Retcode } from "../../../shared/protocol/retcodes.ts";
+import { Retcode } from "../../../shared/protocol/index.ts";
 import { TestClock } from "../../../shared/testing/test-clock.ts";
 import {
   closeOrder,

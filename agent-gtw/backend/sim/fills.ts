@@ -8,7 +8,7 @@
  * into a single position, and a reversal keeps the position's identifier (the sim uses the
  * identifier as the ticket throughout) with an INOUT deal.
  */
-import type { Deal, DealEntry, DealReason, Side } from "../../../shared/protocol/types.ts";
+import type { Deal, DealEntry, DealReason, Side } from "../../../shared/protocol/index.ts";
 import type { BackendEvent } from "../backend.ts";
 import { type MoneyContext, profitInDeposit, roundMoney } from "./account/margin.ts";
 import type { Book, PositionState, TradeRecord } from "./book.ts";

@@ -3,7 +3,7 @@
  * limits, Instant-execution requotes, and the order in which the server reports failures.
  */
 import { afterEach, describe, expect, test } from "bun:test";
-import { Retcode } from "../../../shared/protocol/retcodes.ts";
+import { Retcode } from "../../../shared/protocol/index.ts";
 import { TestClock } from "../../../shared/testing/test-clock.ts";
 import {
   openOrder,

@@ -5,7 +5,7 @@
 import type { Clock } from "../../../shared/clock.ts";
 import { AgentError, FaultCode } from "../../../shared/errors.ts";
 import type { Logger } from "../../../shared/log.ts";
-import type { FillingMode, MarginMode } from "../../../shared/protocol/types.ts";
+import type { FillingMode, MarginMode } from "../../../shared/protocol/index.ts";
 import type { SessionSchedule } from "./sessions.ts";
 import type { SymbolOverride } from "./symbols.ts";
 

@@ -6,7 +6,7 @@ import { afterEach, describe, expect, test } from "bun:test";
 import { appendFileSync, existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { FaultCode } from "../../../shared/errors.ts";
-import { Retcode } from "../../../shared/protocol/retcodes.ts";
+import { Retcode } from "../../../shared/protocol/index.ts";
 import type { SimBackend } from "./sim-backend.ts";
 import { HISTORY_FILE, LOG_FILE, SNAPSHOT_FILE } from "./store.ts";
 import {

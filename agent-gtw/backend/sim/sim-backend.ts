@@ -19,7 +19,7 @@ import type {
   Position,
   SymbolInfo,
   TradeResult,
-} from "../../../shared/protocol/types.ts";
+} from "../../../shared/protocol/index.ts";
 import {
   type Backend,
   BackendError,

@@ -10,7 +10,7 @@ import type {
   FillingMode,
   SymbolInfo,
   SymbolTradeMode,
-} from "../../../shared/protocol/types.ts";
+} from "../../../shared/protocol/index.ts";
 import type { SymbolSession } from "./sessions.ts";
 
 /** Static properties of one symbol. */

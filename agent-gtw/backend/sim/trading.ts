@@ -18,8 +18,7 @@
  *   then execution: REQUOTE (10004) on Instant/Request execution, else DONE (10009).
  */
 import type { Clock } from "../../../shared/clock.ts";
-import { Retcode } from "../../../shared/protocol/retcodes.ts";
-import type { FillingMode, TradeResult } from "../../../shared/protocol/types.ts";
+import { type FillingMode, Retcode, type TradeResult } from "../../../shared/protocol/index.ts";
 import type { BackendEvent, CloseOrder, ModifyOrder, OpenOrder } from "../backend.ts";
 import { accountFigures, positionView } from "./account/figures.ts";
 import { type Exposure, type MoneyContext, totalMargin } from "./account/margin.ts";

@@ -4,7 +4,7 @@
  * MODIFY but not for a partial close, unknown events ignored, malformed ones closing the link.
  */
 import { afterEach, describe, expect, test } from "bun:test";
-import { eventually } from "../../../shared/testing/eventually.ts";
+import { eventually } from "../../../scripts/harness/eventually.ts";
 import type { BackendEvent } from "../backend.ts";
 import { cleanupRigs, openOrder, type Rig, startRig } from "./testing/rig.ts";
 

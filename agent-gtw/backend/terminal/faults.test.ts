@@ -5,10 +5,9 @@
  * the link; an id in doubt is not sent again until the EA reconnects; the queue is bounded.
  */
 import { afterEach, describe, expect, test } from "bun:test";
+import { eventually } from "../../../scripts/harness/eventually.ts";
 import { FaultCode } from "../../../shared/errors.ts";
-import { orderComment } from "../../../shared/protocol/codec.ts";
-import { Retcode } from "../../../shared/protocol/retcodes.ts";
-import { eventually } from "../../../shared/testing/eventually.ts";
+import { orderComment, Retcode } from "../../../shared/protocol/index.ts";
 import type { JournalEntry } from "../../orders/journal.ts";
 import { reconcile } from "../../orders/reconcile.ts";
 import { BackendError } from "../backend.ts";

@@ -4,7 +4,7 @@
  * compared in constant time and never leaves this module.
  */
 import { createHash, timingSafeEqual } from "node:crypto";
-import type { LinkState, MarginMode } from "../../../shared/protocol/types.ts";
+import type { LinkState, MarginMode } from "../../../shared/protocol/index.ts";
 import { roundOffsetSeconds } from "./mapping.ts";
 import { LinkProtocolError, WireFields } from "./wire-fields.ts";
 

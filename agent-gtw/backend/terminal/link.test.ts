@@ -4,7 +4,7 @@
  * event per change, and the broker clock carried into LinkStatus.serverTime.
  */
 import { afterEach, describe, expect, test } from "bun:test";
-import { eventually } from "../../../shared/testing/eventually.ts";
+import { eventually } from "../../../scripts/harness/eventually.ts";
 import type { LinkStatus } from "../backend.ts";
 import { cleanupRigs, HEARTBEAT_MS, type Rig, reconnected, startRig } from "./testing/rig.ts";
 

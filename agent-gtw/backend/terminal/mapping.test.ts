@@ -4,7 +4,7 @@
  * HELLO judgement and the link state from the permission flags.
  */
 import { describe, expect, test } from "bun:test";
-import { Retcode } from "../../../shared/protocol/retcodes.ts";
+import { Retcode } from "../../../shared/protocol/index.ts";
 import { checkHello, stateFromStatus } from "./hello.ts";
 import {
   dealReason,

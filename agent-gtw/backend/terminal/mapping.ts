@@ -17,7 +17,7 @@ import type {
   Side,
   SymbolInfo,
   SymbolTradeMode,
-} from "../../../shared/protocol/types.ts";
+} from "../../../shared/protocol/index.ts";
 import { LinkProtocolError, type WireFields } from "./wire-fields.ts";
 
 /** A well-formed EA value that the gateway's types have no member for. */

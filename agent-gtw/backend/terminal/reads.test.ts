@@ -4,8 +4,8 @@
  * what a malformed reply or an EA error does.
  */
 import { afterEach, describe, expect, test } from "bun:test";
+import { eventually } from "../../../scripts/harness/eventually.ts";
 import { FaultCode } from "../../../shared/errors.ts";
-import { eventually } from "../../../shared/testing/eventually.ts";
 import { BackendError } from "../backend.ts";
 import { TerminalCommandError } from "./terminal-backend.ts";
 import { cleanupRigs, openOrder, type Rig, reconnected, startRig } from "./testing/rig.ts";

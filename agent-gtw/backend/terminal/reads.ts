@@ -4,7 +4,7 @@
  * listing whose `total` changes between pages is read again from offset 0 (§7.3).
  */
 import { FaultCode } from "../../../shared/errors.ts";
-import type { Deal, Position } from "../../../shared/protocol/types.ts";
+import type { Deal, Position } from "../../../shared/protocol/index.ts";
 import { BackendError, type DealQuery } from "../backend.ts";
 import type { WireObject } from "./framing.ts";
 import { type ServerTime, toDeal, toPosition } from "./mapping.ts";

@@ -4,8 +4,8 @@
  */
 import { afterEach, describe, expect, test } from "bun:test";
 import { networkInterfaces } from "node:os";
+import { eventually } from "../../../scripts/harness/eventually.ts";
 import { FaultCode } from "../../../shared/errors.ts";
-import { eventually } from "../../../shared/testing/eventually.ts";
 import { RawClient } from "../../../shared/testing/raw-tcp.ts";
 import { BackendError } from "../backend.ts";
 import { encodeOutbound, frame } from "./framing.ts";

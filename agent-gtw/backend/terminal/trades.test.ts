@@ -5,7 +5,7 @@
  */
 import { afterEach, describe, expect, test } from "bun:test";
 import { FaultCode } from "../../../shared/errors.ts";
-import { Retcode } from "../../../shared/protocol/retcodes.ts";
+import { Retcode } from "../../../shared/protocol/index.ts";
 import { BackendError } from "../backend.ts";
 import {
   cleanupRigs,

@@ -3,7 +3,7 @@
  * read-only, the DEMO round trip, the refusal to trade anything but DEMO, and how failures read.
  */
 import { afterEach, describe, expect, test } from "bun:test";
-import { Retcode } from "../../../shared/protocol/retcodes.ts";
+import { Retcode } from "../../../shared/protocol/index.ts";
 import { cleanupRigs, type Rig, startRig, tradeBody } from "../../backend/terminal/testing/rig.ts";
 import { runSelftest, type SelftestReport } from "./selftest.ts";
 

@@ -5,22 +5,10 @@
  * the tests run it against the fake terminal. One line per step on `out`: PASS/FAIL + detail.
  */
 import { type Clock, systemClock } from "../../../shared/clock.ts";
-import { describeError } from "../../../shared/errors.ts";
 import { type Logger, silentLogger } from "../../../shared/log.ts";
-import type { Backend } from "../../backend/backend.ts";
-import type { EaHello, EaPing } from "../../backend/terminal/hello.ts";
 import { PERMISSION_FLAGS } from "../../backend/terminal/hello.ts";
-import type { TradeOutcome } from "../../backend/terminal/trades.ts";
+import { type SelftestBackend, type SelftestResult, StepRecorder } from "./steps.ts";
 import { expectThat, runTradeRoundTrip } from "./trade.ts";
-
-/** What the suite needs beyond Backend; TerminalBackend provides it. */
-export interface SelftestBackend extends Backend {
-  hello(): EaHello | undefined;
-  ping(): Promise<EaPing>;
-  openDetailed: (order: Parameters<Backend["open"]>[0]) => Promise<TradeOutcome>;
-  closeDetailed: (order: Parameters<Backend["close"]>[0]) => Promise<TradeOutcome>;
-  modifyDetailed: (order: Parameters<Backend["modify"]>[0]) => Promise<TradeOutcome>;
-}
 
 export interface SelftestOptions {
   readonly backend: SelftestBackend;
@@ -36,12 +24,6 @@ export interface SelftestOptions {
   readonly eventTimeoutMs?: number;
 }
 
-export interface SelftestResult {
-  readonly name: string;
-  readonly ok: boolean;
-  readonly detail: string;
-}
-
 export interface SelftestReport {
   readonly passed: number;
   readonly failed: number;
@@ -51,45 +33,6 @@ export interface SelftestReport {
 /** Broker and PC clocks further apart than this fail the server-time check. */
 const MAX_CLOCK_GAP_MS = 5 * 60_000;
 const DEFAULT_SELFTEST_MAGIC = 20_261_121;
-
-/** Records steps and prints them as they finish. */
-export class StepRecorder {
-  readonly results: SelftestResult[] = [];
-  readonly #out: (line: string) => void;
-  readonly #logger: Logger;
-
-  constructor(out: (line: string) => void, logger: Logger) {
-    this.#out = out;
-    this.#logger = logger;
-  }
-
-  /** Run one step; its return value is the PASS detail, a throw is the FAIL detail. */
-  async step<T>(name: string, run: () => Promise<[T, string]>): Promise<T | undefined> {
-    try {
-      const [value, detail] = await run();
-      this.#record(name, true, detail);
-      return value;
-    } catch (error) {
-      this.#record(name, false, describeError(error));
-      return undefined;
-    }
-  }
-
-  fail(name: string, detail: string): void {
-    this.#record(name, false, detail);
-  }
-
-  note(line: string): void {
-    this.#out(`INFO ${line}`);
-  }
-
-  #record(name: string, ok: boolean, detail: string): void {
-    this.results.push({ name, ok, detail });
-    this.#out(`${ok ? "PASS" : "FAIL"} ${name}: ${detail}`);
-    if (ok) this.#logger.info("Selftest step passed", { step: name });
-    else this.#logger.warn("Selftest step failed", { step: name, detail });
-  }
-}
 
 export async function runSelftest(options: SelftestOptions): Promise<SelftestReport> {
   const { backend, symbol } = options;

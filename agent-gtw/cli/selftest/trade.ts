@@ -5,13 +5,17 @@
  * with its trade events. The first failure stops the trip and leaves the position for a person.
  */
 import type { Clock } from "../../../shared/clock.ts";
-import { hasCommentTag, orderComment } from "../../../shared/protocol/codec.ts";
-import { Retcode, retcodeName } from "../../../shared/protocol/retcodes.ts";
-import type { SymbolInfo } from "../../../shared/protocol/types.ts";
+import {
+  hasCommentTag,
+  orderComment,
+  Retcode,
+  retcodeName,
+  type SymbolInfo,
+} from "../../../shared/protocol/index.ts";
 import type { BackendEvent, OpenOrder } from "../../backend/backend.ts";
 import type { EaHello } from "../../backend/terminal/hello.ts";
 import type { TradeOutcome } from "../../backend/terminal/trades.ts";
-import type { SelftestBackend, StepRecorder } from "./selftest.ts";
+import type { SelftestBackend, StepRecorder } from "./steps.ts";
 
 export interface RoundTripOptions {
   readonly backend: SelftestBackend;

@@ -3,8 +3,7 @@
  * and its send-queue depth is whatever the test sets (a full one is a peer that stopped reading).
  */
 
-import type { StreamEvent } from "../../../shared/protocol/stream-types.ts";
-import { parseEvent } from "../../../shared/protocol/validate-event.ts";
+import { parseEvent, type StreamEvent } from "../../../shared/protocol/index.ts";
 import type { StreamConnection, StreamTransport } from "../stream-hub.ts";
 
 export class FakeRouter implements StreamTransport {

@@ -8,7 +8,7 @@ import type {
   Position,
   SymbolInfo,
   TradingState,
-} from "../../../shared/protocol/types.ts";
+} from "../../../shared/protocol/index.ts";
 import { TestClock } from "../../../shared/testing/test-clock.ts";
 import { type OpenDecision, RiskMonitor } from "../risk-monitor.ts";
 import type { MarketSnapshot, OpenIntent, RiskLimits } from "../types.ts";

@@ -4,8 +4,7 @@
  * OrderCheck (source "CHECK", here: the sim's refusals that OrderCheck would already give) →
  * in-flight marker → OrderSend (the sim; source "SERVER") → stored reply.
  */
-import { Retcode } from "../../../../shared/protocol/retcodes.ts";
-import type { SymbolInfo, TradeResult } from "../../../../shared/protocol/types.ts";
+import { Retcode, type SymbolInfo, type TradeResult } from "../../../../shared/protocol/index.ts";
 import type { EaRecord, FlatObject } from "./ea-json.ts";
 import { IN_FLIGHT } from "./fake-dedup.ts";
 import { err, type FakeEaState, ok, validCoid } from "./fake-reads.ts";

@@ -8,8 +8,8 @@
 import { chmodSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { createDeployment, type Deployment } from "../../../../scripts/harness/deployment.ts";
+import { eventually } from "../../../../scripts/harness/eventually.ts";
 import { freePort } from "../../../../scripts/harness/inference.ts";
-import { eventually } from "../../../../shared/testing/eventually.ts";
 import { TestClock } from "../../../../shared/testing/test-clock.ts";
 import type { BackendEvent, OpenOrder } from "../../backend.ts";
 import type { SimBackendOptions } from "../../sim/options.ts";
