@@ -21,6 +21,7 @@ import {
 import { TradingStateHolder } from "../shared/trading-state.ts";
 import { type AgentMetrics, createAgentMetrics } from "./api/metrics.ts";
 import { type InferenceConfig, toRiskLimits } from "./config.ts";
+import { GatewayConnection } from "./gateway/connection.ts";
 import { GatewayClient } from "./gateway/gateway-client.ts";
 import { CircuitBreaker } from "./lane/breaker.ts";
 import { HeartbeatMonitor, type HeartbeatStatus, type LatencyStats } from "./lane/heartbeat.ts";
@@ -132,11 +133,15 @@ export function createInferenceApp(
         ? z85DecodeKey(entry.server_key as string)
         : readPublicKeyFile(entry.server_key_file).publicKey;
     const gatewayClient = new GatewayClient({
-      name: entry.name,
-      endpoint: entry.endpoint,
-      serverKey,
-      clientPublicKey: client.publicKey,
-      clientSecretKey: client.secretKey,
+      port: new GatewayConnection({
+        name: entry.name,
+        endpoint: entry.endpoint,
+        serverKey,
+        clientPublicKey: client.publicKey,
+        clientSecretKey: client.secretKey,
+        clock,
+        logger: log.child("client"),
+      }),
       signer,
       clock,
       logger: log.child("client"),

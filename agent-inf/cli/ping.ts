@@ -9,9 +9,11 @@ import { systemClock } from "../../shared/clock.ts";
 import { z85DecodeKey } from "../../shared/curve/z85.ts";
 import { describeError } from "../../shared/errors.ts";
 import { readPublicKeyFile, readSecretKeyFile } from "../../shared/keys/curve-keys.ts";
-import { createLogger } from "../../shared/log.ts";
+import { silentLogger } from "../../shared/log.ts";
 import type { PingReply } from "../../shared/protocol/index.ts";
 import { loadInferenceConfig } from "../config.ts";
+import { GatewayConnection } from "../gateway/connection.ts";
+import type { GatewayStatus } from "../gateway/events.ts";
 import { GatewayClient } from "../gateway/gateway-client.ts";
 import { type CliCommand, CONFIG_ENV, CONFIG_FILE, PROGRAM } from "./command.ts";
 import { ms, signed } from "./format.ts";
@@ -105,30 +107,20 @@ export async function runPing(command: PingCommand): Promise<number> {
     entry.server_key_file === undefined
       ? z85DecodeKey(entry.server_key as string)
       : readPublicKeyFile(entry.server_key_file).publicKey;
-  // The client logs a refused handshake as an error; keep the last one for the one-line report.
-  let lastProblem: string | undefined;
-  const logger = createLogger("ping", {
-    level: "error",
-    sink: (line) => {
-      lastProblem = line.replace(/^\S+ \S+\s+\S+ /, "");
-    },
-  });
+  // PING is never signed: no signer, so the signing key stays unread (it may live with another
+  // user). Nothing is logged; what went wrong comes back as the session's status events.
   const client = new GatewayClient({
-    name: entry.name,
-    endpoint: entry.endpoint,
-    serverKey,
-    clientPublicKey: keys.publicKey,
-    clientSecretKey: keys.secretKey,
-    // PING is never signed; the signing key stays unread (it may live with another user).
-    signer: {
-      keyId: config.agent.name,
-      publicKey: new Uint8Array(32),
-      sign: () => {
-        throw new Error("ping does not sign");
-      },
-    },
+    port: new GatewayConnection({
+      name: entry.name,
+      endpoint: entry.endpoint,
+      serverKey,
+      clientPublicKey: keys.publicKey,
+      clientSecretKey: keys.secretKey,
+      clock: systemClock,
+      logger: silentLogger,
+    }),
     clock: systemClock,
-    logger,
+    logger: silentLogger,
   });
   let interrupted = false;
   const onSigint = () => {
@@ -136,14 +128,10 @@ export async function runPing(command: PingCommand): Promise<number> {
   };
   process.on("SIGINT", onSigint);
   try {
-    client.connect();
     // Wait for the handshake so the first round trip measures a PING, not the connection.
-    const deadline = performance.now() + entry.request_timeout_ms;
-    while (!client.connected && performance.now() < deadline && !interrupted) await Bun.sleep(5);
-    if (!client.connected) {
-      process.stderr.write(
-        `${PROGRAM}: cannot reach gateway ${entry.name} at ${entry.endpoint} within ${entry.request_timeout_ms} ms${lastProblem === undefined ? "" : `: ${lastProblem}`}\n`,
-      );
+    const problem = await reachGateway(client, entry.request_timeout_ms);
+    if (problem !== undefined) {
+      process.stderr.write(`${PROGRAM}: ${problem}\n`);
       return ExitCode.FAILURE;
     }
     // Untimed: the first PINGs of a process pay for JIT compilation, not for the network
@@ -185,6 +173,29 @@ export async function runPing(command: PingCommand): Promise<number> {
     process.off("SIGINT", onSigint);
     await client.close();
   }
+}
+
+/**
+ * Connect and wait for the CURVE session: undefined once it is up, else why not in one line
+ * (the last handshake failure the session reported, such as a refused key, when there was one).
+ */
+export async function reachGateway(
+  client: GatewayClient,
+  timeoutMs: number,
+): Promise<string | undefined> {
+  let failure: Extract<GatewayStatus, { type: "handshake_failed" }> | undefined;
+  const off = client.onStatus((status) => {
+    if (status.type === "handshake_failed") failure = status;
+  });
+  try {
+    client.connect();
+    if (await client.waitConnected(timeoutMs)) return undefined;
+  } finally {
+    off();
+  }
+  const why =
+    failure === undefined ? "" : `: handshake failed (${failure.code}): ${failure.reason}`;
+  return `cannot reach gateway ${client.name} at ${client.endpoint} within ${timeoutMs} ms${why}`;
 }
 
 /** Round ms to whole microseconds: the precision the timers give, without float noise. */

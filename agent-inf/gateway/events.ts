@@ -1,7 +1,7 @@
 /**
- * What the gateway client hands its stream listeners (live-view/sync.ts): EVENT messages, read
- * strictly, and the session going up or down. A listener's failure is logged, never thrown into
- * the socket's receive path.
+ * What a gateway connection hands its listeners (live-view/sync.ts, the CLI): EVENT messages,
+ * read strictly, and the session's status changes as values. A listener's failure is logged,
+ * never thrown into the socket's receive path.
  */
 import type { Logger } from "../../shared/log.ts";
 import { parseEventObject, type StreamEvent } from "../../shared/protocol/index.ts";
@@ -15,14 +15,21 @@ export type GatewayEvent =
   | { readonly event: undefined; readonly seq: number; readonly unknown: string };
 
 export type EventListener = (event: GatewayEvent) => void;
-/** The CURVE session came up (true) or went down (false). */
-export type ConnectionListener = (connected: boolean) => void;
+
+/** What happened to the CURVE session, as a value (the CLI and health read these, not logs). */
+export type GatewayStatus =
+  | { readonly type: "connected" }
+  | { readonly type: "disconnected"; readonly reason: string }
+  /** The handshake failed: a refused key (AUTH_REFUSED), a wrong server key, a timeout, … */
+  | { readonly type: "handshake_failed"; readonly code: string; readonly reason: string };
+
+export type StatusListener = (status: GatewayStatus) => void;
 
 export class GatewayEvents {
   readonly #gateway: string;
   readonly #log: Logger;
   readonly #events = new Set<EventListener>();
-  readonly #connections = new Set<ConnectionListener>();
+  readonly #statuses = new Set<StatusListener>();
 
   constructor(gateway: string, logger: Logger) {
     this.#gateway = gateway;
@@ -34,9 +41,9 @@ export class GatewayEvents {
     return () => this.#events.delete(listener);
   }
 
-  onConnection(listener: ConnectionListener): () => void {
-    this.#connections.add(listener);
-    return () => this.#connections.delete(listener);
+  onStatus(listener: StatusListener): () => void {
+    this.#statuses.add(listener);
+    return () => this.#statuses.delete(listener);
   }
 
   /** A decoded frame that has the shape of an event (isEventObject). */
@@ -56,8 +63,8 @@ export class GatewayEvents {
     for (const listener of this.#events) this.#call(() => listener(event));
   }
 
-  connection(connected: boolean): void {
-    for (const listener of this.#connections) this.#call(() => listener(connected));
+  status(status: GatewayStatus): void {
+    for (const listener of this.#statuses) this.#call(() => listener(status));
   }
 
   #call(run: () => void): void {

@@ -4,6 +4,7 @@
  * BREAKER_OPEN while engaged.
  */
 import { describe, expect, test } from "bun:test";
+import { flush } from "../../shared/testing/drive.ts";
 import { TestClock } from "../../shared/testing/test-clock.ts";
 import { RiskMonitor } from "../risk/risk-monitor.ts";
 import {
@@ -17,7 +18,6 @@ import { type BreakerChange, CircuitBreaker } from "./breaker.ts";
 import { HeartbeatMonitor } from "./heartbeat.ts";
 import {
   FAIL,
-  flush,
   HANG,
   OK,
   ScriptedGateway,

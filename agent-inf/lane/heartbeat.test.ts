@@ -4,6 +4,7 @@
  */
 import { describe, expect, test } from "bun:test";
 import { AgentError } from "../../shared/errors.ts";
+import { flush } from "../../shared/testing/drive.ts";
 import { TestClock } from "../../shared/testing/test-clock.ts";
 import {
   HeartbeatMonitor,
@@ -13,7 +14,6 @@ import {
 } from "./heartbeat.ts";
 import {
   FAIL,
-  flush,
   HANG,
   OK,
   run,

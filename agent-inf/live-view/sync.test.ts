@@ -13,7 +13,8 @@ import type {
   StreamEvent,
 } from "../../shared/protocol/index.ts";
 import { TestClock } from "../../shared/testing/test-clock.ts";
-import type { GatewayEvent, QueryBody } from "../gateway/gateway-client.ts";
+import type { GatewayEvent, GatewayStatus, StatusListener } from "../gateway/events.ts";
+import type { QueryBody } from "../gateway/gateway-client.ts";
 import { type FeedEvent, LaneFeed } from "./feed.ts";
 import { LiveView } from "./live-view.ts";
 import { LaneStream, type StreamClient } from "./sync.ts";
@@ -28,7 +29,7 @@ class ScriptedClient implements StreamClient {
   /** When set, RESYNC answers wait for it. */
   gate: Promise<void> | undefined;
   readonly #events = new Set<(event: GatewayEvent) => void>();
-  readonly #connections = new Set<(up: boolean) => void>();
+  readonly #statuses = new Set<StatusListener>();
 
   async query(body: QueryBody): Promise<Reply> {
     this.asked.push(body);
@@ -69,17 +70,20 @@ class ScriptedClient implements StreamClient {
     this.#events.add(listener);
     return () => this.#events.delete(listener);
   }
-  onConnection(listener: (up: boolean) => void) {
-    this.#connections.add(listener);
-    return () => this.#connections.delete(listener);
+  onStatus(listener: StatusListener) {
+    this.#statuses.add(listener);
+    return () => this.#statuses.delete(listener);
   }
   up() {
     this.connected = true;
-    for (const listener of this.#connections) listener(true);
+    this.#tell({ type: "connected" });
   }
   down() {
     this.connected = false;
-    for (const listener of this.#connections) listener(false);
+    this.#tell({ type: "disconnected", reason: "test" });
+  }
+  #tell(status: GatewayStatus) {
+    for (const listener of this.#statuses) listener(status);
   }
   push(event: StreamEvent) {
     for (const listener of this.#events) listener({ event, seq: event.seq });

@@ -20,7 +20,9 @@ import type {
   StreamEvent,
   SubscribeReply,
 } from "../../shared/protocol/index.ts";
-import type { GatewayEvent, QueryBody } from "../gateway/gateway-client.ts";
+import type { GatewayEvent, StatusListener } from "../gateway/events.ts";
+import type { QueryBody } from "../gateway/gateway-client.ts";
+import { GatewayRefused } from "../gateway/port.ts";
 import type { FeedEventType, LaneFeed } from "./feed.ts";
 import type { LiveView } from "./live-view.ts";
 import { mergeResync, type WindowEvent } from "./merge.ts";
@@ -35,7 +37,7 @@ export interface StreamClient {
     options?: { readonly timeoutMs?: number; readonly retries?: number },
   ): Promise<Reply>;
   onEvent(listener: (event: GatewayEvent) => void): () => void;
-  onConnection(listener: (connected: boolean) => void): () => void;
+  onStatus(listener: StatusListener): () => void;
 }
 
 export type StreamState = "DISCONNECTED" | "SYNCING" | "LIVE";
@@ -118,7 +120,12 @@ export class LaneStream {
   start(): void {
     const { client } = this.#o;
     this.#off.push(client.onEvent((event) => this.#onEvent(event)));
-    this.#off.push(client.onConnection((up) => (up ? this.#connected() : this.#disconnected())));
+    this.#off.push(
+      client.onStatus((status) => {
+        if (status.type === "connected") this.#connected();
+        else if (status.type === "disconnected") this.#disconnected();
+      }),
+    );
     if (client.connected) this.#connected();
   }
 
@@ -242,7 +249,7 @@ export class LaneStream {
         return;
       } catch (error) {
         if (generation !== this.#generation) return;
-        if (error instanceof Refused && error.code === "UNKNOWN_ACTION") {
+        if (error instanceof GatewayRefused && error.errorCode === "UNKNOWN_ACTION") {
           // A gateway from before streaming: orders keep asking it for their snapshot
           this.#log.warn("The gateway does not stream events; orders use queries", {
             gateway: this.#o.client.name,
@@ -351,7 +358,7 @@ export class LaneStream {
 
   async #ask(body: QueryBody): Promise<Reply> {
     const reply = await this.#o.client.query(body);
-    if (reply.status !== "OK") throw new Refused(body.action, reply);
+    if (reply.status !== "OK") throw new GatewayRefused(body.action, reply);
     return reply;
   }
 
@@ -444,17 +451,6 @@ export class LaneStream {
 
   #emit(type: FeedEventType, fields: Readonly<Record<string, unknown>>): void {
     this.#teller.emit(type, fields);
-  }
-}
-
-/** The gateway answered, and not OK. */
-class Refused extends Error {
-  readonly code: string;
-
-  constructor(action: string, reply: Reply) {
-    super(`${action} refused: ${reply.error_code ?? reply.status}: ${reply.error_msg ?? ""}`);
-    this.name = "Refused";
-    this.code = reply.error_code ?? reply.status;
   }
 }
 

@@ -2,6 +2,7 @@
  * Test-only: a scripted gateway whose PING replies are driven by a TestClock, plus helpers to let
  * promise callbacks run between clock steps. Production code never imports this file.
  */
+import { flush } from "../../../shared/testing/drive.ts";
 import type { TestClock } from "../../../shared/testing/test-clock.ts";
 import type { PingResult } from "../heartbeat.ts";
 
@@ -74,11 +75,6 @@ export class ScriptedGateway {
     }
     return promise;
   };
-}
-
-/** Let every queued promise callback run. */
-export async function flush(): Promise<void> {
-  for (let index = 0; index < 10; index++) await Promise.resolve();
 }
 
 /** Advance `ms` in one step, then let callbacks run (enough when replies are instant). */
