@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { parseDocument } from "yaml";
 import { parseConfigText } from "../shared/config/load.ts";
 import { ConfigError } from "../shared/errors.ts";
+import { NON_CANONICAL_HOSTS, withPort } from "../shared/testing/host-spellings.ts";
 import {
   GATEWAY_ENV_OVERRIDES,
   gatewayConfigSchema,
@@ -69,6 +70,26 @@ describe("gateway config", () => {
     expect(
       issues.every((issue) => issue.file === "gtw.yaml" && typeof issue.line === "number"),
     ).toBe(true);
+  });
+
+  test.each(NON_CANONICAL_HOSTS)("the endpoint refuses %s (write %s)", (written, canonical) => {
+    const text = readFileSync(EXAMPLE, "utf8").replace(
+      "endpoint: tcp://0.0.0.0:5700",
+      `endpoint: "tcp://${withPort(written, 5700)}"`,
+    );
+    let caught: unknown;
+    try {
+      parseConfigText(text, "gtw.yaml", gatewayConfigSchema);
+    } catch (error) {
+      caught = error;
+    }
+    expect(caught).toBeInstanceOf(ConfigError);
+    expect((caught as ConfigError).issues).toEqual([
+      expect.objectContaining({
+        path: "endpoint",
+        message: expect.stringMatching(new RegExp(`write ${canonical}$`)),
+      }),
+    ]);
   });
 
   test("a signing key needs exactly one of file or public_key, and some client must be authorized", () => {

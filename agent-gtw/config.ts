@@ -5,17 +5,10 @@
  */
 import { dirname, isAbsolute, resolve } from "node:path";
 import { z } from "zod";
+import { bindEndpoint, name, positiveInt, z85Key } from "../shared/config/fields.ts";
 import { envParse, loadConfigFile } from "../shared/config/load.ts";
 import { LOG_LEVELS } from "../shared/log.ts";
 import { TRADING_STATES } from "../shared/protocol/index.ts";
-
-const positiveInt = z.number().int().positive();
-const z85Key = z
-  .string()
-  .regex(/^[0-9a-zA-Z.\-:+=^!/*?&<>()[\]{}@%$#]{40}$/, "must be a 40-character Z85 key");
-const name = z
-  .string()
-  .regex(/^[A-Za-z0-9._-]{1,64}$/, "must be 1–64 characters of letters, digits, '.', '_' or '-'");
 
 const authorizedClient = z.object({ name, public_key: z85Key }).strict();
 
@@ -75,7 +68,7 @@ export const gatewayConfigSchema = z
   .object({
     gateway: z.object({ name }).strict(),
     /** ROUTER endpoint, e.g. tcp://0.0.0.0:5700. */
-    endpoint: z.string().startsWith("tcp://").default("tcp://0.0.0.0:5700"),
+    endpoint: bindEndpoint().default("tcp://0.0.0.0:5700"),
     keys: z
       .object({
         /** The gateway's CURVE secret certificate (zcert `*.key_secret`). */

@@ -5,26 +5,27 @@
  */
 import { dirname, isAbsolute, resolve } from "node:path";
 import { z } from "zod";
+import {
+  connectEndpoint,
+  listenAddress,
+  name,
+  positiveInt,
+  z85Key,
+} from "../shared/config/fields.ts";
 import { envParse, loadConfigFile } from "../shared/config/load.ts";
 import { LOG_LEVELS } from "../shared/log.ts";
+import { parseHostPort } from "../shared/net/index.ts";
 import { TRADING_STATES } from "../shared/protocol/index.ts";
 import { resolveCredentialPath } from "../shared/service/credentials.ts";
 import { DAILY_LOSS_ACTIONS, type RiskLimits, riskLimitIssues } from "./risk/types.ts";
 
-const positiveInt = z.number().int().positive();
-const z85Key = z
-  .string()
-  .regex(/^[0-9a-zA-Z.\-:+=^!/*?&<>()[\]{}@%$#]{40}$/, "must be a 40-character Z85 key");
-const name = z
-  .string()
-  .regex(/^[A-Za-z0-9._-]{1,64}$/, "must be 1–64 characters of letters, digits, '.', '_' or '-'");
 const nullablePositive = z.number().positive().nullable();
 
 const gatewayEntry = z
   .object({
     /** The gateway's configured name (its gateway.name); orders are signed for it. */
     name,
-    endpoint: z.string().startsWith("tcp://"),
+    endpoint: connectEndpoint(),
     /** The gateway's public CURVE certificate (`agent-gtw.key`) ... */
     server_key_file: z.string().min(1).optional(),
     /** ... or its public key, Z85. */
@@ -99,10 +100,7 @@ export const inferenceConfigSchema = z
     api: z
       .object({
         /** host:port; a non-loopback host requires a token. */
-        listen: z
-          .string()
-          .regex(/^[A-Za-z0-9.:[\]-]+:\d{1,5}$/, "must be host:port")
-          .default("127.0.0.1:8765"),
+        listen: listenAddress().default("127.0.0.1:8765"),
         /** File holding the bearer token clients must send (required off loopback). */
         token_file: z.string().min(1).optional(),
         max_body_bytes: positiveInt.max(1_048_576).default(16_384),
@@ -176,15 +174,12 @@ export const inferenceConfigSchema = z
         message: issue.message,
       });
     }
-    const host = config.api.listen
-      .slice(0, config.api.listen.lastIndexOf(":"))
-      .replace(/^\[|\]$/g, "");
-    const loopback = host === "localhost" || host === "::1" || /^127\./.test(host);
-    if (!loopback && config.api.token_file === undefined) {
+    const listen = parseHostPort(config.api.listen);
+    if (listen.ok && !listen.value.host.loopback && config.api.token_file === undefined) {
       context.addIssue({
         code: "custom",
         path: ["api", "token_file"],
-        message: `the API listens on ${host}, which is not loopback: a token_file is required`,
+        message: `the API listens on ${listen.value.host.host}, which is not loopback: a token_file is required`,
       });
     }
     try {

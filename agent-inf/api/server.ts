@@ -11,6 +11,7 @@
 import { createHash, timingSafeEqual } from "node:crypto";
 import type { Server } from "bun";
 import { describeError } from "../../shared/errors.ts";
+import { isLoopbackHost, parseListen } from "../../shared/net/index.ts";
 import type { InferenceApp } from "../app.ts";
 import { UnknownGatewayError } from "../orders/order-service.ts";
 import { ApiError, ApiErrorCode, invalid } from "./input.ts";
@@ -58,14 +59,16 @@ export async function startApiServer(
   app: InferenceApp,
   options: ApiServerOptions,
 ): Promise<ApiServer> {
-  const { hostname, port } = parseListen(options.listen);
+  const listen = parseListen(options.listen, "api.listen");
+  const hostname = listen.host.host;
+  const port = listen.port;
   if (!Number.isSafeInteger(options.maxBodyBytes) || options.maxBodyBytes <= 0)
     throw new Error(`api: maxBodyBytes must be a positive integer, was ${options.maxBodyBytes}`);
   if (options.token !== undefined && options.token.trim().length === 0)
     throw new Error("api: the token is empty; check the token_file");
   const log = app.logger.child("api");
   const tokenDigest = options.token === undefined ? undefined : sha256(options.token.trim());
-  const loopback = isLoopback(hostname);
+  const loopback = listen.host.loopback;
   const bodyTimeoutMs = options.bodyTimeoutMs ?? DEFAULT_BODY_TIMEOUT_MS;
   const routes = ROUTES.map((route) => ({ route, segments: route.template.split("/") }));
   const streams = new StreamRegistry(
@@ -355,25 +358,11 @@ function authorized(header: string | null, expected: Buffer): boolean {
   return given !== undefined && timingSafeEqual(sha256(given), expected);
 }
 
-export function parseListen(listen: string): { hostname: string; port: number } {
-  const at = listen.lastIndexOf(":");
-  const hostname = listen.slice(0, at).replace(/^\[|\]$/g, "");
-  const portText = listen.slice(at + 1);
-  const port = /^\d{1,5}$/.test(portText) ? Number(portText) : Number.NaN;
-  if (at <= 0 || hostname === "" || !(port >= 0 && port <= 65_535))
-    throw new Error(`api: listen must be host:port, was ${JSON.stringify(listen)}`);
-  return { hostname, port };
-}
-
-function isLoopback(host: string): boolean {
-  return host === "localhost" || host === "::1" || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
-}
-
 function isLoopbackHostHeader(header: string | null): boolean {
   // HTTP/1.0 clients may send none; rebinding needs a browser, and browsers always send it
   if (header === null) return true;
   const host = header.startsWith("[")
     ? header.slice(1, header.indexOf("]"))
     : header.replace(/:\d*$/, "");
-  return isLoopback(host.toLowerCase());
+  return isLoopbackHost(host);
 }

@@ -12,6 +12,7 @@
  * loopback is refused too, since a WebSocket needs no CORS preflight to read a stream.
  */
 import type { Server, ServerWebSocket } from "bun";
+import { isLoopbackHost } from "../../shared/net/index.ts";
 import { checkSymbolList, describeKey, describeValue } from "../../shared/protocol/index.ts";
 import type { InferenceApp, Lane } from "../app.ts";
 import { ApiError, ApiErrorCode, invalid, QUERY_GATEWAY } from "./input.ts";
@@ -384,8 +385,7 @@ function checkOrigin(origin: string | null): void {
   } catch {
     // "null" (sandboxed page, file://) and other unparsable origins are refused below
   }
-  if (host === "localhost" || host === "::1" || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host))
-    return;
+  if (isLoopbackHost(host)) return;
   throw new ApiError(
     403,
     ApiErrorCode.FORBIDDEN_ORIGIN,

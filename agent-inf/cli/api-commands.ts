@@ -7,6 +7,7 @@
 import { closeSync, fstatSync, openSync, readSync } from "node:fs";
 import { ExitCode, locateConfig } from "../../shared/cli.ts";
 import { AgentError, ConfigError, describeError, FaultCode } from "../../shared/errors.ts";
+import { formatHost, parseListen } from "../../shared/net/index.ts";
 import { type InferenceConfig, loadInferenceConfig } from "../config.ts";
 import { type CliCommand, CONFIG_ENV, CONFIG_FILE, PROGRAM } from "./command.ts";
 import { renderApiResponse } from "./format.ts";
@@ -20,12 +21,9 @@ const MAX_TOKEN_BYTES = 4096;
  * reached on loopback, and an IPv6 host gets its brackets.
  */
 export function apiBaseUrl(listen: string): string {
-  const colon = listen.lastIndexOf(":");
-  let host = listen.slice(0, colon).replace(/^\[|\]$/g, "");
-  const port = listen.slice(colon + 1);
-  if (host === "0.0.0.0" || host === "") host = "127.0.0.1";
-  if (host === "::") host = "::1";
-  return `http://${host.includes(":") ? `[${host}]` : host}:${port}`;
+  const { host, port } = parseListen(listen, "api.listen");
+  const reachable = host.host === "0.0.0.0" ? "127.0.0.1" : host.host === "::" ? "::1" : host.host;
+  return `http://${formatHost(reachable)}:${port}`;
 }
 
 /**
