@@ -17,6 +17,13 @@ import { LOG_LEVELS } from "../shared/log.ts";
 import { parseHostPort } from "../shared/net/index.ts";
 import { TRADING_STATES } from "../shared/protocol/index.ts";
 import { resolveCredentialPath } from "../shared/service/credentials.ts";
+import { GATEWAY_CLIENT_DEFAULTS } from "./gateway/gateway-client.ts";
+import {
+  DEFAULT_HEARTBEAT_FAILURE_THRESHOLD,
+  DEFAULT_HEARTBEAT_INTERVAL_MS,
+  DEFAULT_HEARTBEAT_RECOVERY_SUCCESSES,
+} from "./lane/heartbeat.ts";
+import { DEFAULT_FRESHNESS } from "./live-view/live-view.ts";
 import { DAILY_LOSS_ACTIONS, type RiskLimits, riskLimitIssues } from "./risk/types.ts";
 
 const nullablePositive = z.number().positive().nullable();
@@ -32,9 +39,11 @@ const gatewayEntry = z
     server_key: z85Key.optional(),
     /** The gateway used when a request names none. Exactly one entry (or the only one) is default. */
     default: z.boolean().default(false),
-    request_timeout_ms: positiveInt.max(120_000).default(3000),
-    order_timeout_ms: positiveInt.max(300_000).default(10_000),
-    reconcile_deadline_ms: positiveInt.max(3_600_000).default(30_000),
+    request_timeout_ms: positiveInt.max(120_000).default(GATEWAY_CLIENT_DEFAULTS.requestTimeoutMs),
+    order_timeout_ms: positiveInt.max(300_000).default(GATEWAY_CLIENT_DEFAULTS.orderTimeoutMs),
+    reconcile_deadline_ms: positiveInt
+      .max(3_600_000)
+      .default(GATEWAY_CLIENT_DEFAULTS.reconcileDeadlineMs),
   })
   .strict()
   .refine((entry) => (entry.server_key_file === undefined) !== (entry.server_key === undefined), {
@@ -55,7 +64,7 @@ const riskSchema = z
     daily_loss_limit: z
       .object({ money: nullablePositive.default(null), percent: nullablePositive.default(3) })
       .strict()
-      .default({ money: null, percent: 3 }),
+      .prefault({}),
     daily_loss_action: z.enum(DAILY_LOSS_ACTIONS).default("REDUCING"),
     max_drawdown_percent: nullablePositive.default(10),
     max_spread_points: nullablePositive.default(null),
@@ -68,7 +77,7 @@ const riskSchema = z
         max_fraction: z.number().positive().max(1).default(0.02),
       })
       .strict()
-      .default({ enabled: false, fraction: 0.25, max_fraction: 0.02 }),
+      .prefault({}),
   })
   .strict();
 
@@ -86,14 +95,14 @@ export const inferenceConfigSchema = z
     gateways: z.array(gatewayEntry).min(1, "configure at least one gateway"),
     heartbeat: z
       .object({
-        interval_ms: positiveInt.min(100).max(600_000).default(5000),
+        interval_ms: positiveInt.min(100).max(600_000).default(DEFAULT_HEARTBEAT_INTERVAL_MS),
         /** A PING unanswered this long counts as a failure; at most interval_ms. */
         timeout_ms: positiveInt.optional(),
-        failure_threshold: positiveInt.max(100).default(3),
-        recovery_successes: positiveInt.max(100).default(3),
+        failure_threshold: positiveInt.max(100).default(DEFAULT_HEARTBEAT_FAILURE_THRESHOLD),
+        recovery_successes: positiveInt.max(100).default(DEFAULT_HEARTBEAT_RECOVERY_SUCCESSES),
       })
       .strict()
-      .default({ interval_ms: 5000, failure_threshold: 3, recovery_successes: 3 }),
+      .prefault({}),
     risk: riskSchema,
     /** Trading state at first start; after that the operator's choice is remembered in state_dir. */
     trading_state: z.enum(TRADING_STATES).default("ACTIVE"),
@@ -106,38 +115,33 @@ export const inferenceConfigSchema = z
         max_body_bytes: positiveInt.max(1_048_576).default(16_384),
       })
       .strict()
-      .default({ listen: "127.0.0.1:8765", max_body_bytes: 16_384 }),
+      .prefault({}),
     /** The gateways' event streams: the live view and the strategies' streams (API.md §9). */
     stream: z
       .object({
         /** Off: no subscription, orders ask the gateway for everything, stream routes answer 503. */
         enabled: z.boolean().default(true),
         /** An order reuses account figures read this recently (a fill also triggers a re-read). */
-        account_max_age_ms: positiveInt.max(60_000).default(1000),
+        account_max_age_ms: positiveInt.max(60_000).default(DEFAULT_FRESHNESS.accountMaxAgeMs),
         /** An order reuses a symbol's specification read this recently, with the live quote. */
-        symbol_info_max_age_ms: positiveInt.max(600_000).default(5000),
+        symbol_info_max_age_ms: positiveInt
+          .max(600_000)
+          .default(DEFAULT_FRESHNESS.symbolInfoMaxAgeMs),
         /** A live quote not updated for this long is asked for again. */
-        quote_idle_ms: positiveInt.max(600_000).default(2000),
+        quote_idle_ms: positiveInt.max(600_000).default(DEFAULT_FRESHNESS.quoteIdleMs),
         /** Strategy stream connections (SSE and WebSocket) at once. */
         max_connections: positiveInt.max(10_000).default(64),
         /** Trade events queued for one slow stream reader before it is cut off (it resyncs). */
         max_queued_events: positiveInt.max(1_000_000).default(10_000),
       })
       .strict()
-      .default({
-        enabled: true,
-        account_max_age_ms: 1000,
-        symbol_info_max_age_ms: 5000,
-        quote_idle_ms: 2000,
-        max_connections: 64,
-        max_queued_events: 10_000,
-      }),
+      .prefault({}),
     /** Where the operator's trading state and the equity high-water mark survive restarts. */
     state_dir: z.string().min(1).default("state"),
     log: z
       .object({ level: z.enum(LOG_LEVELS).default("info"), file: z.string().min(1).optional() })
       .strict()
-      .default({ level: "info" }),
+      .prefault({}),
   })
   .strict()
   .superRefine((config, context) => {

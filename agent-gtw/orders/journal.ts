@@ -58,7 +58,9 @@ export interface JournalIo {
 }
 
 const DEFAULT_COMPACT_AFTER = 200_000;
-const DEFAULT_RETENTION_MS = 30 * 24 * 3600 * 1000;
+/** Settled entries older than this are dropped at compaction (the config's journal.retention_days). */
+export const DEFAULT_RETENTION_DAYS = 30;
+const DEFAULT_RETENTION_MS = DEFAULT_RETENTION_DAYS * 24 * 3600 * 1000;
 /** A journal line is a request plus a reply; anything far larger is corruption. */
 const MAX_LINE_BYTES = 256 * 1024;
 

@@ -68,7 +68,8 @@ export type OrderOutcome =
       readonly attempts: number;
     };
 
-const DEFAULTS = {
+/** What a gateway entry in the config defaults to (config.ts builds its schema from these). */
+export const GATEWAY_CLIENT_DEFAULTS = {
   requestTimeoutMs: 3000,
   queryRetries: 2,
   orderTimeoutMs: 10_000,
@@ -140,8 +141,11 @@ export class GatewayClient {
     options: { readonly timeoutMs?: number; readonly retries?: number } = {},
   ): Promise<Reply> {
     const timeout =
-      options.timeoutMs ?? this.#options.requestTimeoutMs ?? DEFAULTS.requestTimeoutMs;
-    const retries = options.retries ?? this.#options.queryRetries ?? DEFAULTS.queryRetries;
+      options.timeoutMs ??
+      this.#options.requestTimeoutMs ??
+      GATEWAY_CLIENT_DEFAULTS.requestTimeoutMs;
+    const retries =
+      options.retries ?? this.#options.queryRetries ?? GATEWAY_CLIENT_DEFAULTS.queryRetries;
     let lastError: unknown;
     for (let attempt = 0; attempt <= retries; attempt++) {
       try {
@@ -169,10 +173,10 @@ export class GatewayClient {
     if (signer === undefined)
       throw new AgentError(FaultCode.INTERNAL, `no signing key to send ${body.action} with`);
     const clientOrderId = body.client_order_id ?? newClientOrderId(this.#options.clock.now());
-    const orderTimeout = this.#options.orderTimeoutMs ?? DEFAULTS.orderTimeoutMs;
+    const orderTimeout = this.#options.orderTimeoutMs ?? GATEWAY_CLIENT_DEFAULTS.orderTimeoutMs;
     const deadline =
       this.#options.clock.monotonic() +
-      (this.#options.reconcileDeadlineMs ?? DEFAULTS.reconcileDeadlineMs);
+      (this.#options.reconcileDeadlineMs ?? GATEWAY_CLIENT_DEFAULTS.reconcileDeadlineMs);
     let attempts = 0;
     for (;;) {
       attempts += 1;
@@ -208,7 +212,7 @@ export class GatewayClient {
       if (settled.kind === "unknown")
         return { kind: "unknown", clientOrderId, reason: settled.reason, attempts };
       // The gateway never executed it: the same intent again, freshly signed, a bounded number of times.
-      if (attempts >= DEFAULTS.maxSendAttempts) {
+      if (attempts >= GATEWAY_CLIENT_DEFAULTS.maxSendAttempts) {
         return {
           kind: "unknown",
           clientOrderId,
@@ -286,7 +290,7 @@ export class GatewayClient {
         const left = Math.max(1, Math.ceil(deadline - clock.monotonic()));
         const timeoutMs = Math.min(
           left,
-          this.#options.requestTimeoutMs ?? DEFAULTS.requestTimeoutMs,
+          this.#options.requestTimeoutMs ?? GATEWAY_CLIENT_DEFAULTS.requestTimeoutMs,
         );
         const record = await this.orderRecord(clientOrderId, { timeoutMs, retries: 0 });
         if (record === null || record.state === "NOT_EXECUTED") return { kind: "resend" };
@@ -297,7 +301,7 @@ export class GatewayClient {
       } catch (error) {
         reason = describeError(error);
       }
-      await sleepOn(clock, DEFAULTS.pollIntervalMs);
+      await sleepOn(clock, GATEWAY_CLIENT_DEFAULTS.pollIntervalMs);
     }
     return { kind: "unknown", reason };
   }

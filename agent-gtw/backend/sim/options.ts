@@ -9,7 +9,7 @@ import type { FillingMode, MarginMode } from "../../../shared/protocol/index.ts"
 import type { SessionSchedule } from "./sessions.ts";
 import type { SymbolOverride } from "./symbols.ts";
 
-export const DEFAULT_LOGIN = 10_000_001;
+export const DEFAULT_LOGIN = 5_000_001;
 export const DEFAULT_CURRENCY = "USD";
 export const DEFAULT_BALANCE = 10_000;
 export const DEFAULT_LEVERAGE = 100;

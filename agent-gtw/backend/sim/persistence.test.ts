@@ -251,7 +251,7 @@ describe("corruption is an error, never a reset", () => {
     await stopped();
     const other = new SimHarness({ account: { currency: "EUR" } }, harness.clock, harness.dir);
     const error = await other.sim.start().catch((caught: unknown) => caught);
-    expect((error as Error).message).toMatch(/belongs to login 10000001 \(USD, HEDGING\)/);
+    expect((error as Error).message).toMatch(/belongs to login 5000001 \(USD, HEDGING\)/);
     expect((error as { code?: string }).code).toBe(FaultCode.CONFIG_INVALID);
   });
 });
