@@ -20,12 +20,13 @@ import {
 } from "../shared/protocol/index.ts";
 import { TradingStateHolder } from "../shared/trading-state.ts";
 import { type AgentMetrics, createAgentMetrics } from "./api/metrics.ts";
-import { type InferenceConfig, toRiskLimits } from "./config.ts";
+import { findGateway, type InferenceConfig, toRiskLimits } from "./config.ts";
 import { GatewayConnection } from "./gateway/connection.ts";
 import { GatewayClient } from "./gateway/gateway-client.ts";
+import { GatewayRefused } from "./gateway/port.ts";
 import { CircuitBreaker } from "./lane/breaker.ts";
 import { HeartbeatMonitor, type HeartbeatStatus, type LatencyStats } from "./lane/heartbeat.ts";
-import type { GatewayLane, GatewayRegistry } from "./lane/lane.ts";
+import { type GatewayLane, type GatewayRegistry, UnknownGatewayError } from "./lane/lane.ts";
 import { type LaneState, readInferenceState, writeInferenceState } from "./lane/state-store.ts";
 import { LaneFeed } from "./live-view/feed.ts";
 import { LiveView } from "./live-view/live-view.ts";
@@ -165,8 +166,7 @@ export function createInferenceApp(
           { action: "PING" },
           { timeoutMs: config.heartbeat.timeout_ms ?? config.heartbeat.interval_ms, retries: 0 },
         );
-        if (reply.status !== "OK")
-          throw new Error(`PING refused: ${reply.error_code ?? reply.status}`);
+        if (reply.status !== "OK") throw new GatewayRefused("PING", reply);
         metrics.heartbeatLatency.observe((clock.monotonic() - started) / 1000, {
           gateway: entry.name,
         });
@@ -225,8 +225,7 @@ export function createInferenceApp(
     metrics.heartbeatStatus.set(0, { gateway: entry.name });
   }
 
-  const defaultEntry = config.gateways.find((gateway) => gateway.default) ?? config.gateways[0];
-  const defaultGateway = (defaultEntry as (typeof config.gateways)[number]).name;
+  const defaultGateway = findGateway(config).name;
   const registry: GatewayRegistry = {
     get: (name) => lanes.get(name ?? defaultGateway),
     names: [...lanes.keys()],
@@ -298,10 +297,7 @@ export function createInferenceApp(
   const select = (gateway?: string): Lane[] => {
     if (gateway === undefined) return [...lanes.values()];
     const lane = lanes.get(gateway);
-    if (lane === undefined)
-      throw new Error(
-        `unknown gateway ${JSON.stringify(gateway)}; configured: ${[...lanes.keys()].join(", ")}`,
-      );
+    if (lane === undefined) throw new UnknownGatewayError(gateway, lanes.keys());
     return [lane];
   };
 
@@ -315,10 +311,7 @@ export function createInferenceApp(
     logger,
     lane(name) {
       const lane = lanes.get(name ?? defaultGateway);
-      if (lane === undefined)
-        throw new Error(
-          `unknown gateway ${JSON.stringify(name)}; configured: ${[...lanes.keys()].join(", ")}`,
-        );
+      if (lane === undefined) throw new UnknownGatewayError(name, lanes.keys());
       return lane;
     },
     health() {

@@ -23,6 +23,7 @@ import {
   DEFAULT_HEARTBEAT_INTERVAL_MS,
   DEFAULT_HEARTBEAT_RECOVERY_SUCCESSES,
 } from "./lane/heartbeat.ts";
+import { UnknownGatewayError } from "./lane/lane.ts";
 import { DEFAULT_FRESHNESS } from "./live-view/live-view.ts";
 import { DAILY_LOSS_ACTIONS, type RiskLimits, riskLimitIssues } from "./risk/types.ts";
 
@@ -199,6 +200,20 @@ export const inferenceConfigSchema = z
 
 export type InferenceConfig = z.infer<typeof inferenceConfigSchema>;
 export type GatewayEntry = InferenceConfig["gateways"][number];
+
+/** The gateway entry named, or the default one (marked `default`, else the only one). */
+export function findGateway(config: InferenceConfig, name?: string): GatewayEntry {
+  const entry =
+    name === undefined
+      ? (config.gateways.find((gateway) => gateway.default) ?? config.gateways[0])
+      : config.gateways.find((gateway) => gateway.name === name);
+  if (entry === undefined)
+    throw new UnknownGatewayError(
+      name,
+      config.gateways.map((gateway) => gateway.name),
+    );
+  return entry;
+}
 
 /** The documented environment overrides. */
 export const INFERENCE_ENV_OVERRIDES = [

@@ -10,8 +10,7 @@
  */
 import { mkdirSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
-import { ExitCode } from "../../shared/cli.ts";
-import { AgentError, ConfigError } from "../../shared/errors.ts";
+import { ExitCode, exitCodeFor } from "../../shared/cli.ts";
 import { createLogger, type LogFields, type Logger, type LogLevel } from "../../shared/log.ts";
 import { runAsWindowsService } from "../../shared/service/windows-scm.ts";
 import { createGatewayApp, type GatewayApp } from "../app.ts";
@@ -93,11 +92,7 @@ export async function runGatewayService(options: GatewayServiceOptions): Promise
     },
     {
       logger: current,
-      exitCodeFor: (error) =>
-        error instanceof ConfigError ||
-        (error instanceof AgentError && error.code.startsWith("KEY_FILE"))
-          ? ExitCode.CONFIG
-          : ExitCode.FAILURE,
+      exitCodeFor,
     },
   );
 }

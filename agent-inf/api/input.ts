@@ -62,9 +62,10 @@ export class ApiError extends Error {
       readonly field?: string;
       readonly details?: Readonly<Record<string, unknown>>;
       readonly headers?: Readonly<Record<string, string>>;
+      readonly cause?: unknown;
     } = {},
   ) {
-    super(message);
+    super(message, extra.cause === undefined ? undefined : { cause: extra.cause });
     this.name = "ApiError";
     this.status = status;
     this.code = code;

@@ -4,6 +4,7 @@
  * the number of label combinations per metric is capped so a hostile label value cannot grow
  * memory without bound.
  */
+import { AgentError, FaultCode } from "../../shared/errors.ts";
 
 type Labels = Readonly<Record<string, string>>;
 
@@ -151,7 +152,7 @@ export class Registry {
 
   #add<M extends Metric>(metric: M): M {
     if (!/^[a-zA-Z_:][a-zA-Z0-9_:]*$/.test(metric.name))
-      throw new Error(`metrics: invalid name ${metric.name}`);
+      throw new AgentError(FaultCode.INTERNAL, `metrics: invalid name ${metric.name}`);
     this.#metrics.push(metric);
     return metric;
   }

@@ -6,6 +6,7 @@
  * Not HTTP plumbing (auth, body limits, errors, metrics): that is server.ts.
  */
 import type { Server } from "bun";
+import { describeError } from "../../shared/errors.ts";
 import type { Logger } from "../../shared/log.ts";
 import type { Reply } from "../../shared/protocol/index.ts";
 import type { InferenceApp, Lane } from "../app.ts";
@@ -235,8 +236,8 @@ async function ask(lane: Lane, body: QueryBody): Promise<Reply> {
     throw new ApiError(
       504,
       ApiErrorCode.GATEWAY_UNREACHABLE,
-      `gateway ${lane.name} did not answer ${body.action}: ${(error as Error).message}`,
-      { details: { gateway: lane.name } },
+      `gateway ${lane.name} did not answer ${body.action}: ${describeError(error)}`,
+      { details: { gateway: lane.name }, cause: error },
     );
   }
 }
@@ -290,14 +291,7 @@ function setBreaker({ app, query, body, log }: RouteContext): Response {
 }
 
 /** The named gateway's lane, or the default one; a name not configured is a 404. */
+/** The lane named (or the default); an unknown name is UnknownGatewayError, answered 404. */
 function resolveLane(app: InferenceApp, name: string | undefined): Lane {
-  const lane = app.lanes.get(name ?? app.defaultGateway);
-  if (lane === undefined)
-    throw new ApiError(
-      404,
-      ApiErrorCode.UNKNOWN_GATEWAY,
-      `unknown gateway ${JSON.stringify(name)}; configured: ${[...app.lanes.keys()].join(", ")}`,
-      { field: "gateway" },
-    );
-  return lane;
+  return app.lane(name);
 }

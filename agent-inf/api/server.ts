@@ -10,10 +10,10 @@
  */
 import { createHash, timingSafeEqual } from "node:crypto";
 import type { Server } from "bun";
-import { describeError } from "../../shared/errors.ts";
+import { AgentError, describeError, FaultCode } from "../../shared/errors.ts";
 import { isLoopbackHost, parseListen } from "../../shared/net/index.ts";
 import type { InferenceApp } from "../app.ts";
-import { UnknownGatewayError } from "../orders/order-service.ts";
+import { UnknownGatewayError } from "../lane/lane.ts";
 import { ApiError, ApiErrorCode, invalid } from "./input.ts";
 import { json, ROUTES, type Route } from "./routes.ts";
 import { type StreamLimits, StreamRegistry, type WsData } from "./stream.ts";
@@ -63,9 +63,12 @@ export async function startApiServer(
   const hostname = listen.host.host;
   const port = listen.port;
   if (!Number.isSafeInteger(options.maxBodyBytes) || options.maxBodyBytes <= 0)
-    throw new Error(`api: maxBodyBytes must be a positive integer, was ${options.maxBodyBytes}`);
+    throw new AgentError(
+      FaultCode.CONFIG_INVALID,
+      `api: maxBodyBytes must be a positive integer, was ${options.maxBodyBytes}`,
+    );
   if (options.token !== undefined && options.token.trim().length === 0)
-    throw new Error("api: the token is empty; check the token_file");
+    throw new AgentError(FaultCode.CONFIG_INVALID, "api: the token is empty; check the token_file");
   const log = app.logger.child("api");
   const tokenDigest = options.token === undefined ? undefined : sha256(options.token.trim());
   const loopback = listen.host.loopback;

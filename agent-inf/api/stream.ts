@@ -12,6 +12,7 @@
  * loopback is refused too, since a WebSocket needs no CORS preflight to read a stream.
  */
 import type { Server, ServerWebSocket } from "bun";
+import { AgentError, FaultCode } from "../../shared/errors.ts";
 import { isLoopbackHost } from "../../shared/net/index.ts";
 import { checkSymbolList, describeKey, describeValue } from "../../shared/protocol/index.ts";
 import type { InferenceApp, Lane } from "../app.ts";
@@ -104,7 +105,7 @@ export class StreamRegistry {
             const timer = setTimeout(() => {
               if (closed) return;
               finish();
-              controller.error(new Error("stream reader stuck"));
+              controller.error(new AgentError(FaultCode.TIMEOUT, "stream reader stuck"));
             }, FINAL_GRACE_MS);
             timer.unref?.();
           };

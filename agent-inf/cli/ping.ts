@@ -4,17 +4,18 @@
  * go one after another, each waiting for its reply, so a round trip is never queued behind another.
  * Clock offset per reply: gateway server_time − our wall clock at the round trip's midpoint.
  */
-import { ExitCode, locateConfig, UsageError } from "../../shared/cli.ts";
+import { ExitCode, locateConfig } from "../../shared/cli.ts";
 import { systemClock } from "../../shared/clock.ts";
 import { z85DecodeKey } from "../../shared/curve/z85.ts";
 import { describeError } from "../../shared/errors.ts";
 import { readPublicKeyFile, readSecretKeyFile } from "../../shared/keys/curve-keys.ts";
 import { silentLogger } from "../../shared/log.ts";
 import type { PingReply } from "../../shared/protocol/index.ts";
-import { loadInferenceConfig } from "../config.ts";
+import { findGateway, loadInferenceConfig } from "../config.ts";
 import { GatewayConnection } from "../gateway/connection.ts";
 import type { GatewayStatus } from "../gateway/events.ts";
 import { GatewayClient } from "../gateway/gateway-client.ts";
+import { GatewayRefused } from "../gateway/port.ts";
 import { type CliCommand, CONFIG_ENV, CONFIG_FILE, PROGRAM } from "./command.ts";
 import { ms, signed } from "./format.ts";
 
@@ -94,14 +95,7 @@ export function formatPingSummary(summary: PingSummary): string {
 
 export async function runPing(command: PingCommand): Promise<number> {
   const config = loadInferenceConfig(locateConfig(command.config, CONFIG_ENV, CONFIG_FILE));
-  const entry =
-    command.gateway === undefined
-      ? (config.gateways.find((gateway) => gateway.default) ?? config.gateways[0])
-      : config.gateways.find((gateway) => gateway.name === command.gateway);
-  if (entry === undefined)
-    throw new UsageError(
-      `unknown gateway ${JSON.stringify(command.gateway)}; configured: ${config.gateways.map((g) => g.name).join(", ")}`,
-    );
+  const entry = findGateway(config, command.gateway);
   const keys = readSecretKeyFile(config.keys.client_secret);
   const serverKey =
     entry.server_key_file === undefined
@@ -154,7 +148,7 @@ export async function runPing(command: PingCommand): Promise<number> {
           { timeoutMs: entry.request_timeout_ms, retries: 0 },
         );
         const rtt = performance.now() - startedAt;
-        if (reply.status !== "OK") throw new Error(`${reply.error_code ?? reply.status}`);
+        if (reply.status !== "OK") throw new GatewayRefused("PING", reply);
         const midpoint = performance.timeOrigin + startedAt + rtt / 2;
         const offset = (reply as PingReply).server_time - midpoint;
         rtts.push(rtt);

@@ -7,7 +7,7 @@
  * The SSE parsing and the line rendering are pure functions below, tested without an agent.
  */
 import { ExitCode, locateConfig } from "../../shared/cli.ts";
-import { describeError } from "../../shared/errors.ts";
+import { describeError, ProtocolError } from "../../shared/errors.ts";
 import { loadInferenceConfig } from "../config.ts";
 import { apiBaseUrl, readApiToken } from "./api-commands.ts";
 import { type CliCommand, CONFIG_ENV, CONFIG_FILE, PROGRAM } from "./command.ts";
@@ -40,7 +40,7 @@ export class SseParser {
       end = this.#buffer.indexOf("\n\n");
     }
     // A hostile or broken stream must not grow this without bound
-    if (this.#buffer.length > 1_048_576) throw new Error("stream message over 1 MiB");
+    if (this.#buffer.length > 1_048_576) throw new ProtocolError("stream message over 1 MiB");
     return events;
   }
 }

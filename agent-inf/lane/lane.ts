@@ -3,6 +3,7 @@
  * risk monitor for that account, its breaker and, with the stream on, its live view. These are
  * the parts the order path sees.
  */
+import { AgentError, FaultCode } from "../../shared/errors.ts";
 import type { GatewayClient } from "../gateway/gateway-client.ts";
 import type { LiveMarket } from "../live-view/live-view.ts";
 import type { RiskMonitor } from "../risk/risk-monitor.ts";
@@ -24,4 +25,15 @@ export interface GatewayRegistry {
   get(name?: string): GatewayLane | undefined;
   readonly names: readonly string[];
   readonly defaultName: string;
+}
+
+/** A gateway name that is not in the config: the caller's mistake (API 404, CLI exit 2). */
+export class UnknownGatewayError extends AgentError {
+  constructor(name: string | undefined, known: Iterable<string>) {
+    super(
+      FaultCode.USAGE,
+      `unknown gateway ${JSON.stringify(name ?? "")}; configured: ${[...known].join(", ")}`,
+    );
+    this.name = "UnknownGatewayError";
+  }
 }

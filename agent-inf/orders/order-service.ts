@@ -19,7 +19,7 @@ import {
   type TradeReply,
 } from "../../shared/protocol/index.ts";
 import type { GatewayClient, OrderOutcome, SignedBody } from "../gateway/gateway-client.ts";
-import type { GatewayLane, GatewayRegistry } from "../lane/lane.ts";
+import { type GatewayLane, type GatewayRegistry, UnknownGatewayError } from "../lane/lane.ts";
 import {
   checkBreaker,
   checkOpenIntent,
@@ -113,13 +113,6 @@ export interface OrderServiceOptions {
   readonly rememberResults?: number;
 }
 
-export class UnknownGatewayError extends Error {
-  constructor(name: string, known: readonly string[]) {
-    super(`unknown gateway ${JSON.stringify(name)}; configured: ${known.join(", ")}`);
-    this.name = "UnknownGatewayError";
-  }
-}
-
 type Action = "OPEN" | "CLOSE" | "MODIFY";
 
 /** How long an order waits for a (re)connecting gateway session before failing as not sent. */
@@ -176,7 +169,7 @@ export class OrderService {
   /** The lane for gateway `name` (or the default); throws UnknownGatewayError. */
   lane(name?: string): GatewayLane {
     const lane = this.#options.gateways.get(name);
-    if (lane === undefined) throw new UnknownGatewayError(name ?? "", this.#options.gateways.names);
+    if (lane === undefined) throw new UnknownGatewayError(name, this.#options.gateways.names);
     return lane;
   }
 

@@ -13,7 +13,7 @@ import { spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { ExitCode, parseCommandLine, UsageError } from "../cli.ts";
+import { ExitCode, exitCodeFor, parseCommandLine, UsageError } from "../cli.ts";
 import { AgentError, describeError, FaultCode } from "../errors.ts";
 import { PUBLIC_KEY_SUFFIX, SECRET_KEY_SUFFIX, writeKeyFiles } from "./curve-keys.ts";
 import {
@@ -117,11 +117,8 @@ export async function runKeygenCommand(
       if (token !== undefined) out(tokenInstructions(agent, writeTokenFile(join(dir, token))));
     }
   } catch (error) {
-    const code = error instanceof AgentError ? error.code : undefined;
     err(`${agent} keygen: ${describeError(error)}\n`);
-    if (code === FaultCode.KEY_FILE_EXISTS) return ExitCode.CONFIG;
-    if (code === FaultCode.USAGE) return ExitCode.USAGE;
-    return ExitCode.FAILURE;
+    return exitCodeFor(error);
   }
   return ExitCode.OK;
 }
