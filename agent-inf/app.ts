@@ -8,8 +8,7 @@
  */
 
 import { type Clock, systemClock } from "../shared/clock.ts";
-import { z85DecodeKey } from "../shared/curve/z85.ts";
-import { readPublicKeyFile, readSecretKeyFile } from "../shared/keys/curve-keys.ts";
+import { readSecretKeyFile } from "../shared/keys/curve-keys.ts";
 import { readSigningSecretKeyFile } from "../shared/keys/signing-keys.ts";
 import type { Logger } from "../shared/log.ts";
 import {
@@ -21,7 +20,7 @@ import {
 import { TradingStateHolder } from "../shared/trading-state.ts";
 import { type AgentMetrics, createAgentMetrics } from "./api/metrics.ts";
 import { findGateway, type InferenceConfig, toRiskLimits } from "./config.ts";
-import { GatewayConnection } from "./gateway/connection.ts";
+import { connectionFor } from "./gateway/connection.ts";
 import { GatewayClient } from "./gateway/gateway-client.ts";
 import { GatewayRefused } from "./gateway/port.ts";
 import { CircuitBreaker } from "./lane/breaker.ts";
@@ -129,20 +128,8 @@ export function createInferenceApp(
 
   for (const entry of config.gateways) {
     const log = logger.child(entry.name);
-    const serverKey =
-      entry.server_key_file === undefined
-        ? z85DecodeKey(entry.server_key as string)
-        : readPublicKeyFile(entry.server_key_file).publicKey;
     const gatewayClient = new GatewayClient({
-      port: new GatewayConnection({
-        name: entry.name,
-        endpoint: entry.endpoint,
-        serverKey,
-        clientPublicKey: client.publicKey,
-        clientSecretKey: client.secretKey,
-        clock,
-        logger: log.child("client"),
-      }),
+      port: connectionFor(entry, client, clock, log.child("client")),
       signer,
       clock,
       logger: log.child("client"),

@@ -6,13 +6,12 @@
  */
 import { ExitCode, locateConfig } from "../../shared/cli.ts";
 import { systemClock } from "../../shared/clock.ts";
-import { z85DecodeKey } from "../../shared/curve/z85.ts";
 import { describeError } from "../../shared/errors.ts";
-import { readPublicKeyFile, readSecretKeyFile } from "../../shared/keys/curve-keys.ts";
+import { readSecretKeyFile } from "../../shared/keys/curve-keys.ts";
 import { silentLogger } from "../../shared/log.ts";
 import type { PingReply } from "../../shared/protocol/index.ts";
 import { findGateway, loadInferenceConfig } from "../config.ts";
-import { GatewayConnection } from "../gateway/connection.ts";
+import { connectionFor } from "../gateway/connection.ts";
 import type { GatewayStatus } from "../gateway/events.ts";
 import { GatewayClient } from "../gateway/gateway-client.ts";
 import { GatewayRefused } from "../gateway/port.ts";
@@ -97,22 +96,10 @@ export async function runPing(command: PingCommand): Promise<number> {
   const config = loadInferenceConfig(locateConfig(command.config, CONFIG_ENV, CONFIG_FILE));
   const entry = findGateway(config, command.gateway);
   const keys = readSecretKeyFile(config.keys.client_secret);
-  const serverKey =
-    entry.server_key_file === undefined
-      ? z85DecodeKey(entry.server_key as string)
-      : readPublicKeyFile(entry.server_key_file).publicKey;
   // PING is never signed: no signer, so the signing key stays unread (it may live with another
   // user). Nothing is logged; what went wrong comes back as the session's status events.
   const client = new GatewayClient({
-    port: new GatewayConnection({
-      name: entry.name,
-      endpoint: entry.endpoint,
-      serverKey,
-      clientPublicKey: keys.publicKey,
-      clientSecretKey: keys.secretKey,
-      clock: systemClock,
-      logger: silentLogger,
-    }),
+    port: connectionFor(entry, keys, systemClock, silentLogger),
     clock: systemClock,
     logger: silentLogger,
   });

@@ -5,7 +5,9 @@
  * No retries here (gateway-client.ts decides what may be sent again).
  */
 import type { Clock } from "../../shared/clock.ts";
-import { fingerprint } from "../../shared/curve/z85.ts";
+import type { KeyPair } from "../../shared/curve/box.ts";
+import { fingerprint, z85DecodeKey } from "../../shared/curve/z85.ts";
+import { readPublicKeyFile } from "../../shared/keys/curve-keys.ts";
 import type { Logger } from "../../shared/log.ts";
 import { DealerSocket, type SocketEvent } from "../../shared/net/index.ts";
 import {
@@ -17,6 +19,7 @@ import {
   type Reply,
   type Request,
 } from "../../shared/protocol/index.ts";
+import type { GatewayEntry } from "../config.ts";
 import { type EventListener, GatewayEvents, type StatusListener } from "./events.ts";
 import { GatewayBusy, type GatewayPort, RequestTimeout, type SignedFrames } from "./port.ts";
 
@@ -218,4 +221,29 @@ export class GatewayConnection implements GatewayPort {
         break;
     }
   }
+}
+
+/**
+ * The connection to one configured gateway: its public key from `server_key_file` or
+ * `server_key`, this host's CURVE key pair, nothing sent until connect().
+ */
+export function connectionFor(
+  entry: GatewayEntry,
+  client: KeyPair,
+  clock: Clock,
+  logger: Logger,
+): GatewayConnection {
+  const serverKey =
+    entry.server_key_file === undefined
+      ? z85DecodeKey(entry.server_key as string)
+      : readPublicKeyFile(entry.server_key_file).publicKey;
+  return new GatewayConnection({
+    name: entry.name,
+    endpoint: entry.endpoint,
+    serverKey,
+    clientPublicKey: client.publicKey,
+    clientSecretKey: client.secretKey,
+    clock,
+    logger,
+  });
 }

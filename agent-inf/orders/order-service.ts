@@ -123,17 +123,21 @@ const CONNECT_GRACE_MS = 1000;
  * an ERROR, not UNKNOWN, so the strategy knows it may send the same client_order_id again.
  */
 function notSent(gateway: string, clientOrderId: string, reason: string): OrderResult {
+  return localError(gateway, clientOrderId, "GATEWAY_UNREACHABLE", `${reason}; nothing was sent`);
+}
+
+/** An ERROR answered on this host, in the gateway's reply shape: nothing was sent. */
+function localError(
+  gateway: string,
+  clientOrderId: string,
+  code: string,
+  msg: string,
+): OrderResult {
   return {
     outcome: "ERROR",
     gateway,
     client_order_id: clientOrderId,
-    reply: {
-      v: 1,
-      id: "",
-      status: "ERROR",
-      error_code: "GATEWAY_UNREACHABLE",
-      error_msg: `${reason}; nothing was sent`,
-    },
+    reply: { v: 1, id: "", status: "ERROR", error_code: code, error_msg: msg },
   };
 }
 
@@ -410,18 +414,12 @@ export class OrderService {
 
 /** The gateway's CLIENT_ORDER_ID_REUSED answer, given locally: nothing was sent. */
 function reusedId(gateway: string, clientOrderId: string, first: Action, now: Action): OrderResult {
-  return {
-    outcome: "ERROR",
+  return localError(
     gateway,
-    client_order_id: clientOrderId,
-    reply: {
-      v: 1,
-      id: "",
-      status: "ERROR",
-      error_code: "CLIENT_ORDER_ID_REUSED",
-      error_msg: `client_order_id ${clientOrderId} was used for ${first}, not ${now}; use a new id for a new intent`,
-    },
-  };
+    clientOrderId,
+    "CLIENT_ORDER_ID_REUSED",
+    `client_order_id ${clientOrderId} was used for ${first}, not ${now}; use a new id for a new intent`,
+  );
 }
 
 function pick<T extends object, K extends keyof T>(

@@ -3,6 +3,7 @@
  * handshakes the real CurveClient would never produce: INITIATE with arbitrary metadata bytes
  * (oversized, overrunning lengths) or a vouch naming another server key. Test-only.
  */
+import { concatBytes } from "../../shared/bytes.ts";
 import {
   generateKeyPair,
   type KeyPair,
@@ -13,7 +14,6 @@ import {
 } from "../../shared/curve/box.ts";
 import {
   COMMAND_NAME,
-  concatBytes,
   HELLO_BYTES,
   longNonce,
   NONCE_PREFIX,

@@ -5,17 +5,13 @@
  * Crafted commands are built with box.ts directly; each crafter's untampered output is shown
  * to succeed first, so a refusal is caused by the one field under test.
  */
+
 import { describe, expect, test } from "bun:test";
+import { concatBytes } from "../bytes.ts";
 import type { HandshakeResult } from "../zmtp/mechanism.ts";
 import { encodeMetadata, socketMetadata } from "../zmtp/metadata.ts";
 import { type KeyPair, open, precompute, publicFromSecret, seal } from "./box.ts";
-import {
-  COMMAND_NAME,
-  concatBytes,
-  longNonce,
-  NONCE_PREFIX,
-  shortNonce,
-} from "./curve-protocol.ts";
+import { COMMAND_NAME, longNonce, NONCE_PREFIX, shortNonce } from "./curve-protocol.ts";
 import {
   CLIENT_KEYS,
   filled,

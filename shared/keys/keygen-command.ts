@@ -9,18 +9,18 @@
  * and the config lines to paste, with short fingerprints. Never overwrites: when any target
  * exists nothing is written and the exit code is 3, naming the file. Secrets are never printed.
  */
-import { spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { ExitCode, exitCodeFor, parseCommandLine, UsageError } from "../cli.ts";
-import { AgentError, describeError, FaultCode } from "../errors.ts";
+import { describeError } from "../errors.ts";
 import { PUBLIC_KEY_SUFFIX, SECRET_KEY_SUFFIX, writeKeyFiles } from "./curve-keys.ts";
 import {
   gatewayInstructions,
   generateGatewayKeys,
   generateInferenceKeys,
   inferenceInstructions,
+  restrictOnWindows,
 } from "./keygen.ts";
 import { SIGNING_PUBLIC_SUFFIX, SIGNING_SECRET_SUFFIX } from "./signing-keys.ts";
 
@@ -174,21 +174,4 @@ function tokenInstructions(agent: KeygenAgent, path: string): string {
     'Strategies send it as the header "Authorization: Bearer <token>"',
     "",
   ].join("\n");
-}
-
-function restrictOnWindows(path: string): void {
-  if (process.platform !== "win32") return;
-  const user = process.env["USERNAME"];
-  const grants = ["*S-1-5-18:F", "*S-1-5-32-544:F", ...(user === undefined ? [] : [`${user}:F`])];
-  const result = spawnSync(
-    "icacls",
-    [path, "/inheritance:r", ...grants.flatMap((grant) => ["/grant:r", grant])],
-    { encoding: "utf8" },
-  );
-  if (result.status !== 0) {
-    throw new AgentError(
-      FaultCode.KEY_FILE_INSECURE,
-      `keygen: could not restrict ${path} with icacls (${(result.stderr || result.stdout || "").trim()}); restrict it by hand before use`,
-    );
-  }
 }

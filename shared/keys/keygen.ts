@@ -122,13 +122,14 @@ function prepareDirectory(dir: string): void {
 
 /**
  * On Windows a file mode means nothing; strip inherited ACEs and grant only the current user,
- * SYSTEM and Administrators (deploy.md §5.3). Failure is an error: a readable secret is worse
- * than no key.
+ * SYSTEM and Administrators (deploy.md §5.3). The two groups are named by their well-known SIDs
+ * (S-1-5-18, S-1-5-32-544): the names are translated on non-English Windows. Failure is an
+ * error: a readable secret is worse than no key.
  */
-function restrictOnWindows(path: string): void {
+export function restrictOnWindows(path: string): void {
   if (process.platform !== "win32") return;
   const user = process.env["USERNAME"];
-  const grants = ["SYSTEM:F", "Administrators:F", ...(user === undefined ? [] : [`${user}:F`])];
+  const grants = ["*S-1-5-18:F", "*S-1-5-32-544:F", ...(user === undefined ? [] : [`${user}:F`])];
   const result = spawnSync(
     "icacls",
     [path, "/inheritance:r", ...grants.flatMap((grant) => ["/grant:r", grant])],

@@ -12,12 +12,11 @@
  * ```
  */
 import { join } from "node:path";
-import { constantTimeEqual } from "../curve/box.ts";
-import { fingerprint, z85Encode } from "../curve/z85.ts";
+import { z85Encode } from "../curve/z85.ts";
 import { AgentError, FaultCode } from "../errors.ts";
 import { type SigningKeyPair, signingPublicKey } from "../protocol/signing.ts";
 import { readPrivateZplFile, readZplFile, writeKeyFiles } from "./curve-keys.ts";
-import { bannerComments, readKeyProperty, readMetadataSection } from "./zcert.ts";
+import { bannerComments, checkKeyPair, readKeyProperty, readMetadataSection } from "./zcert.ts";
 import { formatZpl } from "./zpl.ts";
 
 export const SIGNING_PUBLIC_SUFFIX = ".sign";
@@ -94,13 +93,7 @@ export function readSigningSecretKeyFile(path: string): SigningSecretKeyFile {
   const root = readPrivateZplFile(path);
   const publicKey = readKeyProperty(root, SECTION, "public-key", path);
   const secretKey = readKeyProperty(root, SECTION, "secret-key", path);
-  const derived = signingPublicKey(secretKey);
-  if (!constantTimeEqual(derived, publicKey)) {
-    throw new AgentError(
-      FaultCode.KEY_FILE_INVALID,
-      `keys: ${path}: public-key does not belong to secret-key (derived ${fingerprint(derived)}…, file says ${fingerprint(publicKey)}…)`,
-    );
-  }
+  checkKeyPair(`keys: ${path}`, signingPublicKey(secretKey), publicKey);
   return { path, keyId: keyIdOf(readMetadataSection(root), path), publicKey, secretKey };
 }
 

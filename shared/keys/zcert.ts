@@ -179,12 +179,19 @@ export function publicCertificateFromZpl(root: ZplNode, source: string): CurveCe
 export function secretCertificateFromZpl(root: ZplNode, source: string): CurveSecretCertificate {
   const publicKey = readKeyProperty(root, CURVE_SECTION, "public-key", source);
   const secretKey = readKeyProperty(root, CURVE_SECTION, "secret-key", source);
-  const derived = publicFromSecret(secretKey);
+  checkKeyPair(`curve: ${source}`, publicFromSecret(secretKey), publicKey);
+  return { publicKey, secretKey, metadata: readMetadataSection(root) };
+}
+
+/**
+ * A key file's public key must be the one its secret key derives: a mismatch means a damaged or
+ * hand-edited file, and using it would sign or encrypt as someone else.
+ */
+export function checkKeyPair(what: string, derived: Uint8Array, publicKey: Uint8Array): void {
   if (!constantTimeEqual(derived, publicKey)) {
     throw new AgentError(
       FaultCode.KEY_FILE_INVALID,
-      `curve: ${source}: public-key does not belong to secret-key (derived ${fingerprint(derived)}…, file says ${fingerprint(publicKey)}…)`,
+      `${what}: public-key does not belong to secret-key (derived ${fingerprint(derived)}…, file says ${fingerprint(publicKey)}…)`,
     );
   }
-  return { publicKey, secretKey, metadata: readMetadataSection(root) };
 }
