@@ -158,57 +158,6 @@ export class Registry {
   }
 }
 
-/** The agent's metrics, created once in app.ts. */
-export function createAgentMetrics(registry = new Registry()) {
-  return {
-    registry,
-    httpRequests: registry.counter(
-      "agent_inf_http_requests_total",
-      "Local API requests by route and status code",
-    ),
-    httpLatency: registry.histogram(
-      "agent_inf_http_request_seconds",
-      "Local API request latency by route",
-    ),
-    orderLatency: registry.histogram(
-      "agent_inf_order_seconds",
-      "Order round trip (risk, sign, gateway) by action and outcome",
-    ),
-    orders: registry.counter("agent_inf_orders_total", "Orders by action and outcome"),
-    denials: registry.counter("agent_inf_risk_denials_total", "Risk denials by code"),
-    heartbeatLatency: registry.histogram(
-      "agent_inf_heartbeat_seconds",
-      "Gateway PING round trip by gateway",
-    ),
-    heartbeatStatus: registry.gauge(
-      "agent_inf_heartbeat_status",
-      "Heartbeat status by gateway (0 HEALTHY, 1 DEGRADED, 2 FAILED)",
-    ),
-    breakerEngaged: registry.gauge(
-      "agent_inf_breaker_engaged",
-      "1 while the circuit breaker refuses OPENs, by gateway",
-    ),
-    tradingState: registry.gauge(
-      "agent_inf_trading_state",
-      "Trading state by gateway (0 ACTIVE, 1 REDUCING, 2 HALTED)",
-    ),
-    gatewayConnected: registry.gauge(
-      "agent_inf_gateway_connected",
-      "1 while the CURVE session to the gateway is up",
-    ),
-    streamConnections: registry.gauge(
-      "agent_inf_stream_connections",
-      "Strategy stream connections (SSE and WebSocket) open now",
-    ),
-    streamOverflows: registry.counter(
-      "agent_inf_stream_overflows_total",
-      "Stream readers disconnected with RESYNC_REQUIRED for falling behind, by gateway",
-    ),
-  };
-}
-
-export type AgentMetrics = ReturnType<typeof createAgentMetrics>;
-
 function labelKey(labels: Labels): string {
   return Object.keys(labels)
     .sort()

@@ -9,8 +9,9 @@ import type { Server } from "bun";
 import { describeError } from "../../shared/errors.ts";
 import type { Logger } from "../../shared/log.ts";
 import type { Reply } from "../../shared/protocol/index.ts";
-import type { InferenceApp, Lane } from "../app.ts";
+import type { InferenceApp } from "../app.ts";
 import type { QueryBody } from "../gateway/gateway-client.ts";
+import type { Lane } from "../lane/lane.ts";
 import type { OrderResult } from "../orders/order-service.ts";
 import {
   ApiError,

@@ -15,7 +15,8 @@ import type { Server, ServerWebSocket } from "bun";
 import { AgentError, FaultCode } from "../../shared/errors.ts";
 import { isLoopbackHost } from "../../shared/net/index.ts";
 import { checkSymbolList, describeKey, describeValue } from "../../shared/protocol/index.ts";
-import type { InferenceApp, Lane } from "../app.ts";
+import type { InferenceApp } from "../app.ts";
+import type { Lane } from "../lane/lane.ts";
 import { ApiError, ApiErrorCode, invalid, QUERY_GATEWAY } from "./input.ts";
 import { StreamConnection, type StreamMessage } from "./stream-connection.ts";
 

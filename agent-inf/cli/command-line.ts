@@ -7,7 +7,7 @@
 import { ExitCode, type OptionSpec, parseCommandLine, UsageError } from "../../shared/cli.ts";
 import { runKeygenCommand } from "../../shared/keys/keygen-command.ts";
 import { runSystemdServiceCommand } from "../../shared/service/systemd.ts";
-import { INFERENCE_VERSION } from "../app.ts";
+import { INFERENCE_VERSION } from "../version.ts";
 import { runApiCommand } from "./api-commands.ts";
 import { text } from "./args.ts";
 import type { ArgValues, CliCommand } from "./command.ts";

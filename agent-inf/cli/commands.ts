@@ -12,7 +12,7 @@ import {
   MAX_DEVIATION_POINTS,
   MAX_MAGIC,
 } from "../../shared/protocol/index.ts";
-import { INFERENCE_VERSION } from "../app.ts";
+import { INFERENCE_VERSION } from "../version.ts";
 import {
   clientOrderId,
   control,

@@ -10,8 +10,9 @@ import { describeError } from "../../shared/errors.ts";
 import { createLogger } from "../../shared/log.ts";
 import { type ServiceNotifier, startServiceNotifier } from "../../shared/service/sd-notify.ts";
 import { type ApiServer, startApiServer } from "../api/server.ts";
-import { createInferenceApp, INFERENCE_VERSION } from "../app.ts";
+import { createInferenceApp } from "../app.ts";
 import { loadInferenceConfig } from "../config.ts";
+import { INFERENCE_VERSION } from "../version.ts";
 import { answerTimeoutMs, readApiToken } from "./api-commands.ts";
 import { type CliCommand, CONFIG_ENV, CONFIG_FILE, PROGRAM } from "./command.ts";
 

@@ -1,12 +1,19 @@
 /**
  * A lane is everything agent-inf runs for one gateway (one MT5 account): the connection, the
- * risk monitor for that account, its breaker and, with the stream on, its live view. These are
- * the parts the order path sees.
+ * heartbeat and circuit breaker, the trading state, the risk monitor for that account and, with
+ * the stream on, its live view. GatewayLane is the part the order path sees; create-lane.ts
+ * builds them, lanes.ts holds them.
  */
 import { AgentError, FaultCode } from "../../shared/errors.ts";
+import type { PingReply } from "../../shared/protocol/index.ts";
+import type { TradingStateHolder } from "../../shared/trading-state.ts";
 import type { GatewayClient } from "../gateway/gateway-client.ts";
-import type { LiveMarket } from "../live-view/live-view.ts";
+import type { LaneFeed } from "../live-view/feed.ts";
+import type { LiveMarket, LiveView } from "../live-view/live-view.ts";
+import type { LaneStream } from "../live-view/sync.ts";
 import type { RiskMonitor } from "../risk/risk-monitor.ts";
+import type { CircuitBreaker } from "./breaker.ts";
+import type { HeartbeatMonitor } from "./heartbeat.ts";
 
 /** One gateway (one MT5 account): its connection and the risk monitor for that account. */
 export interface GatewayLane {
@@ -18,6 +25,18 @@ export interface GatewayLane {
   readonly breaker?: { readonly engaged: boolean };
   /** The live view (event stream): what is fresh there is not asked again per order. */
   readonly live?: LiveMarket;
+}
+
+export type PingResult = PingReply & { readonly serverTime: number };
+
+/** Everything agent-inf runs for one gateway. */
+export interface Lane extends GatewayLane {
+  readonly name: string;
+  readonly heartbeat: HeartbeatMonitor<PingResult>;
+  readonly breaker: CircuitBreaker;
+  readonly tradingState: TradingStateHolder;
+  /** The event stream of this gateway, when `stream.enabled`. */
+  readonly stream?: { readonly sync: LaneStream; readonly view: LiveView; readonly feed: LaneFeed };
 }
 
 /** The configured gateways, by name, with the default. */

@@ -6,7 +6,9 @@
  */
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { AgentError, FaultCode } from "../../shared/errors.ts";
+import type { Clock } from "../../shared/clock.ts";
+import { AgentError, describeError, FaultCode } from "../../shared/errors.ts";
+import type { Logger } from "../../shared/log.ts";
 import { TRADING_STATES, type TradingState } from "../../shared/protocol/index.ts";
 import type { EquitySeed } from "../risk/equity-tracker.ts";
 
@@ -83,4 +85,56 @@ export function writeInferenceState(stateDir: string, state: StoredState): void 
   const path = join(stateDir, INF_STATE_FILE);
   writeFileSync(`${path}.tmp`, `${JSON.stringify(state, null, 2)}\n`, { mode: 0o600 });
   renameSync(`${path}.tmp`, path);
+}
+
+/**
+ * The state file as the running agent keeps it: what was read at start, and every change to a
+ * lane's trading state or equity marks written back. Equity changes with every account poll, so
+ * it is written at most every `equityWriteMs`; trading-state changes at once. A failed write is
+ * logged, not thrown: the agent keeps trading on what it has in memory.
+ */
+export class LaneStateStore {
+  readonly #stateDir: string;
+  readonly #logger: Logger;
+  readonly #clock: Clock;
+  readonly #equityWriteMs: number;
+  readonly #state: Record<string, LaneState>;
+  #equityWrittenAt = 0;
+
+  constructor(stateDir: string, logger: Logger, clock: Clock, equityWriteMs = 10_000) {
+    this.#stateDir = stateDir;
+    this.#logger = logger;
+    this.#clock = clock;
+    this.#equityWriteMs = equityWriteMs;
+    this.#state = { ...readInferenceState(stateDir) };
+  }
+
+  /** What was stored for a gateway's lane, if anything. */
+  remembered(gateway: string): LaneState | undefined {
+    return this.#state[gateway];
+  }
+
+  saveTradingState(gateway: string, state: TradingState, reason: string): void {
+    this.#state[gateway] = { ...this.#state[gateway], tradingState: { state, reason } };
+    this.flush();
+  }
+
+  saveEquity(gateway: string, equity: EquitySeed): void {
+    this.#state[gateway] = { ...this.#state[gateway], equity };
+    const now = this.#clock.monotonic();
+    if (now - this.#equityWrittenAt <= this.#equityWriteMs) return;
+    this.#equityWrittenAt = now;
+    this.flush();
+  }
+
+  flush(): void {
+    try {
+      writeInferenceState(this.#stateDir, this.#state);
+    } catch (error) {
+      this.#logger.error("Could not save agent state", {
+        dir: this.#stateDir,
+        error: describeError(error),
+      });
+    }
+  }
 }

@@ -3,7 +3,7 @@
  * inference app, and the API on loopback, driven with fetch() as a strategy would.
  */
 import { afterEach, describe, expect, test } from "bun:test";
-import type { Health } from "../../agent-inf/app.ts";
+import type { Health } from "../../agent-inf/lane/health.ts";
 import { eventually } from "../../scripts/harness/eventually.ts";
 import type { Position, SymbolInfo, TradeReply } from "../../shared/protocol/index.ts";
 import {
