@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import inspect
+import logging
 import urllib.parse
 from typing import (
     Any,
@@ -46,6 +47,7 @@ from .sse import (
     stream_path,
 )
 
+_log = logging.getLogger("mt5bridge")
 # An error answer is a small JSON object; read no more than this of one
 MAX_ERROR_BODY = 65_536
 MessageHandler = Callable[[StreamMessage], Union[None, Awaitable[None]]]
@@ -189,7 +191,8 @@ class Watch:
     events   the trade events (DEAL, POSITION_CLOSED, POSITION_MODIFIED, ...), oldest first,
              at most `max_events` kept
     state    the last SNAPSHOT/STREAM_STATE state ("LIVE", "SYNCING", "DISCONNECTED")
-    error    what ended the watch, if it ended by itself (refused, or on_message raised)
+    error    what ended the watch, if it ended by itself (refused, or on_message raised); it
+             is also logged to the "mt5bridge" logger
     """
 
     def __init__(self, max_events: int) -> None:
@@ -219,9 +222,10 @@ class Watch:
         except asyncio.CancelledError:
             raise
         except Exception as error:
-            # Kept for the notebook to read; the task's result says the same
+            # Ended by itself: kept for the caller to read, and said once in the log, rather
+            # than left in a task nobody awaits (asyncio would only complain at exit)
             self.error = error
-            raise
+            _log.error("mt5bridge watch ended: %s", error)
 
     def _take(self, message: StreamMessage) -> None:
         data = message.data
