@@ -1,7 +1,8 @@
 /**
  * mt5bridge against the real agents as processes (agent-gtw on the simulated MT5, agent-inf):
  * every MetaTrader5-style function with its types and errors (live_api.py), order_send
- * (live_orders.py) and the asyncio client with its streams (live_async.py). The Python modules
+ * (live_orders.py), the native Client's routes (live_client.py) and the asyncio client with its
+ * streams (live_async.py). The Python modules
  * are clients/python/tests/live_*.py; this file starts the agents and runs them.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
@@ -27,6 +28,10 @@ describe("mt5bridge on the real agents", () => {
     // Every position the tests opened was closed again, through the bridge
     const left = (await (await apiGet(stack, "/v1/positions")).json()) as { positions: unknown[] };
     expect(left.positions).toEqual([]);
+  });
+
+  test("Client: every route of the API, outcomes and typed errors (live_client.py)", async () => {
+    await runUnittest(["live_client"], stack.env);
   });
 
   test("AsyncClient: calls, the stream and a background watch (live_async.py)", async () => {

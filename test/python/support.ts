@@ -4,8 +4,9 @@
  * real agents as processes for them to talk to: agent-gtw on the simulated MT5 and agent-inf
  * with its API on 127.0.0.1. Every run is bounded and every process is stopped by the cleanup.
  */
-import { join } from "node:path";
+
 import { expect } from "bun:test";
+import { join } from "node:path";
 import { type RunningGateway, startGateway } from "../support/agents.ts";
 import { createDeployment, type Deployment } from "../support/deployment.ts";
 import {
