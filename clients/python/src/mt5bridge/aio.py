@@ -146,9 +146,15 @@ class AsyncClient:
               max_events: int = 1000) -> Watch:
         """Follow the stream in a background task of the running event loop and return at once
         (in Jupyter, the notebook's loop: the cell finishes, the watch goes on)."""
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError as error:
+            raise RuntimeError("watch() runs on the current event loop: call it from async code "
+                               "or a notebook cell; a plain script iterates stream() instead "
+                               "(or Client.stream())") from error
         watch = Watch(max_events)
         messages = self.stream(quotes, events, gateway=gateway)
-        watch.task = asyncio.get_running_loop().create_task(watch.run(messages, on_message))
+        watch.task = loop.create_task(watch.run(messages, on_message))
         return watch
 
     async def _stream_once(self, path: str, last_event_id: Optional[str],
