@@ -17,7 +17,8 @@ import {
   writeInferenceConfig,
 } from "../support/inference.ts";
 
-export const PYTHON = "/usr/bin/python3";
+/** Debian's python3; MT5BRIDGE_TEST_PYTHON runs the tests on another one (e.g. a Python 3.9). */
+export const PYTHON = process.env["MT5BRIDGE_TEST_PYTHON"] ?? "/usr/bin/python3";
 export const ROOT = join(import.meta.dir, "..", "..");
 export const PACKAGE_DIR = join(ROOT, "clients", "python");
 export const PACKAGE_SRC = join(PACKAGE_DIR, "src");
