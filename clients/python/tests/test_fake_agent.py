@@ -33,6 +33,7 @@ class FakeAgent:
             "GET /v1/account": lambda _: (200, {"gateway": "gtw-1", "account": ACCOUNT}),
         }
         self.requests: List[Tuple[str, Dict[str, Any]]] = []
+        self.extra_headers: Any = None
         agent = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -55,6 +56,8 @@ class FakeAgent:
                 raw = payload.encode() if isinstance(payload, str) else json.dumps(payload).encode()
                 try:
                     self.send_response(status)
+                    if agent.extra_headers is not None:
+                        agent.extra_headers(self)
                     self.send_header("Content-Type", "text/plain" if isinstance(payload, str)
                                      else "application/json")
                     self.send_header("Content-Length", str(len(raw)))
@@ -175,6 +178,21 @@ class FakeAgentTest(BridgeTestCase):
         self.assertFailed(mt5.account_info(), mt5.RES_E_INTERNAL_FAIL, "unexpected answer")
         self.agent.routes["GET /v1/account"] = lambda _: (200, {"gateway": "g", "account": {}})
         self.assertFailed(mt5.account_info(), mt5.RES_E_INTERNAL_FAIL, "KeyError")
+
+    def test_a_redirect_is_not_followed_with_the_token(self) -> None:
+        elsewhere = FakeAgent()
+        self.addCleanup(elsewhere.close)
+        self.agent.routes["GET /v1/account"] = lambda _: (302, "moved")
+        self.agent.routes["GET /v1/health"] = lambda _: (307, "moved")
+
+        def redirect(answer: Any) -> None:
+            # http.server sends the Location header from here; the body says where too
+            answer.send_header("Location", f"{elsewhere.url}/v1/health")
+
+        self.agent.extra_headers = redirect
+        self.assertFailed(mt5.initialize(url=self.agent.url, token="secret"),
+                          mt5.RES_E_INTERNAL_FAIL, "307")
+        self.assertEqual(elsewhere.requests, [])
 
     def test_initialize_reports_the_agents_version(self) -> None:
         self.start()

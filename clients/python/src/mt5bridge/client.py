@@ -36,6 +36,8 @@ from .sse import DEFAULT_IDLE_TIMEOUT, MAX_LINE_BYTES, SseParser, StreamMessage,
 
 # Volumes with more decimals are refused by the API (an unrounded float such as 0.1 + 0.2)
 VOLUME_DECIMALS = 8
+# agent-inf's answers are small JSON documents; anything bigger is not one of them
+MAX_ANSWER_BYTES = 64 * 1024 * 1024
 
 
 class _Keep:
@@ -125,8 +127,11 @@ class Client:
         self.retries = retries
         self.retry_delay = retry_delay
         self.settle_timeout = settle_timeout
-        # No proxies: the API is on this host, and an http_proxy variable must not reroute orders
-        self._opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+        # No proxies: the API is on this host, and an http_proxy variable must not reroute
+        # orders. No redirects: agent-inf never sends one, and following it would hand the
+        # bearer token to whatever address it names
+        self._opener = urllib.request.build_opener(urllib.request.ProxyHandler({}),
+                                                   _NoRedirect())
 
     @classmethod
     def discover(cls, url: Optional[str] = None, token: Optional[str] = None, *,
@@ -339,6 +344,8 @@ class Client:
                     raise _unreachable("stream broke", error) from error
                 if not raw:
                     return  # the agent ended the stream
+                if len(raw) >= MAX_LINE_BYTES and not raw.endswith(b"\n"):
+                    raise ApiUnreachable(f"stream line over {MAX_LINE_BYTES} bytes")
                 message = parser.feed(raw)
                 if message is not None:
                     yield message
@@ -391,15 +398,29 @@ class Client:
         request = urllib.request.Request(url, data=data, method=method, headers=headers)
         try:
             with self._opener.open(request, timeout=timeout) as response:
-                return response.status, decode_body(response.read(),
+                return response.status, decode_body(_read_bounded(response),
                                                     response.headers.get("Content-Type"))
         except urllib.error.HTTPError as error:
             try:
-                return error.code, decode_body(error.read(), error.headers.get("Content-Type"))
+                return error.code, decode_body(_read_bounded(error),
+                                               error.headers.get("Content-Type"))
             finally:
                 error.close()
         except NETWORK_ERRORS as error:
             raise _unreachable(f"{method} {path}", error) from error
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, req: urllib.request.Request, fp: Any, code: int, msg: str,
+                         headers: Any, newurl: str) -> None:
+        return None  # the 3xx answer itself comes back, as an error status
+
+
+def _read_bounded(response: Any) -> bytes:
+    raw: bytes = response.read(MAX_ANSWER_BYTES + 1)
+    if len(raw) > MAX_ANSWER_BYTES:
+        raise ApiUnreachable(f"the answer is over {MAX_ANSWER_BYTES} bytes: not agent-inf's")
+    return raw
 
 
 def round_volume(volume: float) -> float:

@@ -58,9 +58,14 @@ class SseParser:
         if line == "":
             message = None
             if self._data:
-                data = json.loads("\n".join(self._data))
+                text = "\n".join(self._data)
+                try:
+                    data = json.loads(text)
+                except ValueError as error:
+                    raise ValueError(f"stream: a message is not JSON ({error}): {text[:80]}") \
+                        from error
                 if not isinstance(data, dict):
-                    raise ValueError(f"stream: a message must be a JSON object, was {line[:80]}")
+                    raise ValueError(f"stream: a message must be a JSON object, was {text[:80]}")
                 message = StreamMessage(self._event, data, self._id)
             self._event, self._id, self._data = "message", None, []
             return message
