@@ -4,18 +4,28 @@
  * SL/TP and closes by `position` in two parts; strategy_loop.py trades a position end to end and
  * reports risk denials without retrying them.
  */
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { apiGet, EXAMPLES, type LiveStack, runPython, startLiveStack } from "./support.ts";
+import {
+  apiGet,
+  EXAMPLES,
+  type LiveStack,
+  runPython,
+  STACK_TIMEOUT_MS,
+  startLiveStack,
+  TEST_TIMEOUT_MS,
+} from "./support.ts";
+
+setDefaultTimeout(TEST_TIMEOUT_MS);
 
 let stack: LiveStack;
 beforeAll(async () => {
   stack = await startLiveStack();
-});
+}, STACK_TIMEOUT_MS);
 afterAll(async () => {
   await stack?.stop();
-});
+}, STACK_TIMEOUT_MS);
 
 async function positions(): Promise<unknown[]> {
   return ((await (await apiGet(stack, "/v1/positions")).json()) as { positions: unknown[] })

@@ -19,7 +19,7 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), "mt5bridge-pip-"));
   venv = join(dir, "venv");
   expect((await run([PYTHON, "-m", "venv", "--system-site-packages", venv])).code).toBe(0);
-});
+}, 60_000);
 afterAll(() => {
   rmSync(dir, { recursive: true, force: true });
 });

@@ -5,17 +5,26 @@
  * streams (live_async.py). The Python modules
  * are clients/python/tests/live_*.py; this file starts the agents and runs them.
  */
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { apiGet, type LiveStack, runUnittest, startLiveStack } from "./support.ts";
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
+import {
+  apiGet,
+  type LiveStack,
+  runUnittest,
+  STACK_TIMEOUT_MS,
+  startLiveStack,
+  TEST_TIMEOUT_MS,
+} from "./support.ts";
+
+setDefaultTimeout(TEST_TIMEOUT_MS);
 
 let stack: LiveStack;
 beforeAll(async () => {
   // 10 lots per order at agent-inf, 5 at the gateway: 6 lots reach the gateway and are refused
   stack = await startLiveStack({ risk: { max_lots: 10, max_risk_percent: null } });
-});
+}, STACK_TIMEOUT_MS);
 afterAll(async () => {
   await stack?.stop();
-});
+}, STACK_TIMEOUT_MS);
 
 describe("mt5bridge on the real agents", () => {
   test("the MetaTrader5 functions: initialize, queries, types, errors (live_api.py)", async () => {

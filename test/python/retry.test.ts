@@ -4,8 +4,17 @@
  * 250 ms reconcile deadline, so the first attempt is UNKNOWN although the gateway executed it.
  * The retry with the same id is answered from the gateway's journal: one position, not two.
  */
-import { afterAll, beforeAll, expect, test } from "bun:test";
-import { apiGet, type LiveStack, runUnittest, startLiveStack } from "./support.ts";
+import { afterAll, beforeAll, expect, setDefaultTimeout, test } from "bun:test";
+import {
+  apiGet,
+  type LiveStack,
+  runUnittest,
+  STACK_TIMEOUT_MS,
+  startLiveStack,
+  TEST_TIMEOUT_MS,
+} from "./support.ts";
+
+setDefaultTimeout(TEST_TIMEOUT_MS);
 
 let stack: LiveStack;
 beforeAll(async () => {
@@ -14,10 +23,10 @@ beforeAll(async () => {
     heartbeatMs: 1000,
     gateway: { request_timeout_ms: 2000, order_timeout_ms: 100, reconcile_deadline_ms: 250 },
   });
-});
+}, STACK_TIMEOUT_MS);
 afterAll(async () => {
   await stack?.stop();
-});
+}, STACK_TIMEOUT_MS);
 
 test("a lost answer is retried with the same client_order_id and trades once", async () => {
   await runUnittest(["live_retry"], stack.env);

@@ -5,7 +5,7 @@
  * Client.stream() and AsyncClient.stream() resume after a dropped stream with Last-Event-ID
  * without losing an event.
  */
-import { afterEach, expect, test } from "bun:test";
+import { afterEach, expect, setDefaultTimeout, test } from "bun:test";
 import type { Position } from "../../shared/protocol/types.ts";
 import { eventually } from "../../shared/testing/eventually.ts";
 import {
@@ -15,7 +15,9 @@ import {
   streamLive,
 } from "../streaming/support.ts";
 import { createDeployment } from "../support/deployment.ts";
-import { EXAMPLES, PACKAGE_SRC, PYTHON } from "./support.ts";
+import { EXAMPLES, PACKAGE_SRC, PYTHON, TEST_TIMEOUT_MS } from "./support.ts";
+
+setDefaultTimeout(TEST_TIMEOUT_MS);
 
 const cleanups: (() => Promise<unknown> | unknown)[] = [];
 afterEach(async () => {

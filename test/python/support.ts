@@ -25,6 +25,10 @@ export const PACKAGE_SRC = join(PACKAGE_DIR, "src");
 export const PYTHON_TESTS = join(PACKAGE_DIR, "tests");
 export const EXAMPLES = join(ROOT, "examples", "python");
 const RUN_TIMEOUT_MS = 90_000;
+/** Starting or stopping the agents (beforeAll/afterAll); a Python run is bounded by its own. */
+export const STACK_TIMEOUT_MS = 60_000;
+/** Per test: a Python run (RUN_TIMEOUT_MS) and the checks around it. */
+export const TEST_TIMEOUT_MS = 120_000;
 
 export interface Run {
   readonly code: number | string;

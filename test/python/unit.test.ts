@@ -3,8 +3,10 @@
  * parsing, a scripted agent for the outcomes the real agents cannot be made to give), and its
  * type hints checked by mypy in strict mode for Python 3.9 (Debian's python3-mypy).
  */
-import { expect, test } from "bun:test";
-import { PACKAGE_DIR, runPython, runUnittest } from "./support.ts";
+import { expect, setDefaultTimeout, test } from "bun:test";
+import { PACKAGE_DIR, runPython, runUnittest, TEST_TIMEOUT_MS } from "./support.ts";
+
+setDefaultTimeout(TEST_TIMEOUT_MS);
 
 test("unit tests: constants, records, settings, requests, a scripted agent", async () => {
   const report = await runUnittest([
