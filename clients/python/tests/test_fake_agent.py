@@ -179,6 +179,16 @@ class FakeAgentTest(BridgeTestCase):
         self.agent.routes["GET /v1/account"] = lambda _: (200, {"gateway": "g", "account": {}})
         self.assertFailed(mt5.account_info(), mt5.RES_E_INTERNAL_FAIL, "KeyError")
 
+    def test_an_agent_that_went_away_means_not_sent_at_once(self) -> None:
+        self.start()
+        self.agent.close()
+        started = time.monotonic()
+
+        self.assertFailed(mt5.order_send(BUY), mt5.RES_E_INTERNAL_FAIL_CONNECT,
+                          "the order was not sent")
+        # No 30 s of asking the journal: a refused connection carried nothing
+        self.assertLess(time.monotonic() - started, 5)
+
     def test_a_redirect_is_not_followed_with_the_token(self) -> None:
         elsewhere = FakeAgent()
         self.addCleanup(elsewhere.close)

@@ -12,7 +12,8 @@ Orders are idempotent by client_order_id (docs/API.md §5): open/close/modify pi
 first attempt (or take yours) and, when the answer is lost (network error, HTTP 5xx without an
 outcome, outcome UNKNOWN), send the SAME id again, so the agent answers the first outcome instead
 of trading twice. Still unknown after the retries, the client asks GET /v1/orders/{id} until the
-gateway's journal says what happened. It never switches to a new id on its own.
+gateway's journal says what happened. It never switches to a new id on its own. When every
+attempt was refused at connect (agent-inf down), nothing was sent: ApiUnreachable(refused=True).
 
 Order outcomes are OrderResult values; everything else that goes wrong raises (errors.py).
 """
@@ -265,6 +266,8 @@ class Client:
         if gateway or self.gateway:
             body["gateway"] = gateway or self.gateway
         reason = ""
+        # Until a request may have reached the agent, a failure is "not sent", not "unknown"
+        maybe_sent = False
         for attempt in range(self.retries + 1):
             if attempt > 0:
                 time.sleep(self.retry_delay * (2 ** (attempt - 1)))
@@ -272,7 +275,9 @@ class Client:
                 status, answer = self._send("POST", path, body=body, timeout=self.order_timeout)
             except ApiUnreachable as error:
                 reason = str(error)
+                maybe_sent = maybe_sent or not error.refused
                 continue
+            maybe_sent = True
             if isinstance(answer, dict) and "outcome" in answer:
                 result = OrderResult.from_json(answer, status)
                 if result.outcome != "UNKNOWN":
@@ -284,6 +289,9 @@ class Client:
                 reason = f"HTTP {status} without an outcome"
                 continue
             raise_for_status(status, answer)  # raises: the request itself was refused
+        if not maybe_sent:
+            raise ApiUnreachable(f"{reason}; the order was not sent (client_order_id "
+                                 f"{body['client_order_id']})", refused=True)
         settled = self.resolve(body["client_order_id"], body.get("gateway"))
         if settled.outcome != "UNKNOWN":
             return settled
@@ -451,4 +459,5 @@ def _compact(fields: Dict[str, Any]) -> Dict[str, Any]:
 def _unreachable(what: str, error: BaseException) -> ApiUnreachable:
     reason = getattr(error, "reason", error)
     timed_out = isinstance(reason, (socket.timeout, TimeoutError))
-    return ApiUnreachable(f"{what}: {reason}", timed_out=timed_out)
+    refused = isinstance(reason, ConnectionRefusedError)
+    return ApiUnreachable(f"{what}: {reason}", timed_out=timed_out, refused=refused)

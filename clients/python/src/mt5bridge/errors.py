@@ -50,11 +50,16 @@ class StreamUnavailable(ApiError):
 
 
 class ApiUnreachable(Exception):
-    """The API itself could not be reached (agent-inf down, wrong address, timeout)."""
+    """The API itself could not be reached (agent-inf down, wrong address, timeout).
 
-    def __init__(self, message: str, timed_out: bool = False) -> None:
+    refused: the connection was refused, so nothing at all was sent (an order certainly did not
+    happen); otherwise a request may have reached the agent before the connection failed.
+    """
+
+    def __init__(self, message: str, timed_out: bool = False, refused: bool = False) -> None:
         super().__init__(message)
         self.timed_out = timed_out
+        self.refused = refused
 
 
 class SettingsError(Exception):
