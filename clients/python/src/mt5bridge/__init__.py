@@ -16,7 +16,7 @@ agent-inf's own API with its outcomes.
 
 from ._version import __version__
 from .aio import AsyncClient, Watch
-from .client import KEEP, Client, OrderResult, new_client_order_id
+from .client import Client
 from .compat import (
     account_info,
     copy_rates_from,
@@ -63,6 +63,7 @@ from .errors import (
     Unauthorized,
     UnknownGateway,
 )
+from .outcome import KEEP, OrderResult, new_client_order_id
 from .records import (
     AccountInfo,
     OrderCheckResult,

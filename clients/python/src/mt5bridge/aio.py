@@ -36,8 +36,9 @@ from typing import (
     Union,
 )
 
-from .client import KEEP, Client, OrderResult, decode_body
+from .client import Client
 from .errors import ApiUnreachable, raise_for_status
+from .outcome import KEEP, OrderResult
 from .settings import discover
 from .sse import (
     DEFAULT_IDLE_TIMEOUT,
@@ -46,6 +47,7 @@ from .sse import (
     StreamMessage,
     stream_path,
 )
+from .transport import decode_body
 
 _log = logging.getLogger("mt5bridge")
 # An error answer is a small JSON object; read no more than this of one

@@ -22,88 +22,19 @@ from __future__ import annotations
 
 import http.client
 import json
-import secrets
-import socket
 import time
-import urllib.error
 import urllib.parse
 import urllib.request
-from dataclasses import dataclass
 from typing import Any, Dict, Iterable, Iterator, List, Optional, Tuple
 
 from .errors import ApiUnreachable, GatewayUnavailable, raise_for_status
+from .outcome import KEEP, OrderResult, new_client_order_id
 from .settings import discover
 from .sse import DEFAULT_IDLE_TIMEOUT, MAX_LINE_BYTES, SseParser, StreamMessage, stream_path
+from .transport import NETWORK_ERRORS, build_opener, decode_body, exchange, unreachable
 
 # Volumes with more decimals are refused by the API (an unrounded float such as 0.1 + 0.2)
 VOLUME_DECIMALS = 8
-# agent-inf's answers are small JSON documents; anything bigger is not one of them
-MAX_ANSWER_BYTES = 64 * 1024 * 1024
-
-
-class _Keep:
-    def __repr__(self) -> str:
-        return "KEEP"
-
-
-# Leave for "omitted" in modify(): None there means "remove the stop"
-KEEP: Any = _Keep()
-
-NETWORK_ERRORS = (urllib.error.URLError, http.client.HTTPException, OSError)
-
-
-@dataclass(frozen=True)
-class OrderResult:
-    """What happened to one order intent; see docs/API.md §5."""
-
-    outcome: str  # FILLED | DENIED | REJECTED | ERROR | UNKNOWN
-    gateway: str
-    client_order_id: str
-    reply: Optional[Dict[str, Any]] = None  # the gateway's reply (FILLED, REJECTED, ERROR)
-    denial: Optional[Dict[str, Any]] = None  # {code, message, context} (DENIED)
-    reason: Optional[str] = None  # why the outcome is not known (UNKNOWN)
-    http_status: int = 0
-
-    @classmethod
-    def from_json(cls, body: Dict[str, Any], http_status: int) -> OrderResult:
-        return cls(
-            outcome=str(body["outcome"]),
-            gateway=str(body.get("gateway", "")),
-            client_order_id=str(body["client_order_id"]),
-            reply=body.get("reply"),
-            denial=body.get("denial"),
-            reason=body.get("reason"),
-            http_status=http_status,
-        )
-
-    @property
-    def filled(self) -> bool:
-        return self.outcome == "FILLED"
-
-    @property
-    def ticket(self) -> Optional[int]:
-        """Position ticket of a fill."""
-        return None if self.reply is None else self.reply.get("ticket")
-
-    @property
-    def code(self) -> Optional[str]:
-        """The denial code (DENIED) or the gateway's error_code (REJECTED, ERROR)."""
-        if self.denial is not None:
-            return self.denial.get("code")
-        return None if self.reply is None else self.reply.get("error_code")
-
-    @property
-    def message(self) -> str:
-        if self.denial is not None:
-            return str(self.denial.get("message", ""))
-        if self.reason is not None:
-            return self.reason
-        return "" if self.reply is None else str(self.reply.get("error_msg", ""))
-
-
-def new_client_order_id(prefix: str = "py") -> str:
-    """A fresh id: ≤ 24 characters of [A-Za-z0-9_-], time-ordered, unique per intent."""
-    return f"{prefix[:3]}-{int(time.time() * 1000):x}-{secrets.token_hex(4)}"
 
 
 class Client:
@@ -128,11 +59,7 @@ class Client:
         self.retries = retries
         self.retry_delay = retry_delay
         self.settle_timeout = settle_timeout
-        # No proxies: the API is on this host, and an http_proxy variable must not reroute
-        # orders. No redirects: agent-inf never sends one, and following it would hand the
-        # bearer token to whatever address it names
-        self._opener = urllib.request.build_opener(urllib.request.ProxyHandler({}),
-                                                   _NoRedirect())
+        self._opener = build_opener()
 
     @classmethod
     def discover(cls, url: Optional[str] = None, token: Optional[str] = None, *,
@@ -340,7 +267,7 @@ class Client:
                 connection.request("GET", path, headers=self.stream_headers(last_event_id))
                 response = connection.getresponse()
             except NETWORK_ERRORS as error:
-                raise _unreachable(f"GET {path}", error) from error
+                raise unreachable(f"GET {path}", error) from error
             if response.status != 200:
                 raise_for_status(response.status,
                                  decode_body(response.read(), response.getheader("Content-Type")))
@@ -349,7 +276,7 @@ class Client:
                 try:
                     raw = response.readline(MAX_LINE_BYTES)
                 except NETWORK_ERRORS as error:
-                    raise _unreachable("stream broke", error) from error
+                    raise unreachable("stream broke", error) from error
                 if not raw:
                     return  # the agent ended the stream
                 if len(raw) >= MAX_LINE_BYTES and not raw.endswith(b"\n"):
@@ -404,45 +331,11 @@ class Client:
         if self.token:
             headers["Authorization"] = f"Bearer {self.token}"
         request = urllib.request.Request(url, data=data, method=method, headers=headers)
-        try:
-            with self._opener.open(request, timeout=timeout) as response:
-                return response.status, decode_body(_read_bounded(response),
-                                                    response.headers.get("Content-Type"))
-        except urllib.error.HTTPError as error:
-            try:
-                return error.code, decode_body(_read_bounded(error),
-                                               error.headers.get("Content-Type"))
-            finally:
-                error.close()
-        except NETWORK_ERRORS as error:
-            raise _unreachable(f"{method} {path}", error) from error
-
-
-class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, req: urllib.request.Request, fp: Any, code: int, msg: str,
-                         headers: Any, newurl: str) -> None:
-        return None  # the 3xx answer itself comes back, as an error status
-
-
-def _read_bounded(response: Any) -> bytes:
-    raw: bytes = response.read(MAX_ANSWER_BYTES + 1)
-    if len(raw) > MAX_ANSWER_BYTES:
-        raise ApiUnreachable(f"the answer is over {MAX_ANSWER_BYTES} bytes: not agent-inf's")
-    return raw
+        return exchange(self._opener, request, timeout, f"{method} {path}")
 
 
 def round_volume(volume: float) -> float:
     return round(float(volume), VOLUME_DECIMALS)
-
-
-def decode_body(raw: bytes, content_type: Optional[str]) -> Any:
-    text = raw.decode("utf-8", errors="replace")
-    if "json" in (content_type or ""):
-        try:
-            return json.loads(text)
-        except ValueError:
-            pass
-    return text
 
 
 def _object(value: Any, what: str) -> Dict[str, Any]:
@@ -454,10 +347,3 @@ def _object(value: Any, what: str) -> Dict[str, Any]:
 
 def _compact(fields: Dict[str, Any]) -> Dict[str, Any]:
     return {key: value for key, value in fields.items() if value is not None}
-
-
-def _unreachable(what: str, error: BaseException) -> ApiUnreachable:
-    reason = getattr(error, "reason", error)
-    timed_out = isinstance(reason, (socket.timeout, TimeoutError))
-    refused = isinstance(reason, ConnectionRefusedError)
-    return ApiUnreachable(f"{what}: {reason}", timed_out=timed_out, refused=refused)

@@ -19,7 +19,7 @@ from datetime import datetime
 from typing import Any, Dict, Mapping, Optional, Tuple
 
 from . import constants as c
-from .client import OrderResult
+from .outcome import OrderResult
 from .records import OrderSendResult, TradeRequest
 from .session import BridgeError, Connection, call, current
 
