@@ -4,31 +4,17 @@
  * SL/TP and closes by `position` in two parts; strategy_loop.py trades a position end to end and
  * reports risk denials without retrying them.
  */
-import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
+import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import {
-  apiGet,
-  EXAMPLES,
-  type LiveStack,
-  runPython,
-  STACK_TIMEOUT_MS,
-  startLiveStack,
-  TEST_TIMEOUT_MS,
-} from "./support.ts";
+import { apiGet, EXAMPLES, liveStackForFile, runPython, TEST_TIMEOUT_MS } from "./support.ts";
 
 setDefaultTimeout(TEST_TIMEOUT_MS);
 
-let stack: LiveStack;
-beforeAll(async () => {
-  stack = await startLiveStack();
-}, STACK_TIMEOUT_MS);
-afterAll(async () => {
-  await stack?.stop();
-}, STACK_TIMEOUT_MS);
+const stack = liveStackForFile();
 
 async function positions(): Promise<unknown[]> {
-  return ((await (await apiGet(stack, "/v1/positions")).json()) as { positions: unknown[] })
+  return ((await (await apiGet(stack(), "/v1/positions")).json()) as { positions: unknown[] })
     .positions;
 }
 
@@ -46,7 +32,7 @@ describe("examples/python mt5_style_strategy.py", () => {
     // No arguments: initialize() finds the API and its address in the agent's config
     const run = await runPython([join(EXAMPLES, "mt5_style_strategy.py")], {
       cwd: EXAMPLES,
-      env: { AGENT_INF_CONFIG: stack.inference.configPath },
+      env: { AGENT_INF_CONFIG: stack().inference.configPath },
     });
 
     expect({ code: run.code, stderr: run.stderr }).toEqual({ code: 0, stderr: "" });
@@ -66,14 +52,14 @@ describe("examples/python strategy_loop.py", () => {
       [
         join(EXAMPLES, "strategy_loop.py"),
         "--url",
-        stack.inference.apiUrl,
+        stack().inference.apiUrl,
         ...["--iterations", "3", "--interval", "0.05", "--signal", "random", "--seed", "1"],
         ...["--hold", "2"],
       ],
       { cwd: EXAMPLES },
     );
     const opened = /OPEN FILLED ticket=(\d+) .*coid=(\S+)/.exec(run.stdout);
-    const record = await (await apiGet(stack, `/v1/orders/${opened?.[2]}`)).json();
+    const record = await (await apiGet(stack(), `/v1/orders/${opened?.[2]}`)).json();
 
     expect({ code: run.code, stderr: run.stderr }).toEqual({ code: 0, stderr: "" });
     expect(run.stdout).toContain("iteration 3:");
@@ -88,14 +74,14 @@ describe("examples/python strategy_loop.py", () => {
       [
         join(EXAMPLES, "strategy_loop.py"),
         "--url",
-        stack.inference.apiUrl,
+        stack().inference.apiUrl,
         ...["--iterations", "2", "--interval", "0.05", "--signal", "random", "--seed", "3"],
         // agent-inf allows 1 lot per order in this deployment
         ...["--volume", "5"],
       ],
       { cwd: EXAMPLES },
     );
-    const metrics = await (await apiGet(stack, "/metrics")).text();
+    const metrics = await (await apiGet(stack(), "/metrics")).text();
 
     expect(run.code).toBe(0);
     expect(run.stdout.match(/OPEN DENIED VOLUME_ABOVE_MAX/g)).toHaveLength(2);

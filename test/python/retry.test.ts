@@ -4,39 +4,26 @@
  * 250 ms reconcile deadline, so the first attempt is UNKNOWN although the gateway executed it.
  * The retry with the same id is answered from the gateway's journal: one position, not two.
  */
-import { afterAll, beforeAll, expect, setDefaultTimeout, test } from "bun:test";
-import {
-  apiGet,
-  type LiveStack,
-  runUnittest,
-  STACK_TIMEOUT_MS,
-  startLiveStack,
-  TEST_TIMEOUT_MS,
-} from "./support.ts";
+import { expect, setDefaultTimeout, test } from "bun:test";
+import { apiGet, liveStackForFile, runUnittest, TEST_TIMEOUT_MS } from "./support.ts";
 
 setDefaultTimeout(TEST_TIMEOUT_MS);
 
-let stack: LiveStack;
-beforeAll(async () => {
-  stack = await startLiveStack({
-    replyDelayMs: 300,
-    heartbeatMs: 1000,
-    gateway: { request_timeout_ms: 2000, order_timeout_ms: 100, reconcile_deadline_ms: 250 },
-  });
-}, STACK_TIMEOUT_MS);
-afterAll(async () => {
-  await stack?.stop();
-}, STACK_TIMEOUT_MS);
+const stack = liveStackForFile({
+  replyDelayMs: 300,
+  heartbeatMs: 1000,
+  gateway: { request_timeout_ms: 2000, order_timeout_ms: 100, reconcile_deadline_ms: 250 },
+});
 
 test("a lost answer is retried with the same client_order_id and trades once", async () => {
-  await runUnittest(["live_retry"], stack.env);
+  await runUnittest(["live_retry"], stack().env);
 
-  const metrics = await (await apiGet(stack, "/metrics")).text();
+  const metrics = await (await apiGet(stack(), "/metrics")).text();
   // Both attempts reached agent-inf as one intent: the first UNKNOWN, the retry FILLED from the
   // gateway's journal (without the retry, order_send would have reported an unknown outcome)
   expect(metrics).toContain('agent_inf_orders_total{action="OPEN",outcome="UNKNOWN"} 1');
   expect(metrics).toContain('agent_inf_orders_total{action="OPEN",outcome="FILLED"} 1');
-  const positions = (await (await apiGet(stack, "/v1/positions")).json()) as {
+  const positions = (await (await apiGet(stack(), "/v1/positions")).json()) as {
     positions: unknown[];
   };
   expect(positions.positions).toHaveLength(1);

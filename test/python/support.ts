@@ -5,7 +5,7 @@
  * with its API on 127.0.0.1. Every run is bounded and every process is stopped by the cleanup.
  */
 
-import { expect } from "bun:test";
+import { afterAll, beforeAll, expect } from "bun:test";
 import { join } from "node:path";
 import { type RunningGateway, startGateway } from "../support/agents.ts";
 import { createDeployment, type Deployment } from "../support/deployment.ts";
@@ -136,6 +136,24 @@ export async function startLiveStack(options: LiveOptions = {}): Promise<LiveSta
     await stop();
     throw error;
   }
+}
+
+/**
+ * One live stack for the tests of a file: started before them, stopped after them. Returns a
+ * getter (the stack exists only once beforeAll ran).
+ */
+export function liveStackForFile(options: LiveOptions = {}): () => LiveStack {
+  let stack: LiveStack | undefined;
+  beforeAll(async () => {
+    stack = await startLiveStack(options);
+  }, STACK_TIMEOUT_MS);
+  afterAll(async () => {
+    await stack?.stop();
+  }, STACK_TIMEOUT_MS);
+  return () => {
+    if (stack === undefined) throw new Error("the agents did not start (see beforeAll)");
+    return stack;
+  };
 }
 
 /** GET an agent-inf route from the test itself (to check what Python did). */
