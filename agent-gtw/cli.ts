@@ -9,8 +9,8 @@ import { createLogger, parseLevel } from "../shared/log.ts";
 import { TRADING_STATES, type TradingState } from "../shared/protocol/types.ts";
 import { runWindowsServiceCommand } from "../shared/service/windows.ts";
 import { createGatewayApp, DEFAULT_MAGIC, GATEWAY_VERSION } from "./app.ts";
+import { readSecretFile } from "./backend/terminal/secret.ts";
 import { TerminalBackend } from "./backend/terminal/terminal-backend.ts";
-import { readTokenFile } from "./backend/terminal/token.ts";
 import { loadGatewayConfig } from "./config.ts";
 import { readOperatorState, readStatus, writeOperatorState } from "./control.ts";
 import { runSelftest } from "./selftest.ts";
@@ -236,7 +236,7 @@ async function selftest(args: readonly string[]): Promise<number> {
   const logger = createLogger("gtw", { level });
   const backend = new TerminalBackend({
     port: terminal.port,
-    token: readTokenFile(terminal.token_file),
+    secret: readSecretFile(terminal.secret_file),
     heartbeatMs: terminal.heartbeat_ms,
     commandTimeoutMs: terminal.command_timeout_ms,
     logger,

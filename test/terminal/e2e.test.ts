@@ -8,7 +8,7 @@ import type { PingReply, TradeReply } from "../../shared/protocol/types.ts";
 import { eventually } from "../../shared/testing/eventually.ts";
 import { agentCommand, startGateway } from "../support/agents.ts";
 import { TestClient } from "../support/test-client.ts";
-import { cleanupRigs, onCleanup, TOKEN, terminalDeployment } from "./support.ts";
+import { cleanupRigs, onCleanup, SECRET, terminalDeployment } from "./support.ts";
 
 afterEach(cleanupRigs);
 
@@ -56,7 +56,7 @@ test("agent-gtw trades through the EA link and halts when the terminal goes sile
   const refused = await client.send({ action: "OPEN", symbol: "EURUSD", side: "BUY", volume: 0.1 });
   expect(refused).toMatchObject({ status: "REJECTED", error_code: "MT5_LINK_DOWN" });
   expect(gtw.log()).toContain("EA connected");
-  expect(gtw.log()).not.toContain(TOKEN);
+  expect(gtw.log()).not.toContain(SECRET);
 });
 
 test("agent-gtw selftest --trade runs the suite against the terminal and exits 0", async () => {

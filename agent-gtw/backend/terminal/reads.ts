@@ -19,6 +19,11 @@ const MAX_RESTARTS = 3;
 /** The EA's integers stay within 18 characters (§4); JavaScript's within 2^53. */
 const MAX_SERVER_MS = Number.MAX_SAFE_INTEGER - 86_400_000;
 
+export interface IdentifiedPosition {
+  readonly position: Position;
+  readonly identifier: number;
+}
+
 type Exchange = (cmd: string, fields: WireObject) => Promise<WireFields>;
 
 export class TerminalReads {
@@ -37,6 +42,17 @@ export class TerminalReads {
       symbol === undefined ? {} : { symbol },
       (item, time) => toPosition(item, time),
     );
+  }
+
+  /**
+   * Positions with their `POSITION_IDENTIFIER` (§7.3), which stays when a broker re-opens a
+   * position under a new ticket (swap rollover): what the EA falls back to for CLOSE and MODIFY.
+   */
+  identifiedPositions(): Promise<IdentifiedPosition[]> {
+    return this.#paged("GET_POSITIONS", "positions", {}, (item, time) => ({
+      position: toPosition(item, time),
+      identifier: item.integer("identifier"),
+    }));
   }
 
   /** Unix ms in the query become server ms on the wire (§5, §14). */
