@@ -25,7 +25,7 @@ const HELP = `agent-gtw ${GATEWAY_VERSION}: the MT5 Live Bridge gateway (CurveZM
 Usage:
   agent-gtw [run] [--config FILE] [--log-level LEVEL]   run the gateway in the foreground
   agent-gtw run --service [--config FILE]               run under the Windows service manager
-  agent-gtw keygen [--dir DIR] [--name NAME] [--terminal-token]
+  agent-gtw keygen [--dir DIR] [--name NAME] [--terminal-secret]
                                                         generate the gateway's CURVE key pair
   agent-gtw service install|uninstall|status [--config FILE] [--name NAME]
                                                         manage the Windows service (no extra download)
@@ -257,9 +257,9 @@ async function selftest(args: readonly string[]): Promise<number> {
     const deadline = Date.now() + waitSeconds * 1000;
     while (backend.hello() === undefined && Date.now() < deadline) await Bun.sleep(100);
     if (backend.hello() === undefined) {
-      out(
-        `FAIL link: no EA connected within ${waitSeconds} s (${backend.link().detail ?? ""}); see docs/MT5-SETUP.md §5`,
-      );
+      // A failed handshake says more than "not connected": wrong secret, old EA, not logged in
+      const why = backend.handshakeFailure() ?? backend.link().detail ?? "";
+      out(`FAIL link: no EA connected within ${waitSeconds} s (${why}); see docs/MT5-SETUP.md §5`);
       return ExitCode.FAILURE;
     }
     const report = await runSelftest({
