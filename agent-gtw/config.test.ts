@@ -71,6 +71,27 @@ describe("gateway config", () => {
     ).toBe(true);
   });
 
+  test("the terminal's old token_file is refused with its new name; the heartbeat stays in the EA's range", () => {
+    const text = readFileSync(EXAMPLE, "utf8")
+      .replace("secret_file: keys/terminal.secret", "token_file: keys/terminal.token")
+      .replace("heartbeat_ms: 1000", "heartbeat_ms: 30000");
+    let caught: unknown;
+    try {
+      parseConfigText(text, "gtw.yaml", gatewayConfigSchema);
+    } catch (error) {
+      caught = error;
+    }
+    expect(caught).toBeInstanceOf(ConfigError);
+    const issues = (caught as ConfigError).issues;
+    expect(issues.map((issue) => issue.path).sort()).toEqual([
+      "backend.terminal.heartbeat_ms",
+      "backend.terminal.token_file",
+    ]);
+    expect(issues.find((i) => i.path.endsWith("token_file"))?.message).toContain(
+      "token_file was renamed secret_file",
+    );
+  });
+
   test("a signing key needs exactly one of file or public_key, and some client must be authorized", () => {
     const text = readFileSync(EXAMPLE, "utf8")
       .replace("      file: keys/inf-1.sign\n", "")

@@ -4,7 +4,7 @@
  * and a small frame budget, and hands an authenticated connection (with its HELLO) to the
  * backend, which turns it into the session.
  *
- * A local process can open connections at will, so what it can hold is bounded (§6.3): a few
+ * A local process can open connections at will, so what it can hold is bounded (§6.2): a few
  * pre-HELLO slots, where a newcomer evicts the oldest connection once that one had its chance
  * (a holder of stale slots cannot keep a restarted EA out), and log lines about unauthenticated
  * peers go through a throttle, as the CURVE server's do.
@@ -23,7 +23,7 @@ import { type LinkSlot, LinkSocket, linkSocketHandlers } from "./link-socket.ts"
 /** §1: never 0.0.0.0; the EA dials 127.0.0.1. */
 export const LINK_HOST = "127.0.0.1";
 /**
- * §6.3: from accept to a valid HELLO. The EA answers the CHALLENGE on its next 10 ms timer
+ * §6.2: from accept to a valid HELLO. The EA answers the CHALLENGE on its next 10 ms timer
  * tick, so a healthy handshake takes tens of milliseconds; the rest is slack for a busy terminal.
  */
 export const DEFAULT_HELLO_TIMEOUT_MS = 3000;
