@@ -160,6 +160,7 @@ export { tradeBody } from "../../agent-gtw/backend/terminal/testing/fake-trades.
  */
 export async function terminalDeployment(
   terminal: Record<string, unknown> = {},
+  eaSecret: string = SECRET,
 ): Promise<{ deployment: Deployment; fake: DisposableFake; port: number }> {
   const port = freePort();
   const deployment = createDeployment({
@@ -174,7 +175,7 @@ export async function terminalDeployment(
   const secretFile = join(deployment.dir, "gtw", "keys", "terminal.secret");
   writeFileSync(secretFile, `${SECRET}\n`, { mode: 0o600 });
   chmodSync(secretFile, 0o600);
-  const fake = await createFakeTerminal({ port, secret: SECRET });
+  const fake = await createFakeTerminal({ port, secret: eaSecret });
   onCleanup(() => fake.dispose());
   fake.start();
   return { deployment, fake, port };

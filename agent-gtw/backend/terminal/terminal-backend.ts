@@ -8,19 +8,18 @@
  * BACKEND_TIMEOUT means it may have, and the gateway reconciles it.
  */
 import { type Clock, systemClock, type TimerHandle } from "../../../shared/clock.ts";
-import { describeError, FaultCode } from "../../../shared/errors.ts";
+import { describeError } from "../../../shared/errors.ts";
 import { type Logger, silentLogger } from "../../../shared/log.ts";
 import type { AccountInfo, Deal, Position, SymbolInfo } from "../../../shared/protocol/types.ts";
-import {
-  type Backend,
-  BackendError,
-  type BackendEvent,
-  type BackendListener,
-  type CloseOrder,
-  type DealQuery,
-  type LinkStatus,
-  type ModifyOrder,
-  type OpenOrder,
+import type {
+  Backend,
+  BackendEvent,
+  BackendListener,
+  CloseOrder,
+  DealQuery,
+  LinkStatus,
+  ModifyOrder,
+  OpenOrder,
 } from "../backend.ts";
 import { CommandQueue, DEFAULT_MAX_QUEUED_COMMANDS } from "./command-queue.ts";
 import { EventMapper } from "./events.ts";
@@ -34,18 +33,11 @@ import {
 } from "./link-server.ts";
 import type { LinkSocket } from "./link-socket.ts";
 import { LinkTracker, NOT_CONNECTED } from "./link-tracker.ts";
-import {
-  type AccountDetails,
-  type EaSymbolExtras,
-  toAccountDetails,
-  toSymbolExtras,
-  toSymbolInfo,
-} from "./mapping.ts";
-import { TerminalReads } from "./reads.ts";
-import { ReplyChannel, TerminalCommandError } from "./reply-channel.ts";
+import { type AccountDetails, toAccountDetails } from "./mapping.ts";
+import { type SymbolDetails, TerminalReads } from "./reads.ts";
+import { ReplyChannel } from "./reply-channel.ts";
 import { EaSession } from "./session.ts";
 import { TerminalTrades, type TradeOutcome } from "./trades.ts";
-import type { WireFields } from "./wire-fields.ts";
 
 export interface TerminalBackendOptions {
   /** Loopback port the EA dials; 0 picks a free one (tests). */
@@ -117,7 +109,7 @@ export class TerminalBackend implements Backend {
       send: (cmd, fields) => this.#queue.enqueue(cmd, fields, options.commandTimeoutMs),
       serial: () => this.#serial,
       protocolError: (error) => this.#violation(error),
-      findPosition: (ticket) => this.#findPosition(ticket),
+      findPosition: (ticket) => this.#channel.guard(() => this.#reads.findPosition(ticket)),
     });
   }
 
@@ -205,24 +197,8 @@ export class TerminalBackend implements Backend {
   }
 
   /** GET_SYMBOL_INFO with the EA's own view: allowed order types and the filling it sends. */
-  async symbolDetails(
-    symbol: string,
-  ): Promise<{ info: SymbolInfo; extras: EaSymbolExtras } | undefined> {
-    let reply: WireFields;
-    try {
-      reply = await this.#channel.exchange("GET_SYMBOL_INFO", { symbol });
-    } catch (error) {
-      // §14: UNKNOWN_SYMBOL → undefined
-      if (error instanceof TerminalCommandError && error.eaError === "UNKNOWN_SYMBOL") {
-        return undefined;
-      }
-      throw error;
-    }
-    const time = this.#requireTime();
-    return this.#channel.parse(reply, (fields) => ({
-      info: toSymbolInfo(fields, time),
-      extras: toSymbolExtras(fields),
-    }));
+  symbolDetails(symbol: string): Promise<SymbolDetails | undefined> {
+    return this.#channel.guard(() => this.#reads.symbolDetails(symbol));
   }
 
   deals(query: DealQuery): Promise<Deal[]> {
@@ -292,14 +268,6 @@ export class TerminalBackend implements Backend {
   }
 
   // -------------------------------------------------------------------------------------------
-
-  async #findPosition(ticket: number): Promise<Position | undefined> {
-    const open = await this.#channel.guard(() => this.#reads.identifiedPositions());
-    return (
-      open.find((item) => item.position.ticket === ticket) ??
-      open.find((item) => item.identifier === ticket)
-    )?.position;
-  }
 
   #accepted(socket: LinkSocket, hello: EaHello): void {
     if (this.#server === undefined) {
@@ -395,14 +363,6 @@ export class TerminalBackend implements Backend {
       error: describeError(error),
     });
     this.#session?.close(`protocol violation: ${describeError(error)}`);
-  }
-
-  #requireTime() {
-    const time = this.#tracker.time;
-    if (time === undefined) {
-      throw new BackendError(FaultCode.BACKEND_UNAVAILABLE, "terminal: EA not connected");
-    }
-    return time;
   }
 
   #linkChanged(link: LinkStatus): void {
