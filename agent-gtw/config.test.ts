@@ -22,6 +22,18 @@ function keyPaths(value: unknown, prefix = ""): string[] {
   });
 }
 
+/** The issues parsing `text` raises (fails the test when it parses). */
+function issuesOf(text: string) {
+  let caught: unknown;
+  try {
+    parseConfigText(text, "gtw.yaml", gatewayConfigSchema);
+  } catch (error) {
+    caught = error;
+  }
+  expect(caught).toBeInstanceOf(ConfigError);
+  return (caught as ConfigError).issues;
+}
+
 describe("gateway config", () => {
   test("the example validates", () => {
     const config = loadGatewayConfig(EXAMPLE, {});
@@ -54,14 +66,7 @@ describe("gateway config", () => {
       "max_volume: 5",
       "max_volume: -5\n  max_volumes: 1",
     );
-    let caught: unknown;
-    try {
-      parseConfigText(text, "gtw.yaml", gatewayConfigSchema);
-    } catch (error) {
-      caught = error;
-    }
-    expect(caught).toBeInstanceOf(ConfigError);
-    const issues = (caught as ConfigError).issues;
+    const issues = issuesOf(text);
     expect(issues.map((issue) => issue.path).sort()).toEqual([
       "limits.max_volume",
       "limits.max_volumes",
@@ -75,14 +80,7 @@ describe("gateway config", () => {
     const text = readFileSync(EXAMPLE, "utf8")
       .replace("secret_file: keys/terminal.secret", "token_file: keys/terminal.token")
       .replace("heartbeat_ms: 1000", "heartbeat_ms: 30000");
-    let caught: unknown;
-    try {
-      parseConfigText(text, "gtw.yaml", gatewayConfigSchema);
-    } catch (error) {
-      caught = error;
-    }
-    expect(caught).toBeInstanceOf(ConfigError);
-    const issues = (caught as ConfigError).issues;
+    const issues = issuesOf(text);
     expect(issues.map((issue) => issue.path).sort()).toEqual([
       "backend.terminal.heartbeat_ms",
       "backend.terminal.token_file",

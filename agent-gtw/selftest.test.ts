@@ -6,6 +6,7 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import { Retcode } from "../shared/protocol/retcodes.ts";
 import { cleanupRigs, type Rig, startRig, tradeBody } from "../test/terminal/support.ts";
+import type { FlatObject } from "./backend/terminal/testing/ea-json.ts";
 import { runSelftest, type SelftestReport } from "./selftest.ts";
 
 afterEach(cleanupRigs);
@@ -25,6 +26,32 @@ async function selftest(
     eventTimeoutMs: 5000,
   });
   return { report, lines };
+}
+
+/** The next `cmd` is answered with this trade reply instead of being run (the fake's "reply" fault). */
+function answerNext(
+  rig: Rig,
+  cmd: "OPEN" | "MODIFY",
+  source: "EA" | "SERVER",
+  retcode: number,
+  comment: string,
+  levels: (frame: FlatObject) => { sl?: number; tp?: number } = () => ({}),
+  filling = "",
+): void {
+  rig.fake.faults.push({
+    kind: "reply",
+    cmd,
+    body: (frame) =>
+      tradeBody(
+        cmd,
+        frame.string("client_order_id") as string,
+        source,
+        retcode,
+        comment,
+        levels(frame),
+        filling,
+      ),
+  });
 }
 
 const names = (report: SelftestReport) =>
@@ -169,39 +196,25 @@ describe("--trade", () => {
 
   test("an EA that does not round stops onto the tick grid fails the modify step by name", async () => {
     const rig = await startRig();
-    rig.fake.faults.push({
-      kind: "reply",
-      cmd: "MODIFY",
-      body: (frame) =>
-        tradeBody(
-          "MODIFY",
-          frame.string("client_order_id") as string,
-          "SERVER",
-          Retcode.DONE,
-          "Request executed",
-          { sl: frame.number("sl") as number, tp: frame.number("tp") as number },
-        ),
-    });
+    answerNext(rig, "MODIFY", "SERVER", Retcode.DONE, "Request executed", (frame) => ({
+      sl: frame.number("sl") as number,
+      tp: frame.number("tp") as number,
+    }));
     const { lines } = await selftest(rig, { trade: true });
     expect(lines.find((l) => l.startsWith("FAIL modify"))).toContain("not the tick grid's");
   });
 
   test("a market order the broker refuses for its filling (10030) is named with the filling", async () => {
     const rig = await startRig();
-    rig.fake.faults.push({
-      kind: "reply",
-      cmd: "OPEN",
-      body: (frame) =>
-        tradeBody(
-          "OPEN",
-          frame.string("client_order_id") as string,
-          "SERVER",
-          Retcode.INVALID_FILL,
-          "Unsupported filling mode",
-          {},
-          "FOK",
-        ),
-    });
+    answerNext(
+      rig,
+      "OPEN",
+      "SERVER",
+      Retcode.INVALID_FILL,
+      "Unsupported filling mode",
+      undefined,
+      "FOK",
+    );
     const { lines } = await selftest(rig, { trade: true });
     expect(lines.find((l) => l.startsWith("FAIL open"))).toContain(
       "the broker refused ORDER_FILLING_FOK on MARKET execution",
@@ -210,18 +223,7 @@ describe("--trade", () => {
 
   test("a failed step stops the trip and leaves the position, naming its ticket", async () => {
     const rig = await startRig();
-    rig.fake.faults.push({
-      kind: "reply",
-      cmd: "MODIFY",
-      body: (frame) =>
-        tradeBody(
-          "MODIFY",
-          frame.string("client_order_id") as string,
-          "EA",
-          Retcode.INVALID_STOPS,
-          "sl must be <= bid - stops_level",
-        ),
-    });
+    answerNext(rig, "MODIFY", "EA", Retcode.INVALID_STOPS, "sl must be <= bid - stops_level");
     const { report, lines } = await selftest(rig, { trade: true });
     expect(names(report).slice(-3)).toEqual(["PASS open", "PASS duplicate", "FAIL modify"]);
     expect(lines.find((l) => l.startsWith("FAIL modify"))).toContain("10016 INVALID_STOPS from EA");

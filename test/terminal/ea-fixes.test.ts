@@ -7,33 +7,24 @@
  * reported, and no value of MT5's breaks the link (non-finite doubles, 64-bit magics, big pages).
  */
 import { afterEach, describe, expect, test } from "bun:test";
-import { BackendError } from "../../agent-gtw/backend/backend.ts";
 import { MAX_EXACT_MAGIC } from "../../agent-gtw/backend/terminal/mapping.ts";
 import { TerminalCommandError } from "../../agent-gtw/backend/terminal/reply-channel.ts";
 import { FaultCode } from "../../shared/errors.ts";
 import { Retcode } from "../../shared/protocol/retcodes.ts";
-import { cleanupRigs, openOrder, type Rig, startRig } from "./support.ts";
+import {
+  cleanupRigs,
+  expectNoReaderViolations,
+  failure,
+  openOrder,
+  startCheckedRig,
+} from "./support.ts";
 
-let current: Rig | undefined;
 afterEach(async () => {
-  expect(current?.fake.violations ?? []).toEqual([]);
-  current = undefined;
+  expectNoReaderViolations();
   await cleanupRigs();
 });
 
-async function rig(options: Parameters<typeof startRig>[0] = {}): Promise<Rig> {
-  current = await startRig(options);
-  return current;
-}
-
-async function failure(promise: Promise<unknown>): Promise<BackendError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(BackendError);
-  return error as BackendError;
-}
+const rig = startCheckedRig;
 
 describe("the dedup store (§11)", () => {
   test("a failed marker write changes nothing: the same id trades once the file is writable", async () => {

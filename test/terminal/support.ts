@@ -5,9 +5,14 @@
  * bounded eventually() polls. Everything is stopped by cleanupRigs() (afterEach).
  */
 
+import { expect } from "bun:test";
 import { chmodSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import type { BackendEvent, OpenOrder } from "../../agent-gtw/backend/backend.ts";
+import {
+  BackendError,
+  type BackendEvent,
+  type OpenOrder,
+} from "../../agent-gtw/backend/backend.ts";
 import type { SimBackendOptions } from "../../agent-gtw/backend/sim/options.ts";
 import {
   type RecordedLine,
@@ -193,4 +198,28 @@ export function framesIn(bytes: Uint8Array): Record<string, unknown>[] {
     offset += 4 + length;
   }
   return frames;
+}
+
+/** The BackendError a backend call rejects with (fails the test when it resolves). */
+export async function failure(promise: Promise<unknown>): Promise<BackendError> {
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(BackendError);
+  return error as BackendError;
+}
+
+let checked: Rig | undefined;
+
+/** startRig, kept so `expectNoReaderViolations` can look at it after the test. */
+export async function startCheckedRig(options: RigOptions = {}): Promise<Rig> {
+  checked = await startRig(options);
+  return checked;
+}
+
+/** Whatever the test did, the gateway never sent a frame the EA's reader refuses (§4). */
+export function expectNoReaderViolations(): void {
+  expect(checked?.fake.violations ?? []).toEqual([]);
+  checked = undefined;
 }
