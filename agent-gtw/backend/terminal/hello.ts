@@ -5,7 +5,7 @@
  */
 import type { LinkState, MarginMode } from "../../../shared/protocol/types.ts";
 import { EA_PROTOCOL_VERSION, eaProof, type HandshakeRefusal, proofMatches } from "./link-auth.ts";
-import { type AccountTradeMode, accountTradeMode, roundOffsetSeconds } from "./mapping.ts";
+import { type AccountTradeMode, accountTradeMode, magic, roundOffsetSeconds } from "./mapping.ts";
 import { LinkProtocolError, WireFields } from "./wire-fields.ts";
 
 export { EA_PROTOCOL_VERSION } from "./link-auth.ts";
@@ -143,7 +143,7 @@ function parseHello(fields: WireFields): EaHello {
     margin_mode: marginMode,
     terminal_build: fields.integer("terminal_build"),
     ea_version: fields.string("ea_version"),
-    magic: fields.integer("magic"),
+    magic: magic(fields),
     max_lots: fields.number("max_lots"),
     deviation: fields.integer("deviation"),
     chart_symbol: fields.string("chart_symbol"),
