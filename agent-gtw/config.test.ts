@@ -23,6 +23,18 @@ function keyPaths(value: unknown, prefix = ""): string[] {
   });
 }
 
+/** The issues parsing `text` raises (fails the test when it parses). */
+function issuesOf(text: string) {
+  let caught: unknown;
+  try {
+    parseConfigText(text, "gtw.yaml", gatewayConfigSchema);
+  } catch (error) {
+    caught = error;
+  }
+  expect(caught).toBeInstanceOf(ConfigError);
+  return (caught as ConfigError).issues;
+}
+
 describe("gateway config", () => {
   test("the example validates", () => {
     const config = loadGatewayConfig(EXAMPLE, {});
@@ -55,14 +67,7 @@ describe("gateway config", () => {
       "max_volume: 5",
       "max_volume: -5\n  max_volumes: 1",
     );
-    let caught: unknown;
-    try {
-      parseConfigText(text, "gtw.yaml", gatewayConfigSchema);
-    } catch (error) {
-      caught = error;
-    }
-    expect(caught).toBeInstanceOf(ConfigError);
-    const issues = (caught as ConfigError).issues;
+    const issues = issuesOf(text);
     expect(issues.map((issue) => issue.path).sort()).toEqual([
       "limits.max_volume",
       "limits.max_volumes",
@@ -72,19 +77,26 @@ describe("gateway config", () => {
     ).toBe(true);
   });
 
+  test("the terminal's old token_file is refused with its new name; the heartbeat stays in the EA's range", () => {
+    const text = readFileSync(EXAMPLE, "utf8")
+      .replace("secret_file: keys/terminal.secret", "token_file: keys/terminal.token")
+      .replace("heartbeat_ms: 1000", "heartbeat_ms: 30000");
+    const issues = issuesOf(text);
+    expect(issues.map((issue) => issue.path).sort()).toEqual([
+      "backend.terminal.heartbeat_ms",
+      "backend.terminal.token_file",
+    ]);
+    expect(issues.find((i) => i.path.endsWith("token_file"))?.message).toContain(
+      "token_file was renamed secret_file",
+    );
+  });
+
   test.each(NON_CANONICAL_HOSTS)("the endpoint refuses %s (write %s)", (written, canonical) => {
     const text = readFileSync(EXAMPLE, "utf8").replace(
       "endpoint: tcp://0.0.0.0:5700",
       `endpoint: "tcp://${withPort(written, 5700)}"`,
     );
-    let caught: unknown;
-    try {
-      parseConfigText(text, "gtw.yaml", gatewayConfigSchema);
-    } catch (error) {
-      caught = error;
-    }
-    expect(caught).toBeInstanceOf(ConfigError);
-    expect((caught as ConfigError).issues).toEqual([
+    expect(issuesOf(text)).toEqual([
       expect.objectContaining({
         path: "endpoint",
         message: expect.stringMatching(new RegExp(`write ${canonical}$`)),

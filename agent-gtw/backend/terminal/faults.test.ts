@@ -10,10 +10,10 @@ import { FaultCode } from "../../../shared/errors.ts";
 import { orderComment, Retcode } from "../../../shared/protocol/index.ts";
 import type { JournalEntry } from "../../orders/journal.ts";
 import { reconcile } from "../../orders/reconcile.ts";
-import { BackendError } from "../backend.ts";
 import {
   COMMAND_TIMEOUT_MS,
   cleanupRigs,
+  failure,
   openOrder,
   type Rig,
   reconnected,
@@ -21,15 +21,6 @@ import {
 } from "./testing/rig.ts";
 
 afterEach(cleanupRigs);
-
-async function failure(promise: Promise<unknown>): Promise<BackendError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(BackendError);
-  return error as BackendError;
-}
 
 const opens = (rig: Rig) => rig.fake.commands.filter((c) => c.cmd === "OPEN").length;
 

@@ -4,14 +4,18 @@
  */
 import { describeError } from "../../../shared/errors.ts";
 import type { Logger } from "../../../shared/log.ts";
+import type { SymbolInfo } from "../../../shared/protocol/index.ts";
 import type { Backend } from "../../backend/backend.ts";
 import type { EaHello, EaPing } from "../../backend/terminal/hello.ts";
+import type { AccountDetails, EaSymbolExtras } from "../../backend/terminal/mapping.ts";
 import type { TradeOutcome } from "../../backend/terminal/trades.ts";
 
 /** What the suite needs beyond Backend; TerminalBackend provides it. */
 export interface SelftestBackend extends Backend {
   hello(): EaHello | undefined;
   ping(): Promise<EaPing>;
+  accountDetails(): Promise<AccountDetails>;
+  symbolDetails(symbol: string): Promise<{ info: SymbolInfo; extras: EaSymbolExtras } | undefined>;
   openDetailed: (order: Parameters<Backend["open"]>[0]) => Promise<TradeOutcome>;
   closeDetailed: (order: Parameters<Backend["close"]>[0]) => Promise<TradeOutcome>;
   modifyDetailed: (order: Parameters<Backend["modify"]>[0]) => Promise<TradeOutcome>;
