@@ -4,7 +4,7 @@
  *   agent-gtw keygen [--dir DIR] [--name agent-gtw] [--terminal-secret]
  *   agent-inf keygen --name inf-1 [--dir DIR] [--api-token]
  *
- * Writes the host's key files with shared/keygen.ts (zcert CURVE pair; for agent-inf also the
+ * Writes the host's key files with shared/keys/keygen.ts (zcert CURVE pair; for agent-inf also the
  * Ed25519 signing pair), optionally a random secret or token file, and prints which file goes to which host
  * and the config lines to paste, with short fingerprints. Never overwrites: when any target
  * exists nothing is written and the exit code is 3, naming the file. Secrets are never printed.

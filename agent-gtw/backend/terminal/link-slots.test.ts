@@ -5,22 +5,15 @@
  * lines (the throttle of the CURVE server).
  */
 import { afterEach, describe, expect, test } from "bun:test";
-import { encodeOutbound } from "../../agent-gtw/backend/terminal/framing.ts";
+import { eventually } from "../../../scripts/harness/eventually.ts";
+import { RawClient } from "../../../shared/testing/raw-tcp.ts";
+import { encodeOutbound } from "./framing.ts";
 import {
   DEFAULT_HELLO_TIMEOUT_MS,
   DEFAULT_MAX_PENDING_CONNECTIONS,
   DEFAULT_PENDING_GRACE_MS,
-} from "../../agent-gtw/backend/terminal/link-server.ts";
-import {
-  cleanupRigs,
-  connected,
-  framesIn,
-  onCleanup,
-  type Rig,
-  startRig,
-} from "../../agent-gtw/backend/terminal/testing/rig.ts";
-import { eventually } from "../../scripts/harness/eventually.ts";
-import { RawClient } from "../../shared/testing/raw-tcp.ts";
+} from "./link-server.ts";
+import { cleanupRigs, connected, framesIn, onCleanup, type Rig, startRig } from "./testing/rig.ts";
 
 afterEach(cleanupRigs);
 

@@ -5,8 +5,10 @@
  * makes the EA redial with a fresh HELLO, which the gateway then keeps.
  */
 import { afterEach, describe, expect, test } from "bun:test";
-import { encodeOutbound } from "../../agent-gtw/backend/terminal/framing.ts";
-import { eaProof } from "../../agent-gtw/backend/terminal/link-auth.ts";
+import { eventually } from "../../../scripts/harness/eventually.ts";
+import { RawClient } from "../../../shared/testing/raw-tcp.ts";
+import { encodeOutbound } from "./framing.ts";
+import { eaProof } from "./link-auth.ts";
 import {
   cleanupRigs,
   connected,
@@ -15,9 +17,7 @@ import {
   reconnected,
   SECRET,
   startRig,
-} from "../../agent-gtw/backend/terminal/testing/rig.ts";
-import { eventually } from "../../scripts/harness/eventually.ts";
-import { RawClient } from "../../shared/testing/raw-tcp.ts";
+} from "./testing/rig.ts";
 
 afterEach(cleanupRigs);
 

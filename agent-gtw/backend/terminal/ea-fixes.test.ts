@@ -7,17 +7,17 @@
  * reported, and no value of MT5's breaks the link (non-finite doubles, 64-bit magics, big pages).
  */
 import { afterEach, describe, expect, test } from "bun:test";
-import { MAX_EXACT_MAGIC } from "../../agent-gtw/backend/terminal/mapping.ts";
-import { TerminalCommandError } from "../../agent-gtw/backend/terminal/reply-channel.ts";
+import { FaultCode } from "../../../shared/errors.ts";
+import { Retcode } from "../../../shared/protocol/index.ts";
+import { MAX_EXACT_MAGIC } from "./mapping.ts";
+import { TerminalCommandError } from "./reply-channel.ts";
 import {
   cleanupRigs,
   expectNoReaderViolations,
   failure,
   openOrder,
   startCheckedRig,
-} from "../../agent-gtw/backend/terminal/testing/rig.ts";
-import { FaultCode } from "../../shared/errors.ts";
-import { Retcode } from "../../shared/protocol/index.ts";
+} from "./testing/rig.ts";
 
 afterEach(async () => {
   expectNoReaderViolations();

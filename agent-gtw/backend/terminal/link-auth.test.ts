@@ -6,7 +6,9 @@
  */
 import { afterEach, describe, expect, test } from "bun:test";
 import type { Socket } from "bun";
-import { encodeOutbound, type WireObject } from "../../agent-gtw/backend/terminal/framing.ts";
+import { eventually } from "../../../scripts/harness/eventually.ts";
+import { RawClient } from "../../../shared/testing/raw-tcp.ts";
+import { encodeOutbound, type WireObject } from "./framing.ts";
 import {
   cleanupRigs,
   connected,
@@ -16,9 +18,7 @@ import {
   SECRET,
   startFake,
   startRig,
-} from "../../agent-gtw/backend/terminal/testing/rig.ts";
-import { eventually } from "../../scripts/harness/eventually.ts";
-import { RawClient } from "../../shared/testing/raw-tcp.ts";
+} from "./testing/rig.ts";
 
 afterEach(cleanupRigs);
 

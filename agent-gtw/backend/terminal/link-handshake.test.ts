@@ -16,8 +16,8 @@ import {
   gatewayProof,
   hmacSha256Hex,
   proofMatches,
-} from "../../agent-gtw/backend/terminal/link-auth.ts";
-import { GatewayHandshake } from "../../agent-gtw/backend/terminal/link-handshake.ts";
+} from "./link-auth.ts";
+import { GatewayHandshake } from "./link-handshake.ts";
 import {
   AUTH_EA_LABEL,
   AUTH_GW_LABEL,
@@ -27,8 +27,8 @@ import {
   authSecretValid,
   authSelfTest,
   NonceSource,
-} from "../../agent-gtw/backend/terminal/testing/fake-auth.ts";
-import { SECRET } from "../../agent-gtw/backend/terminal/testing/rig.ts";
+} from "./testing/fake-auth.ts";
+import { SECRET } from "./testing/rig.ts";
 
 const latin1 = (bytes: number[]) => String.fromCharCode(...bytes);
 const repeat = (byte: number, count: number) => new Array<number>(count).fill(byte);

@@ -7,36 +7,28 @@
 import { describe, expect, test } from "bun:test";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { TERMINAL_HEARTBEAT_MAX_MS, TERMINAL_HEARTBEAT_MIN_MS } from "../../config.ts";
 import {
   MAX_INBOUND_FRAME_BYTES,
   MAX_OUTBOUND_FRAME_BYTES,
   MAX_OUTBOUND_KEYS,
   MAX_OUTBOUND_STRING_CHARS,
-} from "../../agent-gtw/backend/terminal/framing.ts";
-import {
-  EA_PROOF_LABEL,
-  EA_PROTOCOL_VERSION,
-  GATEWAY_PROOF_LABEL,
-} from "../../agent-gtw/backend/terminal/link-auth.ts";
-import { DEFAULT_HELLO_TIMEOUT_MS } from "../../agent-gtw/backend/terminal/link-server.ts";
-import { PAGE_LIMIT } from "../../agent-gtw/backend/terminal/reads.ts";
-import { MAX_SECRET_CHARS, MIN_SECRET_CHARS } from "../../agent-gtw/backend/terminal/secret.ts";
-import { AUTH_NONCE_LABEL } from "../../agent-gtw/backend/terminal/testing/fake-auth.ts";
-import { DEDUP_CAPACITY } from "../../agent-gtw/backend/terminal/testing/fake-dedup.ts";
+} from "./framing.ts";
+import { EA_PROOF_LABEL, EA_PROTOCOL_VERSION, GATEWAY_PROOF_LABEL } from "./link-auth.ts";
+import { DEFAULT_HELLO_TIMEOUT_MS } from "./link-server.ts";
+import { PAGE_LIMIT } from "./reads.ts";
+import { MAX_SECRET_CHARS, MIN_SECRET_CHARS } from "./secret.ts";
+import { AUTH_NONCE_LABEL } from "./testing/fake-auth.ts";
+import { DEDUP_CAPACITY } from "./testing/fake-dedup.ts";
 import {
   BACKOFF_MAX_MS,
   BACKOFF_MIN_MS,
   HANDSHAKE_TIMEOUT_MS,
   HEARTBEAT_DEFAULT_MS,
-} from "../../agent-gtw/backend/terminal/testing/fake-link.ts";
-import {
-  DEFAULT_PAGE,
-  MAX_PAGE,
-  PAGE_BUDGET_CHARS,
-} from "../../agent-gtw/backend/terminal/testing/fake-reads.ts";
-import { TERMINAL_HEARTBEAT_MAX_MS, TERMINAL_HEARTBEAT_MIN_MS } from "../../agent-gtw/config.ts";
+} from "./testing/fake-link.ts";
+import { DEFAULT_PAGE, MAX_PAGE, PAGE_BUDGET_CHARS } from "./testing/fake-reads.ts";
 
-const ROOT = join(import.meta.dir, "..", "..");
+const ROOT = join(import.meta.dir, "..", "..", "..");
 const MQL5 = join(ROOT, "agent-gtw", "mql5");
 const files = readdirSync(MQL5);
 const source = files.map((file) => readFileSync(join(MQL5, file), "utf8")).join("\n");
