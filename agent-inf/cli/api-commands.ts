@@ -4,9 +4,9 @@
  * loss limits, breaker, trading state), and an order typed by hand must pass the same checks as a
  * strategy's. The API token file is read here and by the service (run.ts).
  */
-import { closeSync, fstatSync, openSync, readSync } from "node:fs";
 import { ExitCode, locateConfig } from "../../shared/cli.ts";
-import { AgentError, ConfigError, describeError, FaultCode } from "../../shared/errors.ts";
+import { ConfigError, describeError } from "../../shared/errors.ts";
+import { readPrivateText } from "../../shared/keys/private-file.ts";
 import { formatHost, parseListen } from "../../shared/net/index.ts";
 import { type InferenceConfig, loadInferenceConfig } from "../config.ts";
 import { type CliCommand, CONFIG_ENV, CONFIG_FILE, PROGRAM } from "./command.ts";
@@ -31,43 +31,18 @@ export function apiBaseUrl(listen: string): string {
  * others, since whoever has it can trade. Problems are config errors (exit 3) naming the file.
  */
 export function readApiToken(path: string, platform: NodeJS.Platform = process.platform): string {
-  let fd: number;
-  try {
-    fd = openSync(path, "r");
-  } catch (error) {
+  const token = readPrivateText(path, {
+    what: "api.token_file",
+    maxBytes: MAX_TOKEN_BYTES,
+    privateOn: platform,
+  }).trim();
+  if (token === "")
+    throw new ConfigError([{ file: path, path: "", message: "api.token_file is empty" }]);
+  if (/\s/.test(token))
     throw new ConfigError([
-      { file: path, path: "", message: `cannot read api.token_file: ${describeError(error)}` },
+      { file: path, path: "", message: "the API token must be one word (no spaces or lines)" },
     ]);
-  }
-  try {
-    const stat = fstatSync(fd);
-    if (platform !== "win32" && (stat.mode & 0o077) !== 0) {
-      throw new AgentError(
-        FaultCode.KEY_FILE_INSECURE,
-        `api token file ${path} is accessible by group or others (mode ${(stat.mode & 0o777).toString(8).padStart(4, "0")}); fix it with: chmod 600 ${path}`,
-      );
-    }
-    if (!stat.isFile() || stat.size > MAX_TOKEN_BYTES)
-      throw new ConfigError([
-        {
-          file: path,
-          path: "",
-          message: `api.token_file must be a small file (≤ ${MAX_TOKEN_BYTES} bytes)`,
-        },
-      ]);
-    const buffer = Buffer.alloc(stat.size);
-    const read = stat.size === 0 ? 0 : readSync(fd, buffer, 0, stat.size, 0);
-    const token = buffer.subarray(0, read).toString("utf8").trim();
-    if (token === "")
-      throw new ConfigError([{ file: path, path: "", message: "api.token_file is empty" }]);
-    if (/\s/.test(token))
-      throw new ConfigError([
-        { file: path, path: "", message: "the API token must be one word (no spaces or lines)" },
-      ]);
-    return token;
-  } finally {
-    closeSync(fd);
-  }
+  return token;
 }
 
 /** How long to wait for the agent: an order may take its whole reconcile deadline. */

@@ -17,11 +17,9 @@ import {
   constants,
   existsSync,
   fchmodSync,
-  fstatSync,
   fsyncSync,
   openSync,
   readdirSync,
-  readSync,
   statSync,
   unlinkSync,
   writeSync,
@@ -29,6 +27,7 @@ import {
 import { join } from "node:path";
 import type { KeyPair } from "../curve/box.ts";
 import { AgentError, describeError, FaultCode } from "../errors.ts";
+import { readPrivateText } from "./private-file.ts";
 import {
   type CurveCertificate,
   type CurveSecretCertificate,
@@ -217,72 +216,17 @@ export function readPublicKeysDir(dir: string): CurveCertificateFile[] {
 
 /** Read a ZPL file (bounded to MAX_ZPL_BYTES, UTF-8) and parse it. */
 export function readZplFile(path: string): ZplNode {
-  return parseZpl(readBoundedText(path, undefined), path);
+  return parseZpl(readPrivateText(path, { what: "key file", maxBytes: MAX_ZPL_BYTES }), path);
 }
 
 /** Read a ZPL file that holds a secret, refusing it when group or others can access it (POSIX). */
 export function readPrivateZplFile(path: string, options: KeyFileReadOptions = {}): ZplNode {
-  return parseZpl(readBoundedText(path, options.platform ?? process.platform), path);
-}
-
-/**
- * Throws KEY_FILE_INSECURE when a secret file's mode grants group or others any access. The
- * message names the file and the command that fixes it.
- */
-export function assertPrivateFileMode(path: string, mode: number, platform: NodeJS.Platform): void {
-  if (platform === "win32") return;
-  if ((mode & 0o077) !== 0) {
-    const octal = (mode & 0o777).toString(8).padStart(4, "0");
-    throw new AgentError(
-      FaultCode.KEY_FILE_INSECURE,
-      `curve: secret key file ${path} is accessible by group or others (mode was ${octal}); fix it with: chmod 600 ${path}`,
-    );
-  }
-}
-
-/** Open once and check the same descriptor we read, so the checks cannot race a file swap. */
-function readBoundedText(path: string, privateOn: NodeJS.Platform | undefined): string {
-  let fd: number;
-  try {
-    fd = openSync(path, "r");
-  } catch (error) {
-    throw new AgentError(
-      FaultCode.KEY_FILE_INVALID,
-      `curve: cannot read key file ${path}: ${describeError(error)}`,
-      {
-        cause: error,
-      },
-    );
-  }
-  try {
-    const stat = fstatSync(fd);
-    if (!stat.isFile())
-      throw new AgentError(FaultCode.KEY_FILE_INVALID, `curve: ${path} is not a regular file`);
-    if (privateOn !== undefined) assertPrivateFileMode(path, stat.mode, privateOn);
-    if (stat.size > MAX_ZPL_BYTES) {
-      throw new AgentError(
-        FaultCode.KEY_FILE_INVALID,
-        `curve: ${path} is too large for a key file (size was ${stat.size} bytes, limit ${MAX_ZPL_BYTES})`,
-      );
-    }
-    const buffer = Buffer.alloc(stat.size);
-    let read = 0;
-    while (read < buffer.length) {
-      const n = readSync(fd, buffer, read, buffer.length - read, read);
-      if (n === 0) break;
-      read += n;
-    }
-    try {
-      return new TextDecoder("utf-8", { fatal: true }).decode(buffer.subarray(0, read));
-    } catch (error) {
-      throw new AgentError(FaultCode.KEY_FILE_INVALID, `curve: ${path} is not UTF-8 text`, {
-        cause: error,
-      });
-    } finally {
-      // Best effort: the decoded string cannot be wiped, the raw bytes can
-      buffer.fill(0);
-    }
-  } finally {
-    closeSync(fd);
-  }
+  return parseZpl(
+    readPrivateText(path, {
+      what: "secret key file",
+      maxBytes: MAX_ZPL_BYTES,
+      privateOn: options.platform ?? process.platform,
+    }),
+    path,
+  );
 }
