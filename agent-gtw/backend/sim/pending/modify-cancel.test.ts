@@ -50,7 +50,7 @@ describe("modifying", () => {
       type_time: "SPECIFIED",
       time_expiration: expiration,
     });
-    expect(harness.tradeEvents).toEqual([{ type: "ORDER_MODIFIED", order }]);
+    expect<unknown>(harness.tradeEvents).toEqual([{ type: "ORDER_MODIFIED", order }]);
   });
 
   test("a stop-limit's limit price can move; other types have none", async () => {
@@ -128,7 +128,7 @@ describe("cancelling", () => {
     expect(await backend.orders()).toEqual([]);
     const [done] = await backend.historyOrders({ from: 0, to: Number.MAX_SAFE_INTEGER });
     expect(done).toMatchObject({ ticket, state: "CANCELED", time_done: harness.clock.now() });
-    expect(harness.tradeEvents).toEqual([{ type: "ORDER_CANCELED", order: done }]);
+    expect<unknown>(harness.tradeEvents).toEqual([{ type: "ORDER_CANCELED", order: done }]);
   });
 
   test("twice: the second finds no order", async () => {

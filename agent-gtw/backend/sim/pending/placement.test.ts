@@ -62,7 +62,7 @@ describe("placing", () => {
         reason: "EXPERT",
       }),
     ]);
-    expect(harness.tradeEvents).toEqual([{ type: "ORDER_PLACED", order: orders[0] }]);
+    expect<unknown>(harness.tradeEvents).toEqual([{ type: "ORDER_PLACED", order: orders[0] }]);
     // Nothing traded: no margin taken, no deal
     expect((await backend.account()).margin).toBe(0);
     expect(await backend.deals({ from: 0, to: Number.MAX_SAFE_INTEGER })).toEqual([]);

@@ -72,7 +72,11 @@ describe("triggering", () => {
         price: fillPrice,
       });
       expect(eventTypes(harness.tradeEvents)).toEqual(["DEAL", "ORDER_TRIGGERED"]);
-      expect(harness.tradeEvents[1]).toEqual({ type: "ORDER_TRIGGERED", order: done, deal });
+      expect<unknown>(harness.tradeEvents[1]).toEqual({
+        type: "ORDER_TRIGGERED",
+        order: done,
+        deal,
+      });
     },
   );
 
@@ -103,7 +107,7 @@ describe("triggering", () => {
       price_stoplimit: null,
       tp: 1.103,
     });
-    expect(harness.tradeEvents.at(-1)).toEqual({ type: "ORDER_TRIGGERED", order: limit });
+    expect<unknown>(harness.tradeEvents.at(-1)).toEqual({ type: "ORDER_TRIGGERED", order: limit });
 
     await backend.setQuote("EURUSD", 1.1004, 1.1005);
     expect(await backend.positions()).toEqual([
@@ -133,7 +137,7 @@ describe("triggering", () => {
     expect(await backend.positions()).toHaveLength(1);
     const [rejected] = await history();
     expect(rejected).toMatchObject({ ticket, state: "REJECTED", position_id: 0 });
-    expect(harness.tradeEvents).toEqual([
+    expect<unknown>(harness.tradeEvents).toEqual([
       { type: "ORDER_REJECTED", order: rejected, retcode: Retcode.NO_MONEY, comment: "No money" },
     ]);
   });
@@ -175,7 +179,7 @@ describe("expiration in market time", () => {
       state: "EXPIRED",
       time_done: Date.UTC(2026, 10, 18, 22),
     });
-    expect(harness.tradeEvents).toEqual([{ type: "ORDER_EXPIRED", order: expired }]);
+    expect<unknown>(harness.tradeEvents).toEqual([{ type: "ORDER_EXPIRED", order: expired }]);
   });
 
   test("SPECIFIED expires at its time; SPECIFIED_DAY at the end of that trading day; GTC stays", async () => {
