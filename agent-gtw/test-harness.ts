@@ -51,7 +51,9 @@ export type Fault =
   /** The caller sees a timeout and nothing executed. */
   | { kind: "timeout_before_execution" }
   /** Nothing reached MT5 (link down). */
-  | { kind: "unavailable" };
+  | { kind: "unavailable" }
+  /** The backend cannot do this call at all (the terminal backend before pending orders). */
+  | { kind: "unsupported" };
 
 /** Wraps the sim; each trade call takes the next queued fault, if any. */
 export class FaultyBackend implements Backend {
@@ -141,6 +143,8 @@ export class FaultyBackend implements Backend {
         throw new BackendError(FaultCode.BACKEND_TIMEOUT, "backend: no answer within 10000 ms");
       case "unavailable":
         throw new BackendError(FaultCode.BACKEND_UNAVAILABLE, "backend: EA not connected");
+      case "unsupported":
+        throw new BackendError(FaultCode.BACKEND_UNSUPPORTED, "backend: not supported");
     }
   }
 }
