@@ -33,14 +33,12 @@ import { addsExposure, checkGate, type GateLimits } from "./gate.ts";
 import type { Journal, JournalEntry } from "./journal.ts";
 import {
   exposureCount,
-  isPendingAction,
   isPendingRequest,
   pendingFilledReply,
   pendingSucceeded,
   sendPending,
 } from "./pending-orders.ts";
 import { reconcile } from "./reconcile.ts";
-import { reconcilePending } from "./reconcile-pending.ts";
 
 export interface ExecutorOptions {
   readonly backend: Backend;
@@ -178,9 +176,7 @@ export class OrderExecutor {
     for (const entry of journal.unresolved()) {
       // A PENDING entry of this process is still executing; only a crash leaves one behind.
       if (entry.state === "PENDING" && this.#isLive(entry)) continue;
-      const result = isPendingAction(entry.action)
-        ? await reconcilePending(entry, backend, clock.now(), defaultMagic)
-        : await reconcile(entry, backend, clock.now(), defaultMagic);
+      const result = await reconcile(entry, backend, clock.now(), defaultMagic);
       if (result.state === "UNKNOWN") {
         left += 1;
         this.#log.warn("Outcome still unknown", {

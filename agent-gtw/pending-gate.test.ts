@@ -3,7 +3,7 @@
  * max_open_positions (in flight too), their volume against max_volume; REDUCING lets CANCEL and
  * CLOSE_BY through but no PLACE or MODIFY_ORDER; HALTED refuses all but the operator's cancels.
  */
-import { afterEach, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { silentLogger } from "../shared/log.ts";
@@ -15,30 +15,11 @@ import {
   runPending,
   writeCancelCommand,
 } from "./operator-cancels.ts";
-import { createHarness, type Harness } from "./test-harness.ts";
+import { orderOf, pendingHarnesses, placeRequest } from "./testing/pending-harness.ts";
 
-const harnesses: Harness[] = [];
-afterEach(async () => {
-  for (const harness of harnesses.splice(0)) await harness.close();
-});
-
-async function harness(options: Parameters<typeof createHarness>[0] = {}): Promise<Harness> {
-  const built = await createHarness(options);
-  harnesses.push(built);
-  await built.backend.sim.setQuote("EURUSD", 1.0999, 1.1);
-  return built;
-}
-
-const place = (extra: Record<string, unknown> = {}) => ({
-  action: "PLACE",
-  symbol: "EURUSD",
-  type: "BUY_LIMIT",
-  volume: 0.1,
-  price: 1.099,
-  ...extra,
-});
+const { harness } = pendingHarnesses();
+const place = placeRequest;
 const open = { action: "OPEN", symbol: "EURUSD", side: "BUY", volume: 0.1 };
-const orderOf = (reply: Reply) => (reply as PendingTradeReply).order as number;
 const ticketOf = (reply: Reply) => (reply as PendingTradeReply).ticket as number;
 
 describe("limits", () => {

@@ -3,38 +3,18 @@
  * places, triggers, modifies and cancels; retries are idempotent by client_order_id; the reads
  * answer; a restart between placement and trigger loses nothing.
  */
-import { afterEach, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import type {
   OrderCheckReply,
   OrdersReply,
   PendingOrderType,
   PendingTradeReply,
 } from "../shared/protocol/pending-types.ts";
-import type { OrderReply, PositionsReply, Reply } from "../shared/protocol/types.ts";
-import { createHarness, type Harness } from "./test-harness.ts";
+import type { OrderReply, PositionsReply } from "../shared/protocol/types.ts";
+import { orderOf, pendingHarnesses, placeRequest } from "./testing/pending-harness.ts";
 
-const harnesses: Harness[] = [];
-afterEach(async () => {
-  for (const harness of harnesses.splice(0)) await harness.close();
-});
-
-/** A gateway on the sim with EURUSD at 1.09990 / 1.10000 (stops level 10 points). */
-async function harness(options: Parameters<typeof createHarness>[0] = {}): Promise<Harness> {
-  const built = await createHarness(options);
-  harnesses.push(built);
-  await built.backend.sim.setQuote("EURUSD", 1.0999, 1.1);
-  return built;
-}
-
-const place = (extra: Record<string, unknown> = {}) => ({
-  action: "PLACE",
-  symbol: "EURUSD",
-  type: "BUY_LIMIT",
-  volume: 0.1,
-  price: 1.099,
-  ...extra,
-});
-const orderOf = (reply: Reply) => (reply as PendingTradeReply).order as number;
+const { harness, restart } = pendingHarnesses();
+const place = placeRequest;
 
 describe("each order type through the gateway", () => {
   test.each<[PendingOrderType, Record<string, unknown>, Record<string, unknown>]>([
@@ -175,9 +155,7 @@ describe("idempotency by client_order_id", () => {
   test("across a gateway restart between placement and trigger", async () => {
     const h = await harness();
     const first = await h.send(place({ type: "BUY_STOP", price: 1.1005, client_order_id: "p-1" }));
-    harnesses.splice(harnesses.indexOf(h), 1);
-    const restarted = await h.restart();
-    harnesses.push(restarted);
+    const restarted = await restart(h);
     const again = await restarted.send(
       place({ type: "BUY_STOP", price: 1.1005, client_order_id: "p-1" }),
     );

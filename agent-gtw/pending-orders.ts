@@ -5,10 +5,16 @@
  */
 import { describeError, FaultCode } from "../shared/errors.ts";
 import { filledReply, orderComment } from "../shared/protocol/codec.ts";
-import type { PendingSignedRequest, TradeOrder } from "../shared/protocol/pending-types.ts";
+import type {
+  OrderCheckRequest,
+  PendingSignedRequest,
+  PlaceRequest,
+  TradeOrder,
+} from "../shared/protocol/pending-types.ts";
 import { isPlacementRetcode, isSuccessRetcode } from "../shared/protocol/retcodes.ts";
 import type { Reply, SignedAction, SignedRequest, TradeResult } from "../shared/protocol/types.ts";
 import { type Backend, BackendError } from "./backend/backend.ts";
+import type { OrderTerms } from "./backend/pending.ts";
 
 const PENDING_ACTIONS: ReadonlySet<string> = new Set([
   "PLACE",
@@ -40,12 +46,7 @@ export function sendPending(
         type: request.type,
         volume: request.volume,
         price: request.price,
-        stoplimit: request.stoplimit ?? null,
-        sl: request.sl ?? null,
-        tp: request.tp ?? null,
-        typeTime: request.type_time ?? "GTC",
-        expiration: request.expiration ?? 0,
-        filling: request.type_filling ?? null,
+        ...orderFields(request),
         magic: request.magic ?? magic,
         comment: orderComment(clientOrderId, request.comment),
       });
@@ -71,6 +72,18 @@ export function sendPending(
         comment: orderComment(clientOrderId, request.comment),
       });
   }
+}
+
+/** The order fields PLACE and ORDER_CHECK share, with their defaults, as a backend takes them. */
+export function orderFields(request: PlaceRequest | OrderCheckRequest): OrderTerms {
+  return {
+    stoplimit: request.stoplimit ?? null,
+    sl: request.sl ?? null,
+    tp: request.tp ?? null,
+    typeTime: request.type_time ?? "GTC",
+    expiration: request.expiration ?? 0,
+    filling: request.type_filling ?? null,
+  };
 }
 
 /** Whether MT5's answer means the request executed (a placement may say DONE or PLACED). */

@@ -15,7 +15,7 @@ import {
 import type { Reply } from "../shared/protocol/types.ts";
 import { type Backend, BackendError } from "./backend/backend.ts";
 import type { JournalEntry } from "./journal.ts";
-import { activeOrder } from "./pending-orders.ts";
+import { activeOrder, orderFields } from "./pending-orders.ts";
 import { SEARCH_AFTER_MS, SEARCH_BEFORE_MS } from "./reconcile.ts";
 
 /** The reply body (or a refusal) of a pending-order read; the caller wraps it in OK. */
@@ -55,12 +55,7 @@ async function read(request: PendingReadRequest, backend: Backend): Promise<obje
         type: request.type,
         volume: request.volume,
         price: pending ? request.price : undefined,
-        stoplimit: request.stoplimit ?? null,
-        sl: request.sl ?? null,
-        tp: request.tp ?? null,
-        typeTime: request.type_time ?? "GTC",
-        expiration: request.expiration ?? 0,
-        filling: request.type_filling ?? null,
+        ...orderFields(request),
         deviation: request.deviation ?? 0,
         magic: request.magic ?? 0,
         comment: request.comment ?? "",

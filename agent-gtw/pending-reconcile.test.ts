@@ -4,40 +4,16 @@
  * MT5 executed, a timeout before, a crash between journaling the intent and its outcome, and a
  * backend that cannot do the action at all.
  */
-import { afterEach, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { intentHash, orderComment } from "../shared/protocol/codec.ts";
 import type { PendingTradeReply } from "../shared/protocol/pending-types.ts";
-import type { OrderReply, Reply } from "../shared/protocol/types.ts";
-import { createHarness, type Harness } from "./test-harness.ts";
+import type { OrderReply } from "../shared/protocol/types.ts";
+import { placeOrder } from "./backend/sim/test-support.ts";
+import type { Harness } from "./test-harness.ts";
+import { orderOf, pendingHarnesses, placeRequest } from "./testing/pending-harness.ts";
 
-const harnesses: Harness[] = [];
-afterEach(async () => {
-  for (const harness of harnesses.splice(0)) await harness.close();
-});
-
-async function harness(): Promise<Harness> {
-  const built = await createHarness();
-  harnesses.push(built);
-  await built.backend.sim.setQuote("EURUSD", 1.0999, 1.1);
-  return built;
-}
-
-async function restart(h: Harness): Promise<Harness> {
-  harnesses.splice(harnesses.indexOf(h), 1);
-  const restarted = await h.restart();
-  harnesses.push(restarted);
-  return restarted;
-}
-
-const place = (extra: Record<string, unknown> = {}) => ({
-  action: "PLACE",
-  symbol: "EURUSD",
-  type: "BUY_LIMIT",
-  volume: 0.1,
-  price: 1.099,
-  ...extra,
-});
-const orderOf = (reply: Reply) => (reply as PendingTradeReply).order as number;
+const { harness, restart } = pendingHarnesses();
+const place = placeRequest;
 const getOrder = async (h: Harness, coid: string) =>
   (await h.send({ action: "GET_ORDER", client_order_id: coid })) as OrderReply;
 
@@ -140,21 +116,9 @@ describe("a crash between the journal's intent and its outcome", () => {
     await h.journal.recordIntent("ran", "PLACE", intentHash(ran as never), record(ran));
     await h.journal.recordIntent("lost", "PLACE", intentHash(lost as never), record(lost));
     // The order reached the broker with the tag of "ran"; the gateway died before the outcome
-    const placed = await h.backend.sim.placeOrder({
-      clientOrderId: "ran",
-      symbol: "EURUSD",
-      type: "BUY_LIMIT",
-      volume: 0.1,
-      price: 1.099,
-      stoplimit: null,
-      sl: null,
-      tp: null,
-      typeTime: "GTC",
-      expiration: 0,
-      filling: null,
-      magic: 777,
-      comment: orderComment("ran"),
-    });
+    const placed = await h.backend.sim.placeOrder(
+      placeOrder({ clientOrderId: "ran", price: 1.099, magic: 777, comment: orderComment("ran") }),
+    );
     const restarted = await restart(h);
     expect(await restarted.executor.reconcileUnresolved()).toBe(0);
     expect(restarted.journal.lookup("ran")).toMatchObject({

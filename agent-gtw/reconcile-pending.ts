@@ -11,23 +11,32 @@
  */
 import { hasCommentTag } from "../shared/protocol/codec.ts";
 import type { TradeOrder } from "../shared/protocol/pending-types.ts";
-import type { Deal } from "../shared/protocol/types.ts";
+import type { Deal, TradeReply } from "../shared/protocol/types.ts";
 import type { Backend } from "./backend/backend.ts";
 import type { JournalEntry } from "./journal.ts";
-import { baseReply, type Reconciliation, SEARCH_AFTER_MS, SEARCH_BEFORE_MS } from "./reconcile.ts";
+import type { Reconciliation } from "./reconcile.ts";
 
 const NOT_EXECUTED: Reconciliation = { state: "NOT_EXECUTED", reply: null };
 
+/** What reconcile() worked out for every action: where to search, and the reply's base. */
+export interface PendingSearch {
+  /** The magic the request was sent with. */
+  readonly magic: number;
+  /** Unix ms: the window around the intent that deals and history orders are searched in. */
+  readonly from: number;
+  readonly to: number;
+  readonly base: Pick<TradeReply, "v" | "id" | "status" | "retcode" | "client_order_id">;
+}
+
+/** Called by reconcile() (reconcile.ts) for PLACE, MODIFY_ORDER, CANCEL and CLOSE_BY. */
 export async function reconcilePending(
   entry: JournalEntry,
   backend: Backend,
-  now: number,
-  defaultMagic: number,
+  search: PendingSearch,
 ): Promise<Reconciliation> {
-  if (backend.link().state === "DOWN") return { state: "UNKNOWN", reason: "MT5 link is down" };
   const request = entry.request;
-  const magic = typeof request["magic"] === "number" ? request["magic"] : defaultMagic;
-  const window = { from: entry.receivedAt - SEARCH_BEFORE_MS, to: now + SEARCH_AFTER_MS };
+  const { magic } = search;
+  const window = { from: search.from, to: search.to };
   try {
     switch (entry.action) {
       case "PLACE": {
@@ -35,13 +44,13 @@ export async function reconcilePending(
         const order =
           (await backend.orders()).find(tagged) ??
           (await backend.historyOrders({ ...window, magic })).find(tagged);
-        return order === undefined ? NOT_EXECUTED : filled(entry, order.ticket, order);
+        return order === undefined ? NOT_EXECUTED : filled(search, order.ticket, order);
       }
       case "MODIFY_ORDER": {
         const ticket = request["ticket"] as number;
         const order = (await backend.orders({ ticket }))[0];
         return order !== undefined && hasRequestedValues(request, order)
-          ? filled(entry, ticket, order)
+          ? filled(search, ticket, order)
           : NOT_EXECUTED;
       }
       case "CANCEL": {
@@ -50,13 +59,13 @@ export async function reconcilePending(
         // The order may have been placed long before the cancel: search the whole history
         const history = await backend.historyOrders({ from: 0, to: window.to });
         const order = history.find((o) => o.ticket === ticket && o.state === "CANCELED");
-        return order === undefined ? NOT_EXECUTED : filled(entry, ticket, undefined);
+        return order === undefined ? NOT_EXECUTED : filled(search, ticket, undefined);
       }
       case "CLOSE_BY": {
         const deals = (await backend.deals({ ...window, magic })).filter((deal) =>
           hasCommentTag(deal.comment, entry.clientOrderId),
         );
-        return deals.length === 0 ? NOT_EXECUTED : closedBy(entry, deals);
+        return deals.length === 0 ? NOT_EXECUTED : closedBy(search, entry, deals);
       }
       default:
         return { state: "UNKNOWN", reason: `${entry.action} is not a pending-order action` };
@@ -67,26 +76,30 @@ export async function reconcilePending(
 }
 
 function filled(
-  entry: JournalEntry,
+  search: PendingSearch,
   ticket: number,
   order: TradeOrder | undefined,
 ): Reconciliation {
   return {
     state: "FILLED",
     reply: {
-      ...baseReply(entry),
+      ...search.base,
       order: ticket,
       ...(order === undefined ? {} : { pending_order: order }),
     },
   };
 }
 
-function closedBy(entry: JournalEntry, deals: readonly Deal[]): Reconciliation {
+function closedBy(
+  search: PendingSearch,
+  entry: JournalEntry,
+  deals: readonly Deal[],
+): Reconciliation {
   const first = deals[0] as Deal;
   return {
     state: "FILLED",
     reply: {
-      ...baseReply(entry),
+      ...search.base,
       ticket: entry.request["ticket"] as number,
       ticket_by: entry.request["ticket_by"] as number,
       deal: first.ticket,

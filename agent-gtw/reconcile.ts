@@ -11,6 +11,8 @@ import { Retcode } from "../shared/protocol/retcodes.ts";
 import type { Deal, Position, Reply, TradeReply } from "../shared/protocol/types.ts";
 import type { Backend } from "./backend/backend.ts";
 import type { JournalEntry } from "./journal.ts";
+import { isPendingAction } from "./pending-orders.ts";
+import { reconcilePending } from "./reconcile-pending.ts";
 
 /** Deals are searched from this long before the intent was received (clock differences). */
 export const SEARCH_BEFORE_MS = 5 * 60_000;
@@ -39,6 +41,14 @@ export async function reconcile(
   const request = entry.request;
   // OPENs without a magic were sent with the gateway's default; CLOSE deals carry the same.
   const magic = typeof request["magic"] === "number" ? request["magic"] : defaultMagic;
+  if (isPendingAction(entry.action)) {
+    return reconcilePending(entry, backend, {
+      magic,
+      from: entry.receivedAt - SEARCH_BEFORE_MS,
+      to: now + SEARCH_AFTER_MS,
+      base: baseReply(entry),
+    });
+  }
   try {
     if (entry.action === "MODIFY") return reconcileModify(entry, await backend.positions());
     const deals = await backend.deals({

@@ -16,12 +16,8 @@ import type {
 } from "../../shared/protocol/pending-types.ts";
 import type { FillingMode, Side } from "../../shared/protocol/types.ts";
 
-export interface PlaceOrder {
-  readonly clientOrderId: string;
-  readonly symbol: string;
-  readonly type: PendingOrderType;
-  readonly volume: number;
-  readonly price: number;
+/** The terms PlaceOrder and CheckOrder share (the gateway fills them in: orderFields()). */
+export interface OrderTerms {
   /** Stop-limit types only. */
   readonly stoplimit: number | null;
   readonly sl: number | null;
@@ -31,6 +27,14 @@ export interface PlaceOrder {
   readonly expiration: number;
   /** null: the backend picks as for market orders (FOK if allowed, else IOC, else RETURN). */
   readonly filling: FillingMode | null;
+}
+
+export interface PlaceOrder extends OrderTerms {
+  readonly clientOrderId: string;
+  readonly symbol: string;
+  readonly type: PendingOrderType;
+  readonly volume: number;
+  readonly price: number;
   readonly magic: number;
   /** Full order comment, already starting with the tag derived from clientOrderId. */
   readonly comment: string;
@@ -70,18 +74,12 @@ export interface OrderFilter {
 }
 
 /** ORDER_CHECK: a market or pending order checked without being sent. */
-export interface CheckOrder {
+export interface CheckOrder extends OrderTerms {
   readonly symbol: string;
   readonly type: CheckOrderType;
   readonly volume: number;
   /** Pending types: the order price; market types: undefined (the current price). */
   readonly price: number | undefined;
-  readonly stoplimit: number | null;
-  readonly sl: number | null;
-  readonly tp: number | null;
-  readonly typeTime: OrderTimeType;
-  readonly expiration: number;
-  readonly filling: FillingMode | null;
   readonly deviation: number;
   readonly magic: number;
   readonly comment: string;

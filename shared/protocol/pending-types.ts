@@ -127,14 +127,11 @@ interface SignedFields extends RequestBase {
   readonly key_id: string;
 }
 
-export interface PlaceRequest extends SignedFields {
-  readonly action: "PLACE";
+/** The terms of an order, shared by PLACE and ORDER_CHECK. */
+interface OrderTerms {
   readonly symbol: string;
-  readonly type: PendingOrderType;
   /** Lots. */
   readonly volume: number;
-  /** Order price: the limit price, the stop price, or a stop-limit's trigger price. */
-  readonly price: number;
   /** Stop-limit types only (and required there): the price of the limit order it places. */
   readonly stoplimit?: number;
   readonly sl?: number | null;
@@ -147,6 +144,13 @@ export interface PlaceRequest extends SignedFields {
   readonly type_filling?: FillingMode;
   readonly magic?: number;
   readonly comment?: string;
+}
+
+export interface PlaceRequest extends SignedFields, OrderTerms {
+  readonly action: "PLACE";
+  readonly type: PendingOrderType;
+  /** Order price: the limit price, the stop price, or a stop-limit's trigger price. */
+  readonly price: number;
 }
 
 export interface ModifyOrderRequest extends SignedFields {
@@ -185,22 +189,13 @@ export interface GetOrdersRequest extends RequestBase {
   readonly ticket?: number;
 }
 
-export interface OrderCheckRequest extends RequestBase {
+export interface OrderCheckRequest extends RequestBase, OrderTerms {
   readonly action: "ORDER_CHECK";
-  readonly symbol: string;
   readonly type: CheckOrderType;
-  readonly volume: number;
   /** Required for pending types; a market order is checked at the current price. */
   readonly price?: number;
-  readonly stoplimit?: number;
-  readonly sl?: number | null;
-  readonly tp?: number | null;
-  readonly type_time?: OrderTimeType;
-  readonly expiration?: number;
-  readonly type_filling?: FillingMode;
+  /** Market types only. */
   readonly deviation?: number;
-  readonly magic?: number;
-  readonly comment?: string;
 }
 
 export interface CalcMarginRequest extends RequestBase {

@@ -14,6 +14,7 @@ import {
   type OrderState,
   type PendingRecord,
 } from "./pending/order-book.ts";
+import { isNumber, isObject, isPrice, isSide } from "./shapes.ts";
 
 /** An open position as the broker stores it; Position adds the live price and profit. */
 export interface PositionState {
@@ -180,15 +181,6 @@ export class Book {
 // ---------------------------------------------------------------------------------------------
 // Shape checks for what comes back from disk: a record that parses as JSON but is not one of
 // ours is corruption, and must be reported rather than half-applied.
-
-type Shape = Record<string, unknown>;
-
-const isObject = (value: unknown): value is Shape =>
-  typeof value === "object" && value !== null && !Array.isArray(value);
-const isNumber = (value: unknown): value is number =>
-  typeof value === "number" && Number.isFinite(value);
-const isPrice = (value: unknown): boolean => value === null || isNumber(value);
-const isSide = (value: unknown): boolean => value === "BUY" || value === "SELL";
 
 export function isPositionState(value: unknown): value is PositionState {
   return (

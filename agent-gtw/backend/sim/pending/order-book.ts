@@ -19,6 +19,7 @@ import {
 } from "../../../../shared/protocol/pending-types.ts";
 import type { DealReason, FillingMode } from "../../../../shared/protocol/types.ts";
 import type { Book, TradeRecord } from "../book.ts";
+import { isNumber, isObject, isOneOf, isPrice, type Shape } from "../shapes.ts";
 
 /** An active pending order as the broker stores it; TradeOrder adds the live price. */
 export interface OrderState {
@@ -78,15 +79,6 @@ export function applyOrderChange(book: Book, record: PendingRecord): void {
 // ---------------------------------------------------------------------------------------------
 // Shape checks for what comes back from disk (see book.ts)
 
-type Shape = Record<string, unknown>;
-
-const isObject = (value: unknown): value is Shape =>
-  typeof value === "object" && value !== null && !Array.isArray(value);
-const isNumber = (value: unknown): value is number =>
-  typeof value === "number" && Number.isFinite(value);
-const isPrice = (value: unknown): boolean => value === null || isNumber(value);
-const isOneOf = (values: readonly string[]) => (value: unknown) =>
-  typeof value === "string" && values.includes(value);
 const isReason = isOneOf(["CLIENT", "EXPERT", "SL", "TP", "SO"]);
 const isFilling = isOneOf(["FOK", "IOC", "RETURN"]);
 
