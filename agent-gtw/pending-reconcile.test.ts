@@ -158,3 +158,29 @@ describe("a backend that cannot do pending orders", () => {
     ).toBe("FILLED");
   });
 });
+
+describe("the terminal backend, until the EA carries pending orders", () => {
+  test("answers every pending-order call with BACKEND_UNSUPPORTED, sending nothing", async () => {
+    const { TerminalBackend } = await import("./backend/terminal/terminal-backend.ts");
+    const terminal = new TerminalBackend({
+      port: 0,
+      token: "t".repeat(32),
+      heartbeatMs: 1000,
+      commandTimeoutMs: 1000,
+    });
+    const calls = [
+      terminal.placeOrder(),
+      terminal.modifyOrder(),
+      terminal.cancelOrder(),
+      terminal.closeBy(),
+      terminal.orders(),
+      terminal.historyOrders(),
+      terminal.orderCheck(),
+      terminal.calcMargin(),
+      terminal.calcProfit(),
+    ];
+    for (const call of calls) {
+      await expect(call).rejects.toMatchObject({ code: "BACKEND_UNSUPPORTED" });
+    }
+  });
+});
