@@ -33,9 +33,11 @@ describe("GET_ACCOUNT and GET_SYMBOL_INFO", () => {
       const expected = (await rig.fake.sim.symbolInfo(symbol)) as NonNullable<
         Awaited<ReturnType<typeof rig.fake.sim.symbolInfo>>
       >;
-      // The EA writes doubles with at most 8 decimals (§4)
+      // The EA writes doubles with at most 8 decimals (§4), and does not report the pending-order
+      // modes yet (issue 15 phase 2)
       const tickValue = Number(expected.tick_value.toFixed(8));
-      expect(await rig.backend.symbolInfo(symbol)).toEqual({ ...expected, tick_value: tickValue });
+      const { expiration_modes: _expiration, order_modes: _orders, ...reported } = expected;
+      expect(await rig.backend.symbolInfo(symbol)).toEqual({ ...reported, tick_value: tickValue });
     }
     expect((await rig.backend.symbolInfo("USDJPY"))?.filling_modes).toEqual(["IOC"]);
     expect(await rig.backend.symbolInfo("XAUUSD")).toMatchObject({

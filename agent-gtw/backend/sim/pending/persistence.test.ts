@@ -124,6 +124,19 @@ describe("pending orders on disk", () => {
     await crashed.sim.stop();
   });
 
+  test("an order whose time passed while the sim was stopped expires at start, as of its time", async () => {
+    const backend = await sim({ tickIntervalMs: 60_000 });
+    const expiresAt = harness.clock.now() + 60_000;
+    await backend.placeOrder(placeOrder({ typeTime: "SPECIFIED", expiration: expiresAt }));
+    await backend.stop();
+    harness.clock.jumpWallClock(3_600_000);
+    const restarted = await harness.restart();
+    await restarted.settle();
+    expect(await restarted.orders()).toEqual([]);
+    const [expired] = await restarted.historyOrders(everything);
+    expect(expired).toMatchObject({ state: "EXPIRED", time_done: expiresAt });
+  });
+
   test("expirations are written too: an expired order stays expired after a restart", async () => {
     const backend = await sim({ tickIntervalMs: 60_000 });
     await backend.placeOrder(

@@ -32,7 +32,8 @@ export function runExpirations(ctx: PendingContext, now: number): PendingChange[
   const changes: PendingChange[] = [];
   for (const order of [...ctx.book.orders.values()]) {
     if (order.expires_at === 0 || now < order.expires_at) continue;
-    const done = doneView(ctx.market, order, "EXPIRED", now);
+    // A sim that was stopped past the time still records when the server would have expired it
+    const done = doneView(ctx.market, order, "EXPIRED", order.expires_at);
     changes.push(leave(ctx, order, done, [{ type: "ORDER_EXPIRED", order: done }]));
   }
   return changes;
