@@ -18,6 +18,7 @@ import {
   readFileSync,
   renameSync,
   rmSync,
+  statSync,
   writeFileSync,
 } from "node:fs";
 import { join } from "node:path";
@@ -218,9 +219,8 @@ async function run(
 function readCommand(path: string): CancelCommand | string {
   let value: unknown;
   try {
-    const text = readFileSync(path, "utf8");
-    if (text.length > MAX_FILE_BYTES) return "the request file is too large";
-    value = JSON.parse(text);
+    if (statSync(path).size > MAX_FILE_BYTES) return "the request file is too large";
+    value = JSON.parse(readFileSync(path, "utf8"));
   } catch (error) {
     return `the request file is not valid JSON (${describeError(error)})`;
   }

@@ -222,6 +222,21 @@ describe("reads", () => {
     expect(unknown).toMatchObject({ error_code: "UNKNOWN_SYMBOL" });
   });
 
+  test("amounts beyond a double are refused rather than sent as null", async () => {
+    const h = await harness();
+    const huge = { symbol: "BTCUSD", type: "BUY", volume: 1_000_000 };
+    expect(await h.send({ action: "CALC_MARGIN", ...huge, price: 1e305 })).toMatchObject({
+      status: "ERROR",
+      error_code: "INVALID_REQUEST",
+    });
+    expect(
+      await h.send({ action: "CALC_PROFIT", ...huge, price_open: 1, price_close: 1e305 }),
+    ).toMatchObject({ error_code: "INVALID_REQUEST" });
+    expect(
+      await h.send({ action: "ORDER_CHECK", ...huge, type: "BUY_LIMIT", price: 1e305 }),
+    ).toMatchObject({ error_code: "INVALID_REQUEST" });
+  });
+
   test("GET_ORDERS filters by group mask and ticket", async () => {
     const h = await harness();
     await h.backend.sim.setQuote("GBPUSD", 1.2699, 1.27);

@@ -60,7 +60,8 @@ async function read(request: PendingReadRequest, backend: Backend): Promise<obje
         magic: request.magic ?? 0,
         comment: request.comment ?? "",
       });
-      return { check };
+      const figures = [check.balance, check.equity, check.profit, check.margin, check.margin_free];
+      return figures.every(Number.isFinite) ? { check } : beyondNumbers(request.id);
     }
     case "CALC_MARGIN": {
       const margin = await backend.calcMargin({
@@ -69,7 +70,8 @@ async function read(request: PendingReadRequest, backend: Backend): Promise<obje
         volume: request.volume,
         price: request.price,
       });
-      return margin === undefined ? unknown(request.symbol) : { margin };
+      if (margin === undefined) return unknown(request.symbol);
+      return Number.isFinite(margin) ? { margin } : beyondNumbers(request.id);
     }
     case "CALC_PROFIT": {
       const profit = await backend.calcProfit({
@@ -79,9 +81,19 @@ async function read(request: PendingReadRequest, backend: Backend): Promise<obje
         priceOpen: request.price_open,
         priceClose: request.price_close,
       });
-      return profit === undefined ? unknown(request.symbol) : { profit };
+      if (profit === undefined) return unknown(request.symbol);
+      return Number.isFinite(profit) ? { profit } : beyondNumbers(request.id);
     }
   }
+}
+
+/** Volume × price beyond what a double holds: JSON would carry null, so say so instead. */
+function beyondNumbers(id: string): Reply {
+  return errorReply(
+    id,
+    ErrorCode.INVALID_REQUEST,
+    "the volume and prices give an amount beyond what a number can hold; check them",
+  );
 }
 
 /**

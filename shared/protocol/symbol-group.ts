@@ -30,23 +30,45 @@ export interface GroupFilter {
 
 /** Compile a filter that passed checkGroup. */
 export function compileGroup(group: string): GroupFilter {
-  const include: RegExp[] = [];
-  const exclude: RegExp[] = [];
+  const include: string[] = [];
+  const exclude: string[] = [];
   for (const mask of group.split(",")) {
-    if (mask.startsWith("!")) exclude.push(maskRegExp(mask.slice(1)));
-    else include.push(maskRegExp(mask));
+    if (mask.startsWith("!")) exclude.push(mask.slice(1));
+    else include.push(mask);
   }
   return {
     matches: (symbol) =>
-      include.some((mask) => mask.test(symbol)) && !exclude.some((mask) => mask.test(symbol)),
+      include.some((mask) => maskMatches(mask, symbol)) &&
+      !exclude.some((mask) => maskMatches(mask, symbol)),
   };
 }
 
-function maskRegExp(mask: string): RegExp {
-  // Everything but `*` is literal; the character set leaves only `.` and `+` to escape
-  const source = mask
-    .split("*")
-    .map((part) => part.replace(/[.+]/g, "\\$&"))
-    .join(".*");
-  return new RegExp(`^${source}$`);
+/**
+ * Whether `text` matches `mask` (`*` = any run of characters, everything else literal). Greedy
+ * with one remembered star, so the work is at most mask × text characters: a regular expression
+ * built from "*a*a*a…b" would backtrack exponentially, and the mask comes from the wire.
+ */
+export function maskMatches(mask: string, text: string): boolean {
+  let m = 0;
+  let t = 0;
+  let star = -1;
+  let resume = 0;
+  while (t < text.length) {
+    if (m < mask.length && mask[m] !== "*" && mask[m] === text[t]) {
+      m += 1;
+      t += 1;
+    } else if (m < mask.length && mask[m] === "*") {
+      star = m;
+      m += 1;
+      resume = t;
+    } else if (star >= 0) {
+      m = star + 1;
+      resume += 1;
+      t = resume;
+    } else {
+      return false;
+    }
+  }
+  while (m < mask.length && mask[m] === "*") m += 1;
+  return m === mask.length;
 }

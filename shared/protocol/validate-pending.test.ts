@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { intentHash } from "./codec.ts";
-import { compileGroup } from "./symbol-group.ts";
+import { checkGroup, compileGroup } from "./symbol-group.ts";
 import type { SignedRequest } from "./types.ts";
 import { isSignedAction, parseMessage, parseRequest } from "./validate.ts";
 import { parseEvent } from "./validate-event.ts";
@@ -389,7 +389,20 @@ describe("group masks", () => {
     ["!EUR*", "GBPUSD", false],
     ["US500.cash", "US500xcash", false],
     ["BTC*#", "BTCUSD#", true],
+    ["*S*D", "EURUSD", true],
+    ["E*R*S*X", "EURUSD", false],
+    ["", "", true],
   ])("%s matches %s: %s", (group, symbol, expected) => {
     expect(compileGroup(group).matches(symbol)).toBe(expected);
+  });
+
+  test("a hostile mask costs mask × symbol steps, not an exponential backtrack", () => {
+    // As a regular expression (^.*a.*a…b$) each of these takes about 2 s to say no
+    const hostile = `${"*a".repeat(16)}*b`;
+    expect(checkGroup(hostile)).toBeUndefined();
+    const filter = compileGroup(hostile);
+    for (const symbol of ["a".repeat(32), `${"a".repeat(31)}c`, "a".repeat(31), "a".repeat(30)]) {
+      expect(filter.matches(symbol)).toBe(false);
+    }
   });
 });
