@@ -26,7 +26,7 @@ export async function operatorCancel(args: readonly string[]): Promise<number> {
   });
   const all = values.all === true;
   if (all === positionals.length > 0) {
-    throw new UsageError("cancel needs order tickets or --all, not both");
+    throw new UsageError("cancel needs order tickets or --all (one of the two)");
   }
   const tickets = positionals.map((text) => {
     const ticket = Number(text);
