@@ -164,7 +164,7 @@ describe("the terminal backend, until the EA carries pending orders", () => {
     const { TerminalBackend } = await import("./backend/terminal/terminal-backend.ts");
     const terminal = new TerminalBackend({
       port: 0,
-      token: "t".repeat(32),
+      secret: "s".repeat(32),
       heartbeatMs: 1000,
       commandTimeoutMs: 1000,
     });
