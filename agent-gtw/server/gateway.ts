@@ -19,6 +19,7 @@ import type { Backend } from "../backend/backend.ts";
 import type { OrderExecutor } from "../orders/executor.ts";
 import { Journal } from "../orders/journal.ts";
 import type { StreamConnection, StreamHub } from "../streaming/stream-hub.ts";
+import { answerPendingRead, currentPendingOrder } from "./pending-reads.ts";
 
 export interface GatewayOptions {
   readonly name: string;
@@ -129,8 +130,18 @@ export class Gateway {
           await this.#options.executor.reconcileUnresolved();
           entry = journal.lookup(request.client_order_id);
         }
-        return okReply(id, { order: entry === undefined ? null : Journal.toRecord(entry) });
+        if (entry === undefined) return okReply(id, { order: null });
+        const placed = await currentPendingOrder(entry, backend, this.#options.clock.now());
+        return okReply(id, {
+          order: Journal.toRecord(entry),
+          ...(placed === undefined ? {} : { pending_order: placed }),
+        });
       }
+      case "GET_ORDERS":
+      case "ORDER_CHECK":
+      case "CALC_MARGIN":
+      case "CALC_PROFIT":
+        return this.#query(id, () => answerPendingRead(request, backend));
       case "SUBSCRIBE":
       case "UNSUBSCRIBE":
       case "RESYNC": {

@@ -16,6 +16,7 @@ import {
   newClientOrderId,
   type Reply,
   type Side,
+  type SignedAction,
   type TradeReply,
 } from "../../shared/protocol/index.ts";
 import type { GatewayClient, OrderOutcome, SignedBody } from "../gateway/gateway-client.ts";
@@ -413,7 +414,12 @@ export class OrderService {
 }
 
 /** The gateway's CLIENT_ORDER_ID_REUSED answer, given locally: nothing was sent. */
-function reusedId(gateway: string, clientOrderId: string, first: Action, now: Action): OrderResult {
+function reusedId(
+  gateway: string,
+  clientOrderId: string,
+  first: SignedAction,
+  now: Action,
+): OrderResult {
   return localError(
     gateway,
     clientOrderId,

@@ -9,6 +9,7 @@ import { DealerSocket, type SocketEvent } from "../../shared/net/index.ts";
 import {
   createSigner,
   encodeRequest,
+  isSignedAction,
   newClientOrderId,
   newRequestId,
   parseReply,
@@ -68,7 +69,7 @@ export class TestClient {
     timeoutMs = 10_000,
   ): Promise<Reply> {
     const id = body.id ?? newRequestId();
-    const signed = body.action === "OPEN" || body.action === "CLOSE" || body.action === "MODIFY";
+    const signed = isSignedAction(body.action);
     const request = {
       v: 1,
       id,

@@ -24,6 +24,7 @@ import {
   decodeMessage,
   encodeRequest,
   isEventObject,
+  isSignedAction,
   newClientOrderId,
   newRequestId,
   parseEventObject,
@@ -93,7 +94,7 @@ export class StreamTestClient {
   send(body: Record<string, unknown>, timeoutMs = 10_000): Promise<Reply> {
     const id = newRequestId();
     const action = String(body["action"]);
-    const signed = action === "OPEN" || action === "CLOSE" || action === "MODIFY";
+    const signed = isSignedAction(action);
     const request = {
       v: 1,
       id,

@@ -10,7 +10,15 @@
 import { type Clock, systemClock, type TimerHandle } from "../../../shared/clock.ts";
 import { describeError } from "../../../shared/errors.ts";
 import { type Logger, silentLogger } from "../../../shared/log.ts";
-import type { AccountInfo, Deal, Position, SymbolInfo } from "../../../shared/protocol/index.ts";
+import type {
+  AccountInfo,
+  Deal,
+  OrderCheckResult,
+  Position,
+  SymbolInfo,
+  TradeOrder,
+  TradeResult,
+} from "../../../shared/protocol/index.ts";
 import type {
   Backend,
   BackendEvent,
@@ -34,6 +42,7 @@ import {
 import type { LinkSocket } from "./link-socket.ts";
 import { LinkTracker, NOT_CONNECTED } from "./link-tracker.ts";
 import { type AccountDetails, toAccountDetails } from "./mapping.ts";
+import { pendingUnsupported } from "./pending-unsupported.ts";
 import { type SymbolDetails, TerminalReads } from "./reads.ts";
 import { ReplyChannel } from "./reply-channel.ts";
 import { EaSession } from "./session.ts";
@@ -229,6 +238,17 @@ export class TerminalBackend implements Backend {
   modifyDetailed(order: ModifyOrder): Promise<TradeOutcome> {
     return this.#trades.modify(order);
   }
+
+  // Pending orders and pre-trade calculations: not yet through the EA (issue 15 phase 2)
+  placeOrder = () => pendingUnsupported<TradeResult>("PLACE");
+  modifyOrder = () => pendingUnsupported<TradeResult>("MODIFY_ORDER");
+  cancelOrder = () => pendingUnsupported<TradeResult>("CANCEL");
+  closeBy = () => pendingUnsupported<TradeResult>("CLOSE_BY");
+  orders = () => pendingUnsupported<TradeOrder[]>("GET_ORDERS");
+  historyOrders = () => pendingUnsupported<TradeOrder[]>("history orders");
+  orderCheck = () => pendingUnsupported<OrderCheckResult>("ORDER_CHECK");
+  calcMargin = () => pendingUnsupported<number | undefined>("CALC_MARGIN");
+  calcProfit = () => pendingUnsupported<number | undefined>("CALC_PROFIT");
 
   /** FORGET (§7.7): only after reconciliation proved the attempt did not execute. */
   async forget(clientOrderId: string): Promise<boolean> {
