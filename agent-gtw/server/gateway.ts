@@ -124,11 +124,11 @@ export class Gateway {
           return { symbol_info: info };
         });
       case "GET_ORDER": {
-        let entry = journal.lookup(request.client_order_id);
+        let entry = journal.lookup(client, request.client_order_id);
         if (entry?.state === "UNKNOWN") {
           // Someone is waiting on this outcome: try to settle it now rather than at the next tick.
           await this.#options.executor.reconcileUnresolved();
-          entry = journal.lookup(request.client_order_id);
+          entry = journal.lookup(client, request.client_order_id);
         }
         if (entry === undefined) return okReply(id, { order: null });
         const placed = await currentPendingOrder(entry, backend, this.#options.clock.now());
