@@ -5,9 +5,11 @@
  * backend that cannot do the action at all.
  */
 import { describe, expect, test } from "bun:test";
+import { FaultCode } from "../shared/errors.ts";
 import { intentHash, orderComment } from "../shared/protocol/codec.ts";
 import type { PendingTradeReply } from "../shared/protocol/pending-types.ts";
 import type { OrderReply } from "../shared/protocol/types.ts";
+import { BackendError } from "./backend/backend.ts";
 import { placeOrder } from "./backend/sim/test-support.ts";
 import type { Harness } from "./test-harness.ts";
 import { orderOf, pendingHarnesses, placeRequest } from "./testing/pending-harness.ts";
@@ -146,8 +148,8 @@ describe("a backend that cannot do pending orders", () => {
 
   test("its reads answer NOT_SUPPORTED, and RESYNC leaves orders out", async () => {
     const h = await harness();
-    const { pendingUnsupported } = await import("./backend/terminal/pending-unsupported.ts");
-    h.backend.orders = () => pendingUnsupported("GET_ORDERS");
+    h.backend.orders = () =>
+      Promise.reject(new BackendError(FaultCode.BACKEND_UNSUPPORTED, "backend: no pending orders"));
     expect(await h.send({ action: "GET_ORDERS" })).toMatchObject({
       status: "ERROR",
       error_code: "NOT_SUPPORTED",
@@ -156,31 +158,5 @@ describe("a backend that cannot do pending orders", () => {
     expect(
       (await h.send({ action: "OPEN", symbol: "EURUSD", side: "BUY", volume: 0.1 })).status,
     ).toBe("FILLED");
-  });
-});
-
-describe("the terminal backend, until the EA carries pending orders", () => {
-  test("answers every pending-order call with BACKEND_UNSUPPORTED, sending nothing", async () => {
-    const { TerminalBackend } = await import("./backend/terminal/terminal-backend.ts");
-    const terminal = new TerminalBackend({
-      port: 0,
-      secret: "s".repeat(32),
-      heartbeatMs: 1000,
-      commandTimeoutMs: 1000,
-    });
-    const calls = [
-      terminal.placeOrder(),
-      terminal.modifyOrder(),
-      terminal.cancelOrder(),
-      terminal.closeBy(),
-      terminal.orders(),
-      terminal.historyOrders(),
-      terminal.orderCheck(),
-      terminal.calcMargin(),
-      terminal.calcProfit(),
-    ];
-    for (const call of calls) {
-      await expect(call).rejects.toMatchObject({ code: "BACKEND_UNSUPPORTED" });
-    }
   });
 });

@@ -1,17 +1,30 @@
 /**
- * Trade commands both ways (docs/EA-LINK.md §9, §10): Backend orders → OPEN/CLOSE/MODIFY fields,
+ * Trade commands both ways (docs/EA-LINK.md §9, §10): Backend orders → OPEN/CLOSE/MODIFY fields
+ * (the pending-order commands' fields are in pending-mapping.ts),
  * and a REPLY → what the Backend contract needs to know: MT5's answer (a TradeResult, with who
  * decided it), certainly not executed, or unknown. Retcodes themselves are interpreted by the
  * gateway through shared/protocol/retcodes.ts; this module only turns EA-side errors that carry
  * no retcode into the retcode MT5 would have given for the same cause.
  */
-import { isSuccessRetcode, Retcode } from "../../../shared/protocol/retcodes.ts";
+import {
+  isPlacementRetcode,
+  isSuccessRetcode,
+  Retcode,
+} from "../../../shared/protocol/retcodes.ts";
 import type { TradeResult } from "../../../shared/protocol/types.ts";
 import type { CloseOrder, OpenOrder } from "../backend.ts";
 import type { WireObject } from "./framing.ts";
 import { LinkProtocolError, type WireFields } from "./wire-fields.ts";
 
-export type TradeCommand = "OPEN" | "CLOSE" | "MODIFY";
+/** The signed trade commands (§10): market orders and positions, then pending orders (§10.6). */
+export type TradeCommand =
+  | "OPEN"
+  | "CLOSE"
+  | "MODIFY"
+  | "PLACE"
+  | "MODIFY_ORDER"
+  | "CANCEL"
+  | "CLOSE_BY";
 /** §10.3: who decided the retcode. EA and CHECK mean nothing was sent to the server. */
 export type TradeSource = "EA" | "CHECK" | "SERVER";
 
@@ -107,10 +120,16 @@ export function readTradeReply(
   const duplicate = reply.optionalBoolean("duplicate") ?? false;
   const retcode = reply.integer("retcode");
   // EA and CHECK answers were decided before OrderSend and are never stored (§10.2, §11)
-  if (source !== "SERVER" && (isSuccessRetcode(retcode) || duplicate)) {
+  const executed = cmd === "PLACE" ? isPlacementRetcode(retcode) : isSuccessRetcode(retcode);
+  if (source !== "SERVER" && (executed || duplicate)) {
     throw new LinkProtocolError(
       `terminal: ${cmd} reply from ${source} with retcode ${retcode}${duplicate ? " and duplicate" : ""}`,
     );
+  }
+  const order = nonNegative(reply, "order");
+  // A placed order is known by its ticket: a "placed" answer without one cannot be reported
+  if (cmd === "PLACE" && executed && order === 0) {
+    throw new LinkProtocolError(`terminal: PLACE answered ${retcode} without an order ticket`);
   }
   return {
     kind: "answered",
@@ -118,7 +137,7 @@ export function readTradeReply(
       result: {
         retcode,
         deal: nonNegative(reply, "deal"),
-        order: nonNegative(reply, "order"),
+        order,
         position: nonNegative(reply, "position"),
         volume: reply.number("volume"),
         price: reply.number("price"),
