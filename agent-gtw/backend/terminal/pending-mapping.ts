@@ -1,7 +1,8 @@
 /**
  * Pending orders and pre-trade calculations both ways over the EA link (docs/EA-LINK.md §7.9–
  * §7.12, §10.6): Backend requests → PLACE / MODIFY_ORDER / CANCEL / CLOSE_BY / ORDER_CHECK /
- * CALC_* fields (Unix ms → server ms, null → absent or 0), and the EA's orders and check results
+ * CALC_* fields (Unix ms → server ms, null → absent or 0; the order's type travels as
+ * `order_type`, since `type` names the frame), and the EA's orders and check results
  * → the shared types (enum names without their MQL5 prefix, server ms → Unix ms, MT5's 0 for
  * "no price" → null). Everything the EA sends is checked; a value outside the contract throws
  * LinkProtocolError and the link closes.
@@ -47,7 +48,7 @@ export function placeFields(order: PlaceOrder, time: ServerTime): WireObject {
   return defined({
     client_order_id: order.clientOrderId,
     symbol: order.symbol,
-    type: order.type,
+    order_type: order.type,
     volume: order.volume,
     price: order.price,
     stoplimit: order.stoplimit ?? undefined,
@@ -93,7 +94,7 @@ export function closeByFields(order: CloseByOrder): WireObject {
 export function orderCheckFields(order: CheckOrder, time: ServerTime): WireObject {
   return defined({
     symbol: order.symbol,
-    type: order.type,
+    order_type: order.type,
     volume: order.volume,
     price: order.price,
     stoplimit: order.stoplimit ?? undefined,
@@ -170,7 +171,7 @@ export function toTradeOrder(fields: WireFields, time: ServerTime): TradeOrder {
   return {
     ticket,
     symbol: fields.string("symbol"),
-    type: member<OrderType>(fields, "type", ORDER_TYPES),
+    type: member<OrderType>(fields, "order_type", ORDER_TYPES),
     state: member<TradeOrderState>(fields, "state", TRADE_ORDER_STATES),
     volume_initial: amount(fields, "volume_initial"),
     volume_current: amount(fields, "volume_current"),

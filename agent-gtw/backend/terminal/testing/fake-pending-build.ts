@@ -89,16 +89,16 @@ export function orderTerms(
   market: boolean,
 ): { readonly terms: Terms } | { readonly reply: EaRecord } {
   const symbol = request.string("symbol");
-  const typeName = request.string("type");
+  const typeName = request.string("order_type");
   const volume = request.number("volume");
   if (symbol === undefined || typeName === undefined || volume === undefined) {
-    return { reply: err("BAD_REQUEST", "symbol, type and volume are required") };
+    return { reply: err("BAD_REQUEST", "symbol, order_type and volume are required") };
   }
   const types: readonly string[] = market
     ? ["BUY", "SELL", ...PENDING_ORDER_TYPES]
     : PENDING_ORDER_TYPES;
   if (!types.includes(typeName)) {
-    return { reply: err("BAD_REQUEST", `type must be one of ${types.join(", ")}`) };
+    return { reply: err("BAD_REQUEST", `order_type must be one of ${types.join(", ")}`) };
   }
   const type = typeName as Terms["type"];
   const pending = type !== "BUY" && type !== "SELL";

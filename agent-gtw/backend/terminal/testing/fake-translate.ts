@@ -200,7 +200,7 @@ export function eaOrder(order: TradeOrder, clock: BrokerClock): EaRecord {
   return {
     ticket: order.ticket,
     symbol: order.symbol,
-    type: order.type,
+    order_type: order.type,
     state: order.state,
     volume_initial: order.volume_initial,
     volume_current: order.volume_current,
