@@ -82,8 +82,9 @@ describe("symbol info (§7.4, §13, §14)", () => {
     });
     const negative = { ...SYMBOL, expiration_mode: -1 };
     expect(() => toSymbolInfo(fields(negative), time)).toThrow(LinkProtocolError);
-    const missing = { ...SYMBOL, expiration_mode: undefined };
-    expect(() => toSymbolInfo(fields(missing), time)).toThrow(LinkProtocolError);
+    // An EA before 2.1.0 does not send it: unknown, not a broken link
+    const older = toSymbolInfo(fields({ ...SYMBOL, expiration_mode: undefined }), time);
+    expect(older.expiration_modes).toBeUndefined();
   });
 
   test("falls back to the int without a name, and the name wins over a wrong int", () => {

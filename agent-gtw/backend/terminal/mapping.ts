@@ -246,7 +246,15 @@ export function toSymbolInfo(fields: WireFields, time: ServerTime): SymbolInfo {
     stops_level: fields.integer("stops_level"),
     freeze_level: fields.integer("freeze_level"),
     filling_modes: fillingModes(fields.integer("filling_mode"), execution),
-    expiration_modes: flagNames<OrderTimeType>(fields.integer("expiration_mode"), ExpirationFlag),
+    // An EA before 2.1.0 does not report SYMBOL_EXPIRATION_MODE: the modes are then unknown
+    ...(fields.has("expiration_mode")
+      ? {
+          expiration_modes: flagNames<OrderTimeType>(
+            fields.integer("expiration_mode"),
+            ExpirationFlag,
+          ),
+        }
+      : {}),
     order_modes: flagNames<SymbolOrderMode>(fields.integer("order_mode"), OrderModeFlag),
     execution_mode: execution,
     trade_mode: enumValue("trade_mode", fields),

@@ -26,7 +26,7 @@ export function helloFields(ea: FakeEaState, proof: string): EaRecord {
     account_trade_mode: ea.identity.accountTradeMode,
     margin_mode: "HEDGING",
     terminal_build: 4755,
-    ea_version: "2.0.0",
+    ea_version: "2.1.0",
     magic: BigInt(ea.magic),
     max_lots: ea.maxLots,
     deviation: ea.deviation,
