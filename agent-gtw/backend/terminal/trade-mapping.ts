@@ -17,14 +17,16 @@ import type { WireObject } from "./framing.ts";
 import { LinkProtocolError, type WireFields } from "./wire-fields.ts";
 
 /** The signed trade commands (§10): market orders and positions, then pending orders (§10.6). */
-export type TradeCommand =
-  | "OPEN"
-  | "CLOSE"
-  | "MODIFY"
-  | "PLACE"
-  | "MODIFY_ORDER"
-  | "CANCEL"
-  | "CLOSE_BY";
+export const TRADE_COMMANDS = [
+  "OPEN",
+  "CLOSE",
+  "MODIFY",
+  "PLACE",
+  "MODIFY_ORDER",
+  "CANCEL",
+  "CLOSE_BY",
+] as const;
+export type TradeCommand = (typeof TRADE_COMMANDS)[number];
 /** §10.3: who decided the retcode. EA and CHECK mean nothing was sent to the server. */
 export type TradeSource = "EA" | "CHECK" | "SERVER";
 
@@ -94,6 +96,8 @@ const RUNTIME_RETCODES: Readonly<Record<string, number>> = {
   RUNTIME_4752: Retcode.CLIENT_DISABLES_AT,
   // Position not found
   RUNTIME_4753: Retcode.POSITION_CLOSED,
+  // Order not found: what the server answers a change of an order it does not have
+  RUNTIME_4754: Retcode.INVALID,
 };
 
 /**
