@@ -1,15 +1,18 @@
 /**
  * The terminal backend's conformance suite (docs/MT5-SETUP.md §8): read-only checks that the EA
- * link works and MT5's answers make sense, each EA behaviour that only a real terminal can show
- * named in its own step, and, only on a DEMO account, a minimum-lot round trip OPEN → repeat
- * (dedup) → MODIFY (stops off the tick grid) → CLOSE. `agent-gtw selftest` runs it against a
- * real terminal; the tests run it against the fake terminal. One line per step on `out`.
+ * link works and MT5's answers make sense (pending orders and the pre-trade calculations too:
+ * selftest-orders.ts), each EA behaviour that only a real terminal can show named in its own
+ * step, and, only on a DEMO account, a minimum-lot round trip OPEN → repeat (dedup) → MODIFY
+ * (stops off the tick grid) → CLOSE, then a far-away pending order placed → repeated → modified →
+ * cancelled (selftest-pending.ts). `agent-gtw selftest` runs it against a real terminal; the
+ * tests run it against the fake terminal. One line per step on `out`.
  */
 import { type Clock, systemClock } from "../shared/clock.ts";
 import { describeError } from "../shared/errors.ts";
 import { type Logger, silentLogger } from "../shared/log.ts";
 import type { SymbolInfo } from "../shared/protocol/types.ts";
 import type { Backend } from "./backend/backend.ts";
+import type { CancelPendingOrder, ModifyPendingOrder, PlaceOrder } from "./backend/pending.ts";
 import type { EaHello, EaPing } from "./backend/terminal/hello.ts";
 import { EA_PROTOCOL_VERSION, PERMISSION_FLAGS } from "./backend/terminal/hello.ts";
 import {
@@ -18,7 +21,9 @@ import {
   OrderModeFlag,
 } from "./backend/terminal/mapping.ts";
 import type { TradeOutcome } from "./backend/terminal/trades.ts";
-import { expectThat, runTradeRoundTrip } from "./selftest-trade.ts";
+import { runOrderChecks } from "./selftest-orders.ts";
+import { runPendingTrip } from "./selftest-pending.ts";
+import { expectThat, runId, runTradeRoundTrip, tradingRefusal } from "./selftest-trade.ts";
 
 /** What the suite needs beyond Backend; TerminalBackend provides it. */
 export interface SelftestBackend extends Backend {
@@ -29,6 +34,9 @@ export interface SelftestBackend extends Backend {
   openDetailed: (order: Parameters<Backend["open"]>[0]) => Promise<TradeOutcome>;
   closeDetailed: (order: Parameters<Backend["close"]>[0]) => Promise<TradeOutcome>;
   modifyDetailed: (order: Parameters<Backend["modify"]>[0]) => Promise<TradeOutcome>;
+  placeOrderDetailed: (order: PlaceOrder) => Promise<TradeOutcome>;
+  modifyOrderDetailed: (order: ModifyPendingOrder) => Promise<TradeOutcome>;
+  cancelOrderDetailed: (order: CancelPendingOrder) => Promise<TradeOutcome>;
 }
 
 export interface SelftestOptions {
@@ -268,8 +276,10 @@ export async function runSelftest(options: SelftestOptions): Promise<SelftestRep
     return [deals, `${deals.length} in the last 24 hours`];
   });
 
+  await runOrderChecks(backend, steps, info, details?.account);
+
   if (options.trade) {
-    await runTradeRoundTrip({
+    const trip = {
       backend,
       steps,
       hello,
@@ -279,7 +289,14 @@ export async function runSelftest(options: SelftestOptions): Promise<SelftestRep
       clock,
       magic: options.magic ?? DEFAULT_SELFTEST_MAGIC,
       eventTimeoutMs: options.eventTimeoutMs ?? 10_000,
-    });
+    };
+    const refusal = tradingRefusal(trip);
+    if (refusal !== undefined || info === undefined) {
+      steps.fail("trade", refusal ?? "refusing to trade: no usable symbol info");
+    } else {
+      await runTradeRoundTrip({ ...trip, info });
+      await runPendingTrip({ ...trip, info, base: runId(clock) });
+    }
   }
   return report();
 }

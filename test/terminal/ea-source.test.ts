@@ -23,7 +23,6 @@ import { ExpirationFlag, OrderModeFlag } from "../../agent-gtw/backend/terminal/
 import { PAGE_LIMIT } from "../../agent-gtw/backend/terminal/reads.ts";
 import { MAX_SECRET_CHARS, MIN_SECRET_CHARS } from "../../agent-gtw/backend/terminal/secret.ts";
 import { AUTH_NONCE_LABEL } from "../../agent-gtw/backend/terminal/testing/fake-auth.ts";
-import { TRADE_COMMANDS } from "../../agent-gtw/backend/terminal/trade-mapping.ts";
 import { DEDUP_CAPACITY } from "../../agent-gtw/backend/terminal/testing/fake-dedup.ts";
 import {
   BACKOFF_MAX_MS,
@@ -41,6 +40,7 @@ import {
   EXPIRATION_BITS,
   ORDER_MODE_BITS,
 } from "../../agent-gtw/backend/terminal/testing/fake-translate.ts";
+import { TRADE_COMMANDS } from "../../agent-gtw/backend/terminal/trade-mapping.ts";
 import { TERMINAL_HEARTBEAT_MAX_MS, TERMINAL_HEARTBEAT_MIN_MS } from "../../agent-gtw/config.ts";
 import { ORDER_TIME_TYPES } from "../../shared/protocol/pending-types.ts";
 
