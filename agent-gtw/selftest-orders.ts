@@ -6,7 +6,7 @@
 import { PENDING_ORDER_TYPES } from "../shared/protocol/pending-types.ts";
 import { Retcode, retcodeName } from "../shared/protocol/retcodes.ts";
 import type { AccountInfo, SymbolInfo } from "../shared/protocol/types.ts";
-import type { CheckOrder } from "./backend/pending.ts";
+import { type CheckOrder, PLAIN_TERMS } from "./backend/pending.ts";
 import type { SelftestBackend, StepRecorder } from "./selftest.ts";
 import { expectThat } from "./selftest-trade.ts";
 
@@ -22,12 +22,7 @@ export function minimumBuy(info: SymbolInfo): CheckOrder {
     type: "BUY",
     volume: info.volume_min,
     price: undefined,
-    stoplimit: null,
-    sl: null,
-    tp: null,
-    typeTime: "GTC",
-    expiration: 0,
-    filling: null,
+    ...PLAIN_TERMS,
     deviation: 20,
     magic: 0,
     comment: "",

@@ -11,7 +11,7 @@ import { hasCommentTag, orderComment } from "../shared/protocol/codec.ts";
 import type { TradeOrder } from "../shared/protocol/pending-types.ts";
 import { isPlacementRetcode, Retcode } from "../shared/protocol/retcodes.ts";
 import type { SymbolInfo } from "../shared/protocol/types.ts";
-import type { PlaceOrder } from "./backend/pending.ts";
+import { PLAIN_TERMS, type PlaceOrder } from "./backend/pending.ts";
 import type { SelftestBackend, StepRecorder } from "./selftest.ts";
 import {
   describeRetcode,
@@ -56,12 +56,7 @@ export async function runPendingTrip(options: PendingTripOptions): Promise<void>
     type: "BUY_LIMIT",
     volume: info.volume_min,
     price: onTickGrid(info.bid - distance * info.point, info),
-    stoplimit: null,
-    sl: null,
-    tp: null,
-    typeTime: "GTC",
-    expiration: 0,
-    filling: null,
+    ...PLAIN_TERMS,
     magic,
     comment: orderComment(coid, "selftest"),
   };

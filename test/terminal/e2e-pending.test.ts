@@ -39,7 +39,8 @@ function orderEvents(c: TestClient): OrderEvent[] {
 
 const orderOf = (reply: unknown) => (reply as PendingTradeReply).order as number;
 
-test("pending orders and their events go through agent-gtw and the EA link", async () => {
+/** agent-gtw on the terminal backend, the fake EA connected, a client that sees the link UP. */
+async function liveGateway() {
   const { deployment, fake } = await terminalDeployment({
     heartbeat_ms: 200,
     command_timeout_ms: 3000,
@@ -52,6 +53,11 @@ test("pending orders and their events go through agent-gtw and the EA link", asy
     async () => ((await c.send({ action: "PING" })) as PingReply).mt5.link === "UP",
     { timeoutMs: 10_000 },
   );
+  return { fake, gtw, c };
+}
+
+test("pending orders and their events go through agent-gtw and the EA link", async () => {
+  const { fake, gtw, c } = await liveGateway();
   expect(await c.send({ action: "SUBSCRIBE", events: true })).toMatchObject({ status: "OK" });
   const info = ((await c.send({ action: "GET_SYMBOL_INFO", symbol: "EURUSD" })) as SymbolInfoReply)
     .symbol_info;
@@ -153,18 +159,7 @@ test("pending orders and their events go through agent-gtw and the EA link", asy
 });
 
 test("a PLACE whose reply is lost with the link is reconciled from the EA's orders, placed once", async () => {
-  const { deployment, fake } = await terminalDeployment({
-    heartbeat_ms: 200,
-    command_timeout_ms: 3000,
-  });
-  const gtw = await startGateway(deployment.gtwConfigPath, deployment.gtwStateDir);
-  onCleanup(() => gtw.stop().catch(() => gtw.kill()));
-  const c = new TestClient(gtw.endpoint, deployment);
-  onCleanup(() => c.close());
-  await eventually(
-    async () => ((await c.send({ action: "PING" })) as PingReply).mt5.link === "UP",
-    { timeoutMs: 10_000 },
-  );
+  const { fake, c } = await liveGateway();
   const bid = (await fake.sim.symbolInfo("EURUSD"))?.bid as number;
   const place = {
     action: "PLACE",

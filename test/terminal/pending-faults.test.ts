@@ -5,7 +5,7 @@
  * (never re-sent), and EA answers that break the contract refused with a closed link.
  */
 import { afterEach, describe, expect, test } from "bun:test";
-import { placeOrder } from "../../agent-gtw/backend/sim/test-support.ts";
+import { modifyPending, placeOrder } from "../../agent-gtw/backend/sim/test-support.ts";
 import type { JournalEntry } from "../../agent-gtw/journal.ts";
 import { reconcile } from "../../agent-gtw/reconcile.ts";
 import { FaultCode } from "../../shared/errors.ts";
@@ -19,7 +19,7 @@ import {
   openOrder,
   type Rig,
   reconnected,
-  startCheckedRig,
+  startPendingRig,
   tradeBody,
 } from "./support.ts";
 
@@ -28,27 +28,12 @@ afterEach(async () => {
   await cleanupRigs();
 });
 
-async function rig(options: Parameters<typeof startCheckedRig>[0] = {}): Promise<Rig> {
-  const r = await startCheckedRig(options);
-  await r.fake.sim.setQuote("EURUSD", 1.0999, 1.1);
-  return r;
-}
+const rig = startPendingRig;
 
 const sent = (r: Rig, cmd: string) => r.fake.commands.filter((c) => c.cmd === cmd);
 
-function modify(ticket: number, overrides: Record<string, unknown> = {}) {
-  return {
-    clientOrderId: "m-1",
-    ticket,
-    price: undefined,
-    stoplimit: undefined,
-    sl: undefined,
-    tp: undefined,
-    typeTime: undefined,
-    expiration: undefined,
-    ...overrides,
-  };
-}
+/** A MODIFY_ORDER of `ticket` (client_order_id "c-modify-order"); the fields not given are kept. */
+const modify = modifyPending;
 
 /** What the gateway's journal holds for a pending-order request whose outcome is unknown. */
 function unknownEntry(r: Rig, action: string, coid: string, request: object): JournalEntry {
@@ -205,7 +190,10 @@ describe("a reply lost with the link (§10.5)", () => {
     r.fake.faults.push({ kind: "drop", cmd: "MODIFY_ORDER", execute: true });
     await failure(r.backend.modifyOrder(modify(order, { price: 1.0895 })));
     await reconnected(r, 1);
-    const modified = unknownEntry(r, "MODIFY_ORDER", "m-1", { ticket: order, price: 1.0895 });
+    const modified = unknownEntry(r, "MODIFY_ORDER", "c-modify-order", {
+      ticket: order,
+      price: 1.0895,
+    });
     expect((await reconcile(modified, r.backend, r.clock.now(), 77)).state).toBe("FILLED");
 
     r.fake.faults.push({ kind: "drop", cmd: "CANCEL", execute: true });

@@ -6,6 +6,7 @@
  * Every frame the gateway sent must pass the EA's reader.
  */
 import { afterEach, describe, expect, test } from "bun:test";
+import { PLAIN_TERMS } from "../../agent-gtw/backend/pending.ts";
 import { placeOrder } from "../../agent-gtw/backend/sim/test-support.ts";
 import type { PendingOrderType } from "../../shared/protocol/pending-types.ts";
 import { Retcode } from "../../shared/protocol/retcodes.ts";
@@ -15,7 +16,7 @@ import {
   expectNoReaderViolations,
   openOrder,
   type Rig,
-  startCheckedRig,
+  startPendingRig,
 } from "./support.ts";
 
 afterEach(async () => {
@@ -23,12 +24,7 @@ afterEach(async () => {
   await cleanupRigs();
 });
 
-/** A rig with EURUSD pinned at 1.09990 / 1.10000 (stops level 10 points, freeze level 5). */
-async function rig(options: Parameters<typeof startCheckedRig>[0] = {}): Promise<Rig> {
-  const r = await startCheckedRig(options);
-  await r.fake.sim.setQuote("EURUSD", 1.0999, 1.1);
-  return r;
-}
+const rig = startPendingRig;
 
 const sent = (r: Rig, cmd: string) => r.fake.commands.filter((c) => c.cmd === cmd);
 const last = (r: Rig, cmd: string) => sent(r, cmd).at(-1)?.frame;
@@ -247,12 +243,7 @@ describe("pre-trade calculations", () => {
         type: "BUY",
         volume: 0.1,
         price: undefined,
-        stoplimit: null,
-        sl: null,
-        tp: null,
-        typeTime: "GTC",
-        expiration: 0,
-        filling: null,
+        ...PLAIN_TERMS,
         deviation: 10,
         magic: 0,
         comment: "",
@@ -261,8 +252,7 @@ describe("pre-trade calculations", () => {
     const market = await check({});
     expect(market).toEqual(
       await r.fake.sim.orderCheck({
-        ...{ symbol: "EURUSD", type: "BUY", volume: 0.1, price: undefined },
-        ...{ stoplimit: null, sl: null, tp: null, typeTime: "GTC", expiration: 0 },
+        ...{ symbol: "EURUSD", type: "BUY", volume: 0.1, price: undefined, ...PLAIN_TERMS },
         ...{ filling: "FOK", deviation: 10, magic: 570_100, comment: "" },
       }),
     );

@@ -44,9 +44,9 @@ function defined(fields: Record<string, WireValue | undefined>): WireObject {
   return out;
 }
 
-export function placeFields(order: PlaceOrder, time: ServerTime): WireObject {
-  return defined({
-    client_order_id: order.clientOrderId,
+/** The order terms PLACE and ORDER_CHECK share (OrderTerms in BridgePending.mqh). */
+function termsFields(order: PlaceOrder | CheckOrder, time: ServerTime) {
+  return {
     symbol: order.symbol,
     order_type: order.type,
     volume: order.volume,
@@ -59,7 +59,11 @@ export function placeFields(order: PlaceOrder, time: ServerTime): WireObject {
     filling: order.filling ?? undefined,
     magic: order.magic,
     comment: order.comment,
-  });
+  };
+}
+
+export function placeFields(order: PlaceOrder, time: ServerTime): WireObject {
+  return defined({ client_order_id: order.clientOrderId, ...termsFields(order, time) });
 }
 
 /** §10.6: an absent field keeps the order's value; sl/tp 0 removes the level. */
@@ -92,21 +96,7 @@ export function closeByFields(order: CloseByOrder): WireObject {
 }
 
 export function orderCheckFields(order: CheckOrder, time: ServerTime): WireObject {
-  return defined({
-    symbol: order.symbol,
-    order_type: order.type,
-    volume: order.volume,
-    price: order.price,
-    stoplimit: order.stoplimit ?? undefined,
-    sl: order.sl ?? undefined,
-    tp: order.tp ?? undefined,
-    type_time: order.typeTime,
-    expiration: order.expiration === 0 ? undefined : serverMs(time, order.expiration),
-    filling: order.filling ?? undefined,
-    deviation: order.deviation,
-    magic: order.magic,
-    comment: order.comment,
-  });
+  return defined({ ...termsFields(order, time), deviation: order.deviation });
 }
 
 export function marginFields(query: MarginQuery): WireObject {

@@ -11,22 +11,21 @@ import {
   isSuccessRetcode,
   Retcode,
 } from "../../../shared/protocol/retcodes.ts";
-import type { TradeResult } from "../../../shared/protocol/types.ts";
+import {
+  SIGNED_ACTIONS,
+  type SignedAction,
+  type TradeResult,
+} from "../../../shared/protocol/types.ts";
 import type { CloseOrder, OpenOrder } from "../backend.ts";
 import type { WireObject } from "./framing.ts";
 import { LinkProtocolError, type WireFields } from "./wire-fields.ts";
 
-/** The signed trade commands (§10): market orders and positions, then pending orders (§10.6). */
-export const TRADE_COMMANDS = [
-  "OPEN",
-  "CLOSE",
-  "MODIFY",
-  "PLACE",
-  "MODIFY_ORDER",
-  "CANCEL",
-  "CLOSE_BY",
-] as const;
-export type TradeCommand = (typeof TRADE_COMMANDS)[number];
+/**
+ * The trade commands (§10, §10.6) are the protocol's signed actions, one for one: each carries a
+ * client_order_id into the EA's dedup store.
+ */
+export const TRADE_COMMANDS = SIGNED_ACTIONS;
+export type TradeCommand = SignedAction;
 /** §10.3: who decided the retcode. EA and CHECK mean nothing was sent to the server. */
 export type TradeSource = "EA" | "CHECK" | "SERVER";
 

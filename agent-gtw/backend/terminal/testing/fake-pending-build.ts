@@ -19,7 +19,9 @@ import type { EaRecord, FlatObject } from "./ea-json.ts";
 import { err, type FakeEaState, fillingFor } from "./fake-reads.ts";
 import {
   commonProblem,
+  isReply,
   orderModeProblem,
+  positionNamed,
   type Refuse,
   roundToTick,
   type Sent,
@@ -292,12 +294,8 @@ export async function buildCloseBy(
   if (by === undefined || by <= 0) return err("BAD_REQUEST", "ticket_by is required");
   const common = commonProblem(request);
   if (common !== undefined) return common;
-  const requested = request.integer("ticket");
-  if (requested === undefined || requested <= 0) return err("BAD_REQUEST", "ticket is required");
-  const selected = await selectPosition(state, requested);
-  if (selected === undefined) {
-    return refuse(Retcode.POSITION_CLOSED, `position ${requested} not found`, requested);
-  }
+  const selected = await positionNamed(state, request, refuse);
+  if (isReply(selected)) return selected;
   const ticket = selected.current;
   const opposite = await selectPosition(state, by);
   if (opposite === undefined) {

@@ -29,8 +29,8 @@ export interface Sent {
 
 export type Refuse = (retcode: number, why: string, position?: number) => EaRecord;
 
-/** Every reply body carries `ok`; a request ready to send never does. */
-export function isReply(built: EaRecord | Sent): built is EaRecord {
+/** Every reply body carries `ok`; a request ready to send (or a selection) never does. */
+export function isReply<T extends object>(built: EaRecord | T): built is EaRecord {
   return "ok" in built;
 }
 
@@ -111,6 +111,19 @@ export async function selectPosition(
     : { position, current: shownTicket(state, position.ticket) };
 }
 
+/** SelectPosition(): the position "ticket" names, or the reply that ends the command. */
+export async function positionNamed(
+  state: FakeEaState,
+  request: FlatObject,
+  refuse: Refuse,
+): Promise<EaRecord | { position: Position; current: number }> {
+  const requested = request.integer("ticket");
+  if (requested === undefined || requested <= 0) return err("BAD_REQUEST", "ticket is required");
+  const selected = await selectPosition(state, requested);
+  // A missing position is an answer (already closed), not an error to retry
+  return selected ?? refuse(Retcode.POSITION_CLOSED, `position ${requested} not found`, requested);
+}
+
 export async function buildClose(
   state: FakeEaState,
   request: FlatObject,
@@ -123,12 +136,8 @@ export async function buildClose(
   }
   const common = commonProblem(request);
   if (common !== undefined) return common;
-  const requested = request.integer("ticket");
-  if (requested === undefined || requested <= 0) return err("BAD_REQUEST", "ticket is required");
-  const selected = await selectPosition(state, requested);
-  if (selected === undefined) {
-    return refuse(Retcode.POSITION_CLOSED, `position ${requested} not found`, requested);
-  }
+  const selected = await positionNamed(state, request, refuse);
+  if (isReply(selected)) return selected;
   const { position, current: ticket } = selected;
   const info = (await state.sim.symbolInfo(position.symbol)) as SymbolInfo;
   if (info.trade_mode === "DISABLED") {
@@ -166,12 +175,8 @@ export async function buildModify(
   const stops = levels(request, true);
   if (stops === undefined)
     return err("BAD_REQUEST", "sl and tp are required (final prices, 0 = none)");
-  const requested = request.integer("ticket");
-  if (requested === undefined || requested <= 0) return err("BAD_REQUEST", "ticket is required");
-  const selected = await selectPosition(state, requested);
-  if (selected === undefined) {
-    return refuse(Retcode.POSITION_CLOSED, `position ${requested} not found`, requested);
-  }
+  const selected = await positionNamed(state, request, refuse);
+  if (isReply(selected)) return selected;
   const { position, current: ticket } = selected;
   const info = (await state.sim.symbolInfo(position.symbol)) as SymbolInfo;
   const modeProblem = orderModeProblem(state, info, undefined, stops.sl, stops.tp);
