@@ -6,25 +6,27 @@
  * the EA's orders after it reconnects — placed once, its retry answered from the journal.
  */
 import { afterEach, expect, test } from "bun:test";
-import type {
-  CalcMarginReply,
-  CalcProfitReply,
-  OrderCheckReply,
-  OrdersReply,
-  PendingTradeReply,
-} from "../../shared/protocol/pending-types.ts";
-import type { OrderEvent } from "../../shared/protocol/stream-types.ts";
-import type {
-  OrderReply,
-  PingReply,
-  SymbolInfoReply,
-  TradeReply,
-} from "../../shared/protocol/types.ts";
-import { parseEvent } from "../../shared/protocol/validate-event.ts";
-import { eventually } from "../../shared/testing/eventually.ts";
-import { startGateway } from "../support/agents.ts";
-import { TestClient } from "../support/test-client.ts";
-import { cleanupRigs, onCleanup, terminalDeployment } from "./support.ts";
+import {
+  cleanupRigs,
+  onCleanup,
+  terminalDeployment,
+} from "../../agent-gtw/backend/terminal/testing/rig.ts";
+import { startGateway } from "../../scripts/harness/agents.ts";
+import { eventually } from "../../scripts/harness/eventually.ts";
+import { TestClient } from "../../scripts/harness/test-client.ts";
+import {
+  type CalcMarginReply,
+  type CalcProfitReply,
+  type OrderCheckReply,
+  type OrderEvent,
+  type OrderReply,
+  type OrdersReply,
+  type PendingTradeReply,
+  type PingReply,
+  parseEvent,
+  type SymbolInfoReply,
+  type TradeReply,
+} from "../../shared/protocol/index.ts";
 
 afterEach(cleanupRigs);
 

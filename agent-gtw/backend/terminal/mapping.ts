@@ -4,7 +4,7 @@
  * entries narrowed to our unions. A value our types cannot represent (e.g. an exchange-stock
  * calc mode) throws UnsupportedValueError: the EA did nothing wrong, so the link stays up.
  */
-import type { OrderTimeType } from "../../../shared/protocol/pending-types.ts";
+
 import type {
   AccountInfo,
   CalcMode,
@@ -14,12 +14,13 @@ import type {
   ExecutionMode,
   FillingMode,
   MarginMode,
+  OrderTimeType,
   Position,
   Side,
   SymbolInfo,
   SymbolOrderMode,
   SymbolTradeMode,
-} from "../../../shared/protocol/types.ts";
+} from "../../../shared/protocol/index.ts";
 import { LinkProtocolError, type WireFields } from "./wire-fields.ts";
 
 /** MT5 magic is a ulong; JSON numbers are exact only below 2^53. */

@@ -4,8 +4,7 @@
  * never saw placed.
  */
 import { describe, expect, test } from "bun:test";
-import type { TradeOrder } from "../../../shared/protocol/pending-types.ts";
-import type { Deal } from "../../../shared/protocol/types.ts";
+import type { Deal, TradeOrder } from "../../../shared/protocol/index.ts";
 import { OrderEventMapper } from "./order-events.ts";
 import { LinkProtocolError } from "./wire-fields.ts";
 

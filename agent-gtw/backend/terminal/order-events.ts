@@ -16,11 +16,11 @@
  * Memory is bounded: tickets and deals waiting to be paired are the most recent ones.
  */
 import {
+  type Deal,
   isStopLimit,
   PENDING_ORDER_TYPES,
   type TradeOrder,
-} from "../../../shared/protocol/pending-types.ts";
-import type { Deal } from "../../../shared/protocol/types.ts";
+} from "../../../shared/protocol/index.ts";
 import type { BackendEvent } from "../backend.ts";
 import { LinkProtocolError } from "./wire-fields.ts";
 

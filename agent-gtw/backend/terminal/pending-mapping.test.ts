@@ -3,7 +3,7 @@
  * request, and the EA's orders and check results read into the shared types.
  */
 import { describe, expect, test } from "bun:test";
-import { modifyPending, placeOrder } from "../sim/test-support.ts";
+import { modifyPending, placeOrder } from "../sim/testing/support.ts";
 import { ServerTime } from "./mapping.ts";
 import { modifyOrderFields, placeFields, toOrderCheck, toTradeOrder } from "./pending-mapping.ts";
 import { LinkProtocolError, WireFields } from "./wire-fields.ts";

@@ -8,17 +8,17 @@
  * LinkProtocolError and the link closes.
  */
 import {
+  type FillingMode,
   ORDER_TIME_TYPES,
   ORDER_TYPES,
   type OrderCheckResult,
   type OrderTimeType,
   type OrderType,
+  Retcode,
   TRADE_ORDER_STATES,
   type TradeOrder,
   type TradeOrderState,
-} from "../../../shared/protocol/pending-types.ts";
-import { Retcode } from "../../../shared/protocol/retcodes.ts";
-import type { FillingMode } from "../../../shared/protocol/types.ts";
+} from "../../../shared/protocol/index.ts";
 import type {
   CancelPendingOrder,
   CheckOrder,

@@ -6,9 +6,14 @@
  * reads that name a symbol (GET_SYMBOL_INFO, ORDER_CHECK, CALC_*) with UNKNOWN_SYMBOL as undefined.
  */
 import { FaultCode } from "../../../shared/errors.ts";
-import type { OrderCheckResult, TradeOrder } from "../../../shared/protocol/pending-types.ts";
-import { compileGroup } from "../../../shared/protocol/symbol-group.ts";
-import type { Deal, Position, SymbolInfo } from "../../../shared/protocol/types.ts";
+import {
+  compileGroup,
+  type Deal,
+  type OrderCheckResult,
+  type Position,
+  type SymbolInfo,
+  type TradeOrder,
+} from "../../../shared/protocol/index.ts";
 import { BackendError, type DealQuery } from "../backend.ts";
 import type { CheckOrder, MarginQuery, OrderFilter, ProfitQuery } from "../pending.ts";
 import type { WireObject } from "./framing.ts";

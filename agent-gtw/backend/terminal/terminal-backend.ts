@@ -10,7 +10,7 @@
 import { type Clock, systemClock, type TimerHandle } from "../../../shared/clock.ts";
 import { describeError } from "../../../shared/errors.ts";
 import { type Logger, silentLogger } from "../../../shared/log.ts";
-import type { AccountInfo, Deal, Position, SymbolInfo } from "../../../shared/protocol/types.ts";
+import type { AccountInfo, Deal, Position, SymbolInfo } from "../../../shared/protocol/index.ts";
 import type {
   Backend,
   BackendEvent,

@@ -10,12 +10,10 @@ import {
   isPlacementRetcode,
   isSuccessRetcode,
   Retcode,
-} from "../../../shared/protocol/retcodes.ts";
-import {
   SIGNED_ACTIONS,
   type SignedAction,
   type TradeResult,
-} from "../../../shared/protocol/types.ts";
+} from "../../../shared/protocol/index.ts";
 import type { CloseOrder, OpenOrder } from "../backend.ts";
 import type { WireObject } from "./framing.ts";
 import { LinkProtocolError, type WireFields } from "./wire-fields.ts";

@@ -10,7 +10,7 @@
  * while the EA is busy; nothing is buffered while the link is down.
  */
 import type { Clock, TimerHandle } from "../../../../shared/clock.ts";
-import type { TradeOrder } from "../../../../shared/protocol/pending-types.ts";
+import type { TradeOrder } from "../../../../shared/protocol/index.ts";
 import type { BackendEvent } from "../../backend.ts";
 import type { EaRecord } from "./ea-json.ts";
 import { type FakeEaState, shownTicket } from "./fake-reads.ts";

@@ -3,8 +3,7 @@
  * BridgeOrders.mqh): GET_ORDERS and GET_HISTORY_ORDERS paged like GET_POSITIONS, ORDER_CHECK,
  * CALC_MARGIN and CALC_PROFIT, answered from the simulated broker with the EA's validation.
  */
-import { Retcode } from "../../../../shared/protocol/retcodes.ts";
-import type { Side } from "../../../../shared/protocol/types.ts";
+import { Retcode, type Side } from "../../../../shared/protocol/index.ts";
 import type { EaRecord, FlatObject } from "./ea-json.ts";
 import { orderTerms, requestTerms } from "./fake-pending-build.ts";
 import { err, type FakeEaState, ok, page, pageArgs } from "./fake-reads.ts";

@@ -6,15 +6,16 @@
  * OrderSend is the sim call the request amounts to, so those rules have one home.
  */
 import {
+  type FillingMode,
   isStopLimit,
   ORDER_TIME_TYPES,
   type OrderTimeType,
   orderSide,
   PENDING_ORDER_TYPES,
   type PendingOrderType,
-} from "../../../../shared/protocol/pending-types.ts";
-import { Retcode } from "../../../../shared/protocol/retcodes.ts";
-import type { FillingMode, SymbolInfo } from "../../../../shared/protocol/types.ts";
+  Retcode,
+  type SymbolInfo,
+} from "../../../../shared/protocol/index.ts";
 import type { EaRecord, FlatObject } from "./ea-json.ts";
 import { err, type FakeEaState, fillingFor } from "./fake-reads.ts";
 import {

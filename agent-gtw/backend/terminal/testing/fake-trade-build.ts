@@ -4,9 +4,13 @@
  * that ends the command (BAD_REQUEST, or a refusal with source "EA"), or the request to send.
  * The pending-order builds (BridgePending.mqh) are in fake-pending-build.ts.
  */
-import type { OrderCheckResult } from "../../../../shared/protocol/pending-types.ts";
-import { Retcode } from "../../../../shared/protocol/retcodes.ts";
-import type { Position, SymbolInfo, TradeResult } from "../../../../shared/protocol/types.ts";
+import {
+  type OrderCheckResult,
+  type Position,
+  Retcode,
+  type SymbolInfo,
+  type TradeResult,
+} from "../../../../shared/protocol/index.ts";
 import type { EaRecord, FlatObject } from "./ea-json.ts";
 import { err, type FakeEaState, fillingFor, orderModeFlags, shownTicket } from "./fake-reads.ts";
 import { ORDER_MODE_BITS } from "./fake-translate.ts";

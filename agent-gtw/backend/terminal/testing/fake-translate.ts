@@ -4,17 +4,19 @@
  * none. Tables written from §13 on their own (not from the gateway's mapping), so a mistake on
  * either side shows up in the tests.
  */
-import type { OrderTimeType, TradeOrder } from "../../../../shared/protocol/pending-types.ts";
+
 import type {
   AccountInfo,
   CalcMode,
   Deal,
   ExecutionMode,
+  OrderTimeType,
   Position,
   SymbolInfo,
   SymbolOrderMode,
   SymbolTradeMode,
-} from "../../../../shared/protocol/types.ts";
+  TradeOrder,
+} from "../../../../shared/protocol/index.ts";
 import type { EaRecord } from "./ea-json.ts";
 
 const EXECUTION: Record<ExecutionMode, [number, string]> = {
