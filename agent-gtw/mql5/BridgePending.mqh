@@ -172,7 +172,9 @@ string BuildModifyOrder(MqlTradeRequest &req) {
    req.tp = RoundToTick(sym, JsonHas("tp") ? tp : OrderGetDouble(ORDER_TP));
    req.type_time = newTime ? typeTime : (ENUM_ORDER_TYPE_TIME)OrderGetInteger(ORDER_TYPE_TIME);
    // A new lifetime without an expiration has none; an untouched one keeps the order's (server time)
-   req.expiration = newExpiry ? (datetime)(expiration / 1000) : newTime ? 0 : (datetime)OrderGetInteger(ORDER_TIME_EXPIRATION);
+   req.expiration = (datetime)OrderGetInteger(ORDER_TIME_EXPIRATION);
+   if(newTime) req.expiration = 0;
+   if(newExpiry) req.expiration = (datetime)(expiration / 1000);
    if(req.type_time == ORDER_TIME_GTC || req.type_time == ORDER_TIME_DAY) req.expiration = 0;
    req.type_filling = (ENUM_ORDER_TYPE_FILLING)OrderGetInteger(ORDER_TYPE_FILLING);
    string problem = OrderModeProblem(sym, 0, "", req.sl, req.tp, retcode);
