@@ -86,8 +86,19 @@ export class RouterSocket extends SocketCore {
       routingId = peer.identity;
       const existing = this.#byId.get(idKey(routingId));
       if (existing !== undefined) {
-        // libzmq ignores a second peer with a taken identity unless ROUTER_HANDOVER is set.
-        if (!this.options.routerHandover) return false;
+        // libzmq ignores a second peer with a taken identity unless ROUTER_HANDOVER is set, and
+        // then hands it to anyone. Here only to the same CURVE key: an identity is not a secret,
+        // and another client could otherwise take over this one's replies and events.
+        if (!this.options.routerHandover || !sameKey(existing.session.peer, peer)) {
+          this.emit({
+            type: "peer_closed",
+            address: session.connection.address,
+            code: "ROUTING_ID_TAKEN",
+            reason: "its routing id is held by a connection with another key",
+            ...(peer.userId === undefined ? {} : { userId: peer.userId }),
+          });
+          return false;
+        }
         this.#bySession.delete(existing.session);
         existing.session.close("routing id handed over to a new connection");
       }
@@ -121,6 +132,14 @@ export class RouterSocket extends SocketCore {
       address: session.connection.address,
     });
   }
+}
+
+/** Both peers authenticated with the same CURVE key (or neither with any, under NULL). */
+function sameKey(a: PeerInfo | undefined, b: PeerInfo): boolean {
+  const x = a?.publicKey;
+  const y = b.publicKey;
+  if (x === undefined || y === undefined) return x === y;
+  return x.length === y.length && x.every((byte, i) => byte === y[i]);
 }
 
 /** Map key for a routing id: latin1 keeps every byte distinct and costs no allocation beyond the string. */
