@@ -14,6 +14,8 @@ import { TerminalBackend } from "../backend/terminal/terminal-backend.ts";
 import { loadGatewayConfig } from "../config.ts";
 import { readOperatorState, readStatus, writeOperatorState } from "../operator/control.ts";
 import { operatorCancel } from "./cancel.ts";
+import { runJournalCommand } from "./journal.ts";
+import { runReloadCommand } from "./reload.ts";
 import { runSelftest } from "./selftest/selftest.ts";
 import { runGatewayService } from "./service-run.ts";
 
@@ -33,6 +35,10 @@ Usage:
   agent-gtw state ACTIVE|REDUCING|HALTED [--reason TEXT] [--config FILE]
                                                         set the operator trading state
   agent-gtw status [--config FILE] [--json]             what the running gateway reports
+  agent-gtw reload [--config FILE]                      re-read the authorized client keys now and
+                                                        close the sessions of revoked ones
+  agent-gtw journal verify|repair [--config FILE]       check the order journal for loss; rebuild it
+                                                        from what is left and the broker (--help)
   agent-gtw cancel TICKET... | --all [--symbol SYMBOL] [--reason TEXT] [--wait SECONDS] [--config FILE]
                                                         cancel pending orders as the operator
                                                         (also while HALTED)
@@ -68,6 +74,10 @@ export async function runGatewayCli(args: readonly string[]): Promise<number> {
       return status(rest);
     case "cancel":
       return operatorCancel(rest);
+    case "reload":
+      return runReloadCommand(rest);
+    case "journal":
+      return runJournalCommand(rest);
     case "selftest":
       return selftest(rest);
     case "keygen":
@@ -113,10 +123,17 @@ async function run(args: readonly string[]): Promise<number> {
     level,
     ...(config.log.file === undefined ? {} : { file: config.log.file }),
   });
-  const app = createGatewayApp(config, logger);
+  let stop: (signal: string) => void = () => undefined;
+  const app = createGatewayApp(config, logger, {
+    configPath,
+    onLockLost: () => {
+      process.exitCode = ExitCode.FAILURE;
+      stop("state lock lost");
+    },
+  });
 
   let stopping: Promise<void> | undefined;
-  const stop = (signal: string) => {
+  stop = (signal: string) => {
     if (stopping !== undefined) {
       logger.warn(
         "Second signal: exiting now; unanswered orders will be reconciled at the next start",
@@ -129,6 +146,11 @@ async function run(args: readonly string[]): Promise<number> {
   };
   process.on("SIGINT", () => stop("SIGINT"));
   process.on("SIGTERM", () => stop("SIGTERM"));
+  // `kill -HUP` re-reads the client keys, like `agent-gtw reload` (POSIX only)
+  if (process.platform !== "win32")
+    process.on("SIGHUP", () => {
+      app.clientKeys.reload("SIGHUP");
+    });
   process.on("uncaughtException", (error) => {
     // A bug: log it, stop cleanly so the journal is consistent, and let the service manager restart us.
     logger.error("Uncaught exception; stopping", { error: error.stack ?? String(error) });

@@ -67,6 +67,11 @@ export interface ExecutorOptions {
   readonly keyAllowed?: (keyId: string, client: string) => boolean;
   /** How far back the broker cross-check looks (the journal's retention). */
   readonly retentionMs?: number;
+  /**
+   * Each [SIG_FAIL] goes through this, which calls `log` when it may (server/refusals.ts
+   * bounds the lines a hostile client can cause); logged directly without it.
+   */
+  readonly signatureRefused?: (log: () => void) => void;
 }
 
 type Outcome = { readonly state: Exclude<OrderState, "PENDING">; readonly reply: Reply };
@@ -109,20 +114,30 @@ export class OrderExecutor {
     if (keyAllowed !== undefined && !keyAllowed(request.key_id, client)) {
       // Before the signature and the replay cache: a host never spends another host's key
       const message = `key_id ${request.key_id} is not bound to client ${client}: the gateway's keys.signing_keys[].clients names the clients that may sign with it`;
-      this.#log.warn(`[SIG_FAIL] ${message}`, { code: ErrorCode.UNKNOWN_KEY, ...ids });
+      this.#sigFail(() =>
+        this.#log.warn(`[SIG_FAIL] ${message}`, { code: ErrorCode.UNKNOWN_KEY, ...ids }),
+      );
       return errorReply(request.id, ErrorCode.UNKNOWN_KEY, message);
     }
     const verdict = verifier.verify(requestBytes, signature, request);
     if (!verdict.ok) {
-      this.#log.warn(`[SIG_FAIL] ${verdict.message}`, {
-        code: verdict.code,
-        key_id: request.key_id,
-        ...ids,
-      });
+      this.#sigFail(() =>
+        this.#log.warn(`[SIG_FAIL] ${verdict.message}`, {
+          code: verdict.code,
+          key_id: request.key_id,
+          ...ids,
+        }),
+      );
       return errorReply(request.id, verdict.code, verdict.message);
     }
     this.#log.info("[SIG_OK] Signature verified", { key_id: request.key_id, ...ids });
     return this.#accept(request, client, ids, false);
+  }
+
+  #sigFail(log: () => void): void {
+    const refused = this.#options.signatureRefused;
+    if (refused === undefined) log();
+    else refused(log);
   }
 
   /**

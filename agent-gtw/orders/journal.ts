@@ -196,6 +196,30 @@ export class Journal {
     return journal;
   }
 
+  /**
+   * Write a new journal at `options.path` (which must not exist: move the damaged one aside
+   * first) from the records salvaged out of a damaged one, continuing after sequence number
+   * `afterSeq` so the new file can never be mistaken for an older copy (journal repair).
+   */
+  static rebuild(
+    options: JournalOptions,
+    records: readonly EntryRecord[],
+    afterSeq: number,
+  ): Journal {
+    fs.mkdirSync(dirname(options.path), { recursive: true });
+    const fd = (options.io ?? fs).openSync(
+      options.path,
+      APPEND_FLAGS | fs.constants.O_EXCL | fs.constants.O_NOFOLLOW,
+      0o600,
+    );
+    const journal = new Journal(options, fd, 0);
+    for (const record of records) journal.#apply(record);
+    journal.#seq = afterSeq;
+    journal.#syncedSeq = afterSeq;
+    journal.compact("repaired");
+    return journal;
+  }
+
   /** Why the journal cannot take writes, if it cannot. */
   get failure(): AgentError | undefined {
     return this.#failure;

@@ -20,6 +20,7 @@ import type { OrderExecutor } from "../orders/executor.ts";
 import { Journal } from "../orders/journal.ts";
 import type { StreamConnection, StreamHub } from "../streaming/stream-hub.ts";
 import { answerPendingRead, currentPendingOrder } from "./pending-reads.ts";
+import type { Refusals } from "./refusals.ts";
 
 export interface GatewayOptions {
   readonly name: string;
@@ -32,6 +33,8 @@ export interface GatewayOptions {
   readonly logger: Logger;
   /** SUBSCRIBE / UNSUBSCRIBE / RESYNC; without it they are refused (in-process tests). */
   readonly streaming?: StreamHub;
+  /** Counts and bounds the log lines of malformed requests (server/refusals.ts). */
+  readonly refusals?: Refusals;
 }
 
 export class Gateway {
@@ -93,11 +96,14 @@ export class Gateway {
   ): Promise<Reply> {
     const parsed = parseMessage(frames);
     if (!parsed.ok) {
-      this.#options.logger.warn("Malformed request refused", {
-        client,
-        code: parsed.error.code,
-        reason: parsed.error.message,
-      });
+      const log = () =>
+        this.#options.logger.warn("Malformed request refused", {
+          client,
+          code: parsed.error.code,
+          reason: parsed.error.message,
+        });
+      if (this.#options.refusals === undefined) log();
+      else this.#options.refusals.record("malformed_request", log);
       return errorReply(parsed.error.id ?? "", parsed.error.code, parsed.error.message);
     }
     const { request } = parsed;

@@ -3,7 +3,7 @@
  * the runtime uses (address.ts, endpoint.ts), so a config that loads is one the agent can use.
  */
 import { z } from "zod";
-import { type Checked, checkEndpoint, parseHostPort } from "../net/index.ts";
+import { type Checked, checkEndpoint, parseHostPort, parseNetwork } from "../net/index.ts";
 
 export const positiveInt = z.number().int().positive();
 
@@ -32,3 +32,6 @@ export const bindEndpoint = () => refinedBy((text) => checkEndpoint(text, "bind"
 
 /** `host:port` to listen on (IPv6 in brackets), canonical host spelling. */
 export const listenAddress = () => refinedBy((text) => parseHostPort(text));
+
+/** A CIDR block (`10.0.0.0/8`, `fd00::/8`) or one address, with no bits past the prefix. */
+export const network = () => refinedBy((text) => parseNetwork(text));
