@@ -96,7 +96,16 @@ export function acquireStateLock(dir: string, options: AcquireOptions): StateLoc
   };
   // A later round follows the take-over of a stale lock
   for (let attempt = 0; attempt < 3; attempt++) {
-    const fd = tryCreate(path);
+    let fd: number | undefined;
+    try {
+      fd = tryCreate(path);
+    } catch (error) {
+      throw new AgentError(
+        FaultCode.STATE_FILE_INVALID,
+        `cannot lock state folder ${dir}: ${describeError(error)}`,
+        { cause: error },
+      );
+    }
     if (fd !== undefined) {
       try {
         writeSync(fd, `${JSON.stringify(holder)}\n`);

@@ -22,6 +22,7 @@ import {
 } from "../../scripts/harness/inference.ts";
 import { systemClock } from "../../shared/clock.ts";
 import {
+  brokerOrderKey,
   commentTag,
   type Deal,
   type OrderRecord,
@@ -276,7 +277,9 @@ export async function auditBooks(
   clientOrderIds: Iterable<string>,
 ): Promise<BookAudit> {
   const byTag = new Map<string, string>();
-  for (const coid of clientOrderIds) byTag.set(commentTag(coid), coid);
+  // The tag is made from the id's key at the broker: scoped by the client (PROTOCOL.md §8)
+  const client = deployment.inferenceKeys.keyId;
+  for (const coid of clientOrderIds) byTag.set(commentTag(brokerOrderKey(client, coid)), coid);
   // The same account the gateway's config gives the sim (scripts/harness/deployment.ts)
   const sim = new SimBackend({
     clock: systemClock,
