@@ -11,19 +11,11 @@
  * and ignored when older than a minute, so a request left behind by a command that gave up never
  * cancels orders much later.
  */
-import {
-  existsSync,
-  mkdirSync,
-  readdirSync,
-  readFileSync,
-  renameSync,
-  rmSync,
-  statSync,
-  writeFileSync,
-} from "node:fs";
+import { existsSync, mkdirSync, readdirSync, renameSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import type { Clock, TimerHandle } from "../../shared/clock.ts";
 import { describeError } from "../../shared/errors.ts";
+import { readStateText, writeStateFile } from "../../shared/keys/private-file.ts";
 import type { Logger } from "../../shared/log.ts";
 import {
   type CancelRequest,
@@ -76,16 +68,16 @@ export function writeCancelCommand(stateDir: string, command: Omit<CancelCommand
   const id = newRequestId().slice(0, 12);
   mkdirSync(join(stateDir, OPERATOR_DIR), { recursive: true, mode: 0o700 });
   const path = requestPath(stateDir, id);
-  writeFileSync(`${path}.tmp`, JSON.stringify({ id, ...command }), { mode: 0o600 });
-  renameSync(`${path}.tmp`, path);
+  writeStateFile(path, JSON.stringify({ id, ...command }), { what: "cancel request" });
   return id;
 }
 
 /** The command side: the result once the gateway wrote it (and removes it), else undefined. */
 export function readCancelResult(stateDir: string, id: string): CancelResult | undefined {
   const path = resultPath(stateDir, id);
-  if (!existsSync(path)) return undefined;
-  const result = JSON.parse(readFileSync(path, "utf8")) as CancelResult;
+  const text = readStateText(path, "cancel result", MAX_FILE_BYTES * 16);
+  if (text === undefined) return undefined;
+  const result = JSON.parse(text) as CancelResult;
   rmSync(path, { force: true });
   return result;
 }
@@ -152,10 +144,9 @@ export async function runPending(options: OperatorCancelsOptions, dir: string): 
       continue; // withdrawn by its command meanwhile
     }
     const result = await run(options, id, taken);
-    writeFileSync(`${resultPath(options.stateDir, id)}.tmp`, JSON.stringify(result), {
-      mode: 0o600,
+    writeStateFile(resultPath(options.stateDir, id), JSON.stringify(result), {
+      what: "cancel result",
     });
-    renameSync(`${resultPath(options.stateDir, id)}.tmp`, resultPath(options.stateDir, id));
     rmSync(taken, { force: true });
     ran += 1;
   }
@@ -223,8 +214,7 @@ async function run(
 function readCommand(path: string): CancelCommand | string {
   let value: unknown;
   try {
-    if (statSync(path).size > MAX_FILE_BYTES) return "the request file is too large";
-    value = JSON.parse(readFileSync(path, "utf8"));
+    value = JSON.parse(readStateText(path, "cancel request", MAX_FILE_BYTES) ?? "null");
   } catch (error) {
     return `the request file is not valid JSON (${describeError(error)})`;
   }
