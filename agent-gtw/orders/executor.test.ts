@@ -48,6 +48,28 @@ describe("order execution", () => {
     expect(h.backend.calls).toBe(1);
   });
 
+  test("a NOT_EXECUTED id is refused for another intent; the same intent may execute (issue 12 §5)", async () => {
+    const h = await harness();
+    h.backend.faults.push({ kind: "timeout_before_execution" });
+    await h.send(buy({ client_order_id: "coid-1", volume: 0.01 }));
+    h.clock.advance(1500);
+    await h.executor.reconcileUnresolved();
+    expect(h.journal.lookup("inf-1", "coid-1")?.state).toBe("NOT_EXECUTED");
+    const other = await h.send(buy({ client_order_id: "coid-1", side: "SELL", volume: 0.02 }));
+    expect(other).toMatchObject({ status: "ERROR", error_code: "CLIENT_ORDER_ID_REUSED" });
+    expect(await h.backend.positions()).toHaveLength(0);
+    expect((await h.send(buy({ client_order_id: "coid-1", volume: 0.01 }))).status).toBe("FILLED");
+    expect(await h.backend.positions()).toMatchObject([{ side: "BUY", volume: 0.01 }]);
+  });
+
+  test("a FILLED reply states the stops the broker holds, not the ones asked for (issue 12 §6)", async () => {
+    const h = await harness();
+    const filled = await h.send(buy({ client_order_id: "coid-1", sl: 5e-324, tp: 1.2 }));
+    const [position] = await h.backend.positions();
+    expect(position).toMatchObject({ sl: null, tp: 1.2 });
+    expect(filled).toMatchObject({ status: "FILLED", sl: null, tp: 1.2 });
+  });
+
   test("a repeat while the first is still executing gets ORDER_IN_PROGRESS", async () => {
     const h = await harness();
     let release = () => {};
