@@ -4,6 +4,7 @@
  * retries, no reconciliation) so gateway tests see exactly what the gateway answers.
  */
 import { readPublicKeyFile, readSecretKeyFile } from "../../shared/keys/curve-keys.ts";
+import type { GeneratedInferenceKeys } from "../../shared/keys/keygen.ts";
 import { readSigningSecretKeyFile } from "../../shared/keys/signing-keys.ts";
 import { DealerSocket, type SocketEvent } from "../../shared/net/index.ts";
 import {
@@ -17,7 +18,6 @@ import {
   type Request,
   type Signer,
 } from "../../shared/protocol/index.ts";
-import type { GeneratedInferenceKeys } from "../../shared/keys/keygen.ts";
 import type { Deployment } from "./deployment.ts";
 
 export interface TestClientOptions {

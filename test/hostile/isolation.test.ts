@@ -45,7 +45,7 @@ describe("isolation between pinned clients (issue 12 §4)", () => {
     const retry = (await a.send(open({ client_order_id: "order-1" }))) as TradeReply;
     expect(retry).toMatchObject({ status: "FILLED", duplicate: true, ticket: first.ticket });
     const mine = (await a.send({ action: "GET_ORDER", client_order_id: "order-1" })) as OrderReply;
-    expect((mine.order?.reply as TradeReply).volume).toBe(0.01);
+    expect(mine.order?.reply).toMatchObject({ volume: 0.01 });
     expect(await positions(a)).toBe(2);
     console.log(
       `[hostile] scoping ${JSON.stringify({ b_reads_a: peek.order, b_same_id: own.status, a_retry_duplicate: retry.duplicate })}`,
