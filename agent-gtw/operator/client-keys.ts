@@ -45,6 +45,8 @@ export interface ClientKeysOptions {
   readonly logger: Logger;
   /** How often the folder is compared without a watch event; 0 turns watching off (tests). */
   readonly rescanMs?: number;
+  /** Use fs.watch as well as the re-scan (default true; tests of the fallback turn it off). */
+  readonly watch?: boolean;
   /** Told after every change that altered the map. */
   readonly onChange?: (change: ClientKeysChange) => void;
 }
@@ -84,8 +86,8 @@ export class ClientKeys {
     const rescanMs = this.#options.rescanMs ?? DEFAULT_RESCAN_MS;
     if (dir === undefined || rescanMs <= 0) return;
     try {
-      this.#watcher = watch(dir, () => this.#soon());
-      this.#watcher.on("error", () => {
+      if (this.#options.watch !== false) this.#watcher = watch(dir, () => this.#soon());
+      this.#watcher?.on("error", () => {
         // The re-scan below still runs
       });
     } catch (error) {
