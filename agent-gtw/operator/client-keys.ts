@@ -13,13 +13,16 @@
  * error (exit 3), on a re-read it is left out and logged, so a broken file can never keep a
  * revoked key alive.
  */
-import { type FSWatcher, readdirSync, statSync, watch } from "node:fs";
-import { join } from "node:path";
+import { type FSWatcher, statSync, watch } from "node:fs";
 import type { Clock, TimerHandle } from "../../shared/clock.ts";
 import { name as clientName } from "../../shared/config/fields.ts";
 import { z85DecodeKey, z85Encode } from "../../shared/curve/z85.ts";
 import { AgentError, describeError, FaultCode } from "../../shared/errors.ts";
-import { PUBLIC_KEY_SUFFIX, readPublicKeyFile } from "../../shared/keys/curve-keys.ts";
+import {
+  PUBLIC_KEY_SUFFIX,
+  publicKeyPathsIn,
+  readPublicKeyFile,
+} from "../../shared/keys/curve-keys.ts";
 import type { Logger } from "../../shared/log.ts";
 
 /** Z85 public key → client name. */
@@ -179,22 +182,7 @@ function readClients(
 }
 
 /** The folder's `*.key` files (hidden ones and secrets skipped, as zcertstore does), sorted. */
-function keyFiles(dir: string): string[] {
-  let names: string[];
-  try {
-    names = readdirSync(dir);
-  } catch (error) {
-    throw new AgentError(
-      FaultCode.KEY_FILE_INVALID,
-      `cannot list the client keys folder ${dir}: ${describeError(error)}`,
-      { cause: error },
-    );
-  }
-  return names
-    .filter((name) => name.endsWith(PUBLIC_KEY_SUFFIX) && !name.startsWith("."))
-    .sort()
-    .map((name) => join(dir, name));
-}
+const keyFiles = publicKeyPathsIn;
 
 /** What the folder holds, cheaply: each key file's name, size and modification time. */
 function folderStamp(dir: string | undefined): string {

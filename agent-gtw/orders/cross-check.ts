@@ -12,7 +12,7 @@
  * decides it again from what the broker shows.
  */
 import { commentTag, commentTagOf } from "../../shared/protocol/index.ts";
-import type { Backend } from "../backend/backend.ts";
+import type { Backend, DealQuery } from "../backend/backend.ts";
 import type { BrokerTag, Journal, JournalEntry } from "./journal.ts";
 
 export interface CrossCheckFindings {
@@ -24,17 +24,12 @@ export interface CrossCheckFindings {
   readonly contradicted: readonly JournalEntry[];
 }
 
-export interface CrossCheckWindow {
-  /** Unix ms; deals and history orders from here on are searched. */
-  readonly from: number;
-  readonly to: number;
-}
-
 /** Read what the broker holds and compare it with the journal. Throws when the broker cannot answer. */
 export async function crossCheck(
   journal: Journal,
   backend: Backend,
-  window: CrossCheckWindow,
+  /** Deals and history orders are searched in this window (Unix ms). */
+  window: DealQuery,
 ): Promise<CrossCheckFindings> {
   const found = new Map<string, BrokerTag>();
   let scanned = 0;
