@@ -220,7 +220,7 @@ function openPrivate(
       );
     if (code === "ENXIO")
       fail(options, `${options.what} ${path} is not a regular file (a FIFO or socket)`, error);
-    return fail(options, `cannot open ${options.what} ${path}: ${describeError(error)}`, error);
+    return fail(options, `cannot read ${options.what} ${path}: ${describeError(error)}`, error);
   }
 }
 
