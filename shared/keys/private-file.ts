@@ -220,7 +220,8 @@ function openPrivate(
       );
     if (code === "ENXIO")
       fail(options, `${options.what} ${path} is not a regular file (a FIFO or socket)`, error);
-    return fail(options, `cannot read ${options.what} ${path}: ${describeError(error)}`, error);
+    const verb = (flags & (constants.O_WRONLY | constants.O_RDWR)) !== 0 ? "write" : "read";
+    return fail(options, `cannot ${verb} ${options.what} ${path}: ${describeError(error)}`, error);
   }
 }
 
