@@ -110,6 +110,7 @@ export function createInferenceApp(
       });
     },
     async stop() {
+      orders.stop();
       await lanes.stop();
       logger.info("Agent stopped");
     },
