@@ -3,6 +3,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSyn
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { readSecretFile } from "../agent-gtw/backend/terminal/secret.ts";
+import { readApiToken } from "../agent-inf/api/auth.ts";
 import { readPublicKeyFile } from "../shared/keys/curve-keys.ts";
 import { devKeyFiles, generateDevKeySet } from "./keygen.ts";
 
@@ -25,13 +26,21 @@ describe("bun run keygen", () => {
     expect(readdirSync(dir).sort()).toEqual([
       "agent-gtw.key",
       "agent-gtw.key_secret",
+      "api.token",
       "clients",
       "inf-1.key",
       "inf-1.key_secret",
       "inf-1.sign",
       "inf-1.sign_secret",
+      "operator.token",
       "terminal.secret",
     ]);
+    // The agent reads both API tokens as written, and they differ
+    const tokens = [
+      readApiToken(join(dir, "api.token")),
+      readApiToken(join(dir, "operator.token")),
+    ];
+    expect(tokens[0]).not.toBe(tokens[1]);
     expect(readFileSync(join(dir, "clients", "inf-1.key"), "utf8")).toBe(
       readFileSync(join(dir, "inf-1.key"), "utf8"),
     );

@@ -276,12 +276,17 @@ describe("run: refuses to start on a bad API token file (exit 3)", () => {
     try {
       const keys = generateInferenceKeys(join(dir, "keys"), "inf-1");
       writeFileSync(join(dir, "api.token"), content, { mode });
+      writeFileSync(join(dir, "operator.token"), "operator-token\n", { mode: 0o600 });
       const config = {
         agent: { name: "inf-1" },
         keys: { client_secret: keys.curveSecretPath, signing_secret: keys.signSecretPath },
         gateways: [{ name: "g", endpoint: "tcp://127.0.0.1:9", server_key: "0".repeat(40) }],
         risk: { allowed_symbols: ["EURUSD"], max_lots: 1 },
-        api: { listen: "127.0.0.1:0", token_file: "api.token" },
+        api: {
+          listen: "127.0.0.1:0",
+          token_file: "api.token",
+          operator_token_file: "operator.token",
+        },
         state_dir: "state",
         log: { level: "silent" },
       };
