@@ -182,7 +182,8 @@ describe("agent-inf and agent-gtw as processes", () => {
       await gtw.kill();
       // FAILED after 3 missed PINGs; the bound leaves room for a slow machine, not for a 4th beat.
       await eventually(
-        async () => (await readHealth(setup.apiUrl)).gateways[0]?.breaker.engaged === true,
+        async () =>
+          (await readHealth(setup.apiUrl, setup.token)).gateways[0]?.breaker.engaged === true,
         { timeoutMs: 10 * HEARTBEAT_MS + 2000, message: "breaker engaged" },
       );
       const status = await cli("status");
@@ -199,7 +200,8 @@ describe("agent-inf and agent-gtw as processes", () => {
       const again = await startGateway(deployment.gtwConfigPath, deployment.gtwStateDir);
       cleanups.push(() => again.kill());
       await eventually(
-        async () => (await readHealth(setup.apiUrl)).gateways[0]?.breaker.engaged === false,
+        async () =>
+          (await readHealth(setup.apiUrl, setup.token)).gateways[0]?.breaker.engaged === false,
         { timeoutMs: 10_000, message: "breaker reset after recovery" },
       );
       expect((await open()).code).toBe(0);
