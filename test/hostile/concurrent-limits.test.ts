@@ -46,8 +46,12 @@ test("30 OPENs at once against max_positions 10: 10 fill, 20 are MAX_POSITIONS",
     ),
   );
 
+  const held = await positionCount(stack.api);
+  console.log(
+    `[hostile] concurrent OPENs ${JSON.stringify({ sent: 30, max_positions: 10, answers: outcomes(answers), broker_positions: held })}`,
+  );
   expect(outcomes(answers)).toEqual({ FILLED: 10, "DENIED MAX_POSITIONS": 20 });
-  expect(await positionCount(stack.api)).toBe(10);
+  expect(held).toBe(10);
   // The limit still holds once they have all settled
   const after = await stack.api.call("POST", "/v1/orders", { ...OPEN, symbol: "EURUSD" });
   expect(outcomes([after])).toEqual({ "DENIED MAX_POSITIONS": 1 });
@@ -65,6 +69,9 @@ test("16 OPENs at once per symbol against max_positions_per_symbol 3: 3 fill on 
     ),
   );
 
+  console.log(
+    `[hostile] concurrent OPENs per symbol ${JSON.stringify({ sent: 32, max_positions_per_symbol: 3, answers: outcomes(answers) })}`,
+  );
   expect(outcomes(answers)).toEqual({ FILLED: 6, "DENIED MAX_POSITIONS_PER_SYMBOL": 26 });
   expect([
     await positionCount(stack.api, "EURUSD"),
@@ -89,6 +96,9 @@ test("two partial closes at once that only one fits: one fills, one is INVALID_C
     ),
   );
 
+  console.log(
+    `[hostile] concurrent partial closes ${JSON.stringify({ position: 0.3, closes: [0.2, 0.2], answers: outcomes(answers) })}`,
+  );
   expect(outcomes(answers)).toEqual({ FILLED: 1, "DENIED INVALID_CLOSE_VOLUME": 1 });
   const left = await stack.api.call("GET", "/v1/positions");
   expect(left.json["positions"]).toMatchObject([{ ticket, volume: 0.1 }]);
