@@ -126,6 +126,13 @@ describe("parseCli: commands", () => {
       { state: "ACTIVE", reason: "news over" },
     ],
     [
+      ["resume", "--override-risk", "--reason", "checked the day by hand"],
+      "control",
+      "POST",
+      "/v1/trading-state",
+      { state: "ACTIVE", override_risk: true, reason: "checked the day by hand" },
+    ],
+    [
       ["reduce", "-g", "g1"],
       "control",
       "POST",
@@ -229,6 +236,8 @@ describe("parseCli: usage errors", () => {
     [["status", "--gateway", "g"], /Unknown option '--gateway'/],
     [["status", "now"], /status takes no arguments/],
     [["halt", "now"], /halt takes no arguments/],
+    [["resume", "--override-risk"], /--override-risk needs --reason/],
+    [["halt", "--override-risk", "--reason", "x"], /override-risk/],
     [["halt", "--reason", " "], /--reason must be 1–200 characters/],
     [["resume", "--reason", long(201)], /--reason must be 1–200 characters/],
     [["breaker"], /breaker needs engage or reset/],

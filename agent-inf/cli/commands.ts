@@ -350,8 +350,9 @@ ${(Object.keys(GROUP_TITLES) as Group[])
   .join("\n")}
 
 Setup (without the agent running):
-  keygen --name NAME [--dir DIR] [--api-token]
-      generate this host's CURVE key pair and Ed25519 order-signing key pair
+  keygen --name NAME [--dir DIR] | --add api-token|operator-token [--dir DIR]
+      generate this host's CURVE and order-signing key pairs and the local API's tokens,
+      or add one missing token to an existing key folder
   service install|uninstall|status [--config FILE]
       install agent-inf as a hardened systemd service (see ${PROGRAM} service --help)
 

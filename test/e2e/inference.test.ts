@@ -13,6 +13,7 @@ import {
 import { createDeployment, type Deployment } from "../../scripts/harness/deployment.ts";
 import { eventually } from "../../scripts/harness/eventually.ts";
 import {
+  bearer,
   type CliResult,
   freePort,
   type InferenceOptions,
@@ -144,6 +145,13 @@ describe("agent-inf and agent-gtw as processes", () => {
       expect(halted.code).toBe(1);
       expect(halted.stdout).toStartWith("DENIED  TRADING_HALTED");
       expect((await cli("resume")).code).toBe(0);
+      // The CLI sent the operator token; the strategy's may not change the state (issue 12 §2)
+      const asStrategy = await fetch(`${setup.apiUrl}/v1/trading-state`, {
+        method: "POST",
+        headers: { "content-type": "application/json", ...bearer(setup.token) },
+        body: JSON.stringify({ state: "HALTED" }),
+      });
+      expect(asStrategy.status).toBe(403);
 
       const closed = await cli("close", String(ticket), "--json");
       expect(closed.code).toBe(0);
