@@ -219,6 +219,19 @@ describe("agent-inf and agent-gtw as processes", () => {
   );
 
   test(
+    "api.auth: none is the explicit opt-out: the CLI works without a token, and the start warns",
+    async () => {
+      const { setup, cli } = await stack({ auth: "none" });
+      const agent = await startAgent(setup);
+      expect(setup.token).toBeUndefined();
+      expect((await cli("status")).code).toBe(0);
+      expect((await cli("halt", "--reason", "no token needed")).code).toBe(0);
+      expect(agent.log()).toContain("The local API takes no token (api.auth: none)");
+    },
+    TEST_TIMEOUT_MS,
+  );
+
+  test(
     "an OPEN whose reply outlives the order timeout is reconciled, not sent twice",
     async () => {
       // Replies reach agent-inf 300 ms late; its order timeout is 100 ms, queries wait 3 s.
