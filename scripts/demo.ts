@@ -111,10 +111,16 @@ async function stopAll(): Promise<void> {
   for (const child of children.reverse()) {
     if (child.process.exitCode !== null) continue;
     child.process.kill("SIGTERM");
+    // A timer that is cleared, not Bun.sleep: a pending sleep would hold the prompt for 15 s
+    // after the agents have long exited (issue 18)
+    let timer: ReturnType<typeof setTimeout> | undefined;
     const code = await Promise.race([
       child.process.exited,
-      Bun.sleep(15_000).then(() => undefined),
+      new Promise<undefined>((resolve) => {
+        timer = setTimeout(() => resolve(undefined), 15_000);
+      }),
     ]);
+    clearTimeout(timer);
     if (code === undefined) child.process.kill("SIGKILL");
     console.log(`${child.name} stopped (exit ${code ?? "killed"})`);
   }
@@ -143,6 +149,7 @@ async function main(): Promise<void> {
 
   const gatewayPort = freePort();
   const apiPort = freePort();
+  const metricsPort = freePort();
   writeFileSync(
     join(DEMO, "gtw", "agent-gtw.yaml"),
     stringify({
@@ -160,6 +167,7 @@ async function main(): Promise<void> {
         max_volume: 5,
         max_open_positions: 50,
       },
+      metrics: { listen: `127.0.0.1:${metricsPort}` },
     }),
   );
   writeFileSync(
@@ -211,6 +219,9 @@ async function main(): Promise<void> {
     () => inference.log,
   );
   console.log("both agents up; logs in .demo/agent-gtw.log and .demo/agent-inf.log");
+  console.log(
+    `metrics: http://127.0.0.1:${metricsPort}/metrics (agent-gtw), http://127.0.0.1:${apiPort}/metrics (agent-inf)`,
+  );
 
   step("3. PING the gateway over CurveZMQ (round trip, like a latency test)");
   await cli(["ping", "--count", "200"]);

@@ -5,7 +5,7 @@
 import { ExitCode, locateConfig, parseCommandLine, UsageError } from "../../shared/cli.ts";
 import { AgentError, describeError } from "../../shared/errors.ts";
 import { runKeygenCommand } from "../../shared/keys/keygen-command.ts";
-import { createLogger, parseLevel } from "../../shared/log.ts";
+import { createLogger, loggerOptions, parseLevel } from "../../shared/log.ts";
 import { TRADING_STATES, type TradingState } from "../../shared/protocol/index.ts";
 import { runWindowsServiceCommand } from "../../shared/service/windows.ts";
 import { createGatewayApp, DEFAULT_MAGIC, GATEWAY_VERSION } from "../app.ts";
@@ -109,10 +109,7 @@ async function run(args: readonly string[]): Promise<number> {
     throw new UsageError(
       `--log-level must be silent, error, warn, info or debug, was ${levelFlag}`,
     );
-  const logger = createLogger("gtw", {
-    level,
-    ...(config.log.file === undefined ? {} : { file: config.log.file }),
-  });
+  const logger = createLogger("gtw", loggerOptions(config.log, { level }));
   const app = createGatewayApp(config, logger);
 
   let stopping: Promise<void> | undefined;

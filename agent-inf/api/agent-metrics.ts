@@ -2,10 +2,11 @@
  * agent-inf's metrics for GET /metrics (metrics.ts is the registry): what they are, and how a
  * lane's gauges and the order counters follow the agent's events.
  */
-import type { TradingState } from "../../shared/protocol/index.ts";
+
+import { Registry } from "../../shared/metrics/registry.ts";
+import { tradingStateLevel } from "../../shared/trading-state.ts";
 import type { Lane } from "../lane/lane.ts";
 import type { OrderEvents } from "../orders/order-service.ts";
-import { Registry } from "./metrics.ts";
 
 /** The agent's metrics, created once in app.ts. */
 export function createAgentMetrics(registry = new Registry()) {
@@ -62,7 +63,7 @@ export type AgentMetrics = ReturnType<typeof createAgentMetrics>;
 export function watchLane(metrics: AgentMetrics, lane: Lane): void {
   const gateway = { gateway: lane.name };
   lane.tradingState.onChange((change) =>
-    metrics.tradingState.set(stateLevel(change.state), gateway),
+    metrics.tradingState.set(tradingStateLevel(change.state), gateway),
   );
   lane.breaker.onChange((change) => metrics.breakerEngaged.set(change.engaged ? 1 : 0, gateway));
   lane.heartbeat.onStatusChange((change) =>
@@ -75,7 +76,7 @@ export function watchLane(metrics: AgentMetrics, lane: Lane): void {
     if (status.type !== "handshake_failed")
       metrics.gatewayConnected.set(status.type === "connected" ? 1 : 0, gateway);
   });
-  metrics.tradingState.set(stateLevel(lane.tradingState.state), gateway);
+  metrics.tradingState.set(tradingStateLevel(lane.tradingState.state), gateway);
   metrics.breakerEngaged.set(0, gateway);
   metrics.heartbeatStatus.set(0, gateway);
   metrics.gatewayConnected.set(lane.client.connected ? 1 : 0, gateway);
@@ -90,8 +91,4 @@ export function orderMetrics(metrics: AgentMetrics): OrderEvents {
       if (result.outcome === "DENIED") metrics.denials.inc({ code: result.denial.code });
     },
   };
-}
-
-function stateLevel(state: TradingState): number {
-  return state === "ACTIVE" ? 0 : state === "REDUCING" ? 1 : 2;
 }
