@@ -150,14 +150,15 @@ export function collectGatewayParts(metrics: GatewayMetrics, parts: GatewayParts
     "counter",
     () => parts.streaming.stats().conflated_quotes,
   );
-  const roundTrip = parts.eaRoundTripMs;
-  if (roundTrip !== undefined)
-    r.collect(
-      "agent_gtw_ea_round_trip_seconds",
-      "The last PING round trip to the EA in the terminal (NaN before the first)",
-      "gauge",
-      () => (roundTrip() ?? Number.NaN) / 1000,
-    );
+  r.collect(
+    "agent_gtw_ea_round_trip_seconds",
+    "The last PING round trip to the EA in the terminal (terminal backend, once connected)",
+    "gauge",
+    () => {
+      const ms = parts.eaRoundTripMs?.();
+      return ms === undefined ? [] : [[{}, ms / 1000] as const];
+    },
+  );
 }
 
 /** The executor's events, counted. */

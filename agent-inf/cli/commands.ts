@@ -253,9 +253,10 @@ export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
   status: {
     group: "operator",
     usage: "",
-    summary: "per gateway: heartbeat, latency, breaker, trading state, MT5 link",
+    summary:
+      "per gateway: connection, heartbeat, latency, clock offset, breaker, trading state, MT5 link, and what would make orders fail",
     details:
-      "  exit code: 0 when the agent answered (read its status line), 1 when it is not running",
+      "  exit code: 0 when every gateway is ok; 1 when something fails or will soon fail orders (each named with its fix: clock offset, gateway name, connection, MT5 link), or the agent is not running",
     options: {},
     json: true,
     build: ({ positionals }) => {

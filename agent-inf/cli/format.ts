@@ -33,7 +33,9 @@ export function renderApiResponse(
     const line = apiError(httpStatus, error);
     return { stdout: json ? jsonLine(body) : "", stderr: `${line}\n`, exit: ExitCode.FAILURE };
   } else {
-    human = { text: VIEWS[view](data, nowMs), exit: ExitCode.OK };
+    // status: exit 0 only when the agent judges every gateway ok (issue 18)
+    const healthy = view !== "health" || data["status"] === "ok";
+    human = { text: VIEWS[view](data, nowMs), exit: healthy ? ExitCode.OK : ExitCode.FAILURE };
   }
   return {
     stdout: json ? jsonLine(body) : human.text,
@@ -261,9 +263,16 @@ export function formatHealth(health: Obj, nowMs: number): string {
       ],
       [
         "mt5",
-        `${link ?? "unknown (no PING answered yet)"}${detail === undefined ? "" : ` (${detail})`}`,
+        `${link ?? (lane["connected"] === true ? "unknown (no PING answered yet)" : "unknown (gateway not reachable)")}${detail === undefined ? "" : ` (${detail})`}`,
       ],
     ];
+    for (const item of asArray(lane["problems"])) {
+      const problem = asObject(item) ?? {};
+      rows.push([
+        problem["level"] === "warn" ? "WARNING" : "PROBLEM",
+        str(problem["message"]) ?? String(problem["code"] ?? "?"),
+      ]);
+    }
     lines.push(table(rows));
   }
   return `${lines.join("\n")}\n`;
