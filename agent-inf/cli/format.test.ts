@@ -194,7 +194,7 @@ describe("data views", () => {
     );
   });
 
-  test("status: heartbeat with latency, the breaker, trading state and MT5 link per gateway", () => {
+  test("status: heartbeat with latency, the breaker, trading state, MT5 link and problems; exit 1 unless ok", () => {
     const health = {
       status: "failed",
       version: "1.0.0",
@@ -210,8 +210,10 @@ describe("data views", () => {
           breaker: { engaged: true, reason: "heartbeat failed: timeout", since: 8000 },
           trading_state: "ACTIVE",
           trading_state_reason: "startup",
-          gateway_trading_state: "ACTIVE",
-          mt5_link: "UP",
+          problems: [
+            { level: "fail", code: "NOT_CONNECTED", message: "nothing accepts connections" },
+            { level: "warn", code: "CLOCK_OFFSET", message: "past half the window" },
+          ],
         },
       ],
     };
@@ -220,12 +222,19 @@ describe("data views", () => {
 gateway    gtw-1  tcp://10.0.0.2:5700  NOT CONNECTED
 heartbeat  FAILED  rtt p50 0.210 ms  p99 1.500 ms  clock offset -0.250 ms
 breaker    ENGAGED for 2.0 s: heartbeat failed: timeout
-trading    ACTIVE (startup)  gateway: ACTIVE
-mt5        UP
+trading    ACTIVE (startup)
+mt5        unknown (gateway not reachable)
+PROBLEM    nothing accepts connections
+WARNING    past half the window
 `,
       stderr: "",
-      exit: ExitCode.OK,
+      exit: ExitCode.FAILURE,
     });
+    const ok = { ...health, status: "ok", gateways: [] };
+    expect(renderApiResponse("health", 200, ok, false).exit).toBe(ExitCode.OK);
+    expect(renderApiResponse("health", 200, { ...ok, status: "degraded" }, false).exit).toBe(
+      ExitCode.FAILURE,
+    );
   });
 
   test("operator commands show each gateway's resulting state", () => {
