@@ -12,17 +12,37 @@
 
 import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { parseArgs } from "node:util";
 import type { Subprocess } from "bun";
 import { stringify } from "yaml";
+import { parseCommandLine, printedHelp, reportError } from "../shared/cli.ts";
 import { generateGatewayKeys, generateInferenceKeys } from "../shared/keys/keygen.ts";
 
 const ROOT = resolve(import.meta.dir, "..");
 const DEMO = join(ROOT, ".demo");
-const { values } = parseArgs({
-  args: Bun.argv.slice(2),
-  options: { binaries: { type: "boolean" }, keep: { type: "boolean" } },
-});
+const USAGE = `Usage: bun run demo [-- --keep] [--binaries]
+
+Runs the whole bridge on 127.0.0.1 with throwaway keys in .demo/: agent-gtw on the simulated
+MT5, agent-inf, then the agent-inf command line like a trader (ping, quote, open with SL/TP,
+positions, close, account, status), and stops both agents.
+
+  --keep        leave both agents running until Ctrl-C
+  --binaries    run the compiled dist/ executables instead of the sources
+`;
+if (printedHelp(Bun.argv.slice(2), USAGE)) process.exit(0);
+let parsed: ReturnType<typeof parseDemoArgs>;
+try {
+  parsed = parseDemoArgs();
+} catch (error) {
+  process.exit(reportError("demo", error));
+}
+const values = parsed.values;
+
+function parseDemoArgs() {
+  return parseCommandLine(Bun.argv.slice(2), {
+    binaries: { type: "boolean" },
+    keep: { type: "boolean" },
+  });
+}
 
 const bold = (text: string) => (process.stdout.isTTY ? `\x1b[1m${text}\x1b[0m` : text);
 const step = (text: string) => console.log(`\n${bold(`== ${text}`)}`);

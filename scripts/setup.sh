@@ -3,6 +3,14 @@
 # the pinned Bun, the project's dependencies, and the Debian Python packages the tests use
 # (below). Idempotent; safe to run again.
 set -euo pipefail
+if [ "${1:-}" = "--help" ] || [ "${1:-}" = "-h" ]; then
+  echo "Usage: scripts/setup.sh"
+  echo
+  echo "Installs the pinned Bun (npm), the dependencies (bun install --frozen-lockfile) and the"
+  echo "Debian packages the tests use (python3-zmq, python3-pandas, python3-mypy, python3-venv,"
+  echo "prometheus for promtool). Idempotent."
+  exit 0
+fi
 cd "$(dirname "$0")/.."
 
 BUN_VERSION="1.4.5"
