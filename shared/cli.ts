@@ -18,6 +18,12 @@ export const ExitCode = {
   CONFIG: 3,
   /** The outcome of an order is unknown (timed out and could not be reconciled). */
   UNKNOWN_OUTCOME: 4,
+  /** agent-inf's risk checks refused the order: nothing was sent. */
+  DENIED: 5,
+  /** The gateway or MT5 refused the order (a retcode, a limit, the trading state). */
+  REJECTED: 6,
+  /** The order was not executed: the gateway answered an error (signature, expiry, busy, ...). */
+  ORDER_ERROR: 7,
 } as const;
 
 /** A bad command line; any AgentError with code USAGE exits 2 the same way (exitCodeFor). */

@@ -69,7 +69,7 @@ describe("order outcomes", () => {
           retcode: 10019,
         },
       },
-      ExitCode.FAILURE,
+      ExitCode.REJECTED,
       "REJECTED  NO_MONEY (retcode 10019): not enough money\n  client_order_id 01ABC  gateway gtw-1\n",
     ],
     [
@@ -80,7 +80,7 @@ describe("order outcomes", () => {
         ...ids,
         reply: { ...trade, status: "ERROR", error_code: "EXPIRED", error_msg: "too old" },
       },
-      ExitCode.FAILURE,
+      ExitCode.ORDER_ERROR,
       "ERROR  EXPIRED: too old\n  client_order_id 01ABC  gateway gtw-1\n",
     ],
     [
@@ -95,7 +95,7 @@ describe("order outcomes", () => {
           context: { risk: 1000.3000000000006, max_risk: 500 },
         },
       },
-      ExitCode.FAILURE,
+      ExitCode.DENIED,
       "DENIED  RISK_ABOVE_MAX: too much at risk (risk=1000.3, max_risk=500)\n  not sent: refused by this host's risk checks\n  client_order_id 01ABC  gateway gtw-1\n",
     ],
     [
@@ -121,8 +121,8 @@ describe("order outcomes", () => {
 
   test.each([
     ["FILLED", ExitCode.OK],
-    ["REJECTED", ExitCode.FAILURE],
-    ["NOT_EXECUTED", ExitCode.FAILURE],
+    ["REJECTED", ExitCode.REJECTED],
+    ["NOT_EXECUTED", ExitCode.ORDER_ERROR],
     ["PENDING", ExitCode.UNKNOWN_OUTCOME],
     ["UNKNOWN", ExitCode.UNKNOWN_OUTCOME],
   ])("order record %s exits %d", (state, exit) => {

@@ -76,8 +76,9 @@ function orderResult(data: Obj): { text: string; exit: number } {
     case "FILLED":
       return { text: `FILLED  ${fill(reply)}\n${ids}`, exit: ExitCode.OK };
     case "REJECTED":
+      return { text: `${outcome}  ${replyError(reply)}\n${ids}`, exit: ExitCode.REJECTED };
     case "ERROR":
-      return { text: `${outcome}  ${replyError(reply)}\n${ids}`, exit: ExitCode.FAILURE };
+      return { text: `${outcome}  ${replyError(reply)}\n${ids}`, exit: ExitCode.ORDER_ERROR };
     case "DENIED": {
       const denial = asObject(data["denial"]) ?? {};
       const context = Object.entries(asObject(denial["context"]) ?? {})
@@ -86,7 +87,7 @@ function orderResult(data: Obj): { text: string; exit: number } {
       const detail = `${str(denial["code"]) ?? "?"}: ${str(denial["message"]) ?? ""}${context === "" ? "" : ` (${context})`}`;
       return {
         text: `DENIED  ${detail}\n  not sent: refused by this host's risk checks\n${ids}`,
-        exit: ExitCode.FAILURE,
+        exit: ExitCode.DENIED,
       };
     }
     case "UNKNOWN":
@@ -121,7 +122,11 @@ function orderRecord(data: Obj): { text: string; exit: number; stderr?: string }
       ? ExitCode.OK
       : state === "PENDING" || state === "UNKNOWN"
         ? ExitCode.UNKNOWN_OUTCOME
-        : ExitCode.FAILURE;
+        : state === "REJECTED"
+          ? ExitCode.REJECTED
+          : state === "NOT_EXECUTED"
+            ? ExitCode.ORDER_ERROR
+            : ExitCode.FAILURE;
   return { text: `${head}\n${detail}${ids}`, exit };
 }
 
