@@ -20,6 +20,7 @@ import { TerminalBackend } from "../backend/terminal/terminal-backend.ts";
 import { loadGatewayConfig } from "../config.ts";
 import { readOperatorState, readStatus, writeOperatorState } from "../operator/control.ts";
 import { operatorCancel } from "./cancel.ts";
+import { runJournalBackup } from "./journal-backup.ts";
 import { runSelftest } from "./selftest/selftest.ts";
 import { runGatewayService } from "./service-run.ts";
 
@@ -77,6 +78,12 @@ export const GATEWAY_COMMANDS: Readonly<Record<string, GatewayCommand>> = {
     details: `  --all                   every pending order (with --symbol: of that symbol)\n  --reason TEXT           why, for the journal and the log\n  --wait SECONDS          how long to wait for the gateway to answer (default 10)\n${CONFIG_LINE}`,
     run: (args) => operatorCancel(args),
   },
+  journal: {
+    usage: "backup [--out FILE] [--config FILE]",
+    summary: "a consistent copy of the order journal, also while the gateway runs",
+    details: `  --out, -o FILE          where the copy goes (default: <journal>.backup-<UTC time>)\n${CONFIG_LINE}`,
+    run: (args) => runJournalCommand(args),
+  },
   selftest: {
     usage: "--backend terminal [--trade] [--symbol SYMBOL] [--wait SECONDS] [--config FILE]",
     summary: "check the MT5 terminal link (stop the gateway first; --trade: DEMO accounts only)",
@@ -104,6 +111,17 @@ export function gatewayCommandHelp(name: string): string {
   const command = GATEWAY_COMMANDS[name];
   if (command === undefined) return HELP;
   return `Usage: agent-gtw ${name} ${command.usage}\n\n${command.summary}\n${command.details === undefined ? "" : `\nOptions:\n${command.details}\n`}`;
+}
+
+/** `agent-gtw journal ACTION ...`: backup here; verify and repair live in journal.ts. */
+function runJournalCommand(args: readonly string[]): number {
+  const [action, ...rest] = args;
+  if (action === "backup") return runJournalBackup(rest);
+  throw new UsageError(
+    action === undefined
+      ? "journal needs an action: backup"
+      : `unknown journal action ${JSON.stringify(action)}; known: backup`,
+  );
 }
 
 /** Commands that print their own help (their parsers handle --help). */
