@@ -74,13 +74,16 @@ beforeAll(async () => {
   gateway = await startGateway(deployment.gtwConfigPath, deployment.gtwStateDir);
   setup = writeInferenceConfig(deployment, gateway.endpoint, { risk: PERMISSIVE_RISK });
   inference = await startInference(setup, 30_000);
-  // One order through both agents, so the latency and journal histograms have samples
+  // One order through both agents, so the latency and journal histograms have samples; in lower
+  // case, which MT5 accepts too: it reaches the gateway in the broker's spelling (issue 18 §4)
   const order = await fetch(`${setup.apiUrl}/v1/orders`, {
     method: "POST",
     headers: { "content-type": "application/json" },
-    body: JSON.stringify({ symbol: "EURUSD", side: "BUY", volume: 0.01 }),
+    body: JSON.stringify({ symbol: "eurusd", side: "BUY", volume: 0.01 }),
   });
-  expect(((await order.json()) as { outcome?: string }).outcome).toBe("FILLED");
+  expect(await order.json()).toMatchObject({ outcome: "FILLED" });
+  const positions = await (await fetch(`${setup.apiUrl}/v1/positions?symbol=eurusd`)).json();
+  expect(positions).toMatchObject({ positions: [{ symbol: "EURUSD", volume: 0.01 }] });
   const status = JSON.parse(readFileSync(join(deployment.gtwStateDir, "status.json"), "utf8")) as {
     metrics?: string;
   };
