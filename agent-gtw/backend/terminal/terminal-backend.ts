@@ -84,6 +84,7 @@ export class TerminalBackend implements Backend {
   #heartbeat: TimerHandle | undefined;
   #quotes: { readonly symbols: readonly string[]; readonly throttleMs: number } | undefined;
   #lastPing: EaPing | undefined;
+  #lastRoundTripMs: number | undefined;
 
   constructor(options: TerminalBackendOptions) {
     if (!(options.heartbeatMs > 0) || !(options.commandTimeoutMs > 0)) {
@@ -168,8 +169,14 @@ export class TerminalBackend implements Backend {
     return this.#lastPing;
   }
 
+  /** Milliseconds the last PING took to be answered by the EA (heartbeat or explicit). */
+  get lastRoundTripMs(): number | undefined {
+    return this.#lastRoundTripMs;
+  }
+
   /** An explicit PING (§7.1); also updates the link state. */
   async ping(): Promise<EaPing> {
+    const started = this.#clock.monotonic();
     const reply = await this.#channel.exchange(
       "PING",
       {},
@@ -177,6 +184,7 @@ export class TerminalBackend implements Backend {
     );
     const ping = this.#channel.parse(reply, parsePing);
     this.#lastPing = ping;
+    this.#lastRoundTripMs = this.#clock.monotonic() - started;
     this.#tracker.report(ping);
     return ping;
   }
@@ -313,6 +321,7 @@ export class TerminalBackend implements Backend {
     this.#events.newSession();
     this.#trades.newSession();
     this.#lastPing = undefined;
+    this.#lastRoundTripMs = undefined;
     this.#heartbeat?.cancel();
     this.#heartbeat = this.#clock.setInterval(() => this.#beat(), this.#options.heartbeatMs);
     this.#logger.info("EA connected", {
@@ -349,6 +358,7 @@ export class TerminalBackend implements Backend {
 
   #endSession(detail: string): void {
     this.#lastPing = undefined;
+    this.#lastRoundTripMs = undefined;
     this.#heartbeat?.cancel();
     this.#heartbeat = undefined;
     this.#queue.failAll(detail);
