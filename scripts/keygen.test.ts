@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSyn
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { readSecretFile } from "../agent-gtw/backend/terminal/secret.ts";
-import { readApiToken } from "../agent-inf/api/auth.ts";
+import { readTokenFile } from "../shared/http-access.ts";
 import { readPublicKeyFile } from "../shared/keys/curve-keys.ts";
 import { devKeyFiles, generateDevKeySet } from "./keygen.ts";
 
@@ -37,8 +37,8 @@ describe("bun run keygen", () => {
     ]);
     // The agent reads both API tokens as written, and they differ
     const tokens = [
-      readApiToken(join(dir, "api.token")),
-      readApiToken(join(dir, "operator.token")),
+      readTokenFile(join(dir, "api.token"), "api.token_file"),
+      readTokenFile(join(dir, "operator.token"), "api.operator_token_file"),
     ];
     expect(tokens[0]).not.toBe(tokens[1]);
     expect(readFileSync(join(dir, "clients", "inf-1.key"), "utf8")).toBe(

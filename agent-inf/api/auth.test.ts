@@ -7,7 +7,8 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { AgentError, ConfigError } from "../../shared/errors.ts";
-import { Authenticator, allows, readApiToken } from "./auth.ts";
+import { readTokenFile } from "../../shared/http-access.ts";
+import { Authenticator, allows } from "./auth.ts";
 
 const STRATEGY = "strategy-token-0123";
 const OPERATOR = "operator-token-4567";
@@ -26,17 +27,19 @@ describe("token files", () => {
       return path;
     };
     try {
-      expect(readApiToken(file("ok", "  s3cret-token\n"))).toBe("s3cret-token");
-      expect(() => readApiToken(file("empty", "\n\n"))).toThrow(ConfigError);
-      expect(() => readApiToken(file("words", "a b"))).toThrow(/one word/);
-      expect(() => readApiToken(join(dir, "missing"))).toThrow(/cannot read api.token_file/);
-      expect(() => readApiToken(join(dir, "missing"), "api.operator_token_file")).toThrow(
+      expect(readTokenFile(file("ok", "  s3cret-token\n"), "api.token_file")).toBe("s3cret-token");
+      expect(() => readTokenFile(file("empty", "\n\n"), "api.token_file")).toThrow(ConfigError);
+      expect(() => readTokenFile(file("words", "a b"), "api.token_file")).toThrow(/one word/);
+      expect(() => readTokenFile(join(dir, "missing"), "api.token_file")).toThrow(
+        /cannot read api.token_file/,
+      );
+      expect(() => readTokenFile(join(dir, "missing"), "api.operator_token_file")).toThrow(
         /cannot read api.operator_token_file/,
       );
       const open = file("open", "token", 0o640);
-      expect(() => readApiToken(open)).toThrow(AgentError);
-      expect(() => readApiToken(open)).toThrow(`chmod 600 ${open}`);
-      expect(readApiToken(open, "api.token_file", "win32")).toBe("token");
+      expect(() => readTokenFile(open, "api.token_file")).toThrow(AgentError);
+      expect(() => readTokenFile(open, "api.token_file")).toThrow(`chmod 600 ${open}`);
+      expect(readTokenFile(open, "api.token_file", "win32")).toBe("token");
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -15,9 +15,9 @@
  * credential is read from the Authorization header today; the dashboard's session cookie
  * (HttpOnly, SameSite=Strict) will be one more CredentialSource.
  */
-import { createHash, timingSafeEqual } from "node:crypto";
-import { AgentError, ConfigError, FaultCode } from "../../shared/errors.ts";
-import { readPrivateText } from "../../shared/keys/private-file.ts";
+import { timingSafeEqual } from "node:crypto";
+import { AgentError, FaultCode } from "../../shared/errors.ts";
+import { bearerToken, readTokenFile, tokenDigest } from "../../shared/http-access.ts";
 
 export const ROLES = ["strategy", "operator"] as const;
 export type Role = (typeof ROLES)[number];
@@ -44,8 +44,7 @@ export interface CredentialSource {
 export const BEARER: CredentialSource = {
   via: "bearer",
   read(request) {
-    const header = request.headers.get("authorization");
-    return header === null ? undefined : /^Bearer +(\S+) *$/i.exec(header)?.[1];
+    return bearerToken(request.headers.get("authorization"));
   },
 };
 
@@ -79,8 +78,8 @@ export class Authenticator {
         "api: token_file and operator_token_file hold the same token; the operator's must differ",
       );
     this.#digests = [
-      { role: "strategy", digest: sha256(auth.strategyToken.trim()) },
-      { role: "operator", digest: sha256(auth.operatorToken.trim()) },
+      { role: "strategy", digest: tokenDigest(auth.strategyToken) },
+      { role: "operator", digest: tokenDigest(auth.operatorToken) },
     ];
   }
 
@@ -94,7 +93,7 @@ export class Authenticator {
     for (const source of this.#sources) {
       const given = source.read(request);
       if (given === undefined) continue;
-      const digest = sha256(given);
+      const digest = tokenDigest(given);
       let role: Role | undefined;
       // Every digest is compared, whichever matches
       for (const known of this.#digests)
@@ -103,30 +102,6 @@ export class Authenticator {
     }
     return undefined;
   }
-}
-
-const MAX_TOKEN_BYTES = 4096;
-
-/**
- * A bearer token from its file: trimmed, one word, and (POSIX) not readable by group or others,
- * since whoever has it can trade. Problems are config errors (exit 3) naming the file and key.
- */
-export function readApiToken(
-  path: string,
-  key = "api.token_file",
-  platform: NodeJS.Platform = process.platform,
-): string {
-  const token = readPrivateText(path, {
-    what: key,
-    maxBytes: MAX_TOKEN_BYTES,
-    privateOn: platform,
-  }).trim();
-  if (token === "") throw new ConfigError([{ file: path, path: "", message: `${key} is empty` }]);
-  if (/\s/.test(token))
-    throw new ConfigError([
-      { file: path, path: "", message: "the API token must be one word (no spaces or lines)" },
-    ]);
-  return token;
 }
 
 /** The API's auth as the config's `api` section names it, reading both token files. */
@@ -139,11 +114,7 @@ export function apiAuthFromConfig(api: {
   // The config schema requires both files with auth: token
   return {
     kind: "token",
-    strategyToken: readApiToken(api.token_file as string, "api.token_file"),
-    operatorToken: readApiToken(api.operator_token_file as string, "api.operator_token_file"),
+    strategyToken: readTokenFile(api.token_file as string, "api.token_file"),
+    operatorToken: readTokenFile(api.operator_token_file as string, "api.operator_token_file"),
   };
-}
-
-function sha256(text: string): Buffer {
-  return createHash("sha256").update(text, "utf8").digest();
 }

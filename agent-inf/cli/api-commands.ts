@@ -7,8 +7,8 @@
  */
 import { ExitCode, locateConfig } from "../../shared/cli.ts";
 import { describeError } from "../../shared/errors.ts";
+import { readTokenFile } from "../../shared/http-access.ts";
 import { formatHost, parseListen } from "../../shared/net/index.ts";
-import { readApiToken } from "../api/auth.ts";
 import { type InferenceConfig, loadInferenceConfig } from "../config.ts";
 import { type CliCommand, CONFIG_ENV, CONFIG_FILE, PROGRAM } from "./command.ts";
 import { renderApiResponse } from "./format.ts";
@@ -35,8 +35,8 @@ export function commandToken(
 ): string | undefined {
   if (api.auth === "none") return undefined;
   return role === "operator"
-    ? readApiToken(api.operator_token_file as string, "api.operator_token_file")
-    : readApiToken(api.token_file as string, "api.token_file");
+    ? readTokenFile(api.operator_token_file as string, "api.operator_token_file")
+    : readTokenFile(api.token_file as string, "api.token_file");
 }
 
 /** How long to wait for the agent: an order may take its whole reconcile deadline. */
