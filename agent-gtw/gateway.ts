@@ -13,6 +13,7 @@ import type { TradingStateHolder } from "../shared/trading-state.ts";
 import type { Backend } from "./backend/backend.ts";
 import type { OrderExecutor } from "./executor.ts";
 import { Journal } from "./journal.ts";
+import { MarketHandler } from "./market/market-handler.ts";
 import type { StreamConnection, StreamHub } from "./streaming.ts";
 
 export interface GatewayOptions {
@@ -30,12 +31,18 @@ export interface GatewayOptions {
 
 export class Gateway {
   readonly #options: GatewayOptions;
+  readonly #market: MarketHandler;
   #draining = false;
   /** Replies by outcome since start, for the status file. */
   readonly counters = { requests: 0, filled: 0, rejected: 0, errors: 0 };
 
   constructor(options: GatewayOptions) {
     this.#options = options;
+    this.#market = new MarketHandler({
+      reads: options.backend.market,
+      clock: options.clock,
+      logger: options.logger,
+    });
   }
 
   /**
@@ -126,6 +133,13 @@ export class Gateway {
         }
         return okReply(id, { order: entry === undefined ? null : Journal.toRecord(entry) });
       }
+      case "GET_SYMBOLS":
+      case "GET_TICK":
+      case "GET_RATES":
+      case "GET_TICKS":
+      case "GET_HISTORY_DEALS":
+      case "GET_HISTORY_ORDERS":
+        return this.#market.handle(request);
       case "SUBSCRIBE":
       case "UNSUBSCRIBE":
       case "RESYNC": {

@@ -78,6 +78,9 @@ export class FaultyBackend implements Backend {
   subscribe(listener: (event: BackendEvent) => void) {
     return this.sim.subscribe(listener);
   }
+  get market() {
+    return this.sim.market;
+  }
   open(order: OpenOrder) {
     return this.#trade(() => this.sim.open(order));
   }

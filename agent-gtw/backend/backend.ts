@@ -20,6 +20,7 @@ import type {
   SymbolInfo,
   TradeResult,
 } from "../../shared/protocol/types.ts";
+import type { MarketReads } from "./market-reads.ts";
 
 export type BackendKind = "sim" | "terminal";
 
@@ -109,6 +110,8 @@ export interface Backend {
   deals(query: DealQuery): Promise<Deal[]>;
   /** Register for events; returns the function that unregisters. */
   subscribe(listener: BackendListener): () => void;
+  /** Symbols, ticks, bars and account history (market-reads.ts). */
+  readonly market: MarketReads;
   /**
    * Only for backends that send QUOTE events on request (the terminal: EA SUBSCRIBE_TICKS):
    * quotes for exactly these symbols, at most one scan per `throttleMs`; an empty list stops

@@ -5,6 +5,7 @@
  * field; validation lives in validate.ts.
  */
 
+import type { MarketReply, MarketRequest } from "./market-types.ts";
 import type { ResyncReply, StreamRequest, SubscribeReply } from "./stream-types.ts";
 
 export const PROTOCOL_VERSION = 1;
@@ -22,6 +23,13 @@ export const ACTIONS = [
   "SUBSCRIBE",
   "UNSUBSCRIBE",
   "RESYNC",
+  // Market data and history (market-types.ts): unsigned reads, paged
+  "GET_SYMBOLS",
+  "GET_TICK",
+  "GET_RATES",
+  "GET_TICKS",
+  "GET_HISTORY_DEALS",
+  "GET_HISTORY_ORDERS",
 ] as const;
 export type Action = (typeof ACTIONS)[number];
 
@@ -148,7 +156,8 @@ export type Request =
   | GetPositionsRequest
   | GetSymbolInfoRequest
   | GetOrderRequest
-  | StreamRequest;
+  | StreamRequest
+  | MarketRequest;
 
 // ---------------------------------------------------------------------------------------------
 // MT5 domain objects (values as MT5 reports them; sl/tp null where MT5 says 0)
@@ -385,4 +394,5 @@ export type Reply =
   | SymbolInfoReply
   | OrderReply
   | SubscribeReply
-  | ResyncReply;
+  | ResyncReply
+  | MarketReply;

@@ -15,6 +15,9 @@ const FRIDAY = 5;
 const SATURDAY = 6;
 const SUNDAY = 0;
 const WEEKLY_BOUNDARY_HOUR_UTC = 22;
+const HOUR_MS = 3_600_000;
+/** 1970-01-01 was a Thursday. */
+const EPOCH_WEEKDAY = 4;
 
 export function isSessionOpen(
   schedule: SessionSchedule,
@@ -22,9 +25,10 @@ export function isSessionOpen(
   timeMs: number,
 ): boolean {
   if (schedule === "always" || session === "24x7") return true;
-  const date = new Date(timeMs);
-  const day = date.getUTCDay();
-  const hour = date.getUTCHours();
+  // Arithmetic rather than a Date: history generation asks this for every hour it covers
+  const hours = Math.floor(timeMs / HOUR_MS);
+  const hour = ((hours % 24) + 24) % 24;
+  const day = (((Math.floor(hours / 24) + EPOCH_WEEKDAY) % 7) + 7) % 7;
   if (day === SATURDAY) return false;
   if (day === FRIDAY) return hour < WEEKLY_BOUNDARY_HOUR_UTC;
   if (day === SUNDAY) return hour >= WEEKLY_BOUNDARY_HOUR_UTC;

@@ -22,6 +22,7 @@ import {
   type ModifyOrder,
   type OpenOrder,
 } from "../backend.ts";
+import { unsupportedMarketReads } from "../market-reads.ts";
 import { CommandQueue, DEFAULT_MAX_QUEUED_COMMANDS } from "./command-queue.ts";
 import { EventMapper } from "./events.ts";
 import { type EaHello, type EaPing, parsePing } from "./hello.ts";
@@ -64,6 +65,10 @@ export { TerminalCommandError } from "./reply-channel.ts";
 
 export class TerminalBackend implements Backend {
   readonly kind = "terminal" as const;
+  /** Market data and history through the EA are issue 14's second phase. */
+  readonly market = unsupportedMarketReads(
+    "terminal: market data and history are not available through the EA yet; the sim backend answers them",
+  );
   readonly #options: TerminalBackendOptions;
   readonly #clock: Clock;
   readonly #logger: Logger;

@@ -1,0 +1,127 @@
+/**
+ * The read side of a backend (issue 14): symbols, the last tick, bars, ticks and the account's
+ * deal and order history, in bounded chunks. The gateway's market handler (agent-gtw/market/)
+ * turns requests into these calls and chunks into pages; it owns the group filter, the page
+ * limits and the cursors, so a backend only answers plain, bounded questions.
+ *
+ * Contract, for every method:
+ * - A symbol the broker does not know resolves to undefined (the reply is UNKNOWN_SYMBOL).
+ * - Rows come oldest first (history: by (time, ticket)), at most `limit` of them.
+ * - `next` says where to continue when the backend stopped before the end of what was asked
+ *   (the limit was reached, or it bounded its own work); undefined means nothing is left.
+ * - Times are Unix ms in the broker's server time, as MT5 reports them.
+ * - A BackendError means MT5 could not be asked (link down, timeout): MT5_LINK_DOWN.
+ * - MarketReadUnsupported means this backend cannot answer the action yet: NOT_SUPPORTED.
+ */
+import type {
+  HistoryDeal,
+  HistoryOrder,
+  RateRow,
+  Tick,
+  TickKind,
+  TickRow,
+} from "../../shared/protocol/market-types.ts";
+import type { Timeframe } from "../../shared/protocol/timeframes.ts";
+import type { SymbolInfo } from "../../shared/protocol/types.ts";
+
+export interface RatesQuery {
+  readonly symbol: string;
+  readonly timeframe: Timeframe;
+  /** Bars opening within [from, to]. */
+  readonly from: number;
+  readonly to: number;
+  readonly limit: number;
+}
+
+/** Which bars copy_rates_from (anchor: the date, skip 0) or _from_pos (anchor: now, skip: start) means. */
+export interface RateSpanQuery {
+  readonly symbol: string;
+  readonly timeframe: Timeframe;
+  /** The newest bar opens at or before this time. */
+  readonly anchor: number;
+  /** Existing bars to pass over first, counting back from the newest (a position). */
+  readonly skip: number;
+  readonly count: number;
+}
+
+export interface RateSpan {
+  readonly from: number;
+  readonly to: number;
+}
+
+export interface TicksQuery {
+  readonly symbol: string;
+  /** Ticks with time_msc ≥ from … */
+  readonly from: number;
+  /** … except the first `skip` ticks at exactly `from` (sent on a previous page). */
+  readonly skip: number;
+  /** … and ≤ to. */
+  readonly to: number;
+  readonly kind: TickKind;
+  readonly limit: number;
+}
+
+export type HistoryQuery =
+  | { readonly kind: "range"; readonly from: number; readonly to: number }
+  | { readonly kind: "position"; readonly position: number }
+  | { readonly kind: "ticket"; readonly ticket: number };
+
+/** The (time, ticket) of the last row a page considered; the next page starts after it. */
+export interface HistoryCursor {
+  readonly time: number;
+  readonly ticket: number;
+}
+
+export interface Chunk<Row, Next> {
+  readonly rows: readonly Row[];
+  readonly next: Next | undefined;
+}
+
+export interface MarketReads {
+  /** Every symbol the broker offers, by name (the gateway filters and sorts). */
+  symbolNames(): Promise<readonly string[]>;
+  /** The specifications of these symbols, in the order given; unknown names are left out. */
+  symbolInfos(names: readonly string[]): Promise<SymbolInfo[]>;
+  lastTick(symbol: string): Promise<Tick | undefined>;
+  /** Open times of the oldest and newest bar of a count query; "none" when there are no bars. */
+  rateSpan(query: RateSpanQuery): Promise<RateSpan | "none" | undefined>;
+  rates(query: RatesQuery): Promise<Chunk<RateRow, number> | undefined>;
+  ticks(query: TicksQuery): Promise<Chunk<TickRow, { from: number; skip: number }> | undefined>;
+  /** Deals of the query after `after`, by (time, ticket). */
+  historyDeals(
+    query: HistoryQuery,
+    after: HistoryCursor | undefined,
+    limit: number,
+  ): Promise<Chunk<HistoryDeal, HistoryCursor>>;
+  /** Orders of the query after `after`, by (time_setup, ticket). */
+  historyOrders(
+    query: HistoryQuery,
+    after: HistoryCursor | undefined,
+    limit: number,
+  ): Promise<Chunk<HistoryOrder, HistoryCursor>>;
+}
+
+/** Thrown by a backend that cannot answer market reads (yet): the reply is NOT_SUPPORTED. */
+export class MarketReadUnsupported extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "MarketReadUnsupported";
+  }
+}
+
+/** Reads of a backend that has none yet: every call refuses with a clear reason. */
+export function unsupportedMarketReads(reason: string): MarketReads {
+  const refuse = async (): Promise<never> => {
+    throw new MarketReadUnsupported(reason);
+  };
+  return {
+    symbolNames: refuse,
+    symbolInfos: refuse,
+    lastTick: refuse,
+    rateSpan: refuse,
+    rates: refuse,
+    ticks: refuse,
+    historyDeals: refuse,
+    historyOrders: refuse,
+  };
+}

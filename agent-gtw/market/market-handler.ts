@@ -1,0 +1,233 @@
+/**
+ * The gateway's answers to the market-data actions (docs/PROTOCOL.md §14): it turns a validated
+ * request, or its cursor, into bounded backend reads (backend/market-reads.ts) and the chunk
+ * into one page. The group filter, the page limits and the cursors live here, once, for every
+ * backend.
+ *
+ * Paging holds no state: a cursor carries where the next page starts and the end the first page
+ * pinned (a count resolved to a range of bars, or "now" for a tick count), so concurrent pagers
+ * cost nothing between pages and a restart of the gateway does not break them. Each page is
+ * checked with the client's own reply validator before it is sent, so a backend answer the
+ * protocol cannot carry becomes an error here rather than a refused reply at the client.
+ */
+import type { Clock } from "../../shared/clock.ts";
+import type { Logger } from "../../shared/log.ts";
+import { errorReply, okReply } from "../../shared/protocol/codec.ts";
+import { ErrorCode } from "../../shared/protocol/errors.ts";
+import { decodeCursor, encodeCursor } from "../../shared/protocol/market-cursor.ts";
+import {
+  type GetHistoryDealsRequest,
+  type GetHistoryOrdersRequest,
+  type GetRatesRequest,
+  type GetSymbolsRequest,
+  type GetTicksRequest,
+  MAX_HISTORY_PER_PAGE,
+  MAX_RATES_PER_PAGE,
+  MAX_SYMBOLS_PER_PAGE,
+  MAX_TICKS_PER_PAGE,
+  type MarketRequest,
+  RATE_FIELDS,
+  TICK_FIELDS,
+} from "../../shared/protocol/market-types.ts";
+import { parseGroup } from "../../shared/protocol/symbol-group.ts";
+import type { Reply } from "../../shared/protocol/types.ts";
+import { parseReplyObject } from "../../shared/protocol/validate-reply.ts";
+import { BackendError } from "../backend/backend.ts";
+import {
+  type HistoryCursor,
+  type HistoryQuery,
+  type MarketReads,
+  MarketReadUnsupported,
+} from "../backend/market-reads.ts";
+
+export interface MarketHandlerOptions {
+  readonly reads: MarketReads;
+  readonly clock: Clock;
+  readonly logger: Logger;
+}
+
+/** The cursor values of a decoded, already validated request (validate-market.ts checked it). */
+function cursorValues(
+  request: MarketRequest,
+  kind: "S" | "R" | "T" | "H",
+): readonly (number | string)[] | undefined {
+  if (!("cursor" in request) || request.cursor === undefined) return undefined;
+  const decoded = decodeCursor(request, kind);
+  return decoded.ok ? decoded.values : undefined;
+}
+
+export class MarketHandler {
+  readonly #options: MarketHandlerOptions;
+
+  constructor(options: MarketHandlerOptions) {
+    this.#options = options;
+  }
+
+  async handle(request: MarketRequest): Promise<Reply> {
+    let reply: Reply;
+    try {
+      reply = await this.#answer(request);
+    } catch (error) {
+      if (error instanceof MarketReadUnsupported) {
+        return errorReply(request.id, ErrorCode.NOT_SUPPORTED, error.message);
+      }
+      if (error instanceof BackendError) {
+        return errorReply(
+          request.id,
+          ErrorCode.MT5_LINK_DOWN,
+          `MT5 could not answer: ${error.message}`,
+        );
+      }
+      throw error;
+    }
+    if (reply.status !== "OK") return reply;
+    const checked = parseReplyObject(reply as unknown as Record<string, unknown>, request.action);
+    if (checked.ok) return reply;
+    this.#options.logger.error("Backend answer does not fit the protocol", {
+      action: request.action,
+      reason: checked.error.message,
+    });
+    return errorReply(
+      request.id,
+      ErrorCode.INTERNAL_ERROR,
+      `gateway: the backend's answer failed the reply check (${checked.error.message})`,
+    );
+  }
+
+  async #answer(request: MarketRequest): Promise<Reply> {
+    switch (request.action) {
+      case "GET_SYMBOLS":
+        return this.#symbols(request);
+      case "GET_TICK": {
+        const tick = await this.#options.reads.lastTick(request.symbol);
+        return tick === undefined
+          ? unknownSymbol(request.id, request.symbol)
+          : okReply(request.id, { tick });
+      }
+      case "GET_RATES":
+        return this.#rates(request);
+      case "GET_TICKS":
+        return this.#ticks(request);
+      case "GET_HISTORY_DEALS":
+      case "GET_HISTORY_ORDERS":
+        return this.#history(request);
+    }
+  }
+
+  async #symbols(request: GetSymbolsRequest): Promise<Reply> {
+    const { reads } = this.#options;
+    const group = request.group === undefined ? undefined : parseGroup(request.group);
+    const names = [...(await reads.symbolNames())]
+      .filter((name) => group === undefined || group.matches(name))
+      .sort();
+    const after = cursorValues(request, "S")?.[0] as string | undefined;
+    let start = 0;
+    if (after !== undefined)
+      while (start < names.length && (names[start] as string) <= after) start += 1;
+    const page = names.slice(start, start + MAX_SYMBOLS_PER_PAGE);
+    const symbols = await reads.symbolInfos(page);
+    const more = start + page.length < names.length;
+    return okReply(request.id, {
+      symbols,
+      total: names.length,
+      more,
+      ...(more ? { next: encodeCursor(request, "S", [page[page.length - 1] as string]) } : {}),
+    });
+  }
+
+  async #rates(request: GetRatesRequest): Promise<Reply> {
+    const { reads, clock } = this.#options;
+    const { symbol, timeframe } = request;
+    let range: { from: number; to: number };
+    const cursor = cursorValues(request, "R");
+    if (cursor !== undefined) {
+      range = { from: cursor[0] as number, to: cursor[1] as number };
+    } else if (request.to !== undefined && request.from !== undefined) {
+      range = { from: request.from, to: request.to };
+    } else {
+      const fromPosition = request.start !== undefined;
+      const span = await reads.rateSpan({
+        symbol,
+        timeframe,
+        anchor: fromPosition ? clock.now() : (request.from as number),
+        skip: request.start ?? 0,
+        count: request.count as number,
+      });
+      if (span === undefined) return unknownSymbol(request.id, symbol);
+      if (span === "none")
+        return okReply(request.id, { fields: RATE_FIELDS, rates: [], more: false });
+      range = span;
+    }
+    const chunk = await reads.rates({ symbol, timeframe, ...range, limit: MAX_RATES_PER_PAGE });
+    if (chunk === undefined) return unknownSymbol(request.id, symbol);
+    const next =
+      chunk.next === undefined ? undefined : encodeCursor(request, "R", [chunk.next, range.to]);
+    return okReply(request.id, { fields: RATE_FIELDS, rates: chunk.rows, ...paging(next) });
+  }
+
+  async #ticks(request: GetTicksRequest): Promise<Reply> {
+    const { reads, clock } = this.#options;
+    const cursor = cursorValues(request, "T");
+    // A count reads up to the gateway's clock at the first page, so the pages add up to `count`
+    const [from, skip, end, remaining] = (cursor ?? [
+      request.from,
+      0,
+      request.to ?? clock.now(),
+      request.count ?? 0,
+    ]) as [number, number, number, number];
+    const limit = remaining > 0 ? Math.min(MAX_TICKS_PER_PAGE, remaining) : MAX_TICKS_PER_PAGE;
+    const chunk = await reads.ticks({
+      symbol: request.symbol,
+      from,
+      skip,
+      to: end,
+      kind: request.flags ?? "ALL",
+      limit,
+    });
+    if (chunk === undefined) return unknownSymbol(request.id, request.symbol);
+    const left = remaining > 0 ? remaining - chunk.rows.length : 0;
+    const done = chunk.next === undefined || (remaining > 0 && left <= 0);
+    const next = done
+      ? undefined
+      : encodeCursor(request, "T", [chunk.next!.from, chunk.next!.skip, end, left]);
+    return okReply(request.id, { fields: TICK_FIELDS, ticks: chunk.rows, ...paging(next) });
+  }
+
+  async #history(request: GetHistoryDealsRequest | GetHistoryOrdersRequest): Promise<Reply> {
+    const { reads } = this.#options;
+    const query: HistoryQuery =
+      request.position !== undefined
+        ? { kind: "position", position: request.position }
+        : request.ticket !== undefined
+          ? { kind: "ticket", ticket: request.ticket }
+          : { kind: "range", from: request.from as number, to: request.to as number };
+    const values = cursorValues(request, "H");
+    const after: HistoryCursor | undefined =
+      values === undefined ? undefined : { time: values[0] as number, ticket: values[1] as number };
+    const group = request.group === undefined ? undefined : parseGroup(request.group);
+    const keep = <Row extends { symbol: string }>(rows: readonly Row[]) =>
+      group === undefined ? rows : rows.filter((row) => group.matches(row.symbol));
+    const cursorOf = (next: HistoryCursor | undefined) =>
+      next === undefined ? undefined : encodeCursor(request, "H", [next.time, next.ticket]);
+    if (request.action === "GET_HISTORY_DEALS") {
+      const chunk = await reads.historyDeals(query, after, MAX_HISTORY_PER_PAGE);
+      return okReply(request.id, {
+        history_deals: keep(chunk.rows),
+        ...paging(cursorOf(chunk.next)),
+      });
+    }
+    const chunk = await reads.historyOrders(query, after, MAX_HISTORY_PER_PAGE);
+    return okReply(request.id, {
+      history_orders: keep(chunk.rows),
+      ...paging(cursorOf(chunk.next)),
+    });
+  }
+}
+
+function paging(next: string | undefined): { more: boolean; next?: string } {
+  return next === undefined ? { more: false } : { more: true, next };
+}
+
+function unknownSymbol(id: string, symbol: string): Reply {
+  return errorReply(id, ErrorCode.UNKNOWN_SYMBOL, `the broker does not know ${symbol}`);
+}
