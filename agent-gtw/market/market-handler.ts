@@ -26,6 +26,7 @@ import {
   MAX_SYMBOLS_PER_PAGE,
   MAX_TICKS_PER_PAGE,
   type MarketRequest,
+  PAGE_BYTE_BUDGET,
   RATE_FIELDS,
   TICK_FIELDS,
 } from "../../shared/protocol/market-types.ts";
@@ -125,14 +126,14 @@ export class MarketHandler {
     if (after !== undefined)
       while (start < names.length && (names[start] as string) <= after) start += 1;
     const page = names.slice(start, start + MAX_SYMBOLS_PER_PAGE);
-    const symbols = await reads.symbolInfos(page);
-    const more = start + page.length < names.length;
-    return okReply(request.id, {
-      symbols,
-      total: names.length,
-      more,
-      ...(more ? { next: encodeCursor(request, "S", [page[page.length - 1] as string]) } : {}),
-    });
+    const infos = await reads.symbolInfos(page);
+    const symbols = fitRows(infos, (rows) => ({ symbols: rows }));
+    // Cut to fit: continue after the last one sent; else after the page's last name
+    const cut = symbols.length < infos.length;
+    const last = cut ? symbols[symbols.length - 1]?.symbol : page[page.length - 1];
+    const more = cut || start + page.length < names.length;
+    const next = more && last !== undefined ? encodeCursor(request, "S", [last]) : undefined;
+    return okReply(request.id, { symbols, total: names.length, ...paging(next) });
   }
 
   async #rates(request: GetRatesRequest): Promise<Reply> {
@@ -207,22 +208,56 @@ export class MarketHandler {
     const group = request.group === undefined ? undefined : parseGroup(request.group);
     const keep = <Row extends { symbol: string }>(rows: readonly Row[]) =>
       group === undefined ? rows : rows.filter((row) => group.matches(row.symbol));
-    const cursorOf = (next: HistoryCursor | undefined) =>
-      next === undefined ? undefined : encodeCursor(request, "H", [next.time, next.ticket]);
+    // A page cut to fit the reply continues after its last row; an uncut one where the backend said
+    const resume = (
+      cut: boolean,
+      next: HistoryCursor | undefined,
+      last: HistoryCursor | undefined,
+    ) => {
+      const at = cut ? last : next;
+      return at === undefined ? undefined : encodeCursor(request, "H", [at.time, at.ticket]);
+    };
     if (request.action === "GET_HISTORY_DEALS") {
       const chunk = await reads.historyDeals(query, after, MAX_HISTORY_PER_PAGE);
+      const rows = keep(chunk.rows);
+      const kept = fitRows(rows, (part) => ({ history_deals: part }));
+      const last = kept[kept.length - 1];
+      const key = last === undefined ? undefined : { time: last.time, ticket: last.ticket };
       return okReply(request.id, {
-        history_deals: keep(chunk.rows),
-        ...paging(cursorOf(chunk.next)),
+        history_deals: kept,
+        ...paging(resume(kept.length < rows.length, chunk.next, key)),
       });
     }
     const chunk = await reads.historyOrders(query, after, MAX_HISTORY_PER_PAGE);
+    const rows = keep(chunk.rows);
+    const kept = fitRows(rows, (part) => ({ history_orders: part }));
+    const last = kept[kept.length - 1];
+    const key = last === undefined ? undefined : { time: last.time_setup, ticket: last.ticket };
     return okReply(request.id, {
-      history_orders: keep(chunk.rows),
-      ...paging(cursorOf(chunk.next)),
+      history_orders: kept,
+      ...paging(resume(kept.length < rows.length, chunk.next, key)),
     });
   }
 }
+
+/**
+ * The longest prefix of `rows` whose reply stays within MAX_REPLY_BYTES. Rows of numbers have a
+ * fixed worst case (market-types.ts), but text from a backend can be long or escape to several
+ * bytes per character; the page is cut rather than sent too big for the client to take.
+ */
+function fitRows<Row>(
+  rows: readonly Row[],
+  body: (rows: readonly Row[]) => object,
+): readonly Row[] {
+  let kept = rows;
+  for (;;) {
+    const bytes = encoder.encode(JSON.stringify(body(kept))).length;
+    if (bytes <= PAGE_BYTE_BUDGET || kept.length <= 1) return kept;
+    kept = kept.slice(0, Math.max(1, Math.floor((kept.length * PAGE_BYTE_BUDGET) / bytes) - 1));
+  }
+}
+
+const encoder = new TextEncoder();
 
 function paging(next: string | undefined): { more: boolean; next?: string } {
   return next === undefined ? { more: false } : { more: true, next };
