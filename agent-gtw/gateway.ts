@@ -139,7 +139,7 @@ export class Gateway {
       case "GET_TICKS":
       case "GET_HISTORY_DEALS":
       case "GET_HISTORY_ORDERS":
-        return this.#market.handle(request);
+        return this.#market.handle(request, client);
       case "SUBSCRIBE":
       case "UNSUBSCRIBE":
       case "RESYNC": {

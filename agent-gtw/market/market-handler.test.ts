@@ -330,3 +330,33 @@ describe("GET_HISTORY_DEALS and GET_HISTORY_ORDERS", () => {
     });
   });
 });
+
+describe("reads under load", () => {
+  test("one client's flood of reads is cut at its share; another client's page still comes", async () => {
+    const h = await harness();
+    const body = (id: number) =>
+      new TextEncoder().encode(
+        JSON.stringify({
+          v: 1,
+          id: `f${id}`,
+          ts: h.clock.now(),
+          action: "GET_RATES",
+          symbol: "EURUSD",
+          timeframe: "M1",
+          start: 0,
+          count: 5000,
+        }),
+      );
+    const flood = Array.from({ length: 40 }, (_, i) => h.gateway.handle([body(i)], "greedy"));
+    const other = h.gateway.handle([body(99)], "polite");
+    const replies = await Promise.all(flood);
+    const limited = replies.filter((reply) => reply.error_code === "RATE_LIMITED");
+    expect(limited).toHaveLength(8);
+    expect(limited[0]!.error_msg).toBe(
+      "more than 32 market reads are waiting from greedy; wait for their replies",
+    );
+    expect((await other).status).toBe("OK");
+    // Once the flood is answered the client may read again
+    expect((await h.gateway.handle([body(100)], "greedy")).status).toBe("OK");
+  });
+});

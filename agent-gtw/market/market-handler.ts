@@ -35,11 +35,13 @@ import type { Reply } from "../../shared/protocol/types.ts";
 import { parseReplyObject } from "../../shared/protocol/validate-reply.ts";
 import { BackendError } from "../backend/backend.ts";
 import {
+  type Chunk,
   type HistoryCursor,
   type HistoryQuery,
   type MarketReads,
   MarketReadUnsupported,
 } from "../backend/market-reads.ts";
+import { MAX_QUEUED_READS_PER_CLIENT, ReadScheduler } from "./read-scheduler.ts";
 
 export interface MarketHandlerOptions {
   readonly reads: MarketReads;
@@ -59,12 +61,30 @@ function cursorValues(
 
 export class MarketHandler {
   readonly #options: MarketHandlerOptions;
+  readonly #scheduler = new ReadScheduler();
 
   constructor(options: MarketHandlerOptions) {
     this.#options = options;
   }
 
-  async handle(request: MarketRequest): Promise<Reply> {
+  /**
+   * Answer one request from `client` (the CURVE identity): GET_TICK at once, the others through
+   * the read scheduler, refused with RATE_LIMITED past the client's share of waiting reads.
+   */
+  async handle(request: MarketRequest, client: string): Promise<Reply> {
+    if (request.action === "GET_TICK") return this.#checked(request);
+    const scheduled = this.#scheduler.run(client, () => this.#checked(request));
+    return (
+      scheduled ??
+      errorReply(
+        request.id,
+        ErrorCode.RATE_LIMITED,
+        `more than ${MAX_QUEUED_READS_PER_CLIENT} market reads are waiting from ${client}; wait for their replies`,
+      )
+    );
+  }
+
+  async #checked(request: MarketRequest): Promise<Reply> {
     let reply: Reply;
     try {
       reply = await this.#answer(request);
@@ -206,37 +226,29 @@ export class MarketHandler {
     const after: HistoryCursor | undefined =
       values === undefined ? undefined : { time: values[0] as number, ticket: values[1] as number };
     const group = request.group === undefined ? undefined : parseGroup(request.group);
-    const keep = <Row extends { symbol: string }>(rows: readonly Row[]) =>
-      group === undefined ? rows : rows.filter((row) => group.matches(row.symbol));
-    // A page cut to fit the reply continues after its last row; an uncut one where the backend said
-    const resume = (
-      cut: boolean,
-      next: HistoryCursor | undefined,
-      last: HistoryCursor | undefined,
-    ) => {
-      const at = cut ? last : next;
-      return at === undefined ? undefined : encodeCursor(request, "H", [at.time, at.ticket]);
+    const page = <Row extends { symbol: string; ticket: number }>(
+      chunk: Chunk<Row, HistoryCursor>,
+      field: "history_deals" | "history_orders",
+      timeOf: (row: Row) => number,
+    ): Reply => {
+      const rows =
+        group === undefined ? chunk.rows : chunk.rows.filter((row) => group.matches(row.symbol));
+      const kept = fitRows(rows, (part) => ({ [field]: part }));
+      // A page cut to fit the reply continues after its last row; an uncut one where the backend said
+      const last = kept[kept.length - 1];
+      const at =
+        kept.length < rows.length && last !== undefined
+          ? { time: timeOf(last), ticket: last.ticket }
+          : chunk.next;
+      const next = at === undefined ? undefined : encodeCursor(request, "H", [at.time, at.ticket]);
+      return okReply(request.id, { [field]: kept, ...paging(next) });
     };
     if (request.action === "GET_HISTORY_DEALS") {
       const chunk = await reads.historyDeals(query, after, MAX_HISTORY_PER_PAGE);
-      const rows = keep(chunk.rows);
-      const kept = fitRows(rows, (part) => ({ history_deals: part }));
-      const last = kept[kept.length - 1];
-      const key = last === undefined ? undefined : { time: last.time, ticket: last.ticket };
-      return okReply(request.id, {
-        history_deals: kept,
-        ...paging(resume(kept.length < rows.length, chunk.next, key)),
-      });
+      return page(chunk, "history_deals", (deal) => deal.time);
     }
     const chunk = await reads.historyOrders(query, after, MAX_HISTORY_PER_PAGE);
-    const rows = keep(chunk.rows);
-    const kept = fitRows(rows, (part) => ({ history_orders: part }));
-    const last = kept[kept.length - 1];
-    const key = last === undefined ? undefined : { time: last.time_setup, ticket: last.ticket };
-    return okReply(request.id, {
-      history_orders: kept,
-      ...paging(resume(kept.length < rows.length, chunk.next, key)),
-    });
+    return page(chunk, "history_orders", (order) => order.time_setup);
   }
 }
 

@@ -7,6 +7,7 @@ import { describe, expect, test } from "bun:test";
 import { FaultCode } from "../../shared/errors.ts";
 import { silentLogger } from "../../shared/log.ts";
 import { encodeReply } from "../../shared/protocol/codec.ts";
+import { makeSymbolInfo } from "../../shared/protocol/fixtures.ts";
 import type { MarketRequest } from "../../shared/protocol/market-types.ts";
 import type { Reply, SymbolInfo } from "../../shared/protocol/types.ts";
 import { parseRequest } from "../../shared/protocol/validate.ts";
@@ -25,34 +26,7 @@ function request(body: Record<string, unknown>): MarketRequest {
 }
 
 function info(symbol: string, description = "x"): SymbolInfo {
-  return {
-    symbol,
-    description,
-    digits: 5,
-    point: 0.00001,
-    tick_size: 0.00001,
-    tick_value: 1,
-    contract_size: 100000,
-    volume_min: 0.01,
-    volume_max: 500,
-    volume_step: 0.01,
-    volume_limit: 0,
-    stops_level: 0,
-    freeze_level: 0,
-    filling_modes: ["FOK"],
-    execution_mode: "MARKET",
-    trade_mode: "FULL",
-    calc_mode: "FOREX",
-    currency_base: "EUR",
-    currency_profit: "USD",
-    currency_margin: "EUR",
-    margin_hedged: 0,
-    bid: 1,
-    ask: 1.0001,
-    quote_time: 1,
-    spread: 10,
-    session_open: true,
-  };
+  return makeSymbolInfo({ symbol, description });
 }
 
 function reads(overrides: Partial<MarketReads>): MarketReads {
@@ -71,7 +45,8 @@ async function symbolPages(source: MarketReads, group?: string) {
       ...(group ? { group } : {}),
       ...(cursor ? { cursor } : {}),
     };
-    const reply = (await handler(source).handle(request(body))) as Reply & Record<string, unknown>;
+    const reply = (await handler(source).handle(request(body), "inf-1")) as Reply &
+      Record<string, unknown>;
     const bytes = encodeReply(reply);
     expect(bytes.length).toBeLessThanOrEqual(1_048_576);
     expect(parseReply(bytes, "GET_SYMBOLS").ok).toBe(true);
@@ -127,6 +102,7 @@ describe("backends that cannot answer", () => {
   test("a backend without market reads answers NOT_SUPPORTED with its reason", async () => {
     const reply = await handler(unsupportedMarketReads("terminal: not yet")).handle(
       request({ action: "GET_RATES", symbol: "EURUSD", timeframe: "H1", start: 0, count: 5 }),
+      "inf-1",
     );
     expect(reply).toMatchObject({
       id: "q1",
@@ -143,7 +119,7 @@ describe("backends that cannot answer", () => {
       },
     });
     expect(
-      await handler(down).handle(request({ action: "GET_TICK", symbol: "EURUSD" })),
+      await handler(down).handle(request({ action: "GET_TICK", symbol: "EURUSD" }), "inf-1"),
     ).toMatchObject({
       error_code: "MT5_LINK_DOWN",
       error_msg: "MT5 could not answer: EA not connected",
@@ -158,6 +134,7 @@ describe("backends that cannot answer", () => {
     expect(
       await handler(broken).handle(
         request({ action: "GET_RATES", symbol: "EURUSD", timeframe: "M1", start: 0, count: 2 }),
+        "inf-1",
       ),
     ).toMatchObject({
       error_code: "INTERNAL_ERROR",
@@ -169,7 +146,7 @@ describe("backends that cannot answer", () => {
       },
     });
     await expect(
-      handler(thrower).handle(request({ action: "GET_TICK", symbol: "EURUSD" })),
+      handler(thrower).handle(request({ action: "GET_TICK", symbol: "EURUSD" }), "inf-1"),
     ).rejects.toThrow("bug");
   });
 });

@@ -310,15 +310,6 @@ export type MarketRequest =
   | GetHistoryOrdersRequest;
 export type MarketAction = MarketRequest["action"];
 
-export const MARKET_ACTIONS = [
-  "GET_SYMBOLS",
-  "GET_TICK",
-  "GET_RATES",
-  "GET_TICKS",
-  "GET_HISTORY_DEALS",
-  "GET_HISTORY_ORDERS",
-] as const satisfies readonly MarketAction[];
-
 // ---------------------------------------------------------------------------------------------
 // Replies
 

@@ -22,18 +22,13 @@ import type { SymbolHistory } from "./symbol-history.ts";
 
 const HOUR_MS = 3_600_000;
 const FIRST_MINUTE = SIM_HISTORY_START / MINUTE_MS;
-/** Minutes one call may compute (≈ 0.1–0.2 s); skipping a closed hour or a cached day counts 1. */
-export const DEFAULT_BUDGET = 2_000_000;
+/** Minutes one call may compute (≈ 50 ms); skipping a closed hour or a cached day counts 1. */
+export const DEFAULT_BUDGET = 500_000;
 const DAYS_CACHED = 8192;
 
-interface Aggregate {
+/** Minutes combined; `has` is false until the first one with ticks. */
+interface Aggregate extends MinuteBar {
   has: boolean;
-  open: number;
-  high: number;
-  low: number;
-  close: number;
-  ticks: number;
-  spread: number;
 }
 
 interface CachedDay {

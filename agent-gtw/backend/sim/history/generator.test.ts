@@ -209,16 +209,16 @@ describe("bars", () => {
   });
 
   test("a query stops at its work budget and says where to continue", () => {
-    const from = WEDNESDAY - 400 * DAY;
+    const from = WEDNESDAY - 200 * DAY;
     const all = market(2).get("EURUSD")!.bars.rates("D1", from, WEDNESDAY, 5000, WEDNESDAY);
     expect(all.next).toBeUndefined();
     const { bars } = market(2).get("EURUSD")!;
     const pages: RateRow[][] = [];
     let next: number | undefined = from;
     while (next !== undefined) {
-      const page = bars.rates("D1", next, WEDNESDAY, 5000, WEDNESDAY, 100_000);
+      const page = bars.rates("D1", next, WEDNESDAY, 5000, WEDNESDAY, 50_000);
       pages.push(page.rows);
-      if (page.next !== undefined) expect(page.next).toBe(page.rows.at(-1)![0] + DAY);
+      if (page.next !== undefined) expect(page.next).toBeGreaterThan(page.rows.at(-1)![0]);
       next = page.next;
     }
     expect(pages.length).toBeGreaterThan(3);
