@@ -34,7 +34,8 @@ const WEEKEND_SHARE_24X7 = 0.7;
 const CLOSED_ACTIVITY = 0.02;
 /** Standard deviation of the per-hour log volatility regime. */
 const REGIME_SD = 0.3;
-const DAYS_CACHED = 512;
+/** Recent days kept (23 KiB each); D1 and longer read the bar cache of bars.ts instead. */
+const DAYS_CACHED = 64;
 
 /**
  * Activity of each UTC hour for forex and the CFDs quoted beside it: Asia quiet, London busy,
