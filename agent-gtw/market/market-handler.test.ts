@@ -320,6 +320,11 @@ describe("GET_HISTORY_DEALS and GET_HISTORY_ORDERS", () => {
     expect(
       await ask(h, { action: "GET_HISTORY_DEALS", from: now + 1, to: now + DAY }),
     ).toMatchObject({ history_deals: [], more: false });
+    // The books outlive the gateway: the same history after a restart
+    const restarted = await h.restart();
+    harnesses.push(restarted);
+    const again = await ask(restarted, { action: "GET_HISTORY_DEALS", from: 0, to: now });
+    expect(again["history_deals"]).toEqual(deals);
   });
 
   test("a stopped broker is MT5_LINK_DOWN", async () => {
