@@ -17,8 +17,8 @@ import { readSigningPublicKeyFile } from "../shared/signing-keys.ts";
 import { TradingStateHolder } from "../shared/trading-state.ts";
 import type { Backend } from "./backend/backend.ts";
 import { SimBackend } from "./backend/sim/sim-backend.ts";
+import { readSecretFile } from "./backend/terminal/secret.ts";
 import { TerminalBackend } from "./backend/terminal/terminal-backend.ts";
-import { readTokenFile } from "./backend/terminal/token.ts";
 import type { GatewayConfig } from "./config.ts";
 import { readOperatorState, watchOperatorState, writeStatus } from "./control.ts";
 import { OrderExecutor } from "./executor.ts";
@@ -225,7 +225,7 @@ function createBackend(config: GatewayConfig, clock: Clock, logger: Logger): Bac
     const terminal = config.backend.terminal;
     return new TerminalBackend({
       port: terminal.port,
-      token: readTokenFile(terminal.token_file),
+      secret: readSecretFile(terminal.secret_file),
       heartbeatMs: terminal.heartbeat_ms,
       commandTimeoutMs: terminal.command_timeout_ms,
       clock,
