@@ -24,6 +24,7 @@ import { readOperatorState, watchOperatorState, writeStatus } from "./control.ts
 import { OrderExecutor } from "./executor.ts";
 import { Gateway } from "./gateway.ts";
 import { Journal } from "./journal.ts";
+import { watchOperatorCancels } from "./operator-cancels.ts";
 import { GatewayServer } from "./server.ts";
 import { StreamHub } from "./streaming.ts";
 
@@ -133,6 +134,7 @@ export function createGatewayApp(
   });
 
   let stopWatching: (() => void) | undefined;
+  let stopCancels: (() => void) | undefined;
   let stopEvents: (() => void) | undefined;
   let statusTimer: { cancel(): void } | undefined;
   let started = false;
@@ -185,6 +187,14 @@ export function createGatewayApp(
         clock,
         logger.child("control"),
       );
+      stopCancels = watchOperatorCancels({
+        stateDir: config.state_dir,
+        gatewayName: config.gateway.name,
+        executor,
+        backend,
+        clock,
+        logger: logger.child("control"),
+      });
       writeStatus(config.state_dir, status(), logger);
       statusTimer = clock.setInterval(() => writeStatus(config.state_dir, status(), logger), 1000);
       started = true;
@@ -199,6 +209,7 @@ export function createGatewayApp(
     },
     async stop() {
       gateway?.drain();
+      stopCancels?.();
       const deadline = clock.monotonic() + (options.drainTimeoutMs ?? 10_000);
       while (executor.inFlight > 0 && clock.monotonic() < deadline) await Bun.sleep(10);
       if (executor.inFlight > 0)

@@ -13,6 +13,7 @@ import { readSecretFile } from "./backend/terminal/secret.ts";
 import { TerminalBackend } from "./backend/terminal/terminal-backend.ts";
 import { loadGatewayConfig } from "./config.ts";
 import { readOperatorState, readStatus, writeOperatorState } from "./control.ts";
+import { operatorCancel } from "./operator-cancel-command.ts";
 import { runSelftest } from "./selftest.ts";
 import { runGatewayService } from "./service-run.ts";
 
@@ -32,6 +33,9 @@ Usage:
   agent-gtw state ACTIVE|REDUCING|HALTED [--reason TEXT] [--config FILE]
                                                         set the operator trading state
   agent-gtw status [--config FILE] [--json]             what the running gateway reports
+  agent-gtw cancel TICKET... | --all [--symbol SYMBOL] [--reason TEXT] [--wait SECONDS] [--config FILE]
+                                                        cancel pending orders as the operator
+                                                        (also while HALTED)
   agent-gtw selftest --backend terminal [--trade] [--symbol SYMBOL] [--wait SECONDS] [--config FILE]
                                                         check the MT5 terminal link (stop the
                                                         gateway first; --trade: DEMO accounts only)
@@ -62,6 +66,8 @@ export async function runGatewayCli(args: readonly string[]): Promise<number> {
       return setState(rest);
     case "status":
       return status(rest);
+    case "cancel":
+      return operatorCancel(rest);
     case "selftest":
       return selftest(rest);
     case "keygen":

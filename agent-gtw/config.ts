@@ -115,7 +115,7 @@ export const gatewayConfigSchema = z
         symbols: z.array(z.string().regex(/^[A-Za-z0-9._#+-]{1,32}$/)).min(1),
         /** Lots per OPEN (and per partial CLOSE). */
         max_volume: z.number().positive(),
-        /** Open positions on the account, counting all of them. */
+        /** Open positions on the account plus pending orders, counting all of them. */
         max_open_positions: positiveInt,
       })
       .strict(),

@@ -14,6 +14,8 @@ import type { Backend } from "./backend/backend.ts";
 import type { OrderExecutor } from "./executor.ts";
 import { Journal } from "./journal.ts";
 import { MarketHandler } from "./market/market-handler.ts";
+import { answerPendingRead, currentPendingOrder } from "./pending-reads.ts";
+import { readFailure } from "./read-failure.ts";
 import type { StreamConnection, StreamHub } from "./streaming.ts";
 
 export interface GatewayOptions {
@@ -131,7 +133,12 @@ export class Gateway {
           await this.#options.executor.reconcileUnresolved();
           entry = journal.lookup(request.client_order_id);
         }
-        return okReply(id, { order: entry === undefined ? null : Journal.toRecord(entry) });
+        if (entry === undefined) return okReply(id, { order: null });
+        const placed = await currentPendingOrder(entry, backend);
+        return okReply(id, {
+          order: Journal.toRecord(entry),
+          ...(placed === undefined ? {} : { pending_order: placed }),
+        });
       }
       case "GET_SYMBOLS":
       case "GET_TICK":
@@ -140,6 +147,11 @@ export class Gateway {
       case "GET_HISTORY_DEALS":
       case "GET_HISTORY_ORDERS":
         return this.#market.handle(request, client);
+      case "GET_ORDERS":
+      case "ORDER_CHECK":
+      case "CALC_MARGIN":
+      case "CALC_PROFIT":
+        return this.#query(id, () => answerPendingRead(request, backend));
       case "SUBSCRIBE":
       case "UNSUBSCRIBE":
       case "RESYNC": {
@@ -186,11 +198,7 @@ export class Gateway {
       const body = await run();
       return "status" in body ? (body as Reply) : okReply(id, body);
     } catch (error) {
-      return errorReply(
-        id,
-        ErrorCode.MT5_LINK_DOWN,
-        `MT5 could not answer: ${(error as Error).message}`,
-      );
+      return readFailure(id, error);
     }
   }
 }

@@ -8,8 +8,14 @@
  *   (link down before sending): safe to report as not executed.
  * - A BackendError with code BACKEND_TIMEOUT means it may have reached MT5: the outcome is
  *   unknown and must be reconciled (findByTag / deals), never blindly re-sent.
+ * - A BackendError with code BACKEND_UNSUPPORTED means this backend cannot do the call at all
+ *   (nothing was sent); the gateway answers NOT_SUPPORTED.
+ * Three parts: the calls below, the pending orders and pre-trade calculations (pending.ts, on
+ * Backend itself), and the paged market and history reads (market-reads.ts, Backend.market).
+ * BACKEND_UNSUPPORTED means the same in all three.
  */
 import { AgentError, type FaultCode } from "../../shared/errors.ts";
+import type { TradeOrder } from "../../shared/protocol/pending-types.ts";
 import type {
   AccountInfo,
   Deal,
@@ -21,6 +27,18 @@ import type {
   TradeResult,
 } from "../../shared/protocol/types.ts";
 import type { MarketReads } from "./market-reads.ts";
+import type {
+  CancelPendingOrder,
+  CheckOrder,
+  CloseByOrder,
+  MarginQuery,
+  ModifyPendingOrder,
+  OrderBackendEvent,
+  OrderCheckResult,
+  OrderFilter,
+  PlaceOrder,
+  ProfitQuery,
+} from "./pending.ts";
 
 export type BackendKind = "sim" | "terminal";
 
@@ -90,7 +108,8 @@ export type BackendEvent =
       readonly deal: Deal;
     }
   | { readonly type: "POSITION_MODIFIED"; readonly position: Position }
-  | { readonly type: "LINK_STATE"; readonly link: LinkStatus };
+  | { readonly type: "LINK_STATE"; readonly link: LinkStatus }
+  | OrderBackendEvent;
 
 export type BackendListener = (event: BackendEvent) => void;
 
@@ -108,9 +127,23 @@ export interface Backend {
   close(order: CloseOrder): Promise<TradeResult>;
   modify(order: ModifyOrder): Promise<TradeResult>;
   deals(query: DealQuery): Promise<Deal[]>;
+  // Pending orders and pre-trade calculations (pending.ts)
+  placeOrder(order: PlaceOrder): Promise<TradeResult>;
+  modifyOrder(order: ModifyPendingOrder): Promise<TradeResult>;
+  cancelOrder(order: CancelPendingOrder): Promise<TradeResult>;
+  closeBy(order: CloseByOrder): Promise<TradeResult>;
+  /** Active pending orders; those that left the book are market.historyOrders. */
+  orders(filter?: OrderFilter): Promise<TradeOrder[]>;
+  orderCheck(order: CheckOrder): Promise<OrderCheckResult>;
+  /** Margin in the account currency; undefined when the broker does not know the symbol. */
+  calcMargin(query: MarginQuery): Promise<number | undefined>;
+  calcProfit(query: ProfitQuery): Promise<number | undefined>;
   /** Register for events; returns the function that unregisters. */
   subscribe(listener: BackendListener): () => void;
-  /** Symbols, ticks, bars and account history (market-reads.ts). */
+  /**
+   * Symbols, ticks, bars and the account's deal and order history, paged (market-reads.ts):
+   * GET_SYMBOLS … GET_HISTORY_ORDERS, and the order history GET_ORDER and reconciliation read.
+   */
   readonly market: MarketReads;
   /**
    * Only for backends that send QUOTE events on request (the terminal: EA SUBSCRIBE_TICKS):
@@ -122,7 +155,10 @@ export interface Backend {
 
 export class BackendError extends AgentError {
   constructor(
-    code: typeof FaultCode.BACKEND_UNAVAILABLE | typeof FaultCode.BACKEND_TIMEOUT,
+    code:
+      | typeof FaultCode.BACKEND_UNAVAILABLE
+      | typeof FaultCode.BACKEND_TIMEOUT
+      | typeof FaultCode.BACKEND_UNSUPPORTED,
     message: string,
     options?: ErrorOptions,
   ) {

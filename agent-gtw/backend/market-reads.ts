@@ -10,19 +10,23 @@
  * - `next` says where to continue when the backend stopped before the end of what was asked
  *   (the limit was reached, or it bounded its own work); undefined means nothing is left.
  * - Times are Unix ms in the broker's server time, as MT5 reports them.
- * - A BackendError means MT5 could not be asked (link down, timeout): MT5_LINK_DOWN.
- * - MarketReadUnsupported means this backend cannot answer the action yet: NOT_SUPPORTED.
+ * - A BackendError with code BACKEND_UNSUPPORTED means this backend cannot answer the action
+ *   (yet): NOT_SUPPORTED, as for every other call (backend.ts); any other BackendError means MT5
+ *   could not be asked (link down, timeout): MT5_LINK_DOWN.
  */
-import type {
-  HistoryDeal,
-  HistoryOrder,
-  RateRow,
-  Tick,
-  TickKind,
-  TickRow,
+import { FaultCode } from "../../shared/errors.ts";
+import {
+  type HistoryDeal,
+  MAX_HISTORY_PER_PAGE,
+  type RateRow,
+  type Tick,
+  type TickKind,
+  type TickRow,
 } from "../../shared/protocol/market-types.ts";
+import type { TradeOrder } from "../../shared/protocol/pending-types.ts";
 import type { Timeframe } from "../../shared/protocol/timeframes.ts";
 import type { SymbolInfo } from "../../shared/protocol/types.ts";
+import { BackendError } from "./backend.ts";
 
 export interface RatesQuery {
   readonly symbol: string;
@@ -93,26 +97,49 @@ export interface MarketReads {
     after: HistoryCursor | undefined,
     limit: number,
   ): Promise<Chunk<HistoryDeal, HistoryCursor>>;
-  /** Orders of the query after `after`, by (time_setup, ticket). */
+  /**
+   * Orders that left the book (market orders, pending orders filled, cancelled, expired or
+   * rejected, close-by orders) of the query after `after`, by (time_setup, ticket). A range
+   * selects by time_setup, a position by position_id. The one source of order history: GET_ORDER
+   * and reconciliation read it too.
+   */
   historyOrders(
     query: HistoryQuery,
     after: HistoryCursor | undefined,
     limit: number,
-  ): Promise<Chunk<HistoryOrder, HistoryCursor>>;
+  ): Promise<Chunk<TradeOrder, HistoryCursor>>;
 }
 
-/** Thrown by a backend that cannot answer market reads (yet): the reply is NOT_SUPPORTED. */
-export class MarketReadUnsupported extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "MarketReadUnsupported";
+/** History pages one search reads at most (reconciliation, GET_ORDER): 50,000 orders. */
+export const MAX_HISTORY_SEARCH_PAGES = 100;
+
+/**
+ * The first order of a history query that `wanted` accepts, reading page after page; undefined
+ * when none does. Throws when the query holds more than MAX_HISTORY_SEARCH_PAGES pages, since
+ * "not found" would then be a guess (reconciliation must leave the intent UNKNOWN instead).
+ */
+export async function findHistoryOrder(
+  reads: MarketReads,
+  query: HistoryQuery,
+  wanted: (order: TradeOrder) => boolean,
+): Promise<TradeOrder | undefined> {
+  let after: HistoryCursor | undefined;
+  for (let page = 0; page < MAX_HISTORY_SEARCH_PAGES; page++) {
+    const chunk = await reads.historyOrders(query, after, MAX_HISTORY_PER_PAGE);
+    const found = chunk.rows.find(wanted);
+    if (found !== undefined) return found;
+    if (chunk.next === undefined) return undefined;
+    after = chunk.next;
   }
+  throw new Error(
+    `the order history holds more than ${MAX_HISTORY_SEARCH_PAGES * MAX_HISTORY_PER_PAGE} orders in the searched span`,
+  );
 }
 
 /** Reads of a backend that has none yet: every call refuses with a clear reason. */
 export function unsupportedMarketReads(reason: string): MarketReads {
   const refuse = async (): Promise<never> => {
-    throw new MarketReadUnsupported(reason);
+    throw new BackendError(FaultCode.BACKEND_UNSUPPORTED, reason);
   };
   return {
     symbolNames: refuse,

@@ -315,7 +315,7 @@ describe("GET_HISTORY_DEALS and GET_HISTORY_ORDERS", () => {
     ]);
     const orders = await ask(h, { action: "GET_HISTORY_ORDERS", ticket: deals[0]!["order"] });
     expect(orders["history_orders"]).toEqual([
-      expect.objectContaining({ position: opened["ticket"], volume_initial: 0.2 }),
+      expect.objectContaining({ position_id: opened["ticket"], volume_initial: 0.2 }),
     ]);
     expect(
       await ask(h, { action: "GET_HISTORY_DEALS", from: now + 1, to: now + DAY }),

@@ -30,17 +30,12 @@ import {
   RATE_FIELDS,
   TICK_FIELDS,
 } from "../../shared/protocol/market-types.ts";
-import { parseGroup } from "../../shared/protocol/symbol-group.ts";
+import { compileGroup } from "../../shared/protocol/symbol-group.ts";
 import type { Reply } from "../../shared/protocol/types.ts";
 import { parseReplyObject } from "../../shared/protocol/validate-reply.ts";
 import { BackendError } from "../backend/backend.ts";
-import {
-  type Chunk,
-  type HistoryCursor,
-  type HistoryQuery,
-  type MarketReads,
-  MarketReadUnsupported,
-} from "../backend/market-reads.ts";
+import type { Chunk, HistoryCursor, HistoryQuery, MarketReads } from "../backend/market-reads.ts";
+import { readFailure } from "../read-failure.ts";
 import { MAX_QUEUED_READS_PER_CLIENT, ReadScheduler } from "./read-scheduler.ts";
 
 export interface MarketHandlerOptions {
@@ -89,16 +84,7 @@ export class MarketHandler {
     try {
       reply = await this.#answer(request);
     } catch (error) {
-      if (error instanceof MarketReadUnsupported) {
-        return errorReply(request.id, ErrorCode.NOT_SUPPORTED, error.message);
-      }
-      if (error instanceof BackendError) {
-        return errorReply(
-          request.id,
-          ErrorCode.MT5_LINK_DOWN,
-          `MT5 could not answer: ${error.message}`,
-        );
-      }
+      if (error instanceof BackendError) return readFailure(request.id, error);
       throw error;
     }
     if (reply.status !== "OK") return reply;
@@ -137,7 +123,7 @@ export class MarketHandler {
 
   async #symbols(request: GetSymbolsRequest): Promise<Reply> {
     const { reads } = this.#options;
-    const group = request.group === undefined ? undefined : parseGroup(request.group);
+    const group = request.group === undefined ? undefined : compileGroup(request.group);
     const names = [...(await reads.symbolNames())]
       .filter((name) => group === undefined || group.matches(name))
       .sort();
@@ -225,7 +211,7 @@ export class MarketHandler {
     const values = cursorValues(request, "H");
     const after: HistoryCursor | undefined =
       values === undefined ? undefined : { time: values[0] as number, ticket: values[1] as number };
-    const group = request.group === undefined ? undefined : parseGroup(request.group);
+    const group = request.group === undefined ? undefined : compileGroup(request.group);
     const page = <Row extends { symbol: string; ticket: number }>(
       chunk: Chunk<Row, HistoryCursor>,
       field: "history_deals" | "history_orders",

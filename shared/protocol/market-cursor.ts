@@ -1,5 +1,5 @@
 /**
- * Paging cursors of the market-data actions (docs/PROTOCOL.md §14.2). A cursor says where the
+ * Paging cursors of the market-data actions (docs/PROTOCOL.md §14.1). A cursor says where the
  * next page starts, in terms the gateway can resume from without keeping any state: the time
  * (and, for ticks, how many ticks at that millisecond were already sent) plus the end the first
  * page pinned, so that a range resolved from a count does not slide while new bars form.

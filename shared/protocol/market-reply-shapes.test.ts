@@ -5,7 +5,6 @@
 import { describe, expect, test } from "bun:test";
 import {
   type HistoryDeal,
-  type HistoryOrder,
   MAX_CURSOR_LENGTH,
   MAX_HISTORY_PER_PAGE,
   MAX_RATES_PER_PAGE,
@@ -14,6 +13,7 @@ import {
   RATE_FIELDS,
   TICK_FIELDS,
 } from "./market-types.ts";
+import type { TradeOrder } from "./pending-types.ts";
 import { MAX_REPLY_BYTES } from "./types.ts";
 import { parseReply } from "./validate-reply.ts";
 
@@ -47,28 +47,28 @@ const DEAL: HistoryDeal = {
   external_id: "",
   time: 1795003200002,
 };
-const ORDER: HistoryOrder = {
+const ORDER: TradeOrder = {
   ticket: 100000001,
-  time_setup: 1795003200002,
-  time_done: 1795003200002,
-  time_expiration: 0,
+  symbol: "EURUSD",
   type: "BUY",
-  type_time: "GTC",
-  type_filling: "FOK",
   state: "FILLED",
-  magic: 77,
-  position: 100000001,
-  position_by: 0,
-  reason: "EXPERT",
   volume_initial: 0.1,
   volume_current: 0,
   price_open: 1.10135,
+  price_stoplimit: null,
   sl: null,
   tp: null,
   price_current: 1.10135,
-  price_stoplimit: 0,
-  symbol: "EURUSD",
+  type_time: "GTC",
+  time_expiration: 0,
+  type_filling: "FOK",
+  magic: 77,
   comment: "BYZR16VBKCY momentum",
+  time_setup: 1795003200002,
+  time_done: 1795003200002,
+  position_id: 100000001,
+  position_by_id: 0,
+  reason: "EXPERT",
   external_id: "",
 };
 
@@ -191,9 +191,14 @@ describe("market replies", () => {
   test("a full page of history at every text limit stays under the reply limit", () => {
     const text = "c".repeat(64);
     const deal = { ...DEAL, symbol: "S".repeat(32), comment: text, external_id: text };
-    const order = { ...ORDER, symbol: "S".repeat(32), comment: text, external_id: text };
+    // An order's texts are checked like GET_ORDERS' (pending-shapes.ts): up to 256 characters
+    const long = "c".repeat(256);
+    const order = { ...ORDER, symbol: long, comment: long, external_id: long };
     for (const key of ["volume", "price", "profit", "commission", "swap", "fee"] as const) {
       (deal as Record<string, unknown>)[key] = WIDEST;
+    }
+    for (const key of ["volume_initial", "price_open", "sl", "tp", "price_current"] as const) {
+      (order as Record<string, unknown>)[key] = WIDEST;
     }
     const deals = bytes({
       ...base,
@@ -208,5 +213,6 @@ describe("market replies", () => {
     expect(deals.length).toBeLessThanOrEqual(MAX_REPLY_BYTES);
     expect(orders.length).toBeLessThanOrEqual(MAX_REPLY_BYTES);
     expect(parseReply(deals, "GET_HISTORY_DEALS").ok).toBe(true);
+    expect(parseReply(orders, "GET_HISTORY_ORDERS").ok).toBe(true);
   });
 });

@@ -8,11 +8,7 @@ import { type Check, describeValue } from "./checks.ts";
 import {
   HISTORY_DEAL_ENTRIES,
   HISTORY_DEAL_TYPES,
-  HISTORY_FILLINGS,
-  HISTORY_ORDER_STATES,
-  HISTORY_ORDER_TYPES,
   HISTORY_REASONS,
-  HISTORY_TIME_TYPES,
   MAX_CURSOR_LENGTH,
   MAX_HISTORY_PER_PAGE,
   MAX_RATES_PER_PAGE,
@@ -21,6 +17,7 @@ import {
   RATE_FIELDS,
   TICK_FIELDS,
 } from "./market-types.ts";
+import { tradeOrder } from "./pending-shapes.ts";
 import {
   arrayOf,
   count,
@@ -29,7 +26,6 @@ import {
   nested,
   oneOf,
   opt,
-  priceOrNull,
   type Reader,
   readShape,
   req,
@@ -81,31 +77,6 @@ export const HISTORY_DEAL_SHAPE: Shape = [
   req("time", count),
 ];
 
-export const HISTORY_ORDER_SHAPE: Shape = [
-  req("ticket", count),
-  req("time_setup", count),
-  req("time_done", count),
-  req("time_expiration", count),
-  req("type", oneOf(HISTORY_ORDER_TYPES)),
-  req("type_time", oneOf(HISTORY_TIME_TYPES)),
-  req("type_filling", oneOf(HISTORY_FILLINGS)),
-  req("state", oneOf(HISTORY_ORDER_STATES)),
-  req("magic", count),
-  req("position", count),
-  req("position_by", count),
-  req("reason", oneOf(HISTORY_REASONS)),
-  req("volume_initial", finite),
-  req("volume_current", finite),
-  req("price_open", finite),
-  req("sl", priceOrNull),
-  req("tp", priceOrNull),
-  req("price_current", finite),
-  req("price_stoplimit", finite),
-  req("symbol", symbolText),
-  req("comment", historyText),
-  req("external_id", historyText),
-];
-
 /** One row: an array of finite numbers, MAX_COLUMNS at most (its width is checked later). */
 const row: Reader = (value, path) => {
   if (!Array.isArray(value) || value.length === 0 || value.length > MAX_COLUMNS) {
@@ -145,7 +116,7 @@ const MARKET_REPLY_SHAPE: Shape = [
   nested("rates", false, arrayOf(row, MAX_RATES_PER_PAGE)),
   nested("ticks", false, arrayOf(row, MAX_TICKS_PER_PAGE)),
   nested("history_deals", false, arrayOf(shapeReader(HISTORY_DEAL_SHAPE), MAX_HISTORY_PER_PAGE)),
-  nested("history_orders", false, arrayOf(shapeReader(HISTORY_ORDER_SHAPE), MAX_HISTORY_PER_PAGE)),
+  nested("history_orders", false, arrayOf(tradeOrder, MAX_HISTORY_PER_PAGE)),
 ];
 
 const PAGED_LISTS = ["symbols", "rates", "ticks", "history_deals", "history_orders"] as const;

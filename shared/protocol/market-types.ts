@@ -12,6 +12,7 @@
  * Every time on the wire is Unix ms in the broker's server time, as MT5 reports it.
  */
 
+import type { TradeOrder } from "./pending-types.ts";
 import type { Timeframe } from "./timeframes.ts";
 import type { ReplyBase, RequestBase, SymbolInfo } from "./types.ts";
 
@@ -106,7 +107,8 @@ export interface Tick {
 }
 
 // ---------------------------------------------------------------------------------------------
-// History: deals and orders with MT5's own enumerations (DEAL_TYPE_*, ORDER_TYPE_*, …)
+// History: deals with MT5's own enumerations (DEAL_TYPE_*, …); orders are TradeOrder
+// (pending-types.ts), the same object GET_ORDERS and the order events carry
 
 export const HISTORY_DEAL_TYPES = [
   "BUY",
@@ -131,7 +133,7 @@ export const HISTORY_DEAL_TYPES = [
 export type HistoryDealType = (typeof HISTORY_DEAL_TYPES)[number];
 export const HISTORY_DEAL_ENTRIES = ["IN", "OUT", "INOUT", "OUT_BY"] as const;
 export type HistoryDealEntry = (typeof HISTORY_DEAL_ENTRIES)[number];
-/** DEAL_REASON_* (ORDER_REASON_* is the first seven). */
+/** DEAL_REASON_*. */
 export const HISTORY_REASONS = [
   "CLIENT",
   "MOBILE",
@@ -146,35 +148,6 @@ export const HISTORY_REASONS = [
   "CORPORATE_ACTION",
 ] as const;
 export type HistoryReason = (typeof HISTORY_REASONS)[number];
-export const HISTORY_ORDER_TYPES = [
-  "BUY",
-  "SELL",
-  "BUY_LIMIT",
-  "SELL_LIMIT",
-  "BUY_STOP",
-  "SELL_STOP",
-  "BUY_STOP_LIMIT",
-  "SELL_STOP_LIMIT",
-  "CLOSE_BY",
-] as const;
-export type HistoryOrderType = (typeof HISTORY_ORDER_TYPES)[number];
-export const HISTORY_ORDER_STATES = [
-  "STARTED",
-  "PLACED",
-  "CANCELED",
-  "PARTIAL",
-  "FILLED",
-  "REJECTED",
-  "EXPIRED",
-  "REQUEST_ADD",
-  "REQUEST_MODIFY",
-  "REQUEST_CANCEL",
-] as const;
-export type HistoryOrderState = (typeof HISTORY_ORDER_STATES)[number];
-export const HISTORY_TIME_TYPES = ["GTC", "DAY", "SPECIFIED", "SPECIFIED_DAY"] as const;
-export type HistoryTimeType = (typeof HISTORY_TIME_TYPES)[number];
-export const HISTORY_FILLINGS = ["FOK", "IOC", "RETURN", "BOC"] as const;
-export type HistoryFilling = (typeof HISTORY_FILLINGS)[number];
 
 /** A deal of the account history (TradeDeal): trades, and balance operations (symbol ""). */
 export interface HistoryDeal {
@@ -199,36 +172,6 @@ export interface HistoryDeal {
   readonly external_id: string;
   /** Unix ms (MT5's time_msc). */
   readonly time: number;
-}
-
-/** A finished order of the account history (TradeOrder). */
-export interface HistoryOrder {
-  readonly ticket: number;
-  readonly time_setup: number;
-  readonly time_done: number;
-  /** 0 when the order had no expiration. */
-  readonly time_expiration: number;
-  readonly type: HistoryOrderType;
-  readonly type_time: HistoryTimeType;
-  readonly type_filling: HistoryFilling;
-  readonly state: HistoryOrderState;
-  readonly magic: number;
-  /** The position the order opened or changed (ORDER_POSITION_ID). */
-  readonly position: number;
-  /** The opposite position of a CLOSE_BY; 0 otherwise. */
-  readonly position_by: number;
-  readonly reason: HistoryReason;
-  readonly volume_initial: number;
-  readonly volume_current: number;
-  readonly price_open: number;
-  readonly sl: number | null;
-  readonly tp: number | null;
-  readonly price_current: number;
-  /** Limit price of a stop-limit order; 0 otherwise. */
-  readonly price_stoplimit: number;
-  readonly symbol: string;
-  readonly comment: string;
-  readonly external_id: string;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -347,8 +290,8 @@ export interface HistoryDealsReply extends PagedReply {
 }
 
 export interface HistoryOrdersReply extends PagedReply {
-  /** By (time_setup, ticket). */
-  readonly history_orders: readonly HistoryOrder[];
+  /** By (time_setup, ticket): market, pending and close-by orders that left the book. */
+  readonly history_orders: readonly TradeOrder[];
 }
 
 export type MarketReply =

@@ -1,20 +1,32 @@
 /**
- * MT5's `group` filter (MetaTrader5 Python: symbols_get, orders_get, history_deals_get,
- * history_orders_get): comma-separated conditions, each a mask in which `*` stands for any run of
- * characters (including none); a condition starting with `!` excludes. "All conditions are applied
- * sequentially": an inclusion adds every symbol it matches, an exclusion removes the ones it
- * matches from what has been selected so far. So inclusions come first: `"*,!*USD*"` is every
- * symbol without USD in its name, while `"!*USD*,*"` is every symbol (nothing was selected yet
- * when the exclusion ran).
+ * MT5's `group` filter on symbol names (MetaTrader5 Python: symbols_get, orders_get,
+ * positions_get, history_orders_get, history_deals_get). One implementation for the gateway
+ * (GET_SYMBOLS, GET_ORDERS, GET_HISTORY_*), the sim and the terminal backend; the Python
+ * package's groups.py follows the same rules, and symbol-group-cases.json is the table both
+ * are tested against.
  *
- * A mask matches the whole name (`"EUR*"` is names starting with EUR, `"*EUR*"` names containing
- * it), ignoring ASCII case as MT5's symbol look-ups do. Spaces around conditions are ignored
- * (`"*, !EUR*"`), and so are empty conditions (`"EURUSD,"`).
+ * MT5's documentation: the group holds comma-separated conditions, each a mask where `*` stands
+ * for any run of characters; `!` in front excludes; "all conditions are applied sequentially",
+ * inclusions first, then exclusions. Read as set operations from an empty selection, an
+ * inclusion adds the symbols it matches and an exclusion removes them, so:
+ * - `"*,!*USD*"` is every symbol without USD in its name;
+ * - `"!*USD*,*"` is every symbol (nothing was selected yet when the exclusion ran), and a group
+ *   of exclusions only selects nothing;
+ * - `"*,!EUR*,EURUSD"` adds EURUSD back after the exclusion.
+ * For one symbol this is "the last condition that matches it decides".
+ *
+ * A mask matches the whole name (`"EUR*"` is names starting with EUR, `"*EUR*"` names holding
+ * it; the documentation's prose reads `"*, !EUR"` as "containing EUR", its examples always write
+ * the stars), ignoring ASCII case as the terminal's symbol look-ups do. Spaces around a condition
+ * are ignored (`"*, !EUR*"`, as the documentation writes it, and `"! EUR*"`). Refused, with a reason: an empty
+ * condition (`"EUR*,,USD*"`), a lone or inner `!`, characters no symbol has, and groups longer
+ * than MAX_GROUP_LENGTH (each condition costs mask × name steps per symbol).
  */
 
-export const MAX_GROUP_LENGTH = 1024;
-/** Symbol characters plus the mask syntax: `*`, `!`, `,` and spaces. */
-export const GROUP_PATTERN = /^[A-Za-z0-9._#+\-*!, ]+$/;
+export const MAX_GROUP_LENGTH = 256;
+
+/** Symbol characters (checks.ts SYMBOL_PATTERN) and `*`: what one mask may hold. */
+const MASK_PATTERN = /^[A-Za-z0-9._#+*-]+$/;
 
 interface Condition {
   readonly exclude: boolean;
@@ -22,89 +34,71 @@ interface Condition {
   readonly mask: string;
 }
 
-export interface SymbolGroup {
-  /** The group as given. */
-  readonly text: string;
+export interface GroupFilter {
   matches(symbol: string): boolean;
 }
 
-/** Whether a `group` value is well formed: the phrase for an error message, else undefined. */
+/** Field check in the style of checks.ts: the phrase for an error message, else undefined. */
 export function checkGroup(value: unknown): string | undefined {
-  const phrase = `must be 1-${MAX_GROUP_LENGTH} characters of A-Z a-z 0-9 . _ # + - and * ! , space`;
+  const phrase = `must be 1 to ${MAX_GROUP_LENGTH} characters of comma-separated masks like "*USD*,!EUR*"`;
   if (typeof value !== "string" || value.length === 0 || value.length > MAX_GROUP_LENGTH) {
     return phrase;
   }
-  if (!GROUP_PATTERN.test(value)) return phrase;
-  if (parseConditions(value).length === 0) return "must hold at least one condition";
-  for (const condition of parseConditions(value)) {
-    if (condition.mask === "") return "must not have a lone ! (an exclusion needs a mask)";
+  for (const part of value.split(",")) {
+    const condition = parseCondition(part);
+    if (condition === undefined || !MASK_PATTERN.test(condition.mask)) {
+      return `${phrase}; condition ${JSON.stringify(part)} is not a mask of A-Z a-z 0-9 . _ # + - and *, with an optional ! in front`;
+    }
   }
   return undefined;
 }
 
-/** Compile a group checked by checkGroup(). */
-export function parseGroup(text: string): SymbolGroup {
-  const conditions = parseConditions(text);
+/** Compile a group that passed checkGroup(). */
+export function compileGroup(group: string): GroupFilter {
+  const conditions = group.split(",").map((part) => parseCondition(part) as Condition);
   return {
-    text,
     matches: (symbol) => {
       const name = symbol.toUpperCase();
-      let selected = false;
-      for (const condition of conditions) {
-        if (condition.exclude) {
-          if (selected && maskMatches(condition.mask, name)) selected = false;
-        } else if (!selected && maskMatches(condition.mask, name)) {
-          selected = true;
-        }
+      // Sequential set operations, for one symbol: the last condition that matches decides
+      for (let index = conditions.length - 1; index >= 0; index--) {
+        const condition = conditions[index] as Condition;
+        if (maskMatches(condition.mask, name)) return !condition.exclude;
       }
-      return selected;
+      return false;
     },
   };
 }
 
-/**
- * The symbols of `symbols` the group selects, in their given order. Evaluating per symbol is
- * the same as the sequential set operations: each condition only ever adds or removes that
- * symbol on its own.
- */
-export function filterByGroup(symbols: readonly string[], group: SymbolGroup): string[] {
-  return symbols.filter((symbol) => group.matches(symbol));
-}
-
-function parseConditions(text: string): Condition[] {
-  const conditions: Condition[] = [];
-  for (const part of text.split(",")) {
-    const trimmed = part.trim();
-    if (trimmed === "") continue;
-    const exclude = trimmed.startsWith("!");
-    const mask = (exclude ? trimmed.slice(1).trim() : trimmed).toUpperCase();
-    conditions.push({ exclude, mask });
-  }
-  return conditions;
+/** One condition with its spaces trimmed; undefined when it has no mask. */
+function parseCondition(part: string): Condition | undefined {
+  const trimmed = part.trim();
+  const exclude = trimmed.startsWith("!");
+  const mask = (exclude ? trimmed.slice(1).trim() : trimmed).toUpperCase();
+  return mask === "" ? undefined : { exclude, mask };
 }
 
 /**
- * Glob match with `*` only, in O(mask × name): on a mismatch, retry from the last star with one
- * more character consumed by it. No regular expressions, so a hostile mask cannot backtrack
- * exponentially.
+ * Whether `text` matches `mask` (`*` = any run of characters, everything else literal). Greedy
+ * with one remembered star, so the work is at most mask × text characters: a regular expression
+ * built from "*a*a*a…b" would backtrack exponentially, and the mask comes from the wire.
  */
-export function maskMatches(mask: string, name: string): boolean {
+export function maskMatches(mask: string, text: string): boolean {
   let m = 0;
-  let n = 0;
-  let starAt = -1;
-  let resumeAt = 0;
-  while (n < name.length) {
-    if (m < mask.length && mask[m] !== "*" && mask[m] === name[n]) {
+  let t = 0;
+  let star = -1;
+  let resume = 0;
+  while (t < text.length) {
+    if (m < mask.length && mask[m] !== "*" && mask[m] === text[t]) {
       m += 1;
-      n += 1;
+      t += 1;
     } else if (m < mask.length && mask[m] === "*") {
-      starAt = m;
-      resumeAt = n;
+      star = m;
       m += 1;
-    } else if (starAt >= 0) {
-      m = starAt + 1;
-      resumeAt += 1;
-      n = resumeAt;
+      resume = t;
+    } else if (star >= 0) {
+      m = star + 1;
+      resume += 1;
+      t = resume;
     } else {
       return false;
     }

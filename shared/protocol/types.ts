@@ -6,6 +6,13 @@
  */
 
 import type { MarketReply, MarketRequest } from "./market-types.ts";
+import type {
+  OrderTimeType,
+  PendingReadRequest,
+  PendingReply,
+  PendingSignedRequest,
+  TradeOrder,
+} from "./pending-types.ts";
 import type { ResyncReply, StreamRequest, SubscribeReply } from "./stream-types.ts";
 
 export const PROTOCOL_VERSION = 1;
@@ -30,11 +37,28 @@ export const ACTIONS = [
   "GET_TICKS",
   "GET_HISTORY_DEALS",
   "GET_HISTORY_ORDERS",
+  // Pending orders and pre-trade calculations (pending-types.ts)
+  "PLACE",
+  "MODIFY_ORDER",
+  "CANCEL",
+  "CLOSE_BY",
+  "GET_ORDERS",
+  "ORDER_CHECK",
+  "CALC_MARGIN",
+  "CALC_PROFIT",
 ] as const;
 export type Action = (typeof ACTIONS)[number];
 
 /** Actions that move money: signed, journaled, idempotent by client_order_id. */
-export const SIGNED_ACTIONS = ["OPEN", "CLOSE", "MODIFY"] as const;
+export const SIGNED_ACTIONS = [
+  "OPEN",
+  "CLOSE",
+  "MODIFY",
+  "PLACE",
+  "MODIFY_ORDER",
+  "CANCEL",
+  "CLOSE_BY",
+] as const;
 export type SignedAction = (typeof SIGNED_ACTIONS)[number];
 
 export type Side = "BUY" | "SELL";
@@ -148,7 +172,7 @@ export interface GetOrderRequest extends RequestBase {
   readonly client_order_id: string;
 }
 
-export type SignedRequest = OpenRequest | CloseRequest | ModifyRequest;
+export type SignedRequest = OpenRequest | CloseRequest | ModifyRequest | PendingSignedRequest;
 export type Request =
   | PingRequest
   | SignedRequest
@@ -157,7 +181,8 @@ export type Request =
   | GetSymbolInfoRequest
   | GetOrderRequest
   | StreamRequest
-  | MarketRequest;
+  | MarketRequest
+  | PendingReadRequest;
 
 // ---------------------------------------------------------------------------------------------
 // MT5 domain objects (values as MT5 reports them; sl/tp null where MT5 says 0)
@@ -168,6 +193,8 @@ export type CalcMode = "FOREX" | "FOREX_NO_LEVERAGE" | "CFD" | "CFD_INDEX" | "CF
 /** Order filling policies (ORDER_FILLING_*); a symbol lists the ones it accepts for market orders. */
 export type FillingMode = "FOK" | "IOC" | "RETURN";
 export type MarginMode = "NETTING" | "HEDGING";
+/** SYMBOL_ORDER_MODE flags without the prefix. */
+export type SymbolOrderMode = "MARKET" | "LIMIT" | "STOP" | "STOP_LIMIT" | "SL" | "TP" | "CLOSE_BY";
 
 export interface SymbolInfo {
   readonly symbol: string;
@@ -188,6 +215,10 @@ export interface SymbolInfo {
   /** Within this many points of SL/TP a position cannot be modified or closed. */
   readonly freeze_level: number;
   readonly filling_modes: readonly FillingMode[];
+  /** SYMBOL_EXPIRATION_MODE: the expiration types pending orders may use (absent: unknown). */
+  readonly expiration_modes?: readonly OrderTimeType[];
+  /** SYMBOL_ORDER_MODE: the order kinds the symbol accepts (absent: unknown). */
+  readonly order_modes?: readonly SymbolOrderMode[];
   readonly execution_mode: ExecutionMode;
   readonly trade_mode: SymbolTradeMode;
   readonly calc_mode: CalcMode;
@@ -246,7 +277,8 @@ export interface Position {
   readonly time_update: number;
 }
 
-export type DealEntry = "IN" | "OUT" | "INOUT";
+/** DEAL_ENTRY_*: OUT_BY is each of the two deals of a close-by. */
+export type DealEntry = "IN" | "OUT" | "INOUT" | "OUT_BY";
 /** Why a deal happened (DEAL_REASON_*): by the client/EA, or by SL, TP or stop-out. */
 export type DealReason = "CLIENT" | "EXPERT" | "SL" | "TP" | "SO";
 
@@ -383,6 +415,8 @@ export interface SymbolInfoReply extends ReplyBase {
 export interface OrderReply extends ReplyBase {
   /** null: the gateway has never seen this client_order_id. */
   readonly order: OrderRecord | null;
+  /** For a PLACE that placed an order: that order as the broker shows it now, when known. */
+  readonly pending_order?: TradeOrder;
 }
 
 export type Reply =
@@ -395,4 +429,5 @@ export type Reply =
   | OrderReply
   | SubscribeReply
   | ResyncReply
-  | MarketReply;
+  | MarketReply
+  | PendingReply;

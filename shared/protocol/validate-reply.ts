@@ -8,6 +8,7 @@
  */
 import { describeValue } from "./checks.ts";
 import { MARKET_SUCCESS_FIELDS, readMarketReply } from "./market-reply-shapes.ts";
+import { PENDING_REPLY_FIELDS, PENDING_SUCCESS_FIELDS } from "./pending-shapes.ts";
 import {
   BASE_SHAPE,
   checked,
@@ -59,7 +60,10 @@ const SUCCESS_FIELDS: Readonly<Record<Action, readonly string[]>> = {
   UNSUBSCRIBE: ["subscription", "seq", "server_time"],
   RESYNC: ["positions", "deals", "more", "server_time"],
   ...MARKET_SUCCESS_FIELDS,
+  ...PENDING_SUCCESS_FIELDS,
 };
+
+const REPLY_SHAPE = [...BASE_SHAPE, ...PENDING_REPLY_FIELDS];
 
 const SIGNED: ReadonlySet<string> = new Set(SIGNED_ACTIONS);
 
@@ -145,7 +149,7 @@ function readReply(
     throw new Invalid("v", `must be ${PROTOCOL_VERSION}, was ${describeValue(version)}`);
   }
   const head = readShape(source, [req("id", replyId), req("status", oneOf(REPLY_STATUSES))], "");
-  const body = readShape(source, BASE_SHAPE, "");
+  const body = readShape(source, REPLY_SHAPE, "");
   const market = readMarketReply(source);
   const order = readOrderField(source, action, depth);
   const reply: Record<string, unknown> = { v: PROTOCOL_VERSION, ...head, ...body, ...market };

@@ -44,9 +44,12 @@ import {
   MAX_REQUEST_BYTES,
   PROTOCOL_VERSION,
   type Request,
+  SIGNED_ACTIONS,
+  type SignedAction,
   type SignedRequest,
 } from "./types.ts";
 import { type CrossProblem, MARKET_SPECS, type MarketErrorCode } from "./validate-market.ts";
+import { PENDING_ACTION_RULES, type PendingAction } from "./validate-pending.ts";
 
 export { type ParseReplyResult, parseReply, type ReplyParseError } from "./validate-reply.ts";
 
@@ -167,11 +170,22 @@ const SPECS: Readonly<Record<Action, ActionSpec>> = {
   GET_TICKS: marketSpec("GET_TICKS"),
   GET_HISTORY_DEALS: marketSpec("GET_HISTORY_DEALS"),
   GET_HISTORY_ORDERS: marketSpec("GET_HISTORY_ORDERS"),
+  ...pendingSpecs(),
 };
 
 function marketSpec(action: keyof typeof MARKET_SPECS): ActionSpec {
   const { fields, crossCheck } = MARKET_SPECS[action];
   return actionSpec([...ENVELOPE, ...fields], crossCheck);
+}
+
+/** The pending-order actions' rules (validate-pending.ts) with their envelope. */
+function pendingSpecs(): Record<PendingAction, ActionSpec> {
+  const specs = {} as Record<PendingAction, ActionSpec>;
+  for (const [action, rule] of Object.entries(PENDING_ACTION_RULES)) {
+    const envelope = rule.signed ? SIGNED_ENVELOPE : ENVELOPE;
+    specs[action as PendingAction] = actionSpec([...envelope, ...rule.fields], rule.crossCheck);
+  }
+  return specs;
 }
 
 const ACTION_SET: ReadonlySet<string> = new Set(ACTIONS);
@@ -353,7 +367,14 @@ export function parseMessage(frames: readonly Uint8Array[]): ParseMessageResult 
   return { ok: true, request, requestBytes, signature: frames[1] };
 }
 
-/** Whether a parsed request is one of the signed actions (OPEN, CLOSE, MODIFY). */
+const SIGNED_SET: ReadonlySet<string> = new Set(SIGNED_ACTIONS);
+
+/** Whether an action is one of SIGNED_ACTIONS (signed, journaled, idempotent). */
+export function isSignedAction(action: string): action is SignedAction {
+  return SIGNED_SET.has(action);
+}
+
+/** Whether a parsed request is one of the signed actions (OPEN, CLOSE, MODIFY, PLACE, …). */
 export function isSignedRequest(request: Request): request is SignedRequest {
-  return request.action === "OPEN" || request.action === "CLOSE" || request.action === "MODIFY";
+  return SIGNED_SET.has(request.action);
 }

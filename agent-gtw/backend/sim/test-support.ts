@@ -6,8 +6,16 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { LogFields, Logger } from "../../../shared/log.ts";
+import type { TradeOrder } from "../../../shared/protocol/pending-types.ts";
 import { TestClock } from "../../../shared/testing/test-clock.ts";
 import type { BackendEvent, CloseOrder, ModifyOrder, OpenOrder } from "../backend.ts";
+import type { HistoryCursor, HistoryQuery } from "../market-reads.ts";
+import type {
+  CancelPendingOrder,
+  CloseByOrder,
+  ModifyPendingOrder,
+  PlaceOrder,
+} from "../pending.ts";
 import type { SimBackendOptions } from "./options.ts";
 import { SimBackend } from "./sim-backend.ts";
 
@@ -100,6 +108,50 @@ export function modifyOrder(ticket: number, overrides: Partial<ModifyOrder> = {}
   return { clientOrderId: "c-modify", ticket, sl: undefined, tp: undefined, ...overrides };
 }
 
+export function placeOrder(overrides: Partial<PlaceOrder> = {}): PlaceOrder {
+  return {
+    clientOrderId: "c-place",
+    symbol: "EURUSD",
+    type: "BUY_LIMIT",
+    volume: 0.1,
+    price: 1.09,
+    stoplimit: null,
+    sl: null,
+    tp: null,
+    typeTime: "GTC",
+    expiration: 0,
+    filling: null,
+    magic: 77,
+    comment: "t:c-place",
+    ...overrides,
+  };
+}
+
+export function modifyPending(
+  ticket: number,
+  overrides: Partial<ModifyPendingOrder> = {},
+): ModifyPendingOrder {
+  return {
+    clientOrderId: "c-modify-order",
+    ticket,
+    price: undefined,
+    stoplimit: undefined,
+    sl: undefined,
+    tp: undefined,
+    typeTime: undefined,
+    expiration: undefined,
+    ...overrides,
+  };
+}
+
+export function cancelPending(ticket: number): CancelPendingOrder {
+  return { clientOrderId: "c-cancel", ticket };
+}
+
+export function closeByOrder(ticket: number, ticketBy: number): CloseByOrder {
+  return { clientOrderId: "c-close-by", ticket, ticketBy, magic: 77, comment: "t:c-close-by" };
+}
+
 export interface RecordedLine {
   readonly level: "error" | "warn" | "info" | "debug";
   readonly message: string;
@@ -123,4 +175,26 @@ export function recordingLogger(lines: RecordedLine[] = []): Logger & { lines: R
     child: () => logger,
   };
   return logger;
+}
+
+/** Every order of the history (GET_HISTORY_ORDERS' read), all pages; by default all time. */
+export async function historyOrders(
+  sim: SimBackend,
+  query: HistoryQuery = { kind: "range", from: 0, to: Number.MAX_SAFE_INTEGER },
+): Promise<TradeOrder[]> {
+  const out: TradeOrder[] = [];
+  let after: HistoryCursor | undefined;
+  for (;;) {
+    const chunk = await sim.market.historyOrders(query, after, 500);
+    out.push(...chunk.rows);
+    if (chunk.next === undefined) return out;
+    after = chunk.next;
+  }
+}
+
+/** The history's pending and close-by orders (those that were in the order book). */
+export async function bookOrderHistory(sim: SimBackend): Promise<TradeOrder[]> {
+  return (await historyOrders(sim)).filter(
+    (order) => order.type !== "BUY" && order.type !== "SELL",
+  );
 }

@@ -10,7 +10,14 @@
 import { type Clock, systemClock, type TimerHandle } from "../../../shared/clock.ts";
 import { describeError } from "../../../shared/errors.ts";
 import { type Logger, silentLogger } from "../../../shared/log.ts";
-import type { AccountInfo, Deal, Position, SymbolInfo } from "../../../shared/protocol/types.ts";
+import type { OrderCheckResult, TradeOrder } from "../../../shared/protocol/pending-types.ts";
+import type {
+  AccountInfo,
+  Deal,
+  Position,
+  SymbolInfo,
+  TradeResult,
+} from "../../../shared/protocol/types.ts";
 import type {
   Backend,
   BackendEvent,
@@ -35,6 +42,7 @@ import {
 import type { LinkSocket } from "./link-socket.ts";
 import { LinkTracker, NOT_CONNECTED } from "./link-tracker.ts";
 import { type AccountDetails, toAccountDetails } from "./mapping.ts";
+import { pendingUnsupported } from "./pending-unsupported.ts";
 import { type SymbolDetails, TerminalReads } from "./reads.ts";
 import { ReplyChannel } from "./reply-channel.ts";
 import { EaSession } from "./session.ts";
@@ -68,7 +76,10 @@ export { TerminalCommandError } from "./reply-channel.ts";
 
 export class TerminalBackend implements Backend {
   readonly kind = "terminal" as const;
-  /** Market data and history through the EA are issue 14's second phase. */
+  /**
+   * Market data and history through the EA are issue 14's second phase; the order history
+   * (GET_HISTORY_ORDERS, and what GET_ORDER and reconciliation read) is market.historyOrders.
+   */
   readonly market = unsupportedMarketReads(
     "terminal: market data and history are not available through the EA yet; the sim backend answers them",
   );
@@ -234,6 +245,16 @@ export class TerminalBackend implements Backend {
   modifyDetailed(order: ModifyOrder): Promise<TradeOutcome> {
     return this.#trades.modify(order);
   }
+
+  // Pending orders and pre-trade calculations: not yet through the EA (issue 15 phase 2)
+  placeOrder = () => pendingUnsupported<TradeResult>("PLACE");
+  modifyOrder = () => pendingUnsupported<TradeResult>("MODIFY_ORDER");
+  cancelOrder = () => pendingUnsupported<TradeResult>("CANCEL");
+  closeBy = () => pendingUnsupported<TradeResult>("CLOSE_BY");
+  orders = () => pendingUnsupported<TradeOrder[]>("GET_ORDERS");
+  orderCheck = () => pendingUnsupported<OrderCheckResult>("ORDER_CHECK");
+  calcMargin = () => pendingUnsupported<number | undefined>("CALC_MARGIN");
+  calcProfit = () => pendingUnsupported<number | undefined>("CALC_PROFIT");
 
   /** FORGET (§7.7): only after reconciliation proved the attempt did not execute. */
   async forget(clientOrderId: string): Promise<boolean> {

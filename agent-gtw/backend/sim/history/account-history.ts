@@ -1,14 +1,23 @@
 /**
  * The sim's deal and order history (history_deals_get / history_orders_get) from its own books:
- * the deals it has made, which the state log and the deal history file keep across restarts.
+ * the deals it has made (the state log and the deal history file keep them across restarts) and
+ * the orders that left its order book (book.orderHistory: pending orders filled, cancelled,
+ * expired or rejected, and close-by orders; pending/order-book.ts).
  *
- * Every sim deal comes from one market order filled at once (a request, or an SL, TP or
- * stop-out), so the order history is one FILLED order per deal: its ticket is the deal's order,
- * its times the deal's time. What the books do not keep is reported as MT5 reports an unknown:
- * no SL/TP on the order (null), the filling mode the sim would choose for the symbol.
+ * A market order (a request, or the order an SL, TP or stop-out makes) fills at once with one
+ * deal and is never in the order book, so its history entry is built from that deal: its ticket
+ * is the deal's order, its times the deal's time. What the books do not keep is reported as MT5
+ * reports an unknown: no SL/TP on the order (null), the filling mode the sim would choose for the
+ * symbol. Deals of book orders (a triggered pending order, the two OUT_BY deals of a close-by)
+ * are left out here: the book's own entry is that order.
+ *
+ * The order book keeps its most recent MAX_ORDER_HISTORY entries; a pending order older than
+ * that still shows by its fill, as the market order it became, and one cancelled or expired that
+ * long ago is gone (README: "Order history").
  */
 
-import type { HistoryDeal, HistoryOrder } from "../../../../shared/protocol/market-types.ts";
+import type { HistoryDeal } from "../../../../shared/protocol/market-types.ts";
+import type { TradeOrder } from "../../../../shared/protocol/pending-types.ts";
 import type { Deal, FillingMode } from "../../../../shared/protocol/types.ts";
 import type { Chunk, HistoryCursor, HistoryQuery } from "../../market-reads.ts";
 
@@ -34,40 +43,123 @@ export function historyDeal(deal: Deal): HistoryDeal {
   };
 }
 
-export function historyOrder(deal: Deal, filling: FillingMode): HistoryOrder {
+/** The market order a deal filled. */
+export function marketOrder(deal: Deal, filling: FillingMode): TradeOrder {
   return {
     ticket: deal.order,
-    time_setup: deal.time,
-    time_done: deal.time,
-    time_expiration: 0,
+    symbol: deal.symbol,
     type: deal.side,
-    type_time: "GTC",
-    type_filling: filling,
     state: "FILLED",
-    magic: deal.magic,
-    position: deal.position,
-    position_by: 0,
-    reason: deal.reason,
     volume_initial: deal.volume,
     volume_current: 0,
     price_open: deal.price,
+    price_stoplimit: null,
     sl: null,
     tp: null,
     price_current: deal.price,
-    price_stoplimit: 0,
-    symbol: deal.symbol,
+    type_time: "GTC",
+    time_expiration: 0,
+    type_filling: filling,
+    magic: deal.magic,
     comment: deal.comment,
+    time_setup: deal.time,
+    time_done: deal.time,
+    position_id: deal.position,
+    position_by_id: 0,
+    reason: deal.reason,
     external_id: "",
   };
 }
 
-const before = (deal: Deal, after: HistoryCursor, ticket: number) =>
-  deal.time < after.time || (deal.time === after.time && ticket <= after.ticket);
+/**
+ * Pages of the order history: the market orders of the deals (DealPages) merged with the order
+ * book's history, both by (time_setup, ticket). Each source gives at most `limit` rows after the
+ * cursor and the page keeps the first `limit` of both, so a page costs what one source's page
+ * costs, and the next page starts after its last row in both.
+ */
+export class OrderHistoryPages {
+  readonly #deals = new DealPages();
+  /** book.orderHistory by (time_setup, ticket), and its tickets; rebuilt when it changed. */
+  #sorted: readonly TradeOrder[] = [];
+  #tickets: ReadonlySet<number> = new Set();
+  #seenLength = -1;
+  #seenLast: TradeOrder | undefined;
+
+  page(
+    deals: readonly Deal[],
+    bookHistory: readonly TradeOrder[],
+    query: HistoryQuery,
+    after: HistoryCursor | undefined,
+    limit: number,
+    filling: (symbol: string) => FillingMode,
+  ): Chunk<TradeOrder, HistoryCursor> {
+    this.#index(bookHistory);
+    const tickets = this.#tickets;
+    const fromDeals = this.#deals.page(
+      deals,
+      query,
+      after,
+      limit,
+      (deal) => deal.order,
+      (deal) => deal.entry !== "OUT_BY" && !tickets.has(deal.order),
+    );
+    const fromBook: TradeOrder[] = [];
+    for (const order of this.#sorted) {
+      if (fromBook.length > limit) break;
+      if (query.kind === "range" && order.time_setup > query.to) break;
+      if (after !== undefined && !isAfter(order.time_setup, order.ticket, after)) continue;
+      if (selects(query, order)) fromBook.push(order);
+    }
+    const merged = [
+      ...fromDeals.rows.map((deal) => marketOrder(deal, filling(deal.symbol))),
+      ...fromBook,
+    ].sort(byKey);
+    const rows = merged.slice(0, limit);
+    const last = rows[rows.length - 1];
+    const more = merged.length > limit || fromDeals.next !== undefined;
+    const next =
+      more && last !== undefined ? { time: last.time_setup, ticket: last.ticket } : undefined;
+    return { rows, next };
+  }
+
+  #index(history: readonly TradeOrder[]): void {
+    const last = history[history.length - 1];
+    if (history.length === this.#seenLength && last === this.#seenLast) return;
+    // State written before TradeOrder had external_id lacks it
+    const sorted = history.map((order) => ({ ...order, external_id: order.external_id ?? "" }));
+    this.#sorted = sorted.sort(byKey);
+    this.#tickets = new Set(history.map((order) => order.ticket));
+    this.#seenLength = history.length;
+    this.#seenLast = last;
+  }
+}
+
+const byKey = (a: TradeOrder, b: TradeOrder) => a.time_setup - b.time_setup || a.ticket - b.ticket;
+
+/** Whether a row keyed (time, ticket) comes after the cursor. */
+const isAfter = (time: number, ticket: number, after: HistoryCursor) =>
+  time > after.time || (time === after.time && ticket > after.ticket);
+
+/** Whether a row with this time, position and ticket is one the query asks for. */
+function inQuery(query: HistoryQuery, time: number, position: number, ticket: number): boolean {
+  switch (query.kind) {
+    case "range":
+      return time >= query.from && time <= query.to;
+    case "position":
+      return position === query.position;
+    case "ticket":
+      return ticket === query.ticket;
+  }
+}
+
+const selects = (query: HistoryQuery, order: TradeOrder) =>
+  inQuery(query, order.time_setup, order.position_id, order.ticket);
 
 /**
- * One page of the books' deals for a query, keyed by (time, deal ticket) or, for orders, by
- * (time, order ticket); both grow with the array order. The array only ever grows, so whether it
- * is in time order (it is unless the clock stepped back) is checked once per new deal.
+ * One page of the books' deals for a query (those `include` keeps), keyed by (time, deal ticket)
+ * or, for market orders, by (time, order ticket); both grow with the array order. The array only
+ * ever grows, so whether it is in time order (it is unless the clock stepped back) is checked
+ * once per new deal.
  */
 export class DealPages {
   #checked = 0;
@@ -79,18 +171,13 @@ export class DealPages {
     after: HistoryCursor | undefined,
     limit: number,
     ticketOf: (deal: Deal) => number,
+    include: (deal: Deal) => boolean = () => true,
   ): Chunk<Deal, HistoryCursor> {
     this.#check(deals);
     const matches = (deal: Deal): boolean => {
-      if (after !== undefined && before(deal, after, ticketOf(deal))) return false;
-      switch (query.kind) {
-        case "range":
-          return deal.time >= query.from && deal.time <= query.to;
-        case "position":
-          return deal.position === query.position;
-        case "ticket":
-          return ticketOf(deal) === query.ticket;
-      }
+      const ticket = ticketOf(deal);
+      if (after !== undefined && !isAfter(deal.time, ticket, after)) return false;
+      return include(deal) && inQuery(query, deal.time, deal.position, ticket);
     };
     const rows: Deal[] = [];
     if (this.#sorted && query.kind === "range") {

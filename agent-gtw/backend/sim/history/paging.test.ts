@@ -1,13 +1,15 @@
 /**
  * Resuming where a page stopped: ticks sharing a millisecond are neither repeated nor lost, the
- * scan of a long quiet range is bounded, and deal pages are exact at their boundaries.
+ * scan of a long quiet range is bounded, deal pages are exact at their boundaries, and order
+ * pages merge the market orders of the deals with the order book's history.
  */
 import { describe, expect, test } from "bun:test";
 import type { TickRow } from "../../../../shared/protocol/market-types.ts";
+import type { TradeOrder } from "../../../../shared/protocol/pending-types.ts";
 import type { Deal } from "../../../../shared/protocol/types.ts";
 import type { HistoryQuery } from "../../market-reads.ts";
 import { resolveSymbols } from "../symbols.ts";
-import { DealPages } from "./account-history.ts";
+import { DealPages, marketOrder, OrderHistoryPages } from "./account-history.ts";
 import { PriceHistory } from "./price-history.ts";
 import { tickRange } from "./tick-range.ts";
 
@@ -165,5 +167,96 @@ describe("deal pages", () => {
       .flat()
       .map((d) => d.ticket);
     expect(sorted).toEqual([11, 1, 2, 3, 4, 5, 6, 7, 8, 9, 12, 10]);
+  });
+});
+
+describe("order pages: market orders from the deals, and the order book's history", () => {
+  /** A pending order that left the book at `done`, placed at `setup`. */
+  function bookOrder(
+    ticket: number,
+    setup: number,
+    state: TradeOrder["state"],
+    position = 0,
+  ): TradeOrder {
+    const base = marketOrder(deal(1, setup), "FOK");
+    return { ...base, ticket, type: "BUY_LIMIT", state, time_setup: setup, position_id: position };
+  }
+  // Market orders 1001…1006 at 1000…1005; book orders placed in between, one of them (2002)
+  // filled with deal 7 (order 2002, entry IN), a close-by (2005) with two OUT_BY deals
+  const deals = Array.from({ length: 6 }, (_, i) => deal(i + 1, 1000 + i));
+  deals.push({ ...deal(7, 1006), order: 2002, position: 2002 });
+  deals.push({ ...deal(8, 1007), order: 2005, entry: "OUT_BY" });
+  deals.push({ ...deal(9, 1007), order: 2005, entry: "OUT_BY" });
+  const book: TradeOrder[] = [
+    bookOrder(2001, 999, "CANCELED"),
+    bookOrder(2003, 1002, "EXPIRED"),
+    bookOrder(2002, 1001, "FILLED", 2002),
+    { ...bookOrder(2005, 1007, "FILLED", 1), type: "CLOSE_BY" },
+    bookOrder(2004, 1002, "REJECTED"),
+  ];
+  const key = (order: TradeOrder) => [order.time_setup, order.ticket];
+
+  function all(query: HistoryQuery, limit: number, history = book) {
+    const pages = new OrderHistoryPages();
+    const out: TradeOrder[][] = [];
+    let after: { time: number; ticket: number } | undefined;
+    for (let guard = 0; guard < 100; guard++) {
+      const page = pages.page(deals, history, query, after, limit, () => "FOK");
+      out.push([...page.rows]);
+      if (page.next === undefined) return out;
+      after = page.next;
+    }
+    throw new Error("paging did not end");
+  }
+  const range: HistoryQuery = { kind: "range", from: 0, to: 5000 };
+
+  test("each order once, by (time_setup, ticket), whatever the page size", () => {
+    const whole = all(range, 500).flat();
+    expect(whole.map(key)).toEqual([
+      [999, 2001],
+      [1000, 1001],
+      [1001, 1002],
+      [1001, 2002],
+      [1002, 1003],
+      [1002, 2003],
+      [1002, 2004],
+      [1003, 1004],
+      [1004, 1005],
+      [1005, 1006],
+      [1007, 2005],
+    ]);
+    expect(whole.find((order) => order.ticket === 2002)).toMatchObject({ type: "BUY_LIMIT" });
+    for (const limit of [1, 2, 3, 4, 10, 11]) {
+      expect(all(range, limit).flat()).toEqual(whole);
+      expect(all(range, limit).every((page) => page.length <= limit)).toBe(true);
+    }
+  });
+
+  test("a range, a position and a ticket select from both sources", () => {
+    const within = all({ kind: "range", from: 1001, to: 1002 }, 2).flat();
+    expect(within.map((order) => order.ticket)).toEqual([1002, 2002, 1003, 2003, 2004]);
+    const position = all({ kind: "position", position: 2002 }, 500).flat();
+    expect(position.map((order) => order.ticket)).toEqual([2002]);
+    expect(all({ kind: "ticket", ticket: 2003 }, 500).flat()).toEqual([book[1]!]);
+    expect(all({ kind: "ticket", ticket: 1004 }, 500).flat()).toEqual([
+      marketOrder(deals[3]!, "FOK"),
+    ]);
+  });
+
+  test("the book's entries count as soon as they are there, and old state gets external_id", () => {
+    const pages = new OrderHistoryPages();
+    const history: TradeOrder[] = [];
+    // Not (or no longer) in the book: the pending order shows by its fill, as a market order
+    const before = pages.page(deals, history, range, undefined, 500, () => "FOK").rows;
+    expect(before).toHaveLength(7);
+    expect(before.find((order) => order.ticket === 2002)).toMatchObject({ type: "BUY" });
+    const { external_id: _dropped, ...old } = bookOrder(2002, 1001, "FILLED", 2002);
+    history.push(old as TradeOrder);
+    const rows = pages.page(deals, history, range, undefined, 500, () => "FOK").rows;
+    expect(rows).toHaveLength(7);
+    expect(rows.find((order) => order.ticket === 2002)).toMatchObject({
+      type: "BUY_LIMIT",
+      external_id: "",
+    });
   });
 });

@@ -1,16 +1,16 @@
 /**
  * The simulated broker's answers to market reads (backend/market-reads.ts): symbols from its
  * table, the live tick from its feed, bars and ticks from its generated history (the same ticks
- * the feed publishes), deals and orders from its books.
+ * the feed publishes), deals and orders from its books (account-history.ts).
  */
 import type { Clock } from "../../../../shared/clock.ts";
 import type {
   HistoryDeal,
-  HistoryOrder,
   RateRow,
   Tick,
   TickRow,
 } from "../../../../shared/protocol/market-types.ts";
+import type { TradeOrder } from "../../../../shared/protocol/pending-types.ts";
 import type { Deal, FillingMode, SymbolInfo } from "../../../../shared/protocol/types.ts";
 import type {
   Chunk,
@@ -23,7 +23,7 @@ import type {
   TicksQuery,
 } from "../../market-reads.ts";
 import type { Market } from "../market.ts";
-import { DealPages, historyDeal, historyOrder } from "./account-history.ts";
+import { DealPages, historyDeal, OrderHistoryPages } from "./account-history.ts";
 import { tickRange } from "./tick-range.ts";
 
 export interface SimMarketReadsOptions {
@@ -33,6 +33,8 @@ export interface SimMarketReadsOptions {
   readonly symbolInfo: (symbol: string) => Promise<SymbolInfo | undefined>;
   /** The books' deals; throws BACKEND_UNAVAILABLE while the sim is stopped. */
   readonly deals: () => readonly Deal[];
+  /** The orders that left the order book (book.orderHistory); throws like deals(). */
+  readonly orderHistory: () => readonly TradeOrder[];
   /** The filling mode the sim uses for the symbol's market orders. */
   readonly filling: (symbol: string) => FillingMode;
 }
@@ -40,7 +42,7 @@ export interface SimMarketReadsOptions {
 export class SimMarketReads implements MarketReads {
   readonly #options: SimMarketReadsOptions;
   readonly #dealPages = new DealPages();
-  readonly #orderPages = new DealPages();
+  readonly #orderPages = new OrderHistoryPages();
 
   constructor(options: SimMarketReadsOptions) {
     this.#options = options;
@@ -106,18 +108,8 @@ export class SimMarketReads implements MarketReads {
     query: HistoryQuery,
     after: HistoryCursor | undefined,
     limit: number,
-  ): Promise<Chunk<HistoryOrder, HistoryCursor>> {
-    const { filling } = this.#options;
-    const page = this.#orderPages.page(
-      this.#options.deals(),
-      query,
-      after,
-      limit,
-      (deal) => deal.order,
-    );
-    return {
-      rows: page.rows.map((deal) => historyOrder(deal, filling(deal.symbol))),
-      next: page.next,
-    };
+  ): Promise<Chunk<TradeOrder, HistoryCursor>> {
+    const { deals, orderHistory, filling } = this.#options;
+    return this.#orderPages.page(deals(), orderHistory(), query, after, limit, filling);
   }
 }
