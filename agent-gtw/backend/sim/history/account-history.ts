@@ -12,8 +12,8 @@
  * are left out here: the book's own entry is that order.
  *
  * The order book keeps its most recent MAX_ORDER_HISTORY entries; a pending order older than
- * that still shows by its fill, as the market order it became, and one cancelled or expired that
- * long ago is gone (README: "Order history").
+ * that still shows by its fill, as the market order it became, and one cancelled, expired,
+ * rejected or closed-by that long ago is gone (README: "Order history").
  */
 
 import type { HistoryDeal } from "../../../../shared/protocol/market-types.ts";
