@@ -12,7 +12,7 @@ import { parseArgs } from "node:util";
 import type { CloseOrder, OpenOrder } from "../agent-gtw/backend/backend.ts";
 import { SimBackend } from "../agent-gtw/backend/sim/sim-backend.ts";
 import { systemClock } from "../shared/clock.ts";
-import { Retcode } from "../shared/protocol/retcodes.ts";
+import { Retcode } from "../shared/protocol/index.ts";
 
 const { values } = parseArgs({
   options: {

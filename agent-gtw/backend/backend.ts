@@ -15,7 +15,6 @@
  * BACKEND_UNSUPPORTED means the same in all three.
  */
 import { AgentError, type FaultCode } from "../../shared/errors.ts";
-import type { TradeOrder } from "../../shared/protocol/pending-types.ts";
 import type {
   AccountInfo,
   Deal,
@@ -24,8 +23,9 @@ import type {
   Position,
   Side,
   SymbolInfo,
+  TradeOrder,
   TradeResult,
-} from "../../shared/protocol/types.ts";
+} from "../../shared/protocol/index.ts";
 import type { MarketReads } from "./market-reads.ts";
 import type {
   CancelPendingOrder,

@@ -14,19 +14,17 @@
  *   (yet): NOT_SUPPORTED, as for every other call (backend.ts); any other BackendError means MT5
  *   could not be asked (link down, timeout): MT5_LINK_DOWN.
  */
-import { FaultCode } from "../../shared/errors.ts";
 import {
   type HistoryDeal,
   MAX_HISTORY_PER_PAGE,
   type RateRow,
+  type SymbolInfo,
   type Tick,
   type TickKind,
   type TickRow,
-} from "../../shared/protocol/market-types.ts";
-import type { TradeOrder } from "../../shared/protocol/pending-types.ts";
-import type { Timeframe } from "../../shared/protocol/timeframes.ts";
-import type { SymbolInfo } from "../../shared/protocol/types.ts";
-import { BackendError } from "./backend.ts";
+  type Timeframe,
+  type TradeOrder,
+} from "../../shared/protocol/index.ts";
 
 export interface RatesQuery {
   readonly symbol: string;
@@ -136,19 +134,59 @@ export async function findHistoryOrder(
   );
 }
 
-/** Reads of a backend that has none yet: every call refuses with a clear reason. */
-export function unsupportedMarketReads(reason: string): MarketReads {
-  const refuse = async (): Promise<never> => {
-    throw new BackendError(FaultCode.BACKEND_UNSUPPORTED, reason);
-  };
-  return {
-    symbolNames: refuse,
-    symbolInfos: refuse,
-    lastTick: refuse,
-    rateSpan: refuse,
-    rates: refuse,
-    ticks: refuse,
-    historyDeals: refuse,
-    historyOrders: refuse,
-  };
+/** Whether a row with this time, position and ticket is one the query asks for. */
+export function inHistoryQuery(
+  query: HistoryQuery,
+  time: number,
+  position: number,
+  ticket: number,
+): boolean {
+  switch (query.kind) {
+    case "range":
+      return time >= query.from && time <= query.to;
+    case "position":
+      return position === query.position;
+    case "ticket":
+      return ticket === query.ticket;
+  }
+}
+
+/** Whether a row keyed (time, ticket) comes after the cursor; every row does without one. */
+export function afterHistoryCursor(
+  time: number,
+  ticket: number,
+  after: HistoryCursor | undefined,
+): boolean {
+  return after === undefined || time > after.time || (time === after.time && ticket > after.ticket);
+}
+
+/** History orders by (time_setup, ticket), the order of GET_HISTORY_ORDERS. */
+export const byTimeSetup = (a: TradeOrder, b: TradeOrder): number =>
+  a.time_setup - b.time_setup || a.ticket - b.ticket;
+
+/**
+ * One page out of orders listed whole, in any order (a backend that can only list a span, such
+ * as the terminal's GET_HISTORY_ORDERS): those the query selects after the cursor, by
+ * (time_setup, ticket), at most `limit`.
+ */
+export function pageOfOrders(
+  listed: readonly TradeOrder[],
+  query: HistoryQuery,
+  after: HistoryCursor | undefined,
+  limit: number,
+): Chunk<TradeOrder, HistoryCursor> {
+  const selected = listed
+    .filter(
+      (order) =>
+        afterHistoryCursor(order.time_setup, order.ticket, after) &&
+        inHistoryQuery(query, order.time_setup, order.position_id, order.ticket),
+    )
+    .sort(byTimeSetup);
+  const rows = selected.slice(0, limit);
+  const last = rows[rows.length - 1];
+  const next =
+    selected.length > limit && last !== undefined
+      ? { time: last.time_setup, ticket: last.ticket }
+      : undefined;
+  return { rows, next };
 }

@@ -8,13 +8,14 @@
  */
 import type {
   CheckOrderType,
+  FillingMode,
   OrderCheckResult,
   OrderEventFields,
   OrderEventType,
   OrderTimeType,
   PendingOrderType,
-} from "../../shared/protocol/pending-types.ts";
-import type { FillingMode, Side } from "../../shared/protocol/types.ts";
+  Side,
+} from "../../shared/protocol/index.ts";
 
 /** The terms PlaceOrder and CheckOrder share (the gateway fills them in: orderFields()). */
 export interface OrderTerms {
@@ -28,6 +29,16 @@ export interface OrderTerms {
   /** null: the backend picks as for market orders (FOK if allowed, else IOC, else RETURN). */
   readonly filling: FillingMode | null;
 }
+
+/** Terms with nothing added: no stop-limit price, SL or TP, good till cancelled, the usual filling. */
+export const PLAIN_TERMS: OrderTerms = {
+  stoplimit: null,
+  sl: null,
+  tp: null,
+  typeTime: "GTC",
+  expiration: 0,
+  filling: null,
+};
 
 export interface PlaceOrder extends OrderTerms {
   readonly clientOrderId: string;

@@ -4,12 +4,15 @@
  * GET_ORDER of a PLACE and its position query read the same entries, and a restart keeps them.
  */
 import { expect, test } from "bun:test";
-import { encodeReply } from "../../shared/protocol/codec.ts";
-import type { HistoryOrdersReply } from "../../shared/protocol/market-types.ts";
-import type { PendingTradeReply, TradeOrder } from "../../shared/protocol/pending-types.ts";
-import type { Reply } from "../../shared/protocol/types.ts";
-import { parseReply } from "../../shared/protocol/validate-reply.ts";
-import type { Harness } from "../test-harness.ts";
+import {
+  encodeReply,
+  type HistoryOrdersReply,
+  type PendingTradeReply,
+  parseReply,
+  type Reply,
+  type TradeOrder,
+} from "../../shared/protocol/index.ts";
+import type { Harness } from "../testing/harness.ts";
 import { orderOf, pendingHarnesses, placeRequest } from "../testing/pending-harness.ts";
 
 const { harness, restart } = pendingHarnesses();

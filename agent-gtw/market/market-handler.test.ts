@@ -5,11 +5,14 @@
  * restart. Every reply is also put through the client's own reply validator.
  */
 import { afterEach, describe, expect, test } from "bun:test";
-import { encodeReply } from "../../shared/protocol/codec.ts";
-import type { RateRow, TickRow } from "../../shared/protocol/market-types.ts";
-import type { Reply } from "../../shared/protocol/types.ts";
-import { parseReply } from "../../shared/protocol/validate-reply.ts";
-import { createHarness, type Harness } from "../test-harness.ts";
+import {
+  encodeReply,
+  parseReply,
+  type RateRow,
+  type Reply,
+  type TickRow,
+} from "../../shared/protocol/index.ts";
+import { createHarness, type Harness } from "../testing/harness.ts";
 
 const MINUTE = 60_000;
 const DAY = 86_400_000;

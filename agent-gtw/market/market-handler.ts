@@ -12,10 +12,12 @@
  */
 import type { Clock } from "../../shared/clock.ts";
 import type { Logger } from "../../shared/log.ts";
-import { errorReply, okReply } from "../../shared/protocol/codec.ts";
-import { ErrorCode } from "../../shared/protocol/errors.ts";
-import { decodeCursor, encodeCursor } from "../../shared/protocol/market-cursor.ts";
 import {
+  compileGroup,
+  decodeCursor,
+  ErrorCode,
+  encodeCursor,
+  errorReply,
   type GetHistoryDealsRequest,
   type GetHistoryOrdersRequest,
   type GetRatesRequest,
@@ -26,16 +28,16 @@ import {
   MAX_SYMBOLS_PER_PAGE,
   MAX_TICKS_PER_PAGE,
   type MarketRequest,
+  okReply,
   PAGE_BYTE_BUDGET,
+  parseReplyObject,
   RATE_FIELDS,
+  type Reply,
   TICK_FIELDS,
-} from "../../shared/protocol/market-types.ts";
-import { compileGroup } from "../../shared/protocol/symbol-group.ts";
-import type { Reply } from "../../shared/protocol/types.ts";
-import { parseReplyObject } from "../../shared/protocol/validate-reply.ts";
+} from "../../shared/protocol/index.ts";
 import { BackendError } from "../backend/backend.ts";
 import type { Chunk, HistoryCursor, HistoryQuery, MarketReads } from "../backend/market-reads.ts";
-import { readFailure } from "../read-failure.ts";
+import { readFailure } from "../server/read-failure.ts";
 import { MAX_QUEUED_READS_PER_CLIENT, ReadScheduler } from "./read-scheduler.ts";
 
 export interface MarketHandlerOptions {

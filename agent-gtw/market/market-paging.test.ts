@@ -6,15 +6,19 @@
 import { describe, expect, test } from "bun:test";
 import { FaultCode } from "../../shared/errors.ts";
 import { silentLogger } from "../../shared/log.ts";
-import { encodeReply } from "../../shared/protocol/codec.ts";
-import { makeSymbolInfo } from "../../shared/protocol/fixtures.ts";
-import type { MarketRequest } from "../../shared/protocol/market-types.ts";
-import type { Reply, SymbolInfo } from "../../shared/protocol/types.ts";
-import { parseRequest } from "../../shared/protocol/validate.ts";
-import { parseReply } from "../../shared/protocol/validate-reply.ts";
+import {
+  encodeReply,
+  type MarketRequest,
+  parseReply,
+  parseRequest,
+  type Reply,
+  type SymbolInfo,
+} from "../../shared/protocol/index.ts";
+import { makeSymbolInfo } from "../../shared/protocol/testing/fixtures.ts";
 import { TestClock } from "../../shared/testing/test-clock.ts";
 import { BackendError } from "../backend/backend.ts";
-import { type MarketReads, unsupportedMarketReads } from "../backend/market-reads.ts";
+import type { MarketReads } from "../backend/market-reads.ts";
+import { unsupportedMarketReads } from "../backend/unsupported-reads.ts";
 import { MarketHandler } from "./market-handler.ts";
 
 const encoder = new TextEncoder();

@@ -6,15 +6,15 @@
  *   bun scripts/bench-e2e/hello-cost.ts [--n 2000]
  */
 import { parseArgs } from "node:util";
+import { generateKeyPair } from "../../shared/curve/box.ts";
 import { CurveServer } from "../../shared/curve/curve-server.ts";
-import { curveKeys } from "../../test/interop/support.ts";
-import { HandCurveClient } from "../../test/robustness/hand-curve.ts";
+import { HandCurveClient } from "../harness/hand-curve.ts";
 
 const { values } = parseArgs({ args: Bun.argv.slice(2), options: { n: { type: "string" } } });
 const n = Number(values.n ?? 2000);
-const server = curveKeys();
+const server = generateKeyPair();
 const hellos = Array.from({ length: 200 }, () =>
-  new HandCurveClient(curveKeys(), server.publicKey).hello(),
+  new HandCurveClient(generateKeyPair(), server.publicKey).hello(),
 );
 
 function answer(count: number): number {

@@ -14,11 +14,11 @@
  */
 import { parseArgs } from "node:util";
 import type { Socket } from "bun";
+import { generateKeyPair } from "../../shared/curve/box.ts";
 import { z85DecodeKey } from "../../shared/curve/z85.ts";
 import { encodeGreeting } from "../../shared/zmtp/greeting.ts";
-import { commandFrame } from "../../test/interop/raw-zmtp.ts";
-import { curveKeys } from "../../test/interop/support.ts";
-import { HandCurveClient } from "../../test/robustness/hand-curve.ts";
+import { HandCurveClient } from "../harness/hand-curve.ts";
+import { commandFrame } from "../harness/raw-zmtp.ts";
 
 const { values } = parseArgs({
   args: Bun.argv.slice(2),
@@ -52,7 +52,10 @@ process.on("SIGTERM", () => {
 
 const greeting = encodeGreeting("CURVE", false);
 const hellos = Array.from({ length: POOL }, () =>
-  Buffer.concat([greeting, commandFrame(new HandCurveClient(curveKeys(), serverKey).hello())]),
+  Buffer.concat([
+    greeting,
+    commandFrame(new HandCurveClient(generateKeyPair(), serverKey).hello()),
+  ]),
 );
 
 const stats = {

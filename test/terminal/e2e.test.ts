@@ -4,11 +4,16 @@
  * through the EA link to the simulated broker, and a terminal that goes silent halts trading.
  */
 import { afterEach, expect, test } from "bun:test";
-import type { PingReply, TradeReply } from "../../shared/protocol/types.ts";
-import { eventually } from "../../shared/testing/eventually.ts";
-import { agentCommand, startGateway } from "../support/agents.ts";
-import { TestClient } from "../support/test-client.ts";
-import { cleanupRigs, onCleanup, SECRET, terminalDeployment } from "./support.ts";
+import {
+  cleanupRigs,
+  onCleanup,
+  SECRET,
+  terminalDeployment,
+} from "../../agent-gtw/backend/terminal/testing/rig.ts";
+import { agentCommand, startGateway } from "../../scripts/harness/agents.ts";
+import { eventually } from "../../scripts/harness/eventually.ts";
+import { TestClient } from "../../scripts/harness/test-client.ts";
+import type { PingReply, TradeReply } from "../../shared/protocol/index.ts";
 
 afterEach(cleanupRigs);
 
@@ -99,13 +104,24 @@ test("agent-gtw selftest --trade runs the suite against the terminal and exits 0
     "PASS filling GBPUSD",
     "PASS unknown symbol",
     "PASS deals",
+    "PASS orders",
+    "PASS pending modes GBPUSD",
+    "PASS order check GBPUSD",
+    "PASS calc margin GBPUSD",
+    "PASS calc profit GBPUSD",
     "PASS open",
     "PASS duplicate",
     "PASS modify",
     "PASS close",
+    "PASS pending place",
+    "PASS pending duplicate",
+    "PASS pending modify",
+    "PASS pending cancel",
   ]);
-  expect(lines.at(-1)).toBe("OK: 16 passed, 0 failed");
+  expect(lines.at(-1)).toBe("OK: 25 passed, 0 failed");
   expect(fake.commands.filter((c) => c.cmd === "OPEN")).toHaveLength(2);
+  expect(fake.commands.filter((c) => c.cmd === "PLACE")).toHaveLength(2);
+  expect(await fake.sim.orders()).toEqual([]);
 });
 
 test("agent-gtw selftest with an EA holding another secret fails the link and says why", async () => {

@@ -8,7 +8,7 @@
  * price) and pinned quotes (`set`, `shift`: test and demo hooks; the market continues from the
  * pinned price). The feed is a state machine driven by `tick(now)`: no timers, no I/O.
  */
-import type { Tick, TickRow } from "../../../shared/protocol/market-types.ts";
+import type { Tick, TickRow } from "../../../shared/protocol/index.ts";
 import { PriceHistory, type PriceHistoryState } from "./history/price-history.ts";
 import type { SessionSchedule } from "./sessions.ts";
 import { pointOf, roundPrice, type SymbolSpec } from "./symbols.ts";

@@ -5,7 +5,7 @@
  * Holidays and daily breaks are not modelled.
  */
 
-import { barOpenTime, DAY_MS } from "../../../shared/protocol/timeframes.ts";
+import { barOpenTime, DAY_MS } from "../../../shared/protocol/index.ts";
 
 /** The sim-wide schedule: "forex" applies each symbol's own session, "always" never closes. */
 export type SessionSchedule = "forex" | "always";

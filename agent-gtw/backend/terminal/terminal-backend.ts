@@ -10,14 +10,7 @@
 import { type Clock, systemClock, type TimerHandle } from "../../../shared/clock.ts";
 import { describeError } from "../../../shared/errors.ts";
 import { type Logger, silentLogger } from "../../../shared/log.ts";
-import type { OrderCheckResult, TradeOrder } from "../../../shared/protocol/pending-types.ts";
-import type {
-  AccountInfo,
-  Deal,
-  Position,
-  SymbolInfo,
-  TradeResult,
-} from "../../../shared/protocol/types.ts";
+import type { AccountInfo, Deal, Position, SymbolInfo } from "../../../shared/protocol/index.ts";
 import type {
   Backend,
   BackendEvent,
@@ -28,7 +21,9 @@ import type {
   ModifyOrder,
   OpenOrder,
 } from "../backend.ts";
-import { unsupportedMarketReads } from "../market-reads.ts";
+import { type MarketReads, pageOfOrders } from "../market-reads.ts";
+import type { CancelPendingOrder, ModifyPendingOrder, PlaceOrder } from "../pending.ts";
+import { unsupportedMarketReads } from "../unsupported-reads.ts";
 import { CommandQueue, DEFAULT_MAX_QUEUED_COMMANDS } from "./command-queue.ts";
 import { EventMapper } from "./events.ts";
 import { type EaHello, type EaPing, parsePing } from "./hello.ts";
@@ -42,7 +37,6 @@ import {
 import type { LinkSocket } from "./link-socket.ts";
 import { LinkTracker, NOT_CONNECTED } from "./link-tracker.ts";
 import { type AccountDetails, toAccountDetails } from "./mapping.ts";
-import { pendingUnsupported } from "./pending-unsupported.ts";
 import { type SymbolDetails, TerminalReads } from "./reads.ts";
 import { ReplyChannel } from "./reply-channel.ts";
 import { EaSession } from "./session.ts";
@@ -77,12 +71,25 @@ export { TerminalCommandError } from "./reply-channel.ts";
 export class TerminalBackend implements Backend {
   readonly kind = "terminal" as const;
   /**
-   * Market data and history through the EA are issue 14's second phase; the order history
-   * (GET_HISTORY_ORDERS, and what GET_ORDER and reconciliation read) is market.historyOrders.
+   * Market data and the deal history through the EA are issue 14's second phase. The order
+   * history (GET_HISTORY_ORDERS, and what GET_ORDER and reconciliation read) is the EA's
+   * GET_HISTORY_ORDERS (EA-LINK §7.10), which lists a span of setup times whole: a range asks for
+   * its span (from the cursor on), a position or a ticket for the whole history, and the gateway
+   * keeps what the query selects, a page at a time.
    */
-  readonly market = unsupportedMarketReads(
-    "terminal: market data and history are not available through the EA yet; the sim backend answers them",
-  );
+  readonly market: MarketReads = {
+    ...unsupportedMarketReads(
+      "terminal: market data and the deal history are not available through the EA yet; the sim backend answers them",
+    ),
+    historyOrders: (query, after, limit) =>
+      this.#channel.guard(async () => {
+        const span =
+          query.kind === "range"
+            ? { from: Math.max(query.from, after?.time ?? query.from), to: query.to }
+            : { from: 0, to: Number.MAX_SAFE_INTEGER };
+        return pageOfOrders(await this.#reads.historyOrders(span), query, after, limit);
+      }),
+  };
   readonly #options: TerminalBackendOptions;
   readonly #clock: Clock;
   readonly #logger: Logger;
@@ -126,6 +133,7 @@ export class TerminalBackend implements Backend {
       serial: () => this.#serial,
       protocolError: (error) => this.#violation(error),
       findPosition: (ticket) => this.#channel.guard(() => this.#reads.findPosition(ticket)),
+      time: () => this.#tracker.time,
     });
   }
 
@@ -246,15 +254,19 @@ export class TerminalBackend implements Backend {
     return this.#trades.modify(order);
   }
 
-  // Pending orders and pre-trade calculations: not yet through the EA (issue 15 phase 2)
-  placeOrder = () => pendingUnsupported<TradeResult>("PLACE");
-  modifyOrder = () => pendingUnsupported<TradeResult>("MODIFY_ORDER");
-  cancelOrder = () => pendingUnsupported<TradeResult>("CANCEL");
-  closeBy = () => pendingUnsupported<TradeResult>("CLOSE_BY");
-  orders = () => pendingUnsupported<TradeOrder[]>("GET_ORDERS");
-  orderCheck = () => pendingUnsupported<OrderCheckResult>("ORDER_CHECK");
-  calcMargin = () => pendingUnsupported<number | undefined>("CALC_MARGIN");
-  calcProfit = () => pendingUnsupported<number | undefined>("CALC_PROFIT");
+  // Pending orders (EA-LINK §10.6) and pre-trade calculations (§7.9–§7.12)
+  placeOrder: Backend["placeOrder"] = async (order) => (await this.#trades.place(order)).result;
+  modifyOrder: Backend["modifyOrder"] = async (o) => (await this.#trades.modifyOrder(o)).result;
+  cancelOrder: Backend["cancelOrder"] = async (order) => (await this.#trades.cancel(order)).result;
+  closeBy: Backend["closeBy"] = async (order) => (await this.#trades.closeBy(order)).result;
+  /** The calls above with who decided the retcode and whether the dedup store answered. */
+  placeOrderDetailed = (order: PlaceOrder) => this.#trades.place(order);
+  modifyOrderDetailed = (order: ModifyPendingOrder) => this.#trades.modifyOrder(order);
+  cancelOrderDetailed = (order: CancelPendingOrder) => this.#trades.cancel(order);
+  orders: Backend["orders"] = (filter) => this.#channel.guard(() => this.#reads.orders(filter));
+  orderCheck: Backend["orderCheck"] = (o) => this.#channel.guard(() => this.#reads.orderCheck(o));
+  calcMargin: Backend["calcMargin"] = (q) => this.#channel.guard(() => this.#reads.calcMargin(q));
+  calcProfit: Backend["calcProfit"] = (q) => this.#channel.guard(() => this.#reads.calcProfit(q));
 
   /** FORGET (§7.7): only after reconciliation proved the attempt did not execute. */
   async forget(clientOrderId: string): Promise<boolean> {
@@ -374,14 +386,14 @@ export class TerminalBackend implements Backend {
   #onEvent(session: EaSession, message: Readonly<Record<string, unknown>>): void {
     const time = this.#tracker.time;
     if (session !== this.#session || time === undefined) return;
-    let event: BackendEvent | undefined;
+    let events: BackendEvent[];
     try {
-      event = this.#events.map(message, time);
+      events = this.#events.map(message, time);
     } catch (error) {
       this.#violation(error);
       return;
     }
-    if (event !== undefined) this.#emit(event);
+    for (const event of events) this.#emit(event);
   }
 
   #violation(error: unknown): void {

@@ -16,10 +16,20 @@
  * rejected or closed-by that long ago is gone (README: "Order history").
  */
 
-import type { HistoryDeal } from "../../../../shared/protocol/market-types.ts";
-import type { TradeOrder } from "../../../../shared/protocol/pending-types.ts";
-import type { Deal, FillingMode } from "../../../../shared/protocol/types.ts";
-import type { Chunk, HistoryCursor, HistoryQuery } from "../../market-reads.ts";
+import type {
+  Deal,
+  FillingMode,
+  HistoryDeal,
+  TradeOrder,
+} from "../../../../shared/protocol/index.ts";
+import {
+  afterHistoryCursor,
+  byTimeSetup,
+  type Chunk,
+  type HistoryCursor,
+  type HistoryQuery,
+  inHistoryQuery,
+} from "../../market-reads.ts";
 
 export function historyDeal(deal: Deal): HistoryDeal {
   return {
@@ -107,13 +117,15 @@ export class OrderHistoryPages {
     for (const order of this.#sorted) {
       if (fromBook.length > limit) break;
       if (query.kind === "range" && order.time_setup > query.to) break;
-      if (after !== undefined && !isAfter(order.time_setup, order.ticket, after)) continue;
-      if (selects(query, order)) fromBook.push(order);
+      if (!afterHistoryCursor(order.time_setup, order.ticket, after)) continue;
+      if (inHistoryQuery(query, order.time_setup, order.position_id, order.ticket)) {
+        fromBook.push(order);
+      }
     }
     const merged = [
       ...fromDeals.rows.map((deal) => marketOrder(deal, filling(deal.symbol))),
       ...fromBook,
-    ].sort(byKey);
+    ].sort(byTimeSetup);
     const rows = merged.slice(0, limit);
     const last = rows[rows.length - 1];
     const more = merged.length > limit || fromDeals.next !== undefined;
@@ -127,33 +139,12 @@ export class OrderHistoryPages {
     if (history.length === this.#seenLength && last === this.#seenLast) return;
     // State written before TradeOrder had external_id lacks it
     const sorted = history.map((order) => ({ ...order, external_id: order.external_id ?? "" }));
-    this.#sorted = sorted.sort(byKey);
+    this.#sorted = sorted.sort(byTimeSetup);
     this.#tickets = new Set(history.map((order) => order.ticket));
     this.#seenLength = history.length;
     this.#seenLast = last;
   }
 }
-
-const byKey = (a: TradeOrder, b: TradeOrder) => a.time_setup - b.time_setup || a.ticket - b.ticket;
-
-/** Whether a row keyed (time, ticket) comes after the cursor. */
-const isAfter = (time: number, ticket: number, after: HistoryCursor) =>
-  time > after.time || (time === after.time && ticket > after.ticket);
-
-/** Whether a row with this time, position and ticket is one the query asks for. */
-function inQuery(query: HistoryQuery, time: number, position: number, ticket: number): boolean {
-  switch (query.kind) {
-    case "range":
-      return time >= query.from && time <= query.to;
-    case "position":
-      return position === query.position;
-    case "ticket":
-      return ticket === query.ticket;
-  }
-}
-
-const selects = (query: HistoryQuery, order: TradeOrder) =>
-  inQuery(query, order.time_setup, order.position_id, order.ticket);
 
 /**
  * One page of the books' deals for a query (those `include` keeps), keyed by (time, deal ticket)
@@ -176,8 +167,8 @@ export class DealPages {
     this.#check(deals);
     const matches = (deal: Deal): boolean => {
       const ticket = ticketOf(deal);
-      if (after !== undefined && !isAfter(deal.time, ticket, after)) return false;
-      return include(deal) && inQuery(query, deal.time, deal.position, ticket);
+      if (!afterHistoryCursor(deal.time, ticket, after)) return false;
+      return include(deal) && inHistoryQuery(query, deal.time, deal.position, ticket);
     };
     const rows: Deal[] = [];
     if (this.#sorted && query.kind === "range") {

@@ -9,13 +9,13 @@
  * cheap after the first time. Work per call is bounded (`budget`): a call that runs out answers
  * with what it has and where to continue, never with a long stall.
  */
-import type { RateRow } from "../../../../shared/protocol/market-types.ts";
 import {
   barOpenTime,
   nextBarOpenTime,
   previousBarOpenTime,
+  type RateRow,
   type Timeframe,
-} from "../../../../shared/protocol/timeframes.ts";
+} from "../../../../shared/protocol/index.ts";
 import { type MinuteBar, minuteBar } from "./minute.ts";
 import { MINUTE_MS, MINUTES_PER_DAY, SIM_HISTORY_START } from "./path.ts";
 import type { SymbolHistory } from "./symbol-history.ts";

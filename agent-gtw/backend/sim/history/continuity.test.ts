@@ -4,11 +4,11 @@
  * same, pinned quotes are in history too, and a restarted sim serves the same past.
  */
 import { afterEach, describe, expect, test } from "bun:test";
-import type { RateRow, TickRow } from "../../../../shared/protocol/market-types.ts";
+import type { RateRow, TickRow } from "../../../../shared/protocol/index.ts";
 import { TestClock } from "../../../../shared/testing/test-clock.ts";
 import type { BackendEvent } from "../../backend.ts";
 import type { RateSpan } from "../../market-reads.ts";
-import { SATURDAY_NOON, SimHarness, WEDNESDAY_NOON } from "../test-support.ts";
+import { SATURDAY_NOON, SimHarness, WEDNESDAY_NOON } from "../testing/support.ts";
 
 const MINUTE = 60_000;
 const harnesses: SimHarness[] = [];

@@ -4,8 +4,7 @@
  * daily rhythm, and the same history for the same seed and state, whatever was asked before.
  */
 import { describe, expect, test } from "bun:test";
-import type { RateRow } from "../../../../shared/protocol/market-types.ts";
-import { barOpenTime, TIMEFRAMES } from "../../../../shared/protocol/timeframes.ts";
+import { barOpenTime, type RateRow, TIMEFRAMES } from "../../../../shared/protocol/index.ts";
 import { resolveSymbols } from "../symbols.ts";
 import { minuteBar } from "./minute.ts";
 import { SIM_HISTORY_START } from "./path.ts";

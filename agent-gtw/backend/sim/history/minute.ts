@@ -10,7 +10,7 @@
  * only in the rows. `factor` scales the path (the sim's calibration and pinned quotes, see
  * price-history.ts); a minute is always generated with one factor.
  */
-import { INFO_FLAGS, TickFlag, type TickRow } from "../../../../shared/protocol/market-types.ts";
+import { INFO_FLAGS, TickFlag, type TickRow } from "../../../../shared/protocol/index.ts";
 import { draw, quickNormal, Stream, streamKey, unit } from "./noise.ts";
 import type { DayPath } from "./path.ts";
 import { MINUTE_MS } from "./path.ts";

@@ -4,9 +4,7 @@
  * pages merge the market orders of the deals with the order book's history.
  */
 import { describe, expect, test } from "bun:test";
-import type { TickRow } from "../../../../shared/protocol/market-types.ts";
-import type { TradeOrder } from "../../../../shared/protocol/pending-types.ts";
-import type { Deal } from "../../../../shared/protocol/types.ts";
+import type { Deal, TickRow, TradeOrder } from "../../../../shared/protocol/index.ts";
 import type { HistoryQuery } from "../../market-reads.ts";
 import { resolveSymbols } from "../symbols.ts";
 import { DealPages, marketOrder, OrderHistoryPages } from "./account-history.ts";

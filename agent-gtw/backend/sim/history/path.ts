@@ -13,7 +13,7 @@
  * What the path does not do: prices (path × anchor × calibration, then bid/ask on the point grid)
  * and ticks are minute.ts; sessions only shape it (little movement while a symbol is closed).
  */
-import { DAY_MS } from "../../../../shared/protocol/timeframes.ts";
+import { DAY_MS } from "../../../../shared/protocol/index.ts";
 import { isSessionOpen, type SessionSchedule, type SymbolSession } from "../sessions.ts";
 import { draw, normal, quickNormal, Stream, streamKey } from "./noise.ts";
 

@@ -5,13 +5,15 @@
  */
 import type { Clock } from "../../../../shared/clock.ts";
 import type {
+  Deal,
+  FillingMode,
   HistoryDeal,
   RateRow,
+  SymbolInfo,
   Tick,
   TickRow,
-} from "../../../../shared/protocol/market-types.ts";
-import type { TradeOrder } from "../../../../shared/protocol/pending-types.ts";
-import type { Deal, FillingMode, SymbolInfo } from "../../../../shared/protocol/types.ts";
+  TradeOrder,
+} from "../../../../shared/protocol/index.ts";
 import type {
   Chunk,
   HistoryCursor,

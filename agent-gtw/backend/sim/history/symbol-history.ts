@@ -11,8 +11,7 @@
  * its ticks. Nothing exists before SIM_HISTORY_START or while the session is closed (unless a pin
  * put a tick there), and nothing after `now`.
  */
-import type { TickRow } from "../../../../shared/protocol/market-types.ts";
-import { INFO_FLAGS } from "../../../../shared/protocol/market-types.ts";
+import { INFO_FLAGS, type TickRow } from "../../../../shared/protocol/index.ts";
 import type { SymbolSpec } from "../symbols.ts";
 import { type MinuteBar, minuteBar, minuteTicks, type PriceParams, priceParams } from "./minute.ts";
 import {

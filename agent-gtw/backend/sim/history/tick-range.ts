@@ -11,7 +11,7 @@ import {
   type TickKind,
   type TickRow,
   TRADE_FLAGS,
-} from "../../../../shared/protocol/market-types.ts";
+} from "../../../../shared/protocol/index.ts";
 import { MINUTE_MS, SIM_HISTORY_START } from "./path.ts";
 import type { SymbolHistory } from "./symbol-history.ts";
 

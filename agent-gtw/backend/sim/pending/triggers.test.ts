@@ -4,8 +4,7 @@
  * limit order, margin re-checked at the trigger, and expiration in market time.
  */
 import { afterEach, describe, expect, test } from "bun:test";
-import type { PendingOrderType } from "../../../../shared/protocol/pending-types.ts";
-import { Retcode } from "../../../../shared/protocol/retcodes.ts";
+import { type PendingOrderType, Retcode } from "../../../../shared/protocol/index.ts";
 import type { BackendEvent } from "../../backend.ts";
 import type { PlaceOrder } from "../../pending.ts";
 import {
@@ -14,7 +13,7 @@ import {
   placeOrder,
   SimHarness,
   type SimOverrides,
-} from "../test-support.ts";
+} from "../testing/support.ts";
 
 let harness: SimHarness;
 afterEach(async () => {
