@@ -13,7 +13,7 @@ import {
   RATE_FIELDS,
   TICK_FIELDS,
 } from "./market-types.ts";
-import type { TradeOrder } from "./pending-types.ts";
+import { FIXTURE_NOW_MS, makeTradeOrder } from "./testing/fixtures.ts";
 import { MAX_REPLY_BYTES } from "./types.ts";
 import { parseReply } from "./validate-reply.ts";
 
@@ -47,30 +47,16 @@ const DEAL: HistoryDeal = {
   external_id: "",
   time: 1795003200002,
 };
-const ORDER: TradeOrder = {
-  ticket: 100000001,
-  symbol: "EURUSD",
+/** A market buy that filled, as GET_HISTORY_ORDERS lists it. */
+const ORDER = makeTradeOrder({
   type: "BUY",
   state: "FILLED",
-  volume_initial: 0.1,
   volume_current: 0,
   price_open: 1.10135,
-  price_stoplimit: null,
-  sl: null,
-  tp: null,
   price_current: 1.10135,
-  type_time: "GTC",
-  time_expiration: 0,
-  type_filling: "FOK",
-  magic: 77,
-  comment: "BYZR16VBKCY momentum",
-  time_setup: 1795003200002,
-  time_done: 1795003200002,
+  time_done: FIXTURE_NOW_MS,
   position_id: 100000001,
-  position_by_id: 0,
-  reason: "EXPERT",
-  external_id: "",
-};
+});
 
 describe("market replies", () => {
   test("accept a page of each kind", () => {

@@ -1,5 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { intentHash } from "./codec.ts";
+import { makeTradeOrder } from "./testing/fixtures.ts";
 import type { SignedRequest } from "./types.ts";
 import { isSignedAction, parseMessage, parseRequest } from "./validate.ts";
 import { parseEvent } from "./validate-event.ts";
@@ -277,30 +278,7 @@ describe("intent hash", () => {
   });
 });
 
-const order = {
-  ticket: 100000001,
-  symbol: "EURUSD",
-  type: "BUY_LIMIT",
-  state: "PLACED",
-  volume_initial: 0.1,
-  volume_current: 0.1,
-  price_open: 1.095,
-  price_stoplimit: null,
-  sl: null,
-  tp: null,
-  price_current: 1.1,
-  type_time: "GTC",
-  time_expiration: 0,
-  type_filling: "FOK",
-  magic: 7,
-  comment: "BABCDEFGHJK",
-  time_setup: 1_795_000_000_000,
-  time_done: 0,
-  position_id: 0,
-  position_by_id: 0,
-  reason: "EXPERT",
-  external_id: "",
-};
+const order = makeTradeOrder();
 
 describe("pending-order replies and events", () => {
   test("a FILLED PLACE needs the order ticket", () => {
