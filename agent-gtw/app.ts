@@ -12,9 +12,11 @@ import { dirname, resolve } from "node:path";
 import { type Clock, systemClock } from "../shared/clock.ts";
 import { z85DecodeKey } from "../shared/curve/z85.ts";
 import { AgentError, FaultCode } from "../shared/errors.ts";
+import { readTokenFile } from "../shared/http-access.ts";
 import { readSecretKeyFile } from "../shared/keys/curve-keys.ts";
 import { readSigningPublicKeyFile } from "../shared/keys/signing-keys.ts";
 import type { Logger } from "../shared/log.ts";
+import { type MetricsEndpoint, startMetricsEndpoint } from "../shared/metrics/http.ts";
 import { SignatureVerifier } from "../shared/protocol/index.ts";
 import { acquireStateLock, type StateLock } from "../shared/service/state-lock.ts";
 import { TradingStateHolder } from "../shared/trading-state.ts";
@@ -26,6 +28,14 @@ import { type GatewayConfig, loadGatewayConfig } from "./config.ts";
 import { watchOperatorCancels } from "./operator/cancels.ts";
 import { ClientKeys } from "./operator/client-keys.ts";
 import { readOperatorState, watchOperatorState, writeStatus } from "./operator/control.ts";
+import {
+  collectGatewayParts,
+  countSocketEvent,
+  createGatewayMetrics,
+  executorMetrics,
+  type GatewayMetrics,
+  journalMetrics,
+} from "./operator/metrics.ts";
 import { watchReloadRequests } from "./operator/reload.ts";
 import { OrderExecutor } from "./orders/executor.ts";
 import { Journal } from "./orders/journal.ts";
@@ -71,6 +81,9 @@ export interface GatewayApp {
   readonly refusals: Refusals;
   /** The authorized client keys, kept current (operator/client-keys.ts). */
   readonly clientKeys: ClientKeys;
+  readonly metrics: GatewayMetrics;
+  /** Where /metrics is served once started (undefined: metrics.listen is null). */
+  readonly metricsUrl: string | undefined;
   start(): Promise<string>;
   stop(): Promise<void>;
 }
@@ -115,11 +128,18 @@ function buildGatewayApp(
     logger: logger.child("state"),
     initial: operator?.state ?? config.trading_state,
   });
+  const metrics = createGatewayMetrics();
+  // Read now: a missing or open token file is a config error before anything starts
+  const metricsToken =
+    config.metrics.token_file === undefined
+      ? undefined
+      : readTokenFile(config.metrics.token_file, "metrics.token_file");
   const journal = Journal.open({
     path: config.journal.path,
     clock,
     logger: logger.child("journal"),
     retentionMs: config.journal.retention_days * 24 * 3600 * 1000,
+    onSync: journalMetrics(metrics),
   });
   const refusals = new Refusals({ logger: logger.child("server") });
   const backend = options.backend ?? createBackend(config, clock, logger);
@@ -156,6 +176,7 @@ function buildGatewayApp(
     keyAllowed: signing.allowed,
     retentionMs: config.journal.retention_days * 24 * 3600 * 1000,
     signatureRefused: (log) => refusals.record("signature_refused", log),
+    events: executorMetrics(metrics),
   });
   gateway = new Gateway({
     name: config.gateway.name,
@@ -189,7 +210,19 @@ function buildGatewayApp(
     refusals,
   });
   const net = networkServer;
+  net.onSocketEvent((event) => countSocketEvent(metrics, event));
+  collectGatewayParts(metrics, {
+    version: GATEWAY_VERSION,
+    backend,
+    journal,
+    streaming,
+    clientsConnected: () => net.connectedClients,
+    tradingState: () => tradingState.state,
+    effectiveTradingState: () => gateway?.effectiveTradingState() ?? "HALTED",
+    ...(backend instanceof TerminalBackend ? { eaRoundTripMs: () => backend.lastRoundTripMs } : {}),
+  });
 
+  let metricsEndpoint: MetricsEndpoint | undefined;
   let stopWatching: (() => void) | undefined;
   let stopCancels: (() => void) | undefined;
   let stopEvents: (() => void) | undefined;
@@ -222,6 +255,7 @@ function buildGatewayApp(
     requests: gateway?.counters,
     refusals: refusals.counts(),
     streaming: streaming.stats(),
+    metrics: metricsEndpoint?.url ?? null,
   });
   /** Every second: the status file, and whether the state folders are still ours. */
   const tick = () => {
@@ -245,6 +279,10 @@ function buildGatewayApp(
     clientKeys,
     get endpoint() {
       return net.endpoint;
+    },
+    metrics,
+    get metricsUrl() {
+      return metricsEndpoint?.url;
     },
     async start() {
       // Listening before the backend starts: its first quotes seed the first subscriptions
@@ -277,6 +315,14 @@ function buildGatewayApp(
         },
       });
       const endpoint = await net.start();
+      if (config.metrics.listen !== null)
+        metricsEndpoint = startMetricsEndpoint({
+          listen: config.metrics.listen,
+          registry: metrics.registry,
+          logger: logger.child("metrics"),
+          token: metricsToken,
+          allow: config.metrics.allow,
+        });
       stopWatching = watchOperatorState(
         config.state_dir,
         tradingState,
@@ -318,6 +364,7 @@ function buildGatewayApp(
       stopReloads?.();
       clientKeys.stop();
       statusTimer?.cancel();
+      await metricsEndpoint?.stop();
       await net.stop();
       streaming.stop();
       await backend.stop();

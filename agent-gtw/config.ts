@@ -5,13 +5,24 @@
  */
 import { dirname, isAbsolute, resolve } from "node:path";
 import { z } from "zod";
-import { bindEndpoint, name, network, positiveInt, z85Key } from "../shared/config/fields.ts";
+import {
+  bindEndpoint,
+  ipAddress,
+  listenAddress,
+  logSection,
+  name,
+  network,
+  positiveInt,
+  z85Key,
+} from "../shared/config/fields.ts";
 import { envParse, loadConfigFile } from "../shared/config/load.ts";
-import { LOG_LEVELS } from "../shared/log.ts";
+import { metricsAccessProblem } from "../shared/metrics/http.ts";
 import { DEFAULTS } from "../shared/net/index.ts";
 import {
   DEFAULT_CLOCK_SKEW_MS,
   DEFAULT_SIGNATURE_TTL_MS,
+  MAX_CLOCK_SKEW_MS,
+  MAX_SIGNATURE_TTL_MS,
   TRADING_STATES,
 } from "../shared/protocol/index.ts";
 import {
@@ -26,6 +37,9 @@ import { STREAM_DEFAULTS } from "./streaming/stream-hub.ts";
 
 /** An inference host needs one connection; a few spare cover a reconnect racing the old one. */
 export const DEFAULT_CONNECTIONS_PER_CLIENT = 8;
+
+/** Where agent-gtw serves /metrics unless the config says otherwise: loopback only. */
+export const DEFAULT_METRICS_LISTEN = "127.0.0.1:9701";
 
 const authorizedClient = z.object({ name, public_key: z85Key }).strict();
 
@@ -132,8 +146,8 @@ export const gatewayConfigSchema = z
     trading_state: z.enum(TRADING_STATES).default("ACTIVE"),
     signatures: z
       .object({
-        ttl_ms: positiveInt.max(60_000).default(DEFAULT_SIGNATURE_TTL_MS),
-        max_skew_ms: z.number().int().min(0).max(60_000).default(DEFAULT_CLOCK_SKEW_MS),
+        ttl_ms: positiveInt.max(MAX_SIGNATURE_TTL_MS).default(DEFAULT_SIGNATURE_TTL_MS),
+        max_skew_ms: z.number().int().min(0).max(MAX_CLOCK_SKEW_MS).default(DEFAULT_CLOCK_SKEW_MS),
       })
       .strict()
       .prefault({}),
@@ -176,10 +190,16 @@ export const gatewayConfigSchema = z
       })
       .strict()
       .prefault({}),
-    log: z
+    log: logSection,
+    /** Prometheus GET /metrics (docs/DEPLOY.md, Monitoring). */
+    metrics: z
       .object({
-        level: z.enum(LOG_LEVELS).default("info"),
-        file: z.string().min(1).optional(),
+        /** host:port, or null for no metrics endpoint. Off loopback: token_file and/or allow. */
+        listen: listenAddress().nullable().default(DEFAULT_METRICS_LISTEN),
+        /** File holding the bearer token a scrape must send. */
+        token_file: z.string().min(1).optional(),
+        /** IP addresses allowed to scrape (canonical spelling). */
+        allow: z.array(ipAddress()).max(256).default([]),
       })
       .strict()
       .prefault({}),
@@ -192,6 +212,12 @@ export const gatewayConfigSchema = z
         path: ["transport", "hello_timeout_ms"],
         message: `must be less than transport.handshake_timeout_ms (${config.transport.handshake_timeout_ms})`,
       });
+    }
+    const { listen, token_file, allow } = config.metrics;
+    if (listen !== null) {
+      const problem = metricsAccessProblem(listen, token_file !== undefined, allow);
+      if (problem !== null)
+        context.addIssue({ code: "custom", path: ["metrics", "listen"], message: problem });
     }
     if (
       config.keys.authorized_clients_dir === undefined &&
@@ -257,6 +283,11 @@ export function resolvePaths(config: GatewayConfig, base: string): GatewayConfig
     state_dir: at(config.state_dir),
     log: Object.freeze(
       config.log.file === undefined ? config.log : { ...config.log, file: at(config.log.file) },
+    ),
+    metrics: Object.freeze(
+      config.metrics.token_file === undefined
+        ? config.metrics
+        : { ...config.metrics, token_file: at(config.metrics.token_file) },
     ),
   });
 }

@@ -11,12 +11,15 @@ import type { Logger } from "../shared/log.ts";
 import type { TradingState } from "../shared/protocol/index.ts";
 import {
   type AgentMetrics,
+  accountMetrics,
+  collectLanes,
   createAgentMetrics,
   orderMetrics,
   watchLane,
 } from "./api/agent-metrics.ts";
 import { findGateway, type InferenceConfig } from "./config.ts";
 import { loadHostKeys } from "./gateway/host-keys.ts";
+import { clockOffsetWatcher } from "./lane/clock-check.ts";
 import { createLane } from "./lane/create-lane.ts";
 import { agentHealth, type Health } from "./lane/health.ts";
 import type { Lane } from "./lane/lane.ts";
@@ -36,8 +39,16 @@ export interface InferenceApp {
   /** The lane named (or the default); throws UnknownGatewayError. */
   lane(name?: string): Lane;
   health(): Health;
-  /** Operator: set the trading state of one gateway, or of all. */
-  setTradingState(state: TradingState, reason: string, gateway?: string): void;
+  /**
+   * Operator: set the trading state of one gateway, or of all. Relaxing a loss limit's hold
+   * needs `overrideRisk` (else RiskHoldError, lane/lanes.ts).
+   */
+  setTradingState(
+    state: TradingState,
+    reason: string,
+    gateway?: string,
+    overrideRisk?: boolean,
+  ): void;
   /** Operator: engage or reset the breaker of one gateway, or of all. */
   setBreaker(engaged: boolean, reason: string, gateway?: string): void;
   start(): Promise<void>;
@@ -60,9 +71,13 @@ export function createInferenceApp(
   // Stream event ids carry this run's epoch, so a strategy resuming with an id from an earlier
   // run gets a fresh snapshot instead of a replay that does not exist
   const epoch = clock.now().toString(36);
-  const lanes = new Lanes({
-    lanes: config.gateways.map((entry) =>
-      createLane({
+  let lanes: Lanes | undefined;
+  const lanesNow = () => lanes?.byName.values() ?? [];
+  lanes = new Lanes({
+    lanes: config.gateways.map((entry) => {
+      // The agent warns when the offset passes half the signature window (issue 18)
+      const watchClock = clockOffsetWatcher(entry.name, logger.child(entry.name));
+      return createLane({
         config,
         entry,
         keys: keys.curve,
@@ -71,16 +86,22 @@ export function createInferenceApp(
         logger,
         epoch,
         remembered: store.remembered(entry.name),
-        onPing: (seconds) => metrics.heartbeatLatency.observe(seconds, { gateway: entry.name }),
-      }),
-    ),
+        onPing: (seconds) => {
+          metrics.heartbeatLatency.observe(seconds, { gateway: entry.name });
+          const offset = lanes?.byName.get(entry.name)?.heartbeat.clockOffsetMs;
+          if (offset !== undefined) watchClock(offset);
+        },
+      });
+    }),
     defaultName: findGateway(config).name,
     store,
     clock,
     logger,
     equityPollMs: config.heartbeat.interval_ms,
+    onAccount: accountMetrics(metrics),
   });
   for (const lane of lanes.byName.values()) watchLane(metrics, lane);
+  collectLanes(metrics, lanesNow, clock, INFERENCE_VERSION);
   const orders = new OrderService({
     gateways: lanes,
     clock,
@@ -98,7 +119,8 @@ export function createInferenceApp(
     logger,
     lane: (name) => lanes.lane(name),
     health: () => agentHealth(lanes.byName.values(), INFERENCE_VERSION, config.agent.name),
-    setTradingState: (state, reason, gateway) => lanes.setTradingState(state, reason, gateway),
+    setTradingState: (state, reason, gateway, overrideRisk) =>
+      lanes.setTradingState(state, reason, gateway, overrideRisk),
     setBreaker: (engaged, reason, gateway) => lanes.setBreaker(engaged, reason, gateway),
     async start() {
       lanes.start();
@@ -110,6 +132,7 @@ export function createInferenceApp(
       });
     },
     async stop() {
+      orders.stop();
       await lanes.stop();
       logger.info("Agent stopped");
     },

@@ -28,38 +28,35 @@ import {
 } from "../orders/journal-checkpoint.ts";
 import type { JournalProblem, ParsedJournal } from "../orders/journal-format.ts";
 import { SEARCH_AFTER_MS, SEARCH_BEFORE_MS } from "../orders/reconcile.ts";
+import { runJournalBackup } from "./journal-backup.ts";
 
 const CONFIG_ENV = "AGENT_GTW_CONFIG";
 const CONFIG_FILE = "agent-gtw.yaml";
 
-export const JOURNAL_HELP = `Usage:
-  agent-gtw journal verify [--config FILE] [--json]
-      Check the order journal for loss or damage without changing it (the gateway may run).
-      Exit 0: sound. Exit 1: damaged (each problem is listed with its line).
-  agent-gtw journal repair [--config FILE] [--wait SECONDS] [--log-level LEVEL]
-      Stop the gateway first. Keeps every readable record, moves the damaged journal and its
-      checkpoint aside (<journal>.damaged-<time>), writes a new journal that continues the
-      sequence, and records every tagged deal, position and order the broker holds that the
-      kept records do not explain, so those orders cannot execute again. With the terminal
-      backend the EA must connect within --wait seconds (default 60).
+/** The `journal` command's options, for `agent-gtw journal --help`. */
+export const JOURNAL_DETAILS = `  verify [--json]         check the journal for loss or damage without changing it (the
+                          gateway may run); exit 0 sound, 1 damaged, each problem listed
+  repair [--wait SECONDS] [--log-level LEVEL]
+                          with the gateway stopped: keep every readable record, move the
+                          damaged journal and checkpoint aside (<journal>.damaged-<time>),
+                          write a new journal continuing the sequence, and record every tagged
+                          deal, position and order MT5 holds that the kept records do not
+                          explain (the EA must connect within --wait seconds, default 60)
+  backup [--out FILE]     a consistent copy of the journal (and its checkpoint), also while
+                          the gateway runs (default: <journal>.backup-<UTC time>)
+  docs/DEPLOY.md "Repairing the journal" says when to use which.`;
 
-docs/DEPLOY.md "Repairing the journal" says when to use which.
-`;
-
+/** `agent-gtw journal ACTION ...`: verify and repair here, backup in journal-backup.ts. */
 export async function runJournalCommand(args: readonly string[]): Promise<number> {
-  const sub = args[0];
-  if (sub === undefined || sub === "--help" || sub === "-h" || sub === "help") {
-    process.stdout.write(JOURNAL_HELP);
-    return sub === undefined ? ExitCode.USAGE : ExitCode.OK;
-  }
-  const rest = args.slice(1);
-  if (rest.includes("--help") || rest.includes("-h")) {
-    process.stdout.write(JOURNAL_HELP);
-    return ExitCode.OK;
-  }
-  if (sub === "verify") return verify(rest);
-  if (sub === "repair") return repair(rest);
-  throw new UsageError(`journal: unknown command ${JSON.stringify(sub)}; use verify or repair`);
+  const [action, ...rest] = args;
+  if (action === "verify") return verify(rest);
+  if (action === "repair") return repair(rest);
+  if (action === "backup") return runJournalBackup(rest);
+  throw new UsageError(
+    action === undefined
+      ? "journal needs an action: verify, repair or backup"
+      : `unknown journal action ${JSON.stringify(action)}; known: verify, repair, backup`,
+  );
 }
 
 interface Findings {

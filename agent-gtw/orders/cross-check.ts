@@ -11,8 +11,9 @@
  * journal says NOT_EXECUTED whose tag the broker holds is put back to UNKNOWN, so reconciliation
  * decides it again from what the broker shows.
  */
-import { commentTag, commentTagOf } from "../../shared/protocol/index.ts";
+import { commentTag, commentTagOf, type TradeOrder } from "../../shared/protocol/index.ts";
 import type { Backend, DealQuery } from "../backend/backend.ts";
+import { findHistoryOrder } from "../backend/market-reads.ts";
 import type { BrokerTag, Journal, JournalEntry } from "./journal.ts";
 
 export interface CrossCheckFindings {
@@ -40,11 +41,16 @@ export async function crossCheck(
     const known = found.get(tag);
     if (known === undefined || time < known.time) found.set(tag, { tag, time, evidence });
   };
-  const [deals, positions, orders, history] = await Promise.all([
+  const history: TradeOrder[] = [];
+  const [deals, positions, orders] = await Promise.all([
     backend.deals(window),
     backend.positions(),
     backend.orders(),
-    backend.historyOrders(window),
+    // Every page of the window's order history (a search that accepts nothing reads them all)
+    findHistoryOrder(backend.market, { kind: "range", ...window }, (order) => {
+      history.push(order);
+      return false;
+    }),
   ]);
   for (const deal of deals)
     see(deal.comment, deal.time, `deal ${deal.ticket} (position ${deal.position})`);

@@ -72,6 +72,20 @@ export interface ExecutorOptions {
    * bounds the lines a hostile client can cause); logged directly without it.
    */
   readonly signatureRefused?: (log: () => void) => void;
+  /** Told the time each stage took and every answer (the gateway's /metrics). */
+  readonly events?: ExecutorEvents;
+}
+
+/** The stages a signed action goes through, as the metrics name them. */
+export type ExecutorStage = "verify" | "journal" | "backend";
+
+/** What the executor reports as it works; every method is optional to implement. */
+export interface ExecutorEvents {
+  stage?(stage: ExecutorStage, seconds: number): void;
+  /** A signed action answered (first time or repeat), by action and reply. */
+  answered?(action: string, reply: Reply): void;
+  /** A reconciliation pass settled an unknown outcome to `state`. */
+  reconciled?(state: OrderState): void;
 }
 
 type Outcome = { readonly state: Exclude<OrderState, "PENDING">; readonly reply: Reply };
@@ -117,9 +131,12 @@ export class OrderExecutor {
       this.#sigFail(() =>
         this.#log.warn(`[SIG_FAIL] ${message}`, { code: ErrorCode.UNKNOWN_KEY, ...ids }),
       );
-      return errorReply(request.id, ErrorCode.UNKNOWN_KEY, message);
+      const reply = errorReply(request.id, ErrorCode.UNKNOWN_KEY, message);
+      this.#options.events?.answered?.(request.action, reply);
+      return reply;
     }
-    const verdict = verifier.verify(requestBytes, signature, request);
+    const verdict = this.#timed("verify", () => verifier.verify(requestBytes, signature, request));
+    let reply: Reply;
     if (!verdict.ok) {
       this.#sigFail(() =>
         this.#log.warn(`[SIG_FAIL] ${verdict.message}`, {
@@ -128,10 +145,13 @@ export class OrderExecutor {
           ...ids,
         }),
       );
-      return errorReply(request.id, verdict.code, verdict.message);
+      reply = errorReply(request.id, verdict.code, verdict.message);
+    } else {
+      this.#log.info("[SIG_OK] Signature verified", { key_id: request.key_id, ...ids });
+      reply = await this.#accept(request, client, ids, false);
     }
-    this.#log.info("[SIG_OK] Signature verified", { key_id: request.key_id, ...ids });
-    return this.#accept(request, client, ids, false);
+    this.#options.events?.answered?.(request.action, reply);
+    return reply;
   }
 
   #sigFail(log: () => void): void {
@@ -145,10 +165,12 @@ export class OrderExecutor {
    * signature, because whoever can write the state directory already controls the gateway; then
    * journaled, idempotent and reconciled like any order, and let through the gate while HALTED.
    */
-  executeOperatorCancel(request: CancelRequest): Promise<Reply> {
+  async executeOperatorCancel(request: CancelRequest): Promise<Reply> {
     const ids = { id: request.id, coid: request.client_order_id, action: request.action };
     this.#log.warn("Operator cancel", { ...ids, ticket: request.ticket });
-    return this.#accept(request, OPERATOR_SCOPE, { ...ids, client: "operator" }, true);
+    const reply = await this.#accept(request, OPERATOR_SCOPE, { ...ids, client: "operator" }, true);
+    this.#options.events?.answered?.(request.action, reply);
+    return reply;
   }
 
   async #accept(
@@ -182,13 +204,15 @@ export class OrderExecutor {
     try {
       let entry: JournalEntry;
       try {
-        entry = await journal.recordIntent({
-          client,
-          clientOrderId: request.client_order_id,
-          action: request.action,
-          intentHash: hash,
-          request: request as unknown as Record<string, unknown>,
-        });
+        entry = await this.#timedAsync("journal", () =>
+          journal.recordIntent({
+            client,
+            clientOrderId: request.client_order_id,
+            action: request.action,
+            intentHash: hash,
+            request: request as unknown as Record<string, unknown>,
+          }),
+        );
       } catch (error) {
         this.#log.error("Order refused: journal unavailable", {
           ...ids,
@@ -196,12 +220,15 @@ export class OrderExecutor {
         });
         return errorReply(request.id, ErrorCode.JOURNAL_UNAVAILABLE, (error as Error).message);
       }
-      const outcome =
+      const outcome = await this.#timedAsync("backend", () =>
         restored === undefined
-          ? await this.#run(request, entry, operator)
-          : await this.#restore(request, entry, restored);
+          ? this.#run(request, entry, operator)
+          : this.#restore(request, entry, restored),
+      );
       try {
-        await journal.recordOutcome(entry, outcome.state, outcome.reply);
+        await this.#timedAsync("journal", () =>
+          journal.recordOutcome(entry, outcome.state, outcome.reply),
+        );
       } catch (error) {
         // The outcome is known and answered; after a restart the intent reconciles to the same.
         this.#log.error("Outcome not journaled; it will be reconciled after a restart", {
@@ -363,6 +390,7 @@ export class OrderExecutor {
         action: entry.action,
         state: result.state,
       });
+      this.#options.events?.reconciled?.(result.state);
       await journal.recordOutcome(entry, result.state, result.reply).catch((error: Error) => {
         left += 1;
         this.#log.error("Reconciled outcome not journaled", {
@@ -399,6 +427,24 @@ export class OrderExecutor {
   }
 
   // ---------------------------------------------------------------------------------------------
+
+  #timed<T>(stage: ExecutorStage, run: () => T): T {
+    const started = this.#options.clock.monotonic();
+    try {
+      return run();
+    } finally {
+      this.#options.events?.stage?.(stage, (this.#options.clock.monotonic() - started) / 1000);
+    }
+  }
+
+  async #timedAsync<T>(stage: ExecutorStage, run: () => Promise<T>): Promise<T> {
+    const started = this.#options.clock.monotonic();
+    try {
+      return await run();
+    } finally {
+      this.#options.events?.stage?.(stage, (this.#options.clock.monotonic() - started) / 1000);
+    }
+  }
 
   /** A client_order_id seen before (DESIGN §6 idempotency; PROTOCOL.md §8). */
   #repeat(request: SignedRequest, entry: JournalEntry, hash: string): Reply {

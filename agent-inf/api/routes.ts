@@ -13,9 +13,11 @@ import type { InferenceApp } from "../app.ts";
 import type { QueryBody } from "../gateway/gateway-client.ts";
 import type { Lane } from "../lane/lane.ts";
 import type { OrderResult } from "../orders/order-service.ts";
+import type { Role } from "./auth.ts";
 import {
   ApiError,
   ApiErrorCode,
+  brokerSpelling,
   checkClientOrderId,
   checkSymbol,
   parseBreakerBody,
@@ -52,6 +54,8 @@ export type RouteHandler = (
 
 export interface Route {
   readonly method: "GET" | "POST";
+  /** Who may call it (auth.ts); default `strategy`. */
+  readonly role?: Role;
   /** Also the `route` label of the HTTP metrics, so label values stay a closed set. */
   readonly template: string;
   readonly handler: RouteHandler;
@@ -106,8 +110,8 @@ export const ROUTES: readonly Route[] = [
     template: "/v1/ws",
     handler: ({ streams, request, query, server }) => streams.ws(request, query, server),
   },
-  { method: "POST", template: "/v1/trading-state", handler: setTradingState },
-  { method: "POST", template: "/v1/breaker", handler: setBreaker },
+  { method: "POST", template: "/v1/trading-state", role: "operator", handler: setTradingState },
+  { method: "POST", template: "/v1/breaker", role: "operator", handler: setBreaker },
   {
     method: "GET",
     template: "/metrics",
@@ -126,7 +130,11 @@ export const ROUTES: readonly Route[] = [
 
 async function openOrder({ app, query, body, log }: RouteContext): Promise<Response> {
   parseQuery(query, {});
-  const input = parseOpenBody(body);
+  const parsed = parseOpenBody(body);
+  const input = {
+    ...parsed,
+    symbol: brokerSpelling(parsed.symbol, app.config.risk.allowed_symbols),
+  };
   resolveLane(app, input.gateway);
   const started = performance.now();
   const result = await app.orders.open(input);
@@ -206,7 +214,9 @@ async function getAccount({ app, query }: RouteContext): Promise<Response> {
 }
 
 async function getPositions({ app, query }: RouteContext): Promise<Response> {
-  const { gateway, symbol } = parseQuery(query, QUERY_POSITIONS);
+  const { gateway, symbol: asked } = parseQuery(query, QUERY_POSITIONS);
+  const symbol =
+    asked === undefined ? undefined : brokerSpelling(asked, app.config.risk.allowed_symbols);
   const lane = resolveLane(app, gateway);
   const reply = expectOk(
     lane,
@@ -219,7 +229,10 @@ async function getPositions({ app, query }: RouteContext): Promise<Response> {
 }
 
 async function getSymbol({ app, params, query }: RouteContext): Promise<Response> {
-  const symbol = parsePathField("symbol", params["symbol"] ?? "", checkSymbol);
+  const symbol = brokerSpelling(
+    parsePathField("symbol", params["symbol"] ?? "", checkSymbol),
+    app.config.risk.allowed_symbols,
+  );
   const { gateway } = parseQuery(query, QUERY_GATEWAY);
   const lane = resolveLane(app, gateway);
   const reply = expectOk(lane, await ask(lane, { action: "GET_SYMBOL_INFO", symbol }));
@@ -268,11 +281,13 @@ function setTradingState({ app, query, body, log }: RouteContext): Response {
   const input = parseTradingStateBody(body);
   if (input.gateway !== undefined) resolveLane(app, input.gateway);
   const reason = input.reason ?? DEFAULT_REASON;
-  app.setTradingState(input.state, reason, input.gateway);
+  const overrideRisk = input.override_risk === true;
+  app.setTradingState(input.state, reason, input.gateway, overrideRisk);
   log.warn("Trading state set by operator", {
     state: input.state,
     gateway: input.gateway ?? "all",
     reason,
+    ...(overrideRisk ? { override_risk: true } : {}),
   });
   return json(200, app.health());
 }

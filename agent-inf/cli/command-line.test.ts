@@ -126,6 +126,13 @@ describe("parseCli: commands", () => {
       { state: "ACTIVE", reason: "news over" },
     ],
     [
+      ["resume", "--override-risk", "--reason", "checked the day by hand"],
+      "control",
+      "POST",
+      "/v1/trading-state",
+      { state: "ACTIVE", override_risk: true, reason: "checked the day by hand" },
+    ],
+    [
       ["reduce", "-g", "g1"],
       "control",
       "POST",
@@ -186,7 +193,7 @@ describe("parseCli: usage errors", () => {
     [["toString"], /unknown command/],
     [["run", "extra"], /run takes no arguments/],
     [["run", "--log-level", "loud"], /--log-level must be/],
-    [["run", "--json"], /Unknown option '--json'/],
+    [["run", "--json"], /unknown option --json/],
     [["open"], /open needs BUY\|SELL SYMBOL VOLUME/],
     [["open", "BUY", "EURUSD"], /open needs/],
     [["open", "BUY", "EURUSD", "1", "2"], /open needs/],
@@ -196,7 +203,7 @@ describe("parseCli: usage errors", () => {
     [["open", "BUY", "EURUSD", "1e3"], /VOLUME must be a positive number/],
     [["open", "BUY", "EURUSD", "0x10"], /VOLUME must be a positive number/],
     [["open", "BUY", "EURUSD", ""], /VOLUME must be a positive number/],
-    [["open", "BUY", "EURUSD", "-1"], /Unknown option '-1'/],
+    [["open", "BUY", "EURUSD", "-1"], /-1 is a negative number/],
     [["open", "BUY", "EURUSD", "1", "--sl", "abc"], /--sl must be a positive number/],
     [["open", "BUY", "EURUSD", "1", "--sl", "none"], /--sl must be a positive number/],
     [["open", "BUY", "EURUSD", "1", "--tp", "0"], /--tp must be/],
@@ -208,27 +215,29 @@ describe("parseCli: usage errors", () => {
     [["open", "BUY", "EURUSD", "1", "--client-order-id", long(25)], /client order id/],
     [["open", "BUY", "EURUSD", "1", "--gateway", "a b"], /gateway name/],
     [["open", "BUY", "EURUSD", "1", "--sl"], /argument missing/],
-    [["open", "BUY", "EURUSD", "1", "--stop", "1"], /Unknown option '--stop'/],
+    [["open", "BUY", "EURUSD", "1", "--stop", "1"], /unknown option --stop/],
     [["close"], /close needs TICKET/],
     [["close", "0"], /TICKET must be a whole number from 1/],
     [["close", "12.5"], /TICKET must be a whole number/],
     [["close", "1", "2"], /close needs TICKET/],
     [["close", "1", "--volume", "0"], /--volume must be a positive number/],
-    [["close", "1", "--sl", "1"], /Unknown option '--sl'/],
+    [["close", "1", "--sl", "1"], /unknown option --sl/],
     [["modify", "1"], /modify needs --sl and\/or --tp/],
     [["modify", "1", "--sl", "nil"], /--sl must be a positive price or none/],
     [["modify", "x", "--sl", "1"], /TICKET must be/],
     [["order"], /order needs CLIENT_ORDER_ID/],
     [["order", "a/b"], /client order id/],
     [["account", "extra"], /account takes no arguments/],
-    [["account", "--symbol", "EURUSD"], /Unknown option '--symbol'/],
+    [["account", "--symbol", "EURUSD"], /unknown option --symbol/],
     [["positions", "--symbol"], /argument missing/],
     [["positions", "--symbol", "EUR USD"], /SYMBOL must be/],
     [["symbol"], /symbol needs SYMBOL/],
     [["symbol", "A", "B"], /symbol needs SYMBOL/],
-    [["status", "--gateway", "g"], /Unknown option '--gateway'/],
+    [["status", "--gateway", "g"], /unknown option --gateway/],
     [["status", "now"], /status takes no arguments/],
     [["halt", "now"], /halt takes no arguments/],
+    [["resume", "--override-risk"], /--override-risk needs --reason/],
+    [["halt", "--override-risk", "--reason", "x"], /override-risk/],
     [["halt", "--reason", " "], /--reason must be 1–200 characters/],
     [["resume", "--reason", long(201)], /--reason must be 1–200 characters/],
     [["breaker"], /breaker needs engage or reset/],
@@ -240,7 +249,7 @@ describe("parseCli: usage errors", () => {
     [["ping", "--interval-ms", "60001"], /--interval-ms must be/],
     [["ping", "--warmup", "ten"], /--warmup must be/],
     [["ping", "host"], /ping takes no arguments/],
-    [["ping", "--bogus"], /Unknown option '--bogus'/],
+    [["ping", "--bogus"], /unknown option --bogus/],
   ])("%j", (args, message) => {
     expect(() => parseCli(args)).toThrow(UsageError);
     expect(() => parseCli(args)).toThrow(message);
@@ -276,12 +285,17 @@ describe("run: refuses to start on a bad API token file (exit 3)", () => {
     try {
       const keys = generateInferenceKeys(join(dir, "keys"), "inf-1");
       writeFileSync(join(dir, "api.token"), content, { mode });
+      writeFileSync(join(dir, "operator.token"), "operator-token\n", { mode: 0o600 });
       const config = {
         agent: { name: "inf-1" },
         keys: { client_secret: keys.curveSecretPath, signing_secret: keys.signSecretPath },
         gateways: [{ name: "g", endpoint: "tcp://127.0.0.1:9", server_key: "0".repeat(40) }],
         risk: { allowed_symbols: ["EURUSD"], max_lots: 1 },
-        api: { listen: "127.0.0.1:0", token_file: "api.token" },
+        api: {
+          listen: "127.0.0.1:0",
+          token_file: "api.token",
+          operator_token_file: "operator.token",
+        },
         state_dir: "state",
         log: { level: "silent" },
       };

@@ -175,7 +175,7 @@ export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
     summary: "what the gateway recorded for an order (after an UNKNOWN outcome, for example)",
     details: [
       GATEWAY_LINE,
-      "  exit code: 0 FILLED, 1 REJECTED, NOT_EXECUTED or never seen, 4 PENDING or UNKNOWN",
+      "  exit code: 0 FILLED, 1 never seen, 4 PENDING or UNKNOWN, 6 REJECTED, 7 NOT_EXECUTED",
     ].join("\n"),
     options: { ...GATEWAY_OPTION },
     json: true,
@@ -253,9 +253,10 @@ export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
   status: {
     group: "operator",
     usage: "",
-    summary: "per gateway: heartbeat, latency, breaker, trading state, MT5 link",
+    summary:
+      "per gateway: connection, heartbeat, latency, clock offset, breaker, trading state, MT5 link, and what would make orders fail",
     details:
-      "  exit code: 0 when the agent answered (read its status line), 1 when it is not running",
+      "  exit code: 0 when every gateway is ok; 1 when something fails or will soon fail orders (each named with its fix: clock offset, gateway name, connection, MT5 link), or the agent is not running",
     options: {},
     json: true,
     build: ({ positionals }) => {
@@ -350,8 +351,9 @@ ${(Object.keys(GROUP_TITLES) as Group[])
   .join("\n")}
 
 Setup (without the agent running):
-  keygen --name NAME [--dir DIR] [--api-token]
-      generate this host's CURVE key pair and Ed25519 order-signing key pair
+  keygen --name NAME [--dir DIR] | --add api-token|operator-token [--dir DIR]
+      generate this host's CURVE and order-signing key pairs and the local API's tokens,
+      or add one missing token to an existing key folder
   service install|uninstall|status [--config FILE]
       install agent-inf as a hardened systemd service (see ${PROGRAM} service --help)
 
@@ -362,9 +364,10 @@ Every command takes --config FILE (-c). The config file is --config, else $${CON
 ${CONFIG_FILE} next to the executable (or in the working directory when run from source).
 --json prints the data as JSON (the local API's answer) instead of a table.
 
-Exit codes: 0 ok (order FILLED), 1 failure (order REJECTED, ERROR or DENIED, a PING lost, agent
-not running), 2 usage error, 3 config or key file error, 4 order outcome UNKNOWN (the
-client_order_id is printed: check it later with \`${PROGRAM} order ID\`).
+Exit codes: 0 ok (order FILLED), 1 failure (a PING lost, agent not running, status not ok),
+2 usage error, 3 config or key file error, 4 order outcome UNKNOWN (the client_order_id is
+printed: check it later with \`${PROGRAM} order ID\`), 5 order DENIED by this host's risk
+checks (nothing sent), 6 order REJECTED by the gateway or MT5, 7 order ERROR (not executed).
 `;
 
 export function commandHelp(name: string, spec = COMMANDS[name]): string {
@@ -380,19 +383,40 @@ function stateCommand(
   state: "ACTIVE" | "REDUCING" | "HALTED",
   summary: string,
 ): CommandSpec {
+  // HALTED is the strictest state: no loss limit's hold can stand in its way
+  const overridable = state !== "HALTED";
   return {
     group: "operator",
-    usage: "[--reason TEXT] [--gateway NAME]",
+    usage: `[--reason TEXT] [--gateway NAME]${overridable ? " [--override-risk]" : ""}`,
     summary: `set the trading state ${state}: ${summary}`,
     details: [
       "  --reason TEXT           why, for the log and `status`",
       "  --gateway, -g NAME      one gateway (default: all)",
+      ...(overridable
+        ? [
+            "  --override-risk         lift a loss limit's hold on the state (logged; needs --reason)",
+          ]
+        : []),
     ].join("\n"),
-    options: { reason: { type: "string" }, ...GATEWAY_OPTION },
+    options: {
+      reason: { type: "string" },
+      ...GATEWAY_OPTION,
+      ...(overridable ? { "override-risk": { type: "boolean" } } : {}),
+    },
     json: true,
     build: ({ positionals, values }) => {
       noArguments(name, positionals);
-      return control("/v1/trading-state", values, { state }, `trading state ${state}`);
+      const override = values["override-risk"] === true;
+      if (override && values["reason"] === undefined)
+        throw new UsageError(
+          "--override-risk needs --reason: say why the loss limit is overridden",
+        );
+      return control(
+        "/v1/trading-state",
+        values,
+        { state, ...(override ? { override_risk: true } : {}) },
+        `trading state ${state}`,
+      );
     },
   };
 }

@@ -1,14 +1,10 @@
 /**
  * What the one-shot commands print and the exit code each answer of the local API maps to; the
- * API URL a client derives from api.listen; the token file checks; the ping summary.
+ * API URL a client derives from api.listen; the ping summary.
  */
 import { describe, expect, test } from "bun:test";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { ExitCode } from "../../shared/cli.ts";
-import { AgentError, ConfigError } from "../../shared/errors.ts";
-import { apiBaseUrl, readApiToken } from "./api-commands.ts";
+import { apiBaseUrl } from "./api-commands.ts";
 import { formatPositions, renderApiResponse, table } from "./format.ts";
 import { formatPingSummary, summarize } from "./ping.ts";
 
@@ -69,7 +65,7 @@ describe("order outcomes", () => {
           retcode: 10019,
         },
       },
-      ExitCode.FAILURE,
+      ExitCode.REJECTED,
       "REJECTED  NO_MONEY (retcode 10019): not enough money\n  client_order_id 01ABC  gateway gtw-1\n",
     ],
     [
@@ -80,7 +76,7 @@ describe("order outcomes", () => {
         ...ids,
         reply: { ...trade, status: "ERROR", error_code: "EXPIRED", error_msg: "too old" },
       },
-      ExitCode.FAILURE,
+      ExitCode.ORDER_ERROR,
       "ERROR  EXPIRED: too old\n  client_order_id 01ABC  gateway gtw-1\n",
     ],
     [
@@ -95,7 +91,7 @@ describe("order outcomes", () => {
           context: { risk: 1000.3000000000006, max_risk: 500 },
         },
       },
-      ExitCode.FAILURE,
+      ExitCode.DENIED,
       "DENIED  RISK_ABOVE_MAX: too much at risk (risk=1000.3, max_risk=500)\n  not sent: refused by this host's risk checks\n  client_order_id 01ABC  gateway gtw-1\n",
     ],
     [
@@ -121,8 +117,8 @@ describe("order outcomes", () => {
 
   test.each([
     ["FILLED", ExitCode.OK],
-    ["REJECTED", ExitCode.FAILURE],
-    ["NOT_EXECUTED", ExitCode.FAILURE],
+    ["REJECTED", ExitCode.REJECTED],
+    ["NOT_EXECUTED", ExitCode.ORDER_ERROR],
     ["PENDING", ExitCode.UNKNOWN_OUTCOME],
     ["UNKNOWN", ExitCode.UNKNOWN_OUTCOME],
   ])("order record %s exits %d", (state, exit) => {
@@ -194,7 +190,7 @@ describe("data views", () => {
     );
   });
 
-  test("status: heartbeat with latency, the breaker, trading state and MT5 link per gateway", () => {
+  test("status: heartbeat with latency, the breaker, trading state, MT5 link and problems; exit 1 unless ok", () => {
     const health = {
       status: "failed",
       version: "1.0.0",
@@ -210,8 +206,10 @@ describe("data views", () => {
           breaker: { engaged: true, reason: "heartbeat failed: timeout", since: 8000 },
           trading_state: "ACTIVE",
           trading_state_reason: "startup",
-          gateway_trading_state: "ACTIVE",
-          mt5_link: "UP",
+          problems: [
+            { level: "fail", code: "NOT_CONNECTED", message: "nothing accepts connections" },
+            { level: "warn", code: "CLOCK_OFFSET", message: "past half the window" },
+          ],
         },
       ],
     };
@@ -220,12 +218,19 @@ describe("data views", () => {
 gateway    gtw-1  tcp://10.0.0.2:5700  NOT CONNECTED
 heartbeat  FAILED  rtt p50 0.210 ms  p99 1.500 ms  clock offset -0.250 ms
 breaker    ENGAGED for 2.0 s: heartbeat failed: timeout
-trading    ACTIVE (startup)  gateway: ACTIVE
-mt5        UP
+trading    ACTIVE (startup)
+mt5        unknown (gateway not reachable)
+PROBLEM    nothing accepts connections
+WARNING    past half the window
 `,
       stderr: "",
-      exit: ExitCode.OK,
+      exit: ExitCode.FAILURE,
     });
+    const ok = { ...health, status: "ok", gateways: [] };
+    expect(renderApiResponse("health", 200, ok, false).exit).toBe(ExitCode.OK);
+    expect(renderApiResponse("health", 200, { ...ok, status: "degraded" }, false).exit).toBe(
+      ExitCode.FAILURE,
+    );
   });
 
   test("operator commands show each gateway's resulting state", () => {
@@ -307,7 +312,7 @@ mt5        UP
   });
 });
 
-describe("the API address and token", () => {
+describe("the API address", () => {
   test.each([
     ["127.0.0.1:8765", "http://127.0.0.1:8765"],
     ["localhost:80", "http://localhost:80"],
@@ -317,27 +322,6 @@ describe("the API address and token", () => {
     ["10.1.2.3:9000", "http://10.1.2.3:9000"],
   ])("%s → %s", (listen, url) => {
     expect(apiBaseUrl(listen)).toBe(url);
-  });
-
-  test("the token file: trimmed; empty, several words, missing or readable by others refused", () => {
-    const dir = mkdtempSync(join(tmpdir(), "inf-token-"));
-    const file = (name: string, text: string, mode = 0o600) => {
-      const path = join(dir, name);
-      writeFileSync(path, text, { mode });
-      return path;
-    };
-    try {
-      expect(readApiToken(file("ok", "  s3cret-token\n"))).toBe("s3cret-token");
-      expect(() => readApiToken(file("empty", "\n\n"))).toThrow(ConfigError);
-      expect(() => readApiToken(file("words", "a b"))).toThrow(/one word/);
-      expect(() => readApiToken(join(dir, "missing"))).toThrow(/cannot read api.token_file/);
-      const open = file("open", "token", 0o640);
-      expect(() => readApiToken(open)).toThrow(AgentError);
-      expect(() => readApiToken(open)).toThrow(`chmod 600 ${open}`);
-      expect(readApiToken(open, "win32")).toBe("token");
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
   });
 });
 

@@ -15,7 +15,7 @@
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import type { Subprocess } from "bun";
-import { parseCommandLine } from "../../shared/cli.ts";
+import { parseCommandLine, printedHelp } from "../../shared/cli.ts";
 import { readPublicKeyFile, readSecretKeyFile } from "../../shared/keys/curve-keys.ts";
 import { type RunningAgent, spawnAgent } from "../harness/agents.ts";
 import { createDeployment, type Deployment } from "../harness/deployment.ts";
@@ -37,6 +37,13 @@ interface WineResult {
   readonly stderr: string;
 }
 
+if (
+  printedHelp(
+    process.argv.slice(2),
+    "Usage: bun scripts/wine/smoke.ts --work DIR\n\nThe Wine smoke test's checks; run scripts/wine/smoke.sh instead, which sets up Wine, the\nprefix and the binaries first. Prints one line per check and then N passed, N failed.\n",
+  )
+)
+  process.exit(0);
 const { values } = parseCommandLine(process.argv.slice(2), { work: { type: "string" } });
 if (values.work === undefined) throw new Error("smoke: --work DIR is required");
 const work = resolve(values.work);
@@ -221,7 +228,7 @@ async function main(): Promise<void> {
         cleanups.push(() => agent.kill());
         await eventually(
           async () =>
-            (await readHealth(setup.apiUrl)).gateways.every(
+            (await readHealth(setup.apiUrl, setup.token)).gateways.every(
               (lane) => lane.connected && lane.heartbeat === "HEALTHY",
             ),
           { timeoutMs: 20_000, intervalMs: 100, message: "agent-inf connected and healthy" },

@@ -13,6 +13,7 @@ import {
 import { createDeployment, type Deployment } from "../../scripts/harness/deployment.ts";
 import { eventually } from "../../scripts/harness/eventually.ts";
 import {
+  bearer,
   type CliResult,
   freePort,
   type InferenceOptions,
@@ -125,9 +126,9 @@ describe("agent-inf and agent-gtw as processes", () => {
       expect(record.code).toBe(0);
       expect(record.stdout).toStartWith("FILLED  OPEN");
 
-      // A risk denial never leaves the host: exit 1, the denial code printed.
+      // A risk denial never leaves the host: exit 5 (DENIED), the denial code printed.
       const denied = await cli("open", "BUY", "EURUSD", "5", ...(await stops(cli)));
-      expect(denied.code).toBe(1);
+      expect(denied.code).toBe(5);
       expect(denied.stdout).toStartWith("DENIED  VOLUME_ABOVE_MAX: ");
       const never = await cli("order", "never-sent-1");
       expect(never.code).toBe(1);
@@ -141,9 +142,16 @@ describe("agent-inf and agent-gtw as processes", () => {
       // The operator halts: OPEN and CLOSE are refused until resume.
       expect((await cli("halt", "--reason", "e2e")).code).toBe(0);
       const halted = await cli("close", String(ticket));
-      expect(halted.code).toBe(1);
+      expect(halted.code).toBe(5);
       expect(halted.stdout).toStartWith("DENIED  TRADING_HALTED");
       expect((await cli("resume")).code).toBe(0);
+      // The CLI sent the operator token; the strategy's may not change the state (issue 12 §2)
+      const asStrategy = await fetch(`${setup.apiUrl}/v1/trading-state`, {
+        method: "POST",
+        headers: { "content-type": "application/json", ...bearer(setup.token) },
+        body: JSON.stringify({ state: "HALTED" }),
+      });
+      expect(asStrategy.status).toBe(403);
 
       const closed = await cli("close", String(ticket), "--json");
       expect(closed.code).toBe(0);
@@ -182,13 +190,14 @@ describe("agent-inf and agent-gtw as processes", () => {
       await gtw.kill();
       // FAILED after 3 missed PINGs; the bound leaves room for a slow machine, not for a 4th beat.
       await eventually(
-        async () => (await readHealth(setup.apiUrl)).gateways[0]?.breaker.engaged === true,
+        async () =>
+          (await readHealth(setup.apiUrl, setup.token)).gateways[0]?.breaker.engaged === true,
         { timeoutMs: 10 * HEARTBEAT_MS + 2000, message: "breaker engaged" },
       );
       const status = await cli("status");
       expect(status.stdout).toMatch(/^breaker +ENGAGED for [\d.]+ s: heartbeat failed/m);
       const refused = await cli("open", "BUY", "EURUSD", "0.1", "--sl", "1.0", "--tp", "1.5");
-      expect(refused.code).toBe(1);
+      expect(refused.code).toBe(5);
       expect(refused.stdout).toStartWith("DENIED  BREAKER_OPEN");
       expect(await cli("ping", "--count", "2")).toEqual({
         code: 1,
@@ -199,11 +208,25 @@ describe("agent-inf and agent-gtw as processes", () => {
       const again = await startGateway(deployment.gtwConfigPath, deployment.gtwStateDir);
       cleanups.push(() => again.kill());
       await eventually(
-        async () => (await readHealth(setup.apiUrl)).gateways[0]?.breaker.engaged === false,
+        async () =>
+          (await readHealth(setup.apiUrl, setup.token)).gateways[0]?.breaker.engaged === false,
         { timeoutMs: 10_000, message: "breaker reset after recovery" },
       );
       expect((await open()).code).toBe(0);
       expect(parse<Positions>(await cli("positions", "--json")).positions).toHaveLength(2);
+    },
+    TEST_TIMEOUT_MS,
+  );
+
+  test(
+    "api.auth: none is the explicit opt-out: the CLI works without a token, and the start warns",
+    async () => {
+      const { setup, cli } = await stack({ auth: "none" });
+      const agent = await startAgent(setup);
+      expect(setup.token).toBeUndefined();
+      expect((await cli("status")).code).toBe(0);
+      expect((await cli("halt", "--reason", "no token needed")).code).toBe(0);
+      expect(agent.log()).toContain("The local API takes no token (api.auth: none)");
     },
     TEST_TIMEOUT_MS,
   );
