@@ -27,6 +27,7 @@ import {
 } from "../../shared/protocol/index.ts";
 import type { Backend } from "../backend/backend.ts";
 import type { OrderExecutor } from "../orders/executor.ts";
+import { takeResultFile, withdrawRequestFile } from "./request-files.ts";
 
 export const OPERATOR_DIR = "operator";
 /** Older requests are ignored: their command has given up and said so. */
@@ -74,22 +75,16 @@ export function writeCancelCommand(stateDir: string, command: Omit<CancelCommand
 
 /** The command side: the result once the gateway wrote it (and removes it), else undefined. */
 export function readCancelResult(stateDir: string, id: string): CancelResult | undefined {
-  const path = resultPath(stateDir, id);
-  const text = readStateText(path, "cancel result", MAX_FILE_BYTES * 16);
-  if (text === undefined) return undefined;
-  const result = JSON.parse(text) as CancelResult;
-  rmSync(path, { force: true });
-  return result;
+  return takeResultFile<CancelResult>(
+    resultPath(stateDir, id),
+    "cancel result",
+    MAX_FILE_BYTES * 16,
+  );
 }
 
 /** The command side, giving up: remove the request if the gateway has not taken it yet. */
 export function withdrawCancelCommand(stateDir: string, id: string): boolean {
-  try {
-    rmSync(requestPath(stateDir, id));
-    return true;
-  } catch {
-    return false;
-  }
+  return withdrawRequestFile(requestPath(stateDir, id));
 }
 
 export interface OperatorCancelsOptions {

@@ -16,6 +16,7 @@ import type { Logger } from "../../shared/log.ts";
 import { newRequestId } from "../../shared/protocol/index.ts";
 import { OPERATOR_DIR } from "./cancels.ts";
 import type { ClientKeysChange, InlineClient } from "./client-keys.ts";
+import { takeResultFile, withdrawRequestFile } from "./request-files.ts";
 
 export interface ReloadResult {
   readonly id: string;
@@ -43,21 +44,12 @@ export function writeReloadRequest(stateDir: string, at: number): string {
 
 /** The command side: the result once written (and removes it), else undefined. */
 export function readReloadResult(stateDir: string, id: string): ReloadResult | undefined {
-  const path = resultPath(stateDir, id);
-  const text = readStateText(path, "reload result", 64 * 1024);
-  if (text === undefined) return undefined;
-  rmSync(path, { force: true });
-  return JSON.parse(text) as ReloadResult;
+  return takeResultFile<ReloadResult>(resultPath(stateDir, id), "reload result", 64 * 1024);
 }
 
 /** The command side, giving up: remove the request if no gateway took it. */
 export function withdrawReloadRequest(stateDir: string, id: string): boolean {
-  try {
-    rmSync(requestPath(stateDir, id));
-    return true;
-  } catch {
-    return false;
-  }
+  return withdrawRequestFile(requestPath(stateDir, id));
 }
 
 export interface ReloadWatchOptions {
