@@ -159,3 +159,148 @@ describe("GET_HISTORY_DEALS", () => {
     }
   });
 });
+
+describe("the broker's server clock", () => {
+  test("bars and ticks carry server time, as MT5 reports them; deals stay UTC", async () => {
+    const offset = 7_200_000;
+    const { rig, terminal, sim } = await utcRig({ fake: { gmtOffsetS: 7200 } });
+    const shifted = <Row extends readonly number[]>(rows: Row[]) =>
+      rows.map((row) => [row[0] + offset, ...row.slice(1)]);
+    const bars = { action: "GET_RATES", symbol: "GBPUSD", timeframe: "M1", start: 0, count: 20 };
+    const want = rowsOf<RateRow>(await sim.pages(bars), "rates");
+    expect(rowsOf<RateRow>(await terminal.pages(bars), "rates")).toEqual(shifted(want));
+    // A range asked in server time is the sim's range two hours earlier
+    const from = rig.fakeClock.now() - HOUR;
+    const to = rig.fakeClock.now();
+    const range = { action: "GET_RATES", symbol: "GBPUSD", timeframe: "M5", from, to };
+    expect(
+      rowsOf(await terminal.pages({ ...range, from: from + offset, to: to + offset }), "rates"),
+    ).toEqual(shifted(rowsOf<RateRow>(await sim.pages(range), "rates")));
+    // copy_ticks_from with a count reads up to the broker's now, not the gateway's UTC clock
+    const ticks = { action: "GET_TICKS", symbol: "GBPUSD", from: to - 5 * MINUTE, count: 100_000 };
+    const got = rowsOf<TickRow>(
+      await terminal.pages({ ...ticks, from: ticks.from + offset }),
+      "ticks",
+    );
+    expect(got).toEqual(shifted(rowsOf<TickRow>(await sim.pages(ticks), "ticks")));
+    expect(got.at(-1)![0]).toBeGreaterThan(to + offset - MINUTE);
+    const tick = (await terminal.ask({ action: "GET_TICK", symbol: "GBPUSD" }))["tick"];
+    const simTick = (await sim.ask({ action: "GET_TICK", symbol: "GBPUSD" }))["tick"];
+    expect(tick).toEqual({
+      ...(simTick as object),
+      time_msc: (simTick as TickRow & { time_msc: number }).time_msc + offset,
+    });
+  });
+});
+
+describe("paging", () => {
+  const LAST_WEEK = Date.UTC(2026, 10, 10, 0, 0, 0);
+
+  test("exactly a page of bars, one over, an empty range and one before the history", async () => {
+    const { rig, terminal } = await utcRig();
+    const range = (from: number, bars: number) => ({
+      action: "GET_RATES",
+      symbol: "EURUSD",
+      timeframe: "M1",
+      from,
+      to: from + (bars - 1) * MINUTE,
+    });
+    const page = await terminal.pages(range(LAST_WEEK, 5000));
+    expect(page.map((p) => (p["rates"] as RateRow[]).length)).toEqual([5000]);
+    const over = await terminal.pages(range(LAST_WEEK, 5001));
+    expect(over.map((p) => (p["rates"] as RateRow[]).length)).toEqual([5000, 1]);
+    expect(rowsOf<RateRow>(over, "rates").at(-1)![0]).toBe(LAST_WEEK + 5000 * MINUTE);
+    const future = await terminal.pages(range(rig.fakeClock.now() + DAY, 100));
+    expect(future).toMatchObject([{ rates: [], more: false }]);
+    const ancient = await terminal.pages(range(Date.UTC(2014, 0, 1), 1000));
+    expect(ancient).toMatchObject([{ rates: [], more: false }]);
+    expect(
+      await terminal.pages({
+        action: "GET_RATES",
+        symbol: "EURUSD",
+        timeframe: "D1",
+        from: Date.UTC(2014, 0, 1),
+        count: 10,
+      }),
+    ).toMatchObject([{ rates: [], more: false }]);
+  });
+
+  test("a closed market leaves no bars and no ticks; a count reaches back over the weekend", async () => {
+    const { terminal, sim } = await utcRig({ simOptions: { sessions: "forex" } });
+    const friday = Date.UTC(2026, 10, 13, 20, 0, 0);
+    const monday = Date.UTC(2026, 10, 16, 2, 0, 0);
+    for (const request of [
+      { action: "GET_RATES", symbol: "EURUSD", timeframe: "M1", from: friday, to: monday },
+      { action: "GET_RATES", symbol: "EURUSD", timeframe: "H1", from: monday, count: 10 },
+      {
+        action: "GET_RATES",
+        symbol: "EURUSD",
+        timeframe: "M30",
+        from: friday + 4 * HOUR,
+        to: monday - 4 * HOUR,
+      },
+      { action: "GET_TICKS", symbol: "EURUSD", from: friday + HOUR, to: monday },
+      { action: "GET_TICKS", symbol: "EURUSD", from: friday + 3 * HOUR, count: 10 },
+    ]) {
+      const field = request.action === "GET_RATES" ? "rates" : "ticks";
+      const got = rowsOf<number[]>(await terminal.pages(request), field);
+      expect(got).toEqual(rowsOf<number[]>(await sim.pages(request), field));
+      // Nothing between Friday 22:00 and Sunday 22:00 UTC
+      const closed = got.filter(
+        (row) => row[0]! >= friday + 2 * HOUR && row[0]! < monday - 4 * HOUR,
+      );
+      expect(closed).toEqual([]);
+    }
+  });
+
+  test("ticks over many pages, and ticks of one millisecond split between two pages", async () => {
+    // Two tick rows fit a page: a run of three ticks of one millisecond cannot share one page
+    const { rig, terminal, sim } = await utcRig({ fake: { pageBudgetChars: 80 } });
+    // Three quotes pinned at the same millisecond: three ticks with one time_msc
+    const at = rig.fakeClock.now();
+    for (const bid of [1.1001, 1.1002, 1.1003])
+      await rig.fake.sim.setQuote("EURUSD", bid, bid + 0.0001);
+    const request = { action: "GET_TICKS", symbol: "EURUSD", from: at - 10_000, count: 100 };
+    const pages = await terminal.pages(request);
+    const got = rowsOf<TickRow>(pages, "ticks");
+    expect(got).toEqual(rowsOf<TickRow>(await sim.pages(request), "ticks"));
+    expect(got.filter((row) => row[0] === at).map((row) => row[1])).toEqual([
+      1.1001, 1.1002, 1.1003,
+    ]);
+    expect(pages.length).toBeGreaterThan(2);
+    expect(sent(rig, "GET_TICKS").some((c) => (c.frame.integer("skip") ?? 0) > 0)).toBe(true);
+  });
+
+  test("bars cut by the EA's frame budget continue at the first bar not sent", async () => {
+    const { rig, terminal, sim } = await utcRig({ fake: { pageBudgetChars: 1000 } });
+    const request = {
+      action: "GET_RATES",
+      symbol: "XAUUSD",
+      timeframe: "M1",
+      start: 0,
+      count: 100,
+    };
+    const pages = await terminal.pages(request);
+    expect(pages.length).toBeGreaterThan(5);
+    expect(rowsOf(pages, "rates")).toEqual(rowsOf(await sim.pages(request), "rates"));
+    expect(sent(rig, "GET_RATE_SPAN")).toHaveLength(1);
+  });
+
+  test("a deal history longer than the EA's listing page, with a group filter", async () => {
+    const { rig, terminal, sim } = await utcRig({ fake: { pageSize: 2 } });
+    for (const [index, symbol] of ["EURUSD", "GBPUSD", "EURUSD", "USDJPY", "EURUSD"].entries()) {
+      await rig.backend.open(openOrder({ clientOrderId: `g-${index}`, symbol }));
+    }
+    const now = rig.clock.now();
+    const request = {
+      action: "GET_HISTORY_DEALS",
+      from: now - DAY,
+      to: now + MINUTE,
+      group: "EUR*",
+    };
+    const got = rowsOf<{ symbol: string }>(await terminal.pages(request), "history_deals");
+    expect(got.map((deal) => deal.symbol)).toEqual(["EURUSD", "EURUSD", "EURUSD"]);
+    expect(got).toEqual(rowsOf(await sim.pages(request), "history_deals"));
+    expect(sent(rig, "GET_HISTORY_DEALS").length).toBeGreaterThanOrEqual(3);
+  });
+});

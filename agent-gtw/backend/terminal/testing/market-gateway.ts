@@ -12,12 +12,10 @@ import type { Clock } from "../../../../shared/clock.ts";
 import { silentLogger } from "../../../../shared/log.ts";
 import {
   encodeReply,
-  encodeRequest,
   generateSigningKeyPair,
   newRequestId,
   parseReply,
   type Reply,
-  type Request,
   SignatureVerifier,
 } from "../../../../shared/protocol/index.ts";
 import { TradingStateHolder } from "../../../../shared/trading-state.ts";
@@ -73,8 +71,9 @@ export function gatewayOver(backend: Backend, clock: Clock): MarketGateway {
     rmSync(dir, { recursive: true, force: true });
   });
   const ask = async (body: Record<string, unknown>): Promise<Page> => {
-    const request = { v: 1, id: newRequestId(), ts: clock.now(), ...body } as unknown as Request;
-    const reply = await gateway.handle([encodeRequest(request)], "inf-1");
+    // Raw bytes, not encodeRequest: bad input must reach the gateway's own validation
+    const request = { v: 1, id: newRequestId(), ts: clock.now(), ...body };
+    const reply = await gateway.handle([encoder.encode(JSON.stringify(request))], "inf-1");
     const checked = parseReply(encodeReply(reply), body["action"] as never);
     expect(checked.ok ? "valid" : checked.error.message).toBe("valid");
     return reply as Page;
@@ -96,6 +95,8 @@ export function gatewayOver(backend: Backend, clock: Clock): MarketGateway {
     },
   };
 }
+
+const encoder = new TextEncoder();
 
 /** The gateway in front of the rig's terminal backend, and one in front of the fake's sim. */
 export function marketGateways(rig: Rig): { terminal: MarketGateway; sim: MarketGateway } {
