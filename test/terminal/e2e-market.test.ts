@@ -5,17 +5,10 @@
  * trade it made. Bars and ticks carry the broker's server time; deals are UTC.
  */
 import { afterEach, expect, test } from "bun:test";
-import {
-  cleanupRigs,
-  onCleanup,
-  terminalDeployment,
-} from "../../agent-gtw/backend/terminal/testing/rig.ts";
-import { startGateway } from "../../scripts/harness/agents.ts";
-import { eventually } from "../../scripts/harness/eventually.ts";
-import { TestClient } from "../../scripts/harness/test-client.ts";
+import { MARKET_COMMANDS } from "../../agent-gtw/backend/terminal/terminal-market.ts";
+import { cleanupRigs } from "../../agent-gtw/backend/terminal/testing/rig.ts";
 import type {
   HistoryDeal,
-  PingReply,
   RateRow,
   Reply,
   SymbolInfo,
@@ -23,6 +16,7 @@ import type {
   TickRow,
   TradeReply,
 } from "../../shared/protocol/index.ts";
+import { liveTerminalGateway } from "../support/terminal-gateway.ts";
 
 afterEach(cleanupRigs);
 
@@ -32,18 +26,7 @@ const SERVER_OFFSET = 7_200_000;
 type Page = Reply & Record<string, unknown>;
 
 test("a strategy reads symbols, ticks, bars and its deals through the EA link", async () => {
-  const { deployment, fake } = await terminalDeployment({
-    heartbeat_ms: 200,
-    command_timeout_ms: 5000,
-  });
-  const gtw = await startGateway(deployment.gtwConfigPath, deployment.gtwStateDir);
-  onCleanup(() => gtw.stop().catch(() => gtw.kill()));
-  const c = new TestClient(gtw.endpoint, deployment);
-  onCleanup(() => c.close());
-  await eventually(
-    async () => ((await c.send({ action: "PING" })) as PingReply).mt5.link === "UP",
-    { timeoutMs: 10_000 },
-  );
+  const { fake, c } = await liveTerminalGateway({ command_timeout_ms: 5000 });
   const ask = async (body: Record<string, unknown>) => (await c.send(body as never)) as Page;
   const all = async (body: Record<string, unknown>, field: string) => {
     const rows: unknown[] = [];
@@ -137,16 +120,6 @@ test("a strategy reads symbols, ticks, bars and its deals through the EA link", 
     error_code: "UNKNOWN_SYMBOL",
   });
   const cmds = fake.commands.map((cmd) => cmd.cmd);
-  for (const cmd of [
-    "GET_SYMBOL_NAMES",
-    "GET_SYMBOLS",
-    "GET_TICK",
-    "GET_RATE_SPAN",
-    "GET_RATES",
-    "GET_TICKS",
-    "GET_HISTORY_DEALS",
-  ]) {
-    expect(cmds).toContain(cmd);
-  }
+  for (const cmd of MARKET_COMMANDS) expect(cmds).toContain(cmd);
   expect(fake.violations).toEqual([]);
 });

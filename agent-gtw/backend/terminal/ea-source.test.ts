@@ -29,6 +29,7 @@ import { ExpirationFlag, OrderModeFlag } from "./mapping.ts";
 import { PAGE_LIMIT } from "./reads.ts";
 import { MAX_SECRET_CHARS, MIN_SECRET_CHARS } from "./secret.ts";
 import {
+  MARKET_COMMANDS,
   MARKET_EA_VERSION,
   MAX_SYMBOL_BATCH,
   MAX_TICK_SKIP,
@@ -148,15 +149,9 @@ describe("the EA source", () => {
         "FORGET",
         "GET_ACCOUNT",
         "GET_DEALS",
-        "GET_HISTORY_DEALS",
         "GET_HISTORY_ORDERS",
         "GET_ORDERS",
-        "GET_RATE_SPAN",
-        "GET_RATES",
-        "GET_SYMBOL_NAMES",
-        "GET_SYMBOLS",
-        "GET_TICK",
-        "GET_TICKS",
+        ...MARKET_COMMANDS,
         "GET_POSITIONS",
         "GET_SYMBOL_INFO",
         "ORDER_CHECK",

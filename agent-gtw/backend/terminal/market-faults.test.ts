@@ -8,6 +8,7 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import { eventually } from "../../../scripts/harness/eventually.ts";
 import { encodeCursor } from "../../../shared/protocol/index.ts";
+import { MARKET_COMMANDS } from "./terminal-market.ts";
 import type { EaRecord, FlatObject } from "./testing/ea-json.ts";
 import { marketGateways, rowsOf } from "./testing/market-gateway.ts";
 import {
@@ -26,22 +27,14 @@ afterEach(async () => {
 
 const MINUTE = 60_000;
 const DAY = 86_400_000;
-const MARKET_COMMANDS = [
-  "GET_SYMBOL_NAMES",
-  "GET_SYMBOLS",
-  "GET_TICK",
-  "GET_RATE_SPAN",
-  "GET_RATES",
-  "GET_TICKS",
-  "GET_HISTORY_DEALS",
-];
 
 async function rig(options: Parameters<typeof startCheckedRig>[0] = {}) {
   const started = await startCheckedRig({ ...options, fake: { gmtOffsetS: 0, ...options.fake } });
   return { rig: started, ...marketGateways(started) };
 }
 
-const marketSent = (r: Rig) => r.fake.commands.filter((c) => MARKET_COMMANDS.includes(c.cmd));
+const marketSent = (r: Rig) =>
+  r.fake.commands.filter((c) => (MARKET_COMMANDS as readonly string[]).includes(c.cmd));
 
 describe("refused at the gateway, before the EA", () => {
   test.each([

@@ -44,6 +44,16 @@ import { LinkProtocolError, type WireFields } from "./wire-fields.ts";
 
 /** The first EA with the market-data commands (§7.13–§7.19). */
 export const MARKET_EA_VERSION = "2.2.0";
+/** The EA commands behind the market reads (all but GET_HISTORY_ORDERS, which came with 2.1.0). */
+export const MARKET_COMMANDS = [
+  "GET_SYMBOL_NAMES",
+  "GET_SYMBOLS",
+  "GET_TICK",
+  "GET_RATE_SPAN",
+  "GET_RATES",
+  "GET_TICKS",
+  "GET_HISTORY_DEALS",
+] as const;
 /** GET_SYMBOLS (§7.14) takes at most 200 names, comma-separated in one ≤ 8,192-character string. */
 export const MAX_SYMBOL_BATCH = 200;
 const MAX_BATCH_CHARS = 8192;

@@ -55,23 +55,28 @@ function answerNext(
   });
 }
 
+/** A position someone else opened (the read-only steps list it, the deals step counts its deal). */
+function openExisting(rig: Rig) {
+  return rig.fake.sim.open({
+    clientOrderId: "existing",
+    symbol: "GBPUSD",
+    side: "SELL",
+    volume: 0.2,
+    sl: null,
+    tp: null,
+    deviation: 10,
+    magic: 1,
+    comment: "",
+  });
+}
+
 const names = (report: SelftestReport) =>
   report.results.map((r) => `${r.ok ? "PASS" : "FAIL"} ${r.name}`);
 
 describe("read-only", () => {
   test("every check passes against a healthy terminal, one line each", async () => {
     const rig = await startRig();
-    await rig.fake.sim.open({
-      clientOrderId: "existing",
-      symbol: "GBPUSD",
-      side: "SELL",
-      volume: 0.2,
-      sl: null,
-      tp: null,
-      deviation: 10,
-      magic: 1,
-      comment: "",
-    });
+    await openExisting(rig);
     const { report, lines } = await selftest(rig);
     expect(names(report)).toEqual([
       "PASS link",
@@ -124,17 +129,7 @@ describe("read-only", () => {
 
   test("the market steps read the broker's data in every form and say what they found", async () => {
     const rig = await startRig();
-    await rig.fake.sim.open({
-      clientOrderId: "existing",
-      symbol: "GBPUSD",
-      side: "SELL",
-      volume: 0.2,
-      sl: null,
-      tp: null,
-      deviation: 10,
-      magic: 1,
-      comment: "",
-    });
+    await openExisting(rig);
     const { lines } = await selftest(rig);
     const line = (start: string) => lines.find((l) => l.startsWith(start)) ?? "";
     expect(line("PASS symbols")).toBe(

@@ -215,22 +215,23 @@ export async function rateSpan(state: FakeEaState, request: FlatObject): Promise
   return ok({ found: true, from: server(span.from), to: server(span.to) });
 }
 
-/** CmdRates: one window of at most `limit` bar lengths, cut at `limit` rows or the page budget. */
-export async function rates(state: FakeEaState, request: FlatObject): Promise<EaRecord> {
+/** `from` ≤ `to` (server ms) and 1 ≤ `limit` ≤ MAX_ROWS, as GET_RATES and GET_TICKS check them. */
+function rangeArgs(request: FlatObject): { from: number; to: number; limit: number } | undefined {
   const from = request.integer("from");
   const to = request.integer("to");
   const limit = request.integer("limit");
-  if (
-    from === undefined ||
-    to === undefined ||
-    limit === undefined ||
-    from < 0 ||
-    to < from ||
-    limit < 1 ||
-    limit > MAX_ROWS
-  ) {
+  if (from === undefined || to === undefined || limit === undefined) return undefined;
+  if (from < 0 || to < from || limit < 1 || limit > MAX_ROWS) return undefined;
+  return { from, to, limit };
+}
+
+/** CmdRates: one window of at most `limit` bar lengths, cut at `limit` rows or the page budget. */
+export async function rates(state: FakeEaState, request: FlatObject): Promise<EaRecord> {
+  const range = rangeArgs(request);
+  if (range === undefined) {
     return err("BAD_REQUEST", "from <= to (server ms) and 1 <= limit <= 5000 are required");
   }
+  const { from, to, limit } = range;
   const series = seriesArgs(request);
   if ("reply" in series) return series.reply;
   const { symbol, timeframe } = series;
@@ -285,21 +286,13 @@ async function copyRates(
 /** CmdTicks: CopyTicks(from, limit + skip), the skipped ticks of `from` passed over, cut at `to`. */
 export async function ticks(state: FakeEaState, request: FlatObject): Promise<EaRecord> {
   const symbol = request.string("symbol");
-  const from = request.integer("from");
-  const to = request.integer("to");
-  const limit = request.integer("limit");
+  const range = rangeArgs(request);
   const skip = request.has("skip") ? request.integer("skip") : 0;
   const kind = request.has("flags") ? request.string("flags") : "ALL";
   if (
     symbol === undefined ||
     symbol === "" ||
-    from === undefined ||
-    to === undefined ||
-    limit === undefined ||
-    from < 0 ||
-    to < from ||
-    limit < 1 ||
-    limit > MAX_ROWS ||
+    range === undefined ||
     skip === undefined ||
     skip < 0 ||
     skip > MAX_TICK_SKIP ||
@@ -310,6 +303,7 @@ export async function ticks(state: FakeEaState, request: FlatObject): Promise<Ea
       "symbol, from <= to (server ms), 1 <= limit <= 5000, 0 <= skip <= 10000 and flags INFO, TRADE or ALL",
     );
   }
+  const { from, to, limit } = range;
   if ((await state.sim.symbolInfo(symbol)) === undefined) {
     return err("UNKNOWN_SYMBOL", `unknown symbol ${symbol}`);
   }
