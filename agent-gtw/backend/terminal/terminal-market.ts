@@ -14,6 +14,7 @@ import { FaultCode } from "../../../shared/errors.ts";
 import type { Logger } from "../../../shared/log.ts";
 import {
   type HistoryDeal,
+  MAX_SYMBOL_LENGTH,
   mt5Timeframe,
   type RateRow,
   type SymbolInfo,
@@ -101,7 +102,9 @@ export class TerminalMarket implements MarketReads {
     return this.#read(async () => {
       const infos: SymbolInfo[] = [];
       // A name GET_SYMBOLS cannot carry is not one the server listed: unknown, left out
-      let rest = names.filter((name) => name !== "" && !name.includes(","));
+      let rest = names.filter(
+        (name) => name !== "" && name.length <= MAX_SYMBOL_LENGTH && !name.includes(","),
+      );
       while (rest.length > 0) {
         const batch = takeBatch(rest);
         const taken = await this.#symbolBatch(batch, infos);
