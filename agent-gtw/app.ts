@@ -298,6 +298,7 @@ function createBackend(config: GatewayConfig, clock: Clock, logger: Logger): Bac
     logger: logger.child("sim"),
     sessions: sim.sessions,
     tickIntervalMs: sim.tick_interval_ms,
+    volatility: sim.volatility,
     account: {
       login: sim.account.login,
       currency: sim.account.currency,
