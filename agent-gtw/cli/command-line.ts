@@ -23,6 +23,7 @@ import { operatorCancel } from "./cancel.ts";
 import { runJournalBackup } from "./journal-backup.ts";
 import { runSelftest } from "./selftest/selftest.ts";
 import { runGatewayService } from "./service-run.ts";
+import { runSimCommand, SIM_DETAILS, SIM_USAGE } from "./sim.ts";
 
 const PROGRAM = "agent-gtw";
 const CONFIG_ENV = "AGENT_GTW_CONFIG";
@@ -77,6 +78,12 @@ export const GATEWAY_COMMANDS: Readonly<Record<string, GatewayCommand>> = {
     summary: "cancel pending orders as the operator (also while HALTED)",
     details: `  --all                   every pending order (with --symbol: of that symbol)\n  --reason TEXT           why, for the journal and the log\n  --wait SECONDS          how long to wait for the gateway to answer (default 10)\n${CONFIG_LINE}`,
     run: (args) => operatorCancel(args),
+  },
+  sim: {
+    usage: SIM_USAGE,
+    summary: "move the simulated market: set or jump a price, change how fast it moves",
+    details: SIM_DETAILS,
+    run: (args) => runSimCommand(args),
   },
   journal: {
     usage: "backup [--out FILE] [--config FILE]",
