@@ -24,6 +24,7 @@ import { TerminalBackend } from "./backend/terminal/terminal-backend.ts";
 import type { GatewayConfig } from "./config.ts";
 import { cancelHandler } from "./operator/cancels.ts";
 import { readOperatorState, watchOperatorState, writeStatus } from "./operator/control.ts";
+import { OperatorDrain } from "./operator/drain.ts";
 import {
   collectGatewayParts,
   countSocketEvent,
@@ -156,6 +157,13 @@ export function createGatewayApp(
     streaming,
   });
   networkServer.onSocketEvent((event) => countSocketEvent(metrics, event));
+  const drain = new OperatorDrain({
+    gateway,
+    executor,
+    journal,
+    clock,
+    logger: logger.child("control"),
+  });
   collectGatewayParts(metrics, {
     version: GATEWAY_VERSION,
     backend,
@@ -249,6 +257,7 @@ export function createGatewayApp(
             logger: control,
           }),
           sim: simHandler({ backend, logger: control }),
+          drain: drain.handler(),
         },
       });
       writeStatus(config.state_dir, status(), logger);
@@ -264,6 +273,7 @@ export function createGatewayApp(
       return endpoint;
     },
     async stop() {
+      drain.stop();
       gateway?.drain();
       stopRequests?.();
       const deadline = clock.monotonic() + (options.drainTimeoutMs ?? 10_000);

@@ -1,6 +1,6 @@
 /**
  * The operator's request channel to a running gateway, without another listening port: a
- * command (`agent-gtw cancel`, `agent-gtw sim ...`) drops a request file into
+ * command (`agent-gtw cancel`, `sim`, and `upgrade`'s drain) drops a request file into
  * `<state_dir>/operator/`, the gateway picks it up within half a second, runs the handler of its
  * kind, and writes a result file the command waits for. As with `agent-gtw state`, the state
  * directory's permissions are the access control: whoever can write there controls the gateway
@@ -33,7 +33,7 @@ export const MAX_REQUEST_AGE_MS = 60_000;
 const MAX_FILE_BYTES = 64 * 1024;
 
 /** What a request file may ask for; the kind is the file name's prefix. */
-export const REQUEST_KINDS = ["cancel", "sim"] as const;
+export const REQUEST_KINDS = ["cancel", "sim", "drain"] as const;
 export type RequestKind = (typeof REQUEST_KINDS)[number];
 
 /** Every result carries the request's id; `error` is set when the request itself was refused. */
