@@ -12,8 +12,8 @@ import {
   rollback,
   type ServiceControl,
   type UpgradeHooks,
-  UpgradeOutcome,
   type UpgradeOptions,
+  UpgradeOutcome,
   upgrade,
 } from "./upgrade.ts";
 import type { UpgradeFiles } from "./upgrade-files.ts";
@@ -212,9 +212,7 @@ describe("upgrade (Windows file rules, fake service manager)", () => {
     expect([...broken.files.byPath.keys()].sort()).toEqual([NEW, INSTALLED].sort());
 
     const missing = rig();
-    expect((await upgrade(missing.options, "D:\\nothing.exe")).message).toContain(
-      "does not exist",
-    );
+    expect((await upgrade(missing.options, "D:\\nothing.exe")).message).toContain("does not exist");
 
     const busy = rig();
     busy.drainFails = true;
