@@ -83,7 +83,7 @@ export function upgradePaths(installed: string): UpgradePaths {
     staged: besideBinary(installed, "new"),
     previous: besideBinary(installed, "previous"),
     failed: besideBinary(installed, "failed"),
-    lock: besideBinary(installed, "upgrade-lock"),
+    lock: `${installed}.upgrade-lock`,
   };
 }
 

@@ -218,7 +218,7 @@ describe("upgrade (Windows file rules, fake service manager)", () => {
     busy.drainFails = true;
     const drained = await upgrade(busy.options, NEW);
     expect(drained.message).toContain("drain failed: 1 order still in flight");
-    expect(serviceSteps(busy)).toEqual(["drain"]);
+    expect(serviceSteps(busy)).toEqual(["drain", "resume"]);
     expect(busy.files.exists(`${DIR}\\agent-gtw.new.exe`)).toBe(false);
 
     const denied = rig();
@@ -231,7 +231,7 @@ describe("upgrade (Windows file rules, fake service manager)", () => {
 
   test("another upgrade at the same time is refused", async () => {
     const r = rig();
-    r.files.put(`${DIR}\\agent-gtw.upgrade-lock.exe`, "pid 1");
+    r.files.put(`${INSTALLED}.upgrade-lock`, "pid 1");
     const result = await upgrade(r.options, NEW);
     expect(result.message).toContain("another upgrade is running");
     expect(serviceSteps(r)).toEqual([]);

@@ -254,6 +254,8 @@ async function drainAndStop(ctx: Context): Promise<string | undefined> {
     try {
       out(await hooks.drain());
     } catch (error) {
+      // The agent may have drained after all (an answer that came too late): take orders again
+      await hooks.resume?.().catch(() => undefined);
       return `drain failed: ${messageOf(error)}`;
     }
   }

@@ -18,6 +18,7 @@ import {
 } from "../../agent-gtw/backend/terminal/testing/rig.ts";
 import { gatewayUpgradeHooks, runGatewayUpgrade } from "../../agent-gtw/cli/upgrade.ts";
 import { runInferenceUpgrade } from "../../agent-inf/cli/upgrade.ts";
+import { compileExecutable, TARGETS } from "../../scripts/build.ts";
 import { startGateway } from "../../scripts/harness/agents.ts";
 import { createDeployment } from "../../scripts/harness/deployment.ts";
 import { eventually } from "../../scripts/harness/eventually.ts";
@@ -27,46 +28,42 @@ import type { OrderReply } from "../../shared/protocol/index.ts";
 import { spawnCommand } from "../../shared/service/command-runner.ts";
 import { type ServiceControl, UpgradeOutcome, upgrade } from "../../shared/service/upgrade.ts";
 
-const ROOT = join(import.meta.dir, "..", "..");
 const V1 = "1.0.0-upgrade-test";
 const V2 = "2.0.0-upgrade-test";
 const V3 = "3.0.0-upgrade-test";
 let work = "";
 const built: Record<string, string> = {};
 
-/** Compile an entry point with a version baked in, as scripts/build.ts does. */
-function compile(entry: string, version: string, name: string): string {
-  const out = join(work, "downloads", name);
-  const result = Bun.spawnSync(
-    [
-      process.execPath,
-      "build",
-      "--compile",
-      entry,
-      "--define",
-      `globalThis.AGENT_VERSION=${JSON.stringify(version)}`,
-      "--outfile",
-      out,
-    ],
-    { stdout: "pipe", stderr: "pipe" },
+/** A Linux x64 binary with the shipped build flags (scripts/build.ts), a version baked in. */
+async function compile(
+  agent: "agent-gtw" | "agent-inf",
+  version: string,
+  name: string,
+  entry?: string,
+) {
+  const target = TARGETS.find(
+    (candidate) =>
+      candidate.agent === agent && candidate.os === "linux" && candidate.arch === "x64",
   );
-  if (result.exitCode !== 0) throw new Error(`bun build failed: ${result.stderr.toString()}`);
+  if (target === undefined) throw new Error(`no linux x64 target for ${agent}`);
+  const out = join(work, "downloads", name);
+  await compileExecutable(target, version, out, entry);
   return out;
 }
 
-beforeAll(() => {
+beforeAll(async () => {
   work = mkdtempSync(join(tmpdir(), "mlb-upgrade-"));
-  built["gtw1"] = compile(join(ROOT, "agent-gtw", "main.ts"), V1, "agent-gtw-1");
-  built["gtw2"] = compile(join(ROOT, "agent-gtw", "main.ts"), V2, "agent-gtw-2");
-  built["inf1"] = compile(join(ROOT, "agent-inf", "main.ts"), V1, "agent-inf-1");
-  built["inf2"] = compile(join(ROOT, "agent-inf", "main.ts"), V2, "agent-inf-2");
+  built["gtw1"] = await compile("agent-gtw", V1, "agent-gtw-1");
+  built["gtw2"] = await compile("agent-gtw", V2, "agent-gtw-2");
+  built["inf1"] = await compile("agent-inf", V1, "agent-inf-1");
+  built["inf2"] = await compile("agent-inf", V2, "agent-inf-2");
   // A new release that answers --version but dies at start
   const broken = join(work, "broken.ts");
-  Bun.write(
+  await Bun.write(
     broken,
     `if (process.argv[2] === "--version") console.log(${JSON.stringify(V3)});\nelse { console.error("fatal: cannot start"); process.exit(1); }\n`,
   );
-  built["broken"] = compile(broken, V3, "broken");
+  built["broken"] = await compile("agent-gtw", V3, "broken", broken);
 }, 120_000);
 
 afterAll(() => {
