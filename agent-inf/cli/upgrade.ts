@@ -12,7 +12,7 @@ import {
   type UpgradeCommandSeams,
 } from "../../shared/service/upgrade-command.ts";
 import { loadInferenceConfig } from "../config.ts";
-import { apiBaseUrl, readApiToken } from "./api-commands.ts";
+import { apiBaseUrl, commandToken } from "./api-commands.ts";
 import { CONFIG_ENV, CONFIG_FILE, PROGRAM } from "./command.ts";
 
 const PROBE_TIMEOUT_MS = 3000;
@@ -34,8 +34,8 @@ export function runInferenceUpgrade(
 
 export function inferenceUpgradeHooks(configPath: string): UpgradeHooks {
   const config = loadInferenceConfig(configPath);
-  const token =
-    config.api.token_file === undefined ? undefined : readApiToken(config.api.token_file);
+  // Health is a read: the strategy's token suffices
+  const token = commandToken(config.api, "strategy");
   const url = `${apiBaseUrl(config.api.listen)}/v1/health`;
   return {
     async probe(): Promise<HealthReport | undefined> {

@@ -22,7 +22,7 @@ import { compileExecutable, TARGETS } from "../../scripts/build.ts";
 import { startGateway } from "../../scripts/harness/agents.ts";
 import { createDeployment } from "../../scripts/harness/deployment.ts";
 import { eventually } from "../../scripts/harness/eventually.ts";
-import { writeInferenceConfig } from "../../scripts/harness/inference.ts";
+import { bearer, writeInferenceConfig } from "../../scripts/harness/inference.ts";
 import { TestClient } from "../../scripts/harness/test-client.ts";
 import type { OrderReply } from "../../shared/protocol/index.ts";
 import { spawnCommand } from "../../shared/service/command-runner.ts";
@@ -250,7 +250,7 @@ describe("agent-inf upgrade", () => {
     const service = new FakeService([installed, "run", "--config", setup.configPath]);
     await service.start();
     const health = async () =>
-      (await fetch(`${setup.apiUrl}/v1/health`)
+      (await fetch(`${setup.apiUrl}/v1/health`, { headers: bearer(setup.token) })
         .then((r) => r.json())
         .catch(() => undefined)) as { status?: string; version?: string } | undefined;
     await eventually(async () => (await health())?.status === "ok", { timeoutMs: 15_000 });
