@@ -105,6 +105,8 @@ export class BarBuilder {
     while (open <= end && rows.length < limit && this.#budget > 0) {
       const close = nextBarOpenTime(timeframe, open);
       const bar = this.#aggregate(open, close, now);
+      // A bar the budget cut short is built whole by the next call, never sent in part
+      if (bar === undefined) break;
       if (bar.has) {
         rows.push([
           open,
@@ -170,8 +172,8 @@ export class BarBuilder {
     return false;
   }
 
-  /** The aggregate of the minutes in [start, end) up to `now`. */
-  #aggregate(start: number, end: number, now: number): Aggregate {
+  /** The aggregate of the minutes in [start, end) up to `now`; undefined if the budget ran out. */
+  #aggregate(start: number, end: number, now: number): Aggregate | undefined {
     const history = this.#history;
     const into = empty();
     const nowMinute = Math.floor(now / MINUTE_MS);
@@ -204,7 +206,7 @@ export class BarBuilder {
         if (bar !== undefined) merge(into, bar);
       }
     }
-    return into;
+    return minute < last ? undefined : into;
   }
 
   /**
