@@ -25,9 +25,10 @@ import { SimBackend } from "./backend/sim/sim-backend.ts";
 import { readSecretFile } from "./backend/terminal/secret.ts";
 import { TerminalBackend } from "./backend/terminal/terminal-backend.ts";
 import { type GatewayConfig, loadGatewayConfig } from "./config.ts";
-import { watchOperatorCancels } from "./operator/cancels.ts";
+import { cancelHandler } from "./operator/cancels.ts";
 import { ClientKeys } from "./operator/client-keys.ts";
 import { readOperatorState, watchOperatorState, writeStatus } from "./operator/control.ts";
+import { OperatorDrain } from "./operator/drain.ts";
 import {
   collectGatewayParts,
   countSocketEvent,
@@ -36,7 +37,9 @@ import {
   type GatewayMetrics,
   journalMetrics,
 } from "./operator/metrics.ts";
-import { watchReloadRequests } from "./operator/reload.ts";
+import { reloadHandler } from "./operator/reload.ts";
+import { watchOperatorRequests } from "./operator/requests.ts";
+import { simHandler } from "./operator/sim-market.ts";
 import { OrderExecutor } from "./orders/executor.ts";
 import { Journal } from "./orders/journal.ts";
 import { Gateway } from "./server/gateway.ts";
@@ -211,6 +214,13 @@ function buildGatewayApp(
   });
   const net = networkServer;
   net.onSocketEvent((event) => countSocketEvent(metrics, event));
+  const drain = new OperatorDrain({
+    gateway,
+    executor,
+    journal,
+    clock,
+    logger: logger.child("control"),
+  });
   collectGatewayParts(metrics, {
     version: GATEWAY_VERSION,
     backend,
@@ -224,9 +234,8 @@ function buildGatewayApp(
 
   let metricsEndpoint: MetricsEndpoint | undefined;
   let stopWatching: (() => void) | undefined;
-  let stopCancels: (() => void) | undefined;
+  let stopRequests: (() => void) | undefined;
   let stopEvents: (() => void) | undefined;
-  let stopReloads: (() => void) | undefined;
   let statusTimer: { cancel(): void } | undefined;
   let lockLost = false;
   let started = false;
@@ -301,19 +310,6 @@ function buildGatewayApp(
           reason: executor.brokerCheckState().reason,
         });
       clientKeys.start();
-      stopReloads = watchReloadRequests({
-        stateDir: config.state_dir,
-        clock,
-        logger: logger.child("control"),
-        inline: () =>
-          options.configPath === undefined
-            ? config.keys.authorized_clients
-            : loadGatewayConfig(options.configPath).keys.authorized_clients,
-        reload: (inline) => {
-          const change = clientKeys.reload("agent-gtw reload", inline);
-          return { change, closed: net.revokeSessions() };
-        },
-      });
       const endpoint = await net.start();
       if (config.metrics.listen !== null)
         metricsEndpoint = startMetricsEndpoint({
@@ -329,13 +325,33 @@ function buildGatewayApp(
         clock,
         logger.child("control"),
       );
-      stopCancels = watchOperatorCancels({
+      const control = logger.child("control");
+      stopRequests = watchOperatorRequests({
         stateDir: config.state_dir,
-        gatewayName: config.gateway.name,
-        executor,
-        backend,
         clock,
-        logger: logger.child("control"),
+        logger: control,
+        handlers: {
+          cancel: cancelHandler({
+            gatewayName: config.gateway.name,
+            executor,
+            backend,
+            clock,
+            logger: control,
+          }),
+          sim: simHandler({ backend, logger: control }),
+          drain: drain.handler(),
+          reload: reloadHandler({
+            logger: control,
+            inline: () =>
+              options.configPath === undefined
+                ? config.keys.authorized_clients
+                : loadGatewayConfig(options.configPath).keys.authorized_clients,
+            reload: (inline) => {
+              const change = clientKeys.reload("agent-gtw reload", inline);
+              return { change, closed: net.revokeSessions() };
+            },
+          }),
+        },
       });
       writeStatus(config.state_dir, status(), logger);
       statusTimer = clock.setInterval(tick, 1000);
@@ -350,8 +366,9 @@ function buildGatewayApp(
       return endpoint;
     },
     async stop() {
+      drain.stop();
       gateway?.drain();
-      stopCancels?.();
+      stopRequests?.();
       const deadline = clock.monotonic() + (options.drainTimeoutMs ?? 10_000);
       while (executor.inFlight > 0 && clock.monotonic() < deadline) await Bun.sleep(10);
       if (executor.inFlight > 0)
@@ -361,7 +378,6 @@ function buildGatewayApp(
       executor.stop();
       stopEvents?.();
       stopWatching?.();
-      stopReloads?.();
       clientKeys.stop();
       statusTimer?.cancel();
       await metricsEndpoint?.stop();
@@ -397,6 +413,7 @@ export function createBackend(config: GatewayConfig, clock: Clock, logger: Logge
     logger: logger.child("sim"),
     sessions: sim.sessions,
     tickIntervalMs: sim.tick_interval_ms,
+    volatility: sim.volatility,
     account: {
       login: sim.account.login,
       currency: sim.account.currency,
