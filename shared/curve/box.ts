@@ -1,12 +1,18 @@
 /**
  * The crypto backend of CurveZMQ (RFC 26 §2): X25519 key agreement, NaCl `crypto_box_beforenm`
- * and `crypto_secretbox` (XSalsa20-Poly1305), random bytes. THE ONLY MODULE that imports
- * tweetnacl or performs X25519, so the backend can be audited or swapped in one place.
+ * and `crypto_secretbox` (XSalsa20-Poly1305), random bytes. THE ONLY MODULE the transport calls
+ * for these, so the backend can be audited or swapped in one place.
  *
  * X25519 runs on Bun's native `node:crypto` (BoringSSL): about 45 µs per shared secret against
  * about 950 µs for tweetnacl's pure-JS scalar multiplication (scripts/bench-crypto.ts). Both
- * backends stay exported in `x25519Backends` so the benchmark and a cross-check test can compare
- * them. XSalsa20-Poly1305 and HSalsa20 come from tweetnacl (Bun has no native XSalsa20).
+ * stay exported in `x25519Backends` so the benchmark and a cross-check test can compare them.
+ *
+ * XSalsa20-Poly1305 (every MESSAGE) runs on libsodium through the sodium-native addon
+ * (box-sodium.ts), chosen by measurement: 5–16× tweetnacl's speed from 100 B to 64 KiB
+ * (docs/PERFORMANCE.md, scripts/bench-crypto.ts). Bun has no native XSalsa20 or Poly1305. Where
+ * the addon cannot load, tweetnacl (box-tweetnacl.ts) does the same work with the same bytes.
+ * The choice is made once, at the first box operation; AGENT_CRYPTO_BACKEND forces one (below).
+ * HSalsa20, once per handshake, is tweetnacl's on either backend.
  *
  * Not here: nonces, command layouts and state (curve-protocol.ts, curve-client.ts, …).
  */
@@ -20,6 +26,17 @@ import {
 } from "node:crypto";
 import nacl from "tweetnacl";
 import { AgentError, FaultCode, ProtocolError } from "../errors.ts";
+import {
+  SEAL_BOX_OFFSET,
+  SEAL_PLAINTEXT_OFFSET,
+  SECRETBOX_BACKEND_NAMES,
+  type SecretboxBackend,
+  type SecretboxBackendName,
+} from "./box-backend.ts";
+import { loadSodium } from "./box-sodium.ts";
+import { hsalsa20, tweetnaclBackend } from "./box-tweetnacl.ts";
+
+export { SEAL_BOX_OFFSET, SEAL_PLAINTEXT_OFFSET } from "./box-backend.ts";
 
 export const KEY_BYTES = 32;
 export const NONCE_BYTES = 24;
@@ -39,54 +56,6 @@ export interface CurveRandom {
   bytes(length: number): Uint8Array;
   keyPair(): KeyPair;
 }
-
-/** tweetnacl's C-style primitives; present at runtime but absent from its type definitions. */
-interface NaclLowLevel {
-  crypto_core_hsalsa20(
-    out: Uint8Array,
-    input: Uint8Array,
-    key: Uint8Array,
-    sigma: Uint8Array,
-  ): void;
-  crypto_secretbox(
-    c: Uint8Array,
-    m: Uint8Array,
-    length: number,
-    n: Uint8Array,
-    k: Uint8Array,
-  ): number;
-  crypto_secretbox_open(
-    m: Uint8Array,
-    c: Uint8Array,
-    length: number,
-    n: Uint8Array,
-    k: Uint8Array,
-  ): number;
-  /** XSalsa20 keystream XOR: c[cpos..] = m[mpos..] ^ stream(n, k), `length` bytes. */
-  crypto_stream_xor(
-    c: Uint8Array,
-    cpos: number,
-    m: Uint8Array,
-    mpos: number,
-    length: number,
-    n: Uint8Array,
-    k: Uint8Array,
-  ): number;
-  /** 0 when h[hpos..hpos+16] is the Poly1305 MAC of m[mpos..mpos+length] under k[0..32]. */
-  crypto_onetimeauth_verify(
-    h: Uint8Array,
-    hpos: number,
-    m: Uint8Array,
-    mpos: number,
-    length: number,
-    k: Uint8Array,
-  ): number;
-}
-const lowlevel = (nacl as unknown as { readonly lowlevel: NaclLowLevel }).lowlevel;
-
-/** "expand 32-byte k": the Salsa20 constant crypto_box_beforenm feeds HSalsa20 */
-const SIGMA = new TextEncoder().encode("expand 32-byte k");
-const ZERO_16 = new Uint8Array(16);
 
 /** DER wrappers (RFC 8410) that turn 32 raw bytes into key objects node:crypto accepts. */
 const PKCS8_X25519_PREFIX = Uint8Array.from([
@@ -216,21 +185,100 @@ export function precomputeWith(
   if (isAllZero(shared)) {
     throw new ProtocolError("curve: X25519 shared secret is all zeros (low-order public key)");
   }
-  const key = new Uint8Array(KEY_BYTES);
-  lowlevel.crypto_core_hsalsa20(key, ZERO_16, shared, SIGMA);
+  const key = hsalsa20(shared);
   shared.fill(0);
   return key;
 }
 
+/** Environment variable that forces a secretbox backend (diagnostics and tests). */
+export const CRYPTO_BACKEND_ENV = "AGENT_CRYPTO_BACKEND";
+
+/** Which secretbox backend this process uses, and why (for logs, status and benchmarks). */
+export interface CryptoBackendInfo {
+  readonly secretbox: SecretboxBackendName;
+  /** Where the library came from, or why the addon was not used. */
+  readonly detail: string;
+}
+
+type Selection =
+  | { readonly ok: true; readonly backend: SecretboxBackend; readonly info: CryptoBackendInfo }
+  | { readonly ok: false; readonly error: AgentError };
+
 /**
- * NaCl's C-style secretbox works on buffers with room in front: the plaintext starts after 32
- * zero bytes (crypto_secretbox_ZEROBYTES) and the box (MAC ‖ ciphertext) after 16
- * (crypto_secretbox_BOXZEROBYTES). Building the box where it will be sent avoids the copies
- * tweetnacl's convenience API makes (pad, seal, slice) on every message.
+ * The choice for a value of AGENT_CRYPTO_BACKEND: unset, empty or `auto` takes libsodium when it
+ * loads and tweetnacl otherwise; `sodium-native` insists on libsodium (an error when it cannot
+ * load); `tweetnacl` skips the addon. `load` is injected so the fallback can be tested.
  */
-export const SEAL_PLAINTEXT_OFFSET = 32;
-/** Where the box starts in a buffer sealed by sealInPlace (and read by openFramed). */
-export const SEAL_BOX_OFFSET = 16;
+export function selectSecretbox(
+  requested: string | undefined,
+  load: typeof loadSodium = loadSodium,
+): Selection {
+  const wanted = requested === undefined || requested === "" ? "auto" : requested;
+  if (wanted === "tweetnacl") {
+    return {
+      ok: true,
+      backend: tweetnaclBackend,
+      info: { secretbox: "tweetnacl", detail: `${CRYPTO_BACKEND_ENV}=tweetnacl` },
+    };
+  }
+  if (wanted !== "auto" && wanted !== "sodium-native") {
+    return {
+      ok: false,
+      error: new AgentError(
+        FaultCode.USAGE,
+        `${CRYPTO_BACKEND_ENV} must be auto, ${SECRETBOX_BACKEND_NAMES.join(" or ")}, was ${JSON.stringify(requested)}`,
+      ),
+    };
+  }
+  const loaded = load();
+  if (loaded.ok) {
+    return {
+      ok: true,
+      backend: loaded.backend,
+      info: { secretbox: "sodium-native", detail: loaded.source },
+    };
+  }
+  if (wanted === "sodium-native") {
+    return {
+      ok: false,
+      error: new AgentError(
+        FaultCode.INTERNAL,
+        `${CRYPTO_BACKEND_ENV}=sodium-native but libsodium did not load: ${loaded.reason}`,
+      ),
+    };
+  }
+  return {
+    ok: true,
+    backend: tweetnaclBackend,
+    info: { secretbox: "tweetnacl", detail: `fallback: ${loaded.reason}` },
+  };
+}
+
+let selection: Selection | undefined;
+
+/** The backend of this process, chosen at the first call (so CLI commands that never box pay nothing). */
+function secretbox(): SecretboxBackend {
+  selection ??= selectSecretbox(process.env[CRYPTO_BACKEND_ENV]);
+  if (!selection.ok) throw selection.error;
+  return selection.backend;
+}
+
+/**
+ * The secretbox backend in use, choosing it now if no box operation has yet. Throws the
+ * AgentError of an unusable AGENT_CRYPTO_BACKEND.
+ */
+export function cryptoBackend(): CryptoBackendInfo {
+  secretbox();
+  return (selection as { readonly info: CryptoBackendInfo }).info;
+}
+
+/** Both secretbox implementations, for the benchmark and the cross-check tests only. */
+export function secretboxBackends(): {
+  readonly tweetnacl: SecretboxBackend;
+  readonly sodium: ReturnType<typeof loadSodium>;
+} {
+  return { tweetnacl: tweetnaclBackend, sodium: loadSodium() };
+}
 
 /**
  * `crypto_secretbox` in place: `buffer[32..]` holds the plaintext and `buffer[0..32]` is scratch
@@ -246,11 +294,7 @@ export function sealInPlace(buffer: Uint8Array, nonce: Uint8Array, key: Uint8Arr
       `curve: seal buffer must be at least 32 bytes, was ${buffer.length}`,
     );
   }
-  // The first 32 bytes of the keystream become the Poly1305 key only if the plaintext in front
-  // is zero, so clear the scratch. Input and output may alias: tweetnacl XORs byte by byte and
-  // reads the one-time key before it writes the MAC.
-  buffer.fill(0, 0, SEAL_PLAINTEXT_OFFSET);
-  lowlevel.crypto_secretbox(buffer, buffer, buffer.length, nonce, key);
+  secretbox().sealInPlace(buffer, nonce, key);
 }
 
 /**
@@ -281,13 +325,7 @@ export function seal(
  * offset 32: on Bun, a view over a fresh array forces a separate backing store, which cost more
  * than the caller copying out the part it keeps.
  *
- * One XSalsa20 pass instead of tweetnacl's two: its crypto_secretbox_open derives the subkey and
- * the first keystream block once for the Poly1305 key and again to decrypt (tweetnacl has no
- * block-counter argument). Here a single pass XORs the keystream over the whole input; XORing the
- * input's first 32 bytes back out leaves keystream bytes 0..31, the Poly1305 key, in front of the
- * plaintext. The MAC is then checked in constant time and on failure the buffer is wiped and
- * nothing is returned, so unauthenticated plaintext never escapes. Same primitives and the same
- * box as NaCl's secretbox; one subkey derivation, one Salsa20 block and one copy less.
+ * The MAC is checked before any plaintext is produced; on failure nothing is returned.
  */
 export function openFramed(
   framed: Uint8Array,
@@ -296,37 +334,16 @@ export function openFramed(
 ): Uint8Array | null {
   checkNonceAndKey(nonce, key);
   if (framed.length < SEAL_PLAINTEXT_OFFSET) return null;
-  const output = new Uint8Array(framed.length);
-  lowlevel.crypto_stream_xor(output, 0, framed, 0, framed.length, nonce, key);
-  for (let i = 0; i < SEAL_PLAINTEXT_OFFSET; i++) {
-    output[i] = (output[i] as number) ^ (framed[i] as number);
-  }
-  const verified = lowlevel.crypto_onetimeauth_verify(
-    framed,
-    SEAL_BOX_OFFSET,
-    framed,
-    SEAL_PLAINTEXT_OFFSET,
-    framed.length - SEAL_PLAINTEXT_OFFSET,
-    output,
-  );
-  if (verified !== 0) {
-    output.fill(0);
-    return null;
-  }
-  // The one-time Poly1305 key is keystream: do not hand it out
-  output.fill(0, 0, SEAL_PLAINTEXT_OFFSET);
-  return output;
+  return secretbox().openFramed(framed, nonce, key);
 }
 
 /** `crypto_secretbox_open`: the plaintext, or null when the box does not authenticate. */
 export function open(box: Uint8Array, nonce: Uint8Array, key: Uint8Array): Uint8Array | null {
   checkNonceAndKey(nonce, key);
   if (box.length < BOX_OVERHEAD_BYTES) return null;
-  // One buffer for input and output: tweetnacl verifies first, then XORs byte by byte in place
-  const buffer = new Uint8Array(SEAL_BOX_OFFSET + box.length);
-  buffer.set(box, SEAL_BOX_OFFSET);
-  if (lowlevel.crypto_secretbox_open(buffer, buffer, buffer.length, nonce, key) !== 0) return null;
-  return buffer.subarray(SEAL_PLAINTEXT_OFFSET);
+  const framed = new Uint8Array(SEAL_BOX_OFFSET + box.length);
+  framed.set(box, SEAL_BOX_OFFSET);
+  return openFramed(framed, nonce, key)?.subarray(SEAL_PLAINTEXT_OFFSET) ?? null;
 }
 
 function checkNonceAndKey(nonce: Uint8Array, key: Uint8Array): void {

@@ -1,0 +1,34 @@
+/**
+ * What a secretbox backend provides to box.ts: XSalsa20-Poly1305 (NaCl `crypto_secretbox`) on the
+ * buffer layout of NaCl's C API. Two implementations:
+ * libsodium through the sodium-native addon (box-sodium.ts) and tweetnacl in pure JS
+ * (box-tweetnacl.ts). Both must produce the same bytes; box.test.ts checks them against each other
+ * and against known answers.
+ */
+
+/**
+ * The plaintext starts after 32 bytes of scratch (crypto_secretbox_ZEROBYTES) and the box (MAC ‖
+ * ciphertext) after 16 (crypto_secretbox_BOXZEROBYTES). Building the box where it will be sent
+ * avoids copying it into a command afterwards.
+ */
+export const SEAL_PLAINTEXT_OFFSET = 32;
+/** Where the box starts in a buffer sealed by sealInPlace (and read by openFramed). */
+export const SEAL_BOX_OFFSET = 16;
+
+export const SECRETBOX_BACKEND_NAMES = ["sodium-native", "tweetnacl"] as const;
+export type SecretboxBackendName = (typeof SECRETBOX_BACKEND_NAMES)[number];
+
+export interface SecretboxBackend {
+  readonly name: SecretboxBackendName;
+  /**
+   * `buffer[32..]` holds the plaintext; on return `buffer[16..]` is MAC(16) ‖ ciphertext and
+   * `buffer[0..16]` is zero. Arguments are already checked by box.ts.
+   */
+  sealInPlace(buffer: Uint8Array, nonce: Uint8Array, key: Uint8Array): void;
+  /**
+   * Opens the box at `framed[16..]` (`framed.length >= 32`, checked by box.ts) without modifying
+   * `framed`. Returns a new buffer as long as `framed` with the plaintext at offset 32 and zeros
+   * before it, or null when the box does not authenticate (and then no plaintext is exposed).
+   */
+  openFramed(framed: Uint8Array, nonce: Uint8Array, key: Uint8Array): Uint8Array | null;
+}

@@ -1,0 +1,103 @@
+/**
+ * The pure-JS secretbox backend: tweetnacl 1.0.3's C-style primitives on NaCl's buffer layout.
+ * Used when the libsodium addon cannot load (box-sodium.ts says why), or when
+ * AGENT_CRYPTO_BACKEND=tweetnacl asks for it. About 10× slower than libsodium per KiB
+ * (docs/PERFORMANCE.md), but it runs wherever Bun runs.
+ */
+import nacl from "tweetnacl";
+import { SEAL_BOX_OFFSET, SEAL_PLAINTEXT_OFFSET, type SecretboxBackend } from "./box-backend.ts";
+
+/** tweetnacl's C-style primitives; present at runtime but absent from its type definitions. */
+interface NaclLowLevel {
+  crypto_core_hsalsa20(
+    out: Uint8Array,
+    input: Uint8Array,
+    key: Uint8Array,
+    sigma: Uint8Array,
+  ): void;
+  crypto_secretbox(
+    c: Uint8Array,
+    m: Uint8Array,
+    length: number,
+    n: Uint8Array,
+    k: Uint8Array,
+  ): number;
+  /** XSalsa20 keystream XOR: c[cpos..] = m[mpos..] ^ stream(n, k), `length` bytes. */
+  crypto_stream_xor(
+    c: Uint8Array,
+    cpos: number,
+    m: Uint8Array,
+    mpos: number,
+    length: number,
+    n: Uint8Array,
+    k: Uint8Array,
+  ): number;
+  /** 0 when h[hpos..hpos+16] is the Poly1305 MAC of m[mpos..mpos+length] under k[0..32]. */
+  crypto_onetimeauth_verify(
+    h: Uint8Array,
+    hpos: number,
+    m: Uint8Array,
+    mpos: number,
+    length: number,
+    k: Uint8Array,
+  ): number;
+}
+const lowlevel = (nacl as unknown as { readonly lowlevel: NaclLowLevel }).lowlevel;
+
+/** "expand 32-byte k": the Salsa20 constant crypto_box_beforenm feeds HSalsa20 */
+const SIGMA = new TextEncoder().encode("expand 32-byte k");
+const ZERO_16 = new Uint8Array(16);
+
+/**
+ * HSalsa20(key = shared, input = 16 zero bytes, constant "expand 32-byte k"): the second half of
+ * crypto_box_beforenm, once per handshake, so always from tweetnacl (sodium-native does not
+ * export crypto_core_hsalsa20). Returns a new 32-byte key.
+ */
+export function hsalsa20(shared: Uint8Array): Uint8Array {
+  const key = new Uint8Array(32);
+  lowlevel.crypto_core_hsalsa20(key, ZERO_16, shared, SIGMA);
+  return key;
+}
+
+export const tweetnaclBackend: SecretboxBackend = {
+  name: "tweetnacl",
+
+  sealInPlace(buffer: Uint8Array, nonce: Uint8Array, key: Uint8Array): void {
+    // The first 32 bytes of the keystream become the Poly1305 key only if the plaintext in front
+    // is zero, so clear the scratch. Input and output may alias: tweetnacl XORs byte by byte and
+    // reads the one-time key before it writes the MAC.
+    buffer.fill(0, 0, SEAL_PLAINTEXT_OFFSET);
+    lowlevel.crypto_secretbox(buffer, buffer, buffer.length, nonce, key);
+  },
+
+  /**
+   * One XSalsa20 pass instead of tweetnacl's two: its crypto_secretbox_open derives the subkey
+   * and the first keystream block once for the Poly1305 key and again to decrypt (tweetnacl has
+   * no block-counter argument). Here a single pass XORs the keystream over the whole input;
+   * XORing the input's first 32 bytes back out leaves keystream bytes 0..31, the Poly1305 key, in
+   * front of the plaintext. The MAC is then checked in constant time and on failure the buffer is
+   * wiped and nothing is returned, so unauthenticated plaintext never escapes.
+   */
+  openFramed(framed: Uint8Array, nonce: Uint8Array, key: Uint8Array): Uint8Array | null {
+    const output = new Uint8Array(framed.length);
+    lowlevel.crypto_stream_xor(output, 0, framed, 0, framed.length, nonce, key);
+    for (let i = 0; i < SEAL_PLAINTEXT_OFFSET; i++) {
+      output[i] = (output[i] as number) ^ (framed[i] as number);
+    }
+    const verified = lowlevel.crypto_onetimeauth_verify(
+      framed,
+      SEAL_BOX_OFFSET,
+      framed,
+      SEAL_PLAINTEXT_OFFSET,
+      framed.length - SEAL_PLAINTEXT_OFFSET,
+      output,
+    );
+    if (verified !== 0) {
+      output.fill(0);
+      return null;
+    }
+    // The one-time Poly1305 key is keystream: do not hand it out
+    output.fill(0, 0, SEAL_PLAINTEXT_OFFSET);
+    return output;
+  },
+};
