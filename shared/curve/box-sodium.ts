@@ -23,6 +23,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { SEAL_BOX_OFFSET, SEAL_PLAINTEXT_OFFSET, type SecretboxBackend } from "./box-backend.ts";
 import { tweetnaclBackend } from "./box-tweetnacl.ts";
+import { NACL_SECRETBOX } from "./box-vectors.ts";
 
 /** The two functions we call; both take typed arrays and assert their sizes (abort on mismatch). */
 interface SodiumBinding {
@@ -113,13 +114,18 @@ export function loadEmbedded(embedded: string, tempRoot: string): SodiumLoad {
 
 /** Load the library at `file` with process.dlopen and check it on known answers. */
 export function loadFrom(file: string, source: string): SodiumLoad {
-  const module = { exports: {} as Partial<SodiumBinding> };
+  const module = { exports: {} };
   try {
     process.dlopen(module, file);
   } catch (error) {
     return { ok: false, reason: `could not load ${source}: ${describe(error)}` };
   }
-  const binding = module.exports;
+  return checkBinding(module.exports, source);
+}
+
+/** A loaded library's exports as a backend, if it has our functions and passes the self-test. */
+export function checkBinding(exports: unknown, source: string): SodiumLoad {
+  const binding = exports as Partial<SodiumBinding>;
   if (
     typeof binding.crypto_secretbox_easy !== "function" ||
     typeof binding.crypto_secretbox_open_easy !== "function"
@@ -127,9 +133,15 @@ export function loadFrom(file: string, source: string): SodiumLoad {
     return { ok: false, reason: `${source} lacks crypto_secretbox_easy/open_easy` };
   }
   const backend = sodiumBackend(binding as SodiumBinding);
-  const mismatch = selfTest(backend);
-  if (mismatch !== undefined)
+  let mismatch: string | undefined;
+  try {
+    mismatch = selfTest(backend);
+  } catch (error) {
+    mismatch = describe(error);
+  }
+  if (mismatch !== undefined) {
     return { ok: false, reason: `${source} failed its self-test: ${mismatch}` };
+  }
   return { ok: true, backend, source };
 }
 
@@ -163,10 +175,15 @@ function sodiumBackend(binding: SodiumBinding): SecretboxBackend {
 }
 
 /**
- * The loaded library must produce tweetnacl's boxes byte for byte, open them, and refuse a
- * tampered one; otherwise it is not used. A few microseconds, once per process.
+ * The loaded library must reproduce NaCl's known answer and tweetnacl's boxes byte for byte, open
+ * them, and refuse a tampered one; otherwise it is not used. A few microseconds, once per process.
  */
 function selfTest(candidate: SecretboxBackend): string | undefined {
+  const { key: naclKey, nonce: naclNonce, message, box } = NACL_SECRETBOX;
+  const known = new Uint8Array(SEAL_PLAINTEXT_OFFSET + message.length);
+  known.set(message, SEAL_PLAINTEXT_OFFSET);
+  candidate.sealInPlace(known, naclNonce, naclKey);
+  if (!sameBytes(known.subarray(SEAL_BOX_OFFSET), box)) return "NaCl's known answer differs";
   const key = Uint8Array.from({ length: 32 }, (_, i) => (i * 7 + 1) & 0xff);
   const nonce = Uint8Array.from({ length: 24 }, (_, i) => (i * 13 + 5) & 0xff);
   for (const size of [0, 1, 63, 64, 65, 1000]) {
