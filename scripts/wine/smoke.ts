@@ -6,6 +6,12 @@
  *   (ping; run + open + close through agent-inf's local API), then agent-gtw.exe installed,
  *   stopped, restarted and removed as a service through Wine's service control manager.
  *
+ *   The crypto backend in the Windows build: scripts/crypto-probe.ts compiled for Windows with
+ *   the agents' flags must find the embedded libsodium and pass NaCl's known answer, and so must
+ *   its tweetnacl fallback; the foreground gateway runs with AGENT_CRYPTO_BACKEND=sodium-native
+ *   (a libsodium that does not load fails its handshakes), and one ping comes from an agent-inf
+ *   forced onto tweetnacl, so the two backends meet over the wire.
+ *
  * Prints one line per check and finally "N passed, N failed". Every wait is bounded; every process
  * started here is stopped here. Wine's output always goes to files, never to a pipe (deploy.md
  * §2.4: wineserver and services.exe inherit it and the pipe never closes).
@@ -16,6 +22,7 @@ import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import type { Subprocess } from "bun";
 import { parseCommandLine } from "../../shared/cli.ts";
+import { CRYPTO_BACKEND_ENV } from "../../shared/curve/box.ts";
 import { readPublicKeyFile, readSecretKeyFile } from "../../shared/curve/keys.ts";
 import { eventually } from "../../shared/testing/eventually.ts";
 import { type RunningAgent, spawnAgent } from "../../test/support/agents.ts";
@@ -27,6 +34,7 @@ import {
   runCli,
   writeInferenceConfig,
 } from "../../test/support/inference.ts";
+import { compileExecutable, TARGETS } from "../build.ts";
 
 const ROOT = resolve(import.meta.dir, "..", "..");
 const SERVICE = "mlb-smoke-gtw";
@@ -55,11 +63,16 @@ function windowsPath(path: string): string {
 }
 
 /** Run a Windows program under Wine to completion; output via files, killed after the timeout. */
-async function wine(args: readonly string[], timeoutMs = 30_000): Promise<WineResult> {
+async function wine(
+  args: readonly string[],
+  timeoutMs = 30_000,
+  env: Record<string, string> = {},
+): Promise<WineResult> {
   const id = ++wineCalls;
   const out = join(work, `wine-${id}.out`);
   const err = join(work, `wine-${id}.err`);
   const child = Bun.spawn(["wine", ...args], {
+    env: { ...process.env, ...env },
     stdin: "ignore",
     stdout: Bun.file(out),
     stderr: Bun.file(err),
@@ -110,6 +123,8 @@ async function gatewayExe(): Promise<{ path: string }> {
 /** A gateway started under Wine in the foreground, its output in files. */
 function startWineGateway(exe: string, configPath: string, name: string): Subprocess {
   return Bun.spawn(["wine", exe, "run", "--config", windowsPath(configPath)], {
+    // libsodium or nothing: a Windows build whose addon does not load must fail this smoke test
+    env: { ...process.env, [CRYPTO_BACKEND_ENV]: "sodium-native" },
     stdin: "ignore",
     stdout: Bun.file(join(work, `${name}.out`)),
     stderr: Bun.file(join(work, `${name}.err`)),
@@ -149,6 +164,22 @@ async function ping(setup: InferenceSetup, count: number): Promise<string> {
   return /rtt min .*$/m.exec(result.stdout)?.[0] ?? "";
 }
 
+/** The crypto probe built for Windows with the agents' flags, run under Wine per backend. */
+async function probeWindowsCrypto(): Promise<string> {
+  const windows = TARGETS.find((target) => target.os === "windows");
+  if (windows === undefined) throw new Error("no Windows build target");
+  const probe = join(work, "crypto-probe.exe");
+  await compileExecutable(windows, "smoke", probe, join(ROOT, "scripts", "crypto-probe.ts"));
+  const found: string[] = [];
+  for (const backend of ["sodium-native", "tweetnacl"] as const) {
+    const env = { [CRYPTO_BACKEND_ENV]: backend === "tweetnacl" ? backend : "" };
+    const result = await wine([probe, "--expect", backend], 60_000, env);
+    expectOk(result, `crypto-probe.exe --expect ${backend}`);
+    found.push(result.stdout.trim());
+  }
+  return found.join("; ");
+}
+
 async function main(): Promise<void> {
   const cleanups: Array<() => Promise<unknown>> = [];
   let deployment: Deployment | undefined;
@@ -169,6 +200,11 @@ async function main(): Promise<void> {
       if (version !== linux) throw new Error(`version ${version}, dist/agent-inf says ${linux}`);
       return version;
     });
+
+    await check(
+      "crypto probe .exe under Wine: embedded libsodium chosen, tweetnacl fallback, NaCl known answer",
+      probeWindowsCrypto,
+    );
 
     const keysDir = join(work, "wine-keys");
     await check(
@@ -214,7 +250,17 @@ async function main(): Promise<void> {
     );
 
     if (listening) {
-      await check("Linux agent-inf ping --count 3 over CURVE", () => ping(setup, 3));
+      await check("Linux agent-inf ping --count 3 over CURVE (agent-gtw.exe on libsodium)", () =>
+        ping(setup, 3),
+      );
+      await check("Linux agent-inf on tweetnacl pings agent-gtw.exe on libsodium", async () => {
+        process.env[CRYPTO_BACKEND_ENV] = "tweetnacl";
+        try {
+          return await ping(setup, 3);
+        } finally {
+          delete process.env[CRYPTO_BACKEND_ENV];
+        }
+      });
 
       await check("Linux agent-inf run, then open and close through its local API", async () => {
         const agent: RunningAgent = spawnAgent("agent-inf", ["run", "--config", setup.configPath]);
