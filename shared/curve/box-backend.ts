@@ -26,9 +26,10 @@ export interface SecretboxBackend {
    */
   sealInPlace(buffer: Uint8Array, nonce: Uint8Array, key: Uint8Array): void;
   /**
-   * Opens the box at `framed[16..]` (`framed.length >= 32`, checked by box.ts) without modifying
-   * `framed`. Returns a new buffer as long as `framed` with the plaintext at offset 32 and zeros
-   * before it, or null when the box does not authenticate (and then no plaintext is exposed).
+   * Opens the box at `framed[16..]` (`framed.length >= 32`, checked by box.ts) where it lies: on
+   * success `framed[32..]` holds the plaintext and `framed[0..32)` no secret (no keystream); on
+   * failure (the MAC does not verify) returns false and `framed` is unchanged, so no
+   * unauthenticated plaintext is ever produced. Arguments are already checked by box.ts.
    */
-  openFramed(framed: Uint8Array, nonce: Uint8Array, key: Uint8Array): Uint8Array | null;
+  openInPlace(framed: Uint8Array, nonce: Uint8Array, key: Uint8Array): boolean;
 }

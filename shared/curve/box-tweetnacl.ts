@@ -22,6 +22,8 @@ interface NaclLowLevel {
     n: Uint8Array,
     k: Uint8Array,
   ): number;
+  /** XSalsa20 keystream: c[cpos..cpos+length] = stream(n, k)[0..length]. */
+  crypto_stream(c: Uint8Array, cpos: number, length: number, n: Uint8Array, k: Uint8Array): number;
   /** XSalsa20 keystream XOR: c[cpos..] = m[mpos..] ^ stream(n, k), `length` bytes. */
   crypto_stream_xor(
     c: Uint8Array,
@@ -71,33 +73,27 @@ export const tweetnaclBackend: SecretboxBackend = {
   },
 
   /**
-   * One XSalsa20 pass instead of tweetnacl's two: its crypto_secretbox_open derives the subkey
-   * and the first keystream block once for the Poly1305 key and again to decrypt (tweetnacl has
-   * no block-counter argument). Here a single pass XORs the keystream over the whole input;
-   * XORing the input's first 32 bytes back out leaves keystream bytes 0..31, the Poly1305 key, in
-   * front of the plaintext. The MAC is then checked in constant time and on failure the buffer is
-   * wiped and nothing is returned, so unauthenticated plaintext never escapes.
+   * Verify, then decrypt in place: the Poly1305 key is keystream bytes 0..31 (NaCl secretbox), so
+   * it is computed first and the MAC checked in constant time before anything is written. Then
+   * one XSalsa20 pass over the whole buffer from byte 0 turns bytes 32.. into the plaintext, and
+   * bytes 0..31 (header and MAC XOR keystream, from which the one-time key could be recovered)
+   * are wiped.
    */
-  openFramed(framed: Uint8Array, nonce: Uint8Array, key: Uint8Array): Uint8Array | null {
-    const output = new Uint8Array(framed.length);
-    lowlevel.crypto_stream_xor(output, 0, framed, 0, framed.length, nonce, key);
-    for (let i = 0; i < SEAL_PLAINTEXT_OFFSET; i++) {
-      output[i] = (output[i] as number) ^ (framed[i] as number);
-    }
+  openInPlace(framed: Uint8Array, nonce: Uint8Array, key: Uint8Array): boolean {
+    const oneTimeKey = new Uint8Array(32);
+    lowlevel.crypto_stream(oneTimeKey, 0, 32, nonce, key);
     const verified = lowlevel.crypto_onetimeauth_verify(
       framed,
       SEAL_BOX_OFFSET,
       framed,
       SEAL_PLAINTEXT_OFFSET,
       framed.length - SEAL_PLAINTEXT_OFFSET,
-      output,
+      oneTimeKey,
     );
-    if (verified !== 0) {
-      output.fill(0);
-      return null;
-    }
-    // The one-time Poly1305 key is keystream: do not hand it out
-    output.fill(0, 0, SEAL_PLAINTEXT_OFFSET);
-    return output;
+    oneTimeKey.fill(0);
+    if (verified !== 0) return false;
+    lowlevel.crypto_stream_xor(framed, 0, framed, 0, framed.length, nonce, key);
+    framed.fill(0, 0, SEAL_PLAINTEXT_OFFSET);
+    return true;
   },
 };

@@ -311,39 +311,51 @@ export function seal(
   if (headroom < 0 || headroom > SEAL_BOX_OFFSET) {
     throw new AgentError(FaultCode.INTERNAL, `curve: seal headroom must be 0..16, was ${headroom}`);
   }
-  const buffer = new Uint8Array(SEAL_PLAINTEXT_OFFSET + message.length);
+  // Backed by its own ArrayBuffer: on Bun, views of a fresh plain array (the backends take some)
+  // first copy it to a new backing store
+  const buffer = new Uint8Array(new ArrayBuffer(SEAL_PLAINTEXT_OFFSET + message.length));
   buffer.set(message, SEAL_PLAINTEXT_OFFSET);
   sealInPlace(buffer, nonce, key);
   return headroom === SEAL_BOX_OFFSET ? buffer : buffer.subarray(SEAL_BOX_OFFSET - headroom);
 }
 
 /**
- * `crypto_secretbox_open` of the box at `framed[16..]`, read where it lies: the 16 bytes in front
- * of the box (a command header, for MESSAGE) are not part of it, and `framed` is not modified.
- * Returns a new buffer as long as `framed` with the plaintext at offset 32 and zeros before it
- * (the layout sealInPlace takes), or null when the box does not authenticate. Not a view at
- * offset 32: on Bun, a view over a fresh array forces a separate backing store, which cost more
- * than the caller copying out the part it keeps.
- *
- * The MAC is checked before any plaintext is produced; on failure nothing is returned.
+ * `crypto_secretbox_open` of the box at `framed[16..]`, in place: the 16 bytes in front of the
+ * box (a command header, for MESSAGE) are not part of it. On success `framed[32..]` is the
+ * plaintext and true is returned; when the box does not authenticate, false, and `framed` is
+ * unchanged. The MESSAGE codec opens each part where it arrived, so the part is a view and
+ * nothing is allocated or copied.
+ */
+export function openInPlace(framed: Uint8Array, nonce: Uint8Array, key: Uint8Array): boolean {
+  checkNonceAndKey(nonce, key);
+  if (framed.length < SEAL_PLAINTEXT_OFFSET) return false;
+  return secretbox().openInPlace(framed, nonce, key);
+}
+
+/**
+ * openInPlace on a copy: returns a new buffer as long as `framed` with the plaintext at offset
+ * 32 and zeros before it (the layout sealInPlace takes), or null when the box does not
+ * authenticate; `framed` is not modified.
  */
 export function openFramed(
   framed: Uint8Array,
   nonce: Uint8Array,
   key: Uint8Array,
 ): Uint8Array | null {
-  checkNonceAndKey(nonce, key);
-  if (framed.length < SEAL_PLAINTEXT_OFFSET) return null;
-  return secretbox().openFramed(framed, nonce, key);
+  const output = new Uint8Array(new ArrayBuffer(framed.length));
+  output.set(framed);
+  if (!openInPlace(output, nonce, key)) return null;
+  output.fill(0, 0, SEAL_PLAINTEXT_OFFSET);
+  return output;
 }
 
 /** `crypto_secretbox_open`: the plaintext, or null when the box does not authenticate. */
 export function open(box: Uint8Array, nonce: Uint8Array, key: Uint8Array): Uint8Array | null {
   checkNonceAndKey(nonce, key);
   if (box.length < BOX_OVERHEAD_BYTES) return null;
-  const framed = new Uint8Array(SEAL_BOX_OFFSET + box.length);
+  const framed = new Uint8Array(new ArrayBuffer(SEAL_BOX_OFFSET + box.length));
   framed.set(box, SEAL_BOX_OFFSET);
-  return openFramed(framed, nonce, key)?.subarray(SEAL_PLAINTEXT_OFFSET) ?? null;
+  return openInPlace(framed, nonce, key) ? framed.subarray(SEAL_PLAINTEXT_OFFSET) : null;
 }
 
 function checkNonceAndKey(nonce: Uint8Array, key: Uint8Array): void {

@@ -13,8 +13,10 @@
  *   nonce to be strictly greater than the last one it accepted (CVE-2014-7203).
  */
 import { AgentError, FaultCode, ProtocolError } from "../errors.ts";
+import { encodeFrameHeader, frameHeaderSize } from "../zmtp/frame.ts";
+import { allocateFrameBytes } from "../zmtp/frame-slab.ts";
 import { type DecodeResult, type OutgoingFrame, PartFlag } from "../zmtp/mechanism.ts";
-import { openFramed, SEAL_PLAINTEXT_OFFSET, sealInPlace } from "./box.ts";
+import { openInPlace, SEAL_PLAINTEXT_OFFSET, sealInPlace } from "./box.ts";
 import {
   COMMAND_NAME,
   hasName,
@@ -30,17 +32,20 @@ const NONCE_OFFSET = 8;
 const COUNTER_OFFSET = 16;
 
 /**
- * Every message part goes through encode on one side and decode on the other, so each allocates
- * one buffer and copies the payload once. The MESSAGE body is laid out to match NaCl's in-place
- * secretbox:
+ * Every message part goes through encode on one side and decode on the other. Encode allocates
+ * one buffer (from the frame slab) for the whole ZMTP frame and copies the payload into it once;
+ * decode allocates nothing and copies nothing. The MESSAGE body is laid out to match NaCl's
+ * in-place secretbox:
  *
  *   body offset      0         8          16        32          33
  *   on the wire      name(8)   nonce(8)   MAC(16)   Box[flags(1) payload(N)]
- *   to sealInPlace   scratch, zeroed ──────────────  flags(1)    payload(N)
+ *   to sealInPlace   scratch ───────────────────────  flags(1)    payload(N)
+ *   after openInPlace                                 flags(1)    payload(N)  ← the part, a view
  *
- * so the box is sealed where it is sent and opened where it arrived (openFramed ignores the
- * 16 header bytes). Nonce buffers are reused with a DataView made once: on Bun a DataView over a
- * fresh array forces its backing store to be created, which cost more than the header itself.
+ * so the box is sealed where it is sent (behind the frame header) and opened where it arrived
+ * (the 16 header bytes are not part of it). Nonce buffers are reused with a DataView made once:
+ * on Bun a DataView over a fresh array forces its backing store to be created, which cost more
+ * than the header itself.
  */
 
 export interface CurveMessageCodecOptions {
@@ -95,21 +100,26 @@ export class CurveMessageCodec {
     const nonce = this.#sendNonce;
     this.#sendNonceView.setBigUint64(COUNTER_OFFSET, counter);
 
-    // Box[flags + payload](C'→S' | S'→C'), sealed in the body; then the header over the scratch
-    const body = new Uint8Array(SEAL_PLAINTEXT_OFFSET + 1 + data.length);
+    // The ZMTP frame header, then Box[flags + payload](C'→S' | S'→C') sealed in the body, then
+    // the command header over the scratch. Outer flags 0: LONG for bodies over 255 bytes, never
+    // COMMAND or MORE.
+    const bodyLength = SEAL_PLAINTEXT_OFFSET + 1 + data.length;
+    const headerSize = frameHeaderSize(bodyLength);
+    const wire = allocateFrameBytes(headerSize + bodyLength);
+    encodeFrameHeader(0, bodyLength, wire, 0);
+    const body = wire.subarray(headerSize);
     body[SEAL_PLAINTEXT_OFFSET] = (more ? PartFlag.MORE : 0) | (command ? PartFlag.COMMAND : 0);
     body.set(data, SEAL_PLAINTEXT_OFFSET + 1);
     sealInPlace(body, nonce, this.#key);
     body.set(COMMAND_NAME.MESSAGE, 0);
     for (let i = 0; i < 8; i++) body[NONCE_OFFSET + i] = nonce[COUNTER_OFFSET + i] as number;
-
-    // Outer flags 0: the session adds LONG for bodies over 255 bytes, never COMMAND or MORE
-    return { flags: 0, body };
+    return { flags: 0, body, wire };
   }
 
   /**
-   * Recover one part from a MESSAGE. Outer flags are ignored (libzmq accepts MESSAGE in either
-   * kind of frame); MORE and COMMAND come only from the authenticated inner byte.
+   * Recover one part from a MESSAGE, decrypting `body` in place: the part is a view of it. Outer
+   * flags are ignored (libzmq accepts MESSAGE in either kind of frame); MORE and COMMAND come
+   * only from the authenticated inner byte. A box that does not open leaves `body` unchanged.
    */
   decode(body: Uint8Array): DecodeResult {
     if (body.length < MESSAGE_MIN_BYTES) {
@@ -124,10 +134,9 @@ export class CurveMessageCodec {
         `curve: MESSAGE short nonce must exceed ${this.#lastReceived}, was ${counter} (replay or reorder)`,
       );
     }
-    // The box starts at body[16]; the name and nonce in front of it are ignored, not copied
-    const opened = openFramed(body, nonce, this.#key);
-    if (opened === null) return fail("curve: MESSAGE box did not open");
-    const flags = opened[SEAL_PLAINTEXT_OFFSET] as number;
+    // The box starts at body[16]; the name and nonce in front of it are not part of it
+    if (!openInPlace(body, nonce, this.#key)) return fail("curve: MESSAGE box did not open");
+    const flags = body[SEAL_PLAINTEXT_OFFSET] as number;
     if ((flags & ~KNOWN_FLAGS) !== 0) {
       return fail(`curve: MESSAGE flags have reserved bits set, was 0x${hex(flags)}`);
     }
@@ -136,8 +145,8 @@ export class CurveMessageCodec {
     this.#lastReceived = counter;
     return {
       ok: true,
-      // A copy, not a view: cheaper on Bun (see openFramed) and the part owns its memory
-      data: opened.slice(SEAL_PLAINTEXT_OFFSET + 1),
+      // A view, as NULL hands out: the received chunk is not reused (see the session)
+      data: body.subarray(SEAL_PLAINTEXT_OFFSET + 1),
       more: (flags & PartFlag.MORE) !== 0,
       command: (flags & PartFlag.COMMAND) !== 0,
     };

@@ -268,8 +268,10 @@ export class FrameDecoder {
         i += size;
         if (onFrame(flags, body) === false) return i;
       } else {
-        // Spans chunks: one allocation at the size just checked, filled as bytes arrive
-        const body = new Uint8Array(size);
+        // Spans chunks: one allocation at the size just checked, filled as bytes arrive. Its own
+        // ArrayBuffer: a view of a fresh plain array would copy it on Bun (frame-slab.ts), and
+        // CURVE takes views of every body.
+        const body = new Uint8Array(new ArrayBuffer(size));
         body.set(chunk.subarray(i), 0);
         this.body = body;
         this.bodyFilled = length - i;
