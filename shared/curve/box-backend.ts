@@ -27,9 +27,9 @@ export interface SecretboxBackend {
   sealInPlace(buffer: Uint8Array, nonce: Uint8Array, key: Uint8Array): void;
   /**
    * Opens the box at `framed[16..]` (`framed.length >= 32`, checked by box.ts) where it lies: on
-   * success `framed[32..]` holds the plaintext and `framed[0..32)` no secret (no keystream); on
-   * failure (the MAC does not verify) returns false and `framed` is unchanged, so no
-   * unauthenticated plaintext is ever produced. Arguments are already checked by box.ts.
+   * success `framed[32..]` holds the plaintext and `framed[0..32)` is as it was (header and MAC,
+   * never keystream); on failure (the MAC does not verify) returns false and `framed` is
+   * unchanged, so no unauthenticated plaintext is ever produced. Arguments are already checked.
    */
   openInPlace(framed: Uint8Array, nonce: Uint8Array, key: Uint8Array): boolean;
 }

@@ -75,9 +75,9 @@ export const tweetnaclBackend: SecretboxBackend = {
   /**
    * Verify, then decrypt in place: the Poly1305 key is keystream bytes 0..31 (NaCl secretbox), so
    * it is computed first and the MAC checked in constant time before anything is written. Then
-   * one XSalsa20 pass over the whole buffer from byte 0 turns bytes 32.. into the plaintext, and
-   * bytes 0..31 (header and MAC XOR keystream, from which the one-time key could be recovered)
-   * are wiped.
+   * one XSalsa20 pass over the whole buffer from byte 0 (tweetnacl cannot start at block 0 byte
+   * 32) turns bytes 32.. into the plaintext, and bytes 0..31 get their header and MAC back: XORed
+   * with the keystream they would reveal the one-time key, and libsodium leaves them as they were.
    */
   openInPlace(framed: Uint8Array, nonce: Uint8Array, key: Uint8Array): boolean {
     const oneTimeKey = new Uint8Array(32);
@@ -92,8 +92,9 @@ export const tweetnaclBackend: SecretboxBackend = {
     );
     oneTimeKey.fill(0);
     if (verified !== 0) return false;
+    const front = framed.slice(0, SEAL_PLAINTEXT_OFFSET);
     lowlevel.crypto_stream_xor(framed, 0, framed, 0, framed.length, nonce, key);
-    framed.fill(0, 0, SEAL_PLAINTEXT_OFFSET);
+    framed.set(front, 0);
     return true;
   },
 };
