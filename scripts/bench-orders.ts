@@ -10,23 +10,35 @@
  * it fails only on errors, never on timings.
  */
 import { cpus, release } from "node:os";
-import { parseArgs } from "node:util";
 import type { TradeReply } from "../shared/protocol/types.ts";
 import { startGateway } from "../test/support/agents.ts";
 import { createDeployment } from "../test/support/deployment.ts";
 import { TestClient } from "../test/support/test-client.ts";
+import { parseBenchArgs } from "./bench/cli.ts";
 
-const { values } = parseArgs({
-  args: Bun.argv.slice(2),
-  options: {
+const { values, integer } = parseBenchArgs(
+  Bun.argv.slice(2),
+  {
+    name: "bench-orders",
+    usage: `usage: bun scripts/bench-orders.ts [--orders N] [--concurrency C] [--quick]
+
+Signed orders through the real agent-gtw process (sign, CURVE, verify, durable journal, sim
+fill): round-trip percentiles one at a time, then throughput with C in flight.
+
+  --orders N        orders per phase (default 4000; 400 with --quick)
+  --concurrency C   orders in flight in the throughput phase (default 64)
+  --quick           smaller counts
+  -h, --help        this text`,
+  },
+  {
     orders: { type: "string" },
     concurrency: { type: "string" },
     quick: { type: "boolean" },
   },
-});
+);
 const quick = values.quick === true;
-const orders = Number(values.orders ?? (quick ? 400 : 4000));
-const concurrency = Number(values.concurrency ?? 64);
+const orders = integer(values.orders, "--orders", quick ? 400 : 4000, 1);
+const concurrency = integer(values.concurrency, "--concurrency", 64, 1, 10_000);
 
 function percentile(sorted: readonly number[], q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] as number;

@@ -24,9 +24,9 @@ import { existsSync, readFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import type { Subprocess } from "bun";
-import { parseCommandLine, UsageError } from "../shared/cli.ts";
 import { CRYPTO_BACKEND_ENV, cryptoBackend, generateKeyPair } from "../shared/curve/box.ts";
 import { z85Encode } from "../shared/curve/z85.ts";
+import { parseBenchArgs } from "./bench/cli.ts";
 import type {
   BenchKeys,
   BenchTransport,
@@ -88,22 +88,19 @@ interface Settings {
 /** What one table row runs: a peer program and the environment it runs with. */
 type Row = "tcp" | "ours" | "ours-tweetnacl" | "libzmq";
 
-function parseSettings(argv: readonly string[]): Settings | undefined {
-  const { values, positionals } = parseCommandLine(argv, {
-    quick: { type: "boolean" },
-    n: { type: "string" },
-    "no-pin": { type: "boolean" },
-    tweetnacl: { type: "boolean" },
-    help: { type: "boolean", short: "h" },
-  });
-  if (values.help === true) return undefined;
-  if (positionals.length > 0)
-    throw new UsageError(`unexpected arguments: ${positionals.join(" ")}`);
+function parseSettings(argv: readonly string[]): Settings {
+  const { values, integer } = parseBenchArgs(
+    argv,
+    { name: "bench-transport", usage: HELP },
+    {
+      quick: { type: "boolean" },
+      n: { type: "string" },
+      "no-pin": { type: "boolean" },
+      tweetnacl: { type: "boolean" },
+    },
+  );
   const quick = values.quick === true;
-  const roundTrips = values.n === undefined ? (quick ? 1_000 : 10_000) : Number(values.n);
-  if (!Number.isSafeInteger(roundTrips) || roundTrips < 10 || roundTrips > 1_000_000) {
-    throw new UsageError(`--n must be an integer in 10..1000000, was ${values.n}`);
-  }
+  const roundTrips = integer(values.n, "--n", quick ? 1_000 : 10_000, 10, 1_000_000);
   const canPin = values["no-pin"] !== true && Bun.which("taskset") !== null;
   const placements: Placement[] = ["free"];
   if (canPin && os.cpus().length >= 2) placements.push("split");
@@ -659,10 +656,6 @@ function printFloor(results: readonly RunResult[], placements: readonly Placemen
 
 async function main(): Promise<void> {
   const settings = parseSettings(process.argv.slice(2));
-  if (settings === undefined) {
-    console.log(HELP);
-    return;
-  }
   const started = performance.now();
   const wholeRun = markLoad();
   console.log(`bench-transport${settings.quick ? " --quick" : ""}`);
@@ -711,7 +704,7 @@ if (import.meta.main) {
         `bench-transport: ${firstLine(error instanceof Error ? error.message : String(error))}`,
       );
       killAll();
-      process.exit(error instanceof UsageError ? 2 : 1);
+      process.exit(1);
     },
   );
 }

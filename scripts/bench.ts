@@ -22,7 +22,6 @@
  */
 import { closeSync, fdatasyncSync, openSync, readFileSync, statSync, writeSync } from "node:fs";
 import { join } from "node:path";
-import { parseArgs } from "node:util";
 import { encodeRequest, newRequestId } from "../shared/protocol/codec.ts";
 import type { TradeReply } from "../shared/protocol/types.ts";
 import { PERMISSIVE_RISK } from "../test/faults/support.ts";
@@ -35,6 +34,7 @@ import {
   writeInferenceConfig,
 } from "../test/support/inference.ts";
 import { TestClient } from "../test/support/test-client.ts";
+import { parseBenchArgs } from "./bench/cli.ts";
 import { startFlood } from "./bench-e2e/flood.ts";
 import { libzmqEcho } from "./bench-e2e/libzmq-reference.ts";
 import {
@@ -48,10 +48,21 @@ import {
 } from "./bench-e2e/processes.ts";
 
 const ROOT = join(import.meta.dir, "..");
-const { values } = parseArgs({
-  args: Bun.argv.slice(2),
-  options: { quick: { type: "boolean" } },
-});
+const { values } = parseBenchArgs(
+  Bun.argv.slice(2),
+  {
+    name: "bench",
+    usage: `usage: bun run bench [--quick]
+
+End-to-end benchmark on the compiled agents in dist/ (bun run build first), with libzmq measured
+in the same run: PING round trip, orders straight to agent-gtw and through agent-inf, PING under
+a handshake flood, reconnect after a gateway restart, memory.
+
+  --quick      smaller counts, the same steps (about 30 s; CI runs this)
+  -h, --help   this text`,
+  },
+  { quick: { type: "boolean" } },
+);
 const QUICK = values.quick === true;
 const N = {
   pings: QUICK ? 1000 : 10_000,

@@ -364,7 +364,16 @@ async function runClient(config: ClientConfig, transport: "tcp" | "ours"): Promi
   }
 }
 
+const USAGE = `usage: bun scripts/bench/bun-peer.ts ours|tcp
+
+One side of bench:transport (scripts/bench-transport.ts starts it): reads one JSON config line on
+stdin (scripts/bench/peer-protocol.ts), then serves or measures and reports JSON lines on stdout.`;
+
 async function main(): Promise<void> {
+  if (process.argv.includes("--help") || process.argv.includes("-h")) {
+    console.log(USAGE);
+    return;
+  }
   const transport = process.argv[2];
   if (transport !== "ours" && transport !== "tcp") {
     throw new Error(`usage: bun scripts/bench/bun-peer.ts ours|tcp (was ${String(transport)})`);

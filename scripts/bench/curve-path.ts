@@ -24,6 +24,7 @@ import { SEAL_PLAINTEXT_OFFSET, type SecretboxBackend } from "../../shared/curve
 import { CurveMessageCodec } from "../../shared/curve/curve-message.ts";
 import { NONCE_PREFIX } from "../../shared/curve/curve-protocol.ts";
 import { DealerSocket, RouterSocket, type SocketOptions } from "../../shared/net/index.ts";
+import { parseBenchArgs } from "./cli.ts";
 import { formatMicros, percentile } from "./stats.ts";
 
 const HELP = `usage: bun scripts/bench/curve-path.ts [--quick]
@@ -34,13 +35,12 @@ box.ts, the MESSAGE codec, then raw TCP, NULL and CURVE echo round trips.
   --quick      fewer operations and round trips (a smoke run)
   -h, --help   this text`;
 
-const unknown = process.argv.slice(2).filter((arg) => !["--quick", "--help", "-h"].includes(arg));
-if (process.argv.includes("--help") || process.argv.includes("-h") || unknown.length > 0) {
-  if (unknown.length > 0) console.error(`curve-path: unknown option ${unknown.join(" ")}`);
-  console.log(HELP);
-  process.exit(unknown.length > 0 ? 2 : 0);
-}
-const quick = process.argv.includes("--quick");
+const { values } = parseBenchArgs(
+  Bun.argv.slice(2),
+  { name: "curve-path", usage: HELP },
+  { quick: { type: "boolean" } },
+);
+const quick = values.quick === true;
 const SIZES = [100, 1024, 65_536] as const;
 const BASE_OPS = quick ? 5_000 : 50_000;
 const BASE_ROUND_TRIPS = quick ? 2_000 : 20_000;

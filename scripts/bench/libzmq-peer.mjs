@@ -159,7 +159,16 @@ async function runClient(config) {
   }
 }
 
+const USAGE = `usage: node scripts/bench/libzmq-peer.mjs
+
+The libzmq side of bench:transport (scripts/bench-transport.ts starts it): reads one JSON config
+line on stdin (scripts/bench/peer-protocol.ts), then serves or measures and reports JSON lines.`;
+
 async function main() {
+  if (process.argv.includes("--help") || process.argv.includes("-h")) {
+    console.log(USAGE);
+    return;
+  }
   const lines = createInterface({ input: process.stdin });
   const iterator = lines[Symbol.asyncIterator]();
   const first = await iterator.next();
