@@ -17,13 +17,7 @@ import { encodeFrameHeader, frameHeaderSize } from "../zmtp/frame.ts";
 import { allocateFrameBytes } from "../zmtp/frame-slab.ts";
 import { type DecodeResult, type OutgoingFrame, PartFlag } from "../zmtp/mechanism.ts";
 import { openInPlace, SEAL_PLAINTEXT_OFFSET, sealInPlace } from "./box.ts";
-import {
-  COMMAND_NAME,
-  hasName,
-  MAX_SHORT_NONCE,
-  MESSAGE_MIN_BYTES,
-  shortNonce,
-} from "./curve-protocol.ts";
+import { COMMAND_NAME, hasName, MESSAGE_MIN_BYTES, shortNonce } from "./curve-protocol.ts";
 
 const KNOWN_FLAGS = PartFlag.MORE | PartFlag.COMMAND;
 /** Where the short nonce sits in the body, after the name "\x07MESSAGE" */
@@ -61,14 +55,23 @@ export interface CurveMessageCodecOptions {
   readonly lastReceivedNonce: bigint;
 }
 
+const TWO_POW_32 = 0x1_0000_0000;
+
+/**
+ * The 64-bit short nonces are kept as two uint32 halves, high and low: comparing and counting
+ * them allocates nothing, where a BigInt per message did. The send side's high half reaching
+ * 2^32 means every nonce has been used.
+ */
 export class CurveMessageCodec {
   readonly #key: Uint8Array;
   readonly #sendNonce: Uint8Array;
   readonly #sendNonceView: DataView;
   readonly #receiveNonce: Uint8Array;
   readonly #receiveNonceView: DataView;
-  #nextSend: bigint;
-  #lastReceived: bigint;
+  #sendHigh: number;
+  #sendLow: number;
+  #lastHigh: number;
+  #lastLow: number;
 
   constructor(options: CurveMessageCodecOptions) {
     this.#key = options.key;
@@ -76,13 +79,15 @@ export class CurveMessageCodec {
     this.#sendNonceView = new DataView(this.#sendNonce.buffer);
     this.#receiveNonce = shortNonce(options.receivePrefix, 0n);
     this.#receiveNonceView = new DataView(this.#receiveNonce.buffer);
-    this.#nextSend = options.nextSendNonce;
-    this.#lastReceived = options.lastReceivedNonce;
+    this.#sendHigh = Number(options.nextSendNonce >> 32n);
+    this.#sendLow = Number(options.nextSendNonce & 0xffff_ffffn);
+    this.#lastHigh = Number(options.lastReceivedNonce >> 32n);
+    this.#lastLow = Number(options.lastReceivedNonce & 0xffff_ffffn);
   }
 
   /** The short nonce the next encode() will use (for tests and diagnostics). */
   get nextSendNonce(): bigint {
-    return this.#nextSend;
+    return (BigInt(this.#sendHigh) << 32n) | BigInt(this.#sendLow);
   }
 
   /**
@@ -90,15 +95,22 @@ export class CurveMessageCodec {
    * connection must close rather than reuse a nonce under k2.
    */
   encode(data: Uint8Array, more: boolean, command: boolean): OutgoingFrame {
-    const counter = this.#nextSend;
-    if (counter > MAX_SHORT_NONCE) {
+    const high = this.#sendHigh;
+    const low = this.#sendLow;
+    if (high >= TWO_POW_32) {
       throw new ProtocolError(
         "curve: MESSAGE short nonce counter is exhausted; close the connection",
       );
     }
-    this.#nextSend = counter + 1n;
+    if (low === 0xffff_ffff) {
+      this.#sendHigh = high + 1;
+      this.#sendLow = 0;
+    } else {
+      this.#sendLow = low + 1;
+    }
     const nonce = this.#sendNonce;
-    this.#sendNonceView.setBigUint64(COUNTER_OFFSET, counter);
+    this.#sendNonceView.setUint32(COUNTER_OFFSET, high);
+    this.#sendNonceView.setUint32(COUNTER_OFFSET + 4, low);
 
     // The ZMTP frame header, then Box[flags + payload](C'→S' | S'→C') sealed in the body, then
     // the command header over the scratch. Outer flags 0: LONG for bodies over 255 bytes, never
@@ -128,10 +140,13 @@ export class CurveMessageCodec {
     if (!hasName(body, COMMAND_NAME.MESSAGE)) return fail("curve: expected a MESSAGE command");
     const nonce = this.#receiveNonce;
     for (let i = 0; i < 8; i++) nonce[COUNTER_OFFSET + i] = body[NONCE_OFFSET + i] as number;
-    const counter = this.#receiveNonceView.getBigUint64(COUNTER_OFFSET);
-    if (counter <= this.#lastReceived) {
+    const high = this.#receiveNonceView.getUint32(COUNTER_OFFSET);
+    const low = this.#receiveNonceView.getUint32(COUNTER_OFFSET + 4);
+    if (high < this.#lastHigh || (high === this.#lastHigh && low <= this.#lastLow)) {
+      const last = (BigInt(this.#lastHigh) << 32n) | BigInt(this.#lastLow);
+      const counter = (BigInt(high) << 32n) | BigInt(low);
       return fail(
-        `curve: MESSAGE short nonce must exceed ${this.#lastReceived}, was ${counter} (replay or reorder)`,
+        `curve: MESSAGE short nonce must exceed ${last}, was ${counter} (replay or reorder)`,
       );
     }
     // The box starts at body[16]; the name and nonce in front of it are not part of it
@@ -142,7 +157,8 @@ export class CurveMessageCodec {
     }
 
     // Advance only after the box authenticated: forged frames must not move the window
-    this.#lastReceived = counter;
+    this.#lastHigh = high;
+    this.#lastLow = low;
     return {
       ok: true,
       // A view, as NULL hands out: the received chunk is not reused (see the session)

@@ -30,6 +30,8 @@ export class Connection {
   #handlers: ConnectionHandlers | undefined;
   #chunks: Uint8Array[] = [];
   #queuedBytes = 0;
+  /** The last queued chunk came from writeFrame: a view of an ArrayBuffer, cheap to compare. */
+  #lastIsFrame = false;
   /** Tail of a buffer the kernel did not fully accept; written first on drain. */
   #blocked: Uint8Array | undefined;
   #flushScheduled = false;
@@ -68,7 +70,38 @@ export class Connection {
   write(bytes: Uint8Array): void {
     if (this.#closed || this.#ending) return;
     this.#chunks.push(bytes);
-    this.#queuedBytes += bytes.length;
+    this.#lastIsFrame = false;
+    this.#queue(bytes.length);
+  }
+
+  /**
+   * Queue a frame that is a view of an ArrayBuffer (frame-slab.ts). When it starts where the
+   * previous frame queued this way ends, the two become one view: a burst of replies encoded one
+   * after another goes to the kernel without being copied into a batch buffer first. Only views
+   * of ArrayBuffers come here: reading `.buffer` of a plain fresh array would copy it on Bun.
+   */
+  writeFrame(frame: Uint8Array): void {
+    if (this.#closed || this.#ending) return;
+    const last = this.#lastIsFrame ? this.#chunks[this.#chunks.length - 1] : undefined;
+    if (
+      last !== undefined &&
+      last.buffer === frame.buffer &&
+      last.byteOffset + last.byteLength === frame.byteOffset
+    ) {
+      this.#chunks[this.#chunks.length - 1] = new Uint8Array(
+        last.buffer,
+        last.byteOffset,
+        last.byteLength + frame.byteLength,
+      );
+    } else {
+      this.#chunks.push(frame);
+    }
+    this.#lastIsFrame = true;
+    this.#queue(frame.length);
+  }
+
+  #queue(length: number): void {
+    this.#queuedBytes += length;
     if (!this.#flushScheduled && this.#blocked === undefined) {
       this.#flushScheduled = true;
       queueMicrotask(this.#flush);
@@ -109,6 +142,7 @@ export class Connection {
   destroy(): void {
     if (this.#closed) return;
     this.#chunks = [];
+    this.#lastIsFrame = false;
     this.#queuedBytes = 0;
     this.#blocked = undefined;
     this.#socket.terminate();
@@ -152,6 +186,7 @@ export class Connection {
         count === 1 ? (this.#chunks[0] as Uint8Array) : concat(this.#chunks, this.#queuedBytes);
       this.#chunks = [];
       this.#queuedBytes = 0;
+      this.#lastIsFrame = false;
       const written = this.#socket.write(buffer);
       if (written < 0) return; // closed; the close callback reports it
       if (written < buffer.length) {

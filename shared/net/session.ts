@@ -321,7 +321,7 @@ export class Session {
 
   #writeFrame(frame: OutgoingFrame): void {
     if (frame.wire !== undefined) {
-      this.connection.write(frame.wire);
+      this.connection.writeFrame(frame.wire);
       return;
     }
     const header = new Uint8Array(frameHeaderSize(frame.body.length));

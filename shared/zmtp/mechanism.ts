@@ -93,7 +93,8 @@ export interface OutgoingFrame {
   readonly body: Uint8Array;
   /**
    * The whole frame, header ‖ body, when the mechanism laid it out in one buffer (`body` is then
-   * its tail): the session writes it as is, saving a header allocation and a later copy.
+   * its tail), a view of an ArrayBuffer (frame-slab.ts): the session writes it as is, saving a
+   * header allocation, and adjacent frames go out without a copy (Connection.writeFrame).
    */
   readonly wire?: Uint8Array;
 }
