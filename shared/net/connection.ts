@@ -20,6 +20,8 @@ export interface SocketSlot {
 /** Batch limits for one write(2): beyond these the batch goes out at once, not at the microtask. */
 const FLUSH_CHUNKS = 512;
 const FLUSH_BYTES = 64 * 1024;
+/** A chunk this large is written as it is, never copied into a batch. */
+const LARGE_CHUNK = 16 * 1024;
 
 export class Connection {
   /** `host:port` of the peer, for events and logs. */
@@ -177,16 +179,31 @@ export class Connection {
     this.#handlers?.closed(reason);
   }
 
+  /**
+   * Write what is queued: runs of small chunks copied into one buffer of at most FLUSH_BYTES (one
+   * write(2) for many frames), large chunks as they are. Stops at the first write the kernel takes
+   * only part of: that tail waits for drain and the chunks after it stay queued. Large chunks are
+   * never copied: under backpressure the queue holds megabytes of 64 KiB frames, and copying
+   * them all into one batch cost a second copy of every byte (measured: docs/PERFORMANCE.md).
+   */
   readonly #flush = (): void => {
     this.#flushScheduled = false;
     if (this.#closed || this.#blocked !== undefined) return;
-    const count = this.#chunks.length;
-    if (count > 0) {
-      const buffer =
-        count === 1 ? (this.#chunks[0] as Uint8Array) : concat(this.#chunks, this.#queuedBytes);
-      this.#chunks = [];
-      this.#queuedBytes = 0;
-      this.#lastIsFrame = false;
+    const chunks = this.#chunks;
+    let next = 0;
+    while (next < chunks.length) {
+      const first = chunks[next] as Uint8Array;
+      let end = next + 1;
+      let size = first.length;
+      if (size < LARGE_CHUNK) {
+        while (end < chunks.length && size + (chunks[end] as Uint8Array).length <= FLUSH_BYTES) {
+          size += (chunks[end] as Uint8Array).length;
+          end += 1;
+        }
+      }
+      const buffer = end - next === 1 ? first : concat(chunks, next, end, size);
+      next = end;
+      this.#queuedBytes -= size;
       const written = this.#socket.write(buffer);
       if (written < 0) return; // closed; the close callback reports it
       if (written < buffer.length) {
@@ -195,19 +212,26 @@ export class Connection {
           this.destroy();
           return;
         }
+        this.#chunks = chunks.slice(next);
+        this.#lastIsFrame = false;
         this.#blocked = buffer.subarray(written);
         return;
       }
     }
+    this.#chunks = [];
+    this.#queuedBytes = 0;
+    this.#lastIsFrame = false;
     this.queuedMessages = 0;
     if (this.#ending) this.#socket.end();
   };
 }
 
-function concat(chunks: readonly Uint8Array[], size: number): Uint8Array {
+/** chunks[from..to) copied into one buffer of `size` bytes. */
+function concat(chunks: readonly Uint8Array[], from: number, to: number, size: number): Uint8Array {
   const out = new Uint8Array(size);
   let offset = 0;
-  for (const chunk of chunks) {
+  for (let i = from; i < to; i++) {
+    const chunk = chunks[i] as Uint8Array;
     out.set(chunk, offset);
     offset += chunk.length;
   }
