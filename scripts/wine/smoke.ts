@@ -18,11 +18,13 @@
  *
  *   bun scripts/wine/smoke.ts --work DIR      (WINEPREFIX etc. set by smoke.sh)
  */
-import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, utimesSync } from "node:fs";
+import { userInfo } from "node:os";
 import { join, resolve } from "node:path";
 import type { Subprocess } from "bun";
 import { parseCommandLine } from "../../shared/cli.ts";
 import { CRYPTO_BACKEND_ENV } from "../../shared/curve/box.ts";
+import { EXTRACT_PREFIX } from "../../shared/curve/box-sodium.ts";
 import { readPublicKeyFile, readSecretKeyFile } from "../../shared/curve/keys.ts";
 import { eventually } from "../../shared/testing/eventually.ts";
 import { type RunningAgent, spawnAgent } from "../../test/support/agents.ts";
@@ -164,11 +166,13 @@ async function ping(setup: InferenceSetup, count: number): Promise<string> {
   return /rtt min .*$/m.exec(result.stdout)?.[0] ?? "";
 }
 
+const CRYPTO_PROBE = join(work, "crypto-probe.exe");
+
 /** The crypto probe built for Windows with the agents' flags, run under Wine per backend. */
 async function probeWindowsCrypto(): Promise<string> {
   const windows = TARGETS.find((target) => target.os === "windows");
   if (windows === undefined) throw new Error("no Windows build target");
-  const probe = join(work, "crypto-probe.exe");
+  const probe = CRYPTO_PROBE;
   await compileExecutable(windows, "smoke", probe, join(ROOT, "scripts", "crypto-probe.ts"));
   const found: string[] = [];
   for (const backend of ["sodium-native", "tweetnacl"] as const) {
@@ -178,6 +182,29 @@ async function probeWindowsCrypto(): Promise<string> {
     found.push(result.stdout.trim());
   }
   return found.join("; ");
+}
+
+/**
+ * Windows cannot delete a loaded library, so each run leaves its libsodium copy in the temp
+ * directory until a later start removes it (shared/curve/box-sodium.ts). Age the copies there,
+ * run the probe once more, and expect only its own fresh copy to remain.
+ */
+async function sweepsStaleCopies(): Promise<string> {
+  const prefix = process.env["WINEPREFIX"];
+  if (prefix === undefined) throw new Error("WINEPREFIX is not set");
+  const temp = join(prefix, "drive_c", "users", userInfo().username, "Temp");
+  const copies = () => readdirSync(temp).filter((name) => name.startsWith(EXTRACT_PREFIX));
+  const before = copies();
+  if (before.length === 0) throw new Error(`no ${EXTRACT_PREFIX}* copy in ${temp} after the probe`);
+  const old = new Date(Date.now() - 10 * 60_000);
+  for (const name of before) utimesSync(join(temp, name), old, old);
+  expectOk(await wine([CRYPTO_PROBE, "--expect", "sodium-native"]), "crypto-probe.exe");
+  const after = copies();
+  const left = after.filter((name) => before.includes(name));
+  if (left.length > 0) throw new Error(`stale copies not removed: ${left.join(", ")}`);
+  if (after.length !== 1)
+    throw new Error(`expected the probe's own copy only, found ${after.join(", ")}`);
+  return `${before.length} stale removed, 1 left by the last run`;
 }
 
 async function main(): Promise<void> {
@@ -201,10 +228,16 @@ async function main(): Promise<void> {
       return version;
     });
 
-    await check(
+    const probed = await check(
       "crypto probe .exe under Wine: embedded libsodium chosen, tweetnacl fallback, NaCl known answer",
       probeWindowsCrypto,
     );
+    if (probed) {
+      await check(
+        "libsodium copies left in the Windows temp directory are removed at a later start",
+        sweepsStaleCopies,
+      );
+    }
 
     const keysDir = join(work, "wine-keys");
     await check(

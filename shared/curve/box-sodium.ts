@@ -99,7 +99,8 @@ export function loadEmbedded(embedded: string, tempRoot: string): SodiumLoad {
     bytes = readFileSync(embedded);
     directory = mkdtempSync(join(tempRoot, EXTRACT_PREFIX));
     file = join(directory, "sodium-native.node");
-    writeFileSync(file, bytes, { flag: "wx", mode: 0o500 });
+    // Owner-writable so that Windows can delete it later (a read-only file refuses deletion there)
+    writeFileSync(file, bytes, { flag: "wx", mode: 0o700 });
   } catch (error) {
     return { ok: false, reason: `could not extract the embedded library: ${describe(error)}` };
   }
