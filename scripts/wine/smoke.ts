@@ -19,7 +19,6 @@
  *   bun scripts/wine/smoke.ts --work DIR      (WINEPREFIX etc. set by smoke.sh)
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, utimesSync } from "node:fs";
-import { userInfo } from "node:os";
 import { join, resolve } from "node:path";
 import type { Subprocess } from "bun";
 import { parseCommandLine } from "../../shared/cli.ts";
@@ -190,9 +189,11 @@ async function probeWindowsCrypto(): Promise<string> {
  * run the probe once more, and expect only its own fresh copy to remain.
  */
 async function sweepsStaleCopies(): Promise<string> {
-  const prefix = process.env["WINEPREFIX"];
-  if (prefix === undefined) throw new Error("WINEPREFIX is not set");
-  const temp = join(prefix, "drive_c", "users", userInfo().username, "Temp");
+  // The Windows temp directory as Wine sees it, then as a Linux path
+  const windowsTemp = (await wine(["cmd", "/c", "echo", "%TEMP%"])).stdout.trim();
+  const mapped = await wine(["winepath", "-u", windowsTemp]);
+  expectOk(mapped, `winepath -u ${windowsTemp}`);
+  const temp = mapped.stdout.trim();
   const copies = () => readdirSync(temp).filter((name) => name.startsWith(EXTRACT_PREFIX));
   const before = copies();
   if (before.length === 0) throw new Error(`no ${EXTRACT_PREFIX}* copy in ${temp} after the probe`);

@@ -18,7 +18,15 @@
  * libstdc++; every failure is returned as a reason, and box.ts falls back to tweetnacl. A library
  * that loads is used only after it produced the same boxes as tweetnacl on known answers.
  */
-import { lstatSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import {
+  lstatSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmdirSync,
+  unlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { SEAL_BOX_OFFSET, SEAL_PLAINTEXT_OFFSET, type SecretboxBackend } from "./box-backend.ts";
@@ -106,7 +114,7 @@ export function loadEmbedded(embedded: string, tempRoot: string): SodiumLoad {
   }
   const loaded = loadFrom(file, `embedded ${prebuildKey()}`);
   try {
-    rmSync(directory, { recursive: true, force: true });
+    removeCopy(directory);
   } catch {
     // Windows: the loaded library cannot be deleted; a later start's sweep removes it
   }
@@ -227,11 +235,21 @@ export function sweepStale(tempRoot: string, now: number): void {
       const stat = lstatSync(path);
       if (!stat.isDirectory() || now - stat.mtimeMs < STALE_AFTER_MS) continue;
       if (process.getuid !== undefined && stat.uid !== process.getuid()) continue;
-      rmSync(path, { recursive: true, force: true });
+      removeCopy(path);
     } catch {
       // Another user's, or loaded by a running process (Windows): not ours to force
     }
   }
+}
+
+/**
+ * Delete an extraction directory: its files, then itself. Not rmSync's recursive mode: in Bun
+ * 1.4.5 on Windows (under Wine) that fails with EFAULT even on a directory nobody uses (found by
+ * the Wine smoke test), where unlink and rmdir work.
+ */
+function removeCopy(directory: string): void {
+  for (const name of readdirSync(directory)) unlinkSync(join(directory, name));
+  rmdirSync(directory);
 }
 
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
