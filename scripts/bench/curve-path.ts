@@ -95,22 +95,17 @@ function allocationRows(backend: SecretboxBackend, size: number, ops: number, ke
   const sealed = new Uint8Array(new ArrayBuffer(length));
   sealed.set(message, SEAL_PLAINTEXT_OFFSET);
   backend.sealInPlace(sealed, nonce, key);
-  row(
-    `  seal ${size} B into a fresh Uint8Array`,
-    timeOps(ops, () => {
-      const buffer = new Uint8Array(length);
-      buffer.set(message, SEAL_PLAINTEXT_OFFSET);
-      backend.sealInPlace(buffer, nonce, key);
-    }),
-  );
-  row(
-    `  seal ${size} B into a frame-slab view`,
-    timeOps(ops, () => {
-      const buffer = allocateFrameBytes(length);
-      buffer.set(message, SEAL_PLAINTEXT_OFFSET);
-      backend.sealInPlace(buffer, nonce, key);
-    }),
-  );
+  const sealInto = (label: string, allocate: (length: number) => Uint8Array) =>
+    row(
+      `  seal ${size} B into ${label}`,
+      timeOps(ops, () => {
+        const buffer = allocate(length);
+        buffer.set(message, SEAL_PLAINTEXT_OFFSET);
+        backend.sealInPlace(buffer, nonce, key);
+      }),
+    );
+  sealInto("a fresh Uint8Array", (n) => new Uint8Array(n));
+  sealInto("a frame-slab view", allocateFrameBytes);
   row(
     `  open ${size} B into a fresh output`,
     timeOps(ops, () => {
