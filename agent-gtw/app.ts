@@ -17,13 +17,14 @@ import { readSigningPublicKeyFile } from "../shared/signing-keys.ts";
 import { TradingStateHolder } from "../shared/trading-state.ts";
 import type { Backend } from "./backend/backend.ts";
 import { SimBackend } from "./backend/sim/sim-backend.ts";
+import { readSecretFile } from "./backend/terminal/secret.ts";
 import { TerminalBackend } from "./backend/terminal/terminal-backend.ts";
-import { readTokenFile } from "./backend/terminal/token.ts";
 import type { GatewayConfig } from "./config.ts";
 import { readOperatorState, watchOperatorState, writeStatus } from "./control.ts";
 import { OrderExecutor } from "./executor.ts";
 import { Gateway } from "./gateway.ts";
 import { Journal } from "./journal.ts";
+import { watchOperatorCancels } from "./operator-cancels.ts";
 import { GatewayServer } from "./server.ts";
 import { StreamHub } from "./streaming.ts";
 
@@ -133,6 +134,7 @@ export function createGatewayApp(
   });
 
   let stopWatching: (() => void) | undefined;
+  let stopCancels: (() => void) | undefined;
   let stopEvents: (() => void) | undefined;
   let statusTimer: { cancel(): void } | undefined;
   let started = false;
@@ -185,6 +187,14 @@ export function createGatewayApp(
         clock,
         logger.child("control"),
       );
+      stopCancels = watchOperatorCancels({
+        stateDir: config.state_dir,
+        gatewayName: config.gateway.name,
+        executor,
+        backend,
+        clock,
+        logger: logger.child("control"),
+      });
       writeStatus(config.state_dir, status(), logger);
       statusTimer = clock.setInterval(() => writeStatus(config.state_dir, status(), logger), 1000);
       started = true;
@@ -199,6 +209,7 @@ export function createGatewayApp(
     },
     async stop() {
       gateway?.drain();
+      stopCancels?.();
       const deadline = clock.monotonic() + (options.drainTimeoutMs ?? 10_000);
       while (executor.inFlight > 0 && clock.monotonic() < deadline) await Bun.sleep(10);
       if (executor.inFlight > 0)
@@ -225,7 +236,7 @@ function createBackend(config: GatewayConfig, clock: Clock, logger: Logger): Bac
     const terminal = config.backend.terminal;
     return new TerminalBackend({
       port: terminal.port,
-      token: readTokenFile(terminal.token_file),
+      secret: readSecretFile(terminal.secret_file),
       heartbeatMs: terminal.heartbeat_ms,
       commandTimeoutMs: terminal.command_timeout_ms,
       clock,

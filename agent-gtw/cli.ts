@@ -9,10 +9,11 @@ import { createLogger, parseLevel } from "../shared/log.ts";
 import { TRADING_STATES, type TradingState } from "../shared/protocol/types.ts";
 import { runWindowsServiceCommand } from "../shared/service/windows.ts";
 import { createGatewayApp, DEFAULT_MAGIC, GATEWAY_VERSION } from "./app.ts";
+import { readSecretFile } from "./backend/terminal/secret.ts";
 import { TerminalBackend } from "./backend/terminal/terminal-backend.ts";
-import { readTokenFile } from "./backend/terminal/token.ts";
 import { loadGatewayConfig } from "./config.ts";
 import { readOperatorState, readStatus, writeOperatorState } from "./control.ts";
+import { operatorCancel } from "./operator-cancel-command.ts";
 import { runSelftest } from "./selftest.ts";
 import { runGatewayService } from "./service-run.ts";
 
@@ -25,13 +26,16 @@ const HELP = `agent-gtw ${GATEWAY_VERSION}: the MT5 Live Bridge gateway (CurveZM
 Usage:
   agent-gtw [run] [--config FILE] [--log-level LEVEL]   run the gateway in the foreground
   agent-gtw run --service [--config FILE]               run under the Windows service manager
-  agent-gtw keygen [--dir DIR] [--name NAME] [--terminal-token]
+  agent-gtw keygen [--dir DIR] [--name NAME] [--terminal-secret]
                                                         generate the gateway's CURVE key pair
   agent-gtw service install|uninstall|status [--config FILE] [--name NAME]
                                                         manage the Windows service (no extra download)
   agent-gtw state ACTIVE|REDUCING|HALTED [--reason TEXT] [--config FILE]
                                                         set the operator trading state
   agent-gtw status [--config FILE] [--json]             what the running gateway reports
+  agent-gtw cancel TICKET... | --all [--symbol SYMBOL] [--reason TEXT] [--wait SECONDS] [--config FILE]
+                                                        cancel pending orders as the operator
+                                                        (also while HALTED)
   agent-gtw selftest --backend terminal [--trade] [--symbol SYMBOL] [--wait SECONDS] [--config FILE]
                                                         check the MT5 terminal link (stop the
                                                         gateway first; --trade: DEMO accounts only)
@@ -62,6 +66,8 @@ export async function runGatewayCli(args: readonly string[]): Promise<number> {
       return setState(rest);
     case "status":
       return status(rest);
+    case "cancel":
+      return operatorCancel(rest);
     case "selftest":
       return selftest(rest);
     case "keygen":
@@ -236,7 +242,7 @@ async function selftest(args: readonly string[]): Promise<number> {
   const logger = createLogger("gtw", { level });
   const backend = new TerminalBackend({
     port: terminal.port,
-    token: readTokenFile(terminal.token_file),
+    secret: readSecretFile(terminal.secret_file),
     heartbeatMs: terminal.heartbeat_ms,
     commandTimeoutMs: terminal.command_timeout_ms,
     logger,
@@ -257,9 +263,9 @@ async function selftest(args: readonly string[]): Promise<number> {
     const deadline = Date.now() + waitSeconds * 1000;
     while (backend.hello() === undefined && Date.now() < deadline) await Bun.sleep(100);
     if (backend.hello() === undefined) {
-      out(
-        `FAIL link: no EA connected within ${waitSeconds} s (${backend.link().detail ?? ""}); see docs/MT5-SETUP.md §5`,
-      );
+      // A failed handshake says more than "not connected": wrong secret, old EA, not logged in
+      const why = backend.handshakeFailure() ?? backend.link().detail ?? "";
+      out(`FAIL link: no EA connected within ${waitSeconds} s (${why}); see docs/MT5-SETUP.md §5`);
       return ExitCode.FAILURE;
     }
     const report = await runSelftest({

@@ -22,6 +22,18 @@ function keyPaths(value: unknown, prefix = ""): string[] {
   });
 }
 
+/** The issues parsing `text` raises (fails the test when it parses). */
+function issuesOf(text: string) {
+  let caught: unknown;
+  try {
+    parseConfigText(text, "gtw.yaml", gatewayConfigSchema);
+  } catch (error) {
+    caught = error;
+  }
+  expect(caught).toBeInstanceOf(ConfigError);
+  return (caught as ConfigError).issues;
+}
+
 describe("gateway config", () => {
   test("the example validates", () => {
     const config = loadGatewayConfig(EXAMPLE, {});
@@ -54,14 +66,7 @@ describe("gateway config", () => {
       "max_volume: 5",
       "max_volume: -5\n  max_volumes: 1",
     );
-    let caught: unknown;
-    try {
-      parseConfigText(text, "gtw.yaml", gatewayConfigSchema);
-    } catch (error) {
-      caught = error;
-    }
-    expect(caught).toBeInstanceOf(ConfigError);
-    const issues = (caught as ConfigError).issues;
+    const issues = issuesOf(text);
     expect(issues.map((issue) => issue.path).sort()).toEqual([
       "limits.max_volume",
       "limits.max_volumes",
@@ -69,6 +74,20 @@ describe("gateway config", () => {
     expect(
       issues.every((issue) => issue.file === "gtw.yaml" && typeof issue.line === "number"),
     ).toBe(true);
+  });
+
+  test("the terminal's old token_file is refused with its new name; the heartbeat stays in the EA's range", () => {
+    const text = readFileSync(EXAMPLE, "utf8")
+      .replace("secret_file: keys/terminal.secret", "token_file: keys/terminal.token")
+      .replace("heartbeat_ms: 1000", "heartbeat_ms: 30000");
+    const issues = issuesOf(text);
+    expect(issues.map((issue) => issue.path).sort()).toEqual([
+      "backend.terminal.heartbeat_ms",
+      "backend.terminal.token_file",
+    ]);
+    expect(issues.find((i) => i.path.endsWith("token_file"))?.message).toContain(
+      "token_file was renamed secret_file",
+    );
   });
 
   test("a signing key needs exactly one of file or public_key, and some client must be authorized", () => {

@@ -60,13 +60,27 @@ const simBackend = z
   })
   .strict();
 
+/** The EA accepts a heartbeat in this range (GatewayBridge.mq5 HEARTBEAT_MIN_MS/MAX_MS). */
+export const TERMINAL_HEARTBEAT_MIN_MS = 200;
+export const TERMINAL_HEARTBEAT_MAX_MS = 10_000;
+
 const terminalBackend = z
   .object({
     /** Loopback port the EA dials; the gateway listens on 127.0.0.1 only. */
     port: z.number().int().min(1).max(65535).default(5701),
-    /** File holding the shared token the EA sends in HELLO (keygen writes it). */
-    token_file: z.string().min(1).default("keys/terminal.token"),
-    heartbeat_ms: positiveInt.min(200).max(30_000).default(1000),
+    /** File holding the secret both ends of the EA link prove they know (keygen writes it). */
+    secret_file: z.string().min(1).default("keys/terminal.secret"),
+    /** Renamed: the EA link no longer sends a token (docs/EA-LINK.md §6.1). */
+    token_file: z
+      .never({
+        error:
+          "token_file was renamed secret_file: the EA link proves a shared secret instead of sending a token; regenerate it with `agent-gtw keygen --terminal-secret` and set the EA's InpSecret",
+      })
+      .optional(),
+    heartbeat_ms: positiveInt
+      .min(TERMINAL_HEARTBEAT_MIN_MS)
+      .max(TERMINAL_HEARTBEAT_MAX_MS)
+      .default(1000),
     command_timeout_ms: positiveInt.min(100).max(120_000).default(10_000),
   })
   .strict();
@@ -101,7 +115,7 @@ export const gatewayConfigSchema = z
         symbols: z.array(z.string().regex(/^[A-Za-z0-9._#+-]{1,32}$/)).min(1),
         /** Lots per OPEN (and per partial CLOSE). */
         max_volume: z.number().positive(),
-        /** Open positions on the account, counting all of them. */
+        /** Open positions on the account plus pending orders, counting all of them. */
         max_open_positions: positiveInt,
       })
       .strict(),
@@ -215,7 +229,7 @@ export function resolvePaths(config: GatewayConfig, base: string): GatewayConfig
       sim: Object.freeze({ ...config.backend.sim, state_dir: at(config.backend.sim.state_dir) }),
       terminal: Object.freeze({
         ...config.backend.terminal,
-        token_file: at(config.backend.terminal.token_file),
+        secret_file: at(config.backend.terminal.secret_file),
       }),
     }),
     journal: Object.freeze({ ...config.journal, path: at(config.journal.path) }),

@@ -1,5 +1,6 @@
 /**
- * Signed actions (OPEN, CLOSE, MODIFY) from verified bytes to MT5 and back (DESIGN §5–6):
+ * Signed actions (OPEN, CLOSE, MODIFY, and the pending-order actions PLACE, MODIFY_ORDER,
+ * CANCEL, CLOSE_BY: pending-orders.ts) from verified bytes to MT5 and back (DESIGN §5–6):
  *
  *   verify signature, freshness, replay → idempotency by client_order_id → journal the intent
  *   (durable) → last-line gate → backend → journal the outcome → reply
@@ -13,6 +14,7 @@ import { FaultCode } from "../shared/errors.ts";
 import type { Logger } from "../shared/log.ts";
 import { errorReply, filledReply, intentHash, orderComment } from "../shared/protocol/codec.ts";
 import { ErrorCode } from "../shared/protocol/errors.ts";
+import type { CancelRequest } from "../shared/protocol/pending-types.ts";
 import {
   isSuccessRetcode,
   isUnknownOutcomeRetcode,
@@ -27,8 +29,15 @@ import type {
   TradingState,
 } from "../shared/protocol/types.ts";
 import { type Backend, BackendError, type BackendEvent } from "./backend/backend.ts";
-import { checkGate, type GateLimits } from "./gate.ts";
+import { addsExposure, checkGate, type GateLimits } from "./gate.ts";
 import type { Journal, JournalEntry } from "./journal.ts";
+import {
+  exposureCount,
+  isPendingRequest,
+  pendingFilledReply,
+  pendingSucceeded,
+  sendPending,
+} from "./pending-orders.ts";
 import { reconcile } from "./reconcile.ts";
 
 export interface ExecutorOptions {
@@ -51,7 +60,7 @@ type Outcome = { readonly state: Exclude<OrderState, "PENDING">; readonly reply:
 export class OrderExecutor {
   readonly #options: ExecutorOptions;
   readonly #log: Logger;
-  /** OPENs past the gate and not yet answered: they count against max_open_positions. */
+  /** OPENs and PLACEs past the gate and not yet answered: they count against max_open_positions. */
   #openingNow = 0;
   #inFlight = 0;
   /** client_order_ids this process journaled and has not answered yet. */
@@ -76,7 +85,7 @@ export class OrderExecutor {
     signature: Uint8Array | undefined,
     client: string,
   ): Promise<Reply> {
-    const { journal, verifier } = this.#options;
+    const { verifier } = this.#options;
     const ids = { id: request.id, coid: request.client_order_id, action: request.action, client };
     const verdict = verifier.verify(requestBytes, signature, request);
     if (!verdict.ok) {
@@ -88,7 +97,26 @@ export class OrderExecutor {
       return errorReply(request.id, verdict.code, verdict.message);
     }
     this.#log.info("[SIG_OK] Signature verified", { key_id: request.key_id, ...ids });
+    return this.#accept(request, ids, false);
+  }
 
+  /**
+   * A CANCEL from the gateway's operator (`agent-gtw cancel`, operator-cancels.ts): no
+   * signature, because whoever can write the state directory already controls the gateway; then
+   * journaled, idempotent and reconciled like any order, and let through the gate while HALTED.
+   */
+  executeOperatorCancel(request: CancelRequest): Promise<Reply> {
+    const ids = { id: request.id, coid: request.client_order_id, action: request.action };
+    this.#log.warn("Operator cancel", { ...ids, ticket: request.ticket });
+    return this.#accept(request, { ...ids, client: "operator" }, true);
+  }
+
+  async #accept(
+    request: SignedRequest,
+    ids: Record<string, string>,
+    operator: boolean,
+  ): Promise<Reply> {
+    const { journal } = this.#options;
     const hash = intentHash(request);
     const known = journal.lookup(request.client_order_id);
     if (known !== undefined && known.state !== "NOT_EXECUTED")
@@ -111,7 +139,7 @@ export class OrderExecutor {
         });
         return errorReply(request.id, ErrorCode.JOURNAL_UNAVAILABLE, (error as Error).message);
       }
-      const outcome = await this.#run(request);
+      const outcome = await this.#run(request, operator);
       try {
         await journal.recordOutcome(request.client_order_id, outcome.state, outcome.reply);
       } catch (error) {
@@ -182,7 +210,7 @@ export class OrderExecutor {
    */
   onBackendEvent(event: BackendEvent): void {
     if (this.#stopped || this.#reconcileTimer === undefined) return;
-    if (event.type !== "DEAL" && event.type !== "POSITION_CLOSED") return;
+    if (event.type === "QUOTE" || event.type === "LINK_STATE") return;
     void this.reconcileUnresolved().catch((error: Error) =>
       this.#log.error("Reconciliation failed", { error: error.message }),
     );
@@ -228,13 +256,14 @@ export class OrderExecutor {
     return { ...entry.reply, id: request.id, duplicate: true };
   }
 
-  async #run(request: SignedRequest): Promise<Outcome> {
+  async #run(request: SignedRequest, operator: boolean): Promise<Outcome> {
     const { backend, limits, tradingState } = this.#options;
     const ids = { id: request.id, coid: request.client_order_id, action: request.action };
+    const exposing = addsExposure(request.action);
     let openPositions = 0;
-    if (request.action === "OPEN") {
+    if (exposing) {
       try {
-        openPositions = (await backend.positions()).length + this.#openingNow;
+        openPositions = (await exposureCount(backend)) + this.#openingNow;
       } catch (error) {
         return this.#rejected(
           request,
@@ -247,18 +276,29 @@ export class OrderExecutor {
       tradingState: tradingState(),
       link: backend.link().state,
       openPositions,
+      operator,
     });
     if (denial !== undefined) {
       this.#log.warn(`[RISK_DENY] ${denial.message}`, { code: denial.code, ...ids });
       return this.#rejected(request, denial.code, denial.message);
     }
-    if (request.action === "OPEN") this.#openingNow += 1;
+    if (exposing) this.#openingNow += 1;
     try {
       const result = await this.#send(request);
       return await this.#interpret(request, result);
     } catch (error) {
       if (error instanceof BackendError && error.code === FaultCode.BACKEND_UNAVAILABLE) {
         return this.#rejected(request, ErrorCode.MT5_LINK_DOWN, error.message);
+      }
+      if (error instanceof BackendError && error.code === FaultCode.BACKEND_UNSUPPORTED) {
+        // Nothing reached MT5: the same client_order_id may be sent again once it can be done
+        this.#log.warn("Refused: the backend cannot do this action", ids);
+        return {
+          state: "NOT_EXECUTED",
+          reply: errorReply(request.id, ErrorCode.NOT_SUPPORTED, error.message, {
+            client_order_id: request.client_order_id,
+          }),
+        };
       }
       // Timed out or failed in a way that may have reached MT5: reconcile, never re-send.
       this.#log.error("Outcome unknown", { ...ids, error: (error as Error).message });
@@ -271,7 +311,7 @@ export class OrderExecutor {
         ),
       };
     } finally {
-      if (request.action === "OPEN") this.#openingNow -= 1;
+      if (exposing) this.#openingNow -= 1;
     }
   }
 
@@ -307,6 +347,8 @@ export class OrderExecutor {
           sl: "sl" in request ? (request.sl ?? null) : undefined,
           tp: "tp" in request ? (request.tp ?? null) : undefined,
         });
+      default:
+        return sendPending(backend, request, defaultMagic);
     }
   }
 
@@ -317,7 +359,10 @@ export class OrderExecutor {
       action: request.action,
       retcode: result.retcode,
     };
-    if (isUnknownOutcomeRetcode(result.retcode)) {
+    const succeeded = isPendingRequest(request)
+      ? pendingSucceeded(request.action, result.retcode)
+      : isSuccessRetcode(result.retcode);
+    if (!succeeded && isUnknownOutcomeRetcode(result.retcode)) {
       this.#log.error("Outcome unknown", ids);
       return {
         state: "UNKNOWN",
@@ -331,7 +376,7 @@ export class OrderExecutor {
         ),
       };
     }
-    if (!isSuccessRetcode(result.retcode)) {
+    if (!succeeded) {
       const code = retcodeErrorCode(result.retcode) as ErrorCode;
       this.#log.warn(`[MT5_REJECTED] ${result.comment}`, { ...ids, code });
       return this.#rejected(
@@ -353,6 +398,9 @@ export class OrderExecutor {
   }
 
   async #filledReply(request: SignedRequest, result: TradeResult): Promise<Reply> {
+    if (isPendingRequest(request)) {
+      return pendingFilledReply(this.#options.backend, request, result);
+    }
     const base = {
       client_order_id: request.client_order_id,
       retcode: result.retcode,

@@ -13,6 +13,7 @@ import type { TradingStateHolder } from "../shared/trading-state.ts";
 import type { Backend } from "./backend/backend.ts";
 import type { OrderExecutor } from "./executor.ts";
 import { Journal } from "./journal.ts";
+import { answerPendingRead, currentPendingOrder } from "./pending-reads.ts";
 import type { StreamConnection, StreamHub } from "./streaming.ts";
 
 export interface GatewayOptions {
@@ -124,8 +125,18 @@ export class Gateway {
           await this.#options.executor.reconcileUnresolved();
           entry = journal.lookup(request.client_order_id);
         }
-        return okReply(id, { order: entry === undefined ? null : Journal.toRecord(entry) });
+        if (entry === undefined) return okReply(id, { order: null });
+        const placed = await currentPendingOrder(entry, backend, this.#options.clock.now());
+        return okReply(id, {
+          order: Journal.toRecord(entry),
+          ...(placed === undefined ? {} : { pending_order: placed }),
+        });
       }
+      case "GET_ORDERS":
+      case "ORDER_CHECK":
+      case "CALC_MARGIN":
+      case "CALC_PROFIT":
+        return this.#query(id, () => answerPendingRead(request, backend));
       case "SUBSCRIBE":
       case "UNSUBSCRIBE":
       case "RESYNC": {

@@ -2,7 +2,8 @@
  * Reconciliation (DESIGN §6): an intent whose outcome is unknown (the backend timed out, or the
  * gateway died between sending and recording) is resolved from what MT5 shows, never by sending
  * it again. OPEN and CLOSE leave deals carrying the comment tag derived from the
- * client_order_id; MODIFY leaves the position's stops.
+ * client_order_id; MODIFY leaves the position's stops. The pending-order actions are
+ * reconciled in reconcile-pending.ts.
  */
 
 import { hasCommentTag } from "../shared/protocol/codec.ts";
@@ -10,11 +11,13 @@ import { Retcode } from "../shared/protocol/retcodes.ts";
 import type { Deal, Position, Reply, TradeReply } from "../shared/protocol/types.ts";
 import type { Backend } from "./backend/backend.ts";
 import type { JournalEntry } from "./journal.ts";
+import { isPendingAction } from "./pending-orders.ts";
+import { reconcilePending } from "./reconcile-pending.ts";
 
 /** Deals are searched from this long before the intent was received (clock differences). */
-const SEARCH_BEFORE_MS = 5 * 60_000;
+export const SEARCH_BEFORE_MS = 5 * 60_000;
 /** ... to this long after now (broker clock ahead of ours). */
-const SEARCH_AFTER_MS = 5 * 60_000;
+export const SEARCH_AFTER_MS = 5 * 60_000;
 
 export type Reconciliation =
   /** MT5 shows it happened: record FILLED with this reply. */
@@ -38,6 +41,14 @@ export async function reconcile(
   const request = entry.request;
   // OPENs without a magic were sent with the gateway's default; CLOSE deals carry the same.
   const magic = typeof request["magic"] === "number" ? request["magic"] : defaultMagic;
+  if (isPendingAction(entry.action)) {
+    return reconcilePending(entry, backend, {
+      magic,
+      from: entry.receivedAt - SEARCH_BEFORE_MS,
+      to: now + SEARCH_AFTER_MS,
+      base: baseReply(entry),
+    });
+  }
   try {
     if (entry.action === "MODIFY") return reconcileModify(entry, await backend.positions());
     const deals = await backend.deals({
@@ -63,7 +74,7 @@ export async function reconcile(
   }
 }
 
-function baseReply(
+export function baseReply(
   entry: JournalEntry,
 ): Pick<TradeReply, "v" | "id" | "status" | "retcode" | "client_order_id"> {
   // The original request id: this stands for the reply the first execution would have sent.

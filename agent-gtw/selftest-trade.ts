@@ -1,15 +1,17 @@
 /**
- * The selftest's trading round trip (docs/MT5-SETUP.md §8 "Round trip"), DEMO accounts only:
- * a minimum-lot BUY without stops → the same OPEN again (must come from the EA's dedup store,
- * no second deal) → MODIFY to an SL/TP well beyond the stops and freeze levels → CLOSE, each
- * with its trade events. The first failure stops the trip and leaves the position for a person.
+ * The selftest's trading round trip (docs/MT5-SETUP.md §8 "Round trip"), DEMO accounts only (as
+ * both the HELLO and GET_ACCOUNT report it): a minimum-lot BUY without stops, with the filling
+ * the EA chose → the same OPEN again (must come from the EA's dedup store, no second deal) →
+ * MODIFY to an SL/TP well beyond the stops and freeze levels and deliberately off the tick grid
+ * (the EA must round them onto it) → CLOSE, each with its trade events. The first failure stops
+ * the trip and leaves the position for a person.
  */
 import type { Clock } from "../shared/clock.ts";
 import { hasCommentTag, orderComment } from "../shared/protocol/codec.ts";
 import { Retcode, retcodeName } from "../shared/protocol/retcodes.ts";
 import type { SymbolInfo } from "../shared/protocol/types.ts";
 import type { BackendEvent, OpenOrder } from "./backend/backend.ts";
-import type { EaHello } from "./backend/terminal/hello.ts";
+import type { AccountTradeMode, EaHello } from "./backend/terminal/hello.ts";
 import type { TradeOutcome } from "./backend/terminal/trades.ts";
 import type { SelftestBackend, StepRecorder } from "./selftest.ts";
 
@@ -17,7 +19,11 @@ export interface RoundTripOptions {
   readonly backend: SelftestBackend;
   readonly steps: StepRecorder;
   readonly hello: EaHello | undefined;
+  /** The trade mode GET_ACCOUNT reported (undefined when that step failed). */
+  readonly accountTradeMode: AccountTradeMode | undefined;
   readonly info: SymbolInfo | undefined;
+  /** The filling the EA said it sends for the symbol. */
+  readonly filling: string | undefined;
   readonly clock: Clock;
   readonly magic: number;
   readonly eventTimeoutMs: number;
@@ -34,6 +40,13 @@ export function describeRetcode(outcome: TradeOutcome): string {
   return `${retcode} ${retcodeName(retcode)} from ${outcome.source}${comment === "" ? "" : ` (${comment})`}`;
 }
 
+/** The price grid the EA puts SL/TP on: the nearest multiple of the tick size (§10.2). */
+export function onTickGrid(price: number, info: SymbolInfo): number {
+  const tick = info.tick_size > 0 ? info.tick_size : info.point;
+  const scale = 10 ** info.digits;
+  return Math.round(Math.round(price / tick) * tick * scale) / scale;
+}
+
 /** Points between the price and the test SL/TP: far beyond the stops, freeze level and spread. */
 export function safeDistancePoints(info: SymbolInfo): number {
   return Math.max(2 * Math.max(info.stops_level, info.freeze_level), 10 * info.spread, 100);
@@ -41,11 +54,13 @@ export function safeDistancePoints(info: SymbolInfo): number {
 
 export async function runTradeRoundTrip(options: RoundTripOptions): Promise<void> {
   const { backend, steps, hello, info, clock, magic } = options;
-  const mode = hello?.account_trade_mode ?? "unknown";
-  if (mode !== "DEMO") {
+  // Both must say DEMO: the HELLO of the session, and MT5 asked again through GET_ACCOUNT
+  const modes = [hello?.account_trade_mode ?? "unknown", options.accountTradeMode ?? "unknown"];
+  const mode = modes.find((m) => m !== "DEMO");
+  if (mode !== undefined) {
     steps.fail(
       "trade",
-      `refusing to trade: account_trade_mode is ${mode}; --trade runs only on DEMO accounts`,
+      `refusing to trade: account_trade_mode is ${mode} (HELLO ${modes[0]}, GET_ACCOUNT ${modes[1]}); --trade runs only on DEMO accounts`,
     );
     return;
   }
@@ -79,6 +94,10 @@ export async function runTradeRoundTrip(options: RoundTripOptions): Promise<void
     };
     const opened = await steps.step("open", async () => {
       const outcome = await backend.openDetailed(openOrder);
+      expectThat(
+        outcome.result.retcode !== Retcode.INVALID_FILL,
+        `${describeRetcode(outcome)}: the broker refused ORDER_FILLING_${outcome.filling ?? options.filling} on ${info.execution_mode} execution (modes ${info.filling_modes.join(",")}); report it (docs/MT5-SETUP.md §10)`,
+      );
       expectThat(outcome.result.retcode === Retcode.DONE, describeRetcode(outcome));
       const deal = await events.waitFor(
         (e) => e.type === "DEAL" && e.deal.ticket === outcome.result.deal,
@@ -88,7 +107,7 @@ export async function runTradeRoundTrip(options: RoundTripOptions): Promise<void
       ticket = deal.type === "DEAL" ? deal.deal.position : outcome.result.position;
       return [
         outcome,
-        `BUY ${info.volume_min} ${info.symbol}: ticket ${ticket}, deal ${outcome.result.deal} at ${outcome.result.price}; DEAL event seen`,
+        `BUY ${info.volume_min} ${info.symbol} with ORDER_FILLING_${outcome.filling ?? "?"}: ticket ${ticket} (reply named ${outcome.result.position === 0 ? "no position yet" : `position ${outcome.result.position}`}), deal ${outcome.result.deal} at ${outcome.result.price}; DEAL event seen`,
       ];
     });
     if (opened === undefined || ticket === undefined) return;
@@ -117,16 +136,25 @@ export async function runTradeRoundTrip(options: RoundTripOptions): Promise<void
       const now = await backend.symbolInfo(info.symbol);
       if (now === undefined) throw new Error(`${info.symbol} disappeared`);
       const points = safeDistancePoints(now);
-      const scale = 10 ** now.digits;
-      const sl = Math.round((now.bid - points * now.point) * scale) / scale;
-      const tp = Math.round((now.bid + points * now.point) * scale) / scale;
+      const tick = now.tick_size > 0 ? now.tick_size : now.point;
+      // Off the grid by 0.4 tick on purpose: the EA must put them back on it (§10.2)
+      const asked = {
+        sl: now.bid - points * now.point + 0.4 * tick,
+        tp: now.bid + points * now.point - 0.4 * tick,
+      };
+      const sl = onTickGrid(asked.sl, now);
+      const tp = onTickGrid(asked.tp, now);
       const outcome = await backend.modifyDetailed({
         clientOrderId: `${base}m`,
         ticket: position,
-        sl,
-        tp,
+        sl: asked.sl,
+        tp: asked.tp,
       });
       expectThat(outcome.result.retcode === Retcode.DONE, describeRetcode(outcome));
+      expectThat(
+        outcome.sl === sl && outcome.tp === tp,
+        `the EA sent SL ${outcome.sl} / TP ${outcome.tp}, not the tick grid's ${sl} / ${tp}`,
+      );
       await events.waitFor(
         (e) => e.type === "POSITION_MODIFIED" && e.position.ticket === position,
         `POSITION_MODIFIED event for ticket ${position}`,
@@ -138,7 +166,7 @@ export async function runTradeRoundTrip(options: RoundTripOptions): Promise<void
       );
       return [
         outcome,
-        `SL ${sl} / TP ${tp} (${points} points from the bid); POSITION_MODIFIED event seen`,
+        `SL ${sl} / TP ${tp} (${points} points from the bid, sent off the ${tick} tick grid and rounded onto it by the EA); POSITION_MODIFIED event seen`,
       ];
     });
     if (modified === undefined) return;

@@ -1,10 +1,12 @@
 /**
  * The conformance suite against the fake terminal (the CI stand-in for a real MT5 terminal):
- * read-only, the DEMO round trip, the refusal to trade anything but DEMO, and how failures read.
+ * read-only, each behaviour step by name, the DEMO round trip, the refusal to trade anything
+ * but DEMO (by HELLO and by GET_ACCOUNT), and how failures read.
  */
 import { afterEach, describe, expect, test } from "bun:test";
 import { Retcode } from "../shared/protocol/retcodes.ts";
 import { cleanupRigs, type Rig, startRig, tradeBody } from "../test/terminal/support.ts";
+import type { FlatObject } from "./backend/terminal/testing/ea-json.ts";
 import { runSelftest, type SelftestReport } from "./selftest.ts";
 
 afterEach(cleanupRigs);
@@ -24,6 +26,32 @@ async function selftest(
     eventTimeoutMs: 5000,
   });
   return { report, lines };
+}
+
+/** The next `cmd` is answered with this trade reply instead of being run (the fake's "reply" fault). */
+function answerNext(
+  rig: Rig,
+  cmd: "OPEN" | "MODIFY",
+  source: "EA" | "SERVER",
+  retcode: number,
+  comment: string,
+  levels: (frame: FlatObject) => { sl?: number; tp?: number } = () => ({}),
+  filling = "",
+): void {
+  rig.fake.faults.push({
+    kind: "reply",
+    cmd,
+    body: (frame) =>
+      tradeBody(
+        cmd,
+        frame.string("client_order_id") as string,
+        source,
+        retcode,
+        comment,
+        levels(frame),
+        filling,
+      ),
+  });
 }
 
 const names = (report: SelftestReport) =>
@@ -47,19 +75,29 @@ describe("read-only", () => {
     expect(names(report)).toEqual([
       "PASS link",
       "PASS hello",
+      "PASS link authentication",
       "PASS ping",
       "PASS server time",
       "PASS account",
       "PASS positions",
       "PASS symbol EURUSD",
+      "PASS order mode EURUSD",
+      "PASS filling EURUSD",
       "PASS unknown symbol",
       "PASS deals",
     ]);
-    expect(report).toMatchObject({ passed: 9, failed: 0 });
-    expect(lines).toHaveLength(9);
+    expect(report).toMatchObject({ passed: 12, failed: 0 });
+    expect(lines).toHaveLength(12);
     expect(lines.find((l) => l.startsWith("PASS positions"))).toBe("PASS positions: 1 open");
     expect(lines.find((l) => l.startsWith("PASS symbol"))).toContain(
-      "filling FOK,IOC, MARKET execution",
+      "tick size 0.00001, volume 0.01–",
+    );
+    expect(lines.find((l) => l.startsWith("PASS account"))).toContain("DEMO (GET_ACCOUNT)");
+    expect(lines.find((l) => l.startsWith("PASS filling"))).toContain(
+      "the EA sends ORDER_FILLING_FOK on OPEN and CLOSE (MARKET execution",
+    );
+    expect(lines.find((l) => l.startsWith("PASS order mode"))).toContain(
+      "market orders allowed, SL allowed, TP allowed",
     );
     expect(rig.fake.commands.some((c) => ["OPEN", "CLOSE", "MODIFY"].includes(c.cmd))).toBe(false);
   });
@@ -115,25 +153,77 @@ describe("--trade", () => {
     const { report, lines } = await selftest(rig, { trade: true });
     expect(report.failed).toBe(1);
     expect(lines.at(-1)).toBe(
-      "FAIL trade: refusing to trade: account_trade_mode is REAL; --trade runs only on DEMO accounts",
+      "FAIL trade: refusing to trade: account_trade_mode is REAL (HELLO REAL, GET_ACCOUNT REAL); --trade runs only on DEMO accounts",
     );
     expect(rig.fake.commands.some((c) => c.cmd === "OPEN")).toBe(false);
   });
 
-  test("a failed step stops the trip and leaves the position, naming its ticket", async () => {
+  test("reads the trade mode from GET_ACCOUNT too: a HELLO saying DEMO is not enough", async () => {
     const rig = await startRig();
+    const account = await rig.backend.accountDetails();
     rig.fake.faults.push({
       kind: "reply",
-      cmd: "MODIFY",
-      body: (frame) =>
-        tradeBody(
-          "MODIFY",
-          frame.string("client_order_id") as string,
-          "EA",
-          Retcode.INVALID_STOPS,
-          "sl must be <= bid - stops_level",
-        ),
+      cmd: "GET_ACCOUNT",
+      body: {
+        ok: true,
+        ...account.account,
+        company: "x",
+        account_trade_mode: "REAL",
+        trade_expert: true,
+        margin_so_mode: "PERCENT",
+      },
     });
+    const { report, lines } = await selftest(rig, { trade: true });
+    expect(names(report)).toContain("FAIL account");
+    expect(lines.find((l) => l.startsWith("FAIL account"))).toContain(
+      "GET_ACCOUNT says REAL, HELLO said DEMO",
+    );
+    expect(lines.at(-1)).toContain("account_trade_mode is unknown");
+    expect(rig.fake.commands.some((c) => c.cmd === "OPEN")).toBe(false);
+  });
+
+  test("the round trip names the filling it used and checks the EA put the stops on the tick grid", async () => {
+    const rig = await startRig({
+      simOptions: { symbols: [{ symbol: "US500", tick_size: 0.25 }] },
+    });
+    const { report, lines } = await selftest(rig, { trade: true, symbol: "US500" });
+    expect(report.failed).toBe(0);
+    expect(lines.find((l) => l.startsWith("PASS open"))).toContain("with ORDER_FILLING_FOK");
+    expect(lines.find((l) => l.startsWith("PASS modify"))).toContain(
+      "sent off the 0.25 tick grid and rounded onto it by the EA",
+    );
+  });
+
+  test("an EA that does not round stops onto the tick grid fails the modify step by name", async () => {
+    const rig = await startRig();
+    answerNext(rig, "MODIFY", "SERVER", Retcode.DONE, "Request executed", (frame) => ({
+      sl: frame.number("sl") as number,
+      tp: frame.number("tp") as number,
+    }));
+    const { lines } = await selftest(rig, { trade: true });
+    expect(lines.find((l) => l.startsWith("FAIL modify"))).toContain("not the tick grid's");
+  });
+
+  test("a market order the broker refuses for its filling (10030) is named with the filling", async () => {
+    const rig = await startRig();
+    answerNext(
+      rig,
+      "OPEN",
+      "SERVER",
+      Retcode.INVALID_FILL,
+      "Unsupported filling mode",
+      undefined,
+      "FOK",
+    );
+    const { lines } = await selftest(rig, { trade: true });
+    expect(lines.find((l) => l.startsWith("FAIL open"))).toContain(
+      "the broker refused ORDER_FILLING_FOK on MARKET execution",
+    );
+  });
+
+  test("a failed step stops the trip and leaves the position, naming its ticket", async () => {
+    const rig = await startRig();
+    answerNext(rig, "MODIFY", "EA", Retcode.INVALID_STOPS, "sl must be <= bid - stops_level");
     const { report, lines } = await selftest(rig, { trade: true });
     expect(names(report).slice(-3)).toEqual(["PASS open", "PASS duplicate", "FAIL modify"]);
     expect(lines.find((l) => l.startsWith("FAIL modify"))).toContain("10016 INVALID_STOPS from EA");

@@ -1,15 +1,22 @@
 /**
  * The terminal backend's conformance suite (docs/MT5-SETUP.md §8): read-only checks that the EA
- * link works and MT5's answers make sense, and, only on a DEMO account, a minimum-lot round trip
- * OPEN → repeat (dedup) → MODIFY → CLOSE. `agent-gtw selftest` runs it against a real terminal;
- * the tests run it against the fake terminal. One line per step on `out`: PASS/FAIL + detail.
+ * link works and MT5's answers make sense, each EA behaviour that only a real terminal can show
+ * named in its own step, and, only on a DEMO account, a minimum-lot round trip OPEN → repeat
+ * (dedup) → MODIFY (stops off the tick grid) → CLOSE. `agent-gtw selftest` runs it against a
+ * real terminal; the tests run it against the fake terminal. One line per step on `out`.
  */
 import { type Clock, systemClock } from "../shared/clock.ts";
 import { describeError } from "../shared/errors.ts";
 import { type Logger, silentLogger } from "../shared/log.ts";
+import type { SymbolInfo } from "../shared/protocol/types.ts";
 import type { Backend } from "./backend/backend.ts";
 import type { EaHello, EaPing } from "./backend/terminal/hello.ts";
-import { PERMISSION_FLAGS } from "./backend/terminal/hello.ts";
+import { EA_PROTOCOL_VERSION, PERMISSION_FLAGS } from "./backend/terminal/hello.ts";
+import {
+  type AccountDetails,
+  type EaSymbolExtras,
+  OrderModeFlag,
+} from "./backend/terminal/mapping.ts";
 import type { TradeOutcome } from "./backend/terminal/trades.ts";
 import { expectThat, runTradeRoundTrip } from "./selftest-trade.ts";
 
@@ -17,6 +24,8 @@ import { expectThat, runTradeRoundTrip } from "./selftest-trade.ts";
 export interface SelftestBackend extends Backend {
   hello(): EaHello | undefined;
   ping(): Promise<EaPing>;
+  accountDetails(): Promise<AccountDetails>;
+  symbolDetails(symbol: string): Promise<{ info: SymbolInfo; extras: EaSymbolExtras } | undefined>;
   openDetailed: (order: Parameters<Backend["open"]>[0]) => Promise<TradeOutcome>;
   closeDetailed: (order: Parameters<Backend["close"]>[0]) => Promise<TradeOutcome>;
   modifyDetailed: (order: Parameters<Backend["modify"]>[0]) => Promise<TradeOutcome>;
@@ -113,9 +122,20 @@ export async function runSelftest(options: SelftestOptions): Promise<SelftestRep
   const hello = await steps.step("hello", async () => {
     const h = backend.hello();
     if (h === undefined) throw new Error("no HELLO from the EA");
+    // An EA dials only once the terminal is logged in; login 0 would mean it did not wait
+    expectThat(h.login > 0, `HELLO came before the terminal logged in (login ${h.login})`);
     return [
       h,
       `login ${h.login} on ${h.server}, ${h.account_trade_mode}, ${h.margin_mode}, terminal build ${h.terminal_build}, EA ${h.ea_version}, dedup_entries ${h.dedup_entries}`,
+    ];
+  });
+
+  await steps.step("link authentication", async () => {
+    const proto = hello?.proto;
+    expectThat(proto === EA_PROTOCOL_VERSION, `EA link protocol ${proto}`);
+    return [
+      undefined,
+      `protocol ${proto}: the gateway proved the shared secret first, the EA proved it in HELLO (HMAC-SHA256, nothing of the secret sent)`,
     ];
   });
 
@@ -141,9 +161,15 @@ export async function runSelftest(options: SelftestOptions): Promise<SelftestRep
     ];
   });
 
-  await steps.step("account", async () => {
-    const a = await backend.account();
+  const details = await steps.step("account", async () => {
+    const d = await backend.accountDetails();
+    const a = d.account;
     expectThat(hello === undefined || a.login === hello.login, `login ${a.login} ≠ HELLO login`);
+    // The trade mode --trade relies on, read now from MT5, not only from the HELLO
+    expectThat(
+      hello === undefined || d.account_trade_mode === hello.account_trade_mode,
+      `GET_ACCOUNT says ${d.account_trade_mode}, HELLO said ${hello?.account_trade_mode}`,
+    );
     expectThat(/^[A-Z]{3}$/.test(a.currency), `currency was ${JSON.stringify(a.currency)}`);
     expectThat(
       a.balance >= 0 && Number.isFinite(a.equity),
@@ -151,8 +177,8 @@ export async function runSelftest(options: SelftestOptions): Promise<SelftestRep
     );
     expectThat(a.leverage >= 1 && a.margin >= 0, `leverage ${a.leverage}, margin ${a.margin}`);
     return [
-      a,
-      `login ${a.login}, ${a.currency} balance ${a.balance} equity ${a.equity} free margin ${a.margin_free}, 1:${a.leverage}, ${a.margin_mode}, trade_allowed ${a.trade_allowed}`,
+      d,
+      `login ${a.login}, ${d.account_trade_mode} (GET_ACCOUNT), ${a.currency} balance ${a.balance} equity ${a.equity} free margin ${a.margin_free}, 1:${a.leverage}, ${a.margin_mode}, trade_allowed ${a.trade_allowed}`,
     ];
   });
 
@@ -165,9 +191,10 @@ export async function runSelftest(options: SelftestOptions): Promise<SelftestRep
     return [positions, `${positions.length} open`];
   });
 
-  const info = await steps.step(`symbol ${symbol}`, async () => {
-    const s = await backend.symbolInfo(symbol);
-    if (s === undefined) throw new Error(`the broker does not know ${symbol}`);
+  const symbolDetails = await steps.step(`symbol ${symbol}`, async () => {
+    const found = await backend.symbolDetails(symbol);
+    if (found === undefined) throw new Error(`the broker does not know ${symbol}`);
+    const s = found.info;
     const steps = s.volume_min / s.volume_step;
     expectThat(s.digits >= 0 && s.digits <= 10, `digits ${s.digits}`);
     expectThat(
@@ -188,10 +215,44 @@ export async function runSelftest(options: SelftestOptions): Promise<SelftestRep
     );
     expectThat(s.filling_modes.length > 0, "no filling mode for market orders (expect 10030)");
     expectThat(s.bid > 0 && s.ask >= s.bid, `no valid quote (bid ${s.bid}, ask ${s.ask})`);
+    expectThat(s.tick_size > 0, `tick_size ${s.tick_size}`);
     const age = ((clock.now() - s.quote_time) / 1000).toFixed(1);
     return [
-      s,
-      `digits ${s.digits}, volume ${s.volume_min}–${s.volume_max} step ${s.volume_step}, stops ${s.stops_level} / freeze ${s.freeze_level} points, filling ${s.filling_modes.join(",")}, ${s.execution_mode} execution, trade mode ${s.trade_mode}, session ${s.session_open ? "open" : "closed"}, quote ${age} s old`,
+      found,
+      `digits ${s.digits}, tick size ${s.tick_size}, volume ${s.volume_min}–${s.volume_max} step ${s.volume_step}, stops ${s.stops_level} / freeze ${s.freeze_level} points, filling ${s.filling_modes.join(",")}, ${s.execution_mode} execution, trade mode ${s.trade_mode}, session ${s.session_open ? "open" : "closed"}, quote ${age} s old`,
+    ];
+  });
+  const info = symbolDetails?.info;
+
+  await steps.step(`order mode ${symbol}`, async () => {
+    if (symbolDetails === undefined) throw new Error("no symbol info");
+    const mode = symbolDetails.extras.order_mode;
+    const allowed = (flag: number) => (mode & flag) !== 0;
+    expectThat(
+      allowed(OrderModeFlag.MARKET),
+      `SYMBOL_ORDER_MODE ${mode} allows no market orders: the EA refuses OPEN and CLOSE with 10035`,
+    );
+    const levels = [
+      allowed(OrderModeFlag.SL)
+        ? "SL allowed"
+        : "no SL (an OPEN or MODIFY with an SL is refused 10016)",
+      allowed(OrderModeFlag.TP)
+        ? "TP allowed"
+        : "no TP (an OPEN or MODIFY with a TP is refused 10016)",
+    ];
+    return [undefined, `SYMBOL_ORDER_MODE ${mode}: market orders allowed, ${levels.join(", ")}`];
+  });
+
+  await steps.step(`filling ${symbol}`, async () => {
+    if (symbolDetails === undefined) throw new Error("no symbol info");
+    const { info: s, extras } = symbolDetails;
+    const note =
+      extras.filling === "RETURN" && s.execution_mode === "MARKET"
+        ? "; RETURN on Market execution follows the MQL5 reference, the terminal help says Exchange only: a 10030 on OPEN settles it (docs/MT5-SETUP.md §10)"
+        : "";
+    return [
+      undefined,
+      `the EA sends ORDER_FILLING_${extras.filling} on OPEN and CLOSE (${s.execution_mode} execution, modes ${s.filling_modes.join(",") || "none"})${note}`,
     ];
   });
 
@@ -212,7 +273,9 @@ export async function runSelftest(options: SelftestOptions): Promise<SelftestRep
       backend,
       steps,
       hello,
+      accountTradeMode: details?.account_trade_mode,
       info,
+      filling: symbolDetails?.extras.filling,
       clock,
       magic: options.magic ?? DEFAULT_SELFTEST_MAGIC,
       eventTimeoutMs: options.eventTimeoutMs ?? 10_000,

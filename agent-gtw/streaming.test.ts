@@ -33,6 +33,9 @@ class FakeBackend {
   async deals() {
     return this.dealList;
   }
+  async orders() {
+    return [];
+  }
   async symbolInfo(symbol: string) {
     return this.known.has(symbol) || /^S\d+$/.test(symbol)
       ? ({ symbol, bid: 1, ask: 1.1, quote_time: 5 } as never)

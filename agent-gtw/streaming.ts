@@ -9,10 +9,11 @@
  * costs nothing: the listener only remembers the last quote per symbol.
  */
 import type { Clock, TimerHandle } from "../shared/clock.ts";
-import { describeError } from "../shared/errors.ts";
+import { describeError, FaultCode } from "../shared/errors.ts";
 import type { Logger } from "../shared/log.ts";
 import { errorReply, okReply } from "../shared/protocol/codec.ts";
 import { ErrorCode } from "../shared/protocol/errors.ts";
+import type { TradeOrder } from "../shared/protocol/pending-types.ts";
 import {
   MAX_DEALS_PER_RESYNC,
   MAX_STREAM_SYMBOLS,
@@ -24,7 +25,7 @@ import {
 } from "../shared/protocol/stream-types.ts";
 import type { Deal, Reply } from "../shared/protocol/types.ts";
 import { type EncodedEvent, encodeEventBody } from "../shared/protocol/validate-event.ts";
-import type { Backend, BackendEvent } from "./backend/backend.ts";
+import { type Backend, BackendError, type BackendEvent } from "./backend/backend.ts";
 import {
   type DropReason,
   type PeerLimits,
@@ -282,11 +283,13 @@ export class StreamHub {
         .filter((deal) => deal.time > since || (deal.time === since && deal.ticket > after))
         .sort(byTimeThenTicket);
       const more = deals.length > MAX_DEALS_PER_RESYNC;
+      const orders = await pendingOrdersIfSupported(backend);
       return okReply(request.id, {
         positions,
         deals: more ? deals.slice(0, MAX_DEALS_PER_RESYNC) : deals,
         more,
         server_time: clock.now(),
+        ...(orders === undefined ? {} : { orders }),
       });
     } catch (error) {
       return errorReply(
@@ -343,6 +346,11 @@ export class StreamHub {
             ...(link.detail === undefined ? {} : { detail: link.detail }),
           },
         });
+      }
+      default: {
+        // The order events (ORDER_PLACED …): the backend event's fields are the event's body
+        const { type, ...fields } = event;
+        return encodeEventBody(type, fields);
       }
     }
   }
@@ -417,6 +425,18 @@ export class StreamHub {
       });
       return true;
     }
+  }
+}
+
+/** The pending orders for RESYNC; undefined from a backend that has none (terminal, phase 1). */
+async function pendingOrdersIfSupported(backend: Backend): Promise<TradeOrder[] | undefined> {
+  try {
+    return await backend.orders();
+  } catch (error) {
+    if (error instanceof BackendError && error.code === FaultCode.BACKEND_UNSUPPORTED) {
+      return undefined;
+    }
+    throw error;
   }
 }
 

@@ -16,6 +16,7 @@ import {
   type Signer,
 } from "../shared/protocol/signing.ts";
 import type { Reply, Request, TradeResult } from "../shared/protocol/types.ts";
+import { isSignedAction } from "../shared/protocol/validate.ts";
 import { TestClock } from "../shared/testing/test-clock.ts";
 import { TradingStateHolder } from "../shared/trading-state.ts";
 import {
@@ -27,6 +28,16 @@ import {
   type ModifyOrder,
   type OpenOrder,
 } from "./backend/backend.ts";
+import type {
+  CancelPendingOrder,
+  CheckOrder,
+  CloseByOrder,
+  MarginQuery,
+  ModifyPendingOrder,
+  OrderFilter,
+  PlaceOrder,
+  ProfitQuery,
+} from "./backend/pending.ts";
 import { SimBackend } from "./backend/sim/sim-backend.ts";
 import { OrderExecutor } from "./executor.ts";
 import { Gateway } from "./gateway.ts";
@@ -40,7 +51,9 @@ export type Fault =
   /** The caller sees a timeout and nothing executed. */
   | { kind: "timeout_before_execution" }
   /** Nothing reached MT5 (link down). */
-  | { kind: "unavailable" };
+  | { kind: "unavailable" }
+  /** The backend cannot do this call at all (the terminal backend before pending orders). */
+  | { kind: "unsupported" };
 
 /** Wraps the sim; each trade call takes the next queued fault, if any. */
 export class FaultyBackend implements Backend {
@@ -87,6 +100,33 @@ export class FaultyBackend implements Backend {
   modify(order: ModifyOrder) {
     return this.#trade(() => this.sim.modify(order));
   }
+  placeOrder(order: PlaceOrder) {
+    return this.#trade(() => this.sim.placeOrder(order));
+  }
+  modifyOrder(order: ModifyPendingOrder) {
+    return this.#trade(() => this.sim.modifyOrder(order));
+  }
+  cancelOrder(order: CancelPendingOrder) {
+    return this.#trade(() => this.sim.cancelOrder(order));
+  }
+  closeBy(order: CloseByOrder) {
+    return this.#trade(() => this.sim.closeBy(order));
+  }
+  orders(filter?: OrderFilter) {
+    return this.sim.orders(filter);
+  }
+  historyOrders(query: Parameters<Backend["historyOrders"]>[0]) {
+    return this.sim.historyOrders(query);
+  }
+  orderCheck(order: CheckOrder) {
+    return this.sim.orderCheck(order);
+  }
+  calcMargin(query: MarginQuery) {
+    return this.sim.calcMargin(query);
+  }
+  calcProfit(query: ProfitQuery) {
+    return this.sim.calcProfit(query);
+  }
 
   async #trade(run: () => Promise<TradeResult>): Promise<TradeResult> {
     this.calls += 1;
@@ -103,6 +143,8 @@ export class FaultyBackend implements Backend {
         throw new BackendError(FaultCode.BACKEND_TIMEOUT, "backend: no answer within 10000 ms");
       case "unavailable":
         throw new BackendError(FaultCode.BACKEND_UNAVAILABLE, "backend: EA not connected");
+      case "unsupported":
+        throw new BackendError(FaultCode.BACKEND_UNSUPPORTED, "backend: not supported");
     }
   }
 }
@@ -195,7 +237,7 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
 
   const frames = (body: Record<string, unknown>, signer2: Signer = signer) => {
     const action = String(body["action"]);
-    const signed = action === "OPEN" || action === "CLOSE" || action === "MODIFY";
+    const signed = isSignedAction(action);
     const request = {
       v: 1,
       id: newRequestId(),

@@ -13,7 +13,7 @@ import type { Clock } from "../shared/clock.ts";
 import type { Logger } from "../shared/log.ts";
 import { newClientOrderId } from "../shared/protocol/codec.ts";
 import { errorCodeInfo } from "../shared/protocol/error-info.ts";
-import type { Reply, Side, TradeReply } from "../shared/protocol/types.ts";
+import type { Reply, Side, SignedAction, TradeReply } from "../shared/protocol/types.ts";
 import type { GatewayClient, OrderOutcome, SignedBody } from "./gateway-client.ts";
 import type { LiveMarket } from "./live-view.ts";
 import { readSnapshot, type Snapshot } from "./orders-snapshot.ts";
@@ -432,7 +432,12 @@ export class OrderService {
 }
 
 /** The gateway's CLIENT_ORDER_ID_REUSED answer, given locally: nothing was sent. */
-function reusedId(gateway: string, clientOrderId: string, first: Action, now: Action): OrderResult {
+function reusedId(
+  gateway: string,
+  clientOrderId: string,
+  first: SignedAction,
+  now: Action,
+): OrderResult {
   return {
     outcome: "ERROR",
     gateway,

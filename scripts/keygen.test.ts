@@ -2,7 +2,7 @@ import { afterEach, describe, expect, test } from "bun:test";
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { readTokenFile } from "../agent-gtw/backend/terminal/token.ts";
+import { readSecretFile } from "../agent-gtw/backend/terminal/secret.ts";
 import { readPublicKeyFile } from "../shared/curve/keys.ts";
 import { devKeyFiles, generateDevKeySet } from "./keygen.ts";
 
@@ -30,14 +30,14 @@ describe("bun run keygen", () => {
       "inf-1.key_secret",
       "inf-1.sign",
       "inf-1.sign_secret",
-      "terminal.token",
+      "terminal.secret",
     ]);
     expect(readFileSync(join(dir, "clients", "inf-1.key"), "utf8")).toBe(
       readFileSync(join(dir, "inf-1.key"), "utf8"),
     );
     expect(readPublicKeyFile(join(dir, "clients", "inf-1.key")).publicKey.length).toBe(32);
-    // The gateway's terminal backend accepts the token as written
-    expect(readTokenFile(join(dir, "terminal.token"))).toMatch(/^[0-9a-f]{64}$/);
+    // The gateway's terminal backend accepts the secret as written
+    expect(readSecretFile(join(dir, "terminal.secret"))).toMatch(/^[0-9a-f]{64}$/);
     expect(result.files).toEqual(devKeyFiles(dir));
   });
 

@@ -9,7 +9,7 @@
  *   keys/inf-1.key, .key_secret         inference host CURVE pair
  *   keys/inf-1.sign, .sign_secret       inference host order-signing pair (key id inf-1)
  *   keys/clients/inf-1.key              the gateway's allow-list entry for inf-1
- *   keys/terminal.token                 the EA's shared token
+ *   keys/terminal.secret                the EA link's shared secret
  *
  * For real hosts use `agent-gtw keygen` and `agent-inf keygen` on each host (docs/DEPLOY.md), so
  * no secret ever travels. Never overwrites: exit 3 naming the first file that exists.
@@ -18,7 +18,7 @@ import { copyFileSync, existsSync, mkdirSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { ExitCode, parseCommandLine, reportError } from "../shared/cli.ts";
 import { generateGatewayKeys, generateInferenceKeys } from "../shared/keygen.ts";
-import { plannedFiles, TERMINAL_TOKEN_FILE, writeTokenFile } from "../shared/keygen-command.ts";
+import { plannedFiles, TERMINAL_SECRET_FILE, writeTokenFile } from "../shared/keygen-command.ts";
 
 export interface DevKeySet {
   readonly dir: string;
@@ -34,7 +34,7 @@ export function devKeyFiles(dir: string): string[] {
     ...plannedFiles("agent-gtw", dir, "agent-gtw", undefined),
     ...plannedFiles("agent-inf", dir, "inf-1", undefined),
     join(dir, "clients", "inf-1.key"),
-    join(dir, TERMINAL_TOKEN_FILE),
+    join(dir, TERMINAL_SECRET_FILE),
   ];
 }
 
@@ -48,7 +48,7 @@ export function generateDevKeySet(directory: string): DevKeySet | { exists: stri
   const inference = generateInferenceKeys(dir, "inf-1");
   mkdirSync(join(dir, "clients"), { recursive: true, mode: 0o700 });
   copyFileSync(inference.curvePublicPath, join(dir, "clients", "inf-1.key"));
-  writeTokenFile(join(dir, TERMINAL_TOKEN_FILE));
+  writeTokenFile(join(dir, TERMINAL_SECRET_FILE));
   return {
     dir,
     files,

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the project needs on a Debian machine that has only Node and npm:
-# the pinned Bun, the project's dependencies, and Debian's python3-zmq (the second libzmq
-# peer in the interop tests). Idempotent; safe to run again.
+# the pinned Bun, the project's dependencies, and the Debian Python packages the tests use
+# (below). Idempotent; safe to run again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -23,19 +23,34 @@ if ! have_bun; then
 fi
 have_bun || { echo "setup: bun ${BUN_VERSION} is not on PATH after installing" >&2; exit 1; }
 
-# Debian's libzmq via pyzmq is the second reference peer in the interop tests.
-if ! /usr/bin/python3 -c 'import zmq' >/dev/null 2>&1; then
+# Debian's Python packages the tests use with /usr/bin/python3: libzmq via pyzmq (the second
+# reference peer in the interop tests); for the mt5bridge package (clients/python): pandas (its
+# MetaTrader5-style example builds a DataFrame), mypy (its type check) and venv (the offline
+# pip install test).
+declare -A python_modules=(
+  [python3-zmq]=zmq
+  [python3-pandas]=pandas
+  [python3-mypy]=mypy
+  [python3-venv]=ensurepip
+)
+missing=()
+for package in "${!python_modules[@]}"; do
+  if ! /usr/bin/python3 -c "import ${python_modules[$package]}" >/dev/null 2>&1; then
+    missing+=("${package}")
+  fi
+done
+if [ "${#missing[@]}" -gt 0 ]; then
   if [ "$(id -u)" -eq 0 ]; then
-    echo "setup: installing python3-zmq (Debian)"
+    echo "setup: installing ${missing[*]} (Debian)"
     apt-get update -qq >/dev/null
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends python3-zmq >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
   elif command -v sudo >/dev/null 2>&1; then
-    echo "setup: installing python3-zmq (Debian) with sudo"
+    echo "setup: installing ${missing[*]} (Debian) with sudo"
     sudo apt-get update -qq >/dev/null
-    sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends python3-zmq >/dev/null
+    sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
   else
-    echo "setup: python3-zmq is missing and cannot be installed without root; the pyzmq" >&2
-    echo "       interop tests will fail until 'apt-get install python3-zmq' is run" >&2
+    echo "setup: ${missing[*]} missing and cannot be installed without root; the Python" >&2
+    echo "       tests will fail until 'apt-get install ${missing[*]}' is run" >&2
   fi
 fi
 

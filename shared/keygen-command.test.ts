@@ -41,27 +41,27 @@ async function keygen(agent: "agent-gtw" | "agent-inf", args: string[]) {
 const mode = (path: string) => statSync(path).mode & 0o777;
 
 describe("agent-gtw keygen", () => {
-  test("writes the gateway pair and an EA token, private modes, and says what goes where", async () => {
+  test("writes the gateway pair and the EA link secret, private modes, and says what goes where", async () => {
     const dir = scratch();
-    const result = await keygen("agent-gtw", ["--dir", dir, "--terminal-token"]);
+    const result = await keygen("agent-gtw", ["--dir", dir, "--terminal-secret"]);
     expect(result.code).toBe(0);
     expect(readdirSync(dir).sort()).toEqual([
       "agent-gtw.key",
       "agent-gtw.key_secret",
-      "terminal.token",
+      "terminal.secret",
     ]);
     expect(mode(dir)).toBe(0o700);
     expect(mode(join(dir, "agent-gtw.key_secret"))).toBe(0o600);
-    expect(mode(join(dir, "terminal.token"))).toBe(0o600);
+    expect(mode(join(dir, "terminal.secret"))).toBe(0o600);
     expect(mode(join(dir, "agent-gtw.key"))).toBe(0o644);
     const secret = readSecretKeyFile(join(dir, "agent-gtw.key_secret"));
     const fingerprint = z85Encode(secret.publicKey).slice(0, 8);
     expect(result.stdout).toContain(`fingerprint ${fingerprint}`);
     expect(result.stdout).toContain(`server_secret: ${join(dir, "agent-gtw.key_secret")}`);
     expect(result.stdout).toContain("copy to every inference host");
-    expect(result.stdout).toContain(`token_file: ${join(dir, "terminal.token")}`);
-    expect(result.stdout).toContain("InpToken");
-    const token = readFileSync(join(dir, "terminal.token"), "utf8").trim();
+    expect(result.stdout).toContain(`secret_file: ${join(dir, "terminal.secret")}`);
+    expect(result.stdout).toContain("InpSecret");
+    const token = readFileSync(join(dir, "terminal.secret"), "utf8").trim();
     expect(token).toMatch(/^[0-9a-f]{64}$/);
     // Secrets are never printed
     expect(result.stdout).not.toContain(token);
@@ -78,14 +78,14 @@ describe("agent-gtw keygen", () => {
   test("refuses with exit 3 and the file named when any target exists, writing nothing", async () => {
     const dir = scratch();
     mkdirSync(dir, { recursive: true });
-    writeFileSync(join(dir, "terminal.token"), "existing\n");
-    const result = await keygen("agent-gtw", ["--dir", dir, "--terminal-token"]);
+    writeFileSync(join(dir, "terminal.secret"), "existing\n");
+    const result = await keygen("agent-gtw", ["--dir", dir, "--terminal-secret"]);
     expect(result.code).toBe(3);
     expect(result.stderr).toBe(
-      `agent-gtw keygen: ${join(dir, "terminal.token")} already exists; refusing to overwrite a key (move it away first)\n`,
+      `agent-gtw keygen: ${join(dir, "terminal.secret")} already exists; refusing to overwrite a key (move it away first)\n`,
     );
-    expect(readdirSync(dir)).toEqual(["terminal.token"]);
-    expect(readFileSync(join(dir, "terminal.token"), "utf8")).toBe("existing\n");
+    expect(readdirSync(dir)).toEqual(["terminal.secret"]);
+    expect(readFileSync(join(dir, "terminal.secret"), "utf8")).toBe("existing\n");
   });
 
   test("usage errors: arguments, the other agent's token flag, a bad name", async () => {
@@ -126,8 +126,11 @@ describe("agent-inf keygen", () => {
 
   test("needs --name", async () => {
     await expect(keygen("agent-inf", [])).rejects.toThrow(/needs --name/);
-    await expect(keygen("agent-inf", ["--name", "inf-1", "--terminal-token"])).rejects.toThrow(
+    await expect(keygen("agent-inf", ["--name", "inf-1", "--terminal-secret"])).rejects.toThrow(
       /belongs to agent-gtw/,
+    );
+    await expect(keygen("agent-gtw", ["--terminal-token"])).rejects.toThrow(
+      /renamed --terminal-secret/,
     );
   });
 

@@ -1,11 +1,11 @@
 /**
  * The `keygen` command of both agents (DESIGN §5, deploy.md §5):
  *
- *   agent-gtw keygen [--dir DIR] [--name agent-gtw] [--terminal-token]
+ *   agent-gtw keygen [--dir DIR] [--name agent-gtw] [--terminal-secret]
  *   agent-inf keygen --name inf-1 [--dir DIR] [--api-token]
  *
  * Writes the host's key files with shared/keygen.ts (zcert CURVE pair; for agent-inf also the
- * Ed25519 signing pair), optionally a random token file, and prints which file goes to which host
+ * Ed25519 signing pair), optionally a random secret or token file, and prints which file goes to which host
  * and the config lines to paste, with short fingerprints. Never overwrites: when any target
  * exists nothing is written and the exit code is 3, naming the file. Secrets are never printed.
  */
@@ -26,16 +26,17 @@ import { SIGNING_PUBLIC_SUFFIX, SIGNING_SECRET_SUFFIX } from "./signing-keys.ts"
 
 export type KeygenAgent = "agent-gtw" | "agent-inf";
 
-export const TERMINAL_TOKEN_FILE = "terminal.token";
+export const TERMINAL_SECRET_FILE = "terminal.secret";
 export const API_TOKEN_FILE = "api.token";
-/** 32 random bytes as hex: 64 characters, inside the EA's 16–256 printable-ASCII rule. */
+/** 32 random bytes as hex: 64 characters, inside the EA link's 32–256 printable-ASCII rule. */
 const TOKEN_BYTES = 32;
 
 export const KEYGEN_HELP: Record<KeygenAgent, string> = {
-  "agent-gtw": `Usage: agent-gtw keygen [--dir DIR] [--name NAME] [--terminal-token]
+  "agent-gtw": `Usage: agent-gtw keygen [--dir DIR] [--name NAME] [--terminal-secret]
 
 Writes the gateway's CURVE key pair DIR/NAME.key and DIR/NAME.key_secret (default DIR keys,
-NAME agent-gtw). --terminal-token also writes DIR/terminal.token, the EA's shared token.
+NAME agent-gtw). --terminal-secret also writes DIR/terminal.secret, the secret the gateway and
+the GatewayBridge EA prove to each other.
 Never overwrites a file: exit 3 when one exists.
 `,
   "agent-inf": `Usage: agent-inf keygen --name NAME [--dir DIR] [--api-token]
@@ -63,6 +64,7 @@ export async function runKeygenCommand(
   const { values, positionals } = parseCommandLine(args, {
     dir: { type: "string", short: "d" },
     name: { type: "string", short: "n" },
+    "terminal-secret": { type: "boolean" },
     "terminal-token": { type: "boolean" },
     "api-token": { type: "boolean" },
     help: { type: "boolean", short: "h" },
@@ -74,7 +76,12 @@ export async function runKeygenCommand(
   if (positionals.length > 0) {
     throw new UsageError(`keygen takes no arguments, was given ${positionals.join(" ")}`);
   }
-  const wrongToken = agent === "agent-gtw" ? "api-token" : "terminal-token";
+  if (values["terminal-token"] === true) {
+    throw new UsageError(
+      "--terminal-token was renamed --terminal-secret (the EA link sends no token)",
+    );
+  }
+  const wrongToken = agent === "agent-gtw" ? "api-token" : "terminal-secret";
   if (values[wrongToken] === true) {
     throw new UsageError(
       `--${wrongToken} belongs to ${agent === "agent-gtw" ? "agent-inf" : "agent-gtw"} keygen`,
@@ -90,8 +97,8 @@ export async function runKeygenCommand(
   const dir = resolve(values.dir ?? "keys");
   const token =
     agent === "agent-gtw"
-      ? values["terminal-token"] === true
-        ? TERMINAL_TOKEN_FILE
+      ? values["terminal-secret"] === true
+        ? TERMINAL_SECRET_FILE
         : undefined
       : values["api-token"] === true
         ? API_TOKEN_FILE
@@ -160,12 +167,12 @@ export function writeTokenFile(path: string): string {
 function tokenInstructions(agent: KeygenAgent, path: string): string {
   if (agent === "agent-gtw") {
     return [
-      `EA token written: ${path}   (stays on the gateway host; not printed here)`,
+      `EA link secret written: ${path}   (stays on the gateway host; not printed here)`,
       "In agent-gtw.yaml:",
       "  backend:",
       "    terminal:",
-      `      token_file: ${path}`,
-      "In the GatewayBridge EA's inputs (docs/MT5-SETUP.md): InpToken = the one line in that file",
+      `      secret_file: ${path}`,
+      "In the GatewayBridge EA's inputs (docs/MT5-SETUP.md): InpSecret = the one line in that file",
       "",
     ].join("\n");
   }

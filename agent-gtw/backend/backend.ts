@@ -8,8 +8,11 @@
  *   (link down before sending): safe to report as not executed.
  * - A BackendError with code BACKEND_TIMEOUT means it may have reached MT5: the outcome is
  *   unknown and must be reconciled (findByTag / deals), never blindly re-sent.
+ * - A BackendError with code BACKEND_UNSUPPORTED means this backend cannot do the call at all
+ *   (nothing was sent); pending.ts has the pending-order half of the contract.
  */
 import { AgentError, type FaultCode } from "../../shared/errors.ts";
+import type { TradeOrder } from "../../shared/protocol/pending-types.ts";
 import type {
   AccountInfo,
   Deal,
@@ -20,6 +23,18 @@ import type {
   SymbolInfo,
   TradeResult,
 } from "../../shared/protocol/types.ts";
+import type {
+  CancelPendingOrder,
+  CheckOrder,
+  CloseByOrder,
+  MarginQuery,
+  ModifyPendingOrder,
+  OrderBackendEvent,
+  OrderCheckResult,
+  OrderFilter,
+  PlaceOrder,
+  ProfitQuery,
+} from "./pending.ts";
 
 export type BackendKind = "sim" | "terminal";
 
@@ -89,7 +104,8 @@ export type BackendEvent =
       readonly deal: Deal;
     }
   | { readonly type: "POSITION_MODIFIED"; readonly position: Position }
-  | { readonly type: "LINK_STATE"; readonly link: LinkStatus };
+  | { readonly type: "LINK_STATE"; readonly link: LinkStatus }
+  | OrderBackendEvent;
 
 export type BackendListener = (event: BackendEvent) => void;
 
@@ -107,6 +123,19 @@ export interface Backend {
   close(order: CloseOrder): Promise<TradeResult>;
   modify(order: ModifyOrder): Promise<TradeResult>;
   deals(query: DealQuery): Promise<Deal[]>;
+  // Pending orders and pre-trade calculations (pending.ts)
+  placeOrder(order: PlaceOrder): Promise<TradeResult>;
+  modifyOrder(order: ModifyPendingOrder): Promise<TradeResult>;
+  cancelOrder(order: CancelPendingOrder): Promise<TradeResult>;
+  closeBy(order: CloseByOrder): Promise<TradeResult>;
+  /** Active pending orders. */
+  orders(filter?: OrderFilter): Promise<TradeOrder[]>;
+  /** Orders that left the book (filled, cancelled, expired, rejected) with time_setup in range. */
+  historyOrders(query: DealQuery): Promise<TradeOrder[]>;
+  orderCheck(order: CheckOrder): Promise<OrderCheckResult>;
+  /** Margin in the account currency; undefined when the broker does not know the symbol. */
+  calcMargin(query: MarginQuery): Promise<number | undefined>;
+  calcProfit(query: ProfitQuery): Promise<number | undefined>;
   /** Register for events; returns the function that unregisters. */
   subscribe(listener: BackendListener): () => void;
   /**
@@ -119,7 +148,10 @@ export interface Backend {
 
 export class BackendError extends AgentError {
   constructor(
-    code: typeof FaultCode.BACKEND_UNAVAILABLE | typeof FaultCode.BACKEND_TIMEOUT,
+    code:
+      | typeof FaultCode.BACKEND_UNAVAILABLE
+      | typeof FaultCode.BACKEND_TIMEOUT
+      | typeof FaultCode.BACKEND_UNSUPPORTED,
     message: string,
     options?: ErrorOptions,
   ) {

@@ -64,15 +64,21 @@ void DedupCompact() {
    if(FileMove(tmp, 0, g_dFile, FILE_REWRITE)) g_dLines = lines;
 }
 
-// Memory, then one appended line; FileClose hands it to the OS before the caller goes on
+// One appended line first, memory only once it is written: a failed write changes nothing, so
+// the id neither looks in flight nor takes a ring slot, and a FORGET that could not be written
+// is not resurrected from the file at the next start. FileClose hands the line to the OS.
 bool DedupPut(const string coid, const string body) {
-   DedupSetMem(coid, body);
    int h = FileOpen(g_dFile, FILE_READ | FILE_WRITE | FILE_TXT | FILE_ANSI, 0, CP_UTF8);
    if(h == INVALID_HANDLE) { Print("GatewayBridge: cannot write ", g_dFile, ", error ", GetLastError()); return false; }
    FileSeek(h, 0, SEEK_END);
-   uint written = FileWriteString(h, DedupLine(coid, body));
+   string line = DedupLine(coid, body);
+   uint written = FileWriteString(h, line);
    FileClose(h);
-   if(written == 0) return false;
+   if(written < (uint)StringLen(line)) {
+      Print("GatewayBridge: writing ", g_dFile, " failed (", written, " of ", StringLen(line), " characters), error ", GetLastError());
+      return false;
+   }
+   DedupSetMem(coid, body);
    if(++g_dLines > 2 * DEDUP_CAPACITY) DedupCompact();
    return true;
 }

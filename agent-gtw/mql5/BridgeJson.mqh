@@ -3,8 +3,9 @@
 //| (docs/EA-LINK.md, "JSON rules"). Not a general JSON library.     |
 //| Reader: ONE flat object of string/number/bool/null values.       |
 //| Nesting, duplicate keys and exponents are refused; sizes bounded.|
-//| Writer: helpers returning `"key":value` fragments, joined by     |
-//| JAdd. Output is ASCII; numbers avoid the locale and exponents.   |
+//| Writer: helpers returning `"key":value` fragments, joined by J.  |
+//| Output is ASCII; numbers avoid the locale and exponents, and a   |
+//| non-finite double is never written (the gateway would close).    |
 //+------------------------------------------------------------------+
 #define JSON_MAX_KEYS    64
 #define JSON_MAX_STRING  8192
@@ -37,9 +38,11 @@ string JsonEscape(const string s) {
    return out;
 }
 
-// 8 decimals with trailing zeros trimmed; NaN/inf become null
+string g_jNonFinite = "|";   // keys already reported as non-finite
+
+// 8 decimals with trailing zeros trimmed; NaN/inf become 0 (JD logs which key)
 string JsonNumber(const double v) {
-   if(!MathIsValidNumber(v)) return "null";
+   if(!MathIsValidNumber(v)) return "0";
    string s = DoubleToString(v, 8);
    StringReplace(s, ",", ".");   // defensive: the DoubleToString page does not promise '.'
    int n = StringLen(s);
@@ -53,9 +56,30 @@ string JsonNumber(const double v) {
 
 string JS(const string k, const string v) { return "\"" + k + "\":\"" + JsonEscape(v) + "\""; }
 string JL(const string k, const long v)   { return "\"" + k + "\":" + IntegerToString(v); }
-string JD(const string k, const double v) { return "\"" + k + "\":" + JsonNumber(v); }
 string JB(const string k, const bool v)   { return "\"" + k + "\":" + (v ? "true" : "false"); }
-void   JAdd(string &body, const string fragment) { if(fragment != "") body += (StringLen(body) > 0 ? "," : "") + fragment; }
+
+// A NaN or infinity has no JSON form (docs/EA-LINK.md §4): it goes out as 0, and the first time a
+// key carries one it is logged, so a demo run shows where it came from
+string JD(const string k, const double v) {
+   if(!MathIsValidNumber(v) && StringFind(g_jNonFinite, "|" + k + "|") < 0) {
+      g_jNonFinite += k + "|";
+      Print("GatewayBridge: ", k, " was not a finite number; sent as 0 (reported once per field)");
+   }
+   return "\"" + k + "\":" + JsonNumber(v);
+}
+
+// A ulong in decimal: magic numbers are ulong, and through a long the top half would turn negative
+string JU(const string k, const ulong v) {
+   string digits = "";
+   ulong x = v;
+   do {
+      digits = ShortToString((ushort)('0' + (int)(x % 10))) + digits;
+      x /= 10;
+   } while(x > 0);
+   return "\"" + k + "\":" + digits;
+}
+
+void JAdd(string &body, const string fragment) { if(fragment != "") body += (StringLen(body) > 0 ? "," : "") + fragment; }
 
 //--- Reader
 bool JsonIsWs(const ushort c) { return c == 32 || c == 9 || c == 10 || c == 13; }

@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""A toy strategy on the agent-inf local API: poll a quote, trade one position with SL/TP.
+"""A toy strategy on agent-inf's own API (mt5bridge.Client): poll a quote, trade one position
+with SL/TP, and handle each of the API's order outcomes.
 
 Not a trading idea, a template for the plumbing a real strategy needs:
   - poll GET /v1/symbols/{symbol} every --interval seconds
@@ -12,7 +13,8 @@ Not a trading idea, a template for the plumbing a real strategy needs:
     doing anything else, never switch to a new id)
   - stop after --iterations (0 = run until Ctrl-C) and close what it opened (--keep-open to not)
 
-usage: python3 strategy_loop.py --api http://127.0.0.1:8765 --iterations 20
+usage: python3 strategy_loop.py --url http://127.0.0.1:8765 --iterations 20
+       (without --url: MT5BRIDGE_URL, else the agent's config, as mt5bridge.initialize() finds it)
 Exit status: 0 done, 1 could not reach the API or was refused (token), 2 bad arguments.
 """
 
@@ -25,16 +27,16 @@ import sys
 import threading
 from collections import deque
 
-from mlb_client import (
-    DEFAULT_API,
+from mt5bridge import (
     ApiError,
     ApiUnreachable,
+    Client,
     GatewayUnavailable,
-    MlbClient,
     OrderResult,
+    SettingsError,
     Unauthorized,
-    read_token,
 )
+from mt5bridge.settings import read_token_file
 
 # Denials that mean "not now" for every order: back off rather than ask again next second
 BACKOFF_DENIALS = {"TRADING_HALTED", "REDUCING_ONLY", "BREAKER_OPEN", "DAILY_LOSS_LIMIT",
@@ -47,7 +49,7 @@ def log(message: str) -> None:
 
 
 class Strategy:
-    def __init__(self, client: MlbClient, args: argparse.Namespace) -> None:
+    def __init__(self, client: Client, args: argparse.Namespace) -> None:
         self.client = client
         self.args = args
         self.mids: deque[float] = deque(maxlen=max(args.slow, 2))
@@ -199,8 +201,8 @@ class Strategy:
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--api", default=DEFAULT_API, help=f"API base URL (default {DEFAULT_API})")
-    parser.add_argument("--token-file", help="file holding the bearer token (or MLB_API_TOKEN)")
+    parser.add_argument("--url", help="API address (default: MT5BRIDGE_URL or the agent's config)")
+    parser.add_argument("--token-file", help="file holding the bearer token (or MT5BRIDGE_TOKEN)")
     parser.add_argument("--gateway", help="gateway name (default: agent-inf's default)")
     parser.add_argument("--symbol", default="EURUSD")
     parser.add_argument("--volume", type=float, default=0.01)
@@ -225,7 +227,12 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
 
 def main(argv: list[str]) -> int:
     args = parse_args(argv)
-    client = MlbClient(args.api, read_token(args.token_file), gateway=args.gateway)
+    try:
+        token = read_token_file(args.token_file) if args.token_file else None
+        client = Client.discover(args.url, token, gateway=args.gateway)
+    except SettingsError as error:
+        log(f"cannot find the API: {error}")
+        return 1
     stop = threading.Event()
     # SIGTERM (systemd, docker) ends the loop like Ctrl-C: finish the step, flatten, exit
     signal.signal(signal.SIGTERM, lambda *_: stop.set())

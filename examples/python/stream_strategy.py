@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""A toy strategy driven by the agent's stream (GET /v1/stream): no polling at all.
+"""A toy strategy driven by the agent's stream (GET /v1/stream, through mt5bridge.Client): no
+polling at all.
 
 Not a trading idea, a template for reacting to events:
   - quotes arrive as they tick (conflated to the latest if the strategy is slow)
@@ -9,7 +10,7 @@ Not a trading idea, a template for reacting to events:
   - the stream reconnects by itself (Last-Event-ID): a fill that happens meanwhile still arrives
   - stop after --trades round trips, closing what is still open
 
-usage: python3 stream_strategy.py --api http://127.0.0.1:8765 --symbol EURUSD --trades 3
+usage: python3 stream_strategy.py --url http://127.0.0.1:8765 --symbol EURUSD --trades 3
 Exit status: 0 done, 1 could not reach the API or was refused, 2 bad arguments.
 """
 
@@ -18,13 +19,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-from mlb_client import (
-    DEFAULT_API,
-    ApiError,
-    ApiUnreachable,
-    MlbClient,
-    read_token,
-)
+from mt5bridge import ApiError, ApiUnreachable, Client, SettingsError
+from mt5bridge.settings import read_token_file
 
 
 def log(message: str) -> None:
@@ -32,7 +28,7 @@ def log(message: str) -> None:
 
 
 class StreamStrategy:
-    def __init__(self, client: MlbClient, args: argparse.Namespace) -> None:
+    def __init__(self, client: Client, args: argparse.Namespace) -> None:
         self.client = client
         self.args = args
         self.point = 0.0
@@ -110,8 +106,8 @@ class StreamStrategy:
 
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description="A strategy that reacts to the agent's stream.")
-    parser.add_argument("--api", default=DEFAULT_API)
-    parser.add_argument("--token-file", help="file holding the bearer token (or MLB_API_TOKEN)")
+    parser.add_argument("--url", help="API address (default: MT5BRIDGE_URL or the agent's config)")
+    parser.add_argument("--token-file", help="file holding the bearer token (or MT5BRIDGE_TOKEN)")
     parser.add_argument("--symbol", default="EURUSD")
     parser.add_argument("--volume", type=float, default=0.01)
     parser.add_argument("--sl-points", type=int, default=100)
@@ -120,7 +116,13 @@ def main(argv: list[str]) -> int:
     args = parser.parse_args(argv)
     if args.trades < 1 or args.sl_points < 1 or args.tp_points < 1:
         parser.error("--trades, --sl-points and --tp-points must be positive")
-    strategy = StreamStrategy(MlbClient(args.api, read_token(args.token_file)), args)
+    try:
+        token = read_token_file(args.token_file) if args.token_file else None
+        client = Client.discover(args.url, token)
+    except SettingsError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    strategy = StreamStrategy(client, args)
     try:
         return strategy.run()
     except (ApiError, ApiUnreachable) as error:

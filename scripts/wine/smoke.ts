@@ -242,9 +242,9 @@ async function main(): Promise<void> {
 
     const keysDir = join(work, "wine-keys");
     await check(
-      "agent-gtw.exe keygen under Wine writes a zcert key pair and a token; a rerun refuses (exit 3)",
+      "agent-gtw.exe keygen under Wine writes a zcert key pair and the EA link secret; a rerun refuses (exit 3)",
       async () => {
-        const args = [exe.path, "keygen", "--dir", windowsPath(keysDir), "--terminal-token"];
+        const args = [exe.path, "keygen", "--dir", windowsPath(keysDir), "--terminal-secret"];
         expectOk(await wine(args), "keygen");
         const secret = readSecretKeyFile(join(keysDir, "agent-gtw.key_secret"), {
           platform: "win32",
@@ -252,7 +252,7 @@ async function main(): Promise<void> {
         const pub = readPublicKeyFile(join(keysDir, "agent-gtw.key"));
         if (Buffer.compare(secret.publicKey, pub.publicKey) !== 0)
           throw new Error("public keys differ");
-        if (!existsSync(join(keysDir, "terminal.token"))) throw new Error("no terminal.token");
+        if (!existsSync(join(keysDir, "terminal.secret"))) throw new Error("no terminal.secret");
         const again = await wine(args);
         if (again.code !== 3) throw new Error(`rerun exited with ${again.code}, expected 3`);
         return undefined;

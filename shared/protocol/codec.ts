@@ -10,6 +10,7 @@ import { createHash, getRandomValues } from "node:crypto";
 import { ProtocolError } from "../errors.ts";
 import { ERROR_CODE_INFO } from "./error-info.ts";
 import type { ErrorCode } from "./errors.ts";
+import type { PendingTradeReply } from "./pending-types.ts";
 import {
   MAX_COMMENT_LENGTH,
   MAX_REQUEST_BYTES,
@@ -68,11 +69,11 @@ export function okReply<Body extends object>(
   return { v: PROTOCOL_VERSION, id, status: "OK", ...(body as Body) };
 }
 
-/** An executed OPEN/CLOSE/MODIFY: `{"v":1,"id":…,"status":"FILLED",…}`. */
+/** An executed signed action: `{"v":1,"id":…,"status":"FILLED",…}`. */
 export function filledReply(
   id: string,
-  body: Omit<TradeReply, "v" | "id" | "status" | "error_code" | "error_msg">,
-): TradeReply {
+  body: Omit<TradeReply & PendingTradeReply, "v" | "id" | "status" | "error_code" | "error_msg">,
+): TradeReply & PendingTradeReply {
   return { v: PROTOCOL_VERSION, id, status: "FILLED", ...body };
 }
 
@@ -195,6 +196,21 @@ const INTENT_FIELDS = [
 ] as const;
 
 /**
+ * Fields of the pending-order actions. Written only when present, so the hash of every OPEN,
+ * CLOSE and MODIFY (which never carry them) is what it was before they existed, and a journal
+ * written by an older gateway still recognises a retry.
+ */
+const LATER_INTENT_FIELDS = [
+  "type",
+  "price",
+  "stoplimit",
+  "type_time",
+  "expiration",
+  "type_filling",
+  "ticket_by",
+] as const;
+
+/**
  * SHA-256 (hex) over the intent of a signed request: every field except v, id, ts, key_id,
  * gateway and client_order_id, so a retry with a fresh id, ts and signature has the same hash,
  * while any change to what would be executed (volume, stops, ticket…) changes it. Absent and
@@ -207,6 +223,10 @@ export function intentHash(request: SignedRequest): string {
     const value = fields[name];
     // JSON.stringify gives numbers their shortest round-trip form, so equal doubles agree.
     canonical += `${name}=${value === undefined ? "~" : JSON.stringify(value)}\n`;
+  }
+  for (const name of LATER_INTENT_FIELDS) {
+    const value = fields[name];
+    if (value !== undefined) canonical += `${name}=${JSON.stringify(value)}\n`;
   }
   return createHash("sha256").update(canonical).digest("hex");
 }

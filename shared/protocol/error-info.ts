@@ -70,11 +70,15 @@ export const ERROR_CODE_INFO: Readonly<Record<ErrorCode, ErrorCodeInfo>> = {
   ),
 
   TRADING_HALTED: rejected("the gateway's trading state is HALTED"),
-  REDUCING_ONLY: rejected("the gateway's trading state is REDUCING: only CLOSE and MODIFY pass"),
+  REDUCING_ONLY: rejected(
+    "the gateway's trading state is REDUCING: only CLOSE, MODIFY, CANCEL and CLOSE_BY pass",
+  ),
   SYMBOL_NOT_ALLOWED: rejected("the symbol is not on the gateway's allow-list"),
   UNKNOWN_SYMBOL: rejected("the symbol does not exist at the broker"),
   VOLUME_ABOVE_MAX: rejected("volume is above the gateway's per-order limit"),
-  MAX_POSITIONS: rejected("the gateway's open-position limit is reached"),
+  MAX_POSITIONS: rejected(
+    "the gateway's limit on open positions (pending orders included) is reached",
+  ),
   POSITION_NOT_FOUND: rejected("no open position has this ticket"),
 
   MT5_LINK_DOWN: rejected("the gateway has no working link to MT5; the order was not sent"),
@@ -88,15 +92,24 @@ export const ERROR_CODE_INFO: Readonly<Record<ErrorCode, ErrorCodeInfo>> = {
     "reconcile",
     "unexpected gateway fault; ask GET_ORDER before anything else",
   ),
+  NOT_SUPPORTED: error(
+    "fix_first",
+    "the gateway's MT5 backend cannot do this action (yet); nothing was sent to MT5",
+  ),
 
   REQUOTE: rejected("MT5 10004: price moved beyond deviation; new bid/ask in the reply"),
   BROKER_REJECTED: rejected("MT5 10006/10041: the broker or dealer refused the request"),
   CANCELLED: rejected("MT5 10007: cancelled"),
   MT5_ERROR: rejected("MT5 10011: generic processing error"),
-  MT5_INVALID_REQUEST: rejected("MT5 10013/10022: MT5 found the trade request invalid"),
+  MT5_INVALID_REQUEST: rejected(
+    "MT5 10013: MT5 found the trade request invalid (or the order ticket is unknown)",
+  ),
   INVALID_VOLUME: rejected("MT5 10014: volume below min, above max or off the step grid"),
   INVALID_PRICE: rejected("MT5 10015: invalid price"),
   INVALID_STOPS: rejected("MT5 10016: sl/tp on the wrong side or inside the stops level"),
+  INVALID_EXPIRATION: rejected(
+    "MT5 10022: expiration type not allowed for the symbol, or the time is already past",
+  ),
   TRADE_DISABLED: rejected("MT5 10017: trading disabled for the symbol or account"),
   MARKET_CLOSED: rejected("MT5 10018: outside the trading session"),
   NO_MONEY: rejected("MT5 10019: not enough free margin"),
@@ -108,7 +121,7 @@ export const ERROR_CODE_INFO: Readonly<Record<ErrorCode, ErrorCodeInfo>> = {
   SERVER_DISABLES_AT: rejected("MT5 10026: the server forbids automated trading"),
   AUTOTRADING_DISABLED: rejected("MT5 10027: Algo Trading is off in the terminal or the EA"),
   LOCKED: rejected("MT5 10028: request locked for processing"),
-  FROZEN: rejected("MT5 10029: position inside the freeze level"),
+  FROZEN: rejected("MT5 10029: position stops or pending order price inside the freeze level"),
   INVALID_FILL: rejected("MT5 10030: filling mode not allowed for the symbol"),
   NO_CONNECTION: rejected("MT5 10031: the terminal is not connected to the trade server"),
   ONLY_REAL: rejected("MT5 10032: allowed on live accounts only"),

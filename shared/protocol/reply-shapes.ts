@@ -4,12 +4,14 @@
  * Used by validate-reply.ts; a reader throws Invalid, which parseReply turns into an error value.
  */
 import { type Check, CLIENT_ORDER_ID_PATTERN, describeValue, stringCheck } from "./checks.ts";
+import { ORDER_TIME_TYPES } from "./pending-types.ts";
 import type {
   CalcMode,
   DealReason,
   ExecutionMode,
   FillingMode,
   MarginMode,
+  SymbolOrderMode,
   SymbolTradeMode,
 } from "./types.ts";
 import {
@@ -97,6 +99,15 @@ const CALC_MODES = members<CalcMode>({
 });
 const FILLING_MODES = members<FillingMode>({ FOK: true, IOC: true, RETURN: true });
 const MARGIN_MODES = members<MarginMode>({ NETTING: true, HEDGING: true });
+const ORDER_MODES = members<SymbolOrderMode>({
+  MARKET: true,
+  LIMIT: true,
+  STOP: true,
+  STOP_LIMIT: true,
+  SL: true,
+  TP: true,
+  CLOSE_BY: true,
+});
 export const DEAL_REASONS = members<DealReason>({
   CLIENT: true,
   EXPERT: true,
@@ -236,7 +247,7 @@ export const DEAL_SHAPE: Shape = [
   req("position", count),
   req("symbol", shortText),
   req("side", side),
-  req("entry", oneOf(["IN", "OUT", "INOUT"])),
+  req("entry", oneOf(["IN", "OUT", "INOUT", "OUT_BY"])),
   req("reason", oneOf(DEAL_REASONS)),
   req("volume", finite),
   req("price", finite),
@@ -270,6 +281,12 @@ const SYMBOL_INFO_SHAPE: Shape = [
   req("stops_level", count),
   req("freeze_level", count),
   nested("filling_modes", true, arrayOf(checked(oneOf(FILLING_MODES)), FILLING_MODES.length)),
+  nested(
+    "expiration_modes",
+    false,
+    arrayOf(checked(oneOf(ORDER_TIME_TYPES)), ORDER_TIME_TYPES.length),
+  ),
+  nested("order_modes", false, arrayOf(checked(oneOf(ORDER_MODES)), ORDER_MODES.length)),
   req("execution_mode", oneOf(EXECUTION_MODES)),
   req("trade_mode", oneOf(TRADE_MODES)),
   req("calc_mode", oneOf(CALC_MODES)),

@@ -82,7 +82,7 @@ const MAPPING: Readonly<Record<number, RetcodeMapping>> = {
   [Retcode.NO_MONEY]: { errorCode: "NO_MONEY", outcome: "not_executed" },
   [Retcode.PRICE_CHANGED]: { errorCode: "PRICE_CHANGED", outcome: "not_executed" },
   [Retcode.PRICE_OFF]: { errorCode: "NO_QUOTES", outcome: "not_executed" },
-  [Retcode.INVALID_EXPIRATION]: { errorCode: "MT5_INVALID_REQUEST", outcome: "not_executed" },
+  [Retcode.INVALID_EXPIRATION]: { errorCode: "INVALID_EXPIRATION", outcome: "not_executed" },
   [Retcode.ORDER_CHANGED]: { errorCode: "ORDER_CHANGED", outcome: "not_executed" },
   [Retcode.TOO_MANY_REQUESTS]: { errorCode: "TOO_MANY_REQUESTS", outcome: "not_executed" },
   [Retcode.SERVER_DISABLES_AT]: { errorCode: "SERVER_DISABLES_AT", outcome: "not_executed" },
@@ -119,6 +119,15 @@ export function retcodeName(retcode: number): string {
 /** True for the retcodes that mean the request was executed (fully or in part). */
 export function isSuccessRetcode(retcode: number): boolean {
   return MAPPING[retcode]?.outcome === "executed";
+}
+
+/**
+ * Whether a pending order's placement succeeded: DONE for a synchronous OrderSend, PLACED
+ * ("order placed") as servers and asynchronous sends report it. For every other request PLACED
+ * leaves the outcome unknown (isUnknownOutcomeRetcode).
+ */
+export function isPlacementRetcode(retcode: number): boolean {
+  return retcode === Retcode.DONE || retcode === Retcode.PLACED;
 }
 
 /**

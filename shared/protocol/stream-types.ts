@@ -6,6 +6,12 @@
  * An event is told apart from a reply by its shape: it has `event` and `seq` and never `status`
  * or `id`, so a client that matches replies by id can route it before any reply logic runs.
  */
+import {
+  ORDER_EVENT_TYPES,
+  type OrderEventFields,
+  type OrderEventType,
+  type TradeOrder,
+} from "./pending-types.ts";
 import type { Deal, DealReason, MtLinkInfo, Position, ReplyBase, RequestBase } from "./types.ts";
 
 /** Symbols one peer may have quotes for, all requests together (the EA's own limit is 64). */
@@ -77,6 +83,8 @@ export interface ResyncReply extends ReplyBase {
   /** More deals follow: ask again with since/after_deal of the last one. */
   readonly more: boolean;
   readonly server_time: number;
+  /** Every pending order when the reply was built (absent from a backend without them). */
+  readonly orders?: readonly TradeOrder[];
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -89,6 +97,7 @@ export const EVENT_TYPES = [
   "POSITION_MODIFIED",
   "LINK_STATE",
   "RESYNC_REQUIRED",
+  ...ORDER_EVENT_TYPES,
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
@@ -137,7 +146,13 @@ export interface ResyncRequiredEvent extends EventBase {
   readonly reason: string;
 }
 
+/** A pending order changed (pending-types.ts OrderEventFields says which fields come when). */
+export interface OrderEvent extends EventBase, OrderEventFields {
+  readonly event: OrderEventType;
+}
+
 export type StreamEvent =
+  | OrderEvent
   | QuoteEvent
   | DealEvent
   | PositionClosedEvent

@@ -5,6 +5,13 @@
  * field; validation lives in validate.ts.
  */
 
+import type {
+  OrderTimeType,
+  PendingReadRequest,
+  PendingReply,
+  PendingSignedRequest,
+  TradeOrder,
+} from "./pending-types.ts";
 import type { ResyncReply, StreamRequest, SubscribeReply } from "./stream-types.ts";
 
 export const PROTOCOL_VERSION = 1;
@@ -22,11 +29,28 @@ export const ACTIONS = [
   "SUBSCRIBE",
   "UNSUBSCRIBE",
   "RESYNC",
+  // Pending orders and pre-trade calculations (pending-types.ts)
+  "PLACE",
+  "MODIFY_ORDER",
+  "CANCEL",
+  "CLOSE_BY",
+  "GET_ORDERS",
+  "ORDER_CHECK",
+  "CALC_MARGIN",
+  "CALC_PROFIT",
 ] as const;
 export type Action = (typeof ACTIONS)[number];
 
 /** Actions that move money: signed, journaled, idempotent by client_order_id. */
-export const SIGNED_ACTIONS = ["OPEN", "CLOSE", "MODIFY"] as const;
+export const SIGNED_ACTIONS = [
+  "OPEN",
+  "CLOSE",
+  "MODIFY",
+  "PLACE",
+  "MODIFY_ORDER",
+  "CANCEL",
+  "CLOSE_BY",
+] as const;
 export type SignedAction = (typeof SIGNED_ACTIONS)[number];
 
 export type Side = "BUY" | "SELL";
@@ -140,7 +164,7 @@ export interface GetOrderRequest extends RequestBase {
   readonly client_order_id: string;
 }
 
-export type SignedRequest = OpenRequest | CloseRequest | ModifyRequest;
+export type SignedRequest = OpenRequest | CloseRequest | ModifyRequest | PendingSignedRequest;
 export type Request =
   | PingRequest
   | SignedRequest
@@ -148,7 +172,8 @@ export type Request =
   | GetPositionsRequest
   | GetSymbolInfoRequest
   | GetOrderRequest
-  | StreamRequest;
+  | StreamRequest
+  | PendingReadRequest;
 
 // ---------------------------------------------------------------------------------------------
 // MT5 domain objects (values as MT5 reports them; sl/tp null where MT5 says 0)
@@ -159,6 +184,8 @@ export type CalcMode = "FOREX" | "FOREX_NO_LEVERAGE" | "CFD" | "CFD_INDEX" | "CF
 /** Order filling policies (ORDER_FILLING_*); a symbol lists the ones it accepts for market orders. */
 export type FillingMode = "FOK" | "IOC" | "RETURN";
 export type MarginMode = "NETTING" | "HEDGING";
+/** SYMBOL_ORDER_MODE flags without the prefix. */
+export type SymbolOrderMode = "MARKET" | "LIMIT" | "STOP" | "STOP_LIMIT" | "SL" | "TP" | "CLOSE_BY";
 
 export interface SymbolInfo {
   readonly symbol: string;
@@ -179,6 +206,10 @@ export interface SymbolInfo {
   /** Within this many points of SL/TP a position cannot be modified or closed. */
   readonly freeze_level: number;
   readonly filling_modes: readonly FillingMode[];
+  /** SYMBOL_EXPIRATION_MODE: the expiration types pending orders may use (absent: unknown). */
+  readonly expiration_modes?: readonly OrderTimeType[];
+  /** SYMBOL_ORDER_MODE: the order kinds the symbol accepts (absent: unknown). */
+  readonly order_modes?: readonly SymbolOrderMode[];
   readonly execution_mode: ExecutionMode;
   readonly trade_mode: SymbolTradeMode;
   readonly calc_mode: CalcMode;
@@ -237,7 +268,8 @@ export interface Position {
   readonly time_update: number;
 }
 
-export type DealEntry = "IN" | "OUT" | "INOUT";
+/** DEAL_ENTRY_*: OUT_BY is each of the two deals of a close-by. */
+export type DealEntry = "IN" | "OUT" | "INOUT" | "OUT_BY";
 /** Why a deal happened (DEAL_REASON_*): by the client/EA, or by SL, TP or stop-out. */
 export type DealReason = "CLIENT" | "EXPERT" | "SL" | "TP" | "SO";
 
@@ -374,6 +406,8 @@ export interface SymbolInfoReply extends ReplyBase {
 export interface OrderReply extends ReplyBase {
   /** null: the gateway has never seen this client_order_id. */
   readonly order: OrderRecord | null;
+  /** For a PLACE that placed an order: that order as the broker shows it now, when known. */
+  readonly pending_order?: TradeOrder;
 }
 
 export type Reply =
@@ -385,4 +419,5 @@ export type Reply =
   | SymbolInfoReply
   | OrderReply
   | SubscribeReply
-  | ResyncReply;
+  | ResyncReply
+  | PendingReply;

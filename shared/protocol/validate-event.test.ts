@@ -56,10 +56,10 @@ describe("events", () => {
   });
 
   test("an event type from a newer gateway is skipped but keeps its seq", () => {
-    expect(parseEvent(bytes({ v: 1, event: "ORDER_PLACED", seq: 7, whatever: [1] }))).toEqual({
+    expect(parseEvent(bytes({ v: 1, event: "MARGIN_CALL", seq: 7, whatever: [1] }))).toEqual({
       ok: true,
       event: undefined,
-      unknown: "ORDER_PLACED",
+      unknown: "MARGIN_CALL",
       seq: 7,
     });
   });

@@ -7,6 +7,7 @@
  * back as `unknown` with its seq, so the client keeps counting and sees no false gap.
  */
 import { describeValue } from "./checks.ts";
+import { ORDER_EVENT_SHAPES } from "./pending-shapes.ts";
 import {
   count,
   DEAL_REASONS,
@@ -50,6 +51,7 @@ const BODY_SHAPES: Readonly<Record<EventType, Shape>> = {
   POSITION_MODIFIED: [nested("position", true, shapeReader(POSITION_SHAPE))],
   LINK_STATE: [nested("mt5", true, shapeReader(MT_LINK_SHAPE))],
   RESYNC_REQUIRED: [req("reason", text(1024))],
+  ...ORDER_EVENT_SHAPES,
 };
 
 const KNOWN: ReadonlySet<string> = new Set(EVENT_TYPES);

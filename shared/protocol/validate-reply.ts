@@ -7,6 +7,7 @@
  * the agent switches on them. Not the request validator: that one is validate.ts.
  */
 import { describeValue } from "./checks.ts";
+import { PENDING_REPLY_FIELDS, PENDING_SUCCESS_FIELDS } from "./pending-shapes.ts";
 import {
   BASE_SHAPE,
   checked,
@@ -57,7 +58,10 @@ const SUCCESS_FIELDS: Readonly<Record<Action, readonly string[]>> = {
   SUBSCRIBE: ["subscription", "seq", "server_time"],
   UNSUBSCRIBE: ["subscription", "seq", "server_time"],
   RESYNC: ["positions", "deals", "more", "server_time"],
+  ...PENDING_SUCCESS_FIELDS,
 };
+
+const REPLY_SHAPE = [...BASE_SHAPE, ...PENDING_REPLY_FIELDS];
 
 const SIGNED: ReadonlySet<string> = new Set(SIGNED_ACTIONS);
 
@@ -143,7 +147,7 @@ function readReply(
     throw new Invalid("v", `must be ${PROTOCOL_VERSION}, was ${describeValue(version)}`);
   }
   const head = readShape(source, [req("id", replyId), req("status", oneOf(REPLY_STATUSES))], "");
-  const body = readShape(source, BASE_SHAPE, "");
+  const body = readShape(source, REPLY_SHAPE, "");
   const order = readOrderField(source, action, depth);
   const reply: Record<string, unknown> = { v: PROTOCOL_VERSION, ...head, ...body };
   if (order !== undefined) reply["order"] = order;

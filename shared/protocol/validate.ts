@@ -44,8 +44,11 @@ import {
   MAX_REQUEST_BYTES,
   PROTOCOL_VERSION,
   type Request,
+  SIGNED_ACTIONS,
+  type SignedAction,
   type SignedRequest,
 } from "./types.ts";
+import { PENDING_ACTION_RULES, type PendingAction } from "./validate-pending.ts";
 
 export { type ParseReplyResult, parseReply, type ReplyParseError } from "./validate-reply.ts";
 
@@ -156,7 +159,18 @@ const SPECS: Readonly<Record<Action, ActionSpec>> = {
     required("since", checkCursor),
     optional("after_deal", checkCursor),
   ]),
+  ...pendingSpecs(),
 };
+
+/** The pending-order actions' rules (validate-pending.ts) with their envelope. */
+function pendingSpecs(): Record<PendingAction, ActionSpec> {
+  const specs = {} as Record<PendingAction, ActionSpec>;
+  for (const [action, rule] of Object.entries(PENDING_ACTION_RULES)) {
+    const envelope = rule.signed ? SIGNED_ENVELOPE : ENVELOPE;
+    specs[action as PendingAction] = actionSpec([...envelope, ...rule.fields], rule.crossCheck);
+  }
+  return specs;
+}
 
 const ACTION_SET: ReadonlySet<string> = new Set(ACTIONS);
 
@@ -337,7 +351,14 @@ export function parseMessage(frames: readonly Uint8Array[]): ParseMessageResult 
   return { ok: true, request, requestBytes, signature: frames[1] };
 }
 
-/** Whether a parsed request is one of the signed actions (OPEN, CLOSE, MODIFY). */
+const SIGNED_SET: ReadonlySet<string> = new Set(SIGNED_ACTIONS);
+
+/** Whether an action is one of SIGNED_ACTIONS (signed, journaled, idempotent). */
+export function isSignedAction(action: string): action is SignedAction {
+  return SIGNED_SET.has(action);
+}
+
+/** Whether a parsed request is one of the signed actions (OPEN, CLOSE, MODIFY, PLACE, …). */
 export function isSignedRequest(request: Request): request is SignedRequest {
-  return request.action === "OPEN" || request.action === "CLOSE" || request.action === "MODIFY";
+  return SIGNED_SET.has(request.action);
 }

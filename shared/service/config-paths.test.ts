@@ -30,7 +30,7 @@ describe("readServicePaths", () => {
 });
 
 describe("servicePathsFrom", () => {
-  test("Windows paths resolve against the config's folder; the terminal token only with that backend", () => {
+  test("Windows paths resolve against the config's folder; the EA link secret only with that backend", () => {
     const document = {
       keys: {
         server_secret: "keys\\agent-gtw.key_secret",
@@ -49,7 +49,7 @@ describe("servicePathsFrom", () => {
     expect(paths).toEqual({
       secretFiles: [
         "C:\\ProgramData\\agent-gtw\\keys\\agent-gtw.key_secret",
-        "C:\\ProgramData\\agent-gtw\\keys\\terminal.token",
+        "C:\\ProgramData\\agent-gtw\\keys\\terminal.secret",
       ],
       readPaths: [],
       writeDirs: [

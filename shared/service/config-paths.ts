@@ -28,7 +28,7 @@ type Agent = "agent-inf" | "agent-gtw";
 interface Selector {
   readonly path: string;
   readonly fallback?: string;
-  /** Only when another key has this value (e.g. the terminal token only for backend terminal). */
+  /** Only when another key has this value (e.g. the EA link secret only for backend terminal). */
   readonly when?: { readonly path: string; readonly equals: string; readonly fallback: string };
   /** The folder of the file is what matters (journal, log file). */
   readonly parent?: boolean;
@@ -52,8 +52,8 @@ const SELECTORS: Record<Agent, Record<"secret" | "read" | "write" | "log", reado
     secret: [
       { path: "keys.server_secret" },
       {
-        path: "backend.terminal.token_file",
-        fallback: "keys/terminal.token",
+        path: "backend.terminal.secret_file",
+        fallback: "keys/terminal.secret",
         when: { path: "backend.type", equals: "terminal", fallback: "sim" },
       },
     ],

@@ -21,7 +21,7 @@ import { type ApiClient, Cleanups, type Stack, startStack } from "./support.ts";
 const cleanups = new Cleanups();
 afterEach(() => cleanups.run());
 
-const TOKEN = "faults-token-6d1e0b93a7c24f58";
+const SECRET = "faults-secret-6d1e0b93a7c24f58e1d2c3b4a5968778";
 const COMMAND_TIMEOUT_MS = 500;
 
 interface Rig {
@@ -40,19 +40,19 @@ async function rig(): Promise<Rig> {
         type: "terminal",
         terminal: {
           port,
-          token_file: "keys/terminal.token",
+          secret_file: "keys/terminal.secret",
           heartbeat_ms: 200,
           command_timeout_ms: COMMAND_TIMEOUT_MS,
         },
       },
     },
     beforeGateway: (deployment) => {
-      const file = join(deployment.dir, "gtw", "keys", "terminal.token");
-      writeFileSync(file, `${TOKEN}\n`, { mode: 0o600 });
+      const file = join(deployment.dir, "gtw", "keys", "terminal.secret");
+      writeFileSync(file, `${SECRET}\n`, { mode: 0o600 });
       chmodSync(file, 0o600);
     },
   });
-  const fake = await createFakeTerminal({ port, token: TOKEN });
+  const fake = await createFakeTerminal({ port, secret: SECRET });
   cleanups.add(() => fake.dispose());
   fake.start();
   await mt5Link(stack.api, "UP");

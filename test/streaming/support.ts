@@ -20,6 +20,7 @@ import { encodeRequest, newClientOrderId, newRequestId } from "../../shared/prot
 import { createSigner, type Signer } from "../../shared/protocol/signing.ts";
 import type { StreamEvent } from "../../shared/protocol/stream-types.ts";
 import type { Reply, Request } from "../../shared/protocol/types.ts";
+import { isSignedAction } from "../../shared/protocol/validate.ts";
 import { isEventObject, parseEventObject } from "../../shared/protocol/validate-event.ts";
 import { decodeMessage, parseReplyObject } from "../../shared/protocol/validate-reply.ts";
 import { readSigningSecretKeyFile } from "../../shared/signing-keys.ts";
@@ -85,7 +86,7 @@ export class StreamTestClient {
   send(body: Record<string, unknown>, timeoutMs = 10_000): Promise<Reply> {
     const id = newRequestId();
     const action = String(body["action"]);
-    const signed = action === "OPEN" || action === "CLOSE" || action === "MODIFY";
+    const signed = isSignedAction(action);
     const request = {
       v: 1,
       id,

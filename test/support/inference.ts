@@ -15,6 +15,8 @@ import type { Deployment } from "./deployment.ts";
 export interface InferenceSetup {
   readonly configPath: string;
   readonly apiUrl: string;
+  /** The API's bearer token, when the config sets api.token_file. */
+  readonly token?: string;
 }
 
 export interface InferenceOptions {
@@ -22,6 +24,8 @@ export interface InferenceOptions {
   readonly gateway?: Record<string, unknown>;
   readonly heartbeatMs?: number;
   readonly risk?: Record<string, unknown>;
+  /** Require this bearer token on the API (written to `api.token`, mode 0600, beside the config). */
+  readonly apiToken?: string;
   /**
    * Another inference host of the deployment (load tests): its name, keys, and the folder for
    * its config and state. Default: the deployment's own inf-1 in `inf/`.
@@ -72,7 +76,10 @@ export function writeInferenceConfig(
       max_orders_per_minute: null,
       ...options.risk,
     },
-    api: { listen: `127.0.0.1:${port}` },
+    api: {
+      listen: `127.0.0.1:${port}`,
+      ...(options.apiToken === undefined ? {} : { token_file: "api.token" }),
+    },
     state_dir: "state",
     log: { level: "info" },
   };
@@ -80,7 +87,9 @@ export function writeInferenceConfig(
   mkdirSync(dir, { recursive: true });
   const configPath = join(dir, "agent-inf.yaml");
   writeFileSync(configPath, stringify(config));
-  return { configPath, apiUrl: `http://127.0.0.1:${port}` };
+  if (options.apiToken === undefined) return { configPath, apiUrl: `http://127.0.0.1:${port}` };
+  writeFileSync(join(dir, "api.token"), `${options.apiToken}\n`, { mode: 0o600 });
+  return { configPath, apiUrl: `http://127.0.0.1:${port}`, token: options.apiToken };
 }
 
 /** `agent-inf run` and wait until its API answers /v1/health with the gateway connected. */
@@ -95,7 +104,7 @@ export async function startInference(
       throw new Error(
         `agent-inf exited with ${agent.process.exitCode} before its API answered; log:\n${agent.log().slice(-3000)}`,
       );
-    const health = await readHealth(setup.apiUrl).catch(() => undefined);
+    const health = await readHealth(setup.apiUrl, setup.token).catch(() => undefined);
     if (health?.gateways.every((lane) => lane.connected && lane.heartbeat === "HEALTHY"))
       return agent;
     if (performance.now() > deadline) {
@@ -118,8 +127,14 @@ export interface LaneView {
   readonly mt5_link?: string;
 }
 
-export async function readHealth(apiUrl: string): Promise<{ gateways: LaneView[] }> {
-  const response = await fetch(`${apiUrl}/v1/health`, { signal: AbortSignal.timeout(2000) });
+export async function readHealth(
+  apiUrl: string,
+  token?: string,
+): Promise<{ gateways: LaneView[] }> {
+  const response = await fetch(`${apiUrl}/v1/health`, {
+    signal: AbortSignal.timeout(2000),
+    ...(token === undefined ? {} : { headers: { authorization: `Bearer ${token}` } }),
+  });
   return (await response.json()) as { gateways: LaneView[] };
 }
 

@@ -8,7 +8,7 @@ import { DealerSocket, type SocketEvent } from "../../shared/net/index.ts";
 import { encodeRequest, newClientOrderId, newRequestId } from "../../shared/protocol/codec.ts";
 import { createSigner, type Signer } from "../../shared/protocol/signing.ts";
 import type { Reply, Request } from "../../shared/protocol/types.ts";
-import { parseReply } from "../../shared/protocol/validate.ts";
+import { isSignedAction, parseReply } from "../../shared/protocol/validate.ts";
 import { readSigningSecretKeyFile } from "../../shared/signing-keys.ts";
 import type { Deployment } from "./deployment.ts";
 
@@ -62,7 +62,7 @@ export class TestClient {
     timeoutMs = 10_000,
   ): Promise<Reply> {
     const id = body.id ?? newRequestId();
-    const signed = body.action === "OPEN" || body.action === "CLOSE" || body.action === "MODIFY";
+    const signed = isSignedAction(body.action);
     const request = {
       v: 1,
       id,

@@ -8,7 +8,7 @@ import type { PingReply, TradeReply } from "../../shared/protocol/types.ts";
 import { eventually } from "../../shared/testing/eventually.ts";
 import { agentCommand, startGateway } from "../support/agents.ts";
 import { TestClient } from "../support/test-client.ts";
-import { cleanupRigs, onCleanup, TOKEN, terminalDeployment } from "./support.ts";
+import { cleanupRigs, onCleanup, SECRET, terminalDeployment } from "./support.ts";
 
 afterEach(cleanupRigs);
 
@@ -56,7 +56,7 @@ test("agent-gtw trades through the EA link and halts when the terminal goes sile
   const refused = await client.send({ action: "OPEN", symbol: "EURUSD", side: "BUY", volume: 0.1 });
   expect(refused).toMatchObject({ status: "REJECTED", error_code: "MT5_LINK_DOWN" });
   expect(gtw.log()).toContain("EA connected");
-  expect(gtw.log()).not.toContain(TOKEN);
+  expect(gtw.log()).not.toContain(SECRET);
 });
 
 test("agent-gtw selftest --trade runs the suite against the terminal and exits 0", async () => {
@@ -89,11 +89,14 @@ test("agent-gtw selftest --trade runs the suite against the terminal and exits 0
   expect(lines.filter((line) => line.startsWith("PASS")).map((l) => l.split(":")[0])).toEqual([
     "PASS link",
     "PASS hello",
+    "PASS link authentication",
     "PASS ping",
     "PASS server time",
     "PASS account",
     "PASS positions",
     "PASS symbol GBPUSD",
+    "PASS order mode GBPUSD",
+    "PASS filling GBPUSD",
     "PASS unknown symbol",
     "PASS deals",
     "PASS open",
@@ -101,6 +104,32 @@ test("agent-gtw selftest --trade runs the suite against the terminal and exits 0
     "PASS modify",
     "PASS close",
   ]);
-  expect(lines.at(-1)).toBe("OK: 13 passed, 0 failed");
+  expect(lines.at(-1)).toBe("OK: 16 passed, 0 failed");
   expect(fake.commands.filter((c) => c.cmd === "OPEN")).toHaveLength(2);
+});
+
+test("agent-gtw selftest with an EA holding another secret fails the link and says why", async () => {
+  const other = `${SECRET.slice(0, -8)}00000000`;
+  const { deployment, fake } = await terminalDeployment({}, other);
+  const child = Bun.spawn(
+    [
+      ...agentCommand("agent-gtw"),
+      "selftest",
+      "--backend",
+      "terminal",
+      "--wait",
+      "2",
+      "--config",
+      deployment.gtwConfigPath,
+    ],
+    { stdout: "pipe", stderr: "pipe", env: { ...process.env, AGENT_LOG_LEVEL: "" } },
+  );
+  onCleanup(() => child.kill());
+  const [stdout, code] = await Promise.all([new Response(child.stdout).text(), child.exited]);
+  expect(code).toBe(1);
+  expect(stdout).toContain("FAIL link: no EA connected within 2 s (last handshake from 127.0.0.1:");
+  expect(stdout).toContain("closed after CHALLENGE: the EA's secret differs");
+  // The EA told the impostor-or-misconfigured listener nothing but its nonce
+  expect(fake.sentTypes.every((type) => type === "AUTH")).toBe(true);
+  expect(stdout).not.toContain(SECRET);
 });

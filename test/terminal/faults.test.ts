@@ -5,7 +5,6 @@
  * the link; an id in doubt is not sent again until the EA reconnects; the queue is bounded.
  */
 import { afterEach, describe, expect, test } from "bun:test";
-import { BackendError } from "../../agent-gtw/backend/backend.ts";
 import type { JournalEntry } from "../../agent-gtw/journal.ts";
 import { reconcile } from "../../agent-gtw/reconcile.ts";
 import { FaultCode } from "../../shared/errors.ts";
@@ -15,6 +14,7 @@ import { eventually } from "../../shared/testing/eventually.ts";
 import {
   COMMAND_TIMEOUT_MS,
   cleanupRigs,
+  failure,
   openOrder,
   type Rig,
   reconnected,
@@ -22,15 +22,6 @@ import {
 } from "./support.ts";
 
 afterEach(cleanupRigs);
-
-async function failure(promise: Promise<unknown>): Promise<BackendError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(BackendError);
-  return error as BackendError;
-}
 
 const opens = (rig: Rig) => rig.fake.commands.filter((c) => c.cmd === "OPEN").length;
 

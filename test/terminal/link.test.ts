@@ -89,12 +89,21 @@ describe("permission flags", () => {
   });
 
   test("the flags in HELLO decide the state before the first PING", async () => {
-    const rig = await startRig({ fake: { status: { terminal_connected: false } } });
+    const rig = await startRig({ fake: { status: { terminal_trade_allowed: false } } });
     expect(rig.backend.link()).toMatchObject({
       state: "TRADE_DISABLED",
-      detail: "terminal_connected is false: the terminal is not connected to the trade server",
+      detail: "terminal_trade_allowed is false: the toolbar Algo Trading button is off",
     });
     expect(pings(rig)).toBe(0);
+  });
+
+  test("a terminal that loses its trade server keeps the link and reports TRADE_DISABLED", async () => {
+    const rig = await startRig();
+    rig.fake.setStatus({ terminal_connected: false });
+    rig.clock.advance(HEARTBEAT_MS);
+    await eventually(() => rig.backend.link().state === "TRADE_DISABLED");
+    expect(rig.backend.link().detail).toStartWith("terminal_connected is false");
+    expect(rig.fake.drops).toEqual([]);
   });
 
   test("the fake EA drops a gateway that stops pinging (its own 3-heartbeat rule)", async () => {

@@ -1,24 +1,27 @@
 /**
- * EA replies → shared types, pure (docs/EA-LINK.md §5, §6.1, §7, §9, §10.3, §13, §14): enum
- * table, filling modes, time conversion, deal reasons, trade replies and their three outcomes,
- * HELLO judgement and the link state from the permission flags.
+ * EA replies → shared types, pure (docs/EA-LINK.md §4, §5, §7, §9, §10.3, §13, §14): enum
+ * table, filling modes, time conversion, magic numbers, deal reasons, trade replies and their
+ * three outcomes, and the link state from the permission flags.
  */
 import { describe, expect, test } from "bun:test";
-import { checkHello, stateFromStatus } from "../../agent-gtw/backend/terminal/hello.ts";
+import { stateFromStatus } from "../../agent-gtw/backend/terminal/hello.ts";
 import {
   dealReason,
   fillingModes,
+  MAX_EXACT_MAGIC,
   roundOffsetSeconds,
   ServerTime,
+  toAccountDetails,
   toDeal,
   toPosition,
+  toSymbolExtras,
   toSymbolInfo,
   UnsupportedValueError,
 } from "../../agent-gtw/backend/terminal/mapping.ts";
 import { readTradeReply } from "../../agent-gtw/backend/terminal/trade-mapping.ts";
 import { LinkProtocolError, WireFields } from "../../agent-gtw/backend/terminal/wire-fields.ts";
 import { Retcode } from "../../shared/protocol/retcodes.ts";
-import { TOKEN, tradeBody } from "./support.ts";
+import { tradeBody } from "./support.ts";
 
 const fields = (object: Record<string, unknown>) => new WireFields(object, "test reply");
 const time = new ServerTime(7200);
@@ -59,7 +62,7 @@ const SYMBOL = {
 describe("symbol info (§7.4, §13, §14)", () => {
   test("maps the §15 example, names first, server time to Unix", () => {
     expect(toSymbolInfo(fields(SYMBOL), time)).toMatchObject({
-      filling_modes: ["FOK", "IOC"],
+      filling_modes: ["FOK", "IOC", "RETURN"],
       execution_mode: "MARKET",
       trade_mode: "FULL",
       calc_mode: "FOREX",
@@ -81,16 +84,28 @@ describe("symbol info (§7.4, §13, §14)", () => {
     expect(() => toSymbolInfo(fields(unknown), time)).toThrow("unknown calc_mode");
   });
 
+  // The MQL5 reference (ENUM_ORDER_TYPE_FILLING) allows RETURN for market orders on Market and
+  // Exchange execution; Instant and Request take FOK whatever the flags say
   test.each([
-    [3, "MARKET", ["FOK", "IOC"]],
-    [2, "MARKET", ["IOC"]],
-    [0, "MARKET", []],
+    [3, "MARKET", ["FOK", "IOC", "RETURN"]],
+    [2, "MARKET", ["IOC", "RETURN"]],
+    [0, "MARKET", ["RETURN"]],
     [2, "INSTANT", ["FOK", "IOC"]],
     [0, "REQUEST", ["FOK"]],
     [0, "EXCHANGE", ["RETURN"]],
     [1, "EXCHANGE", ["FOK", "RETURN"]],
   ] as const)("filling flags %d with %s execution → %p", (flags, execution, expected) => {
     expect(fillingModes(flags, execution)).toEqual([...expected]);
+  });
+
+  test("the EA's own view: allowed order types and the filling it sends", () => {
+    expect(toSymbolExtras(fields({ order_mode: 127, filling: "FOK" }))).toEqual({
+      order_mode: 127,
+      filling: "FOK",
+    });
+    expect(() => toSymbolExtras(fields({ order_mode: 1, filling: "BOC" }))).toThrow(
+      LinkProtocolError,
+    );
   });
 
   test("a missing or mistyped field is a protocol error naming it", () => {
@@ -202,6 +217,52 @@ describe("positions and deals (§7.3, §7.5, §14)", () => {
     expect(toDeal(fields({ ...deal, reason: "ROLLOVER" }), time).unknownReason).toBe("ROLLOVER");
     expect(() => toDeal(fields({ ...deal, entry: "SIDEWAYS" }), time)).toThrow("deal entry");
   });
+
+  test("another EA's magic beyond 2^53 degrades that item's magic, never the link (§4)", () => {
+    // The EA writes the ulong exactly; JSON.parse cannot hold it
+    const parsed = JSON.parse('{"magic": 18446744073709551615}') as Record<string, unknown>;
+    expect(toPosition(fields({ ...position, ...parsed }), time).magic).toBe(MAX_EXACT_MAGIC);
+    expect(toDeal(fields({ ...deal, ...parsed }), time).deal).toMatchObject({
+      magic: MAX_EXACT_MAGIC,
+      ticket: deal.ticket,
+      profit: deal.profit,
+    });
+    expect(toPosition(fields({ ...position, magic: 2 ** 53 - 1 }), time).magic).toBe(2 ** 53 - 1);
+    expect(() => toPosition(fields({ ...position, magic: -1 }), time)).toThrow("magic was -1");
+    expect(() => toPosition(fields({ ...position, magic: 1.5 }), time)).toThrow("safe integer");
+  });
+});
+
+describe("account (§7.2)", () => {
+  test("GET_ACCOUNT carries the trade mode the selftest trusts, as MT5 reports it now", () => {
+    const account = {
+      login: 5012345,
+      server: "MetaQuotes-Demo",
+      name: "Demo",
+      company: "MetaQuotes Ltd.",
+      currency: "USD",
+      balance: 10000,
+      equity: 10000,
+      profit: 0,
+      margin: 0,
+      margin_free: 10000,
+      margin_level: 0,
+      leverage: 100,
+      margin_mode: "HEDGING",
+      account_trade_mode: "REAL",
+      trade_allowed: true,
+      trade_expert: true,
+      margin_so_mode: "PERCENT",
+      margin_so_call: 100,
+      margin_so_so: 50,
+    };
+    const details = toAccountDetails(fields(account));
+    expect(details.account_trade_mode).toBe("REAL");
+    expect(details.account.login).toBe(5012345);
+    expect(() => toAccountDetails(fields({ ...account, account_trade_mode: "LIVE" }))).toThrow(
+      "account_trade_mode was LIVE",
+    );
+  });
 });
 
 describe("trade replies (§9, §10.3)", () => {
@@ -293,59 +354,7 @@ describe("trade replies (§9, §10.3)", () => {
   });
 });
 
-describe("HELLO and link state (§6.1, §6.2, §7.1)", () => {
-  const hello = {
-    type: "HELLO",
-    proto: 1,
-    token: TOKEN,
-    login: 5012345,
-    server: "MetaQuotes-Demo",
-    company: "MetaQuotes Ltd.",
-    currency: "USD",
-    account_trade_mode: "DEMO",
-    margin_mode: "HEDGING",
-    terminal_build: 4755,
-    ea_version: "1.0.0",
-    magic: 570100,
-    max_lots: 1,
-    deviation: 10,
-    chart_symbol: "EURUSD",
-    dedup_entries: 0,
-    terminal_connected: true,
-    terminal_trade_allowed: true,
-    ea_trade_allowed: true,
-    account_trade_allowed: true,
-    account_trade_expert: true,
-    server_time: 1767607200000,
-    gmt_offset_s: 7200,
-  };
-
-  test("a valid HELLO is accepted and parsed", () => {
-    const verdict = checkHello(hello, TOKEN, undefined);
-    expect(verdict.ok && verdict.hello.login).toBe(5012345);
-  });
-
-  test.each([
-    ["a wrong token", { token: "wrong" }, "BAD_TOKEN"],
-    ["no token", { token: undefined }, "BAD_TOKEN"],
-    ["a token with a suffix", { token: `${TOKEN}x` }, "BAD_TOKEN"],
-    ["another frame type", { type: "CMD" }, "BAD_HELLO"],
-    ["proto 2", { proto: 2 }, "PROTO_UNSUPPORTED"],
-    ["a string login", { login: "5012345" }, "BAD_HELLO"],
-    ["an unknown account kind", { account_trade_mode: "LIVE" }, "BAD_HELLO"],
-    ["an impossible offset", { gmt_offset_s: 90_000 }, "BAD_HELLO"],
-  ])("%s is refused with %s", (_name, change, reason) => {
-    const verdict = checkHello({ ...hello, ...change }, TOKEN, undefined);
-    expect(verdict.ok ? "accepted" : verdict.reason).toBe(reason);
-  });
-
-  test("the token is checked before anything else, and the account last", () => {
-    const bad = checkHello({ ...hello, token: "nope", proto: 9, login: "x" }, TOKEN, undefined);
-    expect(bad.ok ? "" : bad.reason).toBe("BAD_TOKEN");
-    const other = checkHello(hello, TOKEN, 42);
-    expect(other.ok ? "" : other.reason).toBe("WRONG_ACCOUNT");
-  });
-
+describe("link state (§7.1)", () => {
   test("TRADE_DISABLED names the first false flag in §7.1's order", () => {
     const status = {
       terminal_connected: true,

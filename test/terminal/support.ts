@@ -5,9 +5,14 @@
  * bounded eventually() polls. Everything is stopped by cleanupRigs() (afterEach).
  */
 
+import { expect } from "bun:test";
 import { chmodSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import type { BackendEvent, OpenOrder } from "../../agent-gtw/backend/backend.ts";
+import {
+  BackendError,
+  type BackendEvent,
+  type OpenOrder,
+} from "../../agent-gtw/backend/backend.ts";
 import type { SimBackendOptions } from "../../agent-gtw/backend/sim/options.ts";
 import {
   type RecordedLine,
@@ -26,7 +31,8 @@ import { TestClock } from "../../shared/testing/test-clock.ts";
 import { createDeployment, type Deployment } from "../support/deployment.ts";
 import { freePort } from "../support/inference.ts";
 
-export const TOKEN = "test-token-5f2c9a81d04e7b36";
+/** The EA link secret both sides hold (64 hex characters, as keygen writes it). */
+export const SECRET = "5f2c9a81d04e7b36c1e0a9d27b4f83e65d1a0c9e8b7f6a5d4c3b2a1908f7e6d5";
 export const HEARTBEAT_MS = 1000;
 export const COMMAND_TIMEOUT_MS = 5000;
 
@@ -68,7 +74,7 @@ export async function startRig(options: RigOptions = {}): Promise<Rig> {
   const logs: RecordedLine[] = [];
   const backend = new TerminalBackend({
     port: 0,
-    token: TOKEN,
+    secret: SECRET,
     heartbeatMs: HEARTBEAT_MS,
     commandTimeoutMs: COMMAND_TIMEOUT_MS,
     clock,
@@ -97,7 +103,7 @@ export async function startFake(
 ): Promise<DisposableFake> {
   const fake = await createFakeTerminal({
     port,
-    token: TOKEN,
+    secret: SECRET,
     clock: fakeClock,
     ...options.fake,
     ...(options.simOptions === undefined ? {} : { simOptions: options.simOptions }),
@@ -154,27 +160,66 @@ export function openOrder(overrides: Partial<OpenOrder> = {}): OpenOrder {
 export { tradeBody } from "../../agent-gtw/backend/terminal/testing/fake-trades.ts";
 
 /**
- * A deployment whose gateway uses the terminal backend on a free loopback port, its token file
+ * A deployment whose gateway uses the terminal backend on a free loopback port, its secret file
  * (0600) written, and the fake EA started against that port. For the process-level tests.
  */
 export async function terminalDeployment(
   terminal: Record<string, unknown> = {},
+  eaSecret: string = SECRET,
 ): Promise<{ deployment: Deployment; fake: DisposableFake; port: number }> {
   const port = freePort();
   const deployment = createDeployment({
     gateway: {
       backend: {
         type: "terminal",
-        terminal: { port, token_file: "keys/terminal.token", ...terminal },
+        terminal: { port, secret_file: "keys/terminal.secret", ...terminal },
       },
     },
   });
   onCleanup(() => deployment.remove());
-  const tokenFile = join(deployment.dir, "gtw", "keys", "terminal.token");
-  writeFileSync(tokenFile, `${TOKEN}\n`, { mode: 0o600 });
-  chmodSync(tokenFile, 0o600);
-  const fake = await createFakeTerminal({ port, token: TOKEN });
+  const secretFile = join(deployment.dir, "gtw", "keys", "terminal.secret");
+  writeFileSync(secretFile, `${SECRET}\n`, { mode: 0o600 });
+  chmodSync(secretFile, 0o600);
+  const fake = await createFakeTerminal({ port, secret: eaSecret });
   onCleanup(() => fake.dispose());
   fake.start();
   return { deployment, fake, port };
+}
+
+/** Every whole frame in `bytes` (EA-LINK §3), parsed. */
+export function framesIn(bytes: Uint8Array): Record<string, unknown>[] {
+  const frames: Record<string, unknown>[] = [];
+  let offset = 0;
+  while (bytes.length - offset >= 4) {
+    const length = new DataView(bytes.buffer, bytes.byteOffset + offset).getUint32(0);
+    if (bytes.length - offset - 4 < length) break;
+    const text = new TextDecoder().decode(bytes.subarray(offset + 4, offset + 4 + length));
+    frames.push(JSON.parse(text) as Record<string, unknown>);
+    offset += 4 + length;
+  }
+  return frames;
+}
+
+/** The BackendError a backend call rejects with (fails the test when it resolves). */
+export async function failure(promise: Promise<unknown>): Promise<BackendError> {
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(BackendError);
+  return error as BackendError;
+}
+
+let checked: Rig | undefined;
+
+/** startRig, kept so `expectNoReaderViolations` can look at it after the test. */
+export async function startCheckedRig(options: RigOptions = {}): Promise<Rig> {
+  checked = await startRig(options);
+  return checked;
+}
+
+/** Whatever the test did, the gateway never sent a frame the EA's reader refuses (§4). */
+export function expectNoReaderViolations(): void {
+  expect(checked?.fake.violations ?? []).toEqual([]);
+  checked = undefined;
 }

@@ -4,34 +4,27 @@
  * carry no retcode. Every frame the gateway sent must pass the EA's reader.
  */
 import { afterEach, describe, expect, test } from "bun:test";
-import { BackendError } from "../../agent-gtw/backend/backend.ts";
 import { FaultCode } from "../../shared/errors.ts";
 import { Retcode } from "../../shared/protocol/retcodes.ts";
-import { cleanupRigs, openOrder, type Rig, reconnected, startRig, tradeBody } from "./support.ts";
+import {
+  cleanupRigs,
+  expectNoReaderViolations,
+  failure,
+  openOrder,
+  type Rig,
+  reconnected,
+  startCheckedRig,
+  tradeBody,
+} from "./support.ts";
 
-let current: Rig | undefined;
 afterEach(async () => {
-  // Whatever the test did, the gateway never sent a frame the EA's reader refuses (§4)
-  expect(current?.fake.violations ?? []).toEqual([]);
-  current = undefined;
+  expectNoReaderViolations();
   await cleanupRigs();
 });
 
-async function rig(options: Parameters<typeof startRig>[0] = {}): Promise<Rig> {
-  current = await startRig(options);
-  return current;
-}
+const rig = startCheckedRig;
 
 const last = (r: Rig, cmd: string) => r.fake.commands.filter((c) => c.cmd === cmd).at(-1)?.frame;
-
-async function failure(promise: Promise<unknown>): Promise<BackendError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(BackendError);
-  return error as BackendError;
-}
 
 describe("fills", () => {
   test("OPEN sends the order's fields and returns MT5's result", async () => {

@@ -4,7 +4,17 @@
  * records from the state log, so the two paths cannot disagree. Records carry the resulting
  * state (not the request), which keeps replay independent of quotes and of trading rules.
  */
+import type { TradeOrder } from "../../../shared/protocol/pending-types.ts";
 import type { Deal, Side } from "../../../shared/protocol/types.ts";
+import {
+  applyOrderChange,
+  isHistoryOrder,
+  isOrderState,
+  isPendingRecordShape,
+  type OrderState,
+  type PendingRecord,
+} from "./pending/order-book.ts";
+import { isNumber, isObject, isPrice, isSide } from "./shapes.ts";
 
 /** An open position as the broker stores it; Position adds the live price and profit. */
 export interface PositionState {
@@ -46,7 +56,7 @@ export interface FeedRecord {
   readonly type: "feed";
 }
 
-export type BookRecord = TradeRecord | ModifyRecord | FeedRecord;
+export type BookRecord = TradeRecord | ModifyRecord | FeedRecord | PendingRecord;
 
 /** Everything but the deal history, which is kept apart because it only ever grows. */
 export interface BookSnapshot {
@@ -54,6 +64,10 @@ export interface BookSnapshot {
   readonly next_order: number;
   readonly next_deal: number;
   readonly positions: readonly PositionState[];
+  /** Active pending orders (absent in state written before pending orders existed). */
+  readonly orders?: readonly OrderState[];
+  /** The most recent orders that left the book (pending/order-book.ts). */
+  readonly order_history?: readonly TradeOrder[];
 }
 
 /** MT5 keeps order and deal tickets in separate sequences; these are the sim's first values. */
@@ -67,6 +81,9 @@ export class Book {
   /** Insertion (= ticket) order, which is the order MT5 lists positions in. */
   readonly positions = new Map<number, PositionState>();
   readonly deals: Deal[] = [];
+  /** Active pending orders by ticket, in placement order. */
+  readonly orders = new Map<number, OrderState>();
+  readonly orderHistory: TradeOrder[] = [];
   /**
    * Whether `deals` is in non-decreasing time order, which lets dealsBetween() binary-search.
    * Deals are appended as they happen, so this holds unless the wall clock stepped back.
@@ -97,6 +114,10 @@ export class Book {
         return;
       case "feed":
         return;
+      case "pending":
+        for (const trade of record.trades ?? []) this.apply(trade);
+        applyOrderChange(this, record);
+        return;
     }
   }
 
@@ -106,6 +127,8 @@ export class Book {
       next_order: this.nextOrder,
       next_deal: this.nextDeal,
       positions: [...this.positions.values()],
+      orders: [...this.orders.values()],
+      order_history: [...this.orderHistory],
     };
   }
 
@@ -114,6 +137,8 @@ export class Book {
     book.nextOrder = snapshot.next_order;
     book.nextDeal = snapshot.next_deal;
     for (const position of snapshot.positions) book.positions.set(position.ticket, position);
+    for (const order of snapshot.orders ?? []) book.orders.set(order.ticket, order);
+    book.orderHistory.push(...(snapshot.order_history ?? []));
     for (const deal of deals) book.#addDeal(deal);
     return book;
   }
@@ -157,15 +182,6 @@ export class Book {
 // Shape checks for what comes back from disk: a record that parses as JSON but is not one of
 // ours is corruption, and must be reported rather than half-applied.
 
-type Shape = Record<string, unknown>;
-
-const isObject = (value: unknown): value is Shape =>
-  typeof value === "object" && value !== null && !Array.isArray(value);
-const isNumber = (value: unknown): value is number =>
-  typeof value === "number" && Number.isFinite(value);
-const isPrice = (value: unknown): boolean => value === null || isNumber(value);
-const isSide = (value: unknown): boolean => value === "BUY" || value === "SELL";
-
 export function isPositionState(value: unknown): value is PositionState {
   return (
     isObject(value) &&
@@ -191,7 +207,7 @@ export function isDeal(value: unknown): value is Deal {
     isNumber(value["position"]) &&
     typeof value["symbol"] === "string" &&
     isSide(value["side"]) &&
-    ["IN", "OUT", "INOUT"].includes(value["entry"] as string) &&
+    ["IN", "OUT", "INOUT", "OUT_BY"].includes(value["entry"] as string) &&
     ["CLIENT", "EXPERT", "SL", "TP", "SO"].includes(value["reason"] as string) &&
     isNumber(value["volume"]) &&
     isNumber(value["price"]) &&
@@ -217,6 +233,13 @@ export function isBookRecord(value: unknown): value is BookRecord {
       return isPositionState(value["position"]);
     case "feed":
       return true;
+    case "pending":
+      return (
+        isPendingRecordShape(value) &&
+        ((value["trades"] as unknown[] | undefined) ?? []).every(
+          (trade) => isObject(trade) && trade["type"] === "trade" && isBookRecord(trade),
+        )
+      );
     default:
       return false;
   }
@@ -229,6 +252,10 @@ export function isBookSnapshot(value: unknown): value is BookSnapshot {
     isNumber(value["next_order"]) &&
     isNumber(value["next_deal"]) &&
     Array.isArray(value["positions"]) &&
-    value["positions"].every(isPositionState)
+    value["positions"].every(isPositionState) &&
+    (value["orders"] === undefined ||
+      (Array.isArray(value["orders"]) && value["orders"].every(isOrderState))) &&
+    (value["order_history"] === undefined ||
+      (Array.isArray(value["order_history"]) && value["order_history"].every(isHistoryOrder)))
   );
 }

@@ -15,7 +15,13 @@ import { isOnStep, pointOf, roundPrice, type SymbolSpec } from "./symbols.ts";
 
 /** What the server writes in MqlTradeResult.comment for each outcome. */
 export const RETCODE_COMMENTS: Readonly<Record<number, string>> = {
+  [Retcode.CHECK_OK]: "Done",
   [Retcode.REQUOTE]: "Requote",
+  [Retcode.PLACED]: "Order placed",
+  [Retcode.INVALID_PRICE]: "Invalid price",
+  [Retcode.INVALID_EXPIRATION]: "Invalid expiration",
+  [Retcode.LIMIT_ORDERS]: "Orders limit reached",
+  [Retcode.INVALID_ORDER]: "Invalid order type",
   [Retcode.DONE]: "Request executed",
   [Retcode.INVALID]: "Invalid request",
   [Retcode.INVALID_VOLUME]: "Invalid volume",

@@ -28,6 +28,13 @@ export interface DealOrigin {
   readonly magic: number;
   readonly comment: string;
   readonly time: number;
+  /**
+   * The order the deal executes: a pending order that triggered, or a close-by order. Default:
+   * a new market order with the next ticket.
+   */
+  readonly order?: number;
+  /** Default OUT for closes; OUT_BY for the two deals of a close-by. */
+  readonly entry?: DealEntry;
 }
 
 export interface OpenFillRequest {
@@ -56,7 +63,7 @@ export function openFill(
   origin: DealOrigin,
 ): Fill {
   const { spec, side, volume, price, existing } = request;
-  const order = book.nextOrder;
+  const order = origin.order ?? book.nextOrder;
   const step = spec.volume_step;
   if (existing === undefined) {
     const position: PositionState = {
@@ -141,7 +148,13 @@ export function closeFill(
   return build(
     book,
     origin,
-    { order: book.nextOrder, position, ticket: existing.ticket, entry: "OUT", profit },
+    {
+      order: origin.order ?? book.nextOrder,
+      position,
+      ticket: existing.ticket,
+      entry: origin.entry ?? "OUT",
+      profit,
+    },
     { spec, side: opposite(existing.side), volume, price },
   );
 }
@@ -184,7 +197,8 @@ function build(
     ticket: outcome.ticket,
     position: outcome.position,
     balance: roundMoney(book.balance + outcome.profit),
-    next_order: book.nextOrder + 1,
+    // An existing order (pending, close-by) keeps its ticket; a market order takes the next one
+    next_order: Math.max(book.nextOrder, outcome.order + 1),
     next_deal: book.nextDeal + 1,
   };
   book.apply(record);

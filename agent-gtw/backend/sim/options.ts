@@ -55,6 +55,8 @@ export interface SimBackendOptions {
   readonly maxOrdersPerSecond?: number;
   /** Open positions before LIMIT_POSITIONS (10040); default unlimited. */
   readonly maxPositions?: number;
+  /** Active pending orders before LIMIT_ORDERS (10033, ACCOUNT_LIMIT_ORDERS); default unlimited. */
+  readonly maxPendingOrders?: number;
   /** The terminal's Algo Trading switch; false gives CLIENT_DISABLES_AT (10027). Default true. */
   readonly tradeAllowed?: boolean;
   /**

@@ -30,3 +30,22 @@ export function isSessionOpen(
   if (day === SUNDAY) return hour >= WEEKLY_BOUNDARY_HOUR_UTC;
   return true;
 }
+
+const DAY_MS = 86_400_000;
+
+/**
+ * The end of the sim's trading day that contains `timeMs`. The trading day rolls over at
+ * 22:00 UTC, the New York close where the weekly session also starts and ends (so Friday's
+ * trading day ends with the weekly close, and Sunday 22:00 opens Monday's). A DAY pending order
+ * expires here, and a SPECIFIED_DAY one at the end of the trading day containing its expiration.
+ */
+export function tradingDayEnd(timeMs: number): number {
+  const date = new Date(timeMs);
+  const rollover = Date.UTC(
+    date.getUTCFullYear(),
+    date.getUTCMonth(),
+    date.getUTCDate(),
+    WEEKLY_BOUNDARY_HOUR_UTC,
+  );
+  return timeMs < rollover ? rollover : rollover + DAY_MS;
+}

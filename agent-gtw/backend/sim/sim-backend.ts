@@ -12,6 +12,7 @@
 import type { TimerHandle } from "../../../shared/clock.ts";
 import { describeError, FaultCode } from "../../../shared/errors.ts";
 import { type Logger, silentLogger } from "../../../shared/log.ts";
+import type { OrderCheckResult, TradeOrder } from "../../../shared/protocol/pending-types.ts";
 import type {
   AccountInfo,
   Deal,
@@ -31,6 +32,16 @@ import {
   type ModifyOrder,
   type OpenOrder,
 } from "../backend.ts";
+import type {
+  CancelPendingOrder,
+  CheckOrder,
+  CloseByOrder,
+  MarginQuery,
+  ModifyPendingOrder,
+  OrderFilter,
+  PlaceOrder,
+  ProfitQuery,
+} from "../pending.ts";
 import { accountFigures } from "./account/figures.ts";
 import { CurrencyConverter, type MoneyContext, tickValue } from "./account/margin.ts";
 import type { Book, BookRecord } from "./book.ts";
@@ -46,6 +57,10 @@ import {
   SIM_SERVER_NAME,
   type SimBackendOptions,
 } from "./options.ts";
+import { closeBy } from "./pending/close-by.ts";
+import { PendingEngine } from "./pending/engine.ts";
+import { calcMargin, calcProfit, checkOrder, listHistory, listOrders } from "./pending/reads.ts";
+import { type PendingChange, runExpirations, runPendingTriggers } from "./pending/triggers.ts";
 import { QuoteFeed } from "./quotes.ts";
 import { loadBook } from "./restore.ts";
 import { SimStore, type StoreStats } from "./store.ts";
@@ -58,6 +73,7 @@ export type { SimBackendOptions } from "./options.ts";
 interface Running {
   readonly book: Book;
   readonly engine: TradingEngine;
+  readonly pending: PendingEngine;
   readonly store: SimStore;
   readonly triggers: TriggerContext;
   readonly timer: TimerHandle;
@@ -109,6 +125,7 @@ export class SimBackend implements Backend {
       tradeAllowed: options.tradeAllowed ?? true,
       forceFilling: options.forceFilling,
       maxPositions: positiveInteger("maxPositions", options.maxPositions),
+      maxPendingOrders: positiveInteger("maxPendingOrders", options.maxPendingOrders),
       maxOrdersPerSecond: positiveInteger("maxOrdersPerSecond", options.maxOrdersPerSecond),
     };
   }
@@ -140,6 +157,13 @@ export class SimBackend implements Backend {
     });
     store.open();
     const engine = new TradingEngine(clock, book, this.#market, this.#money, this.#settings);
+    const pending = new PendingEngine({
+      clock,
+      book,
+      market: this.#market,
+      money: this.#money,
+      trading: engine,
+    });
     const triggers: TriggerContext = {
       book,
       market: this.#market,
@@ -149,11 +173,12 @@ export class SimBackend implements Backend {
       now: () => clock.now(),
     };
     const timer = clock.setInterval(() => this.#tick(), this.#tickIntervalMs);
-    this.#running = { book, engine, store, triggers, timer };
+    this.#running = { book, engine, pending, store, triggers, timer };
     this.#logger.info("Simulated broker started", {
       login: this.#account.login,
       balance: book.balance,
       positions: book.positions.size,
+      orders: book.orders.size,
       deals: book.deals.length,
     });
     // Quotes restored from disk are as old as the last record; refresh them at once
@@ -247,6 +272,49 @@ export class SimBackend implements Backend {
     return book.dealsBetween(query.from, query.to, query.magic);
   }
 
+  // Pending orders and pre-trade calculations (pending/)
+
+  async placeOrder(order: PlaceOrder): Promise<TradeResult> {
+    const running = this.#require();
+    return this.#commit(running, running.pending.place(order));
+  }
+
+  async modifyOrder(order: ModifyPendingOrder): Promise<TradeResult> {
+    const running = this.#require();
+    return this.#commit(running, running.pending.modify(order));
+  }
+
+  async cancelOrder(order: CancelPendingOrder): Promise<TradeResult> {
+    const running = this.#require();
+    return this.#commit(running, running.pending.cancel(order));
+  }
+
+  async closeBy(order: CloseByOrder): Promise<TradeResult> {
+    const running = this.#require();
+    return this.#commit(running, closeBy(running.pending.context, order));
+  }
+
+  async orders(filter?: OrderFilter): Promise<TradeOrder[]> {
+    return listOrders(this.#require().pending.context, filter);
+  }
+
+  async historyOrders(query: DealQuery): Promise<TradeOrder[]> {
+    return listHistory(this.#require().pending.context, query);
+  }
+
+  async orderCheck(order: CheckOrder): Promise<OrderCheckResult> {
+    const { pending } = this.#require();
+    return checkOrder(pending.context, pending, order);
+  }
+
+  async calcMargin(query: MarginQuery): Promise<number | undefined> {
+    return calcMargin(this.#require().pending.context, query);
+  }
+
+  async calcProfit(query: ProfitQuery): Promise<number | undefined> {
+    return calcProfit(this.#require().pending.context, query);
+  }
+
   subscribe(listener: BackendListener): () => void {
     this.#listeners.add(listener);
     return () => this.#listeners.delete(listener);
@@ -309,6 +377,10 @@ export class SimBackend implements Backend {
 
   #tick(): void {
     const now = this.#options.clock.now();
+    const running = this.#running;
+    if (running !== undefined && running.book.orders.size > 0) {
+      this.#publish(running, runExpirations(running.pending.context, now));
+    }
     const quotes = this.#market.feed.tick(
       now,
       (spec) =>
@@ -319,10 +391,17 @@ export class SimBackend implements Backend {
     this.#trigger(new Set(quotes.map((quote) => quote.symbol)));
   }
 
-  /** SL/TP on the symbols that moved, then stop-out; durable first, then published. */
+  /**
+   * Pending orders on the symbols that moved, then SL/TP, then stop-out; durable first, then
+   * published. A position a pending order just opened is already subject to its stops.
+   */
   #trigger(symbols: ReadonlySet<string>): void {
     const running = this.#running;
-    if (running === undefined || running.book.positions.size === 0) return;
+    if (running === undefined) return;
+    if (running.book.orders.size > 0) {
+      this.#publish(running, runPendingTriggers(running.pending.context, symbols));
+    }
+    if (running.book.positions.size === 0) return;
     const fills: Fill[] = [...runStops(running.triggers, symbols), ...runStopOut(running.triggers)];
     if (fills.length === 0) return;
     let durable: Promise<void> | undefined;
@@ -332,6 +411,19 @@ export class SimBackend implements Backend {
       () => this.#emit(events),
       (error: unknown) =>
         this.#logger.error("Triggered deal not durable", { error: describeError(error) }),
+    );
+  }
+
+  /** Make changes the server made on its own durable, then publish their events. */
+  #publish(running: Running, changes: readonly PendingChange[]): void {
+    if (changes.length === 0) return;
+    let durable: Promise<void> | undefined;
+    for (const change of changes) durable = this.#append(running, change.record);
+    const events = changes.flatMap((change) => change.events);
+    durable?.then(
+      () => this.#emit(events),
+      (error: unknown) =>
+        this.#logger.error("Pending order change not durable", { error: describeError(error) }),
     );
   }
 

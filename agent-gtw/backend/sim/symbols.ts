@@ -4,11 +4,17 @@
  * what retail demo servers typically publish; field names match SymbolInfo so an override reads
  * like a GET_SYMBOL_INFO reply. Not here: quotes (quotes.ts) and money maths (account/margin.ts).
  */
+import {
+  ORDER_TIME_TYPES,
+  type OrderTimeType,
+  type OrderType,
+} from "../../../shared/protocol/pending-types.ts";
 import type {
   CalcMode,
   ExecutionMode,
   FillingMode,
   SymbolInfo,
+  SymbolOrderMode,
   SymbolTradeMode,
 } from "../../../shared/protocol/types.ts";
 import type { SymbolSession } from "./sessions.ts";
@@ -49,6 +55,28 @@ export interface SymbolSpec {
   /** Standard deviation of one day's relative move (0.005 = 0.5 %). */
   readonly daily_volatility: number;
   readonly session: SymbolSession;
+  /** SYMBOL_EXPIRATION_MODE: expiration types pending orders may use; default all four. */
+  readonly expiration_modes?: readonly OrderTimeType[];
+  /** SYMBOL_ORDER_MODE: the order kinds accepted; default all. */
+  readonly order_modes?: readonly SymbolOrderMode[];
+}
+
+export const ALL_ORDER_MODES: readonly SymbolOrderMode[] = [
+  "MARKET",
+  "LIMIT",
+  "STOP",
+  "STOP_LIMIT",
+  "SL",
+  "TP",
+  "CLOSE_BY",
+];
+
+export function expirationModes(spec: SymbolSpec): readonly OrderTimeType[] {
+  return spec.expiration_modes ?? ORDER_TIME_TYPES;
+}
+
+export function orderModes(spec: SymbolSpec): readonly SymbolOrderMode[] {
+  return spec.order_modes ?? ALL_ORDER_MODES;
 }
 
 /** A change to a default symbol (any subset of fields), or a complete new symbol. */
@@ -257,6 +285,14 @@ export function validateSpec(spec: SymbolSpec): void {
   if (spec.volume_min > spec.volume_max) {
     throw new RangeError(`sim: symbol ${spec.symbol} volume_min exceeds volume_max`);
   }
+  const unknownExpiration = spec.expiration_modes?.find((mode) => !ORDER_TIME_TYPES.includes(mode));
+  const unknownOrderMode = spec.order_modes?.find((mode) => !ALL_ORDER_MODES.includes(mode));
+  if (unknownExpiration !== undefined || unknownOrderMode !== undefined) {
+    throw new RangeError(
+      `sim: symbol ${spec.symbol} has an unknown expiration or order mode ` +
+        `(${String(unknownExpiration ?? unknownOrderMode)})`,
+    );
+  }
 }
 
 export function pointOf(spec: SymbolSpec): number {
@@ -312,6 +348,17 @@ export function allowedFillings(spec: SymbolSpec): readonly FillingMode[] {
 }
 
 /**
+ * Filling policies a pending order may use. Stop orders become market orders when they trigger,
+ * so they take the market-order set; limit and stop-limit orders may also RETURN, which MT5
+ * allows for them in every execution mode (MT5 help "Fill Policy").
+ */
+export function pendingFillings(spec: SymbolSpec, type: OrderType): readonly FillingMode[] {
+  const market = allowedFillings(spec);
+  if (type === "BUY_STOP" || type === "SELL_STOP") return market;
+  return market.includes("RETURN") ? market : [...market, "RETURN"];
+}
+
+/**
  * The filling mode the request carries. The Backend interface has no filling field, so the sim
  * does what the EA does (research §3.2 step 5): FOK if the flags allow it, else IOC, else RETURN.
  * A forced mode (tests, or reproducing a hard-coding client) replaces that choice.
@@ -350,5 +397,7 @@ export function staticInfo(
     currency_profit: spec.currency_profit,
     currency_margin: spec.currency_margin,
     margin_hedged: spec.margin_hedged,
+    expiration_modes: expirationModes(spec),
+    order_modes: orderModes(spec),
   };
 }

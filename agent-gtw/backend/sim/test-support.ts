@@ -8,6 +8,12 @@ import { join } from "node:path";
 import type { LogFields, Logger } from "../../../shared/log.ts";
 import { TestClock } from "../../../shared/testing/test-clock.ts";
 import type { BackendEvent, CloseOrder, ModifyOrder, OpenOrder } from "../backend.ts";
+import type {
+  CancelPendingOrder,
+  CloseByOrder,
+  ModifyPendingOrder,
+  PlaceOrder,
+} from "../pending.ts";
 import type { SimBackendOptions } from "./options.ts";
 import { SimBackend } from "./sim-backend.ts";
 
@@ -98,6 +104,50 @@ export function closeOrder(ticket: number, overrides: Partial<CloseOrder> = {}):
 
 export function modifyOrder(ticket: number, overrides: Partial<ModifyOrder> = {}): ModifyOrder {
   return { clientOrderId: "c-modify", ticket, sl: undefined, tp: undefined, ...overrides };
+}
+
+export function placeOrder(overrides: Partial<PlaceOrder> = {}): PlaceOrder {
+  return {
+    clientOrderId: "c-place",
+    symbol: "EURUSD",
+    type: "BUY_LIMIT",
+    volume: 0.1,
+    price: 1.09,
+    stoplimit: null,
+    sl: null,
+    tp: null,
+    typeTime: "GTC",
+    expiration: 0,
+    filling: null,
+    magic: 77,
+    comment: "t:c-place",
+    ...overrides,
+  };
+}
+
+export function modifyPending(
+  ticket: number,
+  overrides: Partial<ModifyPendingOrder> = {},
+): ModifyPendingOrder {
+  return {
+    clientOrderId: "c-modify-order",
+    ticket,
+    price: undefined,
+    stoplimit: undefined,
+    sl: undefined,
+    tp: undefined,
+    typeTime: undefined,
+    expiration: undefined,
+    ...overrides,
+  };
+}
+
+export function cancelPending(ticket: number): CancelPendingOrder {
+  return { clientOrderId: "c-cancel", ticket };
+}
+
+export function closeByOrder(ticket: number, ticketBy: number): CloseByOrder {
+  return { clientOrderId: "c-close-by", ticket, ticketBy, magic: 77, comment: "t:c-close-by" };
 }
 
 export interface RecordedLine {

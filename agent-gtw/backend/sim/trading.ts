@@ -18,8 +18,9 @@
  *   then execution: REQUOTE (10004) on Instant/Request execution, else DONE (10009).
  */
 import type { Clock } from "../../../shared/clock.ts";
+import { orderSide } from "../../../shared/protocol/pending-types.ts";
 import { Retcode } from "../../../shared/protocol/retcodes.ts";
-import type { FillingMode, TradeResult } from "../../../shared/protocol/types.ts";
+import type { FillingMode, Side, TradeResult } from "../../../shared/protocol/types.ts";
 import type { BackendEvent, CloseOrder, ModifyOrder, OpenOrder } from "../backend.ts";
 import { accountFigures, positionView } from "./account/figures.ts";
 import { type Exposure, type MoneyContext, totalMargin } from "./account/margin.ts";
@@ -48,6 +49,7 @@ export interface TradingSettings {
   /** Filling mode every request carries instead of the EA-style choice (see symbols.ts). */
   forceFilling: FillingMode | undefined;
   maxPositions: number | undefined;
+  maxPendingOrders: number | undefined;
   maxOrdersPerSecond: number | undefined;
 }
 
@@ -91,8 +93,9 @@ export class TradingEngine {
     this.#priceMoves.set(symbol, moves);
   }
 
-  open(order: OpenOrder): Outcome {
-    if (this.#throttled()) return refuse(Retcode.TOO_MANY_REQUESTS);
+  /** `check`: run every check without executing or counting against the rate (ORDER_CHECK). */
+  open(order: OpenOrder, mode: "send" | "check" = "send"): Outcome {
+    if (mode === "send" && this.throttled()) return refuse(Retcode.TOO_MANY_REQUESTS);
     const spec = this.#market.spec(order.symbol);
     if (spec === undefined) return refuse(Retcode.INVALID);
     const quote = this.#market.quote(spec.symbol);
@@ -104,26 +107,27 @@ export class TradingEngine {
     if (!this.#fillingAllowed(spec)) return refuse(Retcode.INVALID_FILL, quote);
 
     const now = this.#clock.now();
-    const existing = this.#nettingPosition(spec.symbol);
+    const existing = this.nettingPosition(spec.symbol);
     const effect = orderEffect(order, existing, spec);
     const price = order.side === "BUY" ? quote.ask : quote.bid;
     const sl = normaliseStop(order.sl, spec);
     const tp = normaliseStop(order.tp, spec);
-    const after = this.#exposureAfter(order, existing, price);
+    const after = this.exposureAfter(order, existing, price);
 
     const refusal =
-      this.#checkMoney(after) ??
+      this.checkMoney(after) ??
       (this.#market.isStale(spec, now) ? Retcode.PRICE_OFF : undefined) ??
       (effect === "close"
         ? undefined
         : checkStops(spec, effect === "reduce" ? existing!.side : order.side, sl, tp, quote)) ??
       checkVolume(spec, order.volume) ??
-      this.#checkVolumeLimit(spec, order, after) ??
+      this.checkVolumeLimit(spec, order.side, after) ??
       (this.#market.isOpen(spec, now) ? undefined : Retcode.MARKET_CLOSED) ??
       checkTradeMode(spec.trade_mode, order.side, effect) ??
       (this.settings.tradeAllowed ? undefined : Retcode.CLIENT_DISABLES_AT) ??
-      this.#checkPositionLimit(effect);
+      this.checkPositionLimit(effect);
     if (refusal !== undefined) return refuse(refusal, quote);
+    if (mode === "check") return refuse(Retcode.CHECK_OK, quote);
 
     const execution = this.#execute(spec, order.side, order.deviation, quote);
     if (execution.requote) return refuse(Retcode.REQUOTE, execution.quote, execution.events);
@@ -145,7 +149,7 @@ export class TradingEngine {
   }
 
   close(order: CloseOrder): Outcome {
-    if (this.#throttled()) return refuse(Retcode.TOO_MANY_REQUESTS);
+    if (this.throttled()) return refuse(Retcode.TOO_MANY_REQUESTS);
     const malformed =
       !Number.isSafeInteger(order.ticket) ||
       (order.volume !== null && !Number.isFinite(order.volume)) ||
@@ -182,7 +186,7 @@ export class TradingEngine {
   }
 
   modify(order: ModifyOrder): Outcome {
-    if (this.#throttled()) return refuse(Retcode.TOO_MANY_REQUESTS);
+    if (this.throttled()) return refuse(Retcode.TOO_MANY_REQUESTS);
     const malformed =
       !Number.isSafeInteger(order.ticket) ||
       checkStopField(order.sl) !== undefined ||
@@ -220,11 +224,17 @@ export class TradingEngine {
     return positionView(this.#money, this.#market, position);
   }
 
-  #filled(fill: Fill, quote: Quote, before: readonly BackendEvent[]): Outcome {
-    const events: BackendEvent[] = [...before, ...fill.events];
+  /** What a fill publishes: its deal (and close), and the position it changed, if it stays open. */
+  eventsOf(fill: Fill): BackendEvent[] {
+    const events: BackendEvent[] = [...fill.events];
     if (fill.changed !== undefined) {
       events.push({ type: "POSITION_MODIFIED", position: this.view(fill.changed) });
     }
+    return events;
+  }
+
+  #filled(fill: Fill, quote: Quote, before: readonly BackendEvent[]): Outcome {
+    const events: BackendEvent[] = [...before, ...this.eventsOf(fill)];
     const { deal } = fill;
     return {
       result: {
@@ -262,7 +272,7 @@ export class TradingEngine {
   }
 
   /** Sliding one-second window; refused requests do not count against it. */
-  #throttled(): boolean {
+  throttled(): boolean {
     const limit = this.settings.maxOrdersPerSecond;
     if (limit === undefined) return false;
     const now = this.#clock.monotonic();
@@ -278,7 +288,7 @@ export class TradingEngine {
     return allowedFillings(spec).includes(requestFilling(spec, this.settings.forceFilling));
   }
 
-  #nettingPosition(symbol: string): PositionState | undefined {
+  nettingPosition(symbol: string): PositionState | undefined {
     if (this.#money.marginMode !== "NETTING") return undefined;
     for (const position of this.#book.positions.values()) {
       if (position.symbol === symbol) return position;
@@ -287,7 +297,11 @@ export class TradingEngine {
   }
 
   /** Every exposure on the account as it would be after the order. */
-  #exposureAfter(order: OpenOrder, existing: PositionState | undefined, price: number): Exposure[] {
+  exposureAfter(
+    order: Pick<OpenOrder, "symbol" | "side" | "volume">,
+    existing: PositionState | undefined,
+    price: number,
+  ): Exposure[] {
     const added: Exposure = {
       symbol: order.symbol,
       side: order.side,
@@ -302,7 +316,7 @@ export class TradingEngine {
    * Free margin after the trade must not be negative (10019). An order that lowers the margin
    * (a netting reduction) always passes: closing is never refused for lack of money.
    */
-  #checkMoney(after: readonly Exposure[]): number | undefined {
+  checkMoney(after: readonly Exposure[]): number | undefined {
     const figures = accountFigures(
       this.#money,
       this.#market,
@@ -314,11 +328,16 @@ export class TradingEngine {
     return figures.equity - marginAfter < 0 ? Retcode.NO_MONEY : undefined;
   }
 
-  /** volume_limit caps the total volume in one direction on the symbol (10034). */
-  #checkVolumeLimit(
+  /**
+   * volume_limit caps the volume in one direction on the symbol, positions and pending orders
+   * together (SYMBOL_VOLUME_LIMIT, 10034). `after` holds the positions as they would be;
+   * `exceptOrder` leaves out a pending order that is itself filling.
+   */
+  checkVolumeLimit(
     spec: SymbolSpec,
-    order: OpenOrder,
+    side: Side,
     after: readonly Exposure[],
+    exceptOrder?: number,
   ): number | undefined {
     if (spec.volume_limit <= 0) return undefined;
     let buys = 0;
@@ -330,13 +349,18 @@ export class TradingEngine {
     }
     // On a netting account opposite exposures offset each other into one position
     const net = this.#money.marginMode === "NETTING" ? Math.abs(buys - sells) : undefined;
-    const inDirection = net ?? (order.side === "BUY" ? buys : sells);
+    let inDirection = net ?? (side === "BUY" ? buys : sells);
+    for (const order of this.#book.orders.values()) {
+      if (order.symbol === spec.symbol && order.ticket !== exceptOrder) {
+        if (orderSide(order.type) === side) inDirection += order.volume;
+      }
+    }
     return inDirection > spec.volume_limit + spec.volume_step * 1e-7
       ? Retcode.LIMIT_VOLUME
       : undefined;
   }
 
-  #checkPositionLimit(effect: OrderEffect): number | undefined {
+  checkPositionLimit(effect: OrderEffect): number | undefined {
     const limit = this.settings.maxPositions;
     if (limit === undefined || effect !== "new") return undefined;
     return this.#book.positions.size >= limit ? Retcode.LIMIT_POSITIONS : undefined;
@@ -349,8 +373,8 @@ export class TradingEngine {
   }
 }
 
-function orderEffect(
-  order: OpenOrder,
+export function orderEffect(
+  order: Pick<OpenOrder, "side" | "volume">,
   existing: PositionState | undefined,
   spec: SymbolSpec,
 ): OrderEffect {
@@ -361,7 +385,7 @@ function orderEffect(
   return remainder === 0 ? "close" : "reverse";
 }
 
-function success(quote: Quote): TradeResult {
+export function success(quote: Quote): TradeResult {
   return {
     retcode: Retcode.DONE,
     deal: 0,
@@ -375,7 +399,11 @@ function success(quote: Quote): TradeResult {
   };
 }
 
-function refuse(retcode: number, quote?: Quote, events: readonly BackendEvent[] = []): Outcome {
+export function refuse(
+  retcode: number,
+  quote?: Quote,
+  events: readonly BackendEvent[] = [],
+): Outcome {
   return {
     result: {
       retcode,

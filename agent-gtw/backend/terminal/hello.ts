@@ -1,14 +1,14 @@
 /**
- * The EA's HELLO (docs/EA-LINK.md §6.1), the status fields it shares with the PING reply (§7.1),
- * and the link state those flags give (§7.1 "Link state derived by the gateway"). The token is
- * compared in constant time and never leaves this module.
+ * The EA's HELLO (docs/EA-LINK.md §6.2), the status fields it shares with the PING reply (§7.1),
+ * and the link state those flags give (§7.1 "Link state derived by the gateway"). A HELLO is
+ * judged only after its proof (link-auth.ts) checked out.
  */
-import { createHash, timingSafeEqual } from "node:crypto";
 import type { LinkState, MarginMode } from "../../../shared/protocol/types.ts";
-import { roundOffsetSeconds } from "./mapping.ts";
+import { EA_PROTOCOL_VERSION, eaProof, type HandshakeRefusal, proofMatches } from "./link-auth.ts";
+import { type AccountTradeMode, accountTradeMode, magic, roundOffsetSeconds } from "./mapping.ts";
 import { LinkProtocolError, WireFields } from "./wire-fields.ts";
 
-export const EA_PROTOCOL_VERSION = 1;
+export { EA_PROTOCOL_VERSION } from "./link-auth.ts";
 
 /** The five permission flags, in the order §7.1 names the first false one. */
 export const PERMISSION_FLAGS = [
@@ -48,9 +48,9 @@ export interface EaPing extends EaStatus {
   readonly uptime_ms: number;
 }
 
-export type AccountTradeMode = "DEMO" | "CONTEST" | "REAL";
+export type { AccountTradeMode } from "./mapping.ts";
 
-/** HELLO without `type` and `token`. */
+/** HELLO without `type` and `ea_proof`. */
 export interface EaHello {
   readonly proto: number;
   readonly login: number;
@@ -69,35 +69,33 @@ export interface EaHello {
   readonly status: EaStatus;
 }
 
-/** HELLO_ACK `reason` values (§6.2). */
-export type HelloRefusal = "BAD_TOKEN" | "BAD_HELLO" | "PROTO_UNSUPPORTED" | "WRONG_ACCOUNT";
-
 export type HelloVerdict =
   | { readonly ok: true; readonly hello: EaHello }
-  | { readonly ok: false; readonly reason: HelloRefusal; readonly detail: string };
+  | { readonly ok: false; readonly reason: HandshakeRefusal; readonly detail: string };
 
-/** Constant-time equality of the SHA-256 digests, so neither length nor prefix leaks. */
-export function tokensEqual(presented: string, expected: string): boolean {
-  const a = createHash("sha256").update(presented, "utf8").digest();
-  const b = createHash("sha256").update(expected, "utf8").digest();
-  return timingSafeEqual(a, b);
+/** The nonces of this connection's handshake (§6.1). */
+export interface HandshakeNonces {
+  readonly eaNonce: string;
+  readonly gwNonce: string;
 }
 
 /**
- * Judge a first frame: the token before anything else (an unauthenticated peer learns nothing
- * about what else is wrong), then the protocol version, the fields, and the account.
+ * Judge the frame after CHALLENGE: the EA's proof before anything else (a peer without the
+ * secret learns nothing about what else is wrong), then the protocol version, the fields, and
+ * the account: login 0 means the terminal is not logged in yet, and its trade mode would read
+ * as DEMO, so such a HELLO is refused rather than kept for the session.
  */
 export function checkHello(
   message: Readonly<Record<string, unknown>>,
-  token: string,
+  secret: string,
+  nonces: HandshakeNonces,
   expectedLogin: number | undefined,
 ): HelloVerdict {
   if (message["type"] !== "HELLO") {
-    return { ok: false, reason: "BAD_HELLO", detail: "first frame was not a HELLO" };
+    return { ok: false, reason: "BAD_HELLO", detail: "the frame after CHALLENGE was not a HELLO" };
   }
-  const presented = message["token"];
-  if (typeof presented !== "string" || !tokensEqual(presented, token)) {
-    return { ok: false, reason: "BAD_TOKEN", detail: "token does not match" };
+  if (!proofMatches(message["ea_proof"], eaProof(secret, nonces.eaNonce, nonces.gwNonce))) {
+    return { ok: false, reason: "BAD_PROOF", detail: "ea_proof does not match the secret" };
   }
   if (message["proto"] !== EA_PROTOCOL_VERSION) {
     return {
@@ -112,6 +110,13 @@ export function checkHello(
   } catch (error) {
     return { ok: false, reason: "BAD_HELLO", detail: (error as Error).message };
   }
+  if (hello.login <= 0) {
+    return {
+      ok: false,
+      reason: "NOT_LOGGED_IN",
+      detail: `login was ${hello.login}: the terminal is not logged in to a trade account`,
+    };
+  }
   if (expectedLogin !== undefined && hello.login !== expectedLogin) {
     return {
       ok: false,
@@ -123,10 +128,7 @@ export function checkHello(
 }
 
 function parseHello(fields: WireFields): EaHello {
-  const tradeMode = fields.string("account_trade_mode");
-  if (tradeMode !== "DEMO" && tradeMode !== "CONTEST" && tradeMode !== "REAL") {
-    throw new LinkProtocolError(`terminal: HELLO account_trade_mode was ${tradeMode}`);
-  }
+  const tradeMode = accountTradeMode(fields);
   const marginMode = fields.string("margin_mode");
   if (marginMode !== "HEDGING" && marginMode !== "NETTING") {
     throw new LinkProtocolError(`terminal: HELLO margin_mode was ${marginMode}`);
@@ -141,7 +143,7 @@ function parseHello(fields: WireFields): EaHello {
     margin_mode: marginMode,
     terminal_build: fields.integer("terminal_build"),
     ea_version: fields.string("ea_version"),
-    magic: fields.integer("magic"),
+    magic: magic(fields),
     max_lots: fields.number("max_lots"),
     deviation: fields.integer("deviation"),
     chart_symbol: fields.string("chart_symbol"),

@@ -20,6 +20,9 @@ import type {
 } from "../../../shared/protocol/types.ts";
 import { LinkProtocolError, type WireFields } from "./wire-fields.ts";
 
+/** MT5 magic is a ulong; JSON numbers are exact only below 2^53. */
+export const MAX_EXACT_MAGIC = Number.MAX_SAFE_INTEGER;
+
 /** A well-formed EA value that the gateway's types have no member for. */
 export class UnsupportedValueError extends Error {
   constructor(message: string) {
@@ -79,6 +82,17 @@ type EnumValue<F extends EnumField> = NonNullable<(typeof ENUM_TABLE)[F][number]
 /** `SYMBOL_FILLING_*` flags (§7.4, §13). */
 export const FillingFlag = { FOK: 1, IOC: 2, BOC: 4 } as const;
 
+/** `SYMBOL_ORDER_MODE` flags (§7.4, §13): which order types and levels the symbol allows. */
+export const OrderModeFlag = {
+  MARKET: 1,
+  LIMIT: 2,
+  STOP: 4,
+  STOP_LIMIT: 8,
+  SL: 16,
+  TP: 32,
+  CLOSE_BY: 64,
+} as const;
+
 export function enumValue<F extends EnumField>(field: F, fields: WireFields): EnumValue<F> {
   const table: readonly EnumEntry<string>[] = ENUM_TABLE[field];
   const name = fields.optionalString(`${field}_name`);
@@ -100,9 +114,11 @@ export function enumValue<F extends EnumField>(field: F, fields: WireFields): En
 }
 
 /**
- * Filling policies for market orders (§14): FOK when the flag is set or execution is Instant or
- * Request (they take FOK whatever the flags say), IOC when its flag is set, RETURN on Exchange
- * execution.
+ * Filling policies for market orders (§10.2, §14), after the MQL5 reference's
+ * ENUM_ORDER_TYPE_FILLING: FOK when the flag is set or execution is Instant or Request (they
+ * take FOK whatever the flags say), IOC when its flag is set, RETURN on Market and Exchange
+ * execution. (The terminal's help allows RETURN for market orders on Exchange execution only;
+ * docs/MT5-SETUP.md §10 asks the first demo run to settle it.)
  */
 export function fillingModes(flags: number, execution: ExecutionMode): FillingMode[] {
   const modes: FillingMode[] = [];
@@ -110,8 +126,38 @@ export function fillingModes(flags: number, execution: ExecutionMode): FillingMo
     modes.push("FOK");
   }
   if ((flags & FillingFlag.IOC) !== 0) modes.push("IOC");
-  if (execution === "EXCHANGE") modes.push("RETURN");
+  if (execution === "MARKET" || execution === "EXCHANGE") modes.push("RETURN");
   return modes;
+}
+
+/** GET_SYMBOL_INFO fields beyond SymbolInfo: what the EA checks and sends for this symbol. */
+export interface EaSymbolExtras {
+  /** `SYMBOL_ORDER_MODE` flags (OrderModeFlag). */
+  readonly order_mode: number;
+  /** The filling the EA puts on this symbol's OPEN and CLOSE (§10.2). */
+  readonly filling: FillingMode;
+}
+
+export function toSymbolExtras(fields: WireFields): EaSymbolExtras {
+  const filling = fields.string("filling");
+  if (filling !== "FOK" && filling !== "IOC" && filling !== "RETURN") {
+    throw new LinkProtocolError(`terminal: filling must be FOK, IOC or RETURN (was ${filling})`);
+  }
+  const orderMode = fields.integer("order_mode");
+  if (orderMode < 0) throw new LinkProtocolError(`terminal: order_mode was ${orderMode}`);
+  return { order_mode: orderMode, filling };
+}
+
+/**
+ * A magic number (§4): the EA writes the ulong exactly, but one at or above 2^53 (another EA's)
+ * cannot be a JSON number here. That item keeps its other fields and reports MAX_EXACT_MAGIC
+ * rather than closing the link (reconciliation matches the comment tag as well as the magic).
+ */
+export function magic(fields: WireFields, key = "magic"): number {
+  if (fields.has(key) && fields.unsafeInteger(key)) return MAX_EXACT_MAGIC;
+  const value = fields.integer(key);
+  if (value < 0) throw new LinkProtocolError(`terminal: ${key} was ${value}`);
+  return value;
 }
 
 /** §5: the offset comes from two local clock readings, so it is rounded to 15 minutes. */
@@ -199,6 +245,32 @@ export function toSymbolInfo(fields: WireFields, time: ServerTime): SymbolInfo {
   };
 }
 
+export type AccountTradeMode = "DEMO" | "CONTEST" | "REAL";
+
+/** `ACCOUNT_TRADE_MODE` as the EA names it (HELLO §6.2, GET_ACCOUNT §7.2). */
+export function accountTradeMode(fields: WireFields): AccountTradeMode {
+  const value = fields.string("account_trade_mode");
+  if (value !== "DEMO" && value !== "CONTEST" && value !== "REAL") {
+    throw new LinkProtocolError(`terminal: account_trade_mode was ${value}`);
+  }
+  return value;
+}
+
+/** GET_ACCOUNT with what AccountInfo has no field for (the selftest needs the trade mode). */
+export interface AccountDetails {
+  readonly account: AccountInfo;
+  readonly account_trade_mode: AccountTradeMode;
+  readonly trade_expert: boolean;
+}
+
+export function toAccountDetails(fields: WireFields): AccountDetails {
+  return {
+    account: toAccountInfo(fields),
+    account_trade_mode: accountTradeMode(fields),
+    trade_expert: fields.boolean("trade_expert"),
+  };
+}
+
 export function toAccountInfo(fields: WireFields): AccountInfo {
   return {
     login: fields.integer("login"),
@@ -231,7 +303,7 @@ export function toPosition(fields: WireFields, time: ServerTime): Position {
     tp: level(fields, "tp"),
     profit: fields.number("profit"),
     swap: fields.number("swap"),
-    magic: fields.integer("magic"),
+    magic: magic(fields),
     comment: fields.string("comment"),
     time: time.toUnix(fields.integer("time")),
     time_update: time.toUnix(fields.integer("time_update")),
@@ -282,7 +354,7 @@ export function toDeal(fields: WireFields, time: ServerTime): MappedDeal {
       profit: fields.number("profit"),
       commission: fields.number("commission"),
       swap: fields.number("swap"),
-      magic: fields.integer("magic"),
+      magic: magic(fields),
       comment: fields.string("comment"),
       time: time.toUnix(fields.integer("time")),
     },

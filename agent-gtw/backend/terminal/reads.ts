@@ -1,13 +1,22 @@
 /**
- * The paged reads (docs/EA-LINK.md §7.3, §7.5): GET_POSITIONS and GET_DEALS are fetched page by
- * page until `more` is false. Pages are bounded (1,000 items each, at most MAX_PAGES), and a
- * listing whose `total` changes between pages is read again from offset 0 (§7.3).
+ * The reads behind more than one frame or an EA error (docs/EA-LINK.md §7.3–§7.5): GET_POSITIONS
+ * and GET_DEALS fetched page by page until `more` is false (pages bounded: 1,000 items each, at
+ * most MAX_PAGES; a listing whose `total` changes between pages is read again from offset 0), a
+ * position found by ticket or identifier, and GET_SYMBOL_INFO with UNKNOWN_SYMBOL as undefined.
  */
 import { FaultCode } from "../../../shared/errors.ts";
-import type { Deal, Position } from "../../../shared/protocol/types.ts";
+import type { Deal, Position, SymbolInfo } from "../../../shared/protocol/types.ts";
 import { BackendError, type DealQuery } from "../backend.ts";
 import type { WireObject } from "./framing.ts";
-import { type ServerTime, toDeal, toPosition } from "./mapping.ts";
+import {
+  type EaSymbolExtras,
+  type ServerTime,
+  toDeal,
+  toPosition,
+  toSymbolExtras,
+  toSymbolInfo,
+} from "./mapping.ts";
+import { TerminalCommandError } from "./reply-channel.ts";
 import { LinkProtocolError, type WireFields } from "./wire-fields.ts";
 
 /** §7.3: 1–1000 items per page. */
@@ -18,6 +27,16 @@ export const MAX_PAGES = 100;
 const MAX_RESTARTS = 3;
 /** The EA's integers stay within 18 characters (§4); JavaScript's within 2^53. */
 const MAX_SERVER_MS = Number.MAX_SAFE_INTEGER - 86_400_000;
+
+export interface SymbolDetails {
+  readonly info: SymbolInfo;
+  readonly extras: EaSymbolExtras;
+}
+
+export interface IdentifiedPosition {
+  readonly position: Position;
+  readonly identifier: number;
+}
 
 type Exchange = (cmd: string, fields: WireObject) => Promise<WireFields>;
 
@@ -37,6 +56,41 @@ export class TerminalReads {
       symbol === undefined ? {} : { symbol },
       (item, time) => toPosition(item, time),
     );
+  }
+
+  /**
+   * Positions with their `POSITION_IDENTIFIER` (§7.3), which stays when a broker re-opens a
+   * position under a new ticket (swap rollover): what the EA falls back to for CLOSE and MODIFY.
+   */
+  identifiedPositions(): Promise<IdentifiedPosition[]> {
+    return this.#paged("GET_POSITIONS", "positions", {}, (item, time) => ({
+      position: toPosition(item, time),
+      identifier: item.integer("identifier"),
+    }));
+  }
+
+  /** The open position a CLOSE/MODIFY names: by ticket, else by identifier (§10.2). */
+  async findPosition(ticket: number): Promise<Position | undefined> {
+    const open = await this.identifiedPositions();
+    return (
+      open.find((item) => item.position.ticket === ticket) ??
+      open.find((item) => item.identifier === ticket)
+    )?.position;
+  }
+
+  /** GET_SYMBOL_INFO; UNKNOWN_SYMBOL → undefined (§14). */
+  async symbolDetails(symbol: string): Promise<SymbolDetails | undefined> {
+    let reply: WireFields;
+    try {
+      reply = await this.#exchange("GET_SYMBOL_INFO", { symbol });
+    } catch (error) {
+      if (error instanceof TerminalCommandError && error.eaError === "UNKNOWN_SYMBOL") {
+        return undefined;
+      }
+      throw error;
+    }
+    const time = this.#requireTime();
+    return { info: toSymbolInfo(reply, time), extras: toSymbolExtras(reply) };
   }
 
   /** Unix ms in the query become server ms on the wire (§5, §14). */

@@ -8,42 +8,50 @@
  * BACKEND_TIMEOUT means it may have, and the gateway reconciles it.
  */
 import { type Clock, systemClock, type TimerHandle } from "../../../shared/clock.ts";
-import { describeError, FaultCode } from "../../../shared/errors.ts";
+import { describeError } from "../../../shared/errors.ts";
 import { type Logger, silentLogger } from "../../../shared/log.ts";
-import type { AccountInfo, Deal, Position, SymbolInfo } from "../../../shared/protocol/types.ts";
-import {
-  type Backend,
-  BackendError,
-  type BackendEvent,
-  type BackendListener,
-  type CloseOrder,
-  type DealQuery,
-  type LinkStatus,
-  type ModifyOrder,
-  type OpenOrder,
+import type { OrderCheckResult, TradeOrder } from "../../../shared/protocol/pending-types.ts";
+import type {
+  AccountInfo,
+  Deal,
+  Position,
+  SymbolInfo,
+  TradeResult,
+} from "../../../shared/protocol/types.ts";
+import type {
+  Backend,
+  BackendEvent,
+  BackendListener,
+  CloseOrder,
+  DealQuery,
+  LinkStatus,
+  ModifyOrder,
+  OpenOrder,
 } from "../backend.ts";
 import { CommandQueue, DEFAULT_MAX_QUEUED_COMMANDS } from "./command-queue.ts";
 import { EventMapper } from "./events.ts";
 import { type EaHello, type EaPing, parsePing } from "./hello.ts";
+import type { RandomBytes } from "./link-auth.ts";
 import {
   DEFAULT_HELLO_TIMEOUT_MS,
   DEFAULT_MAX_PENDING_CONNECTIONS,
+  DEFAULT_PENDING_GRACE_MS,
   LinkServer,
 } from "./link-server.ts";
 import type { LinkSocket } from "./link-socket.ts";
 import { LinkTracker, NOT_CONNECTED } from "./link-tracker.ts";
-import { toAccountInfo, toSymbolInfo } from "./mapping.ts";
-import { TerminalReads } from "./reads.ts";
-import { ReplyChannel, TerminalCommandError } from "./reply-channel.ts";
+import { type AccountDetails, toAccountDetails } from "./mapping.ts";
+import { pendingUnsupported } from "./pending-unsupported.ts";
+import { type SymbolDetails, TerminalReads } from "./reads.ts";
+import { ReplyChannel } from "./reply-channel.ts";
 import { EaSession } from "./session.ts";
 import { TerminalTrades, type TradeOutcome } from "./trades.ts";
-import type { WireFields } from "./wire-fields.ts";
 
 export interface TerminalBackendOptions {
   /** Loopback port the EA dials; 0 picks a free one (tests). */
   readonly port: number;
-  /** The shared secret the EA's HELLO must carry (§2). */
-  readonly token: string;
+  /** The shared secret both ends prove they know (§2, §6.1); never sent. */
+  readonly secret: string;
   /** PING interval (§8); 3 intervals without its REPLY mark the link DOWN. */
   readonly heartbeatMs: number;
   /** REPLY timeout of every other command (§6.3); a trade past it has an unknown outcome. */
@@ -53,8 +61,11 @@ export interface TerminalBackendOptions {
   readonly helloTimeoutMs?: number;
   readonly maxQueuedCommands?: number;
   readonly maxPendingConnections?: number;
+  readonly pendingGraceMs?: number;
   /** Refuse an EA logged into another account (HELLO_ACK WRONG_ACCOUNT, §6.2). */
   readonly expectedLogin?: number;
+  /** The gateway's handshake nonces (tests); the OS CSPRNG by default. */
+  readonly random?: RandomBytes;
 }
 
 /** §8: three heartbeats without the PING's REPLY. */
@@ -106,7 +117,7 @@ export class TerminalBackend implements Backend {
       send: (cmd, fields) => this.#queue.enqueue(cmd, fields, options.commandTimeoutMs),
       serial: () => this.#serial,
       protocolError: (error) => this.#violation(error),
-      positions: () => this.positions(),
+      findPosition: (ticket) => this.#channel.guard(() => this.#reads.findPosition(ticket)),
     });
   }
 
@@ -119,12 +130,14 @@ export class TerminalBackend implements Backend {
     if (this.#server !== undefined) return;
     const server = new LinkServer({
       port: this.#options.port,
-      token: this.#options.token,
+      secret: this.#options.secret,
       clock: this.#clock,
       logger: this.#logger,
       helloTimeoutMs: this.#options.helloTimeoutMs ?? DEFAULT_HELLO_TIMEOUT_MS,
       maxPendingConnections: this.#options.maxPendingConnections ?? DEFAULT_MAX_PENDING_CONNECTIONS,
+      pendingGraceMs: this.#options.pendingGraceMs ?? DEFAULT_PENDING_GRACE_MS,
       expectedLogin: this.#options.expectedLogin,
+      ...(this.#options.random === undefined ? {} : { random: this.#options.random }),
       accepted: (socket, hello) => this.#accepted(socket, hello),
     });
     const port = server.start();
@@ -146,9 +159,14 @@ export class TerminalBackend implements Backend {
     return this.#tracker.link();
   }
 
-  /** The current EA's HELLO (§6.1); undefined while no EA is connected. */
+  /** The current EA's HELLO (§6.2); undefined while no EA is connected. */
   hello(): EaHello | undefined {
     return this.#session?.hello;
+  }
+
+  /** Why the last connection attempt failed its handshake, if it did (selftest, diagnosis). */
+  handshakeFailure(): string | undefined {
+    return this.#server?.lastFailure;
   }
 
   /** The last PING reply of the current session (terminal ping, EA uptime). */
@@ -170,7 +188,12 @@ export class TerminalBackend implements Backend {
   }
 
   async account(): Promise<AccountInfo> {
-    return this.#channel.parse(await this.#channel.exchange("GET_ACCOUNT", {}), toAccountInfo);
+    return (await this.accountDetails()).account;
+  }
+
+  /** GET_ACCOUNT with the account's trade mode (DEMO/CONTEST/REAL) as MT5 reports it now. */
+  async accountDetails(): Promise<AccountDetails> {
+    return this.#channel.parse(await this.#channel.exchange("GET_ACCOUNT", {}), toAccountDetails);
   }
 
   positions(symbol?: string): Promise<Position[]> {
@@ -178,18 +201,12 @@ export class TerminalBackend implements Backend {
   }
 
   async symbolInfo(symbol: string): Promise<SymbolInfo | undefined> {
-    let reply: WireFields;
-    try {
-      reply = await this.#channel.exchange("GET_SYMBOL_INFO", { symbol });
-    } catch (error) {
-      // §14: UNKNOWN_SYMBOL → undefined
-      if (error instanceof TerminalCommandError && error.eaError === "UNKNOWN_SYMBOL") {
-        return undefined;
-      }
-      throw error;
-    }
-    const time = this.#requireTime();
-    return this.#channel.parse(reply, (fields) => toSymbolInfo(fields, time));
+    return (await this.symbolDetails(symbol))?.info;
+  }
+
+  /** GET_SYMBOL_INFO with the EA's own view: allowed order types and the filling it sends. */
+  symbolDetails(symbol: string): Promise<SymbolDetails | undefined> {
+    return this.#channel.guard(() => this.#reads.symbolDetails(symbol));
   }
 
   deals(query: DealQuery): Promise<Deal[]> {
@@ -220,6 +237,17 @@ export class TerminalBackend implements Backend {
   modifyDetailed(order: ModifyOrder): Promise<TradeOutcome> {
     return this.#trades.modify(order);
   }
+
+  // Pending orders and pre-trade calculations: not yet through the EA (issue 15 phase 2)
+  placeOrder = () => pendingUnsupported<TradeResult>("PLACE");
+  modifyOrder = () => pendingUnsupported<TradeResult>("MODIFY_ORDER");
+  cancelOrder = () => pendingUnsupported<TradeResult>("CANCEL");
+  closeBy = () => pendingUnsupported<TradeResult>("CLOSE_BY");
+  orders = () => pendingUnsupported<TradeOrder[]>("GET_ORDERS");
+  historyOrders = () => pendingUnsupported<TradeOrder[]>("history orders");
+  orderCheck = () => pendingUnsupported<OrderCheckResult>("ORDER_CHECK");
+  calcMargin = () => pendingUnsupported<number | undefined>("CALC_MARGIN");
+  calcProfit = () => pendingUnsupported<number | undefined>("CALC_PROFIT");
 
   /** FORGET (§7.7): only after reconciliation proved the attempt did not execute. */
   async forget(clientOrderId: string): Promise<boolean> {
@@ -354,14 +382,6 @@ export class TerminalBackend implements Backend {
       error: describeError(error),
     });
     this.#session?.close(`protocol violation: ${describeError(error)}`);
-  }
-
-  #requireTime() {
-    const time = this.#tracker.time;
-    if (time === undefined) {
-      throw new BackendError(FaultCode.BACKEND_UNAVAILABLE, "terminal: EA not connected");
-    }
-    return time;
   }
 
   #linkChanged(link: LinkStatus): void {

@@ -20,9 +20,11 @@ export interface TradeOutcome {
   readonly source: TradeSource;
   /** §11: answered from the EA's dedup store; this is the first attempt's outcome. */
   readonly duplicate: boolean;
-  /** The levels the EA sent (0 = none). */
+  /** The levels the EA sent (0 = none), on the symbol's tick grid (§10.2). */
   readonly sl: number;
   readonly tp: number;
+  /** The filling the EA put on the request (§10.2); absent when nothing was sent. */
+  readonly filling?: string;
 }
 
 export type TradeReading =
@@ -128,8 +130,14 @@ export function readTradeReply(
       duplicate,
       sl: reply.number("sl"),
       tp: reply.number("tp"),
+      ...filling(reply),
     },
   };
+}
+
+function filling(reply: WireFields): { filling?: string } {
+  const value = reply.optionalString("filling");
+  return value === undefined || value === "" ? {} : { filling: value };
 }
 
 function readTradeError(reply: WireFields): TradeReading {

@@ -36,7 +36,8 @@ export interface TradesOptions {
   readonly serial: () => number;
   /** Close the link over a malformed reply. */
   readonly protocolError: (error: unknown) => void;
-  readonly positions: () => Promise<Position[]>;
+  /** The open position a MODIFY names: by ticket, else by POSITION_IDENTIFIER (§10.2). */
+  readonly findPosition: (ticket: number) => Promise<Position | undefined>;
 }
 
 export class TerminalTrades {
@@ -65,7 +66,7 @@ export class TerminalTrades {
   async modify(order: ModifyOrder): Promise<TradeOutcome> {
     let { sl, tp } = order;
     if (sl === undefined || tp === undefined) {
-      const position = (await this.#options.positions()).find((p) => p.ticket === order.ticket);
+      const position = await this.#options.findPosition(order.ticket);
       if (position === undefined) {
         // What the EA itself answers for a missing position (§10.2 check 3); nothing was sent
         return {

@@ -51,6 +51,12 @@ export class WireFields {
     return value;
   }
 
+  /** An integer JSON number that lost precision (≥ 2^53): readable only as "too large". */
+  unsafeInteger(key: string): boolean {
+    const value = this.#object[key];
+    return typeof value === "number" && Number.isInteger(value) && !Number.isSafeInteger(value);
+  }
+
   optionalInteger(key: string): number | undefined {
     return this.has(key) ? this.integer(key) : undefined;
   }

@@ -138,7 +138,8 @@ export function parseFlat(text: string): FlatObject {
   return new FlatObject(slots);
 }
 
-export type EaValue = string | number | boolean | null | readonly EaRecord[];
+/** A bigint is a ulong written exactly (JU: magic numbers). */
+export type EaValue = string | number | bigint | boolean | null | readonly EaRecord[];
 export interface EaRecord {
   readonly [key: string]: EaValue;
 }
@@ -159,9 +160,9 @@ export function eaString(value: string): string {
   return `${out}"`;
 }
 
-/** JsonNumber: 8 decimals, trailing zeros trimmed, NaN/inf as null. */
+/** JsonNumber: 8 decimals, trailing zeros trimmed; NaN/inf as 0 (never null, §4). */
 export function eaNumber(value: number): string {
-  if (!Number.isFinite(value)) return "null";
+  if (!Number.isFinite(value)) return "0";
   if (Number.isInteger(value)) return String(value);
   const text = value.toFixed(8).replace(/0+$/, "").replace(/\.$/, "");
   return text === "-0" || text === "" ? "0" : text;
@@ -174,6 +175,7 @@ export function eaJson(record: EaRecord): string {
     if (value === null) encoded = "null";
     else if (typeof value === "string") encoded = eaString(value);
     else if (typeof value === "number") encoded = eaNumber(value);
+    else if (typeof value === "bigint") encoded = BigInt.asUintN(64, value).toString();
     else if (typeof value === "boolean") encoded = String(value);
     else encoded = `[${value.map((item) => eaJson(item)).join(",")}]`;
     parts.push(`${eaString(key)}:${encoded}`);

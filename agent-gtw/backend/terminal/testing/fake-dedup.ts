@@ -1,7 +1,8 @@
 /**
  * Test-only: the fake EA's dedup store (EA-LINK §11, BridgeDedup.mqh): the last 1,000
  * client_order_ids that reached OrderSend, each with its stored reply body or the in-flight
- * marker. In memory only; `reset()` stands for a deleted dedup file.
+ * marker. In memory only; `reset()` stands for a deleted dedup file, `failWrites` for a file
+ * that cannot be written (DedupPut then returns false and memory stays as it was).
  */
 import type { EaRecord } from "./ea-json.ts";
 
@@ -13,6 +14,8 @@ export type DedupEntry = EaRecord | typeof IN_FLIGHT;
 
 export class FakeDedup {
   readonly #entries = new Map<string, DedupEntry>();
+  /** The next writes fail (disk full, permissions). */
+  failWrites = false;
 
   get size(): number {
     return this.#entries.size;
@@ -22,7 +25,9 @@ export class FakeDedup {
     return this.#entries.get(coid);
   }
 
-  put(coid: string, entry: DedupEntry): void {
+  /** DedupPut: the file line first, memory only once it is written. */
+  put(coid: string, entry: DedupEntry): boolean {
+    if (this.failWrites) return false;
     const known = this.#entries.has(coid);
     this.#entries.set(coid, entry);
     // The 1,001st new id evicts the oldest
@@ -30,11 +35,18 @@ export class FakeDedup {
       const oldest = this.#entries.keys().next().value as string;
       this.#entries.delete(oldest);
     }
+    return true;
   }
 
-  /** FORGET: true when the id was stored. */
+  has(coid: string): boolean {
+    return this.#entries.has(coid);
+  }
+
+  /** A forgotten line (DEDUP_FORGOTTEN): false when the write failed and nothing changed. */
   forget(coid: string): boolean {
-    return this.#entries.delete(coid);
+    if (this.failWrites) return false;
+    this.#entries.delete(coid);
+    return true;
   }
 
   reset(): void {

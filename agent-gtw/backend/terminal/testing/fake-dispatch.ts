@@ -2,7 +2,6 @@
  * Test-only: the fake EA's HELLO and its command table (GatewayBridge.mq5 BuildHello and
  * Dispatch): which handler answers which `cmd`, and BAD_REQUEST for anything else (§7, §15).
  */
-import { SIM_SERVER_NAME } from "../../sim/options.ts";
 import type { EaRecord, FlatObject } from "./ea-json.ts";
 import type { FakeEaState } from "./fake-reads.ts";
 import * as reads from "./fake-reads.ts";
@@ -13,21 +12,21 @@ export interface DispatchHooks extends TradeHooks {
   readonly subscribe: (symbols: readonly string[], throttleMs: number) => void;
 }
 
-/** §6.1: the first frame after connecting. */
-export function helloFields(ea: FakeEaState, token: string): EaRecord {
+/** BuildHello (§6.2): sent once the gateway's proof checked out, with the EA's own proof. */
+export function helloFields(ea: FakeEaState, proof: string): EaRecord {
   return {
     type: "HELLO",
-    proto: 1,
-    token,
-    login: ea.login,
-    server: SIM_SERVER_NAME,
+    proto: 2,
+    ea_proof: proof,
+    login: ea.identity.login,
+    server: ea.identity.server,
     company: ea.company,
     currency: "USD",
-    account_trade_mode: ea.accountTradeMode,
+    account_trade_mode: ea.identity.accountTradeMode,
     margin_mode: "HEDGING",
     terminal_build: 4755,
-    ea_version: "1.0.0",
-    magic: ea.magic,
+    ea_version: "2.0.0",
+    magic: BigInt(ea.magic),
     max_lots: ea.maxLots,
     deviation: ea.deviation,
     chart_symbol: "EURUSD",

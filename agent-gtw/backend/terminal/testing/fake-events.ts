@@ -8,7 +8,7 @@
 import type { Clock, TimerHandle } from "../../../../shared/clock.ts";
 import type { BackendEvent } from "../../backend.ts";
 import type { EaRecord } from "./ea-json.ts";
-import type { FakeEaState } from "./fake-reads.ts";
+import { type FakeEaState, shownTicket } from "./fake-reads.ts";
 import { eaDeal, eaPosition } from "./fake-translate.ts";
 
 type Send = (event: string, fields: EaRecord) => void;
@@ -124,7 +124,11 @@ export class EaEventPump {
           time: broker.toServer(event.deal.time),
         });
       } else if (event.type === "POSITION_MODIFIED" && fromModify) {
-        this.#send("POSITION_MODIFIED", { ...eaPosition(event.position, broker), partial: false });
+        const ticket = shownTicket(this.#ea, event.position.ticket);
+        this.#send("POSITION_MODIFIED", {
+          ...eaPosition(event.position, broker, ticket),
+          partial: false,
+        });
       }
     });
   }

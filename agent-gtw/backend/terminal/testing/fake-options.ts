@@ -21,11 +21,14 @@ export type FakeFault =
   /** Answer it normally but with this id instead of the command's. */
   | { readonly kind: "wrong_id"; readonly cmd?: string; readonly id: number }
   /** Die inside OrderSend: the dedup marker stays, the link drops, nothing executes. */
-  | { readonly kind: "crash"; readonly cmd?: string };
+  | { readonly kind: "crash"; readonly cmd?: string }
+  /** Run an OPEN whose deal reaches the terminal's history too late for OpenedPosition. */
+  | { readonly kind: "deal_late"; readonly cmd?: string };
 
 export interface FakeTerminalOptions {
   readonly port: number;
-  readonly token: string;
+  /** InpSecret: proved, never sent. */
+  readonly secret: string;
   readonly sim: SimBackend;
   readonly clock?: Clock;
   /** The broker's real offset from UTC (§5); default 7200 (UTC+2). */
@@ -33,10 +36,14 @@ export interface FakeTerminalOptions {
   /** What the EA reports; default the real one (a PC clock a few seconds off reports jitter). */
   readonly reportedOffsetS?: number;
   readonly accountTradeMode?: "DEMO" | "CONTEST" | "REAL";
-  /** HELLO login; createFakeTerminal passes the sim account's. */
+  /** ACCOUNT_LOGIN; createFakeTerminal passes the sim account's. 0 = not logged in yet. */
   readonly login?: number;
+  /** ACCOUNT_SERVER. */
+  readonly server?: string;
   /** Cap on items per GET_POSITIONS/GET_DEALS page, to exercise paging with few items. */
   readonly pageSize?: number;
+  /** PAGE_BUDGET_CHARS, to exercise a page cut by size. */
+  readonly pageBudgetChars?: number;
   readonly magic?: number;
   readonly deviation?: number;
   readonly maxLots?: number;

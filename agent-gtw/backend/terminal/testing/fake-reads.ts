@@ -4,13 +4,18 @@
  * same paging and validation, same error codes.
  */
 import type { Clock } from "../../../../shared/clock.ts";
+import type { SymbolInfo } from "../../../../shared/protocol/types.ts";
 import type { SimBackend } from "../../sim/sim-backend.ts";
-import type { EaRecord, FlatObject } from "./ea-json.ts";
+import { type EaRecord, eaJson, type FlatObject } from "./ea-json.ts";
 import type { FakeDedup } from "./fake-dedup.ts";
 import { type BrokerClock, eaAccount, eaDeal, eaPosition, eaSymbolInfo } from "./fake-translate.ts";
 
 export const DEFAULT_PAGE = 500;
 export const MAX_PAGE = 1000;
+/** PAGE_BUDGET_CHARS: a page's items stay under the 1 MiB frame. */
+export const PAGE_BUDGET_CHARS = 960_000;
+/** SYMBOL_ORDER_MODE with every flag: market, limit, stop, stop limit, SL, TP, close by. */
+export const ALL_ORDER_MODES = 127;
 
 /** The five permission flags of HELLO and PING (§7.1). */
 export interface FakeStatus {
@@ -21,7 +26,14 @@ export interface FakeStatus {
   account_trade_expert: boolean;
 }
 
-/** What the fake EA knows besides the sim: its inputs, the account kind, the flags. */
+/** The account the terminal is logged into; login 0 = not logged in (ACCOUNT_LOGIN). */
+export interface FakeIdentity {
+  login: number;
+  server: string;
+  accountTradeMode: "DEMO" | "CONTEST" | "REAL";
+}
+
+/** What the fake EA knows besides the sim: its inputs, the account, the flags, broker quirks. */
 export interface FakeEaState {
   readonly sim: SimBackend;
   readonly clock: Clock;
@@ -30,15 +42,23 @@ export interface FakeEaState {
   readonly status: FakeStatus;
   /** gmt_offset_s as reported (the real offset may be jittered by the PC clock, §5). */
   readonly reportedOffsetS: number;
-  readonly accountTradeMode: "DEMO" | "CONTEST" | "REAL";
+  readonly identity: FakeIdentity;
   readonly company: string;
-  readonly login: number;
   readonly magic: number;
   readonly deviation: number;
   readonly maxLots: number;
   /** Items per page at most, whatever `limit` asks (a test knob; the EA's cap is 1,000). */
   readonly pageSize: number;
+  /** PAGE_BUDGET_CHARS (a test knob, to see a page cut by size). */
+  readonly pageBudgetChars: number;
   readonly startedAt: number;
+  /** SYMBOL_ORDER_MODE per symbol; ALL_ORDER_MODES when absent. */
+  readonly orderModes: Map<string, number>;
+  /**
+   * Positions the broker re-opened under a new ticket (swap rollover): sim ticket → the ticket
+   * the terminal shows now. The sim ticket stays the POSITION_IDENTIFIER.
+   */
+  readonly tickets: Map<number, number>;
 }
 
 export function ok(fields: EaRecord = {}): EaRecord {
@@ -70,12 +90,20 @@ export function ping(state: FakeEaState): EaRecord {
 
 export async function account(state: FakeEaState): Promise<EaRecord> {
   return ok(
-    eaAccount(await state.sim.account(), {
-      company: state.company,
-      tradeMode: state.accountTradeMode,
-      tradeExpert: state.status.account_trade_expert,
-    }),
+    eaAccount(
+      { ...(await state.sim.account()), login: state.identity.login },
+      {
+        company: state.company,
+        tradeMode: state.identity.accountTradeMode,
+        tradeExpert: state.status.account_trade_expert,
+      },
+    ),
   );
+}
+
+/** The ticket the terminal shows for a sim position (re-opened ones have a new one). */
+export function shownTicket(state: FakeEaState, simTicket: number): number {
+  return state.tickets.get(simTicket) ?? simTicket;
 }
 
 function pageArgs(request: FlatObject): { offset: number; limit: number } | undefined {
@@ -86,6 +114,7 @@ function pageArgs(request: FlatObject): { offset: number; limit: number } | unde
   return { offset, limit };
 }
 
+/** PageAdd + PageReply: `limit` items, or fewer when the page's characters would pass the budget. */
 function page(
   state: FakeEaState,
   name: string,
@@ -93,7 +122,14 @@ function page(
   offset: number,
   limit: number,
 ): EaRecord {
-  const slice = items.slice(offset, offset + Math.min(limit, state.pageSize));
+  const slice: EaRecord[] = [];
+  let chars = 0;
+  for (const item of items.slice(offset, offset + Math.min(limit, state.pageSize))) {
+    const size = eaJson(item).length;
+    if (chars + size + 1 > state.pageBudgetChars) break;
+    chars += size + 1;
+    slice.push(item);
+  }
   return ok({
     total: items.length,
     offset,
@@ -111,7 +147,7 @@ export async function positions(state: FakeEaState, request: FlatObject): Promis
   const matching = (await state.sim.positions())
     .filter((p) => symbol === undefined || symbol === "" || p.symbol === symbol)
     .filter((p) => magic === undefined || p.magic === magic)
-    .map((p) => eaPosition(p, state.broker));
+    .map((p) => eaPosition(p, state.broker, shownTicket(state, p.ticket)));
   return page(state, "positions", matching, args.offset, args.limit);
 }
 
@@ -141,15 +177,32 @@ export async function symbolInfo(state: FakeEaState, request: FlatObject): Promi
   if (symbol === undefined || symbol === "") return err("BAD_REQUEST", "symbol is required");
   const info = await state.sim.symbolInfo(symbol);
   if (info === undefined) return err("UNKNOWN_SYMBOL", `unknown symbol ${symbol}`);
-  return ok(eaSymbolInfo(info, state.broker));
+  return ok({
+    ...eaSymbolInfo(info, state.broker),
+    order_mode: state.orderModes.get(symbol) ?? ALL_ORDER_MODES,
+    filling: fillingFor(info),
+  });
 }
 
+/** FillingFor (BridgeTrades.mqh), from the sim's flags and execution mode. */
+export function fillingFor(info: SymbolInfo): "FOK" | "IOC" | "RETURN" {
+  if (info.execution_mode === "INSTANT" || info.execution_mode === "REQUEST") return "FOK";
+  if (info.filling_modes.includes("FOK")) return "FOK";
+  if (info.filling_modes.includes("IOC")) return "IOC";
+  return "RETURN";
+}
+
+/** CmdForget. */
 export function forget(state: FakeEaState, request: FlatObject): EaRecord {
   const coid = request.string("client_order_id");
   if (coid === undefined || !validCoid(coid)) {
     return err("BAD_REQUEST", "client_order_id must be 1-24 chars of [A-Za-z0-9_-]");
   }
-  return ok({ forgotten: state.dedup.forget(coid) });
+  const known = state.dedup.has(coid);
+  if (known && !state.dedup.forget(coid)) {
+    return err("DEDUP_STORE_FAILED", "cannot write the dedup file");
+  }
+  return ok({ forgotten: known });
 }
 
 export function validCoid(coid: string): boolean {

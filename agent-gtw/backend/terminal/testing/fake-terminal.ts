@@ -1,9 +1,11 @@
 /**
  * Test-only: a TypeScript stand-in for GatewayBridge.mq5 in a terminal, backed by the simulated
- * broker. It dials the gateway like the EA (backoff, HELLO, 5 s for HELLO_ACK, silence after
- * 3 heartbeats), reads frames with the EA's limits, handles one frame at a time (a slow command
- * holds up the next, as the EA's single thread does), answers from the sim, and pushes the
- * sim's trade events as EA events. Faults are scripted per command (see FakeFault).
+ * broker; the executable model of the EA. It dials like BridgeLink.mqh (only once logged in,
+ * backoff, AUTH, the gateway's proof checked before HELLO, 5 s to HELLO_ACK, silence after 3
+ * heartbeats, a redial when the account changes), reads frames with the EA's limits, handles
+ * one frame at a time (a slow command holds up the next, as the EA's single thread does),
+ * answers from the sim, and pushes the sim's trade events as EA events. Faults are scripted per
+ * command (see FakeFault). Every byte both ways is kept (bytesSent, bytesReceived).
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -11,30 +13,37 @@ import { join } from "node:path";
 import type { Socket } from "bun";
 import { type Clock, systemClock, type TimerHandle } from "../../../../shared/clock.ts";
 import type { BackendEvent } from "../../backend.ts";
-import { DEFAULT_LOGIN, type SimBackendOptions } from "../../sim/options.ts";
+import { DEFAULT_LOGIN, SIM_SERVER_NAME, type SimBackendOptions } from "../../sim/options.ts";
 import { SimBackend } from "../../sim/sim-backend.ts";
 import { type EaRecord, eaFrame, type FlatObject, parseFlat, takeFrames } from "./ea-json.ts";
 import { FakeDedup } from "./fake-dedup.ts";
-import { dispatch, helloFields } from "./fake-dispatch.ts";
+import { dispatch } from "./fake-dispatch.ts";
 import { EaEventPump } from "./fake-events.ts";
+import {
+  BACKOFF_MAX_MS,
+  BACKOFF_MIN_MS,
+  FakeLinkAuth,
+  HANDSHAKE_TIMEOUT_MS,
+  type LinkState,
+  MAX_IN_FRAME,
+} from "./fake-link.ts";
 import type { FakeFault, FakeTerminalOptions, ReceivedCommand } from "./fake-options.ts";
-import type { FakeEaState, FakeStatus } from "./fake-reads.ts";
+import {
+  type FakeEaState,
+  type FakeIdentity,
+  type FakeStatus,
+  PAGE_BUDGET_CHARS,
+} from "./fake-reads.ts";
 import { CrashInsideOrderSend } from "./fake-trades.ts";
 import { BrokerClock } from "./fake-translate.ts";
 
 export type { FakeFault, FakeTerminalOptions, ReceivedCommand } from "./fake-options.ts";
 
-const MAX_IN_FRAME = 65_536;
-const HELLO_TIMEOUT_MS = 5000;
-const BACKOFF_MIN_MS = 250;
-const BACKOFF_MAX_MS = 5000;
-
-type LinkState = "IDLE" | "WAIT_ACK" | "READY";
-
 export class FakeTerminal {
   readonly sim: SimBackend;
   readonly dedup = new FakeDedup();
   readonly status: FakeStatus;
+  readonly identity: FakeIdentity;
   /** Every CMD the gateway sent, in order. */
   readonly commands: ReceivedCommand[] = [];
   /** HELLO_ACK refusal reasons, and frames from the gateway the EA's reader refused. */
@@ -42,17 +51,30 @@ export class FakeTerminal {
   readonly violations: string[] = [];
   /** Why the link dropped, each time. */
   readonly drops: string[] = [];
+  /** The EA's LogOnce lines (Experts journal). */
+  readonly log: string[] = [];
+  /** Every byte sent and received, for "the secret never crosses the wire". */
+  readonly bytesSent: Uint8Array[] = [];
+  readonly bytesReceived: Uint8Array[] = [];
+  /** Every frame type sent, in order (AUTH, HELLO, REPLY, EVENT). */
+  readonly sentTypes: string[] = [];
   readonly faults: FakeFault[] = [];
+  /** SYMBOL_ORDER_MODE per symbol (all flags when absent). */
+  readonly orderModes = new Map<string, number>();
   /** Runs before each command is handled (after faults are picked), e.g. to change the sim. */
   beforeCommand: ((cmd: string, frame: FlatObject) => Promise<void> | void) | undefined;
   state: LinkState = "IDLE";
   sessions = 0;
   heartbeatMs = 1000;
-  token: string;
+  /** InpSecret; a test may change it to model a mistyped input. */
+  secret: string;
   readonly #options: FakeTerminalOptions;
   readonly #clock: Clock;
   readonly #ea: FakeEaState;
   readonly #events: EaEventPump;
+  readonly #link: FakeLinkAuth;
+  readonly #tickets = new Map<number, number>();
+  #logged = new Set<string>();
   #socket: Socket<undefined> | undefined;
   #rx: Uint8Array = new Uint8Array(0);
   #inbox: Uint8Array[] = [];
@@ -65,11 +87,12 @@ export class FakeTerminal {
   #silenceTimer: TimerHandle | undefined;
   #requestIds = 0;
   #dialWhenIdle = false;
+  #waitingForAccount = false;
 
   constructor(options: FakeTerminalOptions) {
     this.#options = options;
     this.sim = options.sim;
-    this.token = options.token;
+    this.secret = options.secret;
     this.#clock = options.clock ?? systemClock;
     this.status = {
       terminal_connected: true,
@@ -79,6 +102,11 @@ export class FakeTerminal {
       account_trade_expert: true,
       ...options.status,
     };
+    this.identity = {
+      login: options.login ?? DEFAULT_LOGIN,
+      server: options.server ?? SIM_SERVER_NAME,
+      accountTradeMode: options.accountTradeMode ?? "DEMO",
+    };
     const offset = options.gmtOffsetS ?? 7200;
     this.#ea = {
       sim: options.sim,
@@ -87,15 +115,22 @@ export class FakeTerminal {
       dedup: this.dedup,
       status: this.status,
       reportedOffsetS: options.reportedOffsetS ?? offset,
-      accountTradeMode: options.accountTradeMode ?? "DEMO",
+      identity: this.identity,
       company: "Sim Broker Ltd.",
       magic: options.magic ?? 570_100,
       deviation: options.deviation ?? 10,
-      login: options.login ?? DEFAULT_LOGIN,
       maxLots: options.maxLots ?? 1,
       pageSize: options.pageSize ?? 1000,
+      pageBudgetChars: options.pageBudgetChars ?? PAGE_BUDGET_CHARS,
       startedAt: this.#clock.monotonic(),
+      orderModes: this.orderModes,
+      tickets: this.#tickets,
     };
+    this.#link = new FakeLinkAuth(
+      this.#ea,
+      () => this.secret,
+      (key, text) => this.#logOnce(key, text),
+    );
     this.#events = new EaEventPump(this.#ea, this.#clock, (event, fields) =>
       this.sendEvent(event, fields),
     );
@@ -130,8 +165,21 @@ export class FakeTerminal {
     else void this.#work();
   }
 
+  /** The terminal's switches changed (a dial waits for terminal_connected). */
   setStatus(flags: Partial<FakeStatus>): void {
     Object.assign(this.status, flags);
+    this.#accountWatch();
+  }
+
+  /** Log in, switch accounts or log out (login 0), as LinkPoll sees it on its next tick. */
+  setAccount(change: Partial<FakeIdentity>): void {
+    Object.assign(this.identity, change);
+    this.#accountWatch();
+  }
+
+  /** The broker re-opens the position (swap rollover): it shows `ticket` from now on. */
+  reticket(simTicket: number, ticket: number): void {
+    this.#tickets.set(simTicket, ticket);
   }
 
   /** SendEvent(): only while READY, never buffered (§12). */
@@ -141,10 +189,12 @@ export class FakeTerminal {
   }
 
   sendFrame(record: EaRecord): void {
+    this.sentTypes.push(String(record["type"]));
     this.sendBytes(eaFrame(record));
   }
 
   sendBytes(bytes: Uint8Array): void {
+    this.bytesSent.push(bytes);
     let rest = bytes;
     while (rest.length > 0 && this.#socket !== undefined) {
       const written = this.#socket.write(rest);
@@ -155,6 +205,23 @@ export class FakeTerminal {
 
   // -------------------------------------------------------------------------------------------
 
+  /** LogOnce: each key once per link cycle (reset when the link is UP). */
+  #logOnce(key: string, text: string): void {
+    if (this.#logged.has(key)) return;
+    this.#logged.add(key);
+    this.log.push(text);
+  }
+
+  /** LinkPoll's account checks, run when the account or the switches change. */
+  #accountWatch(): void {
+    if (this.state === "READY") {
+      const changed = this.#link.identityChange();
+      if (changed !== "") this.#drop(`${changed}; redialing with a fresh HELLO`);
+    } else if (this.state === "IDLE" && this.#waitingForAccount && this.#dialTimer === undefined) {
+      this.#dial();
+    }
+  }
+
   #dial(): void {
     this.#dialTimer = undefined;
     if (this.#stopped || this.#frozen || this.#socket !== undefined) return;
@@ -163,6 +230,8 @@ export class FakeTerminal {
       this.#dialWhenIdle = true;
       return;
     }
+    this.#waitingForAccount = !this.#link.accountReady();
+    if (this.#waitingForAccount) return;
     Bun.connect({
       hostname: "127.0.0.1",
       port: this.#options.port,
@@ -175,12 +244,13 @@ export class FakeTerminal {
           }
           this.#socket = socket;
           this.#rx = new Uint8Array(0);
-          this.state = "WAIT_ACK";
+          this.state = "WAIT_CHALLENGE";
           this.#ackTimer = this.#clock.setTimeout(
             () => this.#drop("no HELLO_ACK within 5 s"),
-            HELLO_TIMEOUT_MS,
+            HANDSHAKE_TIMEOUT_MS,
           );
-          this.sendFrame(helloFields(this.#ea, this.token));
+          this.#logOnce("connected", "connected to 127.0.0.1, authenticating");
+          this.sendFrame(this.#link.auth());
         },
         data: (socket, chunk) => {
           if (socket === this.#socket) this.#receive(chunk);
@@ -192,11 +262,16 @@ export class FakeTerminal {
           if (socket === this.#socket) this.#lost(error.message);
         },
       },
-    }).catch((error: Error) => this.#retry(`connect failed: ${error.message}`));
+    }).catch((error: Error) => {
+      // LinkRetryLater
+      this.#logOnce("dial", `SocketConnect failed: ${error.message}`);
+      this.#retry();
+    });
   }
 
   /** LinkNextFrame(): 4-byte length, 1..64 KiB; a bad length drops the link. */
   #receive(chunk: Uint8Array): void {
+    this.bytesReceived.push(chunk);
     const taken = takeFrames(this.#rx, chunk, MAX_IN_FRAME);
     if ("violation" in taken) {
       this.violations.push(taken.violation);
@@ -228,6 +303,7 @@ export class FakeTerminal {
     }
   }
 
+  /** LinkHandleFrame. */
   async #handle(payload: Uint8Array): Promise<void> {
     let frame: FlatObject;
     try {
@@ -239,25 +315,8 @@ export class FakeTerminal {
       return;
     }
     const type = frame.string("type");
-    if (this.state === "WAIT_ACK") {
-      const accepted = frame.boolean("ok");
-      if (type !== "HELLO_ACK" || accepted === undefined) {
-        this.violations.push(`expected HELLO_ACK, got ${type}`);
-        this.#drop("expected HELLO_ACK");
-        return;
-      }
-      this.#ackTimer?.cancel();
-      if (!accepted) {
-        this.refusals.push(frame.string("reason") ?? "unspecified");
-        this.#backoff = BACKOFF_MAX_MS; // a wrong token will not fix itself
-        this.#drop("HELLO refused");
-        return;
-      }
-      this.heartbeatMs = Math.max(250, Math.min(frame.integer("heartbeat_ms") ?? 1000, 10_000));
-      this.state = "READY";
-      this.sessions += 1;
-      this.#events.newSession();
-      this.#backoff = BACKOFF_MIN_MS;
+    if (this.state !== "READY") {
+      this.#handshake(type, frame);
       return;
     }
     const id = frame.integer("id");
@@ -269,6 +328,32 @@ export class FakeTerminal {
       return;
     }
     await this.#command(id, cmd, frame);
+  }
+
+  #handshake(type: string | undefined, frame: FlatObject): void {
+    const step = this.#link.handshakeFrame(type, frame, this.state);
+    if (step.kind === "send") {
+      this.state = step.state;
+      this.sendFrame(step.record);
+      return;
+    }
+    if (step.kind === "drop") {
+      if (step.reason.startsWith("handshake refused: ")) {
+        this.refusals.push(step.reason.slice("handshake refused: ".length));
+      } else if (step.reason !== "gateway proof did not verify") {
+        this.violations.push(step.reason);
+      }
+      if (step.backoffMax) this.#backoff = BACKOFF_MAX_MS;
+      this.#drop(step.reason);
+      return;
+    }
+    this.#ackTimer?.cancel();
+    this.heartbeatMs = step.heartbeatMs;
+    this.state = "READY";
+    this.sessions += 1;
+    this.#events.newSession();
+    this.#backoff = BACKOFF_MIN_MS;
+    this.#logged.clear();
   }
 
   async #command(id: number, cmd: string, frame: FlatObject): Promise<void> {
@@ -288,6 +373,7 @@ export class FakeTerminal {
       } else {
         body = await dispatch(this.#ea, cmd, frame, {
           crash: fault?.kind === "crash",
+          dealLate: fault?.kind === "deal_late",
           modifying: (active) => this.#events.modifying(active),
           requestId: () => ++this.#requestIds,
           subscribe: (symbols, throttleMs) => this.#events.subscribe(symbols, throttleMs),
@@ -337,15 +423,16 @@ export class FakeTerminal {
   #lost(reason: string): void {
     this.#socket = undefined;
     this.drops.push(reason);
+    this.#logOnce(`drop:${reason}`, `link closed: ${reason}`);
     this.state = "IDLE";
     this.#inbox = [];
     this.#ackTimer?.cancel();
     this.#silenceTimer?.cancel();
     this.#events.linkDown();
-    this.#retry(reason);
+    this.#retry();
   }
 
-  #retry(_reason: string): void {
+  #retry(): void {
     if (this.#stopped || this.#frozen || this.#options.reconnect === false) return;
     this.#dialTimer?.cancel();
     this.#dialTimer = this.#clock.setTimeout(() => this.#dial(), this.#backoff);

@@ -1,14 +1,17 @@
 /**
- * Test-only: the fake EA's OPEN/CLOSE/MODIFY (EA-LINK §10, §11; CmdTrade in GatewayBridge.mq5):
+ * Test-only: the fake EA's OPEN/CLOSE/MODIFY (EA-LINK §10, §11; BridgeTrades.mqh):
  * client_order_id check → dedup store → the EA's own checks in §10.2's order (source "EA") →
- * OrderCheck (source "CHECK", here: the sim's refusals that OrderCheck would already give) →
- * in-flight marker → OrderSend (the sim; source "SERVER") → stored reply.
+ * Algo Trading switch → in-flight marker → OrderSend (the sim; source "SERVER") → stored reply.
+ * The sim has no OrderCheck, so its refusals that OrderCheck would already give (and OrderSend's
+ * local 10027) come back as source "CHECK" with the marker forgotten; unlike the EA, a dedup
+ * file that cannot be written is noticed before those.
  */
 import { Retcode } from "../../../../shared/protocol/retcodes.ts";
-import type { SymbolInfo, TradeResult } from "../../../../shared/protocol/types.ts";
+import type { TradeResult } from "../../../../shared/protocol/types.ts";
 import type { EaRecord, FlatObject } from "./ea-json.ts";
 import { IN_FLIGHT } from "./fake-dedup.ts";
 import { err, type FakeEaState, ok, validCoid } from "./fake-reads.ts";
+import { buildClose, buildModify, buildOpen, isReply, type Sent } from "./fake-trade-build.ts";
 
 export type TradeCmd = "OPEN" | "CLOSE" | "MODIFY";
 
@@ -35,16 +38,11 @@ export class CrashInsideOrderSend extends Error {}
 export interface TradeHooks {
   /** Leave the in-flight marker and stop, as if the terminal died inside OrderSend. */
   readonly crash: boolean;
+  /** The deal does not reach the terminal's history within OpenedPosition's 500 ms. */
+  readonly dealLate: boolean;
   /** Around the sim call of a MODIFY, so its POSITION_MODIFIED event is forwarded (§12.3). */
   readonly modifying: (active: boolean) => void;
   readonly requestId: () => number;
-}
-
-interface Sent {
-  readonly symbol?: string;
-  readonly ticket?: number;
-  readonly sl: number;
-  readonly tp: number;
 }
 
 /** TradeBody(): one shape for every trade reply (§10.3). */
@@ -69,6 +67,7 @@ export function tradeBody(
       number
     >
   > = {},
+  filling = "",
 ): EaRecord {
   return ok({
     cmd,
@@ -87,9 +86,11 @@ export function tradeBody(
     tp: extra.tp ?? 0,
     comment,
     request_id: extra.request_id ?? 0,
+    filling,
   });
 }
 
+/** CmdTrade. */
 export async function trade(
   state: FakeEaState,
   cmd: TradeCmd,
@@ -101,20 +102,22 @@ export async function trade(
     return err("BAD_REQUEST", "client_order_id must be 1-24 chars of [A-Za-z0-9_-]");
   }
   const stored = state.dedup.lookup(coid);
+  if (stored !== undefined && stored !== IN_FLIGHT) {
+    if (stored["cmd"] !== cmd) {
+      return err("COID_CONFLICT", "client_order_id was already used for another command");
+    }
+    return { duplicate: true, ...stored };
+  }
   if (stored === IN_FLIGHT) {
     return err(
       "OUTCOME_UNKNOWN",
       "an earlier attempt stopped inside OrderSend; reconcile, then FORGET",
     );
   }
-  if (stored !== undefined) {
-    if (stored["cmd"] !== cmd) {
-      return err("COID_CONFLICT", "client_order_id was already used for another command");
-    }
-    return { duplicate: true, ...stored };
-  }
+  // g_tFilling: set once the request is built (SetCommon), "" before
+  let filling = "";
   const refuse = (retcode: number, why: string, position = 0) =>
-    tradeBody(cmd, coid, "EA", retcode, why, { position });
+    tradeBody(cmd, coid, "EA", retcode, why, { position }, filling);
   const built =
     cmd === "OPEN"
       ? await buildOpen(state, request, refuse)
@@ -123,7 +126,21 @@ export async function trade(
         : await buildModify(state, request, refuse);
   if (isReply(built)) return built;
   const sent = built;
-  state.dedup.put(coid, IN_FLIGHT);
+  filling = sent.filling;
+  // AlgoTradingOff: checked for MODIFY too, which skips OrderCheck
+  if (!state.status.terminal_trade_allowed || !state.status.ea_trade_allowed) {
+    return refuse(
+      Retcode.CLIENT_DISABLES_AT,
+      "Algo Trading is off (toolbar button, or the EA's Allow Algo Trading)",
+      sent.ticket ?? 0,
+    );
+  }
+  if (!state.dedup.put(coid, IN_FLIGHT)) {
+    return err(
+      "DEDUP_STORE_FAILED",
+      "cannot write the dedup file in MQL5/Files; refusing to trade",
+    );
+  }
   if (hooks.crash) throw new CrashInsideOrderSend(`crashed inside OrderSend for ${coid}`);
   let result: TradeResult;
   try {
@@ -135,29 +152,62 @@ export async function trade(
   } finally {
     if (cmd === "MODIFY") hooks.modifying(false);
   }
-  if (cmd !== "MODIFY" && CHECK_RETCODES.has(result.retcode)) {
-    // OrderCheck refused it: nothing was sent, nothing stays stored
+  const local =
+    (cmd !== "MODIFY" && CHECK_RETCODES.has(result.retcode)) ||
+    result.retcode === Retcode.CLIENT_DISABLES_AT;
+  if (local) {
+    // OrderCheck refused it, or OrderSend's own 10027: nothing was sent, nothing stays stored
     state.dedup.forget(coid);
-    return tradeBody(cmd, coid, "CHECK", result.retcode, result.comment, {
-      position: sent.ticket ?? 0,
+    return tradeBody(
+      cmd,
+      coid,
+      "CHECK",
+      result.retcode,
+      result.comment,
+      { position: sent.ticket ?? 0, sl: sent.sl, tp: sent.tp },
+      filling,
+    );
+  }
+  const body = tradeBody(
+    cmd,
+    coid,
+    "SERVER",
+    result.retcode,
+    result.comment,
+    {
+      deal: result.deal,
+      order: result.order,
+      position:
+        cmd === "OPEN" ? await openedPosition(state, result, hooks.dealLate) : (sent.ticket ?? 0),
+      volume: result.volume,
+      price: result.price,
+      bid: result.bid,
+      ask: result.ask,
       sl: sent.sl,
       tp: sent.tp,
-    });
-  }
-  const body = tradeBody(cmd, coid, "SERVER", result.retcode, result.comment, {
-    deal: result.deal,
-    order: result.order,
-    position: cmd === "OPEN" ? result.position : (sent.ticket ?? 0),
-    volume: result.volume,
-    price: result.price,
-    bid: result.bid,
-    ask: result.ask,
-    sl: sent.sl,
-    tp: sent.tp,
-    request_id: hooks.requestId(),
-  });
+      request_id: hooks.requestId(),
+    },
+    filling,
+  );
+  // Every server answer is the id's outcome (§11); a failed write leaves the marker
   state.dedup.put(coid, body);
   return body;
+}
+
+/**
+ * OpenedPosition: DEAL_POSITION_ID once the deal is in the history; if it does not arrive in
+ * time (`dealLate`), the position carrying the order's ticket, else 0.
+ */
+async function openedPosition(
+  state: FakeEaState,
+  result: TradeResult,
+  dealLate: boolean,
+): Promise<number> {
+  if (result.deal !== 0 && !dealLate) return result.position;
+  if (result.order !== 0 && (await state.sim.positions()).some((p) => p.ticket === result.order)) {
+    return result.order;
+  }
+  return 0;
 }
 
 async function send(
@@ -186,7 +236,7 @@ async function send(
   if (cmd === "CLOSE") {
     return state.sim.close({
       clientOrderId: coid,
-      ticket: sent.ticket as number,
+      ticket: sent.simTicket as number,
       volume: request.has("volume") ? (request.number("volume") as number) : null,
       deviation,
       magic,
@@ -195,169 +245,8 @@ async function send(
   }
   return state.sim.modify({
     clientOrderId: coid,
-    ticket: sent.ticket as number,
+    ticket: sent.simTicket as number,
     sl: sent.sl === 0 ? null : sent.sl,
     tp: sent.tp === 0 ? null : sent.tp,
   });
-}
-
-/** Every reply body carries `ok`; a request ready to send never does. */
-function isReply(built: EaRecord | Sent): built is EaRecord {
-  return "ok" in built;
-}
-
-type Refuse = (retcode: number, why: string, position?: number) => EaRecord;
-
-/** CommonFields(): deviation, magic and comment, all optional. */
-function commonProblem(request: FlatObject): EaRecord | undefined {
-  const deviation = request.integer("deviation");
-  if (request.has("deviation") && (deviation === undefined || deviation < 0)) {
-    return err("BAD_REQUEST", "deviation must be an integer >= 0 (points)");
-  }
-  if (request.has("magic") && request.integer("magic") === undefined) {
-    return err("BAD_REQUEST", "magic must be an integer");
-  }
-  const comment = request.string("comment");
-  if (request.has("comment") && comment === undefined) {
-    return err("BAD_REQUEST", "comment must be a string");
-  }
-  if ((comment ?? "").length > 31) return err("BAD_REQUEST", "comment longer than 31 characters");
-  return undefined;
-}
-
-function levels(request: FlatObject, required: boolean): { sl: number; tp: number } | undefined {
-  const sl = request.has("sl") ? request.number("sl") : required ? undefined : 0;
-  const tp = request.has("tp") ? request.number("tp") : required ? undefined : 0;
-  if (sl === undefined || tp === undefined || sl < 0 || tp < 0) return undefined;
-  return { sl, tp };
-}
-
-async function buildOpen(
-  state: FakeEaState,
-  request: FlatObject,
-  refuse: Refuse,
-): Promise<EaRecord | Sent> {
-  const symbol = request.string("symbol");
-  const side = request.string("side");
-  const volume = request.number("volume");
-  if (symbol === undefined || side === undefined || volume === undefined) {
-    return err("BAD_REQUEST", "symbol, side and volume are required");
-  }
-  if (side !== "BUY" && side !== "SELL") return err("BAD_REQUEST", "side must be BUY or SELL");
-  if (volume <= 0) return err("BAD_REQUEST", "volume must be > 0");
-  const stops = levels(request, false);
-  if (stops === undefined) return err("BAD_REQUEST", "sl and tp must be prices >= 0 (0 = none)");
-  const common = commonProblem(request);
-  if (common !== undefined) return common;
-  const info = await state.sim.symbolInfo(symbol);
-  if (info === undefined) return err("UNKNOWN_SYMBOL", `unknown symbol ${symbol}`);
-  const buy = side === "BUY";
-  if (info.trade_mode === "DISABLED")
-    return refuse(Retcode.TRADE_DISABLED, `trading disabled for ${symbol}`);
-  if (info.trade_mode === "CLOSE_ONLY")
-    return refuse(Retcode.CLOSE_ONLY, `${symbol} is close-only`);
-  if (info.trade_mode === "LONG_ONLY" && !buy)
-    return refuse(Retcode.LONG_ONLY, `${symbol} is long-only`);
-  if (info.trade_mode === "SHORT_ONLY" && buy)
-    return refuse(Retcode.SHORT_ONLY, `${symbol} is short-only`);
-  if (volume > state.maxLots + 1e-9) {
-    return refuse(Retcode.INVALID_VOLUME, `volume above the EA's InpMaxLots ${state.maxLots}`);
-  }
-  const volumeProblem = volumeCheck(info, volume);
-  if (volumeProblem !== undefined) return refuse(Retcode.INVALID_VOLUME, volumeProblem);
-  if (!(info.bid > 0 && info.ask > 0)) return refuse(Retcode.PRICE_OFF, `no quote for ${symbol}`);
-  const sl = normalise(stops.sl, info.digits);
-  const tp = normalise(stops.tp, info.digits);
-  const stopsProblem = stopsCheck(info, buy, sl, tp);
-  if (stopsProblem !== undefined) return refuse(Retcode.INVALID_STOPS, stopsProblem);
-  return { symbol, sl, tp } satisfies Sent;
-}
-
-async function buildClose(
-  state: FakeEaState,
-  request: FlatObject,
-  refuse: Refuse,
-): Promise<EaRecord | Sent> {
-  const partial = request.has("volume");
-  const volume = request.number("volume");
-  if (partial && (volume === undefined || volume <= 0)) {
-    return err("BAD_REQUEST", "volume must be a number > 0");
-  }
-  const common = commonProblem(request);
-  if (common !== undefined) return common;
-  const ticket = request.integer("ticket");
-  if (ticket === undefined || ticket <= 0) return err("BAD_REQUEST", "ticket is required");
-  const position = (await state.sim.positions()).find((p) => p.ticket === ticket);
-  if (position === undefined) {
-    return refuse(Retcode.POSITION_CLOSED, `position ${ticket} not found`, ticket);
-  }
-  const info = (await state.sim.symbolInfo(position.symbol)) as SymbolInfo;
-  if (info.trade_mode === "DISABLED") {
-    return refuse(Retcode.TRADE_DISABLED, `trading disabled for ${position.symbol}`, ticket);
-  }
-  if (partial && (volume as number) > position.volume + 1e-9) {
-    return refuse(
-      Retcode.INVALID_CLOSE_VOLUME,
-      `volume above the position volume ${position.volume}`,
-      ticket,
-    );
-  }
-  if (partial && (volume as number) < position.volume - 1e-9) {
-    const problem = volumeCheck(info, volume as number);
-    if (problem !== undefined) return refuse(Retcode.INVALID_VOLUME, problem, ticket);
-  }
-  if (!(info.bid > 0 && info.ask > 0))
-    return refuse(Retcode.PRICE_OFF, `no quote for ${info.symbol}`, ticket);
-  return { ticket, sl: 0, tp: 0 } satisfies Sent;
-}
-
-async function buildModify(
-  state: FakeEaState,
-  request: FlatObject,
-  refuse: Refuse,
-): Promise<EaRecord | Sent> {
-  const stops = levels(request, true);
-  if (stops === undefined)
-    return err("BAD_REQUEST", "sl and tp are required (final prices, 0 = none)");
-  const ticket = request.integer("ticket");
-  if (ticket === undefined || ticket <= 0) return err("BAD_REQUEST", "ticket is required");
-  const position = (await state.sim.positions()).find((p) => p.ticket === ticket);
-  if (position === undefined) {
-    return refuse(Retcode.POSITION_CLOSED, `position ${ticket} not found`, ticket);
-  }
-  const info = (await state.sim.symbolInfo(position.symbol)) as SymbolInfo;
-  if (!(info.bid > 0 && info.ask > 0))
-    return refuse(Retcode.PRICE_OFF, `no quote for ${info.symbol}`, ticket);
-  const sl = normalise(stops.sl, info.digits);
-  const tp = normalise(stops.tp, info.digits);
-  const problem = stopsCheck(info, position.side === "BUY", sl, tp);
-  if (problem !== undefined) return refuse(Retcode.INVALID_STOPS, problem, ticket);
-  return { ticket, sl, tp } satisfies Sent;
-}
-
-/** VolumeProblem(): refuse, never round. */
-function volumeCheck(info: SymbolInfo, volume: number): string | undefined {
-  if (volume < info.volume_min - 1e-9) return `volume below volume_min ${info.volume_min}`;
-  if (volume > info.volume_max + 1e-9) return `volume above volume_max ${info.volume_max}`;
-  const step = info.volume_step;
-  if (step > 0 && Math.abs(Math.round(volume / step) * step - volume) > step * 1e-6) {
-    return `volume not a multiple of volume_step ${step}`;
-  }
-  return undefined;
-}
-
-/** StopsProblem(): measured from the price the position closes at. */
-function stopsCheck(info: SymbolInfo, buy: boolean, sl: number, tp: number): string | undefined {
-  const eps = info.point * 1e-3;
-  const d = info.stops_level * info.point;
-  if (buy && sl > 0 && sl > info.bid - d + eps) return "sl must be <= bid - stops_level";
-  if (buy && tp > 0 && tp < info.bid + d - eps) return "tp must be >= bid + stops_level";
-  if (!buy && sl > 0 && sl < info.ask + d - eps) return "sl must be >= ask + stops_level";
-  if (!buy && tp > 0 && tp > info.ask - d + eps) return "tp must be <= ask - stops_level";
-  return undefined;
-}
-
-function normalise(price: number, digits: number): number {
-  const scale = 10 ** digits;
-  return Math.round(price * scale) / scale;
 }

@@ -122,9 +122,14 @@ export function eaAccount(
   };
 }
 
-export function eaPosition(position: Position, clock: BrokerClock): EaRecord {
+/** A position as PositionJson writes it; `ticket` differs from the identifier once re-opened. */
+export function eaPosition(
+  position: Position,
+  clock: BrokerClock,
+  ticket: number = position.ticket,
+): EaRecord {
   return {
-    ticket: position.ticket,
+    ticket,
     identifier: position.ticket,
     symbol: position.symbol,
     side: position.side,

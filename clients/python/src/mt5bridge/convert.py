@@ -1,0 +1,191 @@
+"""agent-inf's JSON answers (docs/API.md §6, §7) as the MetaTrader5 module's named tuples.
+
+What the API does not carry is filled with MetaTrader5's own "nothing" (0, 0.0, False, ""); the
+table in docs/PYTHON.md lists those fields. Times: the API's are Unix ms, MetaTrader5's `time`
+fields are Unix seconds with a `*_msc` twin in ms.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Dict, Iterable, List, Tuple, get_type_hints
+
+from . import constants as c
+from .records import AccountInfo, SymbolInfo, TerminalInfo, Tick, TradePosition
+
+MARGIN_MODES = {
+    "NETTING": c.ACCOUNT_MARGIN_MODE_RETAIL_NETTING,
+    "EXCHANGE": c.ACCOUNT_MARGIN_MODE_EXCHANGE,
+    "HEDGING": c.ACCOUNT_MARGIN_MODE_RETAIL_HEDGING,
+}
+CALC_MODES = {
+    "FOREX": c.SYMBOL_CALC_MODE_FOREX,
+    "FOREX_NO_LEVERAGE": c.SYMBOL_CALC_MODE_FOREX_NO_LEVERAGE,
+    "CFD": c.SYMBOL_CALC_MODE_CFD,
+    "CFD_INDEX": c.SYMBOL_CALC_MODE_CFDINDEX,
+    "CFD_LEVERAGE": c.SYMBOL_CALC_MODE_CFDLEVERAGE,
+}
+TRADE_MODES = {
+    "DISABLED": c.SYMBOL_TRADE_MODE_DISABLED,
+    "LONG_ONLY": c.SYMBOL_TRADE_MODE_LONGONLY,
+    "SHORT_ONLY": c.SYMBOL_TRADE_MODE_SHORTONLY,
+    "CLOSE_ONLY": c.SYMBOL_TRADE_MODE_CLOSEONLY,
+    "FULL": c.SYMBOL_TRADE_MODE_FULL,
+}
+EXECUTION_MODES = {
+    "REQUEST": c.SYMBOL_TRADE_EXECUTION_REQUEST,
+    "INSTANT": c.SYMBOL_TRADE_EXECUTION_INSTANT,
+    "MARKET": c.SYMBOL_TRADE_EXECUTION_MARKET,
+    "EXCHANGE": c.SYMBOL_TRADE_EXECUTION_EXCHANGE,
+}
+# SYMBOL_FILLING_MODE flags (marketinfoconstants); RETURN has no flag of its own
+FILLING_FLAGS = {"FOK": 1, "IOC": 2}
+# SYMBOL_ORDER_MODE flags the bridge can use: market orders (1) with SL (16) and TP (32)
+BRIDGE_ORDER_MODE = 1 | 16 | 32
+# The gateway's tag at the start of a position's comment (shared/protocol/codec.ts commentTag)
+_COMMENT_TAG = re.compile(r"^B[0-9A-HJKMNP-TV-Z]{10}(?: |$)")
+
+
+def account_info(account: Dict[str, Any]) -> AccountInfo:
+    trade_allowed = bool(account.get("trade_allowed", False))
+    return AccountInfo(
+        login=int(account["login"]),
+        # Demo or real is not in the API; assume real, the side that asks for care
+        trade_mode=c.ACCOUNT_TRADE_MODE_REAL,
+        leverage=int(account.get("leverage", 0)),
+        limit_orders=0,
+        margin_so_mode=c.ACCOUNT_STOPOUT_MODE_PERCENT,
+        trade_allowed=trade_allowed,
+        trade_expert=trade_allowed,
+        margin_mode=MARGIN_MODES.get(str(account.get("margin_mode")),
+                                     c.ACCOUNT_MARGIN_MODE_RETAIL_HEDGING),
+        currency_digits=2,
+        fifo_close=False,
+        balance=_float(account, "balance"),
+        credit=0.0,
+        profit=_float(account, "profit"),
+        equity=_float(account, "equity"),
+        margin=_float(account, "margin"),
+        margin_free=_float(account, "margin_free"),
+        margin_level=_float(account, "margin_level"),
+        margin_so_call=_float(account, "margin_so_call"),
+        margin_so_so=_float(account, "margin_so_so"),
+        margin_initial=0.0,
+        margin_maintenance=0.0,
+        assets=0.0,
+        liabilities=0.0,
+        commission_blocked=0.0,
+        name=str(account.get("name", "")),
+        server=str(account.get("server", "")),
+        currency=str(account.get("currency", "")),
+        company="",
+    )
+
+
+def terminal_info(health: Dict[str, Any], gateway: str) -> TerminalInfo:
+    """The terminal as agent-inf sees it through `gateway` (GET /v1/health)."""
+    lane = gateway_health(health, gateway)
+    link_up = bool(lane.get("connected")) and lane.get("mt5_link") == "UP"
+    trading = (link_up and lane.get("trading_state") == "ACTIVE"
+               and lane.get("gateway_trading_state", "ACTIVE") == "ACTIVE"
+               and not lane.get("breaker", {}).get("engaged", False))
+    latency = lane.get("latency_ms") or {}
+    # ping_last is in microseconds in MetaTrader5
+    ping = int(round(float(latency.get("p50", 0.0)) * 1000)) if latency.get("count") else 0
+    return TerminalInfo(
+        community_account=False, community_connection=False, connected=link_up,
+        dlls_allowed=False, trade_allowed=trading, tradeapi_disabled=False,
+        email_enabled=False, ftp_enabled=False, notifications_enabled=False, mqid=False,
+        build=0, maxbars=0, codepage=0, ping_last=ping, community_balance=0.0,
+        retransmission=0.0, company="", name=f"agent-inf {health.get('agent', '')}".strip(),
+        language="English", path="", data_path="", commondata_path="",
+    )
+
+
+def gateway_health(health: Dict[str, Any], gateway: str) -> Dict[str, Any]:
+    """The health entry of `gateway`, or of the only/first gateway when `gateway` is ""."""
+    lanes: List[Dict[str, Any]] = list(health.get("gateways") or [])
+    for lane in lanes:
+        if lane.get("gateway") == gateway:
+            return lane
+    if gateway == "" and lanes:
+        return lanes[0]
+    raise KeyError(gateway)
+
+
+def symbol_info(info: Dict[str, Any]) -> SymbolInfo:
+    quote_ms = int(info.get("quote_time", 0))
+    tick_value = _float(info, "tick_value")
+    filling = 0
+    for mode in info.get("filling_modes", []):
+        filling |= FILLING_FLAGS.get(str(mode), 0)
+    fields: Dict[str, Any] = {name: _zero(kind) for name, kind in _SYMBOL_KINDS.items()}
+    fields.update(
+        select=True, visible=True, time=quote_ms // 1000, digits=int(info.get("digits", 0)),
+        spread=int(info.get("spread", 0)), spread_float=True,
+        trade_calc_mode=CALC_MODES.get(str(info.get("calc_mode")), c.SYMBOL_CALC_MODE_FOREX),
+        trade_mode=TRADE_MODES.get(str(info.get("trade_mode")), c.SYMBOL_TRADE_MODE_DISABLED),
+        trade_stops_level=int(info.get("stops_level", 0)),
+        trade_freeze_level=int(info.get("freeze_level", 0)),
+        trade_exemode=EXECUTION_MODES.get(str(info.get("execution_mode")),
+                                          c.SYMBOL_TRADE_EXECUTION_MARKET),
+        swap_rollover3days=c.DAY_OF_WEEK_WEDNESDAY,
+        filling_mode=filling, order_mode=BRIDGE_ORDER_MODE,
+        bid=_float(info, "bid"), ask=_float(info, "ask"), point=_float(info, "point"),
+        trade_tick_value=tick_value, trade_tick_value_profit=tick_value,
+        trade_tick_value_loss=tick_value, trade_tick_size=_float(info, "tick_size"),
+        trade_contract_size=_float(info, "contract_size"),
+        volume_min=_float(info, "volume_min"), volume_max=_float(info, "volume_max"),
+        volume_step=_float(info, "volume_step"), volume_limit=_float(info, "volume_limit"),
+        margin_hedged=_float(info, "margin_hedged"),
+        currency_base=str(info.get("currency_base", "")),
+        currency_profit=str(info.get("currency_profit", "")),
+        currency_margin=str(info.get("currency_margin", "")),
+        description=str(info.get("description", "")), name=str(info.get("symbol", "")),
+    )
+    return SymbolInfo(**fields)
+
+
+def tick(info: Dict[str, Any]) -> Tick:
+    """The last quote of a symbol (GET /v1/symbols/{symbol}) as a Tick: bid and ask only."""
+    quote_ms = int(info.get("quote_time", 0))
+    return Tick(time=quote_ms // 1000, bid=_float(info, "bid"), ask=_float(info, "ask"),
+                last=0.0, volume=0, time_msc=quote_ms,
+                flags=c.TICK_FLAG_BID | c.TICK_FLAG_ASK, volume_real=0.0)
+
+
+def position(item: Dict[str, Any]) -> TradePosition:
+    comment = str(item.get("comment", ""))
+    tagged = _COMMENT_TAG.match(comment)
+    opened_ms = int(item.get("time", 0))
+    updated_ms = int(item.get("time_update", opened_ms))
+    return TradePosition(
+        ticket=int(item["ticket"]), time=opened_ms // 1000, time_msc=opened_ms,
+        time_update=updated_ms // 1000, time_update_msc=updated_ms,
+        type=c.POSITION_TYPE_BUY if item.get("side") == "BUY" else c.POSITION_TYPE_SELL,
+        magic=int(item.get("magic", 0)), identifier=int(item["ticket"]),
+        # Opened through the bridge (it tags the comment), or by hand as far as we can tell
+        reason=c.POSITION_REASON_EXPERT if tagged else c.POSITION_REASON_CLIENT,
+        volume=_float(item, "volume"), price_open=_float(item, "price_open"),
+        sl=_float(item, "sl"), tp=_float(item, "tp"), price_current=_float(item, "price_current"),
+        swap=_float(item, "swap"), profit=_float(item, "profit"),
+        symbol=str(item.get("symbol", "")),
+        comment=comment[tagged.end():] if tagged else comment, external_id="",
+    )
+
+
+def positions(items: Iterable[Dict[str, Any]]) -> Tuple[TradePosition, ...]:
+    return tuple(position(item) for item in items)
+
+
+def _float(source: Dict[str, Any], key: str) -> float:
+    value = source.get(key)
+    return 0.0 if value is None else float(value)
+
+
+def _zero(kind: Any) -> Any:
+    return {bool: False, int: 0, float: 0.0, str: ""}[kind]
+
+
+# SymbolInfo's field types (bool, int, float, str), for the fields the API does not carry
+_SYMBOL_KINDS = get_type_hints(SymbolInfo)

@@ -1,0 +1,155 @@
+/**
+ * mt5bridge's streams on a sim the test steers (a gateway in this process, agent-inf with its API):
+ * stream_strategy.py enters on a streamed quote and learns of a take-profit and a stop-loss hit
+ * from POSITION_CLOSED events, asking the API for nothing but one symbol specification; and
+ * Client.stream() and AsyncClient.stream() resume after a dropped stream with Last-Event-ID
+ * without losing an event.
+ */
+import { afterEach, expect, setDefaultTimeout, test } from "bun:test";
+import type { Position } from "../../shared/protocol/types.ts";
+import { eventually } from "../../shared/testing/eventually.ts";
+import {
+  StreamTestClient,
+  startInferenceStack,
+  startInProcessGateway,
+  streamLive,
+} from "../streaming/support.ts";
+import { createDeployment } from "../support/deployment.ts";
+import { EXAMPLES, PACKAGE_SRC, PYTHON, TEST_TIMEOUT_MS } from "./support.ts";
+
+setDefaultTimeout(TEST_TIMEOUT_MS);
+
+const cleanups: (() => Promise<unknown> | unknown)[] = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+async function stack() {
+  const deployment = createDeployment();
+  cleanups.push(() => deployment.remove());
+  const gateway = await startInProcessGateway(deployment, { tickIntervalMs: 60_000 });
+  cleanups.push(() => gateway.stop());
+  const inf = await startInferenceStack(deployment, gateway.endpoint);
+  cleanups.push(() => inf.stop());
+  await streamLive(inf.app);
+  return { deployment, gateway, inf };
+}
+
+/** python with the package importable, left running; its output read when it exits. */
+function spawnPython(args: readonly string[]) {
+  const child = Bun.spawn([PYTHON, ...args], {
+    cwd: EXAMPLES,
+    stdin: "ignore",
+    stdout: "pipe",
+    stderr: "pipe",
+    env: { PATH: process.env["PATH"] ?? "", PYTHONDONTWRITEBYTECODE: "1", PYTHONPATH: PACKAGE_SRC },
+  });
+  cleanups.push(() => child.kill("SIGKILL"));
+  const stdout = new Response(child.stdout).text();
+  const stderr = new Response(child.stderr).text();
+  return {
+    async finished() {
+      const code = await Promise.race([child.exited, Bun.sleep(15_000).then(() => "timeout")]);
+      return { code, stdout: await stdout, stderr: await stderr };
+    },
+  };
+}
+
+test("stream_strategy.py trades on streamed quotes and reacts to TP and SL hits", async () => {
+  const { deployment, gateway, inf } = await stack();
+  const direct = new StreamTestClient(gateway.endpoint, deployment);
+  cleanups.push(() => direct.close());
+  await gateway.sim.setQuote("EURUSD", 1.1, 1.1001);
+
+  const child = spawnPython([
+    "stream_strategy.py",
+    ...["--url", inf.api.url, "--trades", "2", "--sl-points", "50", "--tp-points", "50"],
+  ]);
+  const open = async () =>
+    ((await direct.send({ action: "GET_POSITIONS" })) as unknown as { positions: Position[] })
+      .positions[0];
+
+  const buy = await eventually(open, { timeoutMs: 15_000, message: "the first entry" });
+  await gateway.sim.setQuote("EURUSD", (buy.tp as number) + 0.0001, (buy.tp as number) + 0.0002);
+  await eventually(async () => (await open()) === undefined, { message: "the TP hit" });
+  await gateway.sim.setQuote("EURUSD", 1.1, 1.1001);
+  const sell = await eventually(open, { timeoutMs: 15_000, message: "the second entry" });
+  await gateway.sim.setQuote("EURUSD", (sell.sl as number) - 0.0002, (sell.sl as number) + 0.0001);
+  const run = await child.finished();
+
+  expect([run.code, run.stderr]).toEqual([0, ""]);
+  expect(buy.side).toBe("BUY");
+  expect(sell.side).toBe("SELL");
+  expect(run.stdout).toContain(`closed by take-profit (TP): ticket ${buy.ticket}`);
+  expect(run.stdout).toContain(`closed by stop-loss (SL): ticket ${sell.ticket}`);
+  expect(run.stdout).toContain("done: 2 round trip(s)");
+  // No polling: one symbol specification, no position or quote queries
+  const requests = inf.app.metrics.httpRequests;
+  expect(requests.get({ route: "/v1/symbols/{symbol}", method: "GET", status: "200" })).toBe(1);
+  expect(requests.get({ route: "/v1/positions", method: "GET", status: "200" })).toBe(0);
+  expect(requests.get({ route: "/v1/stream", method: "GET", status: "200" })).toBe(1);
+});
+
+const RESUME = {
+  blocking: [
+    "import json, sys",
+    "from mt5bridge import Client",
+    "deals = 0",
+    "for m in Client(sys.argv[1]).stream(events=True, reconnect_delay=0.2):",
+    "    print(json.dumps([m.event, m.id]), flush=True)",
+    "    deals += m.event == 'DEAL'",
+    "    if deals == 4: break",
+  ],
+  asyncio: [
+    "import asyncio, json, sys",
+    "from mt5bridge import AsyncClient",
+    "async def main():",
+    "    deals = 0",
+    "    async for m in AsyncClient(sys.argv[1]).stream(events=True, reconnect_delay=0.2):",
+    "        print(json.dumps([m.event, m.id]), flush=True)",
+    "        deals += m.event == 'DEAL'",
+    "        if deals == 4: break",
+    "asyncio.run(main())",
+  ],
+};
+
+test.each(Object.entries(RESUME))(
+  "%s stream() reconnects with Last-Event-ID and misses nothing",
+  async (_kind, script) => {
+    const { inf } = await stack();
+    const feed = inf.app.lane().stream?.feed;
+    if (feed === undefined) throw new Error("no stream");
+    const child = spawnPython(["-c", script.join("\n"), inf.api.url]);
+    const deal = (ticket: number) => ({
+      deal: { ticket, position: ticket, symbol: "EURUSD", entry: "IN", time: ticket },
+    });
+    await eventually(() => inf.api.streams.size === 1, { message: "python connected" });
+    feed.publishEvent("DEAL", deal(1));
+    feed.publishEvent("DEAL", deal(2));
+    await Bun.sleep(100);
+    inf.api.streams.closeAll();
+    await eventually(() => inf.api.streams.size === 0, { message: "stream ended" });
+    feed.publishEvent("DEAL", deal(3));
+    feed.publishEvent("DEAL", deal(4));
+    const run = await child.finished();
+    const lines = run.stdout
+      .trim()
+      .split("\n")
+      .map((line) => JSON.parse(line) as [string, string | null]);
+
+    expect([run.code, run.stderr]).toEqual([0, ""]);
+    expect(lines.map(([event]) => event)).toEqual([
+      "SNAPSHOT",
+      "DEAL",
+      "DEAL",
+      "SHUTDOWN",
+      "DEAL",
+      "DEAL",
+    ]);
+    const ids = lines
+      .filter(([event]) => event === "DEAL")
+      .map(([, id]) => Number(id?.split("-")[1]));
+    const first = ids[0] as number;
+    expect(ids).toEqual([first, first + 1, first + 2, first + 3]);
+  },
+);
