@@ -15,6 +15,7 @@ const BENCHMARKS = [
   "bench-stream.ts",
   "bench-transport.ts",
   "bench/curve-path.ts",
+  "bench/profile-echo.ts",
   "bench-e2e/hello-cost.ts",
   "bench-e2e/hello-flood.ts",
 ];

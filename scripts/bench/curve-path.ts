@@ -105,7 +105,8 @@ function allocationRows(backend: SecretboxBackend, size: number, ops: number, ke
       }),
     );
   sealInto("a fresh Uint8Array", (n) => new Uint8Array(n));
-  sealInto("a frame-slab view", allocateFrameBytes);
+  sealInto("a fresh ArrayBuffer", (n) => new Uint8Array(new ArrayBuffer(n)));
+  sealInto("allocateFrameBytes", allocateFrameBytes);
   row(
     `  open ${size} B into a fresh output`,
     timeOps(ops, () => {
