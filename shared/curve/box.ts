@@ -8,8 +8,8 @@
  * stay exported in `x25519Backends` so the benchmark and a cross-check test can compare them.
  *
  * XSalsa20-Poly1305 (every MESSAGE) runs on libsodium through the sodium-native addon
- * (box-sodium.ts), chosen by measurement: 5–16× tweetnacl's speed from 100 B to 64 KiB
- * (docs/PERFORMANCE.md, scripts/bench-crypto.ts). Bun has no native XSalsa20 or Poly1305. Where
+ * (box-sodium.ts), chosen by measurement: 2.3× tweetnacl's speed at 100 B, 5–9× at 1 KiB,
+ * 16–18× at 64 KiB (docs/PERFORMANCE.md, scripts/bench-crypto.ts). Bun has no native XSalsa20 or Poly1305. Where
  * the addon cannot load, tweetnacl (box-tweetnacl.ts) does the same work with the same bytes.
  * The choice is made once, at the first box operation; AGENT_CRYPTO_BACKEND forces one (below).
  * HSalsa20, once per handshake, is tweetnacl's on either backend.
