@@ -8,25 +8,25 @@
  * stop the backend → close the journal (everything acknowledged is already synced).
  */
 import { type Clock, systemClock } from "../shared/clock.ts";
-import { readPublicKeysDir, readSecretKeyFile } from "../shared/curve/keys.ts";
 import { z85DecodeKey, z85Encode } from "../shared/curve/z85.ts";
 import { AgentError, FaultCode } from "../shared/errors.ts";
+import { readPublicKeysDir, readSecretKeyFile } from "../shared/keys/curve-keys.ts";
+import { readSigningPublicKeyFile } from "../shared/keys/signing-keys.ts";
 import type { Logger } from "../shared/log.ts";
-import { SignatureVerifier } from "../shared/protocol/signing.ts";
-import { readSigningPublicKeyFile } from "../shared/signing-keys.ts";
+import { SignatureVerifier } from "../shared/protocol/index.ts";
 import { TradingStateHolder } from "../shared/trading-state.ts";
 import type { Backend } from "./backend/backend.ts";
 import { SimBackend } from "./backend/sim/sim-backend.ts";
 import { readSecretFile } from "./backend/terminal/secret.ts";
 import { TerminalBackend } from "./backend/terminal/terminal-backend.ts";
 import type { GatewayConfig } from "./config.ts";
-import { readOperatorState, watchOperatorState, writeStatus } from "./control.ts";
-import { OrderExecutor } from "./executor.ts";
-import { Gateway } from "./gateway.ts";
-import { Journal } from "./journal.ts";
-import { watchOperatorCancels } from "./operator-cancels.ts";
-import { GatewayServer } from "./server.ts";
-import { StreamHub } from "./streaming.ts";
+import { watchOperatorCancels } from "./operator/cancels.ts";
+import { readOperatorState, watchOperatorState, writeStatus } from "./operator/control.ts";
+import { OrderExecutor } from "./orders/executor.ts";
+import { Journal } from "./orders/journal.ts";
+import { Gateway } from "./server/gateway.ts";
+import { GatewayServer } from "./server/server.ts";
+import { StreamHub } from "./streaming/stream-hub.ts";
 
 export const GATEWAY_VERSION: string =
   (globalThis as { AGENT_VERSION?: string }).AGENT_VERSION ?? "0.1.0-dev";

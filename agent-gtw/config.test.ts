@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { parseDocument } from "yaml";
 import { parseConfigText } from "../shared/config/load.ts";
 import { ConfigError } from "../shared/errors.ts";
+import { NON_CANONICAL_HOSTS, withPort } from "../shared/testing/host-spellings.ts";
 import {
   GATEWAY_ENV_OVERRIDES,
   gatewayConfigSchema,
@@ -88,6 +89,19 @@ describe("gateway config", () => {
     expect(issues.find((i) => i.path.endsWith("token_file"))?.message).toContain(
       "token_file was renamed secret_file",
     );
+  });
+
+  test.each(NON_CANONICAL_HOSTS)("the endpoint refuses %s (write %s)", (written, canonical) => {
+    const text = readFileSync(EXAMPLE, "utf8").replace(
+      "endpoint: tcp://0.0.0.0:5700",
+      `endpoint: "tcp://${withPort(written, 5700)}"`,
+    );
+    expect(issuesOf(text)).toEqual([
+      expect.objectContaining({
+        path: "endpoint",
+        message: expect.stringMatching(new RegExp(`write ${canonical}$`)),
+      }),
+    ]);
   });
 
   test("a signing key needs exactly one of file or public_key, and some client must be authorized", () => {

@@ -5,17 +5,24 @@
  */
 import { dirname, isAbsolute, resolve } from "node:path";
 import { z } from "zod";
+import { bindEndpoint, name, positiveInt, z85Key } from "../shared/config/fields.ts";
 import { envParse, loadConfigFile } from "../shared/config/load.ts";
 import { LOG_LEVELS } from "../shared/log.ts";
-import { TRADING_STATES } from "../shared/protocol/types.ts";
-
-const positiveInt = z.number().int().positive();
-const z85Key = z
-  .string()
-  .regex(/^[0-9a-zA-Z.\-:+=^!/*?&<>()[\]{}@%$#]{40}$/, "must be a 40-character Z85 key");
-const name = z
-  .string()
-  .regex(/^[A-Za-z0-9._-]{1,64}$/, "must be 1–64 characters of letters, digits, '.', '_' or '-'");
+import { DEFAULTS } from "../shared/net/index.ts";
+import {
+  DEFAULT_CLOCK_SKEW_MS,
+  DEFAULT_SIGNATURE_TTL_MS,
+  TRADING_STATES,
+} from "../shared/protocol/index.ts";
+import {
+  DEFAULT_BALANCE,
+  DEFAULT_CURRENCY,
+  DEFAULT_LEVERAGE,
+  DEFAULT_LOGIN,
+  DEFAULT_TICK_INTERVAL_MS,
+} from "./backend/sim/options.ts";
+import { DEFAULT_RETENTION_DAYS } from "./orders/journal.ts";
+import { STREAM_DEFAULTS } from "./streaming/stream-hub.ts";
 
 const authorizedClient = z.object({ name, public_key: z85Key }).strict();
 
@@ -37,26 +44,20 @@ const simBackend = z
     seed: z.number().int().default(1),
     state_dir: z.string().min(1).default("state/sim"),
     sessions: z.enum(["forex", "always"]).default("forex"),
-    tick_interval_ms: positiveInt.max(60_000).default(250),
+    tick_interval_ms: positiveInt.max(60_000).default(DEFAULT_TICK_INTERVAL_MS),
     account: z
       .object({
-        login: positiveInt.default(5_000_001),
+        login: positiveInt.default(DEFAULT_LOGIN),
         currency: z
           .string()
           .regex(/^[A-Z]{3}$/)
-          .default("USD"),
-        balance: z.number().positive().default(10_000),
-        leverage: positiveInt.max(10_000).default(100),
+          .default(DEFAULT_CURRENCY),
+        balance: z.number().positive().default(DEFAULT_BALANCE),
+        leverage: positiveInt.max(10_000).default(DEFAULT_LEVERAGE),
         margin_mode: z.enum(["HEDGING", "NETTING"]).default("HEDGING"),
       })
       .strict()
-      .default({
-        login: 5_000_001,
-        currency: "USD",
-        balance: 10_000,
-        leverage: 100,
-        margin_mode: "HEDGING",
-      }),
+      .prefault({}),
   })
   .strict();
 
@@ -89,7 +90,7 @@ export const gatewayConfigSchema = z
   .object({
     gateway: z.object({ name }).strict(),
     /** ROUTER endpoint, e.g. tcp://0.0.0.0:5700. */
-    endpoint: z.string().startsWith("tcp://").default("tcp://0.0.0.0:5700"),
+    endpoint: bindEndpoint().default("tcp://0.0.0.0:5700"),
     keys: z
       .object({
         /** The gateway's CURVE secret certificate (zcert `*.key_secret`). */
@@ -104,11 +105,11 @@ export const gatewayConfigSchema = z
     backend: z
       .object({
         type: z.enum(["sim", "terminal"]).default("sim"),
-        sim: simBackend.default(simBackend.parse({})),
-        terminal: terminalBackend.default(terminalBackend.parse({})),
+        sim: simBackend.prefault({}),
+        terminal: terminalBackend.prefault({}),
       })
       .strict()
-      .default({ type: "sim", sim: simBackend.parse({}), terminal: terminalBackend.parse({}) }),
+      .prefault({}),
     limits: z
       .object({
         /** Symbols the gateway will trade; anything else is refused. */
@@ -123,52 +124,47 @@ export const gatewayConfigSchema = z
     trading_state: z.enum(TRADING_STATES).default("ACTIVE"),
     signatures: z
       .object({
-        ttl_ms: positiveInt.max(60_000).default(2000),
-        max_skew_ms: z.number().int().min(0).max(60_000).default(500),
+        ttl_ms: positiveInt.max(60_000).default(DEFAULT_SIGNATURE_TTL_MS),
+        max_skew_ms: z.number().int().min(0).max(60_000).default(DEFAULT_CLOCK_SKEW_MS),
       })
       .strict()
-      .default({ ttl_ms: 2000, max_skew_ms: 500 }),
+      .prefault({}),
     journal: z
       .object({
         path: z.string().min(1).default("state/orders.journal"),
-        retention_days: positiveInt.max(3650).default(30),
+        retention_days: positiveInt.max(3650).default(DEFAULT_RETENTION_DAYS),
       })
       .strict()
-      .default({ path: "state/orders.journal", retention_days: 30 }),
+      .prefault({}),
     /** Where the operator's trading-state file and the status file live. */
     state_dir: z.string().min(1).default("state"),
     transport: z
       .object({
-        handshake_timeout_ms: positiveInt.max(120_000).default(10_000),
+        handshake_timeout_ms: positiveInt.max(120_000).default(DEFAULTS.handshakeTimeoutMs),
         heartbeat_interval_ms: z.number().int().min(0).max(60_000).default(2000),
         max_request_bytes: positiveInt.max(1_048_576).default(65_536),
         /** Requests being executed at once per client connection; more get RATE_LIMITED. */
         max_in_flight_per_client: positiveInt.max(100_000).default(1024),
       })
       .strict()
-      .default({
-        handshake_timeout_ms: 10_000,
-        heartbeat_interval_ms: 2000,
-        max_request_bytes: 65_536,
-        max_in_flight_per_client: 1024,
-      }),
+      .prefault({}),
     /** The event stream (SUBSCRIBE / EVENT, docs/PROTOCOL.md §13). */
     streaming: z
       .object({
         /** Trade events queued for one slow peer before it gets RESYNC_REQUIRED and is cut off. */
-        max_queued_events: positiveInt.max(1_000_000).default(10_000),
+        max_queued_events: positiveInt.max(1_000_000).default(STREAM_DEFAULTS.maxQueuedEvents),
         /** Peers subscribed at once. */
-        max_subscribers: positiveInt.max(10_000).default(256),
+        max_subscribers: positiveInt.max(10_000).default(STREAM_DEFAULTS.maxSubscribers),
       })
       .strict()
-      .default({ max_queued_events: 10_000, max_subscribers: 256 }),
+      .prefault({}),
     log: z
       .object({
         level: z.enum(LOG_LEVELS).default("info"),
         file: z.string().min(1).optional(),
       })
       .strict()
-      .default({ level: "info" }),
+      .prefault({}),
   })
   .strict()
   .superRefine((config, context) => {

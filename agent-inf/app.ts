@@ -1,75 +1,29 @@
 /**
- * agent-inf composition root. Per configured gateway (one MT5 account each) a "lane": the CURVE
- * client, the heartbeat and circuit breaker, a trading state and a risk monitor for that account.
- * Above them the order service, the metrics and (api.ts) the local strategy API.
+ * agent-inf composition root: this host's keys, one lane per configured gateway (lane/), the
+ * order service above them, the metrics, and the operator's actions. Composition only; each
+ * part lives in its concern. The local API (api/server.ts) is started around this by cli/run.ts.
  *
  * Start: keys → lanes connect → heartbeats start → API listens. Stop: API closes (no new
  * orders) → in-flight orders finish (bounded) → heartbeats stop → connections close.
  */
-
 import { type Clock, systemClock } from "../shared/clock.ts";
-import { readPublicKeyFile, readSecretKeyFile } from "../shared/curve/keys.ts";
-import { z85DecodeKey } from "../shared/curve/z85.ts";
 import type { Logger } from "../shared/log.ts";
-import { createSigner } from "../shared/protocol/signing.ts";
-import type { AccountInfo, PingReply, TradingState } from "../shared/protocol/types.ts";
-import { readSigningSecretKeyFile } from "../shared/signing-keys.ts";
-import { TradingStateHolder } from "../shared/trading-state.ts";
-import { CircuitBreaker } from "./breaker.ts";
-import { type InferenceConfig, toRiskLimits } from "./config.ts";
-import { GatewayClient } from "./gateway-client.ts";
-import { HeartbeatMonitor, type HeartbeatStatus, type LatencyStats } from "./heartbeat.ts";
-import { LiveView } from "./live-view.ts";
-import { LaneFeed } from "./live-view-feed.ts";
-import { LaneStream, type StreamHealth } from "./live-view-sync.ts";
-import { type AgentMetrics, createAgentMetrics } from "./metrics.ts";
-import { type GatewayLane, type GatewayRegistry, OrderService } from "./orders.ts";
-import { RiskMonitor } from "./risk/risk-monitor.ts";
-import { type LaneState, readInferenceState, writeInferenceState } from "./state-store.ts";
-
-export const INFERENCE_VERSION: string =
-  (globalThis as { AGENT_VERSION?: string }).AGENT_VERSION ?? "0.1.0-dev";
-
-type PingResult = PingReply & { readonly serverTime: number };
-
-/** Everything agent-inf runs for one gateway. */
-export interface Lane extends GatewayLane {
-  readonly name: string;
-  readonly heartbeat: HeartbeatMonitor<PingResult>;
-  readonly breaker: CircuitBreaker;
-  readonly tradingState: TradingStateHolder;
-  /** The event stream of this gateway, when `stream.enabled`. */
-  readonly stream?: { readonly sync: LaneStream; readonly view: LiveView; readonly feed: LaneFeed };
-}
-
-export interface LaneHealth {
-  readonly gateway: string;
-  readonly endpoint: string;
-  readonly connected: boolean;
-  readonly heartbeat: HeartbeatStatus;
-  readonly latency_ms?: LatencyStats;
-  readonly clock_offset_ms?: number;
-  readonly breaker: {
-    readonly engaged: boolean;
-    readonly reason?: string;
-    readonly since?: number;
-  };
-  readonly trading_state: TradingState;
-  readonly trading_state_reason: string;
-  /** The gateway's own view, from its last PING reply. */
-  readonly gateway_trading_state?: TradingState;
-  readonly mt5_link?: string;
-  readonly mt5_detail?: string;
-  /** The event stream: LIVE when positions and quotes follow the gateway without queries. */
-  readonly stream?: StreamHealth;
-}
-
-export interface Health {
-  readonly status: "ok" | "degraded" | "failed";
-  readonly version: string;
-  readonly agent: string;
-  readonly gateways: readonly LaneHealth[];
-}
+import type { TradingState } from "../shared/protocol/index.ts";
+import {
+  type AgentMetrics,
+  createAgentMetrics,
+  orderMetrics,
+  watchLane,
+} from "./api/agent-metrics.ts";
+import { findGateway, type InferenceConfig } from "./config.ts";
+import { loadHostKeys } from "./gateway/host-keys.ts";
+import { createLane } from "./lane/create-lane.ts";
+import { agentHealth, type Health } from "./lane/health.ts";
+import type { Lane } from "./lane/lane.ts";
+import { Lanes } from "./lane/lanes.ts";
+import { LaneStateStore } from "./lane/state-store.ts";
+import { OrderService } from "./orders/order-service.ts";
+import { INFERENCE_VERSION } from "./version.ts";
 
 export interface InferenceApp {
   readonly config: InferenceConfig;
@@ -79,6 +33,7 @@ export interface InferenceApp {
   readonly metrics: AgentMetrics;
   readonly clock: Clock;
   readonly logger: Logger;
+  /** The lane named (or the default); throws UnknownGatewayError. */
   lane(name?: string): Lane;
   health(): Health;
   /** Operator: set the trading state of one gateway, or of all. */
@@ -99,303 +54,64 @@ export function createInferenceApp(
   options: InferenceAppOptions = {},
 ): InferenceApp {
   const clock = options.clock ?? systemClock;
-  const client = readSecretKeyFile(config.keys.client_secret);
-  const signing = readSigningSecretKeyFile(config.keys.signing_secret);
-  const signer = createSigner({ keyId: signing.keyId, secretKey: signing.secretKey });
-  const stored = readInferenceState(config.state_dir);
+  const keys = loadHostKeys(config);
+  const store = new LaneStateStore(config.state_dir, logger, clock);
   const metrics = createAgentMetrics();
-  const lanes = new Map<string, Lane>();
   // Stream event ids carry this run's epoch, so a strategy resuming with an id from an earlier
   // run gets a fresh snapshot instead of a replay that does not exist
   const epoch = clock.now().toString(36);
-  const laneState: Record<string, LaneState> = { ...stored };
-  const persist = () => {
-    try {
-      writeInferenceState(config.state_dir, laneState);
-    } catch (error) {
-      logger.error("Could not save agent state", {
-        dir: config.state_dir,
-        error: (error as Error).message,
-      });
-    }
-  };
-
-  for (const entry of config.gateways) {
-    const log = logger.child(entry.name);
-    const serverKey =
-      entry.server_key_file === undefined
-        ? z85DecodeKey(entry.server_key as string)
-        : readPublicKeyFile(entry.server_key_file).publicKey;
-    const gatewayClient = new GatewayClient({
-      name: entry.name,
-      endpoint: entry.endpoint,
-      serverKey,
-      clientPublicKey: client.publicKey,
-      clientSecretKey: client.secretKey,
-      signer,
-      clock,
-      logger: log.child("client"),
-      requestTimeoutMs: entry.request_timeout_ms,
-      orderTimeoutMs: entry.order_timeout_ms,
-      reconcileDeadlineMs: entry.reconcile_deadline_ms,
-    });
-    const heartbeat = new HeartbeatMonitor<PingResult>({
-      clock,
-      logger: log.child("heartbeat"),
-      intervalMs: config.heartbeat.interval_ms,
-      ...(config.heartbeat.timeout_ms === undefined
-        ? {}
-        : { timeoutMs: config.heartbeat.timeout_ms }),
-      failureThreshold: config.heartbeat.failure_threshold,
-      recoverySuccesses: config.heartbeat.recovery_successes,
-      // One attempt per beat: a retried PING would hide exactly the silence the heartbeat measures.
-      ping: async () => {
-        const started = clock.monotonic();
-        const reply = await gatewayClient.query(
-          { action: "PING" },
-          { timeoutMs: config.heartbeat.timeout_ms ?? config.heartbeat.interval_ms, retries: 0 },
-        );
-        if (reply.status !== "OK")
-          throw new Error(`PING refused: ${reply.error_code ?? reply.status}`);
-        metrics.heartbeatLatency.observe((clock.monotonic() - started) / 1000, {
-          gateway: entry.name,
-        });
-        return { ...(reply as PingReply), serverTime: (reply as PingReply).server_time };
-      },
-    });
-    const breaker = new CircuitBreaker({ clock, logger: log.child("breaker"), heartbeat });
-    const remembered = stored[entry.name];
-    const tradingState = new TradingStateHolder({
-      clock,
-      logger: log.child("state"),
-      initial: remembered?.tradingState?.state ?? config.trading_state,
-    });
-    const risk = new RiskMonitor({
-      limits: toRiskLimits(config.risk),
-      clock,
-      logger: log.child("risk"),
-      tradingState,
-      breaker,
-      ...(remembered?.equity === undefined ? {} : { equitySeed: remembered.equity }),
-    });
-    const stream = config.stream.enabled
-      ? createLaneStream(entry.name, gatewayClient, log.child("stream"))
-      : undefined;
-    const lane: Lane = {
-      name: entry.name,
-      client: gatewayClient,
-      risk,
-      heartbeat,
-      breaker,
-      tradingState,
-      clockOffsetMs: () => heartbeat.clockOffsetMs,
-      ...(stream === undefined ? {} : { stream, live: stream.view }),
-    };
-    lanes.set(entry.name, lane);
-
-    tradingState.onChange((change) => {
-      laneState[entry.name] = {
-        ...laneState[entry.name],
-        tradingState: { state: change.state, reason: change.reason },
-      };
-      persist();
-      metrics.tradingState.set(stateLevel(change.state), { gateway: entry.name });
-    });
-    breaker.onChange((change) =>
-      metrics.breakerEngaged.set(change.engaged ? 1 : 0, { gateway: entry.name }),
-    );
-    heartbeat.onStatusChange((change) =>
-      metrics.heartbeatStatus.set(
-        change.status === "HEALTHY" ? 0 : change.status === "DEGRADED" ? 1 : 2,
-        { gateway: entry.name },
-      ),
-    );
-    metrics.tradingState.set(stateLevel(tradingState.state), { gateway: entry.name });
-    metrics.breakerEngaged.set(0, { gateway: entry.name });
-    metrics.heartbeatStatus.set(0, { gateway: entry.name });
-  }
-
-  const defaultEntry = config.gateways.find((gateway) => gateway.default) ?? config.gateways[0];
-  const defaultGateway = (defaultEntry as (typeof config.gateways)[number]).name;
-  const registry: GatewayRegistry = {
-    get: (name) => lanes.get(name ?? defaultGateway),
-    names: [...lanes.keys()],
-    defaultName: defaultGateway,
-  };
+  const lanes = new Lanes({
+    lanes: config.gateways.map((entry) =>
+      createLane({
+        config,
+        entry,
+        keys: keys.curve,
+        signer: keys.signer,
+        clock,
+        logger,
+        epoch,
+        remembered: store.remembered(entry.name),
+        onPing: (seconds) => metrics.heartbeatLatency.observe(seconds, { gateway: entry.name }),
+      }),
+    ),
+    defaultName: findGateway(config).name,
+    store,
+    clock,
+    logger,
+    equityPollMs: config.heartbeat.interval_ms,
+  });
+  for (const lane of lanes.byName.values()) watchLane(metrics, lane);
   const orders = new OrderService({
-    gateways: registry,
+    gateways: lanes,
     clock,
     logger: logger.child("orders"),
-    events: {
-      orderFinished(action, result, durationMs) {
-        metrics.orders.inc({ action, outcome: result.outcome });
-        metrics.orderLatency.observe(durationMs / 1000, { action, outcome: result.outcome });
-        if (result.outcome === "DENIED") metrics.denials.inc({ code: result.denial.code });
-      },
-    },
+    events: orderMetrics(metrics),
   });
-
-  function createLaneStream(name: string, client: GatewayClient, log: Logger) {
-    const view = new LiveView(() => clock.monotonic(), {
-      accountMaxAgeMs: config.stream.account_max_age_ms,
-      symbolInfoMaxAgeMs: config.stream.symbol_info_max_age_ms,
-      quoteIdleMs: config.stream.quote_idle_ms,
-    });
-    const feed = new LaneFeed(name, epoch);
-    const sync = new LaneStream({
-      client,
-      view,
-      feed,
-      riskSymbols: config.risk.allowed_symbols,
-      clock,
-      logger: log,
-    });
-    return { sync, view, feed };
-  }
-
-  const timers: { cancel(): void }[] = [];
-  let equityWritten = 0;
-
-  const laneHealth = (lane: Lane): LaneHealth => {
-    const last = lane.heartbeat.lastResult;
-    const latency = lane.heartbeat.latency();
-    const offset = lane.heartbeat.clockOffsetMs;
-    return {
-      gateway: lane.name,
-      endpoint: lane.client.endpoint,
-      connected: lane.client.connected,
-      heartbeat: lane.heartbeat.status,
-      ...(latency === undefined ? {} : { latency_ms: latency }),
-      ...(offset === undefined ? {} : { clock_offset_ms: offset }),
-      breaker: {
-        engaged: lane.breaker.engaged,
-        ...(lane.breaker.reason === undefined ? {} : { reason: lane.breaker.reason }),
-        ...(lane.breaker.since === undefined ? {} : { since: lane.breaker.since }),
-      },
-      trading_state: lane.tradingState.state,
-      trading_state_reason: lane.tradingState.reason,
-      ...(last === undefined
-        ? {}
-        : {
-            gateway_trading_state: last.trading_state,
-            mt5_link: last.mt5.link,
-            ...(last.mt5.detail === undefined ? {} : { mt5_detail: last.mt5.detail }),
-          }),
-      ...(lane.stream === undefined ? {} : { stream: lane.stream.sync.health() }),
-    };
-  };
-
-  const select = (gateway?: string): Lane[] => {
-    if (gateway === undefined) return [...lanes.values()];
-    const lane = lanes.get(gateway);
-    if (lane === undefined)
-      throw new Error(
-        `unknown gateway ${JSON.stringify(gateway)}; configured: ${[...lanes.keys()].join(", ")}`,
-      );
-    return [lane];
-  };
 
   return {
     config,
     orders,
-    lanes,
-    defaultGateway,
+    lanes: lanes.byName,
+    defaultGateway: lanes.defaultName,
     metrics,
     clock,
     logger,
-    lane(name) {
-      const lane = lanes.get(name ?? defaultGateway);
-      if (lane === undefined)
-        throw new Error(
-          `unknown gateway ${JSON.stringify(name)}; configured: ${[...lanes.keys()].join(", ")}`,
-        );
-      return lane;
-    },
-    health() {
-      const gateways = [...lanes.values()].map(laneHealth);
-      const failed = gateways.some((lane) => lane.heartbeat === "FAILED" || lane.breaker.engaged);
-      const degraded = gateways.some(
-        (lane) => lane.heartbeat !== "HEALTHY" || !lane.connected || lane.mt5_link !== "UP",
-      );
-      return {
-        status: failed ? "failed" : degraded ? "degraded" : "ok",
-        version: INFERENCE_VERSION,
-        agent: config.agent.name,
-        gateways,
-      };
-    },
-    setTradingState(state, reason, gateway) {
-      for (const lane of select(gateway)) lane.tradingState.set(state, reason, "operator");
-    },
-    setBreaker(engaged, reason, gateway) {
-      for (const lane of select(gateway)) {
-        if (engaged) lane.breaker.engage(reason);
-        else lane.breaker.reset(reason);
-      }
-    },
+    lane: (name) => lanes.lane(name),
+    health: () => agentHealth(lanes.byName.values(), INFERENCE_VERSION, config.agent.name),
+    setTradingState: (state, reason, gateway) => lanes.setTradingState(state, reason, gateway),
+    setBreaker: (engaged, reason, gateway) => lanes.setBreaker(engaged, reason, gateway),
     async start() {
-      for (const lane of lanes.values()) {
-        lane.stream?.sync.start();
-        lane.client.connect();
-        lane.heartbeat.start();
-        // Loss limits must trip on equity alone, not only when an order happens to be sent.
-        timers.push(clock.setInterval(() => void pollEquity(lane), config.heartbeat.interval_ms));
-        timers.push(
-          clock.setInterval(
-            () =>
-              metrics.gatewayConnected.set(lane.client.connected ? 1 : 0, { gateway: lane.name }),
-            1000,
-          ),
-        );
-      }
+      lanes.start();
       logger.info("Agent started", {
         agent: config.agent.name,
-        gateways: [...lanes.keys()].join(","),
-        default: defaultGateway,
-        signing_key: signer.keyId,
+        gateways: lanes.names.join(","),
+        default: lanes.defaultName,
+        signing_key: keys.signer.keyId,
       });
     },
     async stop() {
-      for (const timer of timers.splice(0)) timer.cancel();
-      for (const lane of lanes.values()) {
-        lane.heartbeat.stop();
-        lane.breaker.dispose();
-        lane.stream?.sync.stop();
-      }
-      persist();
-      await Promise.all([...lanes.values()].map((lane) => lane.client.close()));
+      await lanes.stop();
       logger.info("Agent stopped");
     },
   };
-
-  async function pollEquity(lane: Lane): Promise<void> {
-    if (!lane.client.connected) return;
-    try {
-      const reply = await lane.client.query({ action: "GET_ACCOUNT" });
-      const account = (reply as { account?: AccountInfo }).account;
-      if (account === undefined) return;
-      lane.stream?.view.remember({ account });
-      lane.risk.updateEquity(account);
-      const equity = lane.risk.equity;
-      // The high-water mark must survive a restart, but not cost a disk write every poll.
-      if (equity !== undefined && clock.monotonic() - equityWritten > 10_000) {
-        equityWritten = clock.monotonic();
-        laneState[lane.name] = {
-          ...laneState[lane.name],
-          equity: {
-            highWaterMark: equity.highWaterMark,
-            day: equity.day,
-            dayStartEquity: equity.dayStartEquity,
-          },
-        };
-        persist();
-      }
-    } catch (error) {
-      logger.debug("Equity poll failed", { gateway: lane.name, error: (error as Error).message });
-    }
-  }
-}
-
-function stateLevel(state: TradingState): number {
-  return state === "ACTIVE" ? 0 : state === "REDUCING" ? 1 : 2;
 }

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { parseDocument } from "yaml";
 import { parseConfigText } from "../shared/config/load.ts";
 import { ConfigError } from "../shared/errors.ts";
+import { NON_CANONICAL_HOSTS, withPort } from "../shared/testing/host-spellings.ts";
 import { inferenceConfigSchema, loadInferenceConfig, toRiskLimits } from "./config.ts";
 import { riskLimitIssues } from "./risk/types.ts";
 
@@ -50,6 +51,32 @@ describe("inference config", () => {
       (path) => !path.startsWith("gateways") && !documented.has(path),
     );
     expect(missing).toEqual([]);
+  });
+
+  test.each(NON_CANONICAL_HOSTS)(
+    "api.listen and a gateway endpoint refuse %s (write %s)",
+    (written, canonical) => {
+      const text = example()
+        .replace("listen: 127.0.0.1:8765", `listen: "${withPort(written, 8765)}"`)
+        .replace("endpoint: tcp://192.0.2.10:5700", `endpoint: "tcp://${withPort(written, 5700)}"`);
+      const issues = issuesOf(text);
+      expect(issues).toContainEqual(
+        expect.stringMatching(new RegExp(`^api\\.listen: .*write ${canonical}$`)),
+      );
+      expect(issues).toContainEqual(
+        expect.stringMatching(new RegExp(`^gateways\\.0\\.endpoint: .*write ${canonical}$`)),
+      );
+      // Refused, not taken for loopback: no token rule is applied to it
+      expect(issues.filter((issue) => issue.startsWith("api.token_file"))).toEqual([]);
+    },
+  );
+
+  test("a host that only starts like loopback is not loopback", () => {
+    expect(
+      issuesOf(example().replace("listen: 127.0.0.1:8765", "listen: 127.evil.example:8765")),
+    ).toContainEqual(
+      expect.stringContaining("api.token_file: the API listens on 127.evil.example"),
+    );
   });
 
   test("a non-loopback API needs a token file", () => {

@@ -5,35 +5,46 @@
  */
 import { dirname, isAbsolute, resolve } from "node:path";
 import { z } from "zod";
+import {
+  connectEndpoint,
+  listenAddress,
+  name,
+  positiveInt,
+  z85Key,
+} from "../shared/config/fields.ts";
 import { envParse, loadConfigFile } from "../shared/config/load.ts";
 import { LOG_LEVELS } from "../shared/log.ts";
-import { TRADING_STATES } from "../shared/protocol/types.ts";
+import { parseHostPort } from "../shared/net/index.ts";
+import { TRADING_STATES } from "../shared/protocol/index.ts";
 import { resolveCredentialPath } from "../shared/service/credentials.ts";
+import { GATEWAY_CLIENT_DEFAULTS } from "./gateway/gateway-client.ts";
+import {
+  DEFAULT_HEARTBEAT_FAILURE_THRESHOLD,
+  DEFAULT_HEARTBEAT_INTERVAL_MS,
+  DEFAULT_HEARTBEAT_RECOVERY_SUCCESSES,
+} from "./lane/heartbeat.ts";
+import { UnknownGatewayError } from "./lane/lane.ts";
+import { DEFAULT_FRESHNESS } from "./live-view/live-view.ts";
 import { DAILY_LOSS_ACTIONS, type RiskLimits, riskLimitIssues } from "./risk/types.ts";
 
-const positiveInt = z.number().int().positive();
-const z85Key = z
-  .string()
-  .regex(/^[0-9a-zA-Z.\-:+=^!/*?&<>()[\]{}@%$#]{40}$/, "must be a 40-character Z85 key");
-const name = z
-  .string()
-  .regex(/^[A-Za-z0-9._-]{1,64}$/, "must be 1–64 characters of letters, digits, '.', '_' or '-'");
 const nullablePositive = z.number().positive().nullable();
 
 const gatewayEntry = z
   .object({
     /** The gateway's configured name (its gateway.name); orders are signed for it. */
     name,
-    endpoint: z.string().startsWith("tcp://"),
+    endpoint: connectEndpoint(),
     /** The gateway's public CURVE certificate (`agent-gtw.key`) ... */
     server_key_file: z.string().min(1).optional(),
     /** ... or its public key, Z85. */
     server_key: z85Key.optional(),
     /** The gateway used when a request names none. Exactly one entry (or the only one) is default. */
     default: z.boolean().default(false),
-    request_timeout_ms: positiveInt.max(120_000).default(3000),
-    order_timeout_ms: positiveInt.max(300_000).default(10_000),
-    reconcile_deadline_ms: positiveInt.max(3_600_000).default(30_000),
+    request_timeout_ms: positiveInt.max(120_000).default(GATEWAY_CLIENT_DEFAULTS.requestTimeoutMs),
+    order_timeout_ms: positiveInt.max(300_000).default(GATEWAY_CLIENT_DEFAULTS.orderTimeoutMs),
+    reconcile_deadline_ms: positiveInt
+      .max(3_600_000)
+      .default(GATEWAY_CLIENT_DEFAULTS.reconcileDeadlineMs),
   })
   .strict()
   .refine((entry) => (entry.server_key_file === undefined) !== (entry.server_key === undefined), {
@@ -54,7 +65,7 @@ const riskSchema = z
     daily_loss_limit: z
       .object({ money: nullablePositive.default(null), percent: nullablePositive.default(3) })
       .strict()
-      .default({ money: null, percent: 3 }),
+      .prefault({}),
     daily_loss_action: z.enum(DAILY_LOSS_ACTIONS).default("REDUCING"),
     max_drawdown_percent: nullablePositive.default(10),
     max_spread_points: nullablePositive.default(null),
@@ -67,7 +78,7 @@ const riskSchema = z
         max_fraction: z.number().positive().max(1).default(0.02),
       })
       .strict()
-      .default({ enabled: false, fraction: 0.25, max_fraction: 0.02 }),
+      .prefault({}),
   })
   .strict();
 
@@ -85,61 +96,53 @@ export const inferenceConfigSchema = z
     gateways: z.array(gatewayEntry).min(1, "configure at least one gateway"),
     heartbeat: z
       .object({
-        interval_ms: positiveInt.min(100).max(600_000).default(5000),
+        interval_ms: positiveInt.min(100).max(600_000).default(DEFAULT_HEARTBEAT_INTERVAL_MS),
         /** A PING unanswered this long counts as a failure; at most interval_ms. */
         timeout_ms: positiveInt.optional(),
-        failure_threshold: positiveInt.max(100).default(3),
-        recovery_successes: positiveInt.max(100).default(3),
+        failure_threshold: positiveInt.max(100).default(DEFAULT_HEARTBEAT_FAILURE_THRESHOLD),
+        recovery_successes: positiveInt.max(100).default(DEFAULT_HEARTBEAT_RECOVERY_SUCCESSES),
       })
       .strict()
-      .default({ interval_ms: 5000, failure_threshold: 3, recovery_successes: 3 }),
+      .prefault({}),
     risk: riskSchema,
     /** Trading state at first start; after that the operator's choice is remembered in state_dir. */
     trading_state: z.enum(TRADING_STATES).default("ACTIVE"),
     api: z
       .object({
         /** host:port; a non-loopback host requires a token. */
-        listen: z
-          .string()
-          .regex(/^[A-Za-z0-9.:[\]-]+:\d{1,5}$/, "must be host:port")
-          .default("127.0.0.1:8765"),
+        listen: listenAddress().default("127.0.0.1:8765"),
         /** File holding the bearer token clients must send (required off loopback). */
         token_file: z.string().min(1).optional(),
         max_body_bytes: positiveInt.max(1_048_576).default(16_384),
       })
       .strict()
-      .default({ listen: "127.0.0.1:8765", max_body_bytes: 16_384 }),
+      .prefault({}),
     /** The gateways' event streams: the live view and the strategies' streams (API.md §9). */
     stream: z
       .object({
         /** Off: no subscription, orders ask the gateway for everything, stream routes answer 503. */
         enabled: z.boolean().default(true),
         /** An order reuses account figures read this recently (a fill also triggers a re-read). */
-        account_max_age_ms: positiveInt.max(60_000).default(1000),
+        account_max_age_ms: positiveInt.max(60_000).default(DEFAULT_FRESHNESS.accountMaxAgeMs),
         /** An order reuses a symbol's specification read this recently, with the live quote. */
-        symbol_info_max_age_ms: positiveInt.max(600_000).default(5000),
+        symbol_info_max_age_ms: positiveInt
+          .max(600_000)
+          .default(DEFAULT_FRESHNESS.symbolInfoMaxAgeMs),
         /** A live quote not updated for this long is asked for again. */
-        quote_idle_ms: positiveInt.max(600_000).default(2000),
+        quote_idle_ms: positiveInt.max(600_000).default(DEFAULT_FRESHNESS.quoteIdleMs),
         /** Strategy stream connections (SSE and WebSocket) at once. */
         max_connections: positiveInt.max(10_000).default(64),
         /** Trade events queued for one slow stream reader before it is cut off (it resyncs). */
         max_queued_events: positiveInt.max(1_000_000).default(10_000),
       })
       .strict()
-      .default({
-        enabled: true,
-        account_max_age_ms: 1000,
-        symbol_info_max_age_ms: 5000,
-        quote_idle_ms: 2000,
-        max_connections: 64,
-        max_queued_events: 10_000,
-      }),
+      .prefault({}),
     /** Where the operator's trading state and the equity high-water mark survive restarts. */
     state_dir: z.string().min(1).default("state"),
     log: z
       .object({ level: z.enum(LOG_LEVELS).default("info"), file: z.string().min(1).optional() })
       .strict()
-      .default({ level: "info" }),
+      .prefault({}),
   })
   .strict()
   .superRefine((config, context) => {
@@ -176,15 +179,12 @@ export const inferenceConfigSchema = z
         message: issue.message,
       });
     }
-    const host = config.api.listen
-      .slice(0, config.api.listen.lastIndexOf(":"))
-      .replace(/^\[|\]$/g, "");
-    const loopback = host === "localhost" || host === "::1" || /^127\./.test(host);
-    if (!loopback && config.api.token_file === undefined) {
+    const listen = parseHostPort(config.api.listen);
+    if (listen.ok && !listen.value.host.loopback && config.api.token_file === undefined) {
       context.addIssue({
         code: "custom",
         path: ["api", "token_file"],
-        message: `the API listens on ${host}, which is not loopback: a token_file is required`,
+        message: `the API listens on ${listen.value.host.host}, which is not loopback: a token_file is required`,
       });
     }
     try {
@@ -200,6 +200,20 @@ export const inferenceConfigSchema = z
 
 export type InferenceConfig = z.infer<typeof inferenceConfigSchema>;
 export type GatewayEntry = InferenceConfig["gateways"][number];
+
+/** The gateway entry named, or the default one (marked `default`, else the only one). */
+export function findGateway(config: InferenceConfig, name?: string): GatewayEntry {
+  const entry =
+    name === undefined
+      ? (config.gateways.find((gateway) => gateway.default) ?? config.gateways[0])
+      : config.gateways.find((gateway) => gateway.name === name);
+  if (entry === undefined)
+    throw new UnknownGatewayError(
+      name,
+      config.gateways.map((gateway) => gateway.name),
+    );
+  return entry;
+}
 
 /** The documented environment overrides. */
 export const INFERENCE_ENV_OVERRIDES = [

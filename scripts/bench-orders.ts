@@ -10,11 +10,11 @@
  * it fails only on errors, never on timings.
  */
 import { cpus, release } from "node:os";
-import type { TradeReply } from "../shared/protocol/types.ts";
-import { startGateway } from "../test/support/agents.ts";
-import { createDeployment } from "../test/support/deployment.ts";
-import { TestClient } from "../test/support/test-client.ts";
+import type { TradeReply } from "../shared/protocol/index.ts";
 import { parseBenchArgs } from "./bench/cli.ts";
+import { startGateway } from "./harness/agents.ts";
+import { createDeployment } from "./harness/deployment.ts";
+import { TestClient } from "./harness/test-client.ts";
 
 const { values, integer } = parseBenchArgs(
   Bun.argv.slice(2),

@@ -6,15 +6,19 @@
  * Not a test: numbers are for the report and DESIGN §8 budgets, never asserted.
  */
 import type { Clock } from "../shared/clock.ts";
-import { encodeRequest, filledReply, intentHash, newRequestId } from "../shared/protocol/codec.ts";
 import {
   createSigner,
+  encodeRequest,
+  filledReply,
   generateSigningKeyPair,
+  intentHash,
+  isSignedRequest,
+  newRequestId,
+  type OpenRequest,
+  parseReply,
+  parseRequest,
   SignatureVerifier,
-} from "../shared/protocol/signing.ts";
-import type { OpenRequest } from "../shared/protocol/types.ts";
-import { isSignedRequest, parseRequest } from "../shared/protocol/validate.ts";
-import { parseReply } from "../shared/protocol/validate-reply.ts";
+} from "../shared/protocol/index.ts";
 import { parseBenchArgs } from "./bench/cli.ts";
 
 const { positionals, integer } = parseBenchArgs(

@@ -11,7 +11,7 @@ import { join } from "node:path";
 import type { CloseOrder, OpenOrder } from "../agent-gtw/backend/backend.ts";
 import { SimBackend } from "../agent-gtw/backend/sim/sim-backend.ts";
 import { systemClock } from "../shared/clock.ts";
-import { Retcode } from "../shared/protocol/retcodes.ts";
+import { Retcode } from "../shared/protocol/index.ts";
 import { parseBenchArgs } from "./bench/cli.ts";
 
 const { values, integer } = parseBenchArgs(

@@ -15,14 +15,13 @@
  * up to 1 ms high (0.5 ms on average). A benchmark, not a test: it fails only on errors.
  */
 import { cpus, release } from "node:os";
-import { readPublicKeyFile, readSecretKeyFile } from "../shared/curve/keys.ts";
+import { readPublicKeyFile, readSecretKeyFile } from "../shared/keys/curve-keys.ts";
 import { DealerSocket } from "../shared/net/index.ts";
-import { encodeRequest, newRequestId } from "../shared/protocol/codec.ts";
-import type { Request } from "../shared/protocol/types.ts";
-import { type RunningAgent, startGateway } from "../test/support/agents.ts";
-import { createDeployment, type Deployment } from "../test/support/deployment.ts";
-import { readHealth, startInference, writeInferenceConfig } from "../test/support/inference.ts";
+import { encodeRequest, newRequestId, type Request } from "../shared/protocol/index.ts";
 import { parseBenchArgs } from "./bench/cli.ts";
+import { type RunningAgent, startGateway } from "./harness/agents.ts";
+import { createDeployment, type Deployment } from "./harness/deployment.ts";
+import { readHealth, startInference, writeInferenceConfig } from "./harness/inference.ts";
 
 const { values, integer } = parseBenchArgs(
   Bun.argv.slice(2),

@@ -22,18 +22,7 @@
  */
 import { closeSync, fdatasyncSync, openSync, readFileSync, statSync, writeSync } from "node:fs";
 import { join } from "node:path";
-import { encodeRequest, newRequestId } from "../shared/protocol/codec.ts";
-import type { TradeReply } from "../shared/protocol/types.ts";
-import { PERMISSIVE_RISK } from "../test/faults/support.ts";
-import type { RunningGateway } from "../test/support/agents.ts";
-import { createDeployment } from "../test/support/deployment.ts";
-import {
-  freePort,
-  runCli,
-  startInference,
-  writeInferenceConfig,
-} from "../test/support/inference.ts";
-import { TestClient } from "../test/support/test-client.ts";
+import { encodeRequest, newRequestId, type TradeReply } from "../shared/protocol/index.ts";
 import { parseBenchArgs } from "./bench/cli.ts";
 import { startFlood } from "./bench-e2e/flood.ts";
 import { libzmqEcho } from "./bench-e2e/libzmq-reference.ts";
@@ -46,6 +35,16 @@ import {
   rssMib,
   spawned,
 } from "./bench-e2e/processes.ts";
+import type { RunningGateway } from "./harness/agents.ts";
+import { createDeployment } from "./harness/deployment.ts";
+import {
+  freePort,
+  PERMISSIVE_RISK,
+  runCli,
+  startInference,
+  writeInferenceConfig,
+} from "./harness/inference.ts";
+import { TestClient } from "./harness/test-client.ts";
 
 const ROOT = join(import.meta.dir, "..");
 const { values } = parseBenchArgs(
@@ -77,7 +76,7 @@ const N = {
 } as const;
 const TARGET = { pingP50: 40, pingP99: 200, vsLibzmq: 0.5, orderP50Ms: 1, ordersPerSecond: 2000 };
 
-// The agents under test are the compiled ones (test/support/agents.ts reads this)
+// The agents under test are the compiled ones (scripts/harness/agents.ts reads this)
 process.env["AGENT_BINARIES"] = "dist";
 
 const errors: string[] = [];
@@ -222,7 +221,7 @@ console.log(
 );
 
 let gateway: RunningGateway | undefined;
-const { startGateway } = await import("../test/support/agents.ts");
+const { startGateway } = await import("./harness/agents.ts");
 const startGtw = async () => {
   gateway = await startGateway(deployment.gtwConfigPath, deployment.gtwStateDir);
   spawned(gateway.process, "agent-gtw");

@@ -15,7 +15,7 @@ import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import type { Subprocess } from "bun";
 import { stringify } from "yaml";
-import { generateGatewayKeys, generateInferenceKeys } from "../shared/keygen.ts";
+import { generateGatewayKeys, generateInferenceKeys } from "../shared/keys/keygen.ts";
 
 const ROOT = resolve(import.meta.dir, "..");
 const DEMO = join(ROOT, ".demo");

@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSyn
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { readSecretFile } from "../agent-gtw/backend/terminal/secret.ts";
-import { readPublicKeyFile } from "../shared/curve/keys.ts";
+import { readPublicKeyFile } from "../shared/keys/curve-keys.ts";
 import { devKeyFiles, generateDevKeySet } from "./keygen.ts";
 
 const cleanups: Array<() => void> = [];

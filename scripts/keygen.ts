@@ -17,8 +17,12 @@
 import { copyFileSync, existsSync, mkdirSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { ExitCode, parseCommandLine, reportError } from "../shared/cli.ts";
-import { generateGatewayKeys, generateInferenceKeys } from "../shared/keygen.ts";
-import { plannedFiles, TERMINAL_SECRET_FILE, writeTokenFile } from "../shared/keygen-command.ts";
+import { generateGatewayKeys, generateInferenceKeys } from "../shared/keys/keygen.ts";
+import {
+  plannedFiles,
+  TERMINAL_SECRET_FILE,
+  writeTokenFile,
+} from "../shared/keys/keygen-command.ts";
 
 export interface DevKeySet {
   readonly dir: string;

@@ -5,7 +5,7 @@
 import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { parseArgs } from "node:util";
-import { AgentError, ConfigError, describeError } from "./errors.ts";
+import { AgentError, describeError, FaultCode } from "./errors.ts";
 
 /** Exit codes, documented in the README. */
 export const ExitCode = {
@@ -20,11 +20,27 @@ export const ExitCode = {
   UNKNOWN_OUTCOME: 4,
 } as const;
 
-export class UsageError extends Error {
-  constructor(message: string) {
-    super(message);
+/** A bad command line; any AgentError with code USAGE exits 2 the same way (exitCodeFor). */
+export class UsageError extends AgentError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(FaultCode.USAGE, message, options);
     this.name = "UsageError";
   }
+}
+
+/** Fault codes with an exit code of their own; every other fault exits FAILURE (1). */
+const EXIT_CODE_OF_FAULT: Partial<Record<FaultCode, number>> = {
+  [FaultCode.USAGE]: ExitCode.USAGE,
+  [FaultCode.CONFIG_INVALID]: ExitCode.CONFIG,
+  [FaultCode.KEY_FILE_INVALID]: ExitCode.CONFIG,
+  [FaultCode.KEY_FILE_INSECURE]: ExitCode.CONFIG,
+  [FaultCode.KEY_FILE_EXISTS]: ExitCode.CONFIG,
+};
+
+/** The documented exit code for anything a command throws, wherever it was thrown. */
+export function exitCodeFor(error: unknown): number {
+  if (!(error instanceof AgentError)) return ExitCode.FAILURE;
+  return EXIT_CODE_OF_FAULT[error.code] ?? ExitCode.FAILURE;
 }
 
 export type OptionSpec = Record<
@@ -60,18 +76,8 @@ export function locateConfig(flag: string | undefined, envVar: string, fileName:
 
 /** Print an error as one line (ConfigError: its issue list) and return the exit code for it. */
 export function reportError(program: string, error: unknown): number {
-  if (error instanceof UsageError) {
-    process.stderr.write(`${program}: ${error.message} (see ${program} --help)\n`);
-    return ExitCode.USAGE;
-  }
-  if (error instanceof ConfigError) {
-    process.stderr.write(`${program}: ${error.message}\n`);
-    return ExitCode.CONFIG;
-  }
-  if (error instanceof AgentError && error.code.startsWith("KEY_FILE")) {
-    process.stderr.write(`${program}: ${error.message}\n`);
-    return ExitCode.CONFIG;
-  }
-  process.stderr.write(`${program}: ${describeError(error)}\n`);
-  return ExitCode.FAILURE;
+  const code = exitCodeFor(error);
+  const hint = code === ExitCode.USAGE ? ` (see ${program} --help)` : "";
+  process.stderr.write(`${program}: ${describeError(error)}${hint}\n`);
+  return code;
 }

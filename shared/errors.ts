@@ -17,6 +17,8 @@ export const FaultCode = {
   ENDPOINT_INVALID: "ENDPOINT_INVALID",
   TIMEOUT: "TIMEOUT",
   QUEUE_FULL: "QUEUE_FULL",
+  /** A peer answered a request with an error reply (its own code travels with the error). */
+  GATEWAY_REFUSED: "GATEWAY_REFUSED",
   JOURNAL_UNAVAILABLE: "JOURNAL_UNAVAILABLE",
   JOURNAL_CORRUPT: "JOURNAL_CORRUPT",
   BACKEND_UNAVAILABLE: "BACKEND_UNAVAILABLE",

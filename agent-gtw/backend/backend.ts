@@ -12,7 +12,6 @@
  *   (nothing was sent); pending.ts has the pending-order half of the contract.
  */
 import { AgentError, type FaultCode } from "../../shared/errors.ts";
-import type { TradeOrder } from "../../shared/protocol/pending-types.ts";
 import type {
   AccountInfo,
   Deal,
@@ -21,8 +20,9 @@ import type {
   Position,
   Side,
   SymbolInfo,
+  TradeOrder,
   TradeResult,
-} from "../../shared/protocol/types.ts";
+} from "../../shared/protocol/index.ts";
 import type {
   CancelPendingOrder,
   CheckOrder,

@@ -8,13 +8,14 @@
  */
 import type {
   CheckOrderType,
+  FillingMode,
   OrderCheckResult,
   OrderEventFields,
   OrderEventType,
   OrderTimeType,
   PendingOrderType,
-} from "../../shared/protocol/pending-types.ts";
-import type { FillingMode, Side } from "../../shared/protocol/types.ts";
+  Side,
+} from "../../shared/protocol/index.ts";
 
 /** The terms PlaceOrder and CheckOrder share (the gateway fills them in: orderFields()). */
 export interface OrderTerms {

@@ -3,9 +3,8 @@
  * pinned at 1.09990 / 1.10000 (stops level 10 points, freeze level 5) and closed after each test.
  */
 import { afterEach } from "bun:test";
-import type { PendingTradeReply } from "../../shared/protocol/pending-types.ts";
-import type { Reply } from "../../shared/protocol/types.ts";
-import { createHarness, type Harness, type HarnessOptions } from "../test-harness.ts";
+import type { PendingTradeReply, Reply } from "../../shared/protocol/index.ts";
+import { createHarness, type Harness, type HarnessOptions } from "./harness.ts";
 
 export interface PendingHarnesses {
   harness(options?: HarnessOptions): Promise<Harness>;

@@ -4,7 +4,7 @@
  * the documented order and finally a pass.
  */
 import { describe, expect, test } from "bun:test";
-import type { SymbolInfo } from "../../shared/protocol/types.ts";
+import type { SymbolInfo } from "../../shared/protocol/index.ts";
 import {
   DAY_MS,
   makePosition,
@@ -13,7 +13,7 @@ import {
   type OpenScenario,
   outcome,
   runOpenScenario,
-} from "./test-fixtures.ts";
+} from "./testing/fixtures.ts";
 import type { OpenIntent, RiskLimits } from "./types.ts";
 
 type Apply = (scenario: OpenScenario) => void;

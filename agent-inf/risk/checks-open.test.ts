@@ -14,7 +14,7 @@ import {
   type OpenScenario,
   outcome,
   runOpenScenario,
-} from "./test-fixtures.ts";
+} from "./testing/fixtures.ts";
 
 type Change = (scenario: OpenScenario) => void;
 

@@ -16,7 +16,7 @@ import type {
   Position,
   SymbolInfo,
   TradingState,
-} from "../../shared/protocol/types.ts";
+} from "../../shared/protocol/index.ts";
 import { type Denial, DenialCode, deny } from "./denial.ts";
 import type { EquitySnapshot } from "./equity-tracker.ts";
 import {

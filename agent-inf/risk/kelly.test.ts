@@ -6,7 +6,7 @@ import { describe, expect, test } from "bun:test";
 import { TestClock } from "../../shared/testing/test-clock.ts";
 import { kellyFraction, kellyVolume } from "./kelly.ts";
 import { RiskMonitor } from "./risk-monitor.ts";
-import { makeAccount, makeLimits, makeMarket, makeOpen, outcome } from "./test-fixtures.ts";
+import { makeAccount, makeLimits, makeMarket, makeOpen, outcome } from "./testing/fixtures.ts";
 import type { KellyLimits } from "./types.ts";
 
 const QUARTER: KellyLimits = { enabled: true, fraction: 0.25, maxFraction: 0.05 };

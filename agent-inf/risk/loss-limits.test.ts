@@ -15,7 +15,7 @@ import {
   makePosition,
   makeSymbol,
   outcome,
-} from "./test-fixtures.ts";
+} from "./testing/fixtures.ts";
 import type { RiskLimits } from "./types.ts";
 
 const utc = (day: number, hour: number, minute = 0) => Date.UTC(2026, 10, day, hour, minute);

@@ -12,7 +12,7 @@ import {
   notionalInDeposit,
   spreadPoints,
 } from "./money.ts";
-import { makeSymbol } from "./test-fixtures.ts";
+import { makeSymbol } from "./testing/fixtures.ts";
 
 describe("notionalInDeposit", () => {
   // USD account; tick_value is what MT5 reports for one lot at the current rate

@@ -3,7 +3,7 @@
  * point with explicit tolerances: 0.07 / 0.01 is 7.000000000000001 and 1.1 − 1.0999 is not
  * 0.0001, and a limit check must not flip on that noise. Pure functions, no state.
  */
-import type { Side, SymbolInfo } from "../../shared/protocol/types.ts";
+import type { Side, SymbolInfo } from "../../shared/protocol/index.ts";
 
 /** Relative slack for "at or below a limit": exactly at the limit passes despite FP noise. */
 const RELATIVE_TOLERANCE = 1e-9;

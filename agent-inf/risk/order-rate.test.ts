@@ -6,7 +6,7 @@ import { describe, expect, test } from "bun:test";
 import { TestClock } from "../../shared/testing/test-clock.ts";
 import { OrderRateWindow } from "./order-rate.ts";
 import { RiskMonitor } from "./risk-monitor.ts";
-import { makeLimits, makeMarket, makeOpen, makeSymbol, outcome } from "./test-fixtures.ts";
+import { makeLimits, makeMarket, makeOpen, makeSymbol, outcome } from "./testing/fixtures.ts";
 
 describe("OrderRateWindow", () => {
   test("an order counts while now − t < window", () => {

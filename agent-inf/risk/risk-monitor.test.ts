@@ -5,7 +5,7 @@
 import { describe, expect, test } from "bun:test";
 import { AgentError } from "../../shared/errors.ts";
 import type { LogFields, Logger } from "../../shared/log.ts";
-import type { TradingState } from "../../shared/protocol/types.ts";
+import type { TradingState } from "../../shared/protocol/index.ts";
 import { TestClock } from "../../shared/testing/test-clock.ts";
 import type { TradingStateChange } from "../../shared/trading-state.ts";
 import { RiskMonitor } from "./risk-monitor.ts";
@@ -16,7 +16,7 @@ import {
   makePosition,
   makeSymbol,
   outcome,
-} from "./test-fixtures.ts";
+} from "./testing/fixtures.ts";
 import type { CloseIntent, MarketSnapshot, ModifyIntent, RiskLimits } from "./types.ts";
 
 interface Setup {

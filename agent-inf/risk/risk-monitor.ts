@@ -20,7 +20,7 @@ import type {
   Position,
   SymbolInfo,
   TradingState,
-} from "../../shared/protocol/types.ts";
+} from "../../shared/protocol/index.ts";
 import {
   type TradingStateChange,
   TradingStateHolder,

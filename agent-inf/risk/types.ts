@@ -3,7 +3,7 @@
  * sends (OPEN, CLOSE, MODIFY), and the market snapshot each decision is made against. Types only,
  * plus `riskLimitIssues()`, which lists everything wrong with a RiskLimits value at once.
  */
-import type { AccountInfo, Position, Side, SymbolInfo } from "../../shared/protocol/types.ts";
+import type { AccountInfo, Position, Side, SymbolInfo } from "../../shared/protocol/index.ts";
 
 /** What a breached daily loss limit does to the trading state. Max drawdown always HALTs. */
 export const DAILY_LOSS_ACTIONS = ["REDUCING", "HALTED"] as const;

@@ -5,10 +5,10 @@
  *
  *   bun scripts/bench-e2e/hello-cost.ts [--n 2000]
  */
+import { generateKeyPair } from "../../shared/curve/box.ts";
 import { CurveServer } from "../../shared/curve/curve-server.ts";
-import { curveKeys } from "../../test/interop/support.ts";
-import { HandCurveClient } from "../../test/robustness/hand-curve.ts";
 import { parseBenchArgs } from "../bench/cli.ts";
+import { HandCurveClient } from "../harness/hand-curve.ts";
 
 const { values, integer } = parseBenchArgs(
   Bun.argv.slice(2),
@@ -24,9 +24,9 @@ What answering one CURVE HELLO costs the gateway, in one process (HELLO → WELC
   { n: { type: "string" } },
 );
 const n = integer(values.n, "--n", 2000, 1, 10_000_000);
-const server = curveKeys();
+const server = generateKeyPair();
 const hellos = Array.from({ length: 200 }, () =>
-  new HandCurveClient(curveKeys(), server.publicKey).hello(),
+  new HandCurveClient(generateKeyPair(), server.publicKey).hello(),
 );
 
 function answer(count: number): number {

@@ -13,12 +13,12 @@
  * are open at once. scripts/bench-e2e/flood.ts starts and stops it.
  */
 import type { Socket } from "bun";
+import { generateKeyPair } from "../../shared/curve/box.ts";
 import { z85DecodeKey } from "../../shared/curve/z85.ts";
 import { encodeGreeting } from "../../shared/zmtp/greeting.ts";
-import { commandFrame } from "../../test/interop/raw-zmtp.ts";
-import { curveKeys } from "../../test/interop/support.ts";
-import { HandCurveClient } from "../../test/robustness/hand-curve.ts";
 import { parseBenchArgs } from "../bench/cli.ts";
+import { HandCurveClient } from "../harness/hand-curve.ts";
+import { commandFrame } from "../harness/raw-zmtp.ts";
 
 const USAGE = `usage: bun scripts/bench-e2e/hello-flood.ts --endpoint tcp://127.0.0.1:PORT --server-key Z85
        [--rate N] [--seconds S]
@@ -64,7 +64,10 @@ process.on("SIGTERM", () => {
 
 const greeting = encodeGreeting("CURVE", false);
 const hellos = Array.from({ length: POOL }, () =>
-  Buffer.concat([greeting, commandFrame(new HandCurveClient(curveKeys(), serverKey).hello())]),
+  Buffer.concat([
+    greeting,
+    commandFrame(new HandCurveClient(generateKeyPair(), serverKey).hello()),
+  ]),
 );
 
 const stats = {

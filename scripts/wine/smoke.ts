@@ -24,18 +24,18 @@ import type { Subprocess } from "bun";
 import { parseCommandLine } from "../../shared/cli.ts";
 import { CRYPTO_BACKEND_ENV } from "../../shared/curve/box.ts";
 import { EXTRACT_PREFIX } from "../../shared/curve/box-sodium.ts";
-import { readPublicKeyFile, readSecretKeyFile } from "../../shared/curve/keys.ts";
-import { eventually } from "../../shared/testing/eventually.ts";
-import { type RunningAgent, spawnAgent } from "../../test/support/agents.ts";
-import { createDeployment, type Deployment } from "../../test/support/deployment.ts";
+import { readPublicKeyFile, readSecretKeyFile } from "../../shared/keys/curve-keys.ts";
+import { compileExecutable, TARGETS } from "../build.ts";
+import { type RunningAgent, spawnAgent } from "../harness/agents.ts";
+import { createDeployment, type Deployment } from "../harness/deployment.ts";
+import { eventually } from "../harness/eventually.ts";
 import {
   freePort,
   type InferenceSetup,
   readHealth,
   runCli,
   writeInferenceConfig,
-} from "../../test/support/inference.ts";
-import { compileExecutable, TARGETS } from "../build.ts";
+} from "../harness/inference.ts";
 
 const ROOT = resolve(import.meta.dir, "..", "..");
 const SERVICE = "mlb-smoke-gtw";
@@ -50,7 +50,7 @@ const { values } = parseCommandLine(process.argv.slice(2), { work: { type: "stri
 if (values.work === undefined) throw new Error("smoke: --work DIR is required");
 const work = resolve(values.work);
 mkdirSync(work, { recursive: true });
-// agent-inf runs as the compiled Linux binary (test/support/agents.ts)
+// agent-inf runs as the compiled Linux binary (scripts/harness/agents.ts)
 process.env["AGENT_BINARIES"] = "dist";
 
 let passed = 0;

@@ -7,7 +7,7 @@
 import { readFileSync, statSync } from "node:fs";
 import { isMap, isScalar, LineCounter, parseDocument } from "yaml";
 import type { z } from "zod";
-import { ConfigError, type ConfigIssue } from "../errors.ts";
+import { AgentError, ConfigError, type ConfigIssue, FaultCode } from "../errors.ts";
 
 /** Config files are small; anything bigger is a mistake or an attack on the parser. */
 export const MAX_CONFIG_BYTES = 256 * 1024;
@@ -208,13 +208,19 @@ function deepFreeze<T>(value: T): T {
 export const envParse = {
   integer(text: string): number {
     if (!/^-?\d+$/.test(text.trim()))
-      throw new Error(`must be an integer, was ${JSON.stringify(text)}`);
+      throw new AgentError(
+        FaultCode.CONFIG_INVALID,
+        `must be an integer, was ${JSON.stringify(text)}`,
+      );
     return Number(text);
   },
   boolean(text: string): boolean {
     const lower = text.trim().toLowerCase();
     if (["1", "true", "yes", "on"].includes(lower)) return true;
     if (["0", "false", "no", "off"].includes(lower)) return false;
-    throw new Error(`must be true or false, was ${JSON.stringify(text)}`);
+    throw new AgentError(
+      FaultCode.CONFIG_INVALID,
+      `must be true or false, was ${JSON.stringify(text)}`,
+    );
   },
 };

@@ -31,7 +31,7 @@ import {
   sweepStale,
 } from "./box-sodium.ts";
 import { NACL_SECRETBOX } from "./box-vectors.ts";
-import { hex, range } from "./test-fixtures.ts";
+import { hex, range } from "./testing/fixtures.ts";
 
 const available = secretboxBackends();
 

@@ -20,7 +20,7 @@ import {
   sealInPlace,
   x25519Backends,
 } from "./box.ts";
-import { CLIENT_KEYS, hex, range, SERVER_KEYS } from "./test-fixtures.ts";
+import { CLIENT_KEYS, hex, range, SERVER_KEYS } from "./testing/fixtures.ts";
 
 const fromHex = (value: string): Uint8Array => Uint8Array.from(Buffer.from(value, "hex"));
 

@@ -11,6 +11,7 @@
  * Notation (RFC 26 §2.1): C/c our long-term key pair, S the server's, C'/c' and S'/s' the
  * transient pairs, Box[X](A→B) a crypto_box of X from A to B. A client never sends ERROR.
  */
+import { concatBytes } from "../bytes.ts";
 import { describeError, ProtocolError } from "../errors.ts";
 import { isCommand, parseErrorReason } from "../zmtp/command.ts";
 import type {
@@ -36,7 +37,6 @@ import {
   COMMAND_NAME,
   COOKIE_BYTES,
   checkKeyOption,
-  concatBytes,
   failed,
   failedUnexpectedly,
   HELLO_BYTES,

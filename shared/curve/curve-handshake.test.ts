@@ -8,7 +8,7 @@ import { encodeCommand, encodeError } from "../zmtp/command.ts";
 import type { AuthRequest, HandshakeResult } from "../zmtp/mechanism.ts";
 import { type CurveRandom, generateKeyPair, systemRandom } from "./box.ts";
 import { MAX_HANDSHAKE_COMMAND_BYTES } from "./curve-protocol.ts";
-import { CLIENT_KEYS, hex, makeClient, makeServer, only, SERVER_KEYS } from "./test-fixtures.ts";
+import { CLIENT_KEYS, hex, makeClient, makeServer, only, SERVER_KEYS } from "./testing/fixtures.ts";
 
 function failure(result: HandshakeResult) {
   if (result.status !== "failed") throw new Error(`expected failed, was ${result.status}`);

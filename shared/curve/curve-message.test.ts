@@ -3,19 +3,15 @@
  * expects them, inner MORE/COMMAND bits, the strictly-increasing nonce window (CVE-2014-7203),
  * reflection, and a counter that never wraps.
  */
+
 import { describe, expect, test } from "bun:test";
+import { concatBytes } from "../bytes.ts";
 import { encodePing } from "../zmtp/command.ts";
 import { FrameFlag } from "../zmtp/mechanism.ts";
 import { seal } from "./box.ts";
 import { CurveMessageCodec } from "./curve-message.ts";
-import {
-  COMMAND_NAME,
-  concatBytes,
-  MAX_SHORT_NONCE,
-  NONCE_PREFIX,
-  shortNonce,
-} from "./curve-protocol.ts";
-import { handshake, hex, makeClient, makeServer, range } from "./test-fixtures.ts";
+import { COMMAND_NAME, MAX_SHORT_NONCE, NONCE_PREFIX, shortNonce } from "./curve-protocol.ts";
+import { handshake, hex, makeClient, makeServer, range } from "./testing/fixtures.ts";
 
 const text = (value: string): Uint8Array => new TextEncoder().encode(value);
 const KEY = range(0x10, 32);

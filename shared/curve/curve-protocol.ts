@@ -89,19 +89,6 @@ export function writeShortNonce(body: Uint8Array, offset: number, counter: bigin
   new DataView(body.buffer, body.byteOffset, body.byteLength).setBigUint64(offset, counter);
 }
 
-/** Concatenate parts into one new array. */
-export function concatBytes(...parts: readonly Uint8Array[]): Uint8Array {
-  let size = 0;
-  for (const part of parts) size += part.length;
-  const out = new Uint8Array(size);
-  let offset = 0;
-  for (const part of parts) {
-    out.set(part, offset);
-    offset += part.length;
-  }
-  return out;
-}
-
 /** True when `body` starts with the length-prefixed command name `name`. */
 export function hasName(body: Uint8Array, name: Uint8Array): boolean {
   if (body.length < name.length) return false;

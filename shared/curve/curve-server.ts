@@ -15,6 +15,7 @@
  * weak (low-order or non-canonical) keys are refused; the vouch must name our S; K and s' are
  * wiped once INITIATE has been processed.
  */
+import { concatBytes } from "../bytes.ts";
 import { describeError } from "../errors.ts";
 import { encodeError } from "../zmtp/command.ts";
 import type {
@@ -44,7 +45,6 @@ import {
   COMMAND_NAME,
   COOKIE_BYTES,
   checkKeyOption,
-  concatBytes,
   failed,
   failedUnexpectedly,
   HELLO_BYTES,
@@ -63,7 +63,7 @@ import {
   wipe,
   writeShortNonce,
 } from "./curve-protocol.ts";
-import { fingerprint } from "./zcert.ts";
+import { fingerprint } from "./z85.ts";
 
 export interface CurveServerOptions {
   readonly socketType: SocketType;

@@ -5,17 +5,13 @@
  * Crafted commands are built with box.ts directly; each crafter's untampered output is shown
  * to succeed first, so a refusal is caused by the one field under test.
  */
+
 import { describe, expect, test } from "bun:test";
+import { concatBytes } from "../bytes.ts";
 import type { HandshakeResult } from "../zmtp/mechanism.ts";
 import { encodeMetadata, socketMetadata } from "../zmtp/metadata.ts";
 import { type KeyPair, open, precompute, publicFromSecret, seal } from "./box.ts";
-import {
-  COMMAND_NAME,
-  concatBytes,
-  longNonce,
-  NONCE_PREFIX,
-  shortNonce,
-} from "./curve-protocol.ts";
+import { COMMAND_NAME, longNonce, NONCE_PREFIX, shortNonce } from "./curve-protocol.ts";
 import {
   CLIENT_KEYS,
   filled,
@@ -27,7 +23,7 @@ import {
   range,
   SERVER_KEYS,
   scriptedRandom,
-} from "./test-fixtures.ts";
+} from "./testing/fixtures.ts";
 
 const C_PRIME_SECRET = range(0x01, 32); // c'
 const S_PRIME_SECRET = range(0x21, 32); // s'

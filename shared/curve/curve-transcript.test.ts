@@ -18,7 +18,7 @@ import {
   SERVER_KEYS,
   scriptedRandom,
   sha256,
-} from "./test-fixtures.ts";
+} from "./testing/fixtures.ts";
 
 const CLIENT_TRANSIENT_SECRET = range(0x01, 32); // c'
 const SERVER_TRANSIENT_SECRET = range(0x21, 32); // s'

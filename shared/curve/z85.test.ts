@@ -1,9 +1,9 @@
 /** Z85 (RFC 32): the RFC vector, the zmq_curve(7) keys, and what libzmq's decoder refuses. */
 import { describe, expect, test } from "bun:test";
 import { AgentError } from "../errors.ts";
-import { randomBytes } from "./box.ts";
-import { hex, TEST_KEYS_Z85 } from "./test-fixtures.ts";
-import { z85Decode, z85DecodeKey, z85Encode } from "./z85.ts";
+import { generateKeyPair, randomBytes } from "./box.ts";
+import { CLIENT_KEYS, hex, TEST_KEYS_Z85 } from "./testing/fixtures.ts";
+import { fingerprint, z85Decode, z85DecodeKey, z85Encode } from "./z85.ts";
 
 const RFC_BYTES = Uint8Array.from([0x86, 0x4f, 0xd2, 0x6f, 0xb5, 0x59, 0xf7, 0x5b]);
 
@@ -75,5 +75,14 @@ describe("z85", () => {
       "curve: a z85 key must be 40 characters, was 35",
     );
     expect(() => z85DecodeKey(`${TEST_KEYS_Z85.clientPublic}00000`)).toThrow(/was 45/);
+  });
+});
+
+describe("fingerprint", () => {
+  test("is the first 8 Z85 characters of the public key", () => {
+    expect(fingerprint(CLIENT_KEYS.publicKey)).toBe("Yne@$w-v");
+    const keys = generateKeyPair();
+    expect(z85Encode(keys.publicKey)).toStartWith(fingerprint(keys.publicKey));
+    expect(fingerprint(new Uint8Array(3))).toBe("<3-byte key>");
   });
 });

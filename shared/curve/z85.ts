@@ -99,3 +99,16 @@ export function z85DecodeKey(text: string): Uint8Array {
   }
   return z85Decode(text);
 }
+
+/** Z85 characters in a fingerprint. */
+export const FINGERPRINT_LENGTH = 8;
+
+/**
+ * A short, log-safe name for a public key: its first 8 Z85 characters. Chosen over a hash so
+ * an operator can find the key in a `*.key` file or an allow-list with plain grep; 8 characters
+ * carry about 51 bits, enough to tell a handful of keys apart (it is not a security check).
+ */
+export function fingerprint(publicKey: Uint8Array): string {
+  if (publicKey.length % 4 !== 0 || publicKey.length === 0) return `<${publicKey.length}-byte key>`;
+  return z85Encode(publicKey).slice(0, FINGERPRINT_LENGTH);
+}

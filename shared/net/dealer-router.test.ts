@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, test } from "bun:test";
-import { eventually } from "../testing/eventually.ts";
+import { eventually } from "../../scripts/harness/eventually.ts";
 import { TrackingClock } from "../testing/tracking-clock.ts";
 import { DealerSocket } from "./dealer.ts";
 import type { SocketEvent } from "./events.ts";

@@ -1,9 +1,10 @@
 /**
  * ZeroMQ TCP endpoints (`tcp://host:port`, zmq_tcp(7)): parsing and validation. Only the tcp
  * transport exists in this project; `*` means every interface when binding and port `*` or 0
- * asks the OS for a free port.
+ * asks the OS for a free port. Hosts follow address.ts (canonical spellings, IPv6 in brackets).
  */
 import { AgentError, FaultCode } from "../errors.ts";
+import { type Checked, formatHost, parseHostPort } from "./address.ts";
 
 export interface Endpoint {
   readonly host: string;
@@ -12,44 +13,29 @@ export interface Endpoint {
 
 const MAX_ENDPOINT_LENGTH = 300;
 
+/** An endpoint as a value: `{ ok: false, reason }` says what is wrong with it. */
+export function checkEndpoint(text: string, purpose: "bind" | "connect"): Checked<Endpoint> {
+  if (text.length > MAX_ENDPOINT_LENGTH) return { ok: false, reason: "too long" };
+  if (!text.startsWith("tcp://"))
+    return { ok: false, reason: "only tcp:// endpoints are supported" };
+  const parsed = parseHostPort(text.slice("tcp://".length), { allowWildcard: purpose === "bind" });
+  if (!parsed.ok) return parsed;
+  const { host, port } = parsed.value;
+  if (port === 0 && purpose === "connect") return { ok: false, reason: "cannot connect to port 0" };
+  return { ok: true, value: { host: host.host, port } };
+}
+
+/** checkEndpoint, throwing ENDPOINT_INVALID. */
 export function parseEndpoint(text: string, purpose: "bind" | "connect"): Endpoint {
-  const fail = (why: string): never => {
+  const checked = checkEndpoint(text, purpose);
+  if (!checked.ok)
     throw new AgentError(
       FaultCode.ENDPOINT_INVALID,
-      `net: endpoint ${JSON.stringify(text.slice(0, 80))} is invalid: ${why}`,
+      `net: endpoint ${JSON.stringify(text.slice(0, 80))} is invalid: ${checked.reason}`,
     );
-  };
-  if (text.length > MAX_ENDPOINT_LENGTH) fail("too long");
-  if (!text.startsWith("tcp://")) fail("only tcp:// endpoints are supported");
-  const rest = text.slice("tcp://".length);
-  const colon = rest.lastIndexOf(":");
-  if (colon <= 0) fail("expected tcp://host:port");
-  let host = rest.slice(0, colon);
-  const portText = rest.slice(colon + 1);
-  if (host.startsWith("[") && host.endsWith("]")) host = host.slice(1, -1);
-  if (host === "*") {
-    if (purpose === "connect") fail("cannot connect to *");
-    host = "0.0.0.0";
-  }
-  if (!/^[A-Za-z0-9.\-:]+$/.test(host)) fail("host has characters that are not allowed");
-  let port: number;
-  if (portText === "*") {
-    port = 0;
-  } else {
-    if (!/^\d{1,5}$/.test(portText)) fail("port must be a number or *");
-    port = Number(portText);
-  }
-  if (port > 65535) fail("port must be at most 65535");
-  if (port === 0 && purpose === "connect") fail("cannot connect to port 0");
-  return { host, port };
+  return checked.value;
 }
 
 export function formatEndpoint(endpoint: Endpoint): string {
-  const host = endpoint.host.includes(":") ? `[${endpoint.host}]` : endpoint.host;
-  return `tcp://${host}:${endpoint.port}`;
-}
-
-/** True for addresses that never leave the machine. */
-export function isLoopbackHost(host: string): boolean {
-  return host === "localhost" || host === "::1" || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
+  return `tcp://${formatHost(endpoint.host)}:${endpoint.port}`;
 }

@@ -15,7 +15,7 @@ import {
   okReply,
   orderComment,
 } from "./codec.ts";
-import { FIXTURE_NOW_MS, makeClose, makeModify, makeOpen, makePing } from "./fixtures.ts";
+import { FIXTURE_NOW_MS, makeClose, makeModify, makeOpen, makePing } from "./testing/fixtures.ts";
 import type { OpenRequest } from "./types.ts";
 import { parseReply, parseRequest } from "./validate.ts";
 

@@ -2,7 +2,6 @@ import { beforeEach, describe, expect, test } from "bun:test";
 import { AgentError } from "../errors.ts";
 import { TestClock } from "../testing/test-clock.ts";
 import { encodeRequest } from "./codec.ts";
-import { FIXTURE_GATEWAY, FIXTURE_KEY_ID, makeClose, makeModify, makeOpen } from "./fixtures.ts";
 import {
   createSigner,
   generateSigningKeyPair,
@@ -11,6 +10,13 @@ import {
   type Signer,
   signingPublicKey,
 } from "./signing.ts";
+import {
+  FIXTURE_GATEWAY,
+  FIXTURE_KEY_ID,
+  makeClose,
+  makeModify,
+  makeOpen,
+} from "./testing/fixtures.ts";
 import type { SignedRequest } from "./types.ts";
 
 // RFC 8032 §7.1 test 1: a fixed key pair and the signature of the empty message.

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { makeClose, makeGetOrder, makeModify, makeOpen, rawBytes } from "./fixtures.ts";
+import { makeClose, makeGetOrder, makeModify, makeOpen, rawBytes } from "./testing/fixtures.ts";
 import { parseRequest, type RequestErrorCode } from "./validate.ts";
 
 // Field rules of OPEN, CLOSE, MODIFY and the queries; the envelope rows are in validate.test.ts.

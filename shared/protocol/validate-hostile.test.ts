@@ -11,7 +11,7 @@ import {
   makeSymbolInfo,
   rawBytes,
   validRequests,
-} from "./fixtures.ts";
+} from "./testing/fixtures.ts";
 import { ACTIONS, type Action, MAX_REQUEST_BYTES } from "./types.ts";
 import { parseMessage, parseReply, parseRequest } from "./validate.ts";
 

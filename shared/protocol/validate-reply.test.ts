@@ -1,6 +1,12 @@
 import { describe, expect, test } from "bun:test";
 import { errorReply, filledReply, okReply } from "./codec.ts";
-import { FIXTURE_NOW_MS, makeAccount, makePosition, makeSymbolInfo, rawBytes } from "./fixtures.ts";
+import {
+  FIXTURE_NOW_MS,
+  makeAccount,
+  makePosition,
+  makeSymbolInfo,
+  rawBytes,
+} from "./testing/fixtures.ts";
 import type { Action, Reply } from "./types.ts";
 import { MAX_POSITIONS_PER_REPLY, parseReply } from "./validate-reply.ts";
 

@@ -1,5 +1,12 @@
 import { describe, expect, test } from "bun:test";
-import { makeClose, makeModify, makeOpen, makePing, rawBytes, validRequests } from "./fixtures.ts";
+import {
+  makeClose,
+  makeModify,
+  makeOpen,
+  makePing,
+  rawBytes,
+  validRequests,
+} from "./testing/fixtures.ts";
 import { isSignedRequest, parseMessage, parseRequest, type RequestErrorCode } from "./validate.ts";
 
 type Row = Record<string, unknown>;

@@ -2,8 +2,8 @@ import { afterEach, describe, expect, test } from "bun:test";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { eventually } from "../../scripts/harness/eventually.ts";
 import { silentLogger } from "../log.ts";
-import { eventually } from "../testing/eventually.ts";
 import { encodeSocketAddress, startServiceNotifier, watchdogIntervalMs } from "./sd-notify.ts";
 
 const cleanups: Array<() => void> = [];

@@ -10,6 +10,7 @@
  * (deploy.md §4.3); we then fall back to spawning `systemd-notify`, which works only with
  * NotifyAccess=all (the unit's `--mdwe` variant sets it).
  */
+import { AgentError, FaultCode } from "../errors.ts";
 import type { Logger } from "../log.ts";
 
 export interface ServiceNotifier {
@@ -133,9 +134,16 @@ export function watchdogIntervalMs(
 export function encodeSocketAddress(socketPath: string): Uint8Array {
   const path = Buffer.from(socketPath, "utf8");
   const abstract = socketPath.startsWith("@");
-  if (path.length > 107) throw new Error(`sd_notify: NOTIFY_SOCKET path too long (${path.length})`);
+  if (path.length > 107)
+    throw new AgentError(
+      FaultCode.CONFIG_INVALID,
+      `sd_notify: NOTIFY_SOCKET path too long (${path.length})`,
+    );
   if (!abstract && !socketPath.startsWith("/")) {
-    throw new Error(`sd_notify: NOTIFY_SOCKET must be absolute or abstract, was ${socketPath}`);
+    throw new AgentError(
+      FaultCode.CONFIG_INVALID,
+      `sd_notify: NOTIFY_SOCKET must be absolute or abstract, was ${socketPath}`,
+    );
   }
   const address = new Uint8Array(2 + path.length + (abstract ? 0 : 1));
   new DataView(address.buffer).setUint16(0, AF_UNIX, true);
@@ -161,7 +169,7 @@ function openFfiSender(socketPath: string): { send: NotifySender; close: () => v
   const fd = libc.symbols.socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
   if (fd < 0) {
     libc.close();
-    throw new Error("sd_notify: socket(AF_UNIX, SOCK_DGRAM) failed");
+    throw new AgentError(FaultCode.INTERNAL, "sd_notify: socket(AF_UNIX, SOCK_DGRAM) failed");
   }
   const address = encodeSocketAddress(socketPath);
   let open = true;

@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
+import { eventually } from "../../scripts/harness/eventually.ts";
 import { silentLogger } from "../log.ts";
-import { eventually } from "../testing/eventually.ts";
 import {
   ERROR_CALL_NOT_IMPLEMENTED,
   ERROR_SERVICE_SPECIFIC_ERROR,

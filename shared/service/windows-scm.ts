@@ -17,6 +17,7 @@
  * Verified under Wine's SCM (scripts/wine/smoke.sh); real Windows is still to be verified.
  */
 import type { Pointer } from "bun:ffi";
+import { AgentError, FaultCode } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import { silentLogger } from "../log.ts";
 import {
@@ -51,7 +52,10 @@ export async function runAsWindowsService(
   options: WindowsServiceOptions = {},
 ): Promise<number> {
   if (process.platform !== "win32") {
-    throw new Error("service: --service is only meaningful on Windows (use systemd on Linux)");
+    throw new AgentError(
+      FaultCode.USAGE,
+      "service: --service is only meaningful on Windows (use systemd on Linux)",
+    );
   }
   const logger = options.logger ?? silentLogger;
   const { dlopen, JSCallback, ptr } = await import("bun:ffi");
@@ -73,10 +77,14 @@ export async function runAsWindowsService(
     logger,
     ...(options.exitCodeFor === undefined ? {} : { exitCodeFor: options.exitCodeFor }),
     report: (status: ServiceStatus) => {
-      if (statusHandle === null) throw new Error("no service status handle");
+      if (statusHandle === null)
+        throw new AgentError(FaultCode.INTERNAL, "no service status handle");
       statusBuffer.set(encodeServiceStatus(status));
       if (advapi.symbols.SetServiceStatus(statusHandle, ptr(statusBuffer)) === 0) {
-        throw new Error(`SetServiceStatus error ${kernel.symbols.GetLastError()}`);
+        throw new AgentError(
+          FaultCode.INTERNAL,
+          `SetServiceStatus error ${kernel.symbols.GetLastError()}`,
+        );
       }
     },
   });
@@ -119,7 +127,8 @@ export async function runAsWindowsService(
   try {
     const dispatcher = await runDispatcher(ptr(table));
     if (!dispatcher.ok) {
-      throw new Error(
+      throw new AgentError(
+        FaultCode.INTERNAL,
         dispatcher.error === ERROR_FAILED_SERVICE_CONTROLLER_CONNECT
           ? "service: not started by the service control manager (error 1063); run without --service in a console"
           : `service: StartServiceCtrlDispatcherW failed with error ${dispatcher.error}`,
@@ -172,7 +181,9 @@ function runDispatcher(table: number): Promise<{ ok: boolean; error: number }> {
       URL.revokeObjectURL(url);
     };
     worker.onerror = (event) => {
-      reject(new Error(`service: dispatcher worker failed: ${event.message}`));
+      reject(
+        new AgentError(FaultCode.INTERNAL, `service: dispatcher worker failed: ${event.message}`),
+      );
       worker.terminate();
       URL.revokeObjectURL(url);
     };

@@ -205,7 +205,7 @@ async function install(context: Context, request: InstallRequest): Promise<numbe
     }
   }
   // A service has no console: without log.file, `run --service` logs to logs\agent-gtw.log next
-  // to the config (agent-gtw/service-run.ts), so that folder must be writable too
+  // to the config (agent-gtw/cli/service-run.ts), so that folder must be writable too
   const logFile = paths.logFile ?? win32.join(win32.dirname(configPath), "logs", "agent-gtw.log");
   if (paths.logFile === undefined) {
     context.out(`note: ${configPath} sets no log.file; the service will log to ${logFile}\n`);

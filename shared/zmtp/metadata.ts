@@ -5,6 +5,7 @@
  * Pure and bounded: every length is checked against the bytes that remain before anything is
  * sliced, so hostile metadata costs time proportional to its size and nothing more.
  */
+import { concatBytes } from "../bytes.ts";
 import { ProtocolError } from "../errors.ts";
 import type { SocketType } from "./mechanism.ts";
 
@@ -28,7 +29,6 @@ const decoder = new TextDecoder();
 
 export function encodeMetadata(properties: Iterable<readonly [string, Uint8Array]>): Uint8Array {
   const parts: Uint8Array[] = [];
-  let size = 0;
   for (const [name, value] of properties) {
     if (!NAME_PATTERN.test(name))
       throw new ProtocolError(`zmtp: invalid property name ${JSON.stringify(name)}`);
@@ -38,15 +38,8 @@ export function encodeMetadata(properties: Iterable<readonly [string, Uint8Array
     header.set(nameBytes, 1);
     new DataView(header.buffer).setUint32(1 + nameBytes.length, value.length);
     parts.push(header, value);
-    size += header.length + value.length;
   }
-  const out = new Uint8Array(size);
-  let offset = 0;
-  for (const part of parts) {
-    out.set(part, offset);
-    offset += part.length;
-  }
-  return out;
+  return concatBytes(...parts);
 }
 
 /**

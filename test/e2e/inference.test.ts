@@ -5,9 +5,13 @@
  * With AGENT_BINARIES=dist the same tests run the compiled executables.
  */
 import { afterEach, describe, expect, test } from "bun:test";
-import { eventually } from "../../shared/testing/eventually.ts";
-import { type RunningAgent, type RunningGateway, startGateway } from "../support/agents.ts";
-import { createDeployment, type Deployment } from "../support/deployment.ts";
+import {
+  type RunningAgent,
+  type RunningGateway,
+  startGateway,
+} from "../../scripts/harness/agents.ts";
+import { createDeployment, type Deployment } from "../../scripts/harness/deployment.ts";
+import { eventually } from "../../scripts/harness/eventually.ts";
 import {
   type CliResult,
   freePort,
@@ -18,7 +22,7 @@ import {
   startDelayProxy,
   startInference,
   writeInferenceConfig,
-} from "../support/inference.ts";
+} from "../../scripts/harness/inference.ts";
 
 const HEARTBEAT_MS = 300;
 /** Each test spawns a dozen processes; generous, but every wait inside is bounded too. */

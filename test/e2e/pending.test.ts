@@ -5,23 +5,27 @@
  * the operator cancels what is left with `agent-gtw cancel` while trading is HALTED.
  */
 import { afterEach, describe, expect, test } from "bun:test";
-import type {
-  OrdersReply,
-  PendingTradeReply,
-  TradeOrder,
-} from "../../shared/protocol/pending-types.ts";
-import type { OrderEvent, ResyncReply } from "../../shared/protocol/stream-types.ts";
-import type {
-  OrderReply,
-  PingReply,
-  PositionsReply,
-  SymbolInfoReply,
-} from "../../shared/protocol/types.ts";
-import { parseEvent } from "../../shared/protocol/validate-event.ts";
-import { eventually } from "../../shared/testing/eventually.ts";
-import { agentCommand, type RunningGateway, spawnAgent, startGateway } from "../support/agents.ts";
-import { createDeployment, type Deployment } from "../support/deployment.ts";
-import { TestClient } from "../support/test-client.ts";
+import {
+  agentCommand,
+  type RunningGateway,
+  spawnAgent,
+  startGateway,
+} from "../../scripts/harness/agents.ts";
+import { createDeployment, type Deployment } from "../../scripts/harness/deployment.ts";
+import { eventually } from "../../scripts/harness/eventually.ts";
+import { TestClient } from "../../scripts/harness/test-client.ts";
+import {
+  type OrderEvent,
+  type OrderReply,
+  type OrdersReply,
+  type PendingTradeReply,
+  type PingReply,
+  type PositionsReply,
+  parseEvent,
+  type ResyncReply,
+  type SymbolInfoReply,
+  type TradeOrder,
+} from "../../shared/protocol/index.ts";
 
 const cleanups: Array<() => Promise<unknown> | unknown> = [];
 afterEach(async () => {

@@ -13,9 +13,9 @@ import {
   createFakeTerminal,
   type FakeTerminal,
 } from "../../agent-gtw/backend/terminal/testing/fake-terminal.ts";
-import { hasCommentTag } from "../../shared/protocol/codec.ts";
-import { eventually } from "../../shared/testing/eventually.ts";
-import { freePort } from "../support/inference.ts";
+import { eventually } from "../../scripts/harness/eventually.ts";
+import { freePort } from "../../scripts/harness/inference.ts";
+import { hasCommentTag } from "../../shared/protocol/index.ts";
 import { type ApiClient, Cleanups, type Stack, startStack } from "./support.ts";
 
 const cleanups = new Cleanups();

@@ -12,10 +12,10 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import { createInferenceApp, type InferenceApp } from "../../agent-inf/app.ts";
 import { loadInferenceConfig } from "../../agent-inf/config.ts";
-import type { OrderResult } from "../../agent-inf/orders.ts";
+import type { OrderResult } from "../../agent-inf/orders/order-service.ts";
+import { eventually } from "../../scripts/harness/eventually.ts";
 import { type Clock, systemClock } from "../../shared/clock.ts";
 import { silentLogger } from "../../shared/log.ts";
-import { eventually } from "../../shared/testing/eventually.ts";
 import { auditBooks, Cleanups, startStack } from "./support.ts";
 
 const cleanups = new Cleanups();

@@ -13,11 +13,11 @@ import { afterEach, describe, expect, test } from "bun:test";
 import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { OrderRecord, Reply } from "../../shared/protocol/types.ts";
-import { eventually } from "../../shared/testing/eventually.ts";
-import { agentCommand, spawnAgent } from "../support/agents.ts";
-import { createDeployment } from "../support/deployment.ts";
-import { TestClient } from "../support/test-client.ts";
+import { agentCommand, spawnAgent } from "../../scripts/harness/agents.ts";
+import { createDeployment } from "../../scripts/harness/deployment.ts";
+import { eventually } from "../../scripts/harness/eventually.ts";
+import { TestClient } from "../../scripts/harness/test-client.ts";
+import type { OrderRecord, Reply } from "../../shared/protocol/index.ts";
 import { auditBooks, Cleanups, startStack } from "./support.ts";
 
 const cleanups = new Cleanups();

@@ -9,7 +9,7 @@
  * printed, and docs/RELIABILITY.md quotes them.
  */
 import { afterEach, describe, expect, test } from "bun:test";
-import { eventually } from "../../shared/testing/eventually.ts";
+import { eventually } from "../../scripts/harness/eventually.ts";
 import { scaled } from "../support/long.ts";
 import { FaultProxy } from "./fault-proxy.ts";
 import {

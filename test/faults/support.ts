@@ -6,18 +6,27 @@
  */
 import { join } from "node:path";
 import { SimBackend } from "../../agent-gtw/backend/sim/sim-backend.ts";
-import { systemClock } from "../../shared/clock.ts";
-import { commentTag } from "../../shared/protocol/codec.ts";
-import type { Deal, OrderRecord, Position } from "../../shared/protocol/types.ts";
-import { type RunningAgent, type RunningGateway, startGateway } from "../support/agents.ts";
-import { createDeployment, type Deployment } from "../support/deployment.ts";
+import {
+  type RunningAgent,
+  type RunningGateway,
+  startGateway,
+} from "../../scripts/harness/agents.ts";
+import { createDeployment, type Deployment } from "../../scripts/harness/deployment.ts";
 import {
   freePort,
   type InferenceOptions,
   type InferenceSetup,
+  PERMISSIVE_RISK,
   startInference,
   writeInferenceConfig,
-} from "../support/inference.ts";
+} from "../../scripts/harness/inference.ts";
+import { systemClock } from "../../shared/clock.ts";
+import {
+  commentTag,
+  type Deal,
+  type OrderRecord,
+  type Position,
+} from "../../shared/protocol/index.ts";
 
 /** Cleanups run in reverse order; afterEach calls run(). A failing one does not stop the rest. */
 export class Cleanups {
@@ -37,18 +46,6 @@ export class Cleanups {
     }
   }
 }
-
-/** Risk limits out of the way: these suites test delivery, not the risk checks. */
-export const PERMISSIVE_RISK = {
-  require_stop_loss: false,
-  max_risk_percent: null,
-  max_positions: null,
-  max_positions_per_symbol: null,
-  max_orders_per_second: null,
-  max_orders_per_minute: null,
-  daily_loss_limit: { money: null, percent: null },
-  max_drawdown_percent: null,
-} as const;
 
 export interface StackOptions extends InferenceOptions {
   /** Merged over the test deployment's gateway config. */
@@ -280,7 +277,7 @@ export async function auditBooks(
 ): Promise<BookAudit> {
   const byTag = new Map<string, string>();
   for (const coid of clientOrderIds) byTag.set(commentTag(coid), coid);
-  // The same account the gateway's config gives the sim (test/support/deployment.ts)
+  // The same account the gateway's config gives the sim (scripts/harness/deployment.ts)
   const sim = new SimBackend({
     clock: systemClock,
     seed: 7,

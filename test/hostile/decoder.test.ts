@@ -14,9 +14,8 @@
  * Default 20,000 messages; MLB_LONG=1 200,000. FUZZ_SEED replays another seed.
  */
 import { afterEach, expect, test } from "bun:test";
-import { createHarness, type Harness } from "../../agent-gtw/test-harness.ts";
-import { encodeReply } from "../../shared/protocol/codec.ts";
-import { parseReply } from "../../shared/protocol/validate.ts";
+import { createHarness, type Harness } from "../../agent-gtw/testing/harness.ts";
+import { encodeReply, parseReply } from "../../shared/protocol/index.ts";
 import { mutateBytes, Rng, randomValue, requestLike } from "../../shared/testing/hostile-json.ts";
 import { scaled } from "../support/long.ts";
 

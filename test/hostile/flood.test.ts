@@ -10,10 +10,10 @@
  */
 import { afterEach, expect, test } from "bun:test";
 import { startFlood } from "../../scripts/bench-e2e/flood.ts";
-import type { PingReply } from "../../shared/protocol/types.ts";
+import { TestClient } from "../../scripts/harness/test-client.ts";
+import type { PingReply } from "../../shared/protocol/index.ts";
 import { Cleanups, percentile, startStack } from "../faults/support.ts";
 import { scaled } from "../support/long.ts";
-import { TestClient } from "../support/test-client.ts";
 
 const cleanups = new Cleanups();
 afterEach(() => cleanups.run());

@@ -8,9 +8,9 @@
  * - our client refused with ERROR "400" by a libzmq ZAP handler stops for good.
  */
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
+import { eventually } from "../../scripts/harness/eventually.ts";
 import { z85Encode } from "../../shared/curve/z85.ts";
 import type { RouterMessage } from "../../shared/net/index.ts";
-import { eventually } from "../../shared/testing/eventually.ts";
 import { LibzmqPeer } from "./libzmq.ts";
 import {
   Cleanup,

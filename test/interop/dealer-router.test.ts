@@ -4,8 +4,8 @@
  * messages, 10,000 messages in order, and routing ids from Identity versus generated ones.
  */
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
+import { eventually } from "../../scripts/harness/eventually.ts";
 import type { DealerSocket, RouterMessage, RouterSocket } from "../../shared/net/index.ts";
-import { eventually } from "../../shared/testing/eventually.ts";
 import { LibzmqPeer } from "./libzmq.ts";
 import {
   Cleanup,

@@ -8,13 +8,13 @@
  */
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import type { Socket, TCPSocketListener } from "bun";
+import { eventually } from "../../scripts/harness/eventually.ts";
+import { curveHandshake, RawZmtp } from "../../scripts/harness/raw-zmtp.ts";
 import { CurveClient } from "../../shared/curve/curve-client.ts";
 import type { RouterMessage } from "../../shared/net/index.ts";
-import { eventually } from "../../shared/testing/eventually.ts";
 import { encodeFrame } from "../../shared/zmtp/frame.ts";
 import { FrameFlag } from "../../shared/zmtp/mechanism.ts";
 import { LibzmqPeer } from "./libzmq.ts";
-import { curveHandshake, RawZmtp } from "./raw-zmtp.ts";
 import {
   Cleanup,
   type CurveKeys,

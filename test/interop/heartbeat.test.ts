@@ -9,8 +9,8 @@
  * drop it, and the link must come back once it resumes.
  */
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
+import { eventually } from "../../scripts/harness/eventually.ts";
 import type { RouterMessage } from "../../shared/net/index.ts";
-import { eventually } from "../../shared/testing/eventually.ts";
 import { LibzmqPeer } from "./libzmq.ts";
 import {
   Cleanup,

@@ -5,8 +5,8 @@
  * every case no data crosses and neither side reports a completed handshake.
  */
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
+import { eventually } from "../../scripts/harness/eventually.ts";
 import type { RouterMessage } from "../../shared/net/index.ts";
-import { eventually } from "../../shared/testing/eventually.ts";
 import { LibzmqPeer } from "./libzmq.ts";
 import {
   Cleanup,

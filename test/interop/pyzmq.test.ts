@@ -5,9 +5,9 @@
  * binding's. Authentication on the pyzmq side uses zmq.auth's ThreadAuthenticator (ZAP, RFC 27).
  */
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
+import { eventually } from "../../scripts/harness/eventually.ts";
 import { z85Encode } from "../../shared/curve/z85.ts";
 import type { RouterMessage } from "../../shared/net/index.ts";
-import { eventually } from "../../shared/testing/eventually.ts";
 import { LibzmqPeer, type LibzmqPeerConfig } from "./libzmq.ts";
 import {
   Cleanup,

@@ -5,8 +5,8 @@
  * itself, and a request without one is silently discarded by REP.
  */
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
+import { eventually } from "../../scripts/harness/eventually.ts";
 import type { RouterMessage } from "../../shared/net/index.ts";
-import { eventually } from "../../shared/testing/eventually.ts";
 import { LibzmqPeer } from "./libzmq.ts";
 import {
   Cleanup,

@@ -4,7 +4,7 @@
  * what was queued while the server was down, and carries on.
  */
 import { afterEach, expect, test } from "bun:test";
-import { eventually } from "../../shared/testing/eventually.ts";
+import { eventually } from "../../scripts/harness/eventually.ts";
 import { LibzmqPeer, type LibzmqPeerConfig } from "./libzmq.ts";
 import { Cleanup, curveClient, curveKeys, decode, EventLog, newDealer, text } from "./support.ts";
 

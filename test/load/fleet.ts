@@ -6,11 +6,20 @@
  */
 import { copyFileSync } from "node:fs";
 import { join } from "node:path";
-import { generateInferenceKeys } from "../../shared/keygen.ts";
-import { ApiClient, type Cleanups, PERMISSIVE_RISK } from "../faults/support.ts";
-import { type RunningAgent, type RunningGateway, startGateway } from "../support/agents.ts";
-import { createDeployment, type Deployment } from "../support/deployment.ts";
-import { type InferenceSetup, startInference, writeInferenceConfig } from "../support/inference.ts";
+import {
+  type RunningAgent,
+  type RunningGateway,
+  startGateway,
+} from "../../scripts/harness/agents.ts";
+import { createDeployment, type Deployment } from "../../scripts/harness/deployment.ts";
+import {
+  type InferenceSetup,
+  PERMISSIVE_RISK,
+  startInference,
+  writeInferenceConfig,
+} from "../../scripts/harness/inference.ts";
+import { generateInferenceKeys } from "../../shared/keys/keygen.ts";
+import { ApiClient, type Cleanups } from "../faults/support.ts";
 
 export interface FleetClient {
   readonly name: string;

@@ -6,15 +6,15 @@
  * without losing an event.
  */
 import { afterEach, expect, setDefaultTimeout, test } from "bun:test";
-import type { Position } from "../../shared/protocol/types.ts";
-import { eventually } from "../../shared/testing/eventually.ts";
+import { createDeployment } from "../../scripts/harness/deployment.ts";
+import { eventually } from "../../scripts/harness/eventually.ts";
+import type { Position } from "../../shared/protocol/index.ts";
 import {
   StreamTestClient,
   startInferenceStack,
   startInProcessGateway,
   streamLive,
 } from "../streaming/support.ts";
-import { createDeployment } from "../support/deployment.ts";
 import { EXAMPLES, PACKAGE_SRC, PYTHON, TEST_TIMEOUT_MS } from "./support.ts";
 
 setDefaultTimeout(TEST_TIMEOUT_MS);

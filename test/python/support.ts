@@ -7,15 +7,15 @@
 
 import { afterAll, beforeAll, expect } from "bun:test";
 import { join } from "node:path";
-import { type RunningGateway, startGateway } from "../support/agents.ts";
-import { createDeployment, type Deployment } from "../support/deployment.ts";
+import { type RunningGateway, startGateway } from "../../scripts/harness/agents.ts";
+import { createDeployment, type Deployment } from "../../scripts/harness/deployment.ts";
 import {
   type InferenceOptions,
   type InferenceSetup,
   startDelayProxy,
   startInference,
   writeInferenceConfig,
-} from "../support/inference.ts";
+} from "../../scripts/harness/inference.ts";
 
 /** Debian's python3; MT5BRIDGE_TEST_PYTHON runs the tests on another one (e.g. a Python 3.9). */
 export const PYTHON = process.env["MT5BRIDGE_TEST_PYTHON"] ?? "/usr/bin/python3";

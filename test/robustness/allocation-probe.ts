@@ -5,8 +5,8 @@
  * typed arrays reliably, and pages never touched never reach RSS, so neither can show it.
  */
 import { expect } from "bun:test";
+import type { RawZmtp } from "../../scripts/harness/raw-zmtp.ts";
 import { MAX_HANDSHAKE_FRAME_BYTES } from "../../shared/net/options.ts";
-import type { RawZmtp } from "../interop/raw-zmtp.ts";
 
 /** Records Uint8Array allocations of `thresholdBytes` or more until restore() is called. */
 export function watchLargeAllocations(thresholdBytes: number): {

@@ -8,10 +8,11 @@
  *   the configured handshake timeout.
  */
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
+import { eventually } from "../../scripts/harness/eventually.ts";
+import { dealerMetadata, HandCurveClient } from "../../scripts/harness/hand-curve.ts";
+import { commandFrame, RawZmtp } from "../../scripts/harness/raw-zmtp.ts";
 import type { RouterSocket } from "../../shared/net/index.ts";
-import { eventually } from "../../shared/testing/eventually.ts";
 import { encodeGreeting } from "../../shared/zmtp/greeting.ts";
-import { commandFrame, RawZmtp } from "../interop/raw-zmtp.ts";
 import {
   Cleanup,
   type CurveKeys,
@@ -21,7 +22,6 @@ import {
   newRouter,
   portOf,
 } from "../interop/support.ts";
-import { dealerMetadata, HandCurveClient } from "./hand-curve.ts";
 
 const cleanup = new Cleanup();
 let serverKeys: CurveKeys;

@@ -9,13 +9,13 @@
  * "Without allocating" is observed directly with closedWithoutAllocating (allocation-probe.ts).
  */
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
+import { eventually } from "../../scripts/harness/eventually.ts";
+import { curveHandshake, RawZmtp } from "../../scripts/harness/raw-zmtp.ts";
 import { CurveClient } from "../../shared/curve/curve-client.ts";
 import type { RouterMessage, RouterSocket } from "../../shared/net/index.ts";
 import { MAX_HANDSHAKE_FRAME_BYTES } from "../../shared/net/options.ts";
-import { eventually } from "../../shared/testing/eventually.ts";
 import { encodeFrame } from "../../shared/zmtp/frame.ts";
 import { encodeGreeting } from "../../shared/zmtp/greeting.ts";
-import { curveHandshake, RawZmtp } from "../interop/raw-zmtp.ts";
 import {
   Cleanup,
   type CurveKeys,

@@ -17,12 +17,12 @@
  * A failure names the seed and case so it can be replayed.
  */
 import { afterEach, expect, test } from "bun:test";
+import { eventually } from "../../scripts/harness/eventually.ts";
+import { commandFrame, curveHandshake, RawZmtp } from "../../scripts/harness/raw-zmtp.ts";
 import { CurveClient } from "../../shared/curve/curve-client.ts";
 import { CurveServer } from "../../shared/curve/curve-server.ts";
-import { eventually } from "../../shared/testing/eventually.ts";
 import { encodeFrame } from "../../shared/zmtp/frame.ts";
 import { encodeGreeting } from "../../shared/zmtp/greeting.ts";
-import { commandFrame, curveHandshake, RawZmtp } from "../interop/raw-zmtp.ts";
 import {
   Cleanup,
   type CurveKeys,

@@ -4,11 +4,11 @@
  * connections were in, and a closed ROUTER's port can be bound again straight away.
  */
 import { afterEach, describe, expect, test } from "bun:test";
+import { eventually } from "../../scripts/harness/eventually.ts";
+import { RawZmtp } from "../../scripts/harness/raw-zmtp.ts";
 import { DealerSocket, RouterSocket } from "../../shared/net/index.ts";
-import { eventually } from "../../shared/testing/eventually.ts";
 import { TrackingClock } from "../../shared/testing/tracking-clock.ts";
 import { encodeGreeting } from "../../shared/zmtp/greeting.ts";
-import { RawZmtp } from "../interop/raw-zmtp.ts";
 import {
   Cleanup,
   curveClient,

@@ -5,12 +5,12 @@
  * the socket closes the connection, delivers nothing twice and keeps serving other peers.
  */
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
+import { eventually } from "../../scripts/harness/eventually.ts";
+import { curveHandshake, RawZmtp } from "../../scripts/harness/raw-zmtp.ts";
 import { CurveClient } from "../../shared/curve/curve-client.ts";
 import type { RouterMessage, RouterSocket } from "../../shared/net/index.ts";
-import { eventually } from "../../shared/testing/eventually.ts";
 import { encodeError } from "../../shared/zmtp/command.ts";
 import { encodeFrame } from "../../shared/zmtp/frame.ts";
-import { curveHandshake, RawZmtp } from "../interop/raw-zmtp.ts";
 import {
   Cleanup,
   type CurveKeys,

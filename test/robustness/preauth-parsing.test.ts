@@ -6,10 +6,11 @@
  * close (no ERROR, no READY) in bounded time, without allocating what the peer announced.
  */
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
+import { eventually } from "../../scripts/harness/eventually.ts";
+import { dealerMetadata, HandCurveClient } from "../../scripts/harness/hand-curve.ts";
+import { commandFrame, RawZmtp } from "../../scripts/harness/raw-zmtp.ts";
 import type { RouterSocket, SocketEvent } from "../../shared/net/index.ts";
-import { eventually } from "../../shared/testing/eventually.ts";
 import { encodeGreeting } from "../../shared/zmtp/greeting.ts";
-import { commandFrame, RawZmtp } from "../interop/raw-zmtp.ts";
 import {
   Cleanup,
   type CurveKeys,
@@ -20,7 +21,6 @@ import {
   portOf,
 } from "../interop/support.ts";
 import { closedWithoutAllocating } from "./allocation-probe.ts";
-import { dealerMetadata, HandCurveClient } from "./hand-curve.ts";
 
 const cleanup = new Cleanup();
 let serverKeys: CurveKeys;

@@ -7,10 +7,11 @@
  * rate) must refuse excess connections at once with accept_rejected.
  */
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
+import { eventually } from "../../scripts/harness/eventually.ts";
+import { HandCurveClient } from "../../scripts/harness/hand-curve.ts";
+import { commandFrame, RawZmtp } from "../../scripts/harness/raw-zmtp.ts";
 import type { SocketOptions } from "../../shared/net/index.ts";
-import { eventually } from "../../shared/testing/eventually.ts";
 import { encodeGreeting } from "../../shared/zmtp/greeting.ts";
-import { commandFrame, RawZmtp } from "../interop/raw-zmtp.ts";
 import {
   Cleanup,
   type CurveKeys,
@@ -24,7 +25,6 @@ import {
   portOf,
   text,
 } from "../interop/support.ts";
-import { HandCurveClient } from "./hand-curve.ts";
 
 const cleanup = new Cleanup();
 let serverKeys: CurveKeys;

@@ -5,9 +5,9 @@
  * disconnected; Last-Event-ID resumes exactly.
  */
 import { afterEach, describe, expect, test } from "bun:test";
-import type { Deal, Position, TradeReply } from "../../shared/protocol/types.ts";
-import { eventually } from "../../shared/testing/eventually.ts";
-import { createDeployment, type Deployment } from "../support/deployment.ts";
+import { createDeployment, type Deployment } from "../../scripts/harness/deployment.ts";
+import { eventually } from "../../scripts/harness/eventually.ts";
+import type { Deal, Position, TradeReply } from "../../shared/protocol/index.ts";
 import {
   type InferenceStack,
   type InProcessGateway,

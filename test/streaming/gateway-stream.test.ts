@@ -7,14 +7,15 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import { join } from "node:path";
 import type { Subprocess } from "bun";
+import { createDeployment, type Deployment } from "../../scripts/harness/deployment.ts";
+import { eventually } from "../../scripts/harness/eventually.ts";
 import type {
+  Deal,
   ResyncReply,
   StreamEvent,
   SubscribeReply,
-} from "../../shared/protocol/stream-types.ts";
-import type { Deal, TradeReply } from "../../shared/protocol/types.ts";
-import { eventually } from "../../shared/testing/eventually.ts";
-import { createDeployment, type Deployment } from "../support/deployment.ts";
+  TradeReply,
+} from "../../shared/protocol/index.ts";
 import { type InProcessGateway, StreamTestClient, startInProcessGateway } from "./support.ts";
 
 const cleanups: (() => Promise<unknown> | unknown)[] = [];

@@ -4,9 +4,9 @@
  * streamed quote), and what is not fresh is asked for as before.
  */
 import { afterEach, describe, expect, test } from "bun:test";
-import type { QueryBody } from "../../agent-inf/gateway-client.ts";
-import { eventually } from "../../shared/testing/eventually.ts";
-import { createDeployment } from "../support/deployment.ts";
+import type { QueryBody } from "../../agent-inf/gateway/gateway-client.ts";
+import { createDeployment } from "../../scripts/harness/deployment.ts";
+import { eventually } from "../../scripts/harness/eventually.ts";
 import {
   type InferenceStack,
   startInferenceStack,

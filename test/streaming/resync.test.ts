@@ -4,12 +4,17 @@
  * after the reconnect and RESYNC, every deal exactly once and in deal-time order.
  */
 import { afterEach, describe, expect, test } from "bun:test";
-import type { ResyncReply } from "../../shared/protocol/stream-types.ts";
-import type { Deal, Position, SymbolInfo, TradeReply } from "../../shared/protocol/types.ts";
-import { eventually } from "../../shared/testing/eventually.ts";
-import { startGateway } from "../support/agents.ts";
-import { createDeployment } from "../support/deployment.ts";
-import { freePort } from "../support/inference.ts";
+import { startGateway } from "../../scripts/harness/agents.ts";
+import { createDeployment } from "../../scripts/harness/deployment.ts";
+import { eventually } from "../../scripts/harness/eventually.ts";
+import { freePort } from "../../scripts/harness/inference.ts";
+import type {
+  Deal,
+  Position,
+  ResyncReply,
+  SymbolInfo,
+  TradeReply,
+} from "../../shared/protocol/index.ts";
 import {
   type InferenceStack,
   SseReader as Sse,

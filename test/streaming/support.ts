@@ -9,23 +9,31 @@ import { createGatewayApp, type GatewayApp } from "../../agent-gtw/app.ts";
 import type { BackendEvent } from "../../agent-gtw/backend/backend.ts";
 import { SimBackend } from "../../agent-gtw/backend/sim/sim-backend.ts";
 import { loadGatewayConfig } from "../../agent-gtw/config.ts";
-import { type ApiServer, startApiServer } from "../../agent-inf/api.ts";
+import { type ApiServer, startApiServer } from "../../agent-inf/api/server.ts";
 import { createInferenceApp, type InferenceApp } from "../../agent-inf/app.ts";
 import { inferenceConfigSchema, resolvePaths } from "../../agent-inf/config.ts";
+import type { Deployment } from "../../scripts/harness/deployment.ts";
+import { eventually } from "../../scripts/harness/eventually.ts";
 import { systemClock } from "../../shared/clock.ts";
-import { readPublicKeyFile, readSecretKeyFile } from "../../shared/curve/keys.ts";
+import { readPublicKeyFile, readSecretKeyFile } from "../../shared/keys/curve-keys.ts";
+import { readSigningSecretKeyFile } from "../../shared/keys/signing-keys.ts";
 import { createLogger, silentLogger } from "../../shared/log.ts";
 import { DealerSocket } from "../../shared/net/index.ts";
-import { encodeRequest, newClientOrderId, newRequestId } from "../../shared/protocol/codec.ts";
-import { createSigner, type Signer } from "../../shared/protocol/signing.ts";
-import type { StreamEvent } from "../../shared/protocol/stream-types.ts";
-import type { Reply, Request } from "../../shared/protocol/types.ts";
-import { isSignedAction } from "../../shared/protocol/validate.ts";
-import { isEventObject, parseEventObject } from "../../shared/protocol/validate-event.ts";
-import { decodeMessage, parseReplyObject } from "../../shared/protocol/validate-reply.ts";
-import { readSigningSecretKeyFile } from "../../shared/signing-keys.ts";
-import { eventually } from "../../shared/testing/eventually.ts";
-import type { Deployment } from "../support/deployment.ts";
+import {
+  createSigner,
+  decodeMessage,
+  encodeRequest,
+  isEventObject,
+  isSignedAction,
+  newClientOrderId,
+  newRequestId,
+  parseEventObject,
+  parseReplyObject,
+  type Reply,
+  type Request,
+  type Signer,
+  type StreamEvent,
+} from "../../shared/protocol/index.ts";
 
 /** A DEALER to the gateway that keeps every event, in arrival order. */
 export class StreamTestClient {

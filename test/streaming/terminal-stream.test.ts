@@ -5,11 +5,16 @@
  * reaches it as LINK_STATE.
  */
 import { afterEach, describe, expect, test } from "bun:test";
-import { StreamHub } from "../../agent-gtw/streaming.ts";
+import {
+  cleanupRigs,
+  onCleanup,
+  openOrder,
+  startRig,
+} from "../../agent-gtw/backend/terminal/testing/rig.ts";
+import { StreamHub } from "../../agent-gtw/streaming/stream-hub.ts";
+import { FakeRouter } from "../../agent-gtw/streaming/testing/fake-router.ts";
+import { eventually } from "../../scripts/harness/eventually.ts";
 import { silentLogger } from "../../shared/log.ts";
-import { eventually } from "../../shared/testing/eventually.ts";
-import { cleanupRigs, onCleanup, openOrder, startRig } from "../terminal/support.ts";
-import { FakeRouter } from "./fake-router.ts";
 
 afterEach(cleanupRigs);
 

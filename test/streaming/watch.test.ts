@@ -3,16 +3,16 @@
  * from the stream, JSON lines with --json, and clean refusals.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { eventually } from "../../shared/testing/eventually.ts";
-import type { RunningAgent } from "../support/agents.ts";
-import { createDeployment, type Deployment } from "../support/deployment.ts";
+import type { RunningAgent } from "../../scripts/harness/agents.ts";
+import { createDeployment, type Deployment } from "../../scripts/harness/deployment.ts";
+import { eventually } from "../../scripts/harness/eventually.ts";
 import {
   type InferenceSetup,
   readHealth,
   runCli,
   startInference,
   writeInferenceConfig,
-} from "../support/inference.ts";
+} from "../../scripts/harness/inference.ts";
 import { type InProcessGateway, startInProcessGateway } from "./support.ts";
 
 let deployment: Deployment;

@@ -5,10 +5,19 @@
  * the MT5 link down and its orders are refused without reaching MT5.
  */
 import { afterEach, expect, test } from "bun:test";
-import { eventually } from "../../shared/testing/eventually.ts";
-import { startGateway } from "../support/agents.ts";
-import { readHealth, runCli, startInference, writeInferenceConfig } from "../support/inference.ts";
-import { cleanupRigs, onCleanup, terminalDeployment } from "./support.ts";
+import {
+  cleanupRigs,
+  onCleanup,
+  terminalDeployment,
+} from "../../agent-gtw/backend/terminal/testing/rig.ts";
+import { startGateway } from "../../scripts/harness/agents.ts";
+import { eventually } from "../../scripts/harness/eventually.ts";
+import {
+  readHealth,
+  runCli,
+  startInference,
+  writeInferenceConfig,
+} from "../../scripts/harness/inference.ts";
 
 afterEach(cleanupRigs);
 

@@ -4,11 +4,16 @@
  * through the EA link to the simulated broker, and a terminal that goes silent halts trading.
  */
 import { afterEach, expect, test } from "bun:test";
-import type { PingReply, TradeReply } from "../../shared/protocol/types.ts";
-import { eventually } from "../../shared/testing/eventually.ts";
-import { agentCommand, startGateway } from "../support/agents.ts";
-import { TestClient } from "../support/test-client.ts";
-import { cleanupRigs, onCleanup, SECRET, terminalDeployment } from "./support.ts";
+import {
+  cleanupRigs,
+  onCleanup,
+  SECRET,
+  terminalDeployment,
+} from "../../agent-gtw/backend/terminal/testing/rig.ts";
+import { agentCommand, startGateway } from "../../scripts/harness/agents.ts";
+import { eventually } from "../../scripts/harness/eventually.ts";
+import { TestClient } from "../../scripts/harness/test-client.ts";
+import type { PingReply, TradeReply } from "../../shared/protocol/index.ts";
 
 afterEach(cleanupRigs);
 

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import type { Deal } from "../../../shared/protocol/types.ts";
+import type { Deal } from "../../../shared/protocol/index.ts";
 import { Book } from "./book.ts";
 
 const deal = (ticket: number, time: number, magic = 1): Deal => ({

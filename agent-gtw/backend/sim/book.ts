@@ -4,8 +4,7 @@
  * records from the state log, so the two paths cannot disagree. Records carry the resulting
  * state (not the request), which keeps replay independent of quotes and of trading rules.
  */
-import type { TradeOrder } from "../../../shared/protocol/pending-types.ts";
-import type { Deal, Side } from "../../../shared/protocol/types.ts";
+import type { Deal, TradeOrder } from "../../../shared/protocol/index.ts";
 import {
   applyOrderChange,
   isHistoryOrder,
@@ -14,36 +13,8 @@ import {
   type OrderState,
   type PendingRecord,
 } from "./pending/order-book.ts";
+import type { PositionState, TradeRecord } from "./records.ts";
 import { isNumber, isObject, isPrice, isSide } from "./shapes.ts";
-
-/** An open position as the broker stores it; Position adds the live price and profit. */
-export interface PositionState {
-  /** Position ticket (= POSITION_IDENTIFIER; the ticket of the order that opened it). */
-  readonly ticket: number;
-  readonly symbol: string;
-  readonly side: Side;
-  readonly volume: number;
-  readonly price_open: number;
-  readonly sl: number | null;
-  readonly tp: number | null;
-  readonly magic: number;
-  readonly comment: string;
-  readonly time: number;
-  readonly time_update: number;
-}
-
-/** A deal and what it did to one position and the balance. */
-export interface TradeRecord {
-  readonly type: "trade";
-  readonly deal: Deal;
-  /** Position ticket the deal belongs to. */
-  readonly ticket: number;
-  /** The position afterwards; null when the deal closed it. */
-  readonly position: PositionState | null;
-  readonly balance: number;
-  readonly next_order: number;
-  readonly next_deal: number;
-}
 
 /** New SL/TP on a position. */
 export interface ModifyRecord {

@@ -3,14 +3,14 @@
  * real MT5 server gives (research/mt5-bridges.md §4, §4.1). Pure functions: trading.ts decides
  * the order they run in. Not here: money (account/margin.ts) and execution (trading.ts).
  */
-import { Retcode } from "../../../shared/protocol/retcodes.ts";
 import {
   MAX_COMMENT_LENGTH,
+  Retcode,
   type Side,
   type SymbolTradeMode,
-} from "../../../shared/protocol/types.ts";
-import type { PositionState } from "./book.ts";
+} from "../../../shared/protocol/index.ts";
 import type { Quote } from "./quotes.ts";
+import type { PositionState } from "./records.ts";
 import { isOnStep, pointOf, roundPrice, type SymbolSpec } from "./symbols.ts";
 
 /** What the server writes in MqlTradeResult.comment for each outcome. */

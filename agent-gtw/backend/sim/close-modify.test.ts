@@ -3,7 +3,7 @@
  * MODIFY (keep/remove semantics, 10025, stops and freeze levels, permissions).
  */
 import { afterEach, describe, expect, test } from "bun:test";
-import { Retcode } from "../../../shared/protocol/retcodes.ts";
+import { Retcode } from "../../../shared/protocol/index.ts";
 import { TestClock } from "../../../shared/testing/test-clock.ts";
 import {
   closeOrder,
@@ -12,7 +12,7 @@ import {
   type SimHarness,
   type SimOverrides,
   startSim,
-} from "./test-support.ts";
+} from "./testing/support.ts";
 
 let harness: SimHarness;
 afterEach(async () => {

@@ -6,7 +6,13 @@ import { afterEach, describe, expect, test } from "bun:test";
 import { TestClock } from "../../../shared/testing/test-clock.ts";
 import type { BackendEvent } from "../backend.ts";
 import type { SimBackend } from "./sim-backend.ts";
-import { closeOrder, modifyOrder, openOrder, SimHarness, WEDNESDAY_NOON } from "./test-support.ts";
+import {
+  closeOrder,
+  modifyOrder,
+  openOrder,
+  SimHarness,
+  WEDNESDAY_NOON,
+} from "./testing/support.ts";
 
 const harnesses: SimHarness[] = [];
 afterEach(async () => {

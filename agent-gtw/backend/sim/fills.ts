@@ -8,10 +8,11 @@
  * into a single position, and a reversal keeps the position's identifier (the sim uses the
  * identifier as the ticket throughout) with an INOUT deal.
  */
-import type { Deal, DealEntry, DealReason, Side } from "../../../shared/protocol/types.ts";
+import type { Deal, DealEntry, DealReason, Side } from "../../../shared/protocol/index.ts";
 import type { BackendEvent } from "../backend.ts";
 import { type MoneyContext, profitInDeposit, roundMoney } from "./account/margin.ts";
-import type { Book, PositionState, TradeRecord } from "./book.ts";
+import type { Book } from "./book.ts";
+import type { PositionState, TradeRecord } from "./records.ts";
 import { roundVolume, type SymbolSpec } from "./symbols.ts";
 
 export interface Fill {

@@ -3,8 +3,8 @@
  * closing and reversing one netting position (IN, OUT, INOUT) under the symbol's trade mode.
  */
 import { afterEach, describe, expect, test } from "bun:test";
-import { Retcode } from "../../../shared/protocol/retcodes.ts";
-import { openOrder, type SimHarness, type SimOverrides, startSim } from "./test-support.ts";
+import { Retcode } from "../../../shared/protocol/index.ts";
+import { openOrder, type SimHarness, type SimOverrides, startSim } from "./testing/support.ts";
 
 let harness: SimHarness;
 afterEach(async () => {

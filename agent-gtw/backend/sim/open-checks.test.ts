@@ -3,9 +3,8 @@
  * stale quotes, the stops-level rule per side, and volume min/max/step/limit.
  */
 import { afterEach, describe, expect, test } from "bun:test";
-import { Retcode } from "../../../shared/protocol/retcodes.ts";
-import type { Side } from "../../../shared/protocol/types.ts";
-import { openOrder, type SimHarness, type SimOverrides, startSim } from "./test-support.ts";
+import { Retcode, type Side } from "../../../shared/protocol/index.ts";
+import { openOrder, type SimHarness, type SimOverrides, startSim } from "./testing/support.ts";
 
 let harness: SimHarness;
 afterEach(async () => {

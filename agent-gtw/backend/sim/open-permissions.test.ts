@@ -3,7 +3,7 @@
  * limits, Instant-execution requotes, and the order in which the server reports failures.
  */
 import { afterEach, describe, expect, test } from "bun:test";
-import { Retcode } from "../../../shared/protocol/retcodes.ts";
+import { Retcode } from "../../../shared/protocol/index.ts";
 import { TestClock } from "../../../shared/testing/test-clock.ts";
 import {
   openOrder,
@@ -11,7 +11,7 @@ import {
   type SimHarness,
   type SimOverrides,
   startSim,
-} from "./test-support.ts";
+} from "./testing/support.ts";
 
 let harness: SimHarness;
 afterEach(async () => {

@@ -5,11 +5,11 @@
 import type { Clock } from "../../../shared/clock.ts";
 import { AgentError, FaultCode } from "../../../shared/errors.ts";
 import type { Logger } from "../../../shared/log.ts";
-import type { FillingMode, MarginMode } from "../../../shared/protocol/types.ts";
+import type { FillingMode, MarginMode } from "../../../shared/protocol/index.ts";
 import type { SessionSchedule } from "./sessions.ts";
 import type { SymbolOverride } from "./symbols.ts";
 
-export const DEFAULT_LOGIN = 10_000_001;
+export const DEFAULT_LOGIN = 5_000_001;
 export const DEFAULT_CURRENCY = "USD";
 export const DEFAULT_BALANCE = 10_000;
 export const DEFAULT_LEVERAGE = 100;

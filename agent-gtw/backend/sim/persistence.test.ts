@@ -6,7 +6,7 @@ import { afterEach, describe, expect, test } from "bun:test";
 import { appendFileSync, existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { FaultCode } from "../../../shared/errors.ts";
-import { Retcode } from "../../../shared/protocol/retcodes.ts";
+import { Retcode } from "../../../shared/protocol/index.ts";
 import type { SimBackend } from "./sim-backend.ts";
 import { HISTORY_FILE, LOG_FILE, SNAPSHOT_FILE } from "./store.ts";
 import {
@@ -16,7 +16,7 @@ import {
   recordingLogger,
   SimHarness,
   type SimOverrides,
-} from "./test-support.ts";
+} from "./testing/support.ts";
 
 let harness: SimHarness;
 afterEach(async () => {
@@ -251,7 +251,7 @@ describe("corruption is an error, never a reset", () => {
     await stopped();
     const other = new SimHarness({ account: { currency: "EUR" } }, harness.clock, harness.dir);
     const error = await other.sim.start().catch((caught: unknown) => caught);
-    expect((error as Error).message).toMatch(/belongs to login 10000001 \(USD, HEDGING\)/);
+    expect((error as Error).message).toMatch(/belongs to login 5000001 \(USD, HEDGING\)/);
     expect((error as { code?: string }).code).toBe(FaultCode.CONFIG_INVALID);
   });
 });

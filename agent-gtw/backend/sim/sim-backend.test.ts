@@ -17,7 +17,7 @@ import {
   type SimOverrides,
   startSim,
   WEDNESDAY_NOON,
-} from "./test-support.ts";
+} from "./testing/support.ts";
 
 let harness: SimHarness | undefined;
 afterEach(async () => {

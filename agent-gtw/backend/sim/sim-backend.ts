@@ -12,15 +12,16 @@
 import type { TimerHandle } from "../../../shared/clock.ts";
 import { describeError, FaultCode } from "../../../shared/errors.ts";
 import { type Logger, silentLogger } from "../../../shared/log.ts";
-import type { OrderCheckResult, TradeOrder } from "../../../shared/protocol/pending-types.ts";
 import type {
   AccountInfo,
   Deal,
   FillingMode,
+  OrderCheckResult,
   Position,
   SymbolInfo,
+  TradeOrder,
   TradeResult,
-} from "../../../shared/protocol/types.ts";
+} from "../../../shared/protocol/index.ts";
 import {
   type Backend,
   BackendError,

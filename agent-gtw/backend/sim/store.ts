@@ -21,7 +21,7 @@ import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { type AgentError, describeError } from "../../../shared/errors.ts";
 import type { Logger } from "../../../shared/log.ts";
-import type { Deal, MarginMode } from "../../../shared/protocol/types.ts";
+import type { Deal, MarginMode } from "../../../shared/protocol/index.ts";
 import {
   type BookRecord,
   type BookSnapshot,

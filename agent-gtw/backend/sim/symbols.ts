@@ -4,11 +4,7 @@
  * what retail demo servers typically publish; field names match SymbolInfo so an override reads
  * like a GET_SYMBOL_INFO reply. Not here: quotes (quotes.ts) and money maths (account/margin.ts).
  */
-import {
-  ORDER_TIME_TYPES,
-  type OrderTimeType,
-  type OrderType,
-} from "../../../shared/protocol/pending-types.ts";
+
 import type {
   CalcMode,
   ExecutionMode,
@@ -16,7 +12,12 @@ import type {
   SymbolInfo,
   SymbolOrderMode,
   SymbolTradeMode,
-} from "../../../shared/protocol/types.ts";
+} from "../../../shared/protocol/index.ts";
+import {
+  ORDER_TIME_TYPES,
+  type OrderTimeType,
+  type OrderType,
+} from "../../../shared/protocol/index.ts";
 import type { SymbolSession } from "./sessions.ts";
 
 /** Static properties of one symbol. */

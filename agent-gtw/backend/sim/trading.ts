@@ -18,13 +18,17 @@
  *   then execution: REQUOTE (10004) on Instant/Request execution, else DONE (10009).
  */
 import type { Clock } from "../../../shared/clock.ts";
-import { orderSide } from "../../../shared/protocol/pending-types.ts";
-import { Retcode } from "../../../shared/protocol/retcodes.ts";
-import type { FillingMode, Side, TradeResult } from "../../../shared/protocol/types.ts";
+import {
+  type FillingMode,
+  orderSide,
+  Retcode,
+  type Side,
+  type TradeResult,
+} from "../../../shared/protocol/index.ts";
 import type { BackendEvent, CloseOrder, ModifyOrder, OpenOrder } from "../backend.ts";
 import { accountFigures, positionView } from "./account/figures.ts";
 import { type Exposure, type MoneyContext, totalMargin } from "./account/margin.ts";
-import type { Book, BookRecord, PositionState } from "./book.ts";
+import type { Book, BookRecord } from "./book.ts";
 import {
   checkCloseVolume,
   checkCommonFields,
@@ -41,6 +45,7 @@ import {
 import { closeFill, type Fill, openFill, requestReason } from "./fills.ts";
 import type { Market } from "./market.ts";
 import type { Quote } from "./quotes.ts";
+import type { PositionState } from "./records.ts";
 import { allowedFillings, requestFilling, roundVolume, type SymbolSpec } from "./symbols.ts";
 
 export interface TradingSettings {

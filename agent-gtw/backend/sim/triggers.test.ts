@@ -3,9 +3,9 @@
  * walk reaching a tight stop, and stop-out closing the most losing position first.
  */
 import { afterEach, describe, expect, test } from "bun:test";
-import { Retcode } from "../../../shared/protocol/retcodes.ts";
+import { Retcode } from "../../../shared/protocol/index.ts";
 import type { BackendEvent } from "../backend.ts";
-import { openOrder, type SimHarness, type SimOverrides, startSim } from "./test-support.ts";
+import { openOrder, type SimHarness, type SimOverrides, startSim } from "./testing/support.ts";
 
 let harness: SimHarness;
 afterEach(async () => {

@@ -7,9 +7,10 @@
 import type { Logger } from "../../../shared/log.ts";
 import { accountFigures, floatingProfit } from "./account/figures.ts";
 import type { MoneyContext } from "./account/margin.ts";
-import type { Book, PositionState } from "./book.ts";
+import type { Book } from "./book.ts";
 import { closeFill, type Fill } from "./fills.ts";
 import type { Market } from "./market.ts";
+import type { PositionState } from "./records.ts";
 import { roundPrice } from "./symbols.ts";
 
 export interface TriggerContext {

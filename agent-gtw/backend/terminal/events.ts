@@ -5,7 +5,7 @@
  * a known event with a malformed field throws LinkProtocolError.
  */
 import type { Logger } from "../../../shared/log.ts";
-import type { Deal } from "../../../shared/protocol/types.ts";
+import type { Deal } from "../../../shared/protocol/index.ts";
 import type { BackendEvent } from "../backend.ts";
 import { dealReason, type ServerTime, toDeal, toPosition } from "./mapping.ts";
 import { WireFields } from "./wire-fields.ts";

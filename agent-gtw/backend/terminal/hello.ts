@@ -3,7 +3,7 @@
  * and the link state those flags give (§7.1 "Link state derived by the gateway"). A HELLO is
  * judged only after its proof (link-auth.ts) checked out.
  */
-import type { LinkState, MarginMode } from "../../../shared/protocol/types.ts";
+import type { LinkState, MarginMode } from "../../../shared/protocol/index.ts";
 import { EA_PROTOCOL_VERSION, eaProof, type HandshakeRefusal, proofMatches } from "./link-auth.ts";
 import { type AccountTradeMode, accountTradeMode, magic, roundOffsetSeconds } from "./mapping.ts";
 import { LinkProtocolError, WireFields } from "./wire-fields.ts";

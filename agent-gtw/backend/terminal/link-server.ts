@@ -13,7 +13,7 @@ import type { TCPSocketListener } from "bun";
 import type { Clock, TimerHandle } from "../../../shared/clock.ts";
 import { AgentError, FaultCode } from "../../../shared/errors.ts";
 import type { LogFields, Logger } from "../../../shared/log.ts";
-import { LogThrottle } from "../../log-throttle.ts";
+import { LogThrottle } from "../../server/log-throttle.ts";
 import { encodeOutbound } from "./framing.ts";
 import type { EaHello } from "./hello.ts";
 import type { RandomBytes } from "./link-auth.ts";

@@ -4,7 +4,7 @@
  * from that status (§5) for time conversions and LinkStatus.serverTime. Reports each change once.
  */
 import type { Clock } from "../../../shared/clock.ts";
-import type { LinkState } from "../../../shared/protocol/types.ts";
+import type { LinkState } from "../../../shared/protocol/index.ts";
 import type { LinkStatus } from "../backend.ts";
 import { type EaStatus, stateFromStatus } from "./hello.ts";
 import { ServerTime } from "./mapping.ts";

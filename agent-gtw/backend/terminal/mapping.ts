@@ -17,7 +17,7 @@ import type {
   Side,
   SymbolInfo,
   SymbolTradeMode,
-} from "../../../shared/protocol/types.ts";
+} from "../../../shared/protocol/index.ts";
 import { LinkProtocolError, type WireFields } from "./wire-fields.ts";
 
 /** MT5 magic is a ulong; JSON numbers are exact only below 2^53. */

@@ -5,7 +5,7 @@
  * position found by ticket or identifier, and GET_SYMBOL_INFO with UNKNOWN_SYMBOL as undefined.
  */
 import { FaultCode } from "../../../shared/errors.ts";
-import type { Deal, Position, SymbolInfo } from "../../../shared/protocol/types.ts";
+import type { Deal, Position, SymbolInfo } from "../../../shared/protocol/index.ts";
 import { BackendError, type DealQuery } from "../backend.ts";
 import type { WireObject } from "./framing.ts";
 import {

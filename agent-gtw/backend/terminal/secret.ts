@@ -4,9 +4,8 @@
  * side ever sends it: each proves knowledge of it with HMAC-SHA256 (link-auth.ts). It is never
  * logged or put in an error message.
  */
-import { closeSync, fstatSync, openSync, readSync } from "node:fs";
-import { assertPrivateFileMode } from "../../../shared/curve/keys.ts";
-import { AgentError, describeError, FaultCode } from "../../../shared/errors.ts";
+import { AgentError, FaultCode } from "../../../shared/errors.ts";
+import { readPrivateText } from "../../../shared/keys/private-file.ts";
 
 /**
  * The gateway proves itself first to whoever connects, so its proof is material for an offline
@@ -27,40 +26,11 @@ export function isValidSecret(text: string): boolean {
 
 /** Throws KEY_FILE_INVALID / KEY_FILE_INSECURE with the file named and the fix. */
 export function readSecretFile(path: string, platform: NodeJS.Platform = process.platform): string {
-  let fd: number;
-  try {
-    fd = openSync(path, "r");
-  } catch (error) {
-    throw new AgentError(
-      FaultCode.KEY_FILE_INVALID,
-      `terminal: cannot read the EA link secret file ${path}: ${describeError(error)}`,
-      { cause: error },
-    );
-  }
-  let text: string;
-  try {
-    const stat = fstatSync(fd);
-    if (!stat.isFile()) {
-      throw new AgentError(FaultCode.KEY_FILE_INVALID, `terminal: ${path} is not a regular file`);
-    }
-    assertPrivateFileMode(path, stat.mode, platform);
-    if (stat.size > MAX_FILE_BYTES) {
-      throw new AgentError(
-        FaultCode.KEY_FILE_INVALID,
-        `terminal: the EA link secret file ${path} is too large (size was ${stat.size} bytes)`,
-      );
-    }
-    const buffer = Buffer.alloc(stat.size);
-    let read = 0;
-    while (read < buffer.length) {
-      const n = readSync(fd, buffer, read, buffer.length - read, read);
-      if (n === 0) break;
-      read += n;
-    }
-    text = buffer.subarray(0, read).toString("utf8").trim();
-  } finally {
-    closeSync(fd);
-  }
+  const text = readPrivateText(path, {
+    what: "EA link secret file",
+    maxBytes: MAX_FILE_BYTES,
+    privateOn: platform,
+  }).trim();
   if (!isValidSecret(text)) {
     throw new AgentError(
       FaultCode.KEY_FILE_INVALID,

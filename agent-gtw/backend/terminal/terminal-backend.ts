@@ -10,14 +10,15 @@
 import { type Clock, systemClock, type TimerHandle } from "../../../shared/clock.ts";
 import { describeError } from "../../../shared/errors.ts";
 import { type Logger, silentLogger } from "../../../shared/log.ts";
-import type { OrderCheckResult, TradeOrder } from "../../../shared/protocol/pending-types.ts";
 import type {
   AccountInfo,
   Deal,
+  OrderCheckResult,
   Position,
   SymbolInfo,
+  TradeOrder,
   TradeResult,
-} from "../../../shared/protocol/types.ts";
+} from "../../../shared/protocol/index.ts";
 import type {
   Backend,
   BackendEvent,

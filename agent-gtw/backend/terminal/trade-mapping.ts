@@ -5,8 +5,7 @@
  * gateway through shared/protocol/retcodes.ts; this module only turns EA-side errors that carry
  * no retcode into the retcode MT5 would have given for the same cause.
  */
-import { isSuccessRetcode, Retcode } from "../../../shared/protocol/retcodes.ts";
-import type { TradeResult } from "../../../shared/protocol/types.ts";
+import { isSuccessRetcode, Retcode, type TradeResult } from "../../../shared/protocol/index.ts";
 import type { CloseOrder, OpenOrder } from "../backend.ts";
 import type { WireObject } from "./framing.ts";
 import { LinkProtocolError, type WireFields } from "./wire-fields.ts";

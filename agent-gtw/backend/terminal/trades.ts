@@ -7,8 +7,7 @@
  */
 import { FaultCode } from "../../../shared/errors.ts";
 import type { Logger } from "../../../shared/log.ts";
-import { Retcode } from "../../../shared/protocol/retcodes.ts";
-import type { Position } from "../../../shared/protocol/types.ts";
+import { type Position, Retcode } from "../../../shared/protocol/index.ts";
 import { BackendError, type CloseOrder, type ModifyOrder, type OpenOrder } from "../backend.ts";
 import type { SessionReply } from "./command-queue.ts";
 import type { WireObject } from "./framing.ts";

@@ -68,8 +68,8 @@ class SettingsTest(unittest.TestCase):
         self.assertEqual(self.found({}), ("http://127.0.0.1:9100", "secret-token"))
 
     def test_base_url_as_the_cli_derives_it(self) -> None:
-        # Every case of the CLI's own apiBaseUrl table (agent-inf/cli-format.test.ts)
-        cases = re.findall(r'\["([^"]+)", "(http://[^"]+)"\]', repo_file("cli-format.test.ts"))
+        # Every case of the CLI's own apiBaseUrl table (agent-inf/cli/format.test.ts)
+        cases = re.findall(r'\["([^"]+)", "(http://[^"]+)"\]', repo_file("format.test.ts"))
         self.assertGreaterEqual(len(cases), 5)
         for listen, expected in cases:
             self.assertEqual(api_base_url(listen), expected, listen)

@@ -3,9 +3,9 @@
  * equity = balance + floating P/L, free margin = equity − margin, margin level =
  * equity / margin × 100 (0 with no margin in use, as MT5 reports it).
  */
-import type { Position } from "../../../../shared/protocol/types.ts";
-import type { PositionState } from "../book.ts";
+import type { Position } from "../../../../shared/protocol/index.ts";
 import type { Market } from "../market.ts";
+import type { PositionState } from "../records.ts";
 import {
   type Exposure,
   type MoneyContext,

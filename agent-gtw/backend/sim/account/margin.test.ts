@@ -3,7 +3,7 @@
  * hedged margin, and conversion into USD and EUR deposits through direct, inverse and cross rates.
  */
 import { beforeEach, describe, expect, test } from "bun:test";
-import type { MarginMode } from "../../../../shared/protocol/types.ts";
+import type { MarginMode } from "../../../../shared/protocol/index.ts";
 import { Market } from "../market.ts";
 import { QuoteFeed } from "../quotes.ts";
 import { resolveSymbols, type SymbolSpec } from "../symbols.ts";

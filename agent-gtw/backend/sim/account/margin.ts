@@ -6,7 +6,7 @@
  * Conversions use the mid of the current quote. A real server converts profit at bid or ask
  * depending on the sign; the difference is half a spread on the converted amount.
  */
-import type { MarginMode, Side } from "../../../../shared/protocol/types.ts";
+import type { MarginMode, Side } from "../../../../shared/protocol/index.ts";
 import type { SymbolSpec } from "../symbols.ts";
 
 export interface MarketView {

@@ -4,8 +4,8 @@
  * missing 10036, not opposite 10013, frozen 10029).
  */
 import { afterEach, describe, expect, test } from "bun:test";
-import { Retcode } from "../../../../shared/protocol/retcodes.ts";
-import { closeByOrder, openOrder, SimHarness, type SimOverrides } from "../test-support.ts";
+import { Retcode } from "../../../../shared/protocol/index.ts";
+import { closeByOrder, openOrder, SimHarness, type SimOverrides } from "../testing/support.ts";
 
 let harness: SimHarness;
 afterEach(async () => {

@@ -10,8 +10,7 @@
  * opposite sides (10013); symbol without SYMBOL_ORDER_CLOSEBY (10035); no prices (10021); either
  * position frozen (10029); closed session (10018); trading disabled (10017); Algo Trading (10027).
  */
-import type { TradeOrder } from "../../../../shared/protocol/pending-types.ts";
-import { Retcode } from "../../../../shared/protocol/retcodes.ts";
+import { Retcode, type TradeOrder } from "../../../../shared/protocol/index.ts";
 import type { BackendEvent } from "../../backend.ts";
 import type { CloseByOrder } from "../../pending.ts";
 import { checkCommonFields, checkFreeze } from "../checks.ts";

@@ -21,8 +21,8 @@ import {
   isStopLimit,
   orderSide,
   PENDING_ORDER_TYPES,
-} from "../../../../shared/protocol/pending-types.ts";
-import { Retcode } from "../../../../shared/protocol/retcodes.ts";
+  Retcode,
+} from "../../../../shared/protocol/index.ts";
 import type { CancelPendingOrder, ModifyPendingOrder, PlaceOrder } from "../../pending.ts";
 import type { MoneyContext } from "../account/margin.ts";
 import type { Book } from "../book.ts";

@@ -3,7 +3,7 @@
  * level (10029) on both, unknown tickets, and the events and history they leave.
  */
 import { afterEach, describe, expect, test } from "bun:test";
-import { Retcode } from "../../../../shared/protocol/retcodes.ts";
+import { Retcode } from "../../../../shared/protocol/index.ts";
 import type { PlaceOrder } from "../../pending.ts";
 import {
   cancelPending,
@@ -11,7 +11,7 @@ import {
   placeOrder,
   SimHarness,
   type SimOverrides,
-} from "../test-support.ts";
+} from "../testing/support.ts";
 
 let harness: SimHarness;
 afterEach(async () => {

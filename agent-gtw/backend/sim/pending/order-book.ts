@@ -9,6 +9,8 @@
  * applies the trades and then the same order part (Book.apply), so both paths agree.
  */
 import {
+  type DealReason,
+  type FillingMode,
   ORDER_TIME_TYPES,
   ORDER_TYPES,
   type OrderTimeType,
@@ -16,9 +18,8 @@ import {
   type PendingOrderType,
   TRADE_ORDER_STATES,
   type TradeOrder,
-} from "../../../../shared/protocol/pending-types.ts";
-import type { DealReason, FillingMode } from "../../../../shared/protocol/types.ts";
-import type { Book, TradeRecord } from "../book.ts";
+} from "../../../../shared/protocol/index.ts";
+import type { TradeRecord } from "../records.ts";
 import { isNumber, isObject, isOneOf, isPrice, type Shape } from "../shapes.ts";
 
 /** An active pending order as the broker stores it; TradeOrder adds the live price. */
@@ -63,8 +64,15 @@ export interface PendingRecord {
  */
 export const MAX_ORDER_HISTORY = 10_000;
 
+/** The part of the book (book.ts) that the order part of a record changes. */
+export interface OrderLedger {
+  readonly orders: Map<number, OrderState>;
+  readonly orderHistory: TradeOrder[];
+  nextOrder: number;
+}
+
 /** The order part of a record (the trades are applied by whoever built or replays them). */
-export function applyOrderChange(book: Book, record: PendingRecord): void {
+export function applyOrderChange(book: OrderLedger, record: PendingRecord): void {
   if (record.order === null) book.orders.delete(record.ticket);
   else book.orders.set(record.ticket, record.order);
   if (record.done !== undefined) {

@@ -6,10 +6,10 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { Retcode } from "../../../../shared/protocol/retcodes.ts";
+import { Retcode } from "../../../../shared/protocol/index.ts";
 import type { SimBackend } from "../sim-backend.ts";
 import { LOG_FILE } from "../store.ts";
-import { openOrder, placeOrder, SimHarness, type SimOverrides } from "../test-support.ts";
+import { openOrder, placeOrder, SimHarness, type SimOverrides } from "../testing/support.ts";
 
 let harness: SimHarness;
 afterEach(async () => {

@@ -4,8 +4,7 @@
  * with pending orders counted, order and position limits, closed market).
  */
 import { afterEach, describe, expect, test } from "bun:test";
-import type { PendingOrderType } from "../../../../shared/protocol/pending-types.ts";
-import { Retcode } from "../../../../shared/protocol/retcodes.ts";
+import { type PendingOrderType, Retcode } from "../../../../shared/protocol/index.ts";
 import { TestClock } from "../../../../shared/testing/test-clock.ts";
 import type { PlaceOrder } from "../../pending.ts";
 import {
@@ -14,7 +13,7 @@ import {
   SATURDAY_NOON,
   SimHarness,
   type SimOverrides,
-} from "../test-support.ts";
+} from "../testing/support.ts";
 
 let harness: SimHarness;
 afterEach(async () => {

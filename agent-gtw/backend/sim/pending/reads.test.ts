@@ -3,9 +3,9 @@
  * margin and profit calculators, cross-checked against what trading the same order does.
  */
 import { afterEach, describe, expect, test } from "bun:test";
-import { Retcode } from "../../../../shared/protocol/retcodes.ts";
+import { Retcode } from "../../../../shared/protocol/index.ts";
 import type { CheckOrder } from "../../pending.ts";
-import { openOrder, placeOrder, SimHarness, type SimOverrides } from "../test-support.ts";
+import { openOrder, placeOrder, SimHarness, type SimOverrides } from "../testing/support.ts";
 
 let harness: SimHarness;
 afterEach(async () => {

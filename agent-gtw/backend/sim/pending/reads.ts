@@ -5,12 +5,12 @@
  * formulas trading uses, so a check and the trade it checks cannot disagree.
  */
 import {
+  compileGroup,
   type OrderCheckResult,
   orderSide,
+  Retcode,
   type TradeOrder,
-} from "../../../../shared/protocol/pending-types.ts";
-import { Retcode } from "../../../../shared/protocol/retcodes.ts";
-import { compileGroup } from "../../../../shared/protocol/symbol-group.ts";
+} from "../../../../shared/protocol/index.ts";
 import type { DealQuery } from "../../backend.ts";
 import type { CheckOrder, MarginQuery, OrderFilter, ProfitQuery } from "../../pending.ts";
 import { accountFigures } from "../account/figures.ts";

@@ -22,9 +22,9 @@ import {
   type OrderTimeType,
   orderSide,
   type PendingOrderType,
-} from "../../../../shared/protocol/pending-types.ts";
-import { Retcode } from "../../../../shared/protocol/retcodes.ts";
-import type { SymbolOrderMode } from "../../../../shared/protocol/types.ts";
+  Retcode,
+  type SymbolOrderMode,
+} from "../../../../shared/protocol/index.ts";
 import { type Check, checkStops } from "../checks.ts";
 import type { Quote } from "../quotes.ts";
 import { tradingDayEnd } from "../sessions.ts";

@@ -4,11 +4,10 @@
  * limit order, margin re-checked at the trigger, and expiration in market time.
  */
 import { afterEach, describe, expect, test } from "bun:test";
-import type { PendingOrderType } from "../../../../shared/protocol/pending-types.ts";
-import { Retcode } from "../../../../shared/protocol/retcodes.ts";
+import { type PendingOrderType, Retcode } from "../../../../shared/protocol/index.ts";
 import type { BackendEvent } from "../../backend.ts";
 import type { PlaceOrder } from "../../pending.ts";
-import { openOrder, placeOrder, SimHarness, type SimOverrides } from "../test-support.ts";
+import { openOrder, placeOrder, SimHarness, type SimOverrides } from "../testing/support.ts";
 
 let harness: SimHarness;
 afterEach(async () => {

@@ -10,8 +10,7 @@
  * stop-limit order that triggers becomes its limit order at the stop-limit price, under the same
  * ticket, and may fill on the same tick if the price is already there.
  */
-import type { TradeOrder } from "../../../../shared/protocol/pending-types.ts";
-import { orderSide } from "../../../../shared/protocol/pending-types.ts";
+import { orderSide, type TradeOrder } from "../../../../shared/protocol/index.ts";
 import type { BackendEvent } from "../../backend.ts";
 import { checkTradeMode, RETCODE_COMMENTS } from "../checks.ts";
 import { openFill } from "../fills.ts";

@@ -2,7 +2,7 @@
  * Pending orders as the wire shows them (TradeOrder): an active order with the live price, and
  * the history entry an order becomes when it leaves the book.
  */
-import type { TradeOrder, TradeOrderState } from "../../../../shared/protocol/pending-types.ts";
+import type { TradeOrder, TradeOrderState } from "../../../../shared/protocol/index.ts";
 import type { Market } from "../market.ts";
 import type { OrderState } from "./order-book.ts";
 import { activationPrice } from "./rules.ts";

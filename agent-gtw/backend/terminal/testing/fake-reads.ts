@@ -4,7 +4,7 @@
  * same paging and validation, same error codes.
  */
 import type { Clock } from "../../../../shared/clock.ts";
-import type { SymbolInfo } from "../../../../shared/protocol/types.ts";
+import type { SymbolInfo } from "../../../../shared/protocol/index.ts";
 import type { SimBackend } from "../../sim/sim-backend.ts";
 import { type EaRecord, eaJson, type FlatObject } from "./ea-json.ts";
 import type { FakeDedup } from "./fake-dedup.ts";

@@ -3,8 +3,7 @@
  * BuildModify and their helpers in BridgeTrades.mqh), in the EA's order. Each returns the reply
  * that ends the command (BAD_REQUEST, or a refusal with source "EA"), or the request to send.
  */
-import { Retcode } from "../../../../shared/protocol/retcodes.ts";
-import type { Position, SymbolInfo } from "../../../../shared/protocol/types.ts";
+import { type Position, Retcode, type SymbolInfo } from "../../../../shared/protocol/index.ts";
 import type { EaRecord, FlatObject } from "./ea-json.ts";
 import { ALL_ORDER_MODES, err, type FakeEaState, fillingFor, shownTicket } from "./fake-reads.ts";
 

@@ -6,8 +6,7 @@
  * local 10027) come back as source "CHECK" with the marker forgotten; unlike the EA, a dedup
  * file that cannot be written is noticed before those.
  */
-import { Retcode } from "../../../../shared/protocol/retcodes.ts";
-import type { TradeResult } from "../../../../shared/protocol/types.ts";
+import { Retcode, type TradeResult } from "../../../../shared/protocol/index.ts";
 import type { EaRecord, FlatObject } from "./ea-json.ts";
 import { IN_FLIGHT } from "./fake-dedup.ts";
 import { err, type FakeEaState, ok, validCoid } from "./fake-reads.ts";

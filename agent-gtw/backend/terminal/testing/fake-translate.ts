@@ -12,7 +12,7 @@ import type {
   Position,
   SymbolInfo,
   SymbolTradeMode,
-} from "../../../../shared/protocol/types.ts";
+} from "../../../../shared/protocol/index.ts";
 import type { EaRecord } from "./ea-json.ts";
 
 const EXECUTION: Record<ExecutionMode, [number, string]> = {

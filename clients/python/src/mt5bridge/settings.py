@@ -1,5 +1,5 @@
 """Where agent-inf's API is and which token it wants, found the way the agent-inf CLI finds them
-(agent-inf/cli-api.ts, shared/cli.ts locateConfig, agent-inf/config.ts), first match wins:
+(agent-inf/cli/api-commands.ts, shared/cli.ts locateConfig, agent-inf/config.ts), first match wins:
 
 1. arguments: a URL (with its token), or a config file
 2. MT5BRIDGE_URL (token from MT5BRIDGE_TOKEN)
@@ -60,7 +60,7 @@ def discover(url: Optional[str] = None, token: Optional[str] = None,
 
 def api_base_url(listen: str) -> str:
     """The URL a client on this host uses for api.listen: an unspecified address (0.0.0.0, ::)
-    is reached on loopback, and an IPv6 host gets its brackets (as agent-inf/cli-api.ts)."""
+    is reached on loopback, and an IPv6 host gets its brackets (as agent-inf/cli/api-commands.ts)."""
     host, _, port = listen.rpartition(":")
     host = host.strip("[]")
     if host in ("0.0.0.0", ""):

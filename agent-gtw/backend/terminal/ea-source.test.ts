@@ -1,0 +1,109 @@
+/**
+ * The MQL5 source cannot be compiled here, so what can be checked from its text is: the EA's
+ * limits, labels and command table agree with the gateway's and the fake terminal's (one value
+ * in three places must not drift), its HMAC self-test expects the RFC 4231 results, and the
+ * operator guide lists every file to copy. docs/EA-LINK.md is the contract behind each value.
+ */
+import { describe, expect, test } from "bun:test";
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { TERMINAL_HEARTBEAT_MAX_MS, TERMINAL_HEARTBEAT_MIN_MS } from "../../config.ts";
+import {
+  MAX_INBOUND_FRAME_BYTES,
+  MAX_OUTBOUND_FRAME_BYTES,
+  MAX_OUTBOUND_KEYS,
+  MAX_OUTBOUND_STRING_CHARS,
+} from "./framing.ts";
+import { EA_PROOF_LABEL, EA_PROTOCOL_VERSION, GATEWAY_PROOF_LABEL } from "./link-auth.ts";
+import { DEFAULT_HELLO_TIMEOUT_MS } from "./link-server.ts";
+import { PAGE_LIMIT } from "./reads.ts";
+import { MAX_SECRET_CHARS, MIN_SECRET_CHARS } from "./secret.ts";
+import { AUTH_NONCE_LABEL } from "./testing/fake-auth.ts";
+import { DEDUP_CAPACITY } from "./testing/fake-dedup.ts";
+import {
+  BACKOFF_MAX_MS,
+  BACKOFF_MIN_MS,
+  HANDSHAKE_TIMEOUT_MS,
+  HEARTBEAT_DEFAULT_MS,
+} from "./testing/fake-link.ts";
+import { DEFAULT_PAGE, MAX_PAGE, PAGE_BUDGET_CHARS } from "./testing/fake-reads.ts";
+
+const ROOT = join(import.meta.dir, "..", "..", "..");
+const MQL5 = join(ROOT, "agent-gtw", "mql5");
+const files = readdirSync(MQL5);
+const source = files.map((file) => readFileSync(join(MQL5, file), "utf8")).join("\n");
+
+/** `#define NAME value` → value (a number, or a string literal's text). */
+function define(name: string): number | string {
+  const match = new RegExp(`^#define\\s+${name}\\s+(\\S.*?)\\s*(//.*)?$`, "m").exec(source);
+  if (match === null) throw new Error(`no #define ${name} in agent-gtw/mql5`);
+  const value = match[1] as string;
+  return value.startsWith('"') ? JSON.parse(value) : Number(value);
+}
+
+describe("the EA's constants agree with the gateway and the fake terminal", () => {
+  test.each([
+    ["MAX_IN_FRAME", MAX_OUTBOUND_FRAME_BYTES],
+    ["MAX_OUT_FRAME", MAX_INBOUND_FRAME_BYTES],
+    ["JSON_MAX_KEYS", MAX_OUTBOUND_KEYS],
+    ["JSON_MAX_STRING", MAX_OUTBOUND_STRING_CHARS],
+    ["AUTH_PROTO", EA_PROTOCOL_VERSION],
+    ["AUTH_GW_LABEL", GATEWAY_PROOF_LABEL],
+    ["AUTH_EA_LABEL", EA_PROOF_LABEL],
+    ["AUTH_NONCE_LABEL", AUTH_NONCE_LABEL],
+    ["SECRET_MIN_CHARS", MIN_SECRET_CHARS],
+    ["SECRET_MAX_CHARS", MAX_SECRET_CHARS],
+    ["HEARTBEAT_MIN_MS", TERMINAL_HEARTBEAT_MIN_MS],
+    ["HEARTBEAT_MAX_MS", TERMINAL_HEARTBEAT_MAX_MS],
+    ["HEARTBEAT_DEFAULT_MS", HEARTBEAT_DEFAULT_MS],
+    ["HANDSHAKE_TIMEOUT_MS", HANDSHAKE_TIMEOUT_MS],
+    ["BACKOFF_MIN_MS", BACKOFF_MIN_MS],
+    ["BACKOFF_MAX_MS", BACKOFF_MAX_MS],
+    ["DEDUP_CAPACITY", DEDUP_CAPACITY],
+    ["DEFAULT_PAGE", DEFAULT_PAGE],
+    ["MAX_PAGE", MAX_PAGE],
+    ["MAX_PAGE", PAGE_LIMIT],
+    ["PAGE_BUDGET_CHARS", PAGE_BUDGET_CHARS],
+  ] as const)("%s is %p", (name, expected) => {
+    expect(define(name)).toBe(expected);
+  });
+
+  test("the gateway gives up on a handshake before the EA does", () => {
+    expect(DEFAULT_HELLO_TIMEOUT_MS).toBeLessThan(Number(define("HANDSHAKE_TIMEOUT_MS")));
+  });
+
+  test("a page's budget leaves room for its head inside the frame", () => {
+    expect(PAGE_BUDGET_CHARS).toBeLessThan(MAX_INBOUND_FRAME_BYTES - 1024);
+  });
+});
+
+describe("the EA source", () => {
+  test("its command table answers every command the gateway sends", () => {
+    const table = [...source.matchAll(/if\(cmd == "([A-Z_]+)"\)\s+return/g)].map((m) => m[1]);
+    expect(table.sort()).toEqual(
+      [
+        "CLOSE",
+        "FORGET",
+        "GET_ACCOUNT",
+        "GET_DEALS",
+        "GET_POSITIONS",
+        "GET_SYMBOL_INFO",
+        "MODIFY",
+        "OPEN",
+        "PING",
+        "SUBSCRIBE_TICKS",
+      ].sort(),
+    );
+  });
+
+  test("its HMAC self-test expects the RFC 4231 results of test cases 2 and 6", () => {
+    expect(source).toContain("5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+    expect(source).toContain("60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54");
+  });
+
+  test("it holds only source files, and the operator guide names each one to copy", () => {
+    const guide = readFileSync(join(ROOT, "docs", "MT5-SETUP.md"), "utf8");
+    expect(files.filter((file) => file.startsWith(".") || !/\.mq[5h]$/.test(file))).toEqual([]);
+    for (const file of files) expect(guide).toContain(file);
+  });
+});

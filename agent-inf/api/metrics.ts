@@ -1,0 +1,178 @@
+/**
+ * A small Prometheus registry for GET /metrics (text exposition format 0.0.4): counters, gauges
+ * and histograms with fixed buckets, labels given per observation. Label values are escaped, and
+ * the number of label combinations per metric is capped so a hostile label value cannot grow
+ * memory without bound.
+ */
+import { AgentError, FaultCode } from "../../shared/errors.ts";
+
+type Labels = Readonly<Record<string, string>>;
+
+const MAX_SERIES_PER_METRIC = 1000;
+
+/** Latency buckets in seconds: 50 µs to 10 s. */
+export const LATENCY_BUCKETS_S = [
+  0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5,
+  5, 10,
+] as const;
+
+interface Series {
+  readonly labels: Labels;
+  value: number;
+  buckets?: number[];
+  sum?: number;
+}
+
+abstract class Metric {
+  readonly name: string;
+  readonly help: string;
+  protected readonly series = new Map<string, Series>();
+
+  constructor(name: string, help: string) {
+    this.name = name;
+    this.help = help;
+  }
+
+  abstract readonly type: "counter" | "gauge" | "histogram";
+
+  protected at(labels: Labels): Series | undefined {
+    const key = labelKey(labels);
+    let entry = this.series.get(key);
+    if (entry === undefined) {
+      if (this.series.size >= MAX_SERIES_PER_METRIC) return undefined;
+      entry = { labels, value: 0 };
+      this.series.set(key, entry);
+    }
+    return entry;
+  }
+
+  abstract render(): string[];
+}
+
+export class Counter extends Metric {
+  readonly type = "counter" as const;
+
+  inc(labels: Labels = {}, by = 1): void {
+    const entry = this.at(labels);
+    if (entry !== undefined) entry.value += by;
+  }
+
+  get(labels: Labels = {}): number {
+    return this.series.get(labelKey(labels))?.value ?? 0;
+  }
+
+  render(): string[] {
+    return [...this.series.values()].map(
+      (entry) => `${this.name}${formatLabels(entry.labels)} ${entry.value}`,
+    );
+  }
+}
+
+export class Gauge extends Metric {
+  readonly type = "gauge" as const;
+
+  set(value: number, labels: Labels = {}): void {
+    const entry = this.at(labels);
+    if (entry !== undefined) entry.value = value;
+  }
+
+  render(): string[] {
+    return [...this.series.values()].map(
+      (entry) => `${this.name}${formatLabels(entry.labels)} ${entry.value}`,
+    );
+  }
+}
+
+export class Histogram extends Metric {
+  readonly type = "histogram" as const;
+  readonly #bounds: readonly number[];
+
+  constructor(name: string, help: string, bounds: readonly number[] = LATENCY_BUCKETS_S) {
+    super(name, help);
+    this.#bounds = bounds;
+  }
+
+  observe(value: number, labels: Labels = {}): void {
+    const entry = this.at(labels);
+    if (entry === undefined) return;
+    entry.buckets ??= new Array(this.#bounds.length).fill(0);
+    entry.sum = (entry.sum ?? 0) + value;
+    entry.value += 1;
+    for (let i = 0; i < this.#bounds.length; i++) {
+      if (value <= (this.#bounds[i] as number))
+        (entry.buckets as number[])[i] = ((entry.buckets as number[])[i] as number) + 1;
+    }
+  }
+
+  render(): string[] {
+    const lines: string[] = [];
+    for (const entry of this.series.values()) {
+      this.#bounds.forEach((bound, i) => {
+        lines.push(
+          `${this.name}_bucket${formatLabels({ ...entry.labels, le: String(bound) })} ${entry.buckets?.[i] ?? 0}`,
+        );
+      });
+      lines.push(
+        `${this.name}_bucket${formatLabels({ ...entry.labels, le: "+Inf" })} ${entry.value}`,
+      );
+      lines.push(`${this.name}_sum${formatLabels(entry.labels)} ${entry.sum ?? 0}`);
+      lines.push(`${this.name}_count${formatLabels(entry.labels)} ${entry.value}`);
+    }
+    return lines;
+  }
+}
+
+export class Registry {
+  readonly #metrics: Metric[] = [];
+
+  counter(name: string, help: string): Counter {
+    return this.#add(new Counter(name, help));
+  }
+
+  gauge(name: string, help: string): Gauge {
+    return this.#add(new Gauge(name, help));
+  }
+
+  histogram(name: string, help: string, bounds?: readonly number[]): Histogram {
+    return this.#add(new Histogram(name, help, bounds));
+  }
+
+  /** The text exposition format, one HELP/TYPE block per metric. */
+  render(): string {
+    const lines: string[] = [];
+    for (const metric of this.#metrics) {
+      lines.push(
+        `# HELP ${metric.name} ${metric.help}`,
+        `# TYPE ${metric.name} ${metric.type}`,
+        ...metric.render(),
+      );
+    }
+    return `${lines.join("\n")}\n`;
+  }
+
+  #add<M extends Metric>(metric: M): M {
+    if (!/^[a-zA-Z_:][a-zA-Z0-9_:]*$/.test(metric.name))
+      throw new AgentError(FaultCode.INTERNAL, `metrics: invalid name ${metric.name}`);
+    this.#metrics.push(metric);
+    return metric;
+  }
+}
+
+function labelKey(labels: Labels): string {
+  return Object.keys(labels)
+    .sort()
+    .map((key) => `${key}=${labels[key]}`)
+    .join("\u0000");
+}
+
+function formatLabels(labels: Labels): string {
+  const keys = Object.keys(labels);
+  if (keys.length === 0) return "";
+  const parts = keys.map((key) => `${key}="${escapeLabel(labels[key] as string)}"`);
+  return `{${parts.join(",")}}`;
+}
+
+/** Exposition format escaping: backslash, double quote and newline. */
+function escapeLabel(value: string): string {
+  return value.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n");
+}

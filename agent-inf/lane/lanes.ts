@@ -1,0 +1,115 @@
+/**
+ * The configured lanes, by name, with the default: the registry the order service resolves
+ * gateways in, the operator's actions on one lane or all, and the lanes' lifecycle (connect,
+ * heartbeat, equity polling; stop in order). Trading-state changes and equity marks are written
+ * to the state file (state-store.ts), so a HALT or a drawdown mark survives a restart.
+ */
+import type { Clock, TimerHandle } from "../../shared/clock.ts";
+import { describeError } from "../../shared/errors.ts";
+import type { Logger } from "../../shared/log.ts";
+import type { AccountInfo, TradingState } from "../../shared/protocol/index.ts";
+import { type GatewayRegistry, type Lane, UnknownGatewayError } from "./lane.ts";
+import type { LaneStateStore } from "./state-store.ts";
+
+export interface LanesOptions {
+  readonly lanes: readonly Lane[];
+  readonly defaultName: string;
+  readonly store: LaneStateStore;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  /** How often each lane's equity is read for the loss limits (the heartbeat interval). */
+  readonly equityPollMs: number;
+}
+
+export class Lanes implements GatewayRegistry {
+  readonly byName: ReadonlyMap<string, Lane>;
+  readonly names: readonly string[];
+  readonly defaultName: string;
+  readonly #options: LanesOptions;
+  readonly #timers: TimerHandle[] = [];
+
+  constructor(options: LanesOptions) {
+    this.#options = options;
+    this.byName = new Map(options.lanes.map((lane) => [lane.name, lane]));
+    this.names = [...this.byName.keys()];
+    this.defaultName = options.defaultName;
+    for (const lane of options.lanes) {
+      lane.tradingState.onChange((change) =>
+        options.store.saveTradingState(lane.name, change.state, change.reason),
+      );
+    }
+  }
+
+  get(name?: string): Lane | undefined {
+    return this.byName.get(name ?? this.defaultName);
+  }
+
+  /** The lane named (or the default); throws UnknownGatewayError. */
+  lane(name?: string): Lane {
+    const lane = this.get(name);
+    if (lane === undefined) throw new UnknownGatewayError(name, this.names);
+    return lane;
+  }
+
+  /** Operator: set the trading state of one gateway, or of all. */
+  setTradingState(state: TradingState, reason: string, gateway?: string): void {
+    for (const lane of this.#select(gateway)) lane.tradingState.set(state, reason, "operator");
+  }
+
+  /** Operator: engage or reset the breaker of one gateway, or of all. */
+  setBreaker(engaged: boolean, reason: string, gateway?: string): void {
+    for (const lane of this.#select(gateway)) {
+      if (engaged) lane.breaker.engage(reason);
+      else lane.breaker.reset(reason);
+    }
+  }
+
+  start(): void {
+    const { clock, equityPollMs } = this.#options;
+    for (const lane of this.byName.values()) {
+      lane.stream?.sync.start();
+      lane.client.connect();
+      lane.heartbeat.start();
+      // Loss limits must trip on equity alone, not only when an order happens to be sent.
+      this.#timers.push(clock.setInterval(() => void this.#pollEquity(lane), equityPollMs));
+    }
+  }
+
+  async stop(): Promise<void> {
+    for (const timer of this.#timers.splice(0)) timer.cancel();
+    for (const lane of this.byName.values()) {
+      lane.heartbeat.stop();
+      lane.breaker.dispose();
+      lane.stream?.sync.stop();
+    }
+    this.#options.store.flush();
+    await Promise.all([...this.byName.values()].map((lane) => lane.client.close()));
+  }
+
+  #select(gateway: string | undefined): Lane[] {
+    return gateway === undefined ? [...this.byName.values()] : [this.lane(gateway)];
+  }
+
+  async #pollEquity(lane: Lane): Promise<void> {
+    if (!lane.client.connected) return;
+    try {
+      const reply = await lane.client.query({ action: "GET_ACCOUNT" });
+      const account = (reply as { account?: AccountInfo }).account;
+      if (account === undefined) return;
+      lane.stream?.view.remember({ account });
+      lane.risk.updateEquity(account);
+      const equity = lane.risk.equity;
+      if (equity === undefined) return;
+      this.#options.store.saveEquity(lane.name, {
+        highWaterMark: equity.highWaterMark,
+        day: equity.day,
+        dayStartEquity: equity.dayStartEquity,
+      });
+    } catch (error) {
+      this.#options.logger.debug("Equity poll failed", {
+        gateway: lane.name,
+        error: describeError(error),
+      });
+    }
+  }
+}

@@ -1,0 +1,140 @@
+/**
+ * What agent-inf remembers across restarts, per gateway: the trading state (an operator HALT, or
+ * a loss limit's REDUCING, must not be undone by a restart) and the equity high-water mark and
+ * start-of-day equity (or drawdown protection would restart from zero). One small JSON file,
+ * written atomically; a broken file is an error naming it, never a silent reset.
+ */
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import type { Clock } from "../../shared/clock.ts";
+import { AgentError, describeError, FaultCode } from "../../shared/errors.ts";
+import type { Logger } from "../../shared/log.ts";
+import { TRADING_STATES, type TradingState } from "../../shared/protocol/index.ts";
+import type { EquitySeed } from "../risk/equity-tracker.ts";
+
+export const INF_STATE_FILE = "agent-inf-state.json";
+const MAX_BYTES = 256 * 1024;
+
+export interface LaneState {
+  readonly tradingState?: { readonly state: TradingState; readonly reason: string };
+  readonly equity?: EquitySeed;
+}
+
+export type StoredState = Readonly<Record<string, LaneState>>;
+
+export function readInferenceState(stateDir: string): StoredState {
+  const path = join(stateDir, INF_STATE_FILE);
+  if (!existsSync(path)) return {};
+  const fail = (why: string): never => {
+    throw new AgentError(
+      FaultCode.CONFIG_INVALID,
+      `state: ${path}: ${why}; fix or remove it (removing resets the drawdown high-water mark)`,
+    );
+  };
+  const text = readFileSync(path, "utf8");
+  if (text.length > MAX_BYTES) fail("file is too large");
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    return fail("not valid JSON");
+  }
+  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed))
+    return fail("expected an object");
+  const out: Record<string, LaneState> = {};
+  for (const [gateway, value] of Object.entries(parsed as Record<string, unknown>)) {
+    const lane = value as {
+      tradingState?: { state?: unknown; reason?: unknown };
+      equity?: Record<string, unknown>;
+    };
+    const state = lane.tradingState?.state;
+    if (state !== undefined && !TRADING_STATES.includes(state as TradingState))
+      fail(`${gateway}.tradingState.state is not a trading state`);
+    const equity = lane.equity;
+    const number = (key: string) =>
+      typeof equity?.[key] === "number" && Number.isFinite(equity[key])
+        ? (equity[key] as number)
+        : undefined;
+    const highWaterMark = number("highWaterMark");
+    const dayStartEquity = number("dayStartEquity");
+    out[gateway] = {
+      ...(state === undefined
+        ? {}
+        : {
+            tradingState: {
+              state: state as TradingState,
+              reason: String(lane.tradingState?.reason ?? "restored").slice(0, 200),
+            },
+          }),
+      ...(equity === undefined
+        ? {}
+        : {
+            equity: {
+              ...(highWaterMark === undefined ? {} : { highWaterMark }),
+              ...(dayStartEquity === undefined ? {} : { dayStartEquity }),
+              ...(typeof equity["day"] === "string" ? { day: equity["day"] } : {}),
+            },
+          }),
+    };
+  }
+  return out;
+}
+
+export function writeInferenceState(stateDir: string, state: StoredState): void {
+  mkdirSync(stateDir, { recursive: true });
+  const path = join(stateDir, INF_STATE_FILE);
+  writeFileSync(`${path}.tmp`, `${JSON.stringify(state, null, 2)}\n`, { mode: 0o600 });
+  renameSync(`${path}.tmp`, path);
+}
+
+/**
+ * The state file as the running agent keeps it: what was read at start, and every change to a
+ * lane's trading state or equity marks written back. Equity changes with every account poll, so
+ * it is written at most every `equityWriteMs`; trading-state changes at once. A failed write is
+ * logged, not thrown: the agent keeps trading on what it has in memory.
+ */
+export class LaneStateStore {
+  readonly #stateDir: string;
+  readonly #logger: Logger;
+  readonly #clock: Clock;
+  readonly #equityWriteMs: number;
+  readonly #state: Record<string, LaneState>;
+  #equityWrittenAt = 0;
+
+  constructor(stateDir: string, logger: Logger, clock: Clock, equityWriteMs = 10_000) {
+    this.#stateDir = stateDir;
+    this.#logger = logger;
+    this.#clock = clock;
+    this.#equityWriteMs = equityWriteMs;
+    this.#state = { ...readInferenceState(stateDir) };
+  }
+
+  /** What was stored for a gateway's lane, if anything. */
+  remembered(gateway: string): LaneState | undefined {
+    return this.#state[gateway];
+  }
+
+  saveTradingState(gateway: string, state: TradingState, reason: string): void {
+    this.#state[gateway] = { ...this.#state[gateway], tradingState: { state, reason } };
+    this.flush();
+  }
+
+  saveEquity(gateway: string, equity: EquitySeed): void {
+    this.#state[gateway] = { ...this.#state[gateway], equity };
+    const now = this.#clock.monotonic();
+    if (now - this.#equityWrittenAt <= this.#equityWriteMs) return;
+    this.#equityWrittenAt = now;
+    this.flush();
+  }
+
+  flush(): void {
+    try {
+      writeInferenceState(this.#stateDir, this.#state);
+    } catch (error) {
+      this.#logger.error("Could not save agent state", {
+        dir: this.#stateDir,
+        error: describeError(error),
+      });
+    }
+  }
+}

@@ -1,0 +1,438 @@
+/**
+ * What a strategy's order goes through on the inference host: a fresh market snapshot (the live
+ * view where it is fresh, else the gateway's answers; snapshot.ts), the risk monitor, then
+ * the gateway client's no-blind-resend submit. Denials never leave the host; an order is never
+ * fired twice, even when the strategy retries it:
+ *
+ * - A repeated client_order_id while the first is running waits for the first.
+ * - A repeated client_order_id seen earlier answers what happened, locally or (after an agent
+ *   restart) by asking the gateway, instead of running risk checks again against a position the
+ *   first attempt already opened.
+ */
+import type { Clock } from "../../shared/clock.ts";
+import type { Logger } from "../../shared/log.ts";
+import {
+  errorCodeInfo,
+  newClientOrderId,
+  type Reply,
+  type Side,
+  type SignedAction,
+  type TradeReply,
+} from "../../shared/protocol/index.ts";
+import type { GatewayClient, OrderOutcome, SignedBody } from "../gateway/gateway-client.ts";
+import { type GatewayLane, type GatewayRegistry, UnknownGatewayError } from "../lane/lane.ts";
+import {
+  checkBreaker,
+  checkOpenIntent,
+  checkOpenTradingState,
+  firstDenial,
+} from "../risk/checks.ts";
+import type { Denial } from "../risk/denial.ts";
+import type { OpenIntent } from "../risk/types.ts";
+import { readSnapshot, type Snapshot } from "./snapshot.ts";
+
+export interface OpenOrderInput {
+  readonly gateway?: string;
+  readonly client_order_id?: string;
+  readonly symbol: string;
+  readonly side: Side;
+  readonly volume: number;
+  readonly sl?: number | null;
+  readonly tp?: number | null;
+  readonly deviation?: number;
+  readonly magic?: number;
+  readonly comment?: string;
+  /** Optional Kelly sizing input from the strategy. */
+  readonly edge?: { readonly win_probability: number; readonly payoff_ratio: number };
+}
+
+export interface CloseOrderInput {
+  readonly gateway?: string;
+  readonly client_order_id?: string;
+  readonly ticket: number;
+  readonly volume?: number;
+  readonly deviation?: number;
+  readonly comment?: string;
+}
+
+export interface ModifyOrderInput {
+  readonly gateway?: string;
+  readonly client_order_id?: string;
+  readonly ticket: number;
+  readonly sl?: number | null;
+  readonly tp?: number | null;
+}
+
+export type OrderResult =
+  /** Executed; `reply` is the gateway's fill (or, with `duplicate`, the first one). */
+  | {
+      readonly outcome: "FILLED";
+      readonly gateway: string;
+      readonly client_order_id: string;
+      readonly reply: TradeReply;
+    }
+  /** Refused by the gateway or MT5 and recorded there: this client_order_id is spent. */
+  | {
+      readonly outcome: "REJECTED";
+      readonly gateway: string;
+      readonly client_order_id: string;
+      readonly reply: Reply;
+    }
+  /** Not taken by the gateway (bad request, signature, expired...): nothing happened. */
+  | {
+      readonly outcome: "ERROR";
+      readonly gateway: string;
+      readonly client_order_id: string;
+      readonly reply: Reply;
+    }
+  /** Refused by this host's risk monitor: never left the host. */
+  | {
+      readonly outcome: "DENIED";
+      readonly gateway: string;
+      readonly client_order_id: string;
+      readonly denial: Denial;
+    }
+  /** The gateway could not be asked: the order may or may not have executed. */
+  | {
+      readonly outcome: "UNKNOWN";
+      readonly gateway: string;
+      readonly client_order_id: string;
+      readonly reason: string;
+    };
+
+export interface OrderEvents {
+  /** Every finished order, for metrics. */
+  orderFinished(action: "OPEN" | "CLOSE" | "MODIFY", result: OrderResult, durationMs: number): void;
+}
+
+export interface OrderServiceOptions {
+  readonly gateways: GatewayRegistry;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly events?: OrderEvents;
+  /** Results remembered per client_order_id for strategy retries. */
+  readonly rememberResults?: number;
+}
+
+type Action = "OPEN" | "CLOSE" | "MODIFY";
+
+/** How long an order waits for a (re)connecting gateway session before failing as not sent. */
+const CONNECT_GRACE_MS = 1000;
+
+/**
+ * The order never left this host (no session, or the pre-trade snapshot could not be read):
+ * an ERROR, not UNKNOWN, so the strategy knows it may send the same client_order_id again.
+ */
+function notSent(gateway: string, clientOrderId: string, reason: string): OrderResult {
+  return localError(gateway, clientOrderId, "GATEWAY_UNREACHABLE", `${reason}; nothing was sent`);
+}
+
+/** An ERROR answered on this host, in the gateway's reply shape: nothing was sent. */
+function localError(
+  gateway: string,
+  clientOrderId: string,
+  code: string,
+  msg: string,
+): OrderResult {
+  return {
+    outcome: "ERROR",
+    gateway,
+    client_order_id: clientOrderId,
+    reply: { v: 1, id: "", status: "ERROR", error_code: code, error_msg: msg },
+  };
+}
+
+export class OrderService {
+  readonly #options: OrderServiceOptions;
+  // Fix (strategy API): each entry remembers its action, so an id reused for another action
+  // (a CLOSE sent with an earlier OPEN's id) is refused instead of answering the OPEN's fill
+  readonly #running = new Map<string, { action: Action; promise: Promise<OrderResult> }>();
+  readonly #results = new Map<string, { action: Action; result: OrderResult }>();
+
+  constructor(options: OrderServiceOptions) {
+    this.#options = options;
+  }
+
+  open(input: OpenOrderInput): Promise<OrderResult> {
+    return this.#once("OPEN", input.gateway, input.client_order_id, (lane, coid) =>
+      this.#open(lane, coid, input),
+    );
+  }
+
+  close(input: CloseOrderInput): Promise<OrderResult> {
+    return this.#once("CLOSE", input.gateway, input.client_order_id, (lane, coid) =>
+      this.#close(lane, coid, input),
+    );
+  }
+
+  modify(input: ModifyOrderInput): Promise<OrderResult> {
+    return this.#once("MODIFY", input.gateway, input.client_order_id, (lane, coid) =>
+      this.#modify(lane, coid, input),
+    );
+  }
+
+  /** The lane for gateway `name` (or the default); throws UnknownGatewayError. */
+  lane(name?: string): GatewayLane {
+    const lane = this.#options.gateways.get(name);
+    if (lane === undefined) throw new UnknownGatewayError(name, this.#options.gateways.names);
+    return lane;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+
+  async #once(
+    action: Action,
+    gatewayName: string | undefined,
+    requested: string | undefined,
+    run: (lane: GatewayLane, clientOrderId: string) => Promise<OrderResult>,
+  ): Promise<OrderResult> {
+    const lane = this.lane(gatewayName);
+    const client = lane.client;
+    const clientOrderId = requested ?? newClientOrderId(this.#options.clock.now());
+    const key = `${client.name}\u0000${clientOrderId}`;
+    const running = this.#running.get(key);
+    if (running !== undefined)
+      return running.action === action
+        ? running.promise
+        : reusedId(client.name, clientOrderId, running.action, action);
+    const known = this.#results.get(key);
+    if (known !== undefined && known.result.outcome !== "UNKNOWN")
+      return known.action === action
+        ? known.result
+        : reusedId(client.name, clientOrderId, known.action, action);
+    const started = this.#options.clock.monotonic();
+    const promise = (async () => {
+      // A strategy retrying an id we may have sent before (agent restarted, or UNKNOWN last time):
+      // the gateway's journal says what happened; only a never-seen id runs the checks again.
+      // (Only while connected: with no session the lookup could only time out, and run() answers
+      // at once with a local denial or GATEWAY_UNREACHABLE.)
+      if (requested !== undefined && client.connected) {
+        const previous = await this.#fromGateway(client, clientOrderId, action);
+        if (previous !== undefined) return previous;
+      }
+      return run(lane, clientOrderId);
+    })();
+    this.#running.set(key, { action, promise });
+    try {
+      const result = await promise;
+      this.#remember(key, action, result);
+      this.#options.events?.orderFinished(
+        action,
+        result,
+        this.#options.clock.monotonic() - started,
+      );
+      return result;
+    } finally {
+      this.#running.delete(key);
+    }
+  }
+
+  async #fromGateway(
+    client: GatewayClient,
+    clientOrderId: string,
+    action: Action,
+  ): Promise<OrderResult | undefined> {
+    try {
+      const record = await client.orderRecord(clientOrderId);
+      if (record === null || record.state === "NOT_EXECUTED" || record.reply === null)
+        return undefined;
+      if (record.action !== action)
+        return reusedId(client.name, clientOrderId, record.action, action);
+      return this.#classify(client.name, {
+        kind: "answered",
+        clientOrderId,
+        reply: { ...record.reply, duplicate: true },
+        attempts: 0,
+      });
+    } catch {
+      // Unreachable: submit() will find out the same way and report UNKNOWN if it must.
+      return undefined;
+    }
+  }
+
+  async #open(
+    lane: GatewayLane,
+    clientOrderId: string,
+    input: OpenOrderInput,
+  ): Promise<OrderResult> {
+    const { client, risk } = lane;
+    const intent: OpenIntent = {
+      clientOrderId,
+      symbol: input.symbol,
+      side: input.side,
+      volume: input.volume,
+      ...(input.sl === undefined ? {} : { sl: input.sl }),
+      ...(input.tp === undefined ? {} : { tp: input.tp }),
+      ...(input.edge === undefined
+        ? {}
+        : {
+            edge: {
+              winProbability: input.edge.win_probability,
+              payoffRatio: input.edge.payoff_ratio,
+            },
+          }),
+    };
+    // Fix (CLI e2e): refusals that need no market data come before the snapshot. With the
+    // breaker open the gateway has gone silent, and asking it for a snapshot waited out every
+    // query timeout (9 s by default) and then reported UNKNOWN for an order that was never sent,
+    // instead of BREAKER_OPEN at once.
+    const early = firstDenial([checkOpenIntent, checkOpenTradingState, checkBreaker], {
+      intent,
+      limits: risk.limits,
+      tradingState: risk.tradingState,
+      tradingStateReason: risk.tradingStateReason,
+      breakerEngaged: lane.breaker?.engaged ?? false,
+      symbol: undefined,
+    });
+    if (early !== undefined) {
+      this.#options.logger.warn("[RISK_DENY]", {
+        code: early.code,
+        action: "OPEN",
+        client_order_id: clientOrderId,
+        ...early.context,
+      });
+      return {
+        outcome: "DENIED",
+        gateway: client.name,
+        client_order_id: clientOrderId,
+        denial: early,
+      };
+    }
+    if (!(await client.waitConnected(CONNECT_GRACE_MS))) {
+      return notSent(client.name, clientOrderId, `no connection to gateway ${client.name}`);
+    }
+    const snapshot = await readSnapshot(lane, input.symbol);
+    if ("unknown" in snapshot) return notSent(client.name, clientOrderId, snapshot.unknown);
+    const decision = risk.checkOpen(intent, snapshot);
+    if (!decision.ok)
+      return {
+        outcome: "DENIED",
+        gateway: client.name,
+        client_order_id: clientOrderId,
+        denial: decision.denial,
+      };
+    risk.recordOrder();
+    const body: SignedBody = {
+      action: "OPEN",
+      client_order_id: clientOrderId,
+      symbol: input.symbol,
+      side: input.side,
+      volume: decision.volume,
+      ...pick(input, ["sl", "tp", "deviation", "magic", "comment"]),
+    };
+    return this.#classify(client.name, await client.submit(body));
+  }
+
+  #close(lane: GatewayLane, clientOrderId: string, input: CloseOrderInput): Promise<OrderResult> {
+    const volume = input.volume === undefined ? {} : { volume: input.volume };
+    return this.#onPosition(
+      lane,
+      clientOrderId,
+      input.ticket,
+      (snapshot) =>
+        lane.risk.checkClose({ clientOrderId, ticket: input.ticket, ...volume }, snapshot),
+      {
+        action: "CLOSE",
+        client_order_id: clientOrderId,
+        ticket: input.ticket,
+        ...pick(input, ["volume", "deviation", "comment"]),
+      },
+    );
+  }
+
+  #modify(lane: GatewayLane, clientOrderId: string, input: ModifyOrderInput): Promise<OrderResult> {
+    const stops = pick(input, ["sl", "tp"]);
+    return this.#onPosition(
+      lane,
+      clientOrderId,
+      input.ticket,
+      (snapshot) =>
+        lane.risk.checkModify({ clientOrderId, ticket: input.ticket, ...stops }, snapshot),
+      { action: "MODIFY", client_order_id: clientOrderId, ticket: input.ticket, ...stops },
+    );
+  }
+
+  /** CLOSE and MODIFY: a snapshot holding the position, the action's risk check, then submit. */
+  async #onPosition(
+    lane: GatewayLane,
+    clientOrderId: string,
+    ticket: number,
+    check: (
+      snapshot: Exclude<Snapshot, { unknown: string }>,
+    ) => { ok: true } | { ok: false; denial: Denial },
+    body: SignedBody,
+  ): Promise<OrderResult> {
+    const client = lane.client;
+    if (!(await client.waitConnected(CONNECT_GRACE_MS))) {
+      return notSent(client.name, clientOrderId, `no connection to gateway ${client.name}`);
+    }
+    const snapshot = await readSnapshot(lane, undefined, ticket);
+    if ("unknown" in snapshot) return notSent(client.name, clientOrderId, snapshot.unknown);
+    const decision = check(snapshot);
+    if (!decision.ok) {
+      return {
+        outcome: "DENIED",
+        gateway: client.name,
+        client_order_id: clientOrderId,
+        denial: decision.denial,
+      };
+    }
+    return this.#classify(client.name, await client.submit(body));
+  }
+
+  #classify(gateway: string, outcome: OrderOutcome): OrderResult {
+    const client_order_id = outcome.clientOrderId;
+    if (outcome.kind === "unknown")
+      return { outcome: "UNKNOWN", gateway, client_order_id, reason: outcome.reason };
+    const reply = outcome.reply;
+    if (reply.status === "FILLED")
+      return { outcome: "FILLED", gateway, client_order_id, reply: reply as TradeReply };
+    if (reply.status === "REJECTED")
+      return { outcome: "REJECTED", gateway, client_order_id, reply };
+    // ERROR with "reconcile" advice that submit() could not settle stays unknown to the caller.
+    if (errorCodeInfo(reply.error_code ?? "")?.retry === "reconcile") {
+      return {
+        outcome: "UNKNOWN",
+        gateway,
+        client_order_id,
+        reason: `${reply.error_code}: ${reply.error_msg ?? ""}`,
+      };
+    }
+    return { outcome: "ERROR", gateway, client_order_id, reply };
+  }
+
+  #remember(key: string, action: Action, result: OrderResult): void {
+    // DENIED and ERROR took nothing: forget them so a retry is judged afresh.
+    if (result.outcome === "DENIED" || result.outcome === "ERROR") return;
+    this.#results.set(key, { action, result });
+    const limit = this.#options.rememberResults ?? 10_000;
+    if (this.#results.size > limit) {
+      const oldest = this.#results.keys().next().value;
+      if (oldest !== undefined) this.#results.delete(oldest);
+    }
+  }
+}
+
+/** The gateway's CLIENT_ORDER_ID_REUSED answer, given locally: nothing was sent. */
+function reusedId(
+  gateway: string,
+  clientOrderId: string,
+  first: SignedAction,
+  now: Action,
+): OrderResult {
+  return localError(
+    gateway,
+    clientOrderId,
+    "CLIENT_ORDER_ID_REUSED",
+    `client_order_id ${clientOrderId} was used for ${first}, not ${now}; use a new id for a new intent`,
+  );
+}
+
+function pick<T extends object, K extends keyof T>(
+  source: T,
+  keys: readonly K[],
+): Partial<Pick<T, K>> {
+  const out: Partial<Pick<T, K>> = {};
+  for (const key of keys) if (source[key] !== undefined) out[key] = source[key];
+  return out;
+}

@@ -1,0 +1,14 @@
+/** Byte-array helpers the codecs share (pure). */
+
+/** Concatenate parts into one new array. */
+export function concatBytes(...parts: readonly Uint8Array[]): Uint8Array {
+  let size = 0;
+  for (const part of parts) size += part.length;
+  const out = new Uint8Array(size);
+  let offset = 0;
+  for (const part of parts) {
+    out.set(part, offset);
+    offset += part.length;
+  }
+  return out;
+}
