@@ -11,6 +11,7 @@
  */
 import { cpus, release } from "node:os";
 import type { TradeReply } from "../shared/protocol/index.ts";
+import { installCryptoBackend } from "../shared/sodium/install.ts";
 import { parseBenchArgs } from "./bench/cli.ts";
 import { startGateway } from "./harness/agents.ts";
 import { createDeployment } from "./harness/deployment.ts";
@@ -44,6 +45,7 @@ function percentile(sorted: readonly number[], q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] as number;
 }
 
+installCryptoBackend();
 const deployment = createDeployment({
   gateway: {
     limits: { max_open_positions: 100_000, max_volume: 5 },

@@ -18,6 +18,7 @@ import { cpus, release } from "node:os";
 import { readPublicKeyFile, readSecretKeyFile } from "../shared/keys/curve-keys.ts";
 import { DealerSocket } from "../shared/net/index.ts";
 import { encodeRequest, newRequestId, type Request } from "../shared/protocol/index.ts";
+import { installCryptoBackend } from "../shared/sodium/install.ts";
 import { parseBenchArgs } from "./bench/cli.ts";
 import { type RunningAgent, startGateway } from "./harness/agents.ts";
 import { createDeployment, type Deployment } from "./harness/deployment.ts";
@@ -205,6 +206,7 @@ async function strategyPath(deployment: Deployment, endpoint: string) {
 
 // ---------------------------------------------------------------------------------------------
 
+installCryptoBackend();
 const deployment = createDeployment({
   gateway: {
     backend: { sim: { tick_interval_ms: tickMs, sessions: "always" } },

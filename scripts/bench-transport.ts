@@ -24,8 +24,9 @@ import { existsSync, readFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import type { Subprocess } from "bun";
-import { CRYPTO_BACKEND_ENV, cryptoBackend, generateKeyPair } from "../shared/curve/box.ts";
+import { generateKeyPair } from "../shared/curve/box.ts";
 import { z85Encode } from "../shared/curve/z85.ts";
+import { CRYPTO_BACKEND_ENV, installCryptoBackend } from "../shared/sodium/install.ts";
 import { parseBenchArgs } from "./bench/cli.ts";
 import type {
   BenchKeys,
@@ -485,9 +486,9 @@ function machineInfo(): string[] {
   ];
 }
 
-/** The backend our peers choose (they inherit this environment), as box.ts reports it. */
+/** The backend our peers install (they inherit this environment), chosen here the same way. */
 function describeBackend(): string {
-  const backend = cryptoBackend();
+  const backend = installCryptoBackend();
   return `${backend.secretbox} (${backend.detail})`;
 }
 

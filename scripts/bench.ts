@@ -23,6 +23,7 @@
 import { closeSync, fdatasyncSync, openSync, readFileSync, statSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { encodeRequest, newRequestId, type TradeReply } from "../shared/protocol/index.ts";
+import { installCryptoBackend } from "../shared/sodium/install.ts";
 import { parseBenchArgs } from "./bench/cli.ts";
 import { startFlood } from "./bench-e2e/flood.ts";
 import { libzmqEcho } from "./bench-e2e/libzmq-reference.ts";
@@ -63,6 +64,8 @@ a handshake flood, reconnect after a gateway restart, memory.
   { quick: { type: "boolean" } },
 );
 const QUICK = values.quick === true;
+// The in-process test clients box like the agents they talk to
+installCryptoBackend();
 const N = {
   pings: QUICK ? 1000 : 10_000,
   warmUp: 1000,

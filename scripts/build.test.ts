@@ -54,7 +54,7 @@ describe("buildArguments", () => {
     }
     expect(args).not.toContain("--windows-hide-console");
     expect(args[args.indexOf("--define") + 1]).toBe('globalThis.AGENT_VERSION="1.2.3+abc"');
-    // Exactly this target's libsodium gets embedded (shared/curve/box-sodium.ts)
+    // Exactly this target's libsodium gets embedded (shared/sodium/loader.ts)
     expect(args[args.lastIndexOf("--define") + 1]).toBe(
       'globalThis.MLB_SODIUM_PREBUILD="win32-x64"',
     );

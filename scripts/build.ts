@@ -86,8 +86,8 @@ export function bunTarget(target: BuildTarget): string {
 
 /**
  * The sodium-native prebuild folder for a target (`process.platform`-`process.arch` there). The
- * build defines it so that box-sodium.ts embeds that one library and no other (docs/TRANSPORT.md,
- * crypto backend).
+ * build defines it so that shared/sodium/loader.ts embeds that one library and no other
+ * (docs/TRANSPORT.md, crypto backend).
  */
 export function sodiumPrebuild(target: BuildTarget): string {
   return `${target.os === "windows" ? "win32" : target.os}-${target.arch}`;

@@ -1,6 +1,6 @@
 /**
- * Crypto probe: which secretbox backend this process chose (shared/curve/box.ts) and whether it
- * reproduces NaCl's known answer through box.ts's own seal and open. scripts/build.ts compiles it
+ * Crypto probe: which secretbox backend this process installs as the agents do
+ * (shared/sodium/install.ts) and whether it reproduces NaCl's known answer through box.ts's own seal and open. scripts/build.ts compiles it
  * with the agents' exact build flags for each target and runs it where it can (Linux x64 here,
  * Linux arm64 under qemu-user when installed); the Wine smoke test runs the Windows one.
  *
@@ -14,6 +14,7 @@ import { ExitCode, parseCommandLine, reportError, UsageError } from "../shared/c
 import { cryptoBackend, open, seal } from "../shared/curve/box.ts";
 import { SECRETBOX_BACKEND_NAMES } from "../shared/curve/box-backend.ts";
 import { NACL_SECRETBOX } from "../shared/curve/box-vectors.ts";
+import { installCryptoBackend } from "../shared/sodium/install.ts";
 
 const HELP = `usage: crypto-probe [--expect ${SECRETBOX_BACKEND_NAMES.join("|")}]
 
@@ -37,6 +38,7 @@ function main(args: readonly string[]): number {
   ) {
     throw new UsageError(`--expect must be ${SECRETBOX_BACKEND_NAMES.join(" or ")}`);
   }
+  installCryptoBackend();
   const { key, nonce, message, box } = NACL_SECRETBOX;
   const sealed = seal(message, nonce, key);
   const opened = open(box, nonce, key);

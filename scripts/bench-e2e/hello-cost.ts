@@ -7,6 +7,7 @@
  */
 import { generateKeyPair } from "../../shared/curve/box.ts";
 import { CurveServer } from "../../shared/curve/curve-server.ts";
+import { installCryptoBackend } from "../../shared/sodium/install.ts";
 import { parseBenchArgs } from "../bench/cli.ts";
 import { HandCurveClient } from "../harness/hand-curve.ts";
 
@@ -24,6 +25,7 @@ What answering one CURVE HELLO costs the gateway, in one process (HELLO → WELC
   { n: { type: "string" } },
 );
 const n = integer(values.n, "--n", 2000, 1, 10_000_000);
+installCryptoBackend();
 const server = generateKeyPair();
 const hellos = Array.from({ length: 200 }, () =>
   new HandCurveClient(generateKeyPair(), server.publicKey).hello(),

@@ -15,6 +15,7 @@
 import type { Socket } from "bun";
 import { generateKeyPair } from "../../shared/curve/box.ts";
 import { z85DecodeKey } from "../../shared/curve/z85.ts";
+import { installCryptoBackend } from "../../shared/sodium/install.ts";
 import { encodeGreeting } from "../../shared/zmtp/greeting.ts";
 import { parseBenchArgs } from "../bench/cli.ts";
 import { HandCurveClient } from "../harness/hand-curve.ts";
@@ -48,6 +49,7 @@ if (match === null || values["server-key"] === undefined) {
   );
   process.exit(2);
 }
+installCryptoBackend();
 const port = Number(match[1]);
 const serverKey = z85DecodeKey(values["server-key"]);
 const rate = integer(values.rate, "--rate", 500, 1, 100_000);

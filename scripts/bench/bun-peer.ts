@@ -11,6 +11,7 @@
 import type { Socket, TCPSocketListener } from "bun";
 import { z85Decode } from "../../shared/curve/z85.ts";
 import { DealerSocket, RouterSocket, type SocketOptions } from "../../shared/net/index.ts";
+import { installCryptoBackend } from "../../shared/sodium/install.ts";
 import type {
   BenchKeys,
   ClientConfig,
@@ -378,6 +379,8 @@ async function main(): Promise<void> {
   if (transport !== "ours" && transport !== "tcp") {
     throw new Error(`usage: bun scripts/bench/bun-peer.ts ours|tcp (was ${String(transport)})`);
   }
+  // As an agent does at startup: AGENT_CRYPTO_BACKEND from the orchestrator picks the backend
+  installCryptoBackend();
   const stdin = readStdin();
   const config = JSON.parse(await stdin.firstLine) as PeerConfig;
   if (config.role === "client") {

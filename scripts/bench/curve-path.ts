@@ -18,12 +18,12 @@ import {
   precompute,
   randomBytes,
   seal,
-  secretboxBackends,
 } from "../../shared/curve/box.ts";
 import { SEAL_PLAINTEXT_OFFSET, type SecretboxBackend } from "../../shared/curve/box-backend.ts";
 import { CurveMessageCodec } from "../../shared/curve/curve-message.ts";
 import { NONCE_PREFIX } from "../../shared/curve/curve-protocol.ts";
 import { DealerSocket, RouterSocket, type SocketOptions } from "../../shared/net/index.ts";
+import { installCryptoBackend, secretboxBackends } from "../../shared/sodium/install.ts";
 import { allocateFrameBytes } from "../../shared/zmtp/frame-slab.ts";
 import { parseBenchArgs } from "./cli.ts";
 import { formatMicros, percentile } from "./stats.ts";
@@ -149,6 +149,7 @@ function codecPair(key: Uint8Array): { client: CurveMessageCodec; server: CurveM
 }
 
 function benchCrypto(): Map<number, number> {
+  installCryptoBackend();
   const backend = cryptoBackend();
   console.log(`crypto per call (box.ts and the codec on ${backend.secretbox}: ${backend.detail})`);
   const key = precompute(generateKeyPair().publicKey, generateKeyPair().secretKey);

@@ -22,9 +22,9 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, utimesSync } from "no
 import { join, resolve } from "node:path";
 import type { Subprocess } from "bun";
 import { parseCommandLine } from "../../shared/cli.ts";
-import { CRYPTO_BACKEND_ENV } from "../../shared/curve/box.ts";
-import { EXTRACT_PREFIX } from "../../shared/curve/box-sodium.ts";
 import { readPublicKeyFile, readSecretKeyFile } from "../../shared/keys/curve-keys.ts";
+import { CRYPTO_BACKEND_ENV } from "../../shared/sodium/install.ts";
+import { EXTRACT_PREFIX } from "../../shared/sodium/loader.ts";
 import { compileExecutable, TARGETS } from "../build.ts";
 import { type RunningAgent, spawnAgent } from "../harness/agents.ts";
 import { createDeployment, type Deployment } from "../harness/deployment.ts";
@@ -185,7 +185,7 @@ async function probeWindowsCrypto(): Promise<string> {
 
 /**
  * Windows cannot delete a loaded library, so each run leaves its libsodium copy in the temp
- * directory until a later start removes it (shared/curve/box-sodium.ts). Age the copies there,
+ * directory until a later start removes it (shared/sodium/loader.ts). Age the copies there,
  * run the probe once more, and expect only its own fresh copy to remain.
  */
 async function sweepsStaleCopies(): Promise<string> {

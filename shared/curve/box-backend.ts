@@ -1,9 +1,10 @@
 /**
  * What a secretbox backend provides to box.ts: XSalsa20-Poly1305 (NaCl `crypto_secretbox`) on the
- * buffer layout of NaCl's C API. Two implementations:
- * libsodium through the sodium-native addon (box-sodium.ts) and tweetnacl in pure JS
- * (box-tweetnacl.ts). Both must produce the same bytes; box.test.ts checks them against each other
- * and against known answers.
+ * buffer layout of NaCl's C API. Two implementations: tweetnacl in pure JS (box-tweetnacl.ts,
+ * the default) and libsodium through the sodium-native addon (shared/sodium/loader.ts, which
+ * loads it outside this pure folder and hands it to box.ts's useSecretbox). Both must produce
+ * the same bytes; shared/sodium/install.test.ts checks them against each other and against known
+ * answers.
  */
 
 /**
@@ -17,6 +18,15 @@ export const SEAL_BOX_OFFSET = 16;
 
 export const SECRETBOX_BACKEND_NAMES = ["sodium-native", "tweetnacl"] as const;
 export type SecretboxBackendName = (typeof SECRETBOX_BACKEND_NAMES)[number];
+
+/** Which secretbox backend a process uses, and why (for logs, status and benchmarks). */
+export interface CryptoBackendInfo {
+  readonly secretbox: SecretboxBackendName;
+  /** Where the library came from, or why the addon was not used. */
+  readonly detail: string;
+  /** True when libsodium was wanted (`auto`) but did not load, so tweetnacl stands in. */
+  readonly fallback: boolean;
+}
 
 export interface SecretboxBackend {
   readonly name: SecretboxBackendName;

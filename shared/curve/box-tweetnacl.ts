@@ -1,8 +1,8 @@
 /**
  * The pure-JS secretbox backend: tweetnacl 1.0.3's C-style primitives on NaCl's buffer layout.
- * Used when the libsodium addon cannot load (box-sodium.ts says why), or when
- * AGENT_CRYPTO_BACKEND=tweetnacl asks for it. About 10× slower than libsodium per KiB
- * (docs/PERFORMANCE.md), but it runs wherever Bun runs.
+ * box.ts's default; an agent keeps it when the libsodium addon cannot load (shared/sodium/loader.ts
+ * says why) or when AGENT_CRYPTO_BACKEND=tweetnacl asks for it. About 10× slower than libsodium
+ * per KiB (docs/PERFORMANCE.md), but it runs wherever Bun runs.
  */
 import nacl from "tweetnacl";
 import { SEAL_BOX_OFFSET, SEAL_PLAINTEXT_OFFSET, type SecretboxBackend } from "./box-backend.ts";

@@ -1,8 +1,9 @@
 /**
  * The secretbox known answer of "Cryptography in NaCl" (D. J. Bernstein, 2009, §9–10): Alice's
  * box to Bob under their precomputed key (also libsodium's test/default/secretbox vector). Both
- * backends must reproduce it byte for byte: box-sodium.ts checks the addon against it before
- * using it, box.test.ts checks both, and scripts/crypto-probe.ts checks a compiled binary.
+ * backends must reproduce it byte for byte: shared/sodium/loader.ts checks the addon against it
+ * before using it, shared/sodium/install.test.ts checks both, and scripts/crypto-probe.ts checks
+ * a compiled binary.
  */
 const fromHex = (value: string): Uint8Array => Uint8Array.from(Buffer.from(value, "hex"));
 

@@ -7,12 +7,13 @@
  * about 950 µs for tweetnacl's pure-JS scalar multiplication (scripts/bench-crypto.ts). Both
  * stay exported in `x25519Backends` so the benchmark and a cross-check test can compare them.
  *
- * XSalsa20-Poly1305 (every MESSAGE) runs on libsodium through the sodium-native addon
- * (box-sodium.ts), chosen by measurement: 2.3× tweetnacl's speed at 100 B, 5–9× at 1 KiB,
- * 16–18× at 64 KiB (docs/PERFORMANCE.md, scripts/bench-crypto.ts). Bun has no native XSalsa20 or Poly1305. Where
- * the addon cannot load, tweetnacl (box-tweetnacl.ts) does the same work with the same bytes.
- * The choice is made once, at the first box operation; AGENT_CRYPTO_BACKEND forces one (below).
- * HSalsa20, once per handshake, is tweetnacl's on either backend.
+ * XSalsa20-Poly1305 (every MESSAGE) runs on the secretbox backend installed with useSecretbox:
+ * the agents install libsodium at startup (shared/sodium/install.ts loads the sodium-native
+ * addon, which is file system work this pure folder does not do), chosen by measurement: 2.3×
+ * tweetnacl's speed at 100 B, 5–9× at 1 KiB, 16–18× at 64 KiB (docs/PERFORMANCE.md). Bun has no
+ * native XSalsa20 or Poly1305. Until something is installed, and where the addon cannot load,
+ * tweetnacl (box-tweetnacl.ts) does the same work with the same bytes. HSalsa20, once per
+ * handshake, is tweetnacl's on either backend.
  *
  * Not here: nonces, command layouts and state (curve-protocol.ts, curve-client.ts, …).
  */
@@ -27,16 +28,18 @@ import {
 import nacl from "tweetnacl";
 import { AgentError, FaultCode, ProtocolError } from "../errors.ts";
 import {
+  type CryptoBackendInfo,
   SEAL_BOX_OFFSET,
   SEAL_PLAINTEXT_OFFSET,
-  SECRETBOX_BACKEND_NAMES,
   type SecretboxBackend,
-  type SecretboxBackendName,
 } from "./box-backend.ts";
-import { loadSodium } from "./box-sodium.ts";
 import { hsalsa20, tweetnaclBackend } from "./box-tweetnacl.ts";
 
-export { SEAL_BOX_OFFSET, SEAL_PLAINTEXT_OFFSET } from "./box-backend.ts";
+export {
+  type CryptoBackendInfo,
+  SEAL_BOX_OFFSET,
+  SEAL_PLAINTEXT_OFFSET,
+} from "./box-backend.ts";
 
 export const KEY_BYTES = 32;
 export const NONCE_BYTES = 24;
@@ -190,94 +193,47 @@ export function precomputeWith(
   return key;
 }
 
-/** Environment variable that forces a secretbox backend (diagnostics and tests). */
-export const CRYPTO_BACKEND_ENV = "AGENT_CRYPTO_BACKEND";
+/** What runs every box until an agent installs its choice: the pure-JS backend, always there. */
+const DEFAULT_SECRETBOX: {
+  readonly backend: SecretboxBackend;
+  readonly info: CryptoBackendInfo;
+} = {
+  backend: tweetnaclBackend,
+  info: { secretbox: "tweetnacl", detail: "default: no backend installed", fallback: false },
+};
 
-/** Which secretbox backend this process uses, and why (for logs, status and benchmarks). */
-export interface CryptoBackendInfo {
-  readonly secretbox: SecretboxBackendName;
-  /** Where the library came from, or why the addon was not used. */
-  readonly detail: string;
-}
-
-type Selection =
-  | { readonly ok: true; readonly backend: SecretboxBackend; readonly info: CryptoBackendInfo }
-  | { readonly ok: false; readonly error: AgentError };
+let active = DEFAULT_SECRETBOX;
 
 /**
- * The choice for a value of AGENT_CRYPTO_BACKEND: unset, empty or `auto` takes libsodium when it
- * loads and tweetnacl otherwise; `sodium-native` insists on libsodium (an error when it cannot
- * load); `tweetnacl` skips the addon. `load` is injected so the fallback can be tested.
+ * Route every box of this process through `backend` from now on (the agents call this once at
+ * startup, through shared/sodium/install.ts). Both backends produce the same bytes, so sessions
+ * already open are unaffected. Returns what cryptoBackend() will report.
  */
-export function selectSecretbox(
-  requested: string | undefined,
-  load: typeof loadSodium = loadSodium,
-): Selection {
-  const wanted = requested === undefined || requested === "" ? "auto" : requested;
-  if (wanted === "tweetnacl") {
-    return {
-      ok: true,
-      backend: tweetnaclBackend,
-      info: { secretbox: "tweetnacl", detail: `${CRYPTO_BACKEND_ENV}=tweetnacl` },
-    };
-  }
-  if (wanted !== "auto" && wanted !== "sodium-native") {
-    return {
-      ok: false,
-      error: new AgentError(
-        FaultCode.USAGE,
-        `${CRYPTO_BACKEND_ENV} must be auto, ${SECRETBOX_BACKEND_NAMES.join(" or ")}, was ${JSON.stringify(requested)}`,
-      ),
-    };
-  }
-  const loaded = load();
-  if (loaded.ok) {
-    return {
-      ok: true,
-      backend: loaded.backend,
-      info: { secretbox: "sodium-native", detail: loaded.source },
-    };
-  }
-  if (wanted === "sodium-native") {
-    return {
-      ok: false,
-      error: new AgentError(
-        FaultCode.INTERNAL,
-        `${CRYPTO_BACKEND_ENV}=sodium-native but libsodium did not load: ${loaded.reason}`,
-      ),
-    };
-  }
-  return {
-    ok: true,
-    backend: tweetnaclBackend,
-    info: { secretbox: "tweetnacl", detail: `fallback: ${loaded.reason}` },
-  };
+export function useSecretbox(
+  backend: SecretboxBackend,
+  detail: string,
+  fallback = false,
+): CryptoBackendInfo {
+  active = { backend, info: { secretbox: backend.name, detail, fallback } };
+  return active.info;
 }
 
-let selection: Selection | undefined;
-
-/** The backend of this process, chosen at the first call (so CLI commands that never box pay nothing). */
-function secretbox(): SecretboxBackend {
-  selection ??= selectSecretbox(process.env[CRYPTO_BACKEND_ENV]);
-  if (!selection.ok) throw selection.error;
-  return selection.backend;
-}
-
-/**
- * The secretbox backend in use, choosing it now if no box operation has yet. Throws the
- * AgentError of an unusable AGENT_CRYPTO_BACKEND.
- */
-export function cryptoBackend(): CryptoBackendInfo {
-  secretbox();
-  return (selection as { readonly info: CryptoBackendInfo }).info;
-}
-
-/** Both secretbox implementations, for the benchmark and the cross-check tests only. */
-export function secretboxBackends(): {
-  readonly tweetnacl: SecretboxBackend;
-  readonly sodium: ReturnType<typeof loadSodium>;
+/** The backend installed now, so that a test installing its own can put it back. */
+export function installedSecretbox(): {
+  readonly backend: SecretboxBackend;
+  readonly info: CryptoBackendInfo;
 } {
-  return { tweetnacl: tweetnaclBackend, sodium: loadSodium() };
+  return active;
+}
+
+/** Back to the pure-JS default (tests). */
+export function resetSecretbox(): void {
+  active = DEFAULT_SECRETBOX;
+}
+
+/** The secretbox backend in use and where it came from (logs, status, benchmarks). */
+export function cryptoBackend(): CryptoBackendInfo {
+  return active.info;
 }
 
 /**
@@ -294,7 +250,7 @@ export function sealInPlace(buffer: Uint8Array, nonce: Uint8Array, key: Uint8Arr
       `curve: seal buffer must be at least 32 bytes, was ${buffer.length}`,
     );
   }
-  secretbox().sealInPlace(buffer, nonce, key);
+  active.backend.sealInPlace(buffer, nonce, key);
 }
 
 /**
@@ -329,7 +285,7 @@ export function seal(
 export function openInPlace(framed: Uint8Array, nonce: Uint8Array, key: Uint8Array): boolean {
   checkNonceAndKey(nonce, key);
   if (framed.length < SEAL_PLAINTEXT_OFFSET) return false;
-  return secretbox().openInPlace(framed, nonce, key);
+  return active.backend.openInPlace(framed, nonce, key);
 }
 
 /**

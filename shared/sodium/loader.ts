@@ -1,6 +1,8 @@
 /**
  * The libsodium secretbox backend: sodium-native 5.1.0's prebuilt N-API library, called directly
- * (its JS wrapper only adds argument checks that box.ts already makes).
+ * (its JS wrapper only adds argument checks that box.ts already makes). Loading it takes the file
+ * system and the clock, so it lives here and not in the pure shared/curve: install.ts hands the
+ * loaded backend to box.ts, through which every box still goes.
  *
  * Where the library comes from:
  * - From source (`bun test`, `bun run`): node_modules/sodium-native/prebuilds/<platform>-<arch>.
@@ -15,7 +17,7 @@
  *   library loaded (Windows cannot delete a loaded library).
  *
  * Loading fails on hosts the prebuilds do not cover: the Linux ones need glibc ≥ 2.33 and
- * libstdc++; every failure is returned as a reason, and box.ts falls back to tweetnacl. A library
+ * libstdc++; every failure is returned as a reason, and install.ts falls back to tweetnacl. A library
  * that loads is used only after it produced the same boxes as tweetnacl on known answers.
  */
 import {
@@ -29,9 +31,13 @@ import {
 } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { SEAL_BOX_OFFSET, SEAL_PLAINTEXT_OFFSET, type SecretboxBackend } from "./box-backend.ts";
-import { tweetnaclBackend } from "./box-tweetnacl.ts";
-import { NACL_SECRETBOX } from "./box-vectors.ts";
+import {
+  SEAL_BOX_OFFSET,
+  SEAL_PLAINTEXT_OFFSET,
+  type SecretboxBackend,
+} from "../curve/box-backend.ts";
+import { tweetnaclBackend } from "../curve/box-tweetnacl.ts";
+import { NACL_SECRETBOX } from "../curve/box-vectors.ts";
 
 /** The two functions we call; both take typed arrays and assert their sizes (abort on mismatch). */
 interface SodiumBinding {
@@ -64,9 +70,9 @@ export function prebuildKey(): string {
  */
 function embeddedPrebuild(): string | undefined {
   const target = (globalThis as { MLB_SODIUM_PREBUILD?: string }).MLB_SODIUM_PREBUILD;
-  if (target === "linux-x64") return require("./box-prebuilds/linux-x64.ts").default;
-  if (target === "linux-arm64") return require("./box-prebuilds/linux-arm64.ts").default;
-  if (target === "win32-x64") return require("./box-prebuilds/win32-x64.ts").default;
+  if (target === "linux-x64") return require("./prebuilds/linux-x64.ts").default;
+  if (target === "linux-arm64") return require("./prebuilds/linux-arm64.ts").default;
+  if (target === "win32-x64") return require("./prebuilds/win32-x64.ts").default;
   return undefined;
 }
 

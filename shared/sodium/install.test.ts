@@ -1,37 +1,29 @@
 /**
  * The two secretbox backends: both reproduce NaCl's known answer and each other's boxes byte for
  * byte; the choice between them (fallback when the addon cannot load, the AGENT_CRYPTO_BACKEND
- * override); and the loader of the embedded addon (extraction, clean-up, refusal of a bad file).
- * The transport over each backend against libzmq: CI runs test/interop once more with
- * AGENT_CRYPTO_BACKEND=tweetnacl (.ci/run).
+ * override, refusal of an unknown value) and its installation in box.ts. The loader itself:
+ * loader.test.ts. The transport over each backend against libzmq: CI runs test/interop once more
+ * with AGENT_CRYPTO_BACKEND=tweetnacl (.ci/run).
  */
-import { describe, expect, test } from "bun:test";
-import {
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  rmSync,
-  symlinkSync,
-  utimesSync,
-  writeFileSync,
-} from "node:fs";
-import { tmpdir } from "node:os";
+import { afterEach, describe, expect, test } from "bun:test";
 import { join } from "node:path";
 import nacl from "tweetnacl";
-import { FaultCode } from "../errors.ts";
-import { CRYPTO_BACKEND_ENV, cryptoBackend, secretboxBackends, selectSecretbox } from "./box.ts";
-import { SEAL_BOX_OFFSET, SEAL_PLAINTEXT_OFFSET, type SecretboxBackend } from "./box-backend.ts";
+import { cryptoBackend, installedSecretbox, open, seal, useSecretbox } from "../curve/box.ts";
 import {
-  checkBinding,
-  EXTRACT_PREFIX,
-  loadEmbedded,
-  loadFrom,
-  prebuildKey,
-  sweepStale,
-} from "./box-sodium.ts";
-import { NACL_SECRETBOX } from "./box-vectors.ts";
-import { hex, range } from "./testing/fixtures.ts";
+  SEAL_BOX_OFFSET,
+  SEAL_PLAINTEXT_OFFSET,
+  type SecretboxBackend,
+} from "../curve/box-backend.ts";
+import { NACL_SECRETBOX } from "../curve/box-vectors.ts";
+import { hex, range } from "../curve/testing/fixtures.ts";
+import { FaultCode } from "../errors.ts";
+import type { Logger } from "../log.ts";
+import {
+  CRYPTO_BACKEND_ENV,
+  installCryptoBackend,
+  secretboxBackends,
+  selectSecretbox,
+} from "./install.ts";
 
 const available = secretboxBackends();
 
@@ -130,21 +122,24 @@ describe("choosing the backend", () => {
     for (const requested of [undefined, "", "auto"]) {
       const chosen = selectSecretbox(requested, failing);
       expect(chosen.ok && chosen.backend.name).toBe("tweetnacl");
-      expect(chosen.ok && chosen.info.detail).toBe("fallback: no prebuild for plan9-mips");
+      expect(chosen.ok && chosen.detail).toBe("fallback: no prebuild for plan9-mips");
+      expect(chosen.ok && chosen.fallback).toBe(true);
     }
   });
 
   test("auto takes libsodium when it loads", () => {
     const chosen = selectSecretbox(undefined, () => available.sodium);
-    expect(chosen.ok && chosen.info.secretbox).toBe("sodium-native");
+    expect(chosen.ok && chosen.backend.name).toBe("sodium-native");
+    expect(chosen.ok && chosen.fallback).toBe(false);
   });
 
   test("tweetnacl never touches the addon; sodium-native insists on it", () => {
     const nacl = selectSecretbox("tweetnacl", neverCalled);
-    expect(nacl.ok && nacl.info).toEqual({
-      secretbox: "tweetnacl",
-      detail: `${CRYPTO_BACKEND_ENV}=tweetnacl`,
-    });
+    expect(nacl.ok && [nacl.backend.name, nacl.detail, nacl.fallback]).toEqual([
+      "tweetnacl",
+      `${CRYPTO_BACKEND_ENV}=tweetnacl`,
+      false,
+    ]);
     const insisted = selectSecretbox("sodium-native", failing);
     expect(insisted.ok).toBe(false);
     expect(!insisted.ok && insisted.error.message).toMatch(
@@ -152,29 +147,91 @@ describe("choosing the backend", () => {
     );
   });
 
-  test("an unknown value is a usage error naming the choices", () => {
-    const chosen = selectSecretbox("openssl", neverCalled);
-    expect(!chosen.ok && chosen.error.code).toBe(FaultCode.USAGE);
-    expect(!chosen.ok && chosen.error.message).toMatch(
-      /AGENT_CRYPTO_BACKEND must be auto, sodium-native or tweetnacl, was "openssl"/,
-    );
+  test("an unknown value is a usage error naming the choices, and nothing is loaded", () => {
+    for (const requested of ["openssl", "Auto", " tweetnacl", "sodium"]) {
+      const chosen = selectSecretbox(requested, neverCalled);
+      expect(!chosen.ok && chosen.error.code).toBe(FaultCode.USAGE);
+      expect(!chosen.ok && chosen.error.message).toBe(
+        `AGENT_CRYPTO_BACKEND must be auto, sodium-native or tweetnacl, was ${JSON.stringify(requested)}`,
+      );
+    }
   });
 
-  test("this process uses what AGENT_CRYPTO_BACKEND asks for (libsodium by default)", () => {
+  test("this test process runs what AGENT_CRYPTO_BACKEND asks for (the preload installs it)", () => {
     const requested = process.env[CRYPTO_BACKEND_ENV];
     expect(cryptoBackend().secretbox).toBe(
       requested === "tweetnacl" ? "tweetnacl" : "sodium-native",
     );
   });
+});
 
-  test("a process started with AGENT_CRYPTO_BACKEND reports and uses that backend", () => {
-    const script = `import { cryptoBackend, seal } from ${JSON.stringify(join(import.meta.dir, "box.ts"))};
-      seal(new Uint8Array(3), new Uint8Array(24), new Uint8Array(32));
-      console.log(JSON.stringify(cryptoBackend()));`;
+describe("installing the choice in box.ts", () => {
+  const before = installedSecretbox();
+  afterEach(() => {
+    useSecretbox(before.backend, before.info.detail, before.info.fallback);
+  });
+
+  test("box.ts then seals with the installed backend and reports it; a fallback warns", () => {
+    const logged: [string, unknown][] = [];
+    const logger: Logger = {
+      level: "debug",
+      error: () => undefined,
+      warn: (_message, fields) => logged.push(["warn", fields?.["secretbox"]]),
+      info: (_message, fields) => logged.push(["info", fields?.["secretbox"]]),
+      debug: () => undefined,
+      child: () => logger,
+    };
+    expect(installCryptoBackend({ logger, requested: "tweetnacl" })).toEqual({
+      secretbox: "tweetnacl",
+      detail: `${CRYPTO_BACKEND_ENV}=tweetnacl`,
+      fallback: false,
+    });
+    expect(cryptoBackend().secretbox).toBe("tweetnacl");
+    expect(installCryptoBackend({ logger, requested: "sodium-native" }).secretbox).toBe(
+      "sodium-native",
+    );
+    expect(cryptoBackend().secretbox).toBe("sodium-native");
+    const { key, nonce, message, box } = NACL_SECRETBOX;
+    expect(hex(seal(message, nonce, key))).toBe(hex(box));
+    expect(hex(open(box, nonce, key) as Uint8Array)).toBe(hex(message));
+    const fellBack = installCryptoBackend({
+      logger,
+      requested: "auto",
+      load: () => ({ ok: false, reason: "glibc too old" }),
+    });
+    expect(fellBack).toEqual({
+      secretbox: "tweetnacl",
+      detail: "fallback: glibc too old",
+      fallback: true,
+    });
+    expect(logged).toEqual([
+      ["info", "tweetnacl"],
+      ["info", "sodium-native"],
+      ["warn", "tweetnacl"],
+    ]);
+  });
+
+  test("a refused value throws and leaves the running backend as it was", () => {
+    useSecretbox(available.tweetnacl, "before");
+    expect(() => installCryptoBackend({ requested: "fast" })).toThrow(
+      /AGENT_CRYPTO_BACKEND must be auto, sodium-native or tweetnacl, was "fast"/,
+    );
+    expect(cryptoBackend()).toEqual({ secretbox: "tweetnacl", detail: "before", fallback: false });
+  });
+
+  test("a process started with AGENT_CRYPTO_BACKEND installs, reports and uses that backend", () => {
+    const script = `import { cryptoBackend, open, seal } from ${JSON.stringify(join(import.meta.dir, "..", "curve", "box.ts"))};
+      import { installCryptoBackend } from ${JSON.stringify(join(import.meta.dir, "install.ts"))};
+      const before = cryptoBackend().secretbox;
+      installCryptoBackend();
+      const nonce = new Uint8Array(24), key = new Uint8Array(32).fill(1);
+      const opened = open(seal(new Uint8Array([1, 2, 3]), nonce, key), nonce, key);
+      console.log(JSON.stringify({ before, ...cryptoBackend(), opened: Array.from(opened) }));`;
     for (const [value, expected] of [
       ["tweetnacl", "tweetnacl"],
       ["sodium-native", "sodium-native"],
       ["auto", "sodium-native"],
+      ["", "sodium-native"],
     ] as const) {
       const child = Bun.spawnSync([process.execPath, "-e", script], {
         env: { ...process.env, [CRYPTO_BACKEND_ENV]: value },
@@ -182,7 +239,11 @@ describe("choosing the backend", () => {
         stderr: "pipe",
       });
       expect(child.stderr.toString()).toBe("");
-      expect(JSON.parse(child.stdout.toString()).secretbox).toBe(expected);
+      const reported = JSON.parse(child.stdout.toString());
+      // Nothing installed yet: the pure-JS default, no addon loaded by importing box.ts
+      expect(reported.before).toBe("tweetnacl");
+      expect(reported.secretbox).toBe(expected);
+      expect(reported.opened).toEqual([1, 2, 3]);
     }
     const bad = Bun.spawnSync([process.execPath, "-e", script], {
       env: { ...process.env, [CRYPTO_BACKEND_ENV]: "fast" },
@@ -191,97 +252,5 @@ describe("choosing the backend", () => {
     });
     expect(bad.exitCode).not.toBe(0);
     expect(bad.stderr.toString()).toMatch(/AGENT_CRYPTO_BACKEND must be auto/);
-  });
-});
-
-describe("loading the addon", () => {
-  const prebuild = Bun.resolveSync(
-    `sodium-native/prebuilds/${prebuildKey()}/sodium-native.node`,
-    import.meta.dir,
-  );
-
-  test("an embedded library is copied to a private directory, loaded, and the copy removed", () => {
-    const root = mkdtempSync(join(tmpdir(), "box-load-"));
-    try {
-      const loaded = loadEmbedded(prebuild, root);
-      expect(loaded.ok).toBe(true);
-      expect(loaded.ok && loaded.source).toBe(`embedded ${prebuildKey()}`);
-      // POSIX: nothing left behind once the library is mapped
-      expect(readdirSync(root)).toEqual([]);
-    } finally {
-      rmSync(root, { recursive: true, force: true });
-    }
-  });
-
-  test("a file that is not a library, or a missing one, is a reason, not a crash", () => {
-    const root = mkdtempSync(join(tmpdir(), "box-load-"));
-    try {
-      const junk = join(root, "junk.node");
-      writeFileSync(junk, "not an ELF file");
-      const notLibrary = loadFrom(junk, "junk");
-      expect(notLibrary.ok).toBe(false);
-      expect(!notLibrary.ok && notLibrary.reason).toMatch(/^could not load junk: /);
-      const missing = loadEmbedded(join(root, "missing.node"), root);
-      expect(!missing.ok && missing.reason).toMatch(/could not extract the embedded library/);
-    } finally {
-      rmSync(root, { recursive: true, force: true });
-    }
-  });
-
-  test("a library without our functions, or one that boxes wrongly, is refused", () => {
-    expect(checkBinding({}, "other")).toEqual({
-      ok: false,
-      reason: "other lacks crypto_secretbox_easy/open_easy",
-    });
-    const wrong = checkBinding(
-      {
-        crypto_secretbox_easy: (c: Uint8Array) => {
-          c.fill(7);
-          return 0;
-        },
-        crypto_secretbox_open_easy: () => true,
-      },
-      "wrong",
-    );
-    expect(wrong).toEqual({
-      ok: false,
-      reason: "wrong failed its self-test: NaCl's known answer differs",
-    });
-    const throwing = checkBinding(
-      {
-        crypto_secretbox_easy: () => {
-          throw new TypeError("bad typed array");
-        },
-        crypto_secretbox_open_easy: () => true,
-      },
-      "throwing",
-    );
-    expect(!throwing.ok && throwing.reason).toBe("throwing failed its self-test: bad typed array");
-  });
-
-  test("the sweep removes stale extraction directories only: not fresh ones, links or others", () => {
-    const root = mkdtempSync(join(tmpdir(), "box-sweep-"));
-    try {
-      const old = join(root, `${EXTRACT_PREFIX}old`);
-      const fresh = join(root, `${EXTRACT_PREFIX}fresh`);
-      const unrelated = join(root, "unrelated-old");
-      const target = join(root, "target");
-      for (const directory of [old, fresh, unrelated, target]) mkdirSync(directory);
-      writeFileSync(join(old, "sodium-native.node"), "x");
-      writeFileSync(join(target, "keep"), "x");
-      const link = join(root, `${EXTRACT_PREFIX}link`);
-      symlinkSync(target, link);
-      const now = Date.now();
-      const longAgo = new Date(now - 3_600_000);
-      for (const path of [old, unrelated, target]) utimesSync(path, longAgo, longAgo);
-      sweepStale(root, now);
-      expect(existsSync(old)).toBe(false);
-      expect(existsSync(fresh)).toBe(true);
-      expect(existsSync(unrelated)).toBe(true);
-      expect(existsSync(join(target, "keep"))).toBe(true);
-      sweepStale(join(root, "no-such-directory"), now);
-    } finally {
-      rmSync(root, { recursive: true, force: true });
-    }
   });
 });
