@@ -1,7 +1,9 @@
 /**
  * What /v1/health and `agent-inf status` report: per lane the connection, heartbeat, breaker,
- * trading state, the gateway's own view from its last PING, and the stream; overall the worst.
+ * trading state, the gateway's own view from its last PING, and the stream; overall the worst,
+ * and the crypto backend the agent runs.
  */
+import type { CryptoBackendInfo } from "../../shared/curve/box.ts";
 import type { TradingState } from "../../shared/protocol/index.ts";
 import type { StreamHealth } from "../live-view/sync.ts";
 import type { HeartbeatStatus, LatencyStats } from "./heartbeat.ts";
@@ -34,6 +36,8 @@ export interface Health {
   readonly version: string;
   readonly agent: string;
   readonly gateways: readonly LaneHealth[];
+  /** The secretbox backend this agent runs (libsodium, or tweetnacl and why). */
+  readonly crypto: CryptoBackendInfo;
 }
 
 export function laneHealth(lane: Lane): LaneHealth {
@@ -66,7 +70,12 @@ export function laneHealth(lane: Lane): LaneHealth {
 }
 
 /** failed: a heartbeat FAILED or a breaker engaged; degraded: anything not fully up. */
-export function agentHealth(lanes: Iterable<Lane>, version: string, agent: string): Health {
+export function agentHealth(
+  lanes: Iterable<Lane>,
+  version: string,
+  agent: string,
+  crypto: CryptoBackendInfo,
+): Health {
   const gateways = [...lanes].map(laneHealth);
   const failed = gateways.some((lane) => lane.heartbeat === "FAILED" || lane.breaker.engaged);
   const degraded = gateways.some(
@@ -77,5 +86,6 @@ export function agentHealth(lanes: Iterable<Lane>, version: string, agent: strin
     version,
     agent,
     gateways,
+    crypto,
   };
 }

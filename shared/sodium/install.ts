@@ -26,6 +26,9 @@ import { loadSodium, type SodiumLoad } from "./loader.ts";
 export const CRYPTO_BACKEND_ENV = "AGENT_CRYPTO_BACKEND";
 /** Its allowed values. */
 export const CRYPTO_BACKEND_CHOICES = ["auto", ...SECRETBOX_BACKEND_NAMES] as const;
+/** The agents' --help paragraph about it. */
+export const CRYPTO_BACKEND_HELP = `${CRYPTO_BACKEND_ENV}=${CRYPTO_BACKEND_CHOICES.join("|")} picks the CURVE crypto (default auto: libsodium,
+else tweetnacl); \`status\` shows the one in use.`;
 
 export type Selection =
   | {
