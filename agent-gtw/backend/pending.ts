@@ -30,6 +30,16 @@ export interface OrderTerms {
   readonly filling: FillingMode | null;
 }
 
+/** Terms with nothing added: no stop-limit price, SL or TP, good till cancelled, the usual filling. */
+export const PLAIN_TERMS: OrderTerms = {
+  stoplimit: null,
+  sl: null,
+  tp: null,
+  typeTime: "GTC",
+  expiration: 0,
+  filling: null,
+};
+
 export interface PlaceOrder extends OrderTerms {
   readonly clientOrderId: string;
   readonly symbol: string;

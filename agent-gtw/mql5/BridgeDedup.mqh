@@ -7,6 +7,7 @@
 //| Line: <coid> TAB <body length> TAB <body> CRLF. Body "P" = inside|
 //| OrderSend, "X" = forgotten, else the stored reply fields. The    |
 //| length lets a line torn by a crash be recognised and skipped.    |
+//| FORGET removes an id (CmdForget).                                |
 //+------------------------------------------------------------------+
 #define DEDUP_CAPACITY  1000
 #define DEDUP_PENDING   "P"
@@ -116,4 +117,14 @@ int DedupLookup(const string coid, string &body) {
    if(i < 0) return DEDUP_NONE;
    body = g_dBody[i];
    return body == DEDUP_PENDING ? DEDUP_INFLIGHT : DEDUP_FINAL;
+}
+
+// FORGET (§7.7): only after reconciliation proved the attempt behind the id did not execute
+string CmdForget() {
+   string coid = "";
+   if(!JsonGetString("client_order_id", coid) || !ValidCoid(coid))
+      return Err("BAD_REQUEST", "client_order_id must be 1-24 chars of [A-Za-z0-9_-]");
+   bool known = DedupFind(coid) >= 0;
+   if(known && !DedupPut(coid, DEDUP_FORGOTTEN)) return Err("DEDUP_STORE_FAILED", "cannot write the dedup file");
+   return Ok(JB("forgotten", known));
 }

@@ -228,9 +228,10 @@ string CmdSymbolInfo() {
          JS("currency_margin", SymbolInfoString(sym, SYMBOL_CURRENCY_MARGIN)),
          JD("margin_hedged", SymbolInfoDouble(sym, SYMBOL_MARGIN_HEDGED)), JD("bid", tick.bid), JD("ask", tick.ask),
          JL("quote_time", tick.time_msc));
-   // What this EA checks and sends for the symbol: its allowed order types, and the filling it
-   // puts on every OPEN and CLOSE (§10.2)
-   b = J(b, JL("order_mode", SymbolInfoInteger(sym, SYMBOL_ORDER_MODE)), JS("filling", FillingName(FillingFor(sym))));
+   // What this EA checks and sends for the symbol: its allowed order types, the filling it puts on
+   // every OPEN and CLOSE (§10.2), and the lifetimes pending orders may have
+   b = J(b, JL("order_mode", SymbolInfoInteger(sym, SYMBOL_ORDER_MODE)), JS("filling", FillingName(FillingFor(sym))),
+         JL("expiration_mode", SymbolInfoInteger(sym, SYMBOL_EXPIRATION_MODE)));
    return Ok(J(b, JL("spread", SymbolInfoInteger(sym, SYMBOL_SPREAD)), JB("session_open", SessionOpen(sym))));
 }
 

@@ -1,7 +1,8 @@
 //+------------------------------------------------------------------+
-//| BridgeTrades.mqh - OPEN, CLOSE, MODIFY and FORGET                |
-//| (docs/EA-LINK.md §10, §11): the EA's own checks, OrderCheck, the |
-//| dedup store around OrderSend, one reply shape.                   |
+//| BridgeTrades.mqh - CmdTrade for every trade command; OPEN, CLOSE |
+//| and MODIFY (docs/EA-LINK.md §10, §11): the EA's own checks,      |
+//| OrderCheck, the dedup store around OrderSend, one reply shape.   |
+//| The pending-order builds are in BridgePending.mqh.               |
 //+------------------------------------------------------------------+
 #define DEAL_WAIT_MS 500
 
@@ -86,14 +87,29 @@ string StopsProblem(const string sym, const bool buy, const double sl, const dou
    return "";
 }
 
-// SYMBOL_ORDER_MODE: what the broker allows on the symbol; "" when the request fits
-string OrderModeProblem(const string sym, const bool market, const double sl, const double tp, uint &retcode) {
+// SYMBOL_ORDER_MODE: what the broker allows on the symbol; `need` is the order kind's flag (0 for a
+// change of levels), `what` its name in the refusal; "" when the request fits
+string OrderModeProblem(const string sym, const long need, const string what, const double sl, const double tp,
+                        uint &retcode) {
    long modes = SymbolInfoInteger(sym, SYMBOL_ORDER_MODE);
    retcode = TRADE_RETCODE_INVALID_ORDER;
-   if(market && (modes & SYMBOL_ORDER_MARKET) == 0) return sym + " allows no market orders (SYMBOL_ORDER_MODE)";
+   if(need != 0 && (modes & need) == 0) return sym + " allows no " + what + " orders (SYMBOL_ORDER_MODE)";
    retcode = TRADE_RETCODE_INVALID_STOPS;
    if(sl > 0 && (modes & SYMBOL_ORDER_SL) == 0) return sym + " allows no stop loss (SYMBOL_ORDER_MODE)";
    if(tp > 0 && (modes & SYMBOL_ORDER_TP) == 0) return sym + " allows no take profit (SYMBOL_ORDER_MODE)";
+   return "";
+}
+
+// SYMBOL_TRADE_MODE for a new order on this side; "" when it may be placed
+string TradeModeProblem(const string sym, const bool buy, uint &retcode) {
+   long mode = SymbolInfoInteger(sym, SYMBOL_TRADE_MODE);
+   retcode = TRADE_RETCODE_TRADE_DISABLED;
+   if(mode == SYMBOL_TRADE_MODE_DISABLED) return "trading disabled for " + sym;
+   retcode = TRADE_RETCODE_CLOSE_ONLY;
+   if(mode == SYMBOL_TRADE_MODE_CLOSEONLY) return sym + " is close-only";
+   retcode = buy ? TRADE_RETCODE_SHORT_ONLY : TRADE_RETCODE_LONG_ONLY;
+   if(mode == SYMBOL_TRADE_MODE_LONGONLY && !buy) return sym + " is long-only";
+   if(mode == SYMBOL_TRADE_MODE_SHORTONLY && buy) return sym + " is short-only";
    return "";
 }
 
@@ -138,12 +154,9 @@ string BuildOpen(MqlTradeRequest &req) {
    if(problem != "") return problem;
    if(!SymbolSelect(sym, true)) return Err("UNKNOWN_SYMBOL", "unknown symbol " + sym);
    bool buy = side == "BUY";
-   long mode = SymbolInfoInteger(sym, SYMBOL_TRADE_MODE);
-   if(mode == SYMBOL_TRADE_MODE_DISABLED) return Refuse(TRADE_RETCODE_TRADE_DISABLED, "trading disabled for " + sym);
-   if(mode == SYMBOL_TRADE_MODE_CLOSEONLY) return Refuse(TRADE_RETCODE_CLOSE_ONLY, sym + " is close-only");
-   if(mode == SYMBOL_TRADE_MODE_LONGONLY && !buy) return Refuse(TRADE_RETCODE_LONG_ONLY, sym + " is long-only");
-   if(mode == SYMBOL_TRADE_MODE_SHORTONLY && buy) return Refuse(TRADE_RETCODE_SHORT_ONLY, sym + " is short-only");
-   problem = OrderModeProblem(sym, true, sl, tp, retcode);
+   problem = TradeModeProblem(sym, buy, retcode);
+   if(problem != "") return Refuse(retcode, problem);
+   problem = OrderModeProblem(sym, SYMBOL_ORDER_MARKET, "market", sl, tp, retcode);
    if(problem != "") return Refuse(retcode, problem);
    if(vol > InpMaxLots + 1e-9)
       return Refuse(TRADE_RETCODE_INVALID_VOLUME, "volume above the EA's InpMaxLots " + JsonNumber(InpMaxLots));
@@ -165,23 +178,27 @@ string BuildOpen(MqlTradeRequest &req) {
    return "";
 }
 
-// Selects the position named by "ticket": by ticket, else by POSITION_IDENTIFIER, which stays when
-// a broker re-opens a position under a new ticket (swap rollover). "" when selected; g_tPosition
-// then holds its current ticket
+// Selects the open position `ticket` names: by ticket, else by POSITION_IDENTIFIER, which stays when
+// a broker re-opens a position under a new ticket (swap rollover). Its current ticket, 0 when none
+long FindPosition(const long ticket) {
+   if(PositionSelectByTicket((ulong)ticket)) return ticket;
+   for(int i = PositionsTotal() - 1; i >= 0; i--) {
+      ulong current = PositionGetTicket(i);   // also selects it
+      if(current != 0 && PositionGetInteger(POSITION_IDENTIFIER) == ticket) return (long)current;
+   }
+   return 0;
+}
+
+// Selects the position named by "ticket"; "" when selected, g_tPosition then holds its current ticket
 string SelectPosition() {
    long ticket = 0;
    if(!JsonGetLong("ticket", ticket) || ticket <= 0) return Err("BAD_REQUEST", "ticket is required");
    g_tPosition = ticket;
-   if(PositionSelectByTicket((ulong)ticket)) return "";
-   for(int i = PositionsTotal() - 1; i >= 0; i--) {
-      ulong current = PositionGetTicket(i);   // also selects it
-      if(current != 0 && PositionGetInteger(POSITION_IDENTIFIER) == ticket) {
-         g_tPosition = (long)current;
-         return "";
-      }
-   }
+   long current = FindPosition(ticket);
    // A missing position is an answer (already closed), not an error to retry
-   return Refuse(TRADE_RETCODE_POSITION_CLOSED, "position " + IntegerToString(ticket) + " not found");
+   if(current == 0) return Refuse(TRADE_RETCODE_POSITION_CLOSED, "position " + IntegerToString(ticket) + " not found");
+   g_tPosition = current;
+   return "";
 }
 
 string BuildClose(MqlTradeRequest &req) {
@@ -201,7 +218,7 @@ string BuildClose(MqlTradeRequest &req) {
    double posVol = PositionGetDouble(POSITION_VOLUME);
    if(SymbolInfoInteger(sym, SYMBOL_TRADE_MODE) == SYMBOL_TRADE_MODE_DISABLED)
       return Refuse(TRADE_RETCODE_TRADE_DISABLED, "trading disabled for " + sym);
-   problem = OrderModeProblem(sym, true, 0, 0, retcode);
+   problem = OrderModeProblem(sym, SYMBOL_ORDER_MARKET, "market", 0, 0, retcode);
    if(problem != "") return Refuse(retcode, problem);
    if(vol > posVol + 1e-9)
       return Refuse(TRADE_RETCODE_INVALID_CLOSE_VOLUME, "volume above the position volume " + JsonNumber(posVol));
@@ -234,7 +251,7 @@ string BuildModify(MqlTradeRequest &req) {
    string sym = PositionGetString(POSITION_SYMBOL);
    bool isBuy = (ENUM_POSITION_TYPE)PositionGetInteger(POSITION_TYPE) == POSITION_TYPE_BUY;
    long magic = PositionGetInteger(POSITION_MAGIC);
-   problem = OrderModeProblem(sym, false, sl, tp, retcode);
+   problem = OrderModeProblem(sym, 0, "", sl, tp, retcode);
    if(problem != "") return Refuse(retcode, problem);
    if(!Quote(sym, tick)) return Refuse(TRADE_RETCODE_PRICE_OFF, "no quote for " + sym);
    sl = RoundToTick(sym, sl);
@@ -280,7 +297,8 @@ string CmdTrade(const string cmd) {
    g_tCoid = coid;
    int seen = DedupLookup(coid, stored);
    if(seen == DEDUP_FINAL) {
-      if(StringFind(stored, JS("cmd", cmd)) < 0)
+      // With the comma after it: "MODIFY" must not match a stored "MODIFY_ORDER"
+      if(StringFind(stored, JS("cmd", cmd) + ",") < 0)
          return Err("COID_CONFLICT", "client_order_id was already used for another command");
       return JB("duplicate", true) + "," + stored;
    }
@@ -288,15 +306,12 @@ string CmdTrade(const string cmd) {
       return Err("OUTCOME_UNKNOWN", "an earlier attempt stopped inside OrderSend; reconcile, then FORGET");
    MqlTradeRequest req;
    ZeroMemory(req);
-   string early;
-   if(cmd == "OPEN") early = BuildOpen(req);
-   else if(cmd == "CLOSE") early = BuildClose(req);
-   else early = BuildModify(req);
+   string early = BuildRequest(cmd, req);
    if(early != "") return early;   // a BAD_REQUEST or an EA-side refusal: nothing sent, nothing stored
-   // Checked here for MODIFY too, which skips OrderCheck: a local refusal is not an outcome to keep
+   // Checked here for the commands that skip OrderCheck too: a local refusal is not an outcome to keep
    if(AlgoTradingOff())
       return Refuse(TRADE_RETCODE_CLIENT_DISABLES_AT, "Algo Trading is off (toolbar button, or the EA's Allow Algo Trading)");
-   if(cmd != "MODIFY") {
+   if(NeedsOrderCheck(cmd)) {
       // OrderCheck passes with retcode 0 ("Done"); a refusal carries its retcode (docs/trading/ordercheck)
       MqlTradeCheckResult check;
       ZeroMemory(check);
@@ -318,8 +333,8 @@ string CmdTrade(const string cmd) {
    bool sent = OrderSend(req, res);
    int err = GetLastError();
    if(!sent && res.retcode == 0) {
-      // Local refusals (Algo Trading off, position gone) never left the terminal; anything else stays in flight
-      if(err == 4752 || err == 4753) { DedupPut(coid, DEDUP_FORGOTTEN); return RuntimeErr(err); }
+      // Local refusals (Algo Trading off, position or order gone) never left the terminal; anything else stays in flight
+      if(err == 4752 || err == 4753 || err == 4754) { DedupPut(coid, DEDUP_FORGOTTEN); return RuntimeErr(err); }
       return J(RuntimeErr(err), JB("in_flight", true));
    }
    if(res.retcode == TRADE_RETCODE_CLIENT_DISABLES_AT) {
@@ -333,13 +348,4 @@ string CmdTrade(const string cmd) {
    // write fails the marker stays, and a repeat answers OUTCOME_UNKNOWN: reconciled, not re-sent
    DedupPut(coid, body);
    return body;
-}
-
-string CmdForget() {
-   string coid = "";
-   if(!JsonGetString("client_order_id", coid) || !ValidCoid(coid))
-      return Err("BAD_REQUEST", "client_order_id must be 1-24 chars of [A-Za-z0-9_-]");
-   bool known = DedupFind(coid) >= 0;
-   if(known && !DedupPut(coid, DEDUP_FORGOTTEN)) return Err("DEDUP_STORE_FAILED", "cannot write the dedup file");
-   return Ok(JB("forgotten", known));
 }

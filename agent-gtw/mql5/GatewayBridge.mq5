@@ -8,7 +8,7 @@
 //| It never trades on its own and needs no DLLs.                    |
 //+------------------------------------------------------------------+
 #property copyright   "MT5 Live Bridge"
-#property version     "2.00"
+#property version     "2.10"
 #property description "Link between agent-gtw and this terminal."
 #property description "Add 127.0.0.1 under Tools > Options > Expert Advisors > Allow WebRequest for listed URL."
 
@@ -18,7 +18,7 @@ input long   InpMagic       = 570100;  // Magic number for orders that carry non
 input int    InpDeviation   = 10;      // Default max price deviation, points
 input double InpMaxLots     = 1.0;     // Hard cap on the volume of one OPEN, lots
 
-#define EA_VERSION "2.0.0"
+#define EA_VERSION "2.1.0"
 
 ulong g_startTick = 0;
 
@@ -28,6 +28,8 @@ ulong g_startTick = 0;
 #include "BridgeLink.mqh"
 #include "BridgeReads.mqh"
 #include "BridgeTrades.mqh"
+#include "BridgePending.mqh"
+#include "BridgeOrders.mqh"
 
 int OnInit() {
    if(!AuthSecretValid(InpSecret)) {
@@ -76,24 +78,52 @@ void OnLinkDown() {
 }
 
 // The command table: the gateway's `cmd` and its handler, one row each. Later commands (market
-// data, history, pending orders) are new rows; a listing uses PageArgs/PageAdd/PageReply
+// data, history) are new rows; a listing uses PageArgs/PageAdd/PageReply, a trade command a row
+// here and one in BuildRequest
 string Dispatch(const string cmd) {
-   if(cmd == "PING")            return CmdPing();
-   if(cmd == "GET_ACCOUNT")     return CmdAccount();
-   if(cmd == "GET_POSITIONS")   return CmdPositions();
-   if(cmd == "GET_SYMBOL_INFO") return CmdSymbolInfo();
-   if(cmd == "GET_DEALS")       return CmdDeals();
-   if(cmd == "OPEN")            return CmdTrade(cmd);
-   if(cmd == "CLOSE")           return CmdTrade(cmd);
-   if(cmd == "MODIFY")          return CmdTrade(cmd);
-   if(cmd == "FORGET")          return CmdForget();
-   if(cmd == "SUBSCRIBE_TICKS") return CmdSubscribe();
+   if(cmd == "PING")               return CmdPing();
+   if(cmd == "GET_ACCOUNT")        return CmdAccount();
+   if(cmd == "GET_POSITIONS")      return CmdPositions();
+   if(cmd == "GET_SYMBOL_INFO")    return CmdSymbolInfo();
+   if(cmd == "GET_DEALS")          return CmdDeals();
+   if(cmd == "GET_ORDERS")         return CmdOrders();
+   if(cmd == "GET_HISTORY_ORDERS") return CmdHistoryOrders();
+   if(cmd == "ORDER_CHECK")        return CmdOrderCheck();
+   if(cmd == "CALC_MARGIN")        return CmdCalcMargin();
+   if(cmd == "CALC_PROFIT")        return CmdCalcProfit();
+   if(cmd == "OPEN")               return CmdTrade(cmd);
+   if(cmd == "CLOSE")              return CmdTrade(cmd);
+   if(cmd == "MODIFY")             return CmdTrade(cmd);
+   if(cmd == "PLACE")              return CmdTrade(cmd);
+   if(cmd == "MODIFY_ORDER")       return CmdTrade(cmd);
+   if(cmd == "CANCEL")             return CmdTrade(cmd);
+   if(cmd == "CLOSE_BY")           return CmdTrade(cmd);
+   if(cmd == "FORGET")             return CmdForget();
+   if(cmd == "SUBSCRIBE_TICKS")    return CmdSubscribe();
    return Err("BAD_REQUEST", "unknown command " + cmd);
 }
+
+// The trade commands' requests: each build answers at once (BAD_REQUEST, a refusal) or fills req
+string BuildRequest(const string cmd, MqlTradeRequest &req) {
+   if(cmd == "OPEN")         return BuildOpen(req);
+   if(cmd == "CLOSE")        return BuildClose(req);
+   if(cmd == "MODIFY")       return BuildModify(req);
+   if(cmd == "PLACE")        return BuildPlace(req);
+   if(cmd == "MODIFY_ORDER") return BuildModifyOrder(req);
+   if(cmd == "CANCEL")       return BuildCancel(req);
+   if(cmd == "CLOSE_BY")     return BuildCloseBy(req);
+   return Err("BAD_REQUEST", "unknown trade command " + cmd);
+}
+
+// OrderCheck before the in-flight marker for what needs margin or a market price; changes of
+// levels, removals and close-by move no margin (§10.2, §10.6)
+bool NeedsOrderCheck(const string cmd) { return cmd == "OPEN" || cmd == "CLOSE" || cmd == "PLACE"; }
 
 // Queued by the terminal while OnTimer runs, so they reach the gateway after the REPLY that caused them
 void OnTradeTransaction(const MqlTradeTransaction &trans, const MqlTradeRequest &request, const MqlTradeResult &result) {
    if(g_state != LINK_READY) return;
    if(trans.type == TRADE_TRANSACTION_DEAL_ADD) OnDealAdded(trans.deal);
    else if(trans.type == TRADE_TRANSACTION_POSITION) OnPositionChanged(trans);
+   else if(trans.type == TRADE_TRANSACTION_ORDER_ADD || trans.type == TRADE_TRANSACTION_ORDER_UPDATE
+           || trans.type == TRADE_TRANSACTION_HISTORY_ADD) OnOrderChanged(trans);
 }

@@ -5,12 +5,14 @@
  * backend that cannot do the action at all.
  */
 import { describe, expect, test } from "bun:test";
+import { FaultCode } from "../../shared/errors.ts";
 import {
   intentHash,
   type OrderReply,
   orderComment,
   type PendingTradeReply,
 } from "../../shared/protocol/index.ts";
+import { BackendError } from "../backend/backend.ts";
 import { placeOrder } from "../backend/sim/testing/support.ts";
 import type { Harness } from "../testing/harness.ts";
 import { orderOf, pendingHarnesses, placeRequest } from "../testing/pending-harness.ts";
@@ -149,8 +151,8 @@ describe("a backend that cannot do pending orders", () => {
 
   test("its reads answer NOT_SUPPORTED, and RESYNC leaves orders out", async () => {
     const h = await harness();
-    const { pendingUnsupported } = await import("../backend/terminal/pending-unsupported.ts");
-    h.backend.orders = () => pendingUnsupported("GET_ORDERS");
+    h.backend.orders = () =>
+      Promise.reject(new BackendError(FaultCode.BACKEND_UNSUPPORTED, "backend: no pending orders"));
     expect(await h.send({ action: "GET_ORDERS" })).toMatchObject({
       status: "ERROR",
       error_code: "NOT_SUPPORTED",
@@ -159,31 +161,5 @@ describe("a backend that cannot do pending orders", () => {
     expect(
       (await h.send({ action: "OPEN", symbol: "EURUSD", side: "BUY", volume: 0.1 })).status,
     ).toBe("FILLED");
-  });
-});
-
-describe("the terminal backend, until the EA carries pending orders", () => {
-  test("answers every pending-order call with BACKEND_UNSUPPORTED, sending nothing", async () => {
-    const { TerminalBackend } = await import("../backend/terminal/terminal-backend.ts");
-    const terminal = new TerminalBackend({
-      port: 0,
-      secret: "s".repeat(32),
-      heartbeatMs: 1000,
-      commandTimeoutMs: 1000,
-    });
-    const calls = [
-      terminal.placeOrder(),
-      terminal.modifyOrder(),
-      terminal.cancelOrder(),
-      terminal.closeBy(),
-      terminal.orders(),
-      terminal.historyOrders(),
-      terminal.orderCheck(),
-      terminal.calcMargin(),
-      terminal.calcProfit(),
-    ];
-    for (const call of calls) {
-      await expect(call).rejects.toMatchObject({ code: "BACKEND_UNSUPPORTED" });
-    }
   });
 });

@@ -426,7 +426,7 @@ export class StreamHub {
   }
 }
 
-/** The pending orders for RESYNC; undefined from a backend that has none (terminal, phase 1). */
+/** The pending orders for RESYNC; undefined from a backend that has none (BACKEND_UNSUPPORTED). */
 async function pendingOrdersIfSupported(backend: Backend): Promise<TradeOrder[] | undefined> {
   try {
     return await backend.orders();

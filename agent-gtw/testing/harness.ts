@@ -56,7 +56,7 @@ export type Fault =
   | { kind: "timeout_before_execution" }
   /** Nothing reached MT5 (link down). */
   | { kind: "unavailable" }
-  /** The backend cannot do this call at all (the terminal backend before pending orders). */
+  /** The backend cannot do this call at all (BACKEND_UNSUPPORTED: nothing was sent). */
   | { kind: "unsupported" };
 
 /** Wraps the sim; each trade call takes the next queued fault, if any. */

@@ -104,13 +104,24 @@ test("agent-gtw selftest --trade runs the suite against the terminal and exits 0
     "PASS filling GBPUSD",
     "PASS unknown symbol",
     "PASS deals",
+    "PASS orders",
+    "PASS pending modes GBPUSD",
+    "PASS order check GBPUSD",
+    "PASS calc margin GBPUSD",
+    "PASS calc profit GBPUSD",
     "PASS open",
     "PASS duplicate",
     "PASS modify",
     "PASS close",
+    "PASS pending place",
+    "PASS pending duplicate",
+    "PASS pending modify",
+    "PASS pending cancel",
   ]);
-  expect(lines.at(-1)).toBe("OK: 16 passed, 0 failed");
+  expect(lines.at(-1)).toBe("OK: 25 passed, 0 failed");
   expect(fake.commands.filter((c) => c.cmd === "OPEN")).toHaveLength(2);
+  expect(fake.commands.filter((c) => c.cmd === "PLACE")).toHaveLength(2);
+  expect(await fake.sim.orders()).toEqual([]);
 });
 
 test("agent-gtw selftest with an EA holding another secret fails the link and says why", async () => {

@@ -7,6 +7,7 @@
 import { describe, expect, test } from "bun:test";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { ORDER_TIME_TYPES } from "../../../shared/protocol/index.ts";
 import { TERMINAL_HEARTBEAT_MAX_MS, TERMINAL_HEARTBEAT_MIN_MS } from "../../config.ts";
 import {
   MAX_INBOUND_FRAME_BYTES,
@@ -16,6 +17,7 @@ import {
 } from "./framing.ts";
 import { EA_PROOF_LABEL, EA_PROTOCOL_VERSION, GATEWAY_PROOF_LABEL } from "./link-auth.ts";
 import { DEFAULT_HELLO_TIMEOUT_MS } from "./link-server.ts";
+import { ExpirationFlag, OrderModeFlag } from "./mapping.ts";
 import { PAGE_LIMIT } from "./reads.ts";
 import { MAX_SECRET_CHARS, MIN_SECRET_CHARS } from "./secret.ts";
 import { AUTH_NONCE_LABEL } from "./testing/fake-auth.ts";
@@ -27,6 +29,9 @@ import {
   HEARTBEAT_DEFAULT_MS,
 } from "./testing/fake-link.ts";
 import { DEFAULT_PAGE, MAX_PAGE, PAGE_BUDGET_CHARS } from "./testing/fake-reads.ts";
+import { TRADE_COMMANDS as FAKE_TRADE_COMMANDS } from "./testing/fake-trades.ts";
+import { EXPIRATION_BITS, ORDER_MODE_BITS } from "./testing/fake-translate.ts";
+import { TRADE_COMMANDS } from "./trade-mapping.ts";
 
 const ROOT = join(import.meta.dir, "..", "..", "..");
 const MQL5 = join(ROOT, "agent-gtw", "mql5");
@@ -77,23 +82,57 @@ describe("the EA's constants agree with the gateway and the fake terminal", () =
   });
 });
 
+/** The `cmd` rows of one MQL5 function's table: `if(cmd == "NAME") return ...`. */
+function table(name: string): string[] {
+  const start = source.indexOf(`string ${name}(const string cmd`);
+  if (start < 0) throw new Error(`no ${name} in agent-gtw/mql5`);
+  const body = source.slice(start, source.indexOf("\n}", start));
+  return [...body.matchAll(/if\(cmd == "([A-Z_]+)"\)\s+return/g)].map((m) => m[1] as string);
+}
+
 describe("the EA source", () => {
   test("its command table answers every command the gateway sends", () => {
-    const table = [...source.matchAll(/if\(cmd == "([A-Z_]+)"\)\s+return/g)].map((m) => m[1]);
-    expect(table.sort()).toEqual(
+    expect(table("Dispatch").sort()).toEqual(
       [
-        "CLOSE",
+        "CALC_MARGIN",
+        "CALC_PROFIT",
         "FORGET",
         "GET_ACCOUNT",
         "GET_DEALS",
+        "GET_HISTORY_ORDERS",
+        "GET_ORDERS",
         "GET_POSITIONS",
         "GET_SYMBOL_INFO",
-        "MODIFY",
-        "OPEN",
+        "ORDER_CHECK",
         "PING",
         "SUBSCRIBE_TICKS",
+        ...TRADE_COMMANDS,
       ].sort(),
     );
+  });
+
+  test("its trade commands are the gateway's and the fake terminal's, each with a build", () => {
+    expect(table("BuildRequest")).toEqual([...TRADE_COMMANDS]);
+    expect([...FAKE_TRADE_COMMANDS]).toEqual([...TRADE_COMMANDS]);
+    for (const cmd of TRADE_COMMANDS) {
+      expect(source).toMatch(new RegExp(`if\\(cmd == "${cmd}"\\)\\s+return CmdTrade\\(cmd\\);`));
+    }
+  });
+
+  test("a stored reply's command is matched whole (MODIFY is not MODIFY_ORDER)", () => {
+    expect(source).toContain('StringFind(stored, JS("cmd", cmd) + ",")');
+  });
+
+  test("SYMBOL_EXPIRATION_MODE's flag of a lifetime is 1 << its ORDER_TIME_* value, everywhere", () => {
+    expect(source).toContain(
+      "SymbolInfoInteger(sym, SYMBOL_EXPIRATION_MODE) & (1 << (int)typeTime)",
+    );
+    const expected = Object.fromEntries(
+      ORDER_TIME_TYPES.map((name, index) => [name, 1 << index]),
+    ) as Record<(typeof ORDER_TIME_TYPES)[number], number>;
+    expect<object>({ ...ExpirationFlag }).toEqual(expected);
+    expect(EXPIRATION_BITS).toEqual(expected);
+    expect<object>(ORDER_MODE_BITS).toEqual({ ...OrderModeFlag });
   });
 
   test("its HMAC self-test expects the RFC 4231 results of test cases 2 and 6", () => {

@@ -19,10 +19,12 @@ const HEADER_BYTES = 4;
 const INTEGER_KEYS: ReadonlySet<string> = new Set([
   "id",
   "ticket",
+  "ticket_by",
   "magic",
   "deviation",
   "from",
   "to",
+  "expiration",
   "offset",
   "limit",
   "throttle_ms",

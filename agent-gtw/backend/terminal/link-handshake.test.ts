@@ -107,7 +107,7 @@ const EXAMPLE = {
 };
 
 describe("the worked example in docs/EA-LINK.md", () => {
-  const doc = readFileSync(join(import.meta.dir, "..", "..", "docs", "EA-LINK.md"), "utf8");
+  const doc = readFileSync(join(import.meta.dir, "..", "..", "..", "docs", "EA-LINK.md"), "utf8");
 
   test("every value in the document is what both implementations compute", () => {
     const { secret, eaNonce, gwNonce } = EXAMPLE;

@@ -56,6 +56,8 @@ const SYMBOL = {
   quote_time: 1767607200873,
   spread: 7,
   session_open: true,
+  order_mode: 127,
+  expiration_mode: 15,
   some_future_field: [1, 2],
 };
 
@@ -67,7 +69,22 @@ describe("symbol info (§7.4, §13, §14)", () => {
       trade_mode: "FULL",
       calc_mode: "FOREX",
       quote_time: 1767607200873 - 7_200_000,
+      order_modes: ["MARKET", "LIMIT", "STOP", "STOP_LIMIT", "SL", "TP", "CLOSE_BY"],
+      expiration_modes: ["GTC", "DAY", "SPECIFIED", "SPECIFIED_DAY"],
     });
+  });
+
+  test("order and expiration modes are the set flags; bits this gateway does not know are left out", () => {
+    const some = { ...SYMBOL, order_mode: 2 | 16 | 128, expiration_mode: 1 | 4 | 64 };
+    expect(toSymbolInfo(fields(some), time)).toMatchObject({
+      order_modes: ["LIMIT", "SL"],
+      expiration_modes: ["GTC", "SPECIFIED"],
+    });
+    const negative = { ...SYMBOL, expiration_mode: -1 };
+    expect(() => toSymbolInfo(fields(negative), time)).toThrow(LinkProtocolError);
+    // An EA before 2.1.0 does not send it: unknown, not a broken link
+    const older = toSymbolInfo(fields({ ...SYMBOL, expiration_mode: undefined }), time);
+    expect(older.expiration_modes).toBeUndefined();
   });
 
   test("falls back to the int without a name, and the name wins over a wrong int", () => {

@@ -4,6 +4,7 @@
  * entries narrowed to our unions. A value our types cannot represent (e.g. an exchange-stock
  * calc mode) throws UnsupportedValueError: the EA did nothing wrong, so the link stays up.
  */
+
 import type {
   AccountInfo,
   CalcMode,
@@ -13,9 +14,11 @@ import type {
   ExecutionMode,
   FillingMode,
   MarginMode,
+  OrderTimeType,
   Position,
   Side,
   SymbolInfo,
+  SymbolOrderMode,
   SymbolTradeMode,
 } from "../../../shared/protocol/index.ts";
 import { LinkProtocolError, type WireFields } from "./wire-fields.ts";
@@ -92,6 +95,20 @@ export const OrderModeFlag = {
   TP: 32,
   CLOSE_BY: 64,
 } as const;
+
+/** `SYMBOL_EXPIRATION_MODE` flags (§7.4, §13): the lifetimes pending orders may have. */
+export const ExpirationFlag = { GTC: 1, DAY: 2, SPECIFIED: 4, SPECIFIED_DAY: 8 } as const;
+
+/** The names of the set flags, in the table's order; bits this gateway does not know are left out. */
+export function flagNames<K extends string>(
+  flags: number,
+  table: Readonly<Record<K, number>>,
+): K[] {
+  if (!Number.isSafeInteger(flags) || flags < 0) {
+    throw new LinkProtocolError(`terminal: flags must be a non-negative integer (was ${flags})`);
+  }
+  return (Object.keys(table) as K[]).filter((name) => (flags & table[name]) !== 0);
+}
 
 export function enumValue<F extends EnumField>(field: F, fields: WireFields): EnumValue<F> {
   const table: readonly EnumEntry<string>[] = ENUM_TABLE[field];
@@ -230,6 +247,16 @@ export function toSymbolInfo(fields: WireFields, time: ServerTime): SymbolInfo {
     stops_level: fields.integer("stops_level"),
     freeze_level: fields.integer("freeze_level"),
     filling_modes: fillingModes(fields.integer("filling_mode"), execution),
+    // An EA before 2.1.0 does not report SYMBOL_EXPIRATION_MODE: the modes are then unknown
+    ...(fields.has("expiration_mode")
+      ? {
+          expiration_modes: flagNames<OrderTimeType>(
+            fields.integer("expiration_mode"),
+            ExpirationFlag,
+          ),
+        }
+      : {}),
+    order_modes: flagNames<SymbolOrderMode>(fields.integer("order_mode"), OrderModeFlag),
     execution_mode: execution,
     trade_mode: enumValue("trade_mode", fields),
     calc_mode: enumValue("calc_mode", fields),

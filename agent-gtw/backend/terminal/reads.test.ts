@@ -35,10 +35,8 @@ describe("GET_ACCOUNT and GET_SYMBOL_INFO", () => {
       const expected = (await rig.fake.sim.symbolInfo(symbol)) as NonNullable<
         Awaited<ReturnType<typeof rig.fake.sim.symbolInfo>>
       >;
-      // The EA writes doubles with at most 8 decimals (§4), and does not report the pending-order
-      // modes yet (issue 15 phase 2)
+      // The EA writes doubles with at most 8 decimals (§4)
       const tickValue = Number(expected.tick_value.toFixed(8));
-      const { expiration_modes: _expiration, order_modes: _orders, ...reported } = expected;
       // The MQL5 reference allows RETURN for market orders on Market execution (§10.2); the sim
       // follows the terminal help's stricter table, so the link reports one mode more there
       const filling: readonly FillingMode[] =
@@ -46,7 +44,7 @@ describe("GET_ACCOUNT and GET_SYMBOL_INFO", () => {
           ? [...expected.filling_modes, "RETURN"]
           : expected.filling_modes;
       expect(await rig.backend.symbolInfo(symbol)).toEqual({
-        ...reported,
+        ...expected,
         tick_value: tickValue,
         filling_modes: filling,
       });

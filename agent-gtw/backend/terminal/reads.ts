@@ -1,12 +1,21 @@
 /**
- * The reads behind more than one frame or an EA error (docs/EA-LINK.md §7.3–§7.5): GET_POSITIONS
- * and GET_DEALS fetched page by page until `more` is false (pages bounded: 1,000 items each, at
- * most MAX_PAGES; a listing whose `total` changes between pages is read again from offset 0), a
- * position found by ticket or identifier, and GET_SYMBOL_INFO with UNKNOWN_SYMBOL as undefined.
+ * The reads behind more than one frame or an EA error (docs/EA-LINK.md §7.3–§7.5, §7.9–§7.12):
+ * GET_POSITIONS, GET_DEALS, GET_ORDERS and GET_HISTORY_ORDERS fetched page by page until `more`
+ * is false (pages bounded: 1,000 items each, at most MAX_PAGES; a listing whose `total` changes
+ * between pages is read again from offset 0), a position found by ticket or identifier, and the
+ * reads that name a symbol (GET_SYMBOL_INFO, ORDER_CHECK, CALC_*) with UNKNOWN_SYMBOL as undefined.
  */
 import { FaultCode } from "../../../shared/errors.ts";
-import type { Deal, Position, SymbolInfo } from "../../../shared/protocol/index.ts";
+import {
+  compileGroup,
+  type Deal,
+  type OrderCheckResult,
+  type Position,
+  type SymbolInfo,
+  type TradeOrder,
+} from "../../../shared/protocol/index.ts";
 import { BackendError, type DealQuery } from "../backend.ts";
+import type { CheckOrder, MarginQuery, OrderFilter, ProfitQuery } from "../pending.ts";
 import type { WireObject } from "./framing.ts";
 import {
   type EaSymbolExtras,
@@ -16,6 +25,14 @@ import {
   toSymbolExtras,
   toSymbolInfo,
 } from "./mapping.ts";
+import {
+  marginFields,
+  orderCheckFields,
+  profitFields,
+  toMargin,
+  toOrderCheck,
+  toTradeOrder,
+} from "./pending-mapping.ts";
 import { TerminalCommandError } from "./reply-channel.ts";
 import { LinkProtocolError, type WireFields } from "./wire-fields.ts";
 
@@ -80,31 +97,80 @@ export class TerminalReads {
 
   /** GET_SYMBOL_INFO; UNKNOWN_SYMBOL → undefined (§14). */
   async symbolDetails(symbol: string): Promise<SymbolDetails | undefined> {
-    let reply: WireFields;
-    try {
-      reply = await this.#exchange("GET_SYMBOL_INFO", { symbol });
-    } catch (error) {
-      if (error instanceof TerminalCommandError && error.eaError === "UNKNOWN_SYMBOL") {
-        return undefined;
-      }
-      throw error;
-    }
+    const reply = await this.#aboutSymbol("GET_SYMBOL_INFO", { symbol });
+    if (reply === undefined) return undefined;
     const time = this.#requireTime();
     return { info: toSymbolInfo(reply, time), extras: toSymbolExtras(reply) };
   }
 
   /** Unix ms in the query become server ms on the wire (§5, §14). */
   async deals(query: DealQuery): Promise<Deal[]> {
+    const range = this.#serverRange(query);
+    if (range === undefined) return [];
+    return this.#paged("GET_DEALS", "deals", range, (item, time) => toDeal(item, time).deal);
+  }
+
+  /**
+   * GET_ORDERS (§7.9): the EA filters by symbol or ticket; a group mask is matched here, with
+   * the same matcher as the sim, so MT5's mask rules have one home.
+   */
+  async orders(filter: OrderFilter = {}): Promise<TradeOrder[]> {
+    const wire: WireObject =
+      filter.symbol !== undefined
+        ? { symbol: filter.symbol }
+        : filter.ticket !== undefined
+          ? { ticket: filter.ticket }
+          : {};
+    const listed = await this.#paged("GET_ORDERS", "orders", wire, toTradeOrder);
+    if (filter.group === undefined) return listed;
+    const group = compileGroup(filter.group);
+    return listed.filter((order) => group.matches(order.symbol));
+  }
+
+  /** GET_HISTORY_ORDERS (§7.10): orders whose setup time is in the range, server ms on the wire. */
+  async historyOrders(query: DealQuery): Promise<TradeOrder[]> {
+    const range = this.#serverRange(query);
+    if (range === undefined) return [];
+    return this.#paged("GET_HISTORY_ORDERS", "orders", range, toTradeOrder);
+  }
+
+  /** ORDER_CHECK (§7.11); the EA answers an unknown symbol with retcode 10013, as OrderCheck would. */
+  async orderCheck(order: CheckOrder): Promise<OrderCheckResult> {
+    const reply = await this.#exchange("ORDER_CHECK", orderCheckFields(order, this.#requireTime()));
+    return toOrderCheck(reply);
+  }
+
+  /** CALC_MARGIN (§7.12); UNKNOWN_SYMBOL → undefined. */
+  async calcMargin(query: MarginQuery): Promise<number | undefined> {
+    const reply = await this.#aboutSymbol("CALC_MARGIN", marginFields(query));
+    return reply === undefined ? undefined : toMargin(reply);
+  }
+
+  /** CALC_PROFIT (§7.12); UNKNOWN_SYMBOL → undefined. */
+  async calcProfit(query: ProfitQuery): Promise<number | undefined> {
+    const reply = await this.#aboutSymbol("CALC_PROFIT", profitFields(query));
+    return reply === undefined ? undefined : reply.number("profit");
+  }
+
+  /** A read naming a symbol; undefined when the EA says UNKNOWN_SYMBOL. */
+  async #aboutSymbol(cmd: string, fields: WireObject): Promise<WireFields | undefined> {
+    try {
+      return await this.#exchange(cmd, fields);
+    } catch (error) {
+      if (error instanceof TerminalCommandError && error.eaError === "UNKNOWN_SYMBOL") {
+        return undefined;
+      }
+      throw error;
+    }
+  }
+
+  /** A Unix-ms range (and magic) as server ms, clamped to what the EA reads; undefined if empty. */
+  #serverRange(query: DealQuery): WireObject | undefined {
     const time = this.#requireTime();
     const from = Math.max(0, Math.floor(time.toServer(query.from)));
     const to = Math.min(MAX_SERVER_MS, Math.floor(time.toServer(query.to)));
-    if (to < from) return [];
-    return this.#paged(
-      "GET_DEALS",
-      "deals",
-      { from, to, ...(query.magic === undefined ? {} : { magic: query.magic }) },
-      (item, serverTime) => toDeal(item, serverTime).deal,
-    );
+    if (to < from) return undefined;
+    return { from, to, ...(query.magic === undefined ? {} : { magic: query.magic }) };
   }
 
   async #paged<T>(

@@ -107,6 +107,9 @@ export class EaSession {
     }
     let bytes: Uint8Array;
     try {
+      // The envelope's keys name the frame; a field of the same name would silently replace one
+      const clash = ["type", "id", "cmd"].find((key) => Object.hasOwn(fields, key));
+      if (clash !== undefined) throw new RangeError(`terminal: ${cmd} has a field named ${clash}`);
       bytes = encodeOutbound({ type: "CMD", id, cmd, ...fields });
     } catch (error) {
       return Promise.reject(

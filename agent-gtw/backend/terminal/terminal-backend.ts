@@ -10,15 +10,7 @@
 import { type Clock, systemClock, type TimerHandle } from "../../../shared/clock.ts";
 import { describeError } from "../../../shared/errors.ts";
 import { type Logger, silentLogger } from "../../../shared/log.ts";
-import type {
-  AccountInfo,
-  Deal,
-  OrderCheckResult,
-  Position,
-  SymbolInfo,
-  TradeOrder,
-  TradeResult,
-} from "../../../shared/protocol/index.ts";
+import type { AccountInfo, Deal, Position, SymbolInfo } from "../../../shared/protocol/index.ts";
 import type {
   Backend,
   BackendEvent,
@@ -29,6 +21,7 @@ import type {
   ModifyOrder,
   OpenOrder,
 } from "../backend.ts";
+import type { CancelPendingOrder, ModifyPendingOrder, PlaceOrder } from "../pending.ts";
 import { CommandQueue, DEFAULT_MAX_QUEUED_COMMANDS } from "./command-queue.ts";
 import { EventMapper } from "./events.ts";
 import { type EaHello, type EaPing, parsePing } from "./hello.ts";
@@ -42,7 +35,6 @@ import {
 import type { LinkSocket } from "./link-socket.ts";
 import { LinkTracker, NOT_CONNECTED } from "./link-tracker.ts";
 import { type AccountDetails, toAccountDetails } from "./mapping.ts";
-import { pendingUnsupported } from "./pending-unsupported.ts";
 import { type SymbolDetails, TerminalReads } from "./reads.ts";
 import { ReplyChannel } from "./reply-channel.ts";
 import { EaSession } from "./session.ts";
@@ -119,6 +111,7 @@ export class TerminalBackend implements Backend {
       serial: () => this.#serial,
       protocolError: (error) => this.#violation(error),
       findPosition: (ticket) => this.#channel.guard(() => this.#reads.findPosition(ticket)),
+      time: () => this.#tracker.time,
     });
   }
 
@@ -239,16 +232,21 @@ export class TerminalBackend implements Backend {
     return this.#trades.modify(order);
   }
 
-  // Pending orders and pre-trade calculations: not yet through the EA (issue 15 phase 2)
-  placeOrder = () => pendingUnsupported<TradeResult>("PLACE");
-  modifyOrder = () => pendingUnsupported<TradeResult>("MODIFY_ORDER");
-  cancelOrder = () => pendingUnsupported<TradeResult>("CANCEL");
-  closeBy = () => pendingUnsupported<TradeResult>("CLOSE_BY");
-  orders = () => pendingUnsupported<TradeOrder[]>("GET_ORDERS");
-  historyOrders = () => pendingUnsupported<TradeOrder[]>("history orders");
-  orderCheck = () => pendingUnsupported<OrderCheckResult>("ORDER_CHECK");
-  calcMargin = () => pendingUnsupported<number | undefined>("CALC_MARGIN");
-  calcProfit = () => pendingUnsupported<number | undefined>("CALC_PROFIT");
+  // Pending orders (EA-LINK §10.6) and pre-trade calculations (§7.9–§7.12)
+  placeOrder: Backend["placeOrder"] = async (order) => (await this.#trades.place(order)).result;
+  modifyOrder: Backend["modifyOrder"] = async (o) => (await this.#trades.modifyOrder(o)).result;
+  cancelOrder: Backend["cancelOrder"] = async (order) => (await this.#trades.cancel(order)).result;
+  closeBy: Backend["closeBy"] = async (order) => (await this.#trades.closeBy(order)).result;
+  /** The calls above with who decided the retcode and whether the dedup store answered. */
+  placeOrderDetailed = (order: PlaceOrder) => this.#trades.place(order);
+  modifyOrderDetailed = (order: ModifyPendingOrder) => this.#trades.modifyOrder(order);
+  cancelOrderDetailed = (order: CancelPendingOrder) => this.#trades.cancel(order);
+  orders: Backend["orders"] = (filter) => this.#channel.guard(() => this.#reads.orders(filter));
+  historyOrders: Backend["historyOrders"] = (q) =>
+    this.#channel.guard(() => this.#reads.historyOrders(q));
+  orderCheck: Backend["orderCheck"] = (o) => this.#channel.guard(() => this.#reads.orderCheck(o));
+  calcMargin: Backend["calcMargin"] = (q) => this.#channel.guard(() => this.#reads.calcMargin(q));
+  calcProfit: Backend["calcProfit"] = (q) => this.#channel.guard(() => this.#reads.calcProfit(q));
 
   /** FORGET (§7.7): only after reconciliation proved the attempt did not execute. */
   async forget(clientOrderId: string): Promise<boolean> {
@@ -368,14 +366,14 @@ export class TerminalBackend implements Backend {
   #onEvent(session: EaSession, message: Readonly<Record<string, unknown>>): void {
     const time = this.#tracker.time;
     if (session !== this.#session || time === undefined) return;
-    let event: BackendEvent | undefined;
+    let events: BackendEvent[];
     try {
-      event = this.#events.map(message, time);
+      events = this.#events.map(message, time);
     } catch (error) {
       this.#violation(error);
       return;
     }
-    if (event !== undefined) this.#emit(event);
+    for (const event of events) this.#emit(event);
   }
 
   #violation(error: unknown): void {

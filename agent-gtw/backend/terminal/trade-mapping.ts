@@ -1,16 +1,29 @@
 /**
- * Trade commands both ways (docs/EA-LINK.md §9, §10): Backend orders → OPEN/CLOSE/MODIFY fields,
+ * Trade commands both ways (docs/EA-LINK.md §9, §10): Backend orders → OPEN/CLOSE/MODIFY fields
+ * (the pending-order commands' fields are in pending-mapping.ts),
  * and a REPLY → what the Backend contract needs to know: MT5's answer (a TradeResult, with who
  * decided it), certainly not executed, or unknown. Retcodes themselves are interpreted by the
  * gateway through shared/protocol/retcodes.ts; this module only turns EA-side errors that carry
  * no retcode into the retcode MT5 would have given for the same cause.
  */
-import { isSuccessRetcode, Retcode, type TradeResult } from "../../../shared/protocol/index.ts";
+import {
+  isPlacementRetcode,
+  isSuccessRetcode,
+  Retcode,
+  SIGNED_ACTIONS,
+  type SignedAction,
+  type TradeResult,
+} from "../../../shared/protocol/index.ts";
 import type { CloseOrder, OpenOrder } from "../backend.ts";
 import type { WireObject } from "./framing.ts";
 import { LinkProtocolError, type WireFields } from "./wire-fields.ts";
 
-export type TradeCommand = "OPEN" | "CLOSE" | "MODIFY";
+/**
+ * The trade commands (§10, §10.6) are the protocol's signed actions, one for one: each carries a
+ * client_order_id into the EA's dedup store.
+ */
+export const TRADE_COMMANDS = SIGNED_ACTIONS;
+export type TradeCommand = SignedAction;
 /** §10.3: who decided the retcode. EA and CHECK mean nothing was sent to the server. */
 export type TradeSource = "EA" | "CHECK" | "SERVER";
 
@@ -80,6 +93,8 @@ const RUNTIME_RETCODES: Readonly<Record<string, number>> = {
   RUNTIME_4752: Retcode.CLIENT_DISABLES_AT,
   // Position not found
   RUNTIME_4753: Retcode.POSITION_CLOSED,
+  // Order not found: what the server answers a change of an order it does not have
+  RUNTIME_4754: Retcode.INVALID,
 };
 
 /**
@@ -106,10 +121,16 @@ export function readTradeReply(
   const duplicate = reply.optionalBoolean("duplicate") ?? false;
   const retcode = reply.integer("retcode");
   // EA and CHECK answers were decided before OrderSend and are never stored (§10.2, §11)
-  if (source !== "SERVER" && (isSuccessRetcode(retcode) || duplicate)) {
+  const executed = cmd === "PLACE" ? isPlacementRetcode(retcode) : isSuccessRetcode(retcode);
+  if (source !== "SERVER" && (executed || duplicate)) {
     throw new LinkProtocolError(
       `terminal: ${cmd} reply from ${source} with retcode ${retcode}${duplicate ? " and duplicate" : ""}`,
     );
+  }
+  const order = nonNegative(reply, "order");
+  // A placed order is known by its ticket: a "placed" answer without one cannot be reported
+  if (cmd === "PLACE" && executed && order === 0) {
+    throw new LinkProtocolError(`terminal: PLACE answered ${retcode} without an order ticket`);
   }
   return {
     kind: "answered",
@@ -117,7 +138,7 @@ export function readTradeReply(
       result: {
         retcode,
         deal: nonNegative(reply, "deal"),
-        order: nonNegative(reply, "order"),
+        order,
         position: nonNegative(reply, "position"),
         volume: reply.number("volume"),
         price: reply.number("price"),

@@ -1,5 +1,6 @@
 /**
- * OPEN, CLOSE and MODIFY over the EA link (docs/EA-LINK.md §10) with the Backend contract's
+ * The trade commands over the EA link (docs/EA-LINK.md §10): OPEN, CLOSE and MODIFY, and the
+ * pending-order commands PLACE, MODIFY_ORDER, CANCEL and CLOSE_BY (§10.6), with the Backend contract's
  * three outcomes: an answer, certainly not sent (BACKEND_UNAVAILABLE), or unknown
  * (BACKEND_TIMEOUT). A client_order_id whose outcome is unknown is not sent again until a new
  * EA session proves the EA is out of that command (it then answers a repeat from its dedup
@@ -9,8 +10,16 @@ import { FaultCode } from "../../../shared/errors.ts";
 import type { Logger } from "../../../shared/log.ts";
 import { type Position, Retcode } from "../../../shared/protocol/index.ts";
 import { BackendError, type CloseOrder, type ModifyOrder, type OpenOrder } from "../backend.ts";
+import type {
+  CancelPendingOrder,
+  CloseByOrder,
+  ModifyPendingOrder,
+  PlaceOrder,
+} from "../pending.ts";
 import type { SessionReply } from "./command-queue.ts";
 import type { WireObject } from "./framing.ts";
+import type { ServerTime } from "./mapping.ts";
+import { cancelFields, closeByFields, modifyOrderFields, placeFields } from "./pending-mapping.ts";
 import { CommandFailure } from "./session.ts";
 import {
   closeFields,
@@ -37,6 +46,8 @@ export interface TradesOptions {
   readonly protocolError: (error: unknown) => void;
   /** The open position a MODIFY names: by ticket, else by POSITION_IDENTIFIER (§10.2). */
   readonly findPosition: (ticket: number) => Promise<Position | undefined>;
+  /** The session's server clock (§5), for expirations; undefined without a session. */
+  readonly time: () => ServerTime | undefined;
 }
 
 export class TerminalTrades {
@@ -84,6 +95,23 @@ export class TerminalTrades {
       order.clientOrderId,
       modifyFields(order.clientOrderId, order.ticket, sl, tp),
     );
+  }
+
+  async place(order: PlaceOrder): Promise<TradeOutcome> {
+    return this.#run("PLACE", order.clientOrderId, placeFields(order, this.#time("PLACE")));
+  }
+
+  async modifyOrder(order: ModifyPendingOrder): Promise<TradeOutcome> {
+    const fields = modifyOrderFields(order, this.#time("MODIFY_ORDER"));
+    return this.#run("MODIFY_ORDER", order.clientOrderId, fields);
+  }
+
+  cancel(order: CancelPendingOrder): Promise<TradeOutcome> {
+    return this.#run("CANCEL", order.clientOrderId, cancelFields(order));
+  }
+
+  closeBy(order: CloseByOrder): Promise<TradeOutcome> {
+    return this.#run("CLOSE_BY", order.clientOrderId, closeByFields(order));
   }
 
   /** A new session: the EA finished whatever it was doing, its dedup store answers repeats. */
@@ -154,6 +182,18 @@ export class TerminalTrades {
       position: outcome.result.position,
     });
     return outcome;
+  }
+
+  /** Expirations go out in server ms, so without a session nothing can be sent. */
+  #time(cmd: TradeCommand): ServerTime {
+    const time = this.#options.time();
+    if (time === undefined) {
+      throw new BackendError(
+        FaultCode.BACKEND_UNAVAILABLE,
+        `terminal: EA not connected; ${cmd} not sent`,
+      );
+    }
+    return time;
   }
 
   /** A command without a REPLY: not sent (UNAVAILABLE) or maybe executed (TIMEOUT). */

@@ -80,7 +80,7 @@ export class WireFields {
     return this.has(key) ? this.boolean(key) : undefined;
   }
 
-  /** An array of flat objects (only `positions` and `deals`, §4), at most `maxItems` long. */
+  /** An array of flat objects (the listings: `positions`, `deals`, `orders`, §4), at most `maxItems` long. */
   objects(key: string, maxItems: number): WireFields[] {
     const value = this.#object[key];
     if (!Array.isArray(value)) throw this.#bad(key, "an array", value);

@@ -1,6 +1,6 @@
 /**
  * The conformance suite against the fake terminal (the CI stand-in for a real MT5 terminal):
- * read-only, each behaviour step by name, the DEMO round trip, the refusal to trade anything
+ * read-only, each behaviour step by name, the DEMO round trips (market and pending), the refusal to trade anything
  * but DEMO (by HELLO and by GET_ACCOUNT), and how failures read.
  */
 import { afterEach, describe, expect, test } from "bun:test";
@@ -31,7 +31,7 @@ async function selftest(
 /** The next `cmd` is answered with this trade reply instead of being run (the fake's "reply" fault). */
 function answerNext(
   rig: Rig,
-  cmd: "OPEN" | "MODIFY",
+  cmd: "OPEN" | "MODIFY" | "MODIFY_ORDER",
   source: "EA" | "SERVER",
   retcode: number,
   comment: string,
@@ -85,9 +85,14 @@ describe("read-only", () => {
       "PASS filling EURUSD",
       "PASS unknown symbol",
       "PASS deals",
+      "PASS orders",
+      "PASS pending modes EURUSD",
+      "PASS order check EURUSD",
+      "PASS calc margin EURUSD",
+      "PASS calc profit EURUSD",
     ]);
-    expect(report).toMatchObject({ passed: 12, failed: 0 });
-    expect(lines).toHaveLength(12);
+    expect(report).toMatchObject({ passed: 17, failed: 0 });
+    expect(lines).toHaveLength(17);
     expect(lines.find((l) => l.startsWith("PASS positions"))).toBe("PASS positions: 1 open");
     expect(lines.find((l) => l.startsWith("PASS symbol"))).toContain(
       "tick size 0.00001, volume 0.01–",
@@ -99,7 +104,14 @@ describe("read-only", () => {
     expect(lines.find((l) => l.startsWith("PASS order mode"))).toContain(
       "market orders allowed, SL allowed, TP allowed",
     );
-    expect(rig.fake.commands.some((c) => ["OPEN", "CLOSE", "MODIFY"].includes(c.cmd))).toBe(false);
+    expect(lines.find((l) => l.startsWith("PASS pending modes"))).toBe(
+      "PASS pending modes EURUSD: SYMBOL_ORDER_MODE allows LIMIT, STOP, STOP_LIMIT; SYMBOL_EXPIRATION_MODE allows GTC, DAY, SPECIFIED, SPECIFIED_DAY",
+    );
+    expect(lines.find((l) => l.startsWith("PASS order check"))).toContain(
+      "a BUY of 0.01: 0 Done, margin after",
+    );
+    const trades = ["OPEN", "CLOSE", "MODIFY", "PLACE", "MODIFY_ORDER", "CANCEL", "CLOSE_BY"];
+    expect(rig.fake.commands.some((c) => trades.includes(c.cmd))).toBe(false);
   });
 
   test("a DOWN link fails at once and checks nothing else", async () => {
@@ -133,14 +145,26 @@ describe("--trade", () => {
     const rig = await startRig();
     const { report, lines } = await selftest(rig, { trade: true });
     expect(report.failed).toBe(0);
-    expect(names(report).slice(-4)).toEqual([
+    expect(names(report).slice(-8)).toEqual([
       "PASS open",
       "PASS duplicate",
       "PASS modify",
       "PASS close",
+      "PASS pending place",
+      "PASS pending duplicate",
+      "PASS pending modify",
+      "PASS pending cancel",
     ]);
     expect(lines.find((l) => l.startsWith("PASS duplicate"))).toContain("duplicate: true");
     expect(await rig.fake.sim.positions()).toEqual([]);
+    // The pending order rested far below the market, was moved, and is cancelled
+    expect(await rig.fake.sim.orders()).toEqual([]);
+    const [cancelled] = await rig.fake.sim.historyOrders({ from: 0, to: rig.clock.now() + 1 });
+    const bid = (await rig.fake.sim.symbolInfo("EURUSD"))?.bid as number;
+    expect(cancelled).toMatchObject({ type: "BUY_LIMIT", state: "CANCELED", volume_initial: 0.01 });
+    expect(cancelled?.price_open).toBeLessThan(bid * 0.98);
+    expect(cancelled?.sl).toBeLessThan(cancelled?.price_open as number);
+    expect(rig.fake.commands.filter((c) => c.cmd === "PLACE")).toHaveLength(2);
     const deals = await rig.fake.sim.deals({ from: 0, to: Number.MAX_SAFE_INTEGER });
     expect(deals.map((d) => [d.entry, d.volume, d.magic])).toEqual([
       ["IN", 0.01, 31337],
@@ -155,7 +179,7 @@ describe("--trade", () => {
     expect(lines.at(-1)).toBe(
       "FAIL trade: refusing to trade: account_trade_mode is REAL (HELLO REAL, GET_ACCOUNT REAL); --trade runs only on DEMO accounts",
     );
-    expect(rig.fake.commands.some((c) => c.cmd === "OPEN")).toBe(false);
+    expect(rig.fake.commands.some((c) => c.cmd === "OPEN" || c.cmd === "PLACE")).toBe(false);
   });
 
   test("reads the trade mode from GET_ACCOUNT too: a HELLO saying DEMO is not enough", async () => {
@@ -225,11 +249,40 @@ describe("--trade", () => {
     const rig = await startRig();
     answerNext(rig, "MODIFY", "EA", Retcode.INVALID_STOPS, "sl must be <= bid - stops_level");
     const { report, lines } = await selftest(rig, { trade: true });
-    expect(names(report).slice(-3)).toEqual(["PASS open", "PASS duplicate", "FAIL modify"]);
+    expect(names(report).slice(-7, -4)).toEqual(["PASS open", "PASS duplicate", "FAIL modify"]);
     expect(lines.find((l) => l.startsWith("FAIL modify"))).toContain("10016 INVALID_STOPS from EA");
     const [position] = await rig.fake.sim.positions();
-    expect(lines.at(-1)).toBe(
+    expect(lines).toContain(
       `INFO test position ${position?.ticket} on EURUSD is left open for inspection; close it by hand`,
     );
+  });
+
+  test("a failed pending step stops that trip and leaves the order, naming its ticket", async () => {
+    const rig = await startRig();
+    answerNext(rig, "MODIFY_ORDER", "SERVER", Retcode.FROZEN, "Frozen");
+    const { report, lines } = await selftest(rig, { trade: true });
+    expect(names(report).slice(-3)).toEqual([
+      "PASS pending place",
+      "PASS pending duplicate",
+      "FAIL pending modify",
+    ]);
+    expect(lines.find((l) => l.startsWith("FAIL pending modify"))).toContain(
+      "10029 FROZEN from SERVER (Frozen)",
+    );
+    const [order] = await rig.fake.sim.orders();
+    expect(lines.at(-1)).toBe(
+      `INFO test order ${order?.ticket} on EURUSD is left for inspection; cancel it by hand`,
+    );
+  });
+
+  test("a symbol without limit orders fails the pending trip by name, placing nothing", async () => {
+    const rig = await startRig();
+    rig.fake.orderModes.set("EURUSD", 1 | 16 | 32);
+    const { report, lines } = await selftest(rig, { trade: true });
+    expect(names(report).at(-1)).toBe("FAIL pending place");
+    expect(lines.at(-1)).toBe(
+      "FAIL pending place: EURUSD allows no limit orders (SYMBOL_ORDER_MODE)",
+    );
+    expect(rig.fake.commands.some((c) => c.cmd === "PLACE")).toBe(false);
   });
 });

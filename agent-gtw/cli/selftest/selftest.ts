@@ -1,16 +1,20 @@
 /**
  * The terminal backend's conformance suite (docs/MT5-SETUP.md §8): read-only checks that the EA
- * link works and MT5's answers make sense, each EA behaviour that only a real terminal can show
- * named in its own step, and, only on a DEMO account, a minimum-lot round trip OPEN → repeat
- * (dedup) → MODIFY (stops off the tick grid) → CLOSE. `agent-gtw selftest` runs it against a
- * real terminal; the tests run it against the fake terminal. One line per step on `out`.
+ * link works and MT5's answers make sense (pending orders and the pre-trade calculations too:
+ * orders.ts), each EA behaviour that only a real terminal can show named in its own
+ * step, and, only on a DEMO account, a minimum-lot round trip OPEN → repeat (dedup) → MODIFY
+ * (stops off the tick grid) → CLOSE, then a far-away pending order placed → repeated → modified →
+ * cancelled (pending.ts). `agent-gtw selftest` runs it against a real terminal; the
+ * tests run it against the fake terminal. One line per step on `out`.
  */
 import { type Clock, systemClock } from "../../../shared/clock.ts";
 import { type Logger, silentLogger } from "../../../shared/log.ts";
 import { EA_PROTOCOL_VERSION, PERMISSION_FLAGS } from "../../backend/terminal/hello.ts";
 import { OrderModeFlag } from "../../backend/terminal/mapping.ts";
+import { runOrderChecks } from "./orders.ts";
+import { runPendingTrip } from "./pending.ts";
 import { type SelftestBackend, type SelftestResult, StepRecorder } from "./steps.ts";
-import { expectThat, runTradeRoundTrip } from "./trade.ts";
+import { expectThat, runId, runTradeRoundTrip, tradingRefusal } from "./trade.ts";
 
 export interface SelftestOptions {
   readonly backend: SelftestBackend;
@@ -204,8 +208,10 @@ export async function runSelftest(options: SelftestOptions): Promise<SelftestRep
     return [deals, `${deals.length} in the last 24 hours`];
   });
 
+  await runOrderChecks(backend, steps, info, details?.account);
+
   if (options.trade) {
-    await runTradeRoundTrip({
+    const trip = {
       backend,
       steps,
       hello,
@@ -215,7 +221,14 @@ export async function runSelftest(options: SelftestOptions): Promise<SelftestRep
       clock,
       magic: options.magic ?? DEFAULT_SELFTEST_MAGIC,
       eventTimeoutMs: options.eventTimeoutMs ?? 10_000,
-    });
+    };
+    const refusal = tradingRefusal(trip);
+    if (refusal !== undefined || info === undefined) {
+      steps.fail("trade", refusal ?? "refusing to trade: no usable symbol info");
+    } else {
+      await runTradeRoundTrip({ ...trip, info });
+      await runPendingTrip({ ...trip, info, base: runId(clock) });
+    }
   }
   return report();
 }

@@ -1,11 +1,13 @@
 /**
- * The selftest's building blocks, shared by the read-only checks (selftest.ts) and the trading
- * round trip (trade.ts): what the suite needs from the backend, and the step recorder.
+ * The selftest's building blocks, shared by the read-only checks (selftest.ts, orders.ts) and the
+ * trading round trips (trade.ts, pending.ts): what the suite needs from the backend, and the step
+ * recorder.
  */
 import { describeError } from "../../../shared/errors.ts";
 import type { Logger } from "../../../shared/log.ts";
 import type { SymbolInfo } from "../../../shared/protocol/index.ts";
 import type { Backend } from "../../backend/backend.ts";
+import type { CancelPendingOrder, ModifyPendingOrder, PlaceOrder } from "../../backend/pending.ts";
 import type { EaHello, EaPing } from "../../backend/terminal/hello.ts";
 import type { AccountDetails, EaSymbolExtras } from "../../backend/terminal/mapping.ts";
 import type { TradeOutcome } from "../../backend/terminal/trades.ts";
@@ -19,6 +21,9 @@ export interface SelftestBackend extends Backend {
   openDetailed: (order: Parameters<Backend["open"]>[0]) => Promise<TradeOutcome>;
   closeDetailed: (order: Parameters<Backend["close"]>[0]) => Promise<TradeOutcome>;
   modifyDetailed: (order: Parameters<Backend["modify"]>[0]) => Promise<TradeOutcome>;
+  placeOrderDetailed: (order: PlaceOrder) => Promise<TradeOutcome>;
+  modifyOrderDetailed: (order: ModifyPendingOrder) => Promise<TradeOutcome>;
+  cancelOrderDetailed: (order: CancelPendingOrder) => Promise<TradeOutcome>;
 }
 
 export interface SelftestResult {

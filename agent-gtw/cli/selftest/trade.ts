@@ -1,6 +1,6 @@
 /**
  * The selftest's trading round trip (docs/MT5-SETUP.md §8 "Round trip"), DEMO accounts only (as
- * both the HELLO and GET_ACCOUNT report it): a minimum-lot BUY without stops, with the filling
+ * both the HELLO and GET_ACCOUNT report it; tradingRefusal()): a minimum-lot BUY without stops, with the filling
  * the EA chose → the same OPEN again (must come from the EA's dedup store, no second deal) →
  * MODIFY to an SL/TP well beyond the stops and freeze levels and deliberately off the tick grid
  * (the EA must round them onto it) → CLOSE, each with its trade events. The first failure stops
@@ -33,6 +33,11 @@ export interface RoundTripOptions {
   readonly eventTimeoutMs: number;
 }
 
+/** The start of a trip's client_order_ids: unique per run, short enough for the 24-char limit. */
+export function runId(clock: Clock): string {
+  return `st${clock.now().toString(36)}${Math.floor(Math.random() * 36 ** 3).toString(36)}`;
+}
+
 /** Throw `message` unless `condition`. */
 export function expectThat(condition: boolean, message: string): void {
   if (!condition) throw new Error(message);
@@ -56,32 +61,36 @@ export function safeDistancePoints(info: SymbolInfo): number {
   return Math.max(2 * Math.max(info.stops_level, info.freeze_level), 10 * info.spread, 100);
 }
 
-export async function runTradeRoundTrip(options: RoundTripOptions): Promise<void> {
-  const { backend, steps, hello, info, clock, magic } = options;
-  // Both must say DEMO: the HELLO of the session, and MT5 asked again through GET_ACCOUNT
+/**
+ * Why --trade must not trade here, or undefined: both the HELLO of the session and MT5 asked again
+ * through GET_ACCOUNT must say DEMO, the link must be UP, the symbol tradable and in session.
+ */
+export function tradingRefusal(
+  options: Pick<RoundTripOptions, "backend" | "hello" | "accountTradeMode" | "info">,
+): string | undefined {
+  const { hello, info } = options;
   const modes = [hello?.account_trade_mode ?? "unknown", options.accountTradeMode ?? "unknown"];
   const mode = modes.find((m) => m !== "DEMO");
   if (mode !== undefined) {
-    steps.fail(
-      "trade",
-      `refusing to trade: account_trade_mode is ${mode} (HELLO ${modes[0]}, GET_ACCOUNT ${modes[1]}); --trade runs only on DEMO accounts`,
-    );
-    return;
+    return `refusing to trade: account_trade_mode is ${mode} (HELLO ${modes[0]}, GET_ACCOUNT ${modes[1]}); --trade runs only on DEMO accounts`;
   }
-  const link = backend.link();
+  const link = options.backend.link();
   if (link.state !== "UP") {
-    steps.fail("trade", `refusing to trade: the link is ${link.state} (${link.detail ?? ""})`);
-    return;
+    return `refusing to trade: the link is ${link.state} (${link.detail ?? ""})`;
   }
   if (info === undefined || info.trade_mode !== "FULL" || !info.session_open) {
-    steps.fail(
-      "trade",
-      `refusing to trade: ${info === undefined ? "no usable symbol info" : `trade mode ${info.trade_mode}, session ${info.session_open ? "open" : "closed"}`}`,
-    );
-    return;
+    return `refusing to trade: ${info === undefined ? "no usable symbol info" : `trade mode ${info.trade_mode}, session ${info.session_open ? "open" : "closed"}`}`;
   }
+  return undefined;
+}
+
+/** The market round trip; call it only when tradingRefusal() found nothing. */
+export async function runTradeRoundTrip(
+  options: RoundTripOptions & { readonly info: SymbolInfo },
+): Promise<void> {
+  const { backend, steps, info, clock, magic } = options;
   const events = new EventLog(backend, options.eventTimeoutMs);
-  const base = `st${clock.now().toString(36)}${Math.floor(Math.random() * 36 ** 3).toString(36)}`;
+  const base = runId(clock);
   let ticket: number | undefined;
   let closed = false;
   try {
@@ -212,7 +221,7 @@ export async function runTradeRoundTrip(options: RoundTripOptions): Promise<void
 }
 
 /** Backend events since the trip began, with bounded waits (real timers: this waits on I/O). */
-class EventLog {
+export class EventLog {
   readonly #events: BackendEvent[] = [];
   readonly #waiters = new Set<() => void>();
   readonly #unsubscribe: () => void;

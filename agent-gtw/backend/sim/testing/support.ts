@@ -8,11 +8,12 @@ import { join } from "node:path";
 import type { LogFields, Logger } from "../../../../shared/log.ts";
 import { TestClock } from "../../../../shared/testing/test-clock.ts";
 import type { BackendEvent, CloseOrder, ModifyOrder, OpenOrder } from "../../backend.ts";
-import type {
-  CancelPendingOrder,
-  CloseByOrder,
-  ModifyPendingOrder,
-  PlaceOrder,
+import {
+  type CancelPendingOrder,
+  type CloseByOrder,
+  type ModifyPendingOrder,
+  PLAIN_TERMS,
+  type PlaceOrder,
 } from "../../pending.ts";
 import type { SimBackendOptions } from "../options.ts";
 import { SimBackend } from "../sim-backend.ts";
@@ -113,12 +114,7 @@ export function placeOrder(overrides: Partial<PlaceOrder> = {}): PlaceOrder {
     type: "BUY_LIMIT",
     volume: 0.1,
     price: 1.09,
-    stoplimit: null,
-    sl: null,
-    tp: null,
-    typeTime: "GTC",
-    expiration: 0,
-    filling: null,
+    ...PLAIN_TERMS,
     magic: 77,
     comment: "t:c-place",
     ...overrides,

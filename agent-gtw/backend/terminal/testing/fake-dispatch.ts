@@ -3,9 +3,10 @@
  * Dispatch): which handler answers which `cmd`, and BAD_REQUEST for anything else (§7, §15).
  */
 import type { EaRecord, FlatObject } from "./ea-json.ts";
+import * as orders from "./fake-orders.ts";
 import type { FakeEaState } from "./fake-reads.ts";
 import * as reads from "./fake-reads.ts";
-import { type TradeCmd, type TradeHooks, trade } from "./fake-trades.ts";
+import { TRADE_COMMANDS, type TradeCmd, type TradeHooks, trade } from "./fake-trades.ts";
 
 export interface DispatchHooks extends TradeHooks {
   /** SUBSCRIBE_TICKS succeeded: the terminal starts scanning these symbols. */
@@ -25,7 +26,7 @@ export function helloFields(ea: FakeEaState, proof: string): EaRecord {
     account_trade_mode: ea.identity.accountTradeMode,
     margin_mode: "HEDGING",
     terminal_build: 4755,
-    ea_version: "2.0.0",
+    ea_version: "2.1.0",
     magic: BigInt(ea.magic),
     max_lots: ea.maxLots,
     deviation: ea.deviation,
@@ -52,10 +53,16 @@ export function dispatch(
       return reads.symbolInfo(ea, frame);
     case "GET_DEALS":
       return reads.deals(ea, frame);
-    case "OPEN":
-    case "CLOSE":
-    case "MODIFY":
-      return trade(ea, cmd as TradeCmd, frame, hooks);
+    case "GET_ORDERS":
+      return orders.orders(ea, frame);
+    case "GET_HISTORY_ORDERS":
+      return orders.historyOrders(ea, frame);
+    case "ORDER_CHECK":
+      return orders.orderCheck(ea, frame);
+    case "CALC_MARGIN":
+      return orders.calcMargin(ea, frame);
+    case "CALC_PROFIT":
+      return orders.calcProfit(ea, frame);
     case "FORGET":
       return reads.forget(ea, frame);
     case "SUBSCRIBE_TICKS":
@@ -64,6 +71,10 @@ export function dispatch(
         return reply;
       });
     default:
+      // OPEN, CLOSE, MODIFY, PLACE, MODIFY_ORDER, CANCEL, CLOSE_BY: CmdTrade
+      if ((TRADE_COMMANDS as readonly string[]).includes(cmd)) {
+        return trade(ea, cmd as TradeCmd, frame, hooks);
+      }
       return reads.err("BAD_REQUEST", `unknown command ${cmd}`);
   }
 }

@@ -1,15 +1,20 @@
 /**
  * Test-only: the fake EA's events (EA-LINK §12). The sim's trade events become DEAL (with
  * position_open), POSITION_CLOSED right after its closing DEAL, and POSITION_MODIFIED for a
- * change not caused by a deal (a MODIFY); SUBSCRIBE_TICKS scans quotes on a timer. Events of a
+ * change not caused by a deal (a MODIFY); its order events become ORDER events the way
+ * OnTradeTransaction reports them (§12.5): a placement as ORDER_ADD and then ORDER_UPDATE (the
+ * state change STARTED → PLACED, read when the EA handles it), a change or a stop-limit's
+ * trigger as ORDER_UPDATE, an order leaving the book as HISTORY_ADD, sent before its fill's DEAL
+ * as the reference describes a fill. SUBSCRIBE_TICKS scans quotes on a timer. Events of a
  * command are held until its REPLY went out, as the terminal queues OnTradeTransaction calls
  * while the EA is busy; nothing is buffered while the link is down.
  */
 import type { Clock, TimerHandle } from "../../../../shared/clock.ts";
+import type { TradeOrder } from "../../../../shared/protocol/index.ts";
 import type { BackendEvent } from "../../backend.ts";
 import type { EaRecord } from "./ea-json.ts";
 import { type FakeEaState, shownTicket } from "./fake-reads.ts";
-import { eaDeal, eaPosition } from "./fake-translate.ts";
+import { eaDeal, eaOrder, eaPosition } from "./fake-translate.ts";
 
 type Send = (event: string, fields: EaRecord) => void;
 
@@ -107,11 +112,44 @@ export class EaEventPump {
     const batch = this.#pending;
     this.#pending = [];
     const broker = this.#ea.broker;
+    const order = (transaction: string, o: TradeOrder) =>
+      this.#send("ORDER", { transaction, ...eaOrder(o, broker) });
+    // A filled order reaches the history before its deal (HISTORY_ADD, then DEAL_ADD)
+    const deals = new Set(
+      batch.flatMap(({ event }) => (event.type === "DEAL" ? [event.deal.ticket] : [])),
+    );
+    const fills = new Map<number, TradeOrder>();
+    for (const { event } of batch) {
+      if (
+        event.type === "ORDER_TRIGGERED" &&
+        event.deal !== undefined &&
+        deals.has(event.deal.ticket)
+      ) {
+        fills.set(event.deal.ticket, event.order);
+      }
+    }
     batch.forEach(({ event, fromModify }, index) => {
       if (event.type === "DEAL") {
+        const filled = fills.get(event.deal.ticket);
+        if (filled !== undefined) order("HISTORY_ADD", filled);
         const next = batch[index + 1]?.event;
         const closed = next?.type === "POSITION_CLOSED" && next.deal.ticket === event.deal.ticket;
         this.#send("DEAL", { ...eaDeal(event.deal, broker), position_open: !closed });
+      } else if (event.type === "ORDER_PLACED") {
+        order("ORDER_ADD", event.order);
+        order("ORDER_UPDATE", event.order);
+      } else if (event.type === "ORDER_MODIFIED") {
+        order("ORDER_UPDATE", event.order);
+      } else if (event.type === "ORDER_TRIGGERED") {
+        // With a deal it went out before that deal; without one it became its limit order
+        if (event.deal === undefined) order("ORDER_UPDATE", event.order);
+        else if (!fills.has(event.deal.ticket)) order("HISTORY_ADD", event.order);
+      } else if (
+        event.type === "ORDER_CANCELED" ||
+        event.type === "ORDER_EXPIRED" ||
+        event.type === "ORDER_REJECTED"
+      ) {
+        order("HISTORY_ADD", event.order);
       } else if (event.type === "POSITION_CLOSED") {
         this.#send("POSITION_CLOSED", {
           ticket: event.ticket,

@@ -8,14 +8,20 @@ import type { SymbolInfo } from "../../../../shared/protocol/index.ts";
 import type { SimBackend } from "../../sim/sim-backend.ts";
 import { type EaRecord, eaJson, type FlatObject } from "./ea-json.ts";
 import type { FakeDedup } from "./fake-dedup.ts";
-import { type BrokerClock, eaAccount, eaDeal, eaPosition, eaSymbolInfo } from "./fake-translate.ts";
+import {
+  type BrokerClock,
+  bitsOf,
+  eaAccount,
+  eaDeal,
+  eaPosition,
+  eaSymbolInfo,
+  ORDER_MODE_BITS,
+} from "./fake-translate.ts";
 
 export const DEFAULT_PAGE = 500;
 export const MAX_PAGE = 1000;
 /** PAGE_BUDGET_CHARS: a page's items stay under the 1 MiB frame. */
 export const PAGE_BUDGET_CHARS = 960_000;
-/** SYMBOL_ORDER_MODE with every flag: market, limit, stop, stop limit, SL, TP, close by. */
-export const ALL_ORDER_MODES = 127;
 
 /** The five permission flags of HELLO and PING (§7.1). */
 export interface FakeStatus {
@@ -52,7 +58,7 @@ export interface FakeEaState {
   /** PAGE_BUDGET_CHARS (a test knob, to see a page cut by size). */
   readonly pageBudgetChars: number;
   readonly startedAt: number;
-  /** SYMBOL_ORDER_MODE per symbol; ALL_ORDER_MODES when absent. */
+  /** SYMBOL_ORDER_MODE per symbol, overriding the sim's order_modes. */
   readonly orderModes: Map<string, number>;
   /**
    * Positions the broker re-opened under a new ticket (swap rollover): sim ticket → the ticket
@@ -106,7 +112,7 @@ export function shownTicket(state: FakeEaState, simTicket: number): number {
   return state.tickets.get(simTicket) ?? simTicket;
 }
 
-function pageArgs(request: FlatObject): { offset: number; limit: number } | undefined {
+export function pageArgs(request: FlatObject): { offset: number; limit: number } | undefined {
   const offset = request.has("offset") ? request.integer("offset") : 0;
   const limit = request.has("limit") ? request.integer("limit") : DEFAULT_PAGE;
   if (offset === undefined || limit === undefined) return undefined;
@@ -115,7 +121,7 @@ function pageArgs(request: FlatObject): { offset: number; limit: number } | unde
 }
 
 /** PageAdd + PageReply: `limit` items, or fewer when the page's characters would pass the budget. */
-function page(
+export function page(
   state: FakeEaState,
   name: string,
   items: EaRecord[],
@@ -179,9 +185,14 @@ export async function symbolInfo(state: FakeEaState, request: FlatObject): Promi
   if (info === undefined) return err("UNKNOWN_SYMBOL", `unknown symbol ${symbol}`);
   return ok({
     ...eaSymbolInfo(info, state.broker),
-    order_mode: state.orderModes.get(symbol) ?? ALL_ORDER_MODES,
+    order_mode: orderModeFlags(state, info),
     filling: fillingFor(info),
   });
+}
+
+/** SymbolInfoInteger(SYMBOL_ORDER_MODE): a test's override, else the sim symbol's order modes. */
+export function orderModeFlags(state: FakeEaState, info: SymbolInfo): number {
+  return state.orderModes.get(info.symbol) ?? bitsOf(info.order_modes ?? [], ORDER_MODE_BITS);
 }
 
 /** FillingFor (BridgeTrades.mqh), from the sim's flags and execution mode. */

@@ -2,15 +2,18 @@
  * Test-only: the fake EA's checks before a trade is sent (EA-LINK §10.2; BuildOpen, BuildClose,
  * BuildModify and their helpers in BridgeTrades.mqh), in the EA's order. Each returns the reply
  * that ends the command (BAD_REQUEST, or a refusal with source "EA"), or the request to send.
+ * The pending-order builds (BridgePending.mqh) are in fake-pending-build.ts.
  */
-import { type Position, Retcode, type SymbolInfo } from "../../../../shared/protocol/index.ts";
+import {
+  type OrderCheckResult,
+  type Position,
+  Retcode,
+  type SymbolInfo,
+  type TradeResult,
+} from "../../../../shared/protocol/index.ts";
 import type { EaRecord, FlatObject } from "./ea-json.ts";
-import { ALL_ORDER_MODES, err, type FakeEaState, fillingFor, shownTicket } from "./fake-reads.ts";
-
-/** SYMBOL_ORDER_MODE flags, from the MQL5 reference (not the gateway's table). */
-const SYMBOL_ORDER_MARKET = 1;
-const SYMBOL_ORDER_SL = 16;
-const SYMBOL_ORDER_TP = 32;
+import { err, type FakeEaState, fillingFor, orderModeFlags, shownTicket } from "./fake-reads.ts";
+import { ORDER_MODE_BITS } from "./fake-translate.ts";
 
 /** The request a build hands to OrderSend. */
 export interface Sent {
@@ -22,17 +25,21 @@ export interface Sent {
   readonly tp: number;
   /** g_tFilling: "" for MODIFY. */
   readonly filling: string;
+  /** OrderCheck before the dedup marker (PLACE: the sim's own check of the same request). */
+  readonly check?: () => Promise<OrderCheckResult>;
+  /** OrderSend for the pending-order commands: the sim call the request amounts to. */
+  readonly call?: (coid: string) => Promise<TradeResult>;
 }
 
 export type Refuse = (retcode: number, why: string, position?: number) => EaRecord;
 
-/** Every reply body carries `ok`; a request ready to send never does. */
-export function isReply(built: EaRecord | Sent): built is EaRecord {
+/** Every reply body carries `ok`; a request ready to send (or a selection) never does. */
+export function isReply<T extends object>(built: EaRecord | T): built is EaRecord {
   return "ok" in built;
 }
 
 /** CommonFields(): deviation, magic and comment, all optional. */
-function commonProblem(request: FlatObject): EaRecord | undefined {
+export function commonProblem(request: FlatObject): EaRecord | undefined {
   const deviation = request.integer("deviation");
   if (request.has("deviation") && (deviation === undefined || deviation < 0)) {
     return err("BAD_REQUEST", "deviation must be an integer >= 0 (points)");
@@ -75,15 +82,9 @@ export async function buildOpen(
   const info = await state.sim.symbolInfo(symbol);
   if (info === undefined) return err("UNKNOWN_SYMBOL", `unknown symbol ${symbol}`);
   const buy = side === "BUY";
-  if (info.trade_mode === "DISABLED")
-    return refuse(Retcode.TRADE_DISABLED, `trading disabled for ${symbol}`);
-  if (info.trade_mode === "CLOSE_ONLY")
-    return refuse(Retcode.CLOSE_ONLY, `${symbol} is close-only`);
-  if (info.trade_mode === "LONG_ONLY" && !buy)
-    return refuse(Retcode.LONG_ONLY, `${symbol} is long-only`);
-  if (info.trade_mode === "SHORT_ONLY" && buy)
-    return refuse(Retcode.SHORT_ONLY, `${symbol} is short-only`);
-  const modeProblem = orderModeProblem(state, symbol, true, stops.sl, stops.tp);
+  const tradeMode = tradeModeProblem(info, buy);
+  if (tradeMode !== undefined) return refuse(tradeMode.retcode, tradeMode.why);
+  const modeProblem = orderModeProblem(state, info, "MARKET", stops.sl, stops.tp);
   if (modeProblem !== undefined) return refuse(modeProblem.retcode, modeProblem.why);
   if (volume > state.maxLots + 1e-9) {
     return refuse(Retcode.INVALID_VOLUME, `volume above the EA's InpMaxLots ${state.maxLots}`);
@@ -102,7 +103,7 @@ export async function buildOpen(
  * SelectPosition: by the ticket the terminal shows, else by POSITION_IDENTIFIER (the sim's
  * ticket), which stays when the broker re-opens a position under a new ticket.
  */
-async function selectPosition(
+export async function selectPosition(
   state: FakeEaState,
   ticket: number,
 ): Promise<{ position: Position; current: number } | undefined> {
@@ -112,6 +113,19 @@ async function selectPosition(
   return position === undefined
     ? undefined
     : { position, current: shownTicket(state, position.ticket) };
+}
+
+/** SelectPosition(): the position "ticket" names, or the reply that ends the command. */
+export async function positionNamed(
+  state: FakeEaState,
+  request: FlatObject,
+  refuse: Refuse,
+): Promise<EaRecord | { position: Position; current: number }> {
+  const requested = request.integer("ticket");
+  if (requested === undefined || requested <= 0) return err("BAD_REQUEST", "ticket is required");
+  const selected = await selectPosition(state, requested);
+  // A missing position is an answer (already closed), not an error to retry
+  return selected ?? refuse(Retcode.POSITION_CLOSED, `position ${requested} not found`, requested);
 }
 
 export async function buildClose(
@@ -126,18 +140,14 @@ export async function buildClose(
   }
   const common = commonProblem(request);
   if (common !== undefined) return common;
-  const requested = request.integer("ticket");
-  if (requested === undefined || requested <= 0) return err("BAD_REQUEST", "ticket is required");
-  const selected = await selectPosition(state, requested);
-  if (selected === undefined) {
-    return refuse(Retcode.POSITION_CLOSED, `position ${requested} not found`, requested);
-  }
+  const selected = await positionNamed(state, request, refuse);
+  if (isReply(selected)) return selected;
   const { position, current: ticket } = selected;
   const info = (await state.sim.symbolInfo(position.symbol)) as SymbolInfo;
   if (info.trade_mode === "DISABLED") {
     return refuse(Retcode.TRADE_DISABLED, `trading disabled for ${position.symbol}`, ticket);
   }
-  const modeProblem = orderModeProblem(state, position.symbol, true, 0, 0);
+  const modeProblem = orderModeProblem(state, info, "MARKET", 0, 0);
   if (modeProblem !== undefined) return refuse(modeProblem.retcode, modeProblem.why, ticket);
   if (partial && (volume as number) > position.volume + 1e-9) {
     return refuse(
@@ -169,16 +179,12 @@ export async function buildModify(
   const stops = levels(request, true);
   if (stops === undefined)
     return err("BAD_REQUEST", "sl and tp are required (final prices, 0 = none)");
-  const requested = request.integer("ticket");
-  if (requested === undefined || requested <= 0) return err("BAD_REQUEST", "ticket is required");
-  const selected = await selectPosition(state, requested);
-  if (selected === undefined) {
-    return refuse(Retcode.POSITION_CLOSED, `position ${requested} not found`, requested);
-  }
+  const selected = await positionNamed(state, request, refuse);
+  if (isReply(selected)) return selected;
   const { position, current: ticket } = selected;
-  const modeProblem = orderModeProblem(state, position.symbol, false, stops.sl, stops.tp);
-  if (modeProblem !== undefined) return refuse(modeProblem.retcode, modeProblem.why, ticket);
   const info = (await state.sim.symbolInfo(position.symbol)) as SymbolInfo;
+  const modeProblem = orderModeProblem(state, info, undefined, stops.sl, stops.tp);
+  if (modeProblem !== undefined) return refuse(modeProblem.retcode, modeProblem.why, ticket);
   if (!(info.bid > 0 && info.ask > 0))
     return refuse(Retcode.PRICE_OFF, `no quote for ${info.symbol}`, ticket);
   const sl = roundToTick(info, stops.sl);
@@ -188,28 +194,61 @@ export async function buildModify(
   return { ticket, simTicket: position.ticket, sl, tp, filling: "" } satisfies Sent;
 }
 
-/** OrderModeProblem: SYMBOL_ORDER_MODE must allow market orders, and SL/TP when set. */
-function orderModeProblem(
+type Problem = { readonly retcode: number; readonly why: string } | undefined;
+
+/** TradeModeProblem: SYMBOL_TRADE_MODE for a new order on this side. */
+export function tradeModeProblem(info: SymbolInfo, buy: boolean): Problem {
+  const symbol = info.symbol;
+  if (info.trade_mode === "DISABLED") {
+    return { retcode: Retcode.TRADE_DISABLED, why: `trading disabled for ${symbol}` };
+  }
+  if (info.trade_mode === "CLOSE_ONLY") {
+    return { retcode: Retcode.CLOSE_ONLY, why: `${symbol} is close-only` };
+  }
+  if (info.trade_mode === "LONG_ONLY" && !buy) {
+    return { retcode: Retcode.LONG_ONLY, why: `${symbol} is long-only` };
+  }
+  if (info.trade_mode === "SHORT_ONLY" && buy) {
+    return { retcode: Retcode.SHORT_ONLY, why: `${symbol} is short-only` };
+  }
+  return undefined;
+}
+
+/** What OrderModeProblem names each order kind in its refusal. */
+const KIND_WORDS: Partial<Record<keyof typeof ORDER_MODE_BITS, string>> = {
+  MARKET: "market",
+  LIMIT: "limit",
+  STOP: "stop",
+  STOP_LIMIT: "stop limit",
+  CLOSE_BY: "close-by",
+};
+
+/**
+ * OrderModeProblem: SYMBOL_ORDER_MODE must allow the kind of order (none for a change of
+ * levels), and SL/TP when set.
+ */
+export function orderModeProblem(
   state: FakeEaState,
-  symbol: string,
-  market: boolean,
+  info: SymbolInfo,
+  kind: keyof typeof ORDER_MODE_BITS | undefined,
   sl: number,
   tp: number,
-): { retcode: number; why: string } | undefined {
-  const modes = state.orderModes.get(symbol) ?? ALL_ORDER_MODES;
-  if (market && (modes & SYMBOL_ORDER_MARKET) === 0) {
+): Problem {
+  const symbol = info.symbol;
+  const modes = orderModeFlags(state, info);
+  if (kind !== undefined && (modes & ORDER_MODE_BITS[kind]) === 0) {
     return {
       retcode: Retcode.INVALID_ORDER,
-      why: `${symbol} allows no market orders (SYMBOL_ORDER_MODE)`,
+      why: `${symbol} allows no ${KIND_WORDS[kind]} orders (SYMBOL_ORDER_MODE)`,
     };
   }
-  if (sl > 0 && (modes & SYMBOL_ORDER_SL) === 0) {
+  if (sl > 0 && (modes & ORDER_MODE_BITS.SL) === 0) {
     return {
       retcode: Retcode.INVALID_STOPS,
       why: `${symbol} allows no stop loss (SYMBOL_ORDER_MODE)`,
     };
   }
-  if (tp > 0 && (modes & SYMBOL_ORDER_TP) === 0) {
+  if (tp > 0 && (modes & ORDER_MODE_BITS.TP) === 0) {
     return {
       retcode: Retcode.INVALID_STOPS,
       why: `${symbol} allows no take profit (SYMBOL_ORDER_MODE)`,
@@ -219,7 +258,7 @@ function orderModeProblem(
 }
 
 /** VolumeProblem(): refuse, never round. */
-function volumeCheck(info: SymbolInfo, volume: number): string | undefined {
+export function volumeCheck(info: SymbolInfo, volume: number): string | undefined {
   if (volume < info.volume_min - 1e-9) return `volume below volume_min ${info.volume_min}`;
   if (volume > info.volume_max + 1e-9) return `volume above volume_max ${info.volume_max}`;
   const step = info.volume_step;

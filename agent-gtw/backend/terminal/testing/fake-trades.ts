@@ -1,18 +1,42 @@
 /**
- * Test-only: the fake EA's OPEN/CLOSE/MODIFY (EA-LINK §10, §11; BridgeTrades.mqh):
+ * Test-only: the fake EA's trade commands (EA-LINK §10, §11; CmdTrade in BridgeTrades.mqh):
  * client_order_id check → dedup store → the EA's own checks in §10.2's order (source "EA") →
- * Algo Trading switch → in-flight marker → OrderSend (the sim; source "SERVER") → stored reply.
- * The sim has no OrderCheck, so its refusals that OrderCheck would already give (and OrderSend's
- * local 10027) come back as source "CHECK" with the marker forgotten; unlike the EA, a dedup
- * file that cannot be written is noticed before those.
+ * Algo Trading switch → OrderCheck (PLACE) → in-flight marker → OrderSend (the sim; source
+ * "SERVER") → stored reply. The sim has no OrderCheck for market orders, so for OPEN and CLOSE
+ * its refusals that OrderCheck would already give (and OrderSend's local 10027) come back as
+ * source "CHECK" with the marker forgotten; unlike the EA, a dedup file that cannot be written
+ * is noticed before those.
  */
 import { Retcode, type TradeResult } from "../../../../shared/protocol/index.ts";
 import type { EaRecord, FlatObject } from "./ea-json.ts";
 import { IN_FLIGHT } from "./fake-dedup.ts";
+import { buildCancel, buildCloseBy, buildModifyOrder, buildPlace } from "./fake-pending-build.ts";
 import { err, type FakeEaState, ok, validCoid } from "./fake-reads.ts";
-import { buildClose, buildModify, buildOpen, isReply, type Sent } from "./fake-trade-build.ts";
+import {
+  buildClose,
+  buildModify,
+  buildOpen,
+  isReply,
+  type Refuse,
+  type Sent,
+} from "./fake-trade-build.ts";
 
-export type TradeCmd = "OPEN" | "CLOSE" | "MODIFY";
+/** BuildRequest's table (GatewayBridge.mq5): each trade command and its build. */
+const BUILDS = {
+  OPEN: buildOpen,
+  CLOSE: buildClose,
+  MODIFY: buildModify,
+  PLACE: buildPlace,
+  MODIFY_ORDER: buildModifyOrder,
+  CANCEL: buildCancel,
+  CLOSE_BY: buildCloseBy,
+} satisfies Record<
+  string,
+  (state: FakeEaState, request: FlatObject, refuse: Refuse) => Promise<EaRecord | Sent>
+>;
+
+export type TradeCmd = keyof typeof BUILDS;
+export const TRADE_COMMANDS = Object.keys(BUILDS) as readonly TradeCmd[];
 
 /** Refusals OrderCheck gives before anything is sent (validity, money, permissions, stops). */
 const CHECK_RETCODES: ReadonlySet<number> = new Set([
@@ -117,12 +141,7 @@ export async function trade(
   let filling = "";
   const refuse = (retcode: number, why: string, position = 0) =>
     tradeBody(cmd, coid, "EA", retcode, why, { position }, filling);
-  const built =
-    cmd === "OPEN"
-      ? await buildOpen(state, request, refuse)
-      : cmd === "CLOSE"
-        ? await buildClose(state, request, refuse)
-        : await buildModify(state, request, refuse);
+  const built = await BUILDS[cmd](state, request, refuse);
   if (isReply(built)) return built;
   const sent = built;
   filling = sent.filling;
@@ -133,6 +152,12 @@ export async function trade(
       "Algo Trading is off (toolbar button, or the EA's Allow Algo Trading)",
       sent.ticket ?? 0,
     );
+  }
+  // OrderCheck passes with 0; a refusal is the terminal's, nothing sent and nothing stored
+  const check = await sent.check?.();
+  if (check !== undefined && check.retcode !== Retcode.CHECK_OK) {
+    const levels = { position: sent.ticket ?? 0, sl: sent.sl, tp: sent.tp };
+    return tradeBody(cmd, coid, "CHECK", check.retcode, check.comment, levels, filling);
   }
   if (!state.dedup.put(coid, IN_FLIGHT)) {
     return err(
@@ -152,7 +177,7 @@ export async function trade(
     if (cmd === "MODIFY") hooks.modifying(false);
   }
   const local =
-    (cmd !== "MODIFY" && CHECK_RETCODES.has(result.retcode)) ||
+    ((cmd === "OPEN" || cmd === "CLOSE") && CHECK_RETCODES.has(result.retcode)) ||
     result.retcode === Retcode.CLIENT_DISABLES_AT;
   if (local) {
     // OrderCheck refused it, or OrderSend's own 10027: nothing was sent, nothing stays stored
@@ -216,6 +241,7 @@ async function send(
   request: FlatObject,
   sent: Sent,
 ): Promise<TradeResult> {
+  if (sent.call !== undefined) return sent.call(coid);
   const deviation = request.integer("deviation") ?? state.deviation;
   const magic = request.integer("magic") ?? state.magic;
   const comment = request.string("comment") ?? "";

@@ -4,14 +4,18 @@
  * none. Tables written from §13 on their own (not from the gateway's mapping), so a mistake on
  * either side shows up in the tests.
  */
+
 import type {
   AccountInfo,
   CalcMode,
   Deal,
   ExecutionMode,
+  OrderTimeType,
   Position,
   SymbolInfo,
+  SymbolOrderMode,
   SymbolTradeMode,
+  TradeOrder,
 } from "../../../../shared/protocol/index.ts";
 import type { EaRecord } from "./ea-json.ts";
 
@@ -37,6 +41,30 @@ const CALC_MODE: Record<CalcMode, [number, string]> = {
   CFD_LEVERAGE: [4, "SYMBOL_CALC_MODE_CFDLEVERAGE"],
   FOREX_NO_LEVERAGE: [5, "SYMBOL_CALC_MODE_FOREX_NO_LEVERAGE"],
 };
+
+/** SYMBOL_ORDER_MODE bits (MQL5 reference, SYMBOL_ORDER_*). */
+export const ORDER_MODE_BITS: Record<SymbolOrderMode, number> = {
+  MARKET: 1,
+  LIMIT: 2,
+  STOP: 4,
+  STOP_LIMIT: 8,
+  SL: 16,
+  TP: 32,
+  CLOSE_BY: 64,
+};
+
+/** SYMBOL_EXPIRATION_MODE bits (MQL5 reference, SYMBOL_EXPIRATION_*). */
+export const EXPIRATION_BITS: Record<OrderTimeType, number> = {
+  GTC: 1,
+  DAY: 2,
+  SPECIFIED: 4,
+  SPECIFIED_DAY: 8,
+};
+
+/** The flags of these names, as SymbolInfoInteger reports them. */
+export function bitsOf<K extends string>(names: readonly K[], bits: Record<K, number>): number {
+  return names.reduce((flags, name) => flags | bits[name], 0);
+}
 
 /** Converts the sim's Unix ms to the broker-server ms the EA reports (§5). */
 export class BrokerClock {
@@ -77,6 +105,7 @@ export function eaSymbolInfo(info: SymbolInfo, clock: BrokerClock): EaRecord {
     stops_level: info.stops_level,
     freeze_level: info.freeze_level,
     filling_mode: flags,
+    expiration_mode: bitsOf(info.expiration_modes ?? [], EXPIRATION_BITS),
     execution_mode: execution,
     execution_mode_name: executionName,
     trade_mode: tradeMode,
@@ -165,5 +194,32 @@ export function eaDeal(deal: Deal, clock: BrokerClock): EaRecord {
     magic: deal.magic,
     comment: deal.comment,
     time: clock.toServer(deal.time),
+  };
+}
+
+/** An order as OrderJson writes it (active or from the history): MT5's 0 for "no price". */
+export function eaOrder(order: TradeOrder, clock: BrokerClock): EaRecord {
+  return {
+    ticket: order.ticket,
+    symbol: order.symbol,
+    order_type: order.type,
+    state: order.state,
+    volume_initial: order.volume_initial,
+    volume_current: order.volume_current,
+    price_open: order.price_open,
+    price_stoplimit: order.price_stoplimit ?? 0,
+    sl: order.sl ?? 0,
+    tp: order.tp ?? 0,
+    price_current: order.price_current,
+    type_time: order.type_time,
+    time_expiration: clock.toServer(order.time_expiration),
+    type_filling: order.type_filling,
+    magic: order.magic,
+    comment: order.comment,
+    time_setup: clock.toServer(order.time_setup),
+    time_done: clock.toServer(order.time_done),
+    position_id: order.position_id,
+    position_by_id: order.position_by_id,
+    reason: order.reason,
   };
 }

@@ -210,6 +210,13 @@ export async function startCheckedRig(options: RigOptions = {}): Promise<Rig> {
   return checked;
 }
 
+/** startCheckedRig with EURUSD pinned at 1.09990 / 1.10000 (stops level 10 points, freeze 5). */
+export async function startPendingRig(options: RigOptions = {}): Promise<Rig> {
+  const rig = await startCheckedRig(options);
+  await rig.fake.sim.setQuote("EURUSD", 1.0999, 1.1);
+  return rig;
+}
+
 /** Whatever the test did, the gateway never sent a frame the EA's reader refuses (§4). */
 export function expectNoReaderViolations(): void {
   expect(checked?.fake.violations ?? []).toEqual([]);
