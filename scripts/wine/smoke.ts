@@ -284,6 +284,19 @@ async function main(): Promise<void> {
     );
 
     if (listening) {
+      await check("agent-gtw.exe status under Wine names its embedded libsodium", async () => {
+        const result = await wine([
+          exe.path,
+          "status",
+          "--config",
+          windowsPath(deployment!.gtwConfigPath),
+        ]);
+        expectOk(result, "status");
+        const crypto = /^crypto +(.*)$/m.exec(result.stdout)?.[1];
+        if (crypto !== "sodium-native (embedded win32-x64)")
+          throw new Error(`status printed crypto ${JSON.stringify(crypto)}: ${result.stdout}`);
+        return crypto;
+      });
       await check("Linux agent-inf ping --count 3 over CURVE (agent-gtw.exe on libsodium)", () =>
         ping(setup, 3),
       );
