@@ -10,9 +10,11 @@
 import { type Clock, systemClock } from "../shared/clock.ts";
 import { z85DecodeKey, z85Encode } from "../shared/curve/z85.ts";
 import { AgentError, FaultCode } from "../shared/errors.ts";
+import { readTokenFile } from "../shared/http-access.ts";
 import { readPublicKeysDir, readSecretKeyFile } from "../shared/keys/curve-keys.ts";
 import { readSigningPublicKeyFile } from "../shared/keys/signing-keys.ts";
 import type { Logger } from "../shared/log.ts";
+import { type MetricsEndpoint, startMetricsEndpoint } from "../shared/metrics/http.ts";
 import { SignatureVerifier } from "../shared/protocol/index.ts";
 import { installCryptoBackend } from "../shared/sodium/install.ts";
 import { TradingStateHolder } from "../shared/trading-state.ts";
@@ -23,6 +25,14 @@ import { TerminalBackend } from "./backend/terminal/terminal-backend.ts";
 import type { GatewayConfig } from "./config.ts";
 import { watchOperatorCancels } from "./operator/cancels.ts";
 import { readOperatorState, watchOperatorState, writeStatus } from "./operator/control.ts";
+import {
+  collectGatewayParts,
+  countSocketEvent,
+  createGatewayMetrics,
+  executorMetrics,
+  type GatewayMetrics,
+  journalMetrics,
+} from "./operator/metrics.ts";
 import { OrderExecutor } from "./orders/executor.ts";
 import { Journal } from "./orders/journal.ts";
 import { Gateway } from "./server/gateway.ts";
@@ -53,6 +63,9 @@ export interface GatewayApp {
   readonly streaming: StreamHub;
   /** The endpoint actually bound (port resolved). */
   readonly endpoint: string;
+  readonly metrics: GatewayMetrics;
+  /** Where /metrics is served once started (undefined: metrics.listen is null). */
+  readonly metricsUrl: string | undefined;
   start(): Promise<string>;
   stop(): Promise<void>;
 }
@@ -74,11 +87,18 @@ export function createGatewayApp(
     logger: logger.child("state"),
     initial: operator?.state ?? config.trading_state,
   });
+  const metrics = createGatewayMetrics();
+  // Read now: a missing or open token file is a config error before anything starts
+  const metricsToken =
+    config.metrics.token_file === undefined
+      ? undefined
+      : readTokenFile(config.metrics.token_file, "metrics.token_file");
   const journal = Journal.open({
     path: config.journal.path,
     clock,
     logger: logger.child("journal"),
     retentionMs: config.journal.retention_days * 24 * 3600 * 1000,
+    onSync: journalMetrics(metrics),
   });
   const backend = options.backend ?? createBackend(config, clock, logger);
   const verifier = new SignatureVerifier({
@@ -110,6 +130,7 @@ export function createGatewayApp(
     logger: logger.child("orders"),
     defaultMagic: DEFAULT_MAGIC,
     defaultDeviation: DEFAULT_DEVIATION_POINTS,
+    events: executorMetrics(metrics),
   });
   gateway = new Gateway({
     name: config.gateway.name,
@@ -135,7 +156,19 @@ export function createGatewayApp(
     maxInFlightPerClient: config.transport.max_in_flight_per_client,
     streaming,
   });
+  networkServer.onSocketEvent((event) => countSocketEvent(metrics, event));
+  collectGatewayParts(metrics, {
+    version: GATEWAY_VERSION,
+    backend,
+    journal,
+    streaming,
+    clientsConnected: () => networkServer.connectedClients,
+    tradingState: () => tradingState.state,
+    effectiveTradingState: () => gateway?.effectiveTradingState() ?? "HALTED",
+    ...(backend instanceof TerminalBackend ? { eaRoundTripMs: () => backend.lastRoundTripMs } : {}),
+  });
 
+  let metricsEndpoint: MetricsEndpoint | undefined;
   let stopWatching: (() => void) | undefined;
   let stopCancels: (() => void) | undefined;
   let stopEvents: (() => void) | undefined;
@@ -161,6 +194,7 @@ export function createGatewayApp(
     },
     requests: gateway?.counters,
     streaming: streaming.stats(),
+    metrics: metricsEndpoint?.url ?? null,
     crypto,
   });
 
@@ -172,6 +206,10 @@ export function createGatewayApp(
     tradingState,
     get endpoint() {
       return networkServer.endpoint;
+    },
+    metrics,
+    get metricsUrl() {
+      return metricsEndpoint?.url;
     },
     async start() {
       // Listening before the backend starts: its first quotes seed the first subscriptions
@@ -185,6 +223,14 @@ export function createGatewayApp(
           count: unresolved,
         });
       const endpoint = await networkServer.start();
+      if (config.metrics.listen !== null)
+        metricsEndpoint = startMetricsEndpoint({
+          listen: config.metrics.listen,
+          registry: metrics.registry,
+          logger: logger.child("metrics"),
+          token: metricsToken,
+          allow: config.metrics.allow,
+        });
       stopWatching = watchOperatorState(
         config.state_dir,
         tradingState,
@@ -224,6 +270,7 @@ export function createGatewayApp(
       stopEvents?.();
       stopWatching?.();
       statusTimer?.cancel();
+      await metricsEndpoint?.stop();
       await networkServer.stop();
       streaming.stop();
       await backend.stop();

@@ -5,9 +5,17 @@
  */
 import { dirname, isAbsolute, resolve } from "node:path";
 import { z } from "zod";
-import { bindEndpoint, name, positiveInt, z85Key } from "../shared/config/fields.ts";
+import {
+  bindEndpoint,
+  ipAddress,
+  listenAddress,
+  logSection,
+  name,
+  positiveInt,
+  z85Key,
+} from "../shared/config/fields.ts";
 import { envParse, loadConfigFile } from "../shared/config/load.ts";
-import { LOG_LEVELS } from "../shared/log.ts";
+import { metricsAccessProblem } from "../shared/metrics/http.ts";
 import { DEFAULTS } from "../shared/net/index.ts";
 import {
   DEFAULT_CLOCK_SKEW_MS,
@@ -23,6 +31,9 @@ import {
 } from "./backend/sim/options.ts";
 import { DEFAULT_RETENTION_DAYS } from "./orders/journal.ts";
 import { STREAM_DEFAULTS } from "./streaming/stream-hub.ts";
+
+/** Where agent-gtw serves /metrics unless the config says otherwise: loopback only. */
+export const DEFAULT_METRICS_LISTEN = "127.0.0.1:9701";
 
 const authorizedClient = z.object({ name, public_key: z85Key }).strict();
 
@@ -158,16 +169,28 @@ export const gatewayConfigSchema = z
       })
       .strict()
       .prefault({}),
-    log: z
+    log: logSection,
+    /** Prometheus GET /metrics (docs/DEPLOY.md, Monitoring). */
+    metrics: z
       .object({
-        level: z.enum(LOG_LEVELS).default("info"),
-        file: z.string().min(1).optional(),
+        /** host:port, or null for no metrics endpoint. Off loopback: token_file and/or allow. */
+        listen: listenAddress().nullable().default(DEFAULT_METRICS_LISTEN),
+        /** File holding the bearer token a scrape must send. */
+        token_file: z.string().min(1).optional(),
+        /** IP addresses allowed to scrape (canonical spelling). */
+        allow: z.array(ipAddress()).max(256).default([]),
       })
       .strict()
       .prefault({}),
   })
   .strict()
   .superRefine((config, context) => {
+    const { listen, token_file, allow } = config.metrics;
+    if (listen !== null) {
+      const problem = metricsAccessProblem(listen, token_file !== undefined, allow);
+      if (problem !== null)
+        context.addIssue({ code: "custom", path: ["metrics", "listen"], message: problem });
+    }
     if (
       config.keys.authorized_clients_dir === undefined &&
       config.keys.authorized_clients.length === 0
@@ -232,6 +255,11 @@ export function resolvePaths(config: GatewayConfig, base: string): GatewayConfig
     state_dir: at(config.state_dir),
     log: Object.freeze(
       config.log.file === undefined ? config.log : { ...config.log, file: at(config.log.file) },
+    ),
+    metrics: Object.freeze(
+      config.metrics.token_file === undefined
+        ? config.metrics
+        : { ...config.metrics, token_file: at(config.metrics.token_file) },
     ),
   });
 }

@@ -12,12 +12,15 @@ import type { TradingState } from "../shared/protocol/index.ts";
 import { installCryptoBackend } from "../shared/sodium/install.ts";
 import {
   type AgentMetrics,
+  accountMetrics,
+  collectLanes,
   createAgentMetrics,
   orderMetrics,
   watchLane,
 } from "./api/agent-metrics.ts";
 import { findGateway, type InferenceConfig } from "./config.ts";
 import { loadHostKeys } from "./gateway/host-keys.ts";
+import { clockOffsetWatcher } from "./lane/clock-check.ts";
 import { createLane } from "./lane/create-lane.ts";
 import { agentHealth, type Health } from "./lane/health.ts";
 import type { Lane } from "./lane/lane.ts";
@@ -63,9 +66,13 @@ export function createInferenceApp(
   // Stream event ids carry this run's epoch, so a strategy resuming with an id from an earlier
   // run gets a fresh snapshot instead of a replay that does not exist
   const epoch = clock.now().toString(36);
-  const lanes = new Lanes({
-    lanes: config.gateways.map((entry) =>
-      createLane({
+  let lanes: Lanes | undefined;
+  const lanesNow = () => lanes?.byName.values() ?? [];
+  lanes = new Lanes({
+    lanes: config.gateways.map((entry) => {
+      // The agent warns when the offset passes half the signature window (issue 18)
+      const watchClock = clockOffsetWatcher(entry.name, logger.child(entry.name));
+      return createLane({
         config,
         entry,
         keys: keys.curve,
@@ -74,16 +81,22 @@ export function createInferenceApp(
         logger,
         epoch,
         remembered: store.remembered(entry.name),
-        onPing: (seconds) => metrics.heartbeatLatency.observe(seconds, { gateway: entry.name }),
-      }),
-    ),
+        onPing: (seconds) => {
+          metrics.heartbeatLatency.observe(seconds, { gateway: entry.name });
+          const offset = lanes?.byName.get(entry.name)?.heartbeat.clockOffsetMs;
+          if (offset !== undefined) watchClock(offset);
+        },
+      });
+    }),
     defaultName: findGateway(config).name,
     store,
     clock,
     logger,
     equityPollMs: config.heartbeat.interval_ms,
+    onAccount: accountMetrics(metrics),
   });
   for (const lane of lanes.byName.values()) watchLane(metrics, lane);
+  collectLanes(metrics, lanesNow, clock, INFERENCE_VERSION);
   const orders = new OrderService({
     gateways: lanes,
     clock,

@@ -8,12 +8,12 @@ import { z } from "zod";
 import {
   connectEndpoint,
   listenAddress,
+  logSection,
   name,
   positiveInt,
   z85Key,
 } from "../shared/config/fields.ts";
 import { envParse, loadConfigFile } from "../shared/config/load.ts";
-import { LOG_LEVELS } from "../shared/log.ts";
 import { parseHostPort } from "../shared/net/index.ts";
 import { TRADING_STATES } from "../shared/protocol/index.ts";
 import { resolveCredentialPath } from "../shared/service/credentials.ts";
@@ -139,10 +139,7 @@ export const inferenceConfigSchema = z
       .prefault({}),
     /** Where the operator's trading state and the equity high-water mark survive restarts. */
     state_dir: z.string().min(1).default("state"),
-    log: z
-      .object({ level: z.enum(LOG_LEVELS).default("info"), file: z.string().min(1).optional() })
-      .strict()
-      .prefault({}),
+    log: logSection,
   })
   .strict()
   .superRefine((config, context) => {

@@ -30,7 +30,7 @@ import {
   writeFileSync,
 } from "node:fs";
 import { join, relative, resolve } from "node:path";
-import { ExitCode, parseCommandLine, reportError, UsageError } from "../shared/cli.ts";
+import { ExitCode, parseCommandLine, printedHelp, reportError, UsageError } from "../shared/cli.ts";
 
 const ROOT = resolve(import.meta.dir, "..");
 
@@ -268,7 +268,20 @@ async function probeCrypto(target: BuildTarget, version: string, outdir: string)
   }
 }
 
+const USAGE = `Usage: bun run build [-- --only NAMES] [--outdir DIR] [--version VERSION] [--no-verify]
+
+Compiles both agents into single-file executables (default dist/): agent-inf (linux-x64),
+agent-inf-linux-arm64, agent-gtw.exe (windows-x64) and agent-gtw (linux-x64), and checks the
+Linux ones run (--version, config found next to the executable).
+
+  --only NAMES      comma-separated targets (${TARGETS.map((target) => target.name).join(", ")})
+  --outdir DIR      where the executables go (default dist)
+  --version TEXT    the version to embed (default: package.json's, with the git commit)
+  --no-verify       skip running the built Linux executables
+`;
+
 async function main(args: readonly string[]): Promise<number> {
+  if (printedHelp(args, USAGE)) return ExitCode.OK;
   const { values, positionals } = parseCommandLine(args, {
     only: { type: "string" },
     outdir: { type: "string" },

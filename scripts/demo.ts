@@ -12,17 +12,37 @@
 
 import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { parseArgs } from "node:util";
 import type { Subprocess } from "bun";
 import { stringify } from "yaml";
+import { parseCommandLine, printedHelp, reportError } from "../shared/cli.ts";
 import { generateGatewayKeys, generateInferenceKeys } from "../shared/keys/keygen.ts";
 
 const ROOT = resolve(import.meta.dir, "..");
 const DEMO = join(ROOT, ".demo");
-const { values } = parseArgs({
-  args: Bun.argv.slice(2),
-  options: { binaries: { type: "boolean" }, keep: { type: "boolean" } },
-});
+const USAGE = `Usage: bun run demo [-- --keep] [--binaries]
+
+Runs the whole bridge on 127.0.0.1 with throwaway keys in .demo/: agent-gtw on the simulated
+MT5, agent-inf, then the agent-inf command line like a trader (ping, quote, open with SL/TP,
+positions, close, account, status), and stops both agents.
+
+  --keep        leave both agents running until Ctrl-C
+  --binaries    run the compiled dist/ executables instead of the sources
+`;
+if (printedHelp(Bun.argv.slice(2), USAGE)) process.exit(0);
+let parsed: ReturnType<typeof parseDemoArgs>;
+try {
+  parsed = parseDemoArgs();
+} catch (error) {
+  process.exit(reportError("demo", error));
+}
+const values = parsed.values;
+
+function parseDemoArgs() {
+  return parseCommandLine(Bun.argv.slice(2), {
+    binaries: { type: "boolean" },
+    keep: { type: "boolean" },
+  });
+}
 
 const bold = (text: string) => (process.stdout.isTTY ? `\x1b[1m${text}\x1b[0m` : text);
 const step = (text: string) => console.log(`\n${bold(`== ${text}`)}`);
@@ -111,10 +131,16 @@ async function stopAll(): Promise<void> {
   for (const child of children.reverse()) {
     if (child.process.exitCode !== null) continue;
     child.process.kill("SIGTERM");
+    // A timer that is cleared, not Bun.sleep: a pending sleep would hold the prompt for 15 s
+    // after the agents have long exited (issue 18)
+    let timer: ReturnType<typeof setTimeout> | undefined;
     const code = await Promise.race([
       child.process.exited,
-      Bun.sleep(15_000).then(() => undefined),
+      new Promise<undefined>((resolve) => {
+        timer = setTimeout(() => resolve(undefined), 15_000);
+      }),
     ]);
+    clearTimeout(timer);
     if (code === undefined) child.process.kill("SIGKILL");
     console.log(`${child.name} stopped (exit ${code ?? "killed"})`);
   }
@@ -143,6 +169,7 @@ async function main(): Promise<void> {
 
   const gatewayPort = freePort();
   const apiPort = freePort();
+  const metricsPort = freePort();
   writeFileSync(
     join(DEMO, "gtw", "agent-gtw.yaml"),
     stringify({
@@ -160,6 +187,7 @@ async function main(): Promise<void> {
         max_volume: 5,
         max_open_positions: 50,
       },
+      metrics: { listen: `127.0.0.1:${metricsPort}` },
     }),
   );
   writeFileSync(
@@ -211,6 +239,9 @@ async function main(): Promise<void> {
     () => inference.log,
   );
   console.log("both agents up; logs in .demo/agent-gtw.log and .demo/agent-inf.log");
+  console.log(
+    `metrics: http://127.0.0.1:${metricsPort}/metrics (agent-gtw), http://127.0.0.1:${apiPort}/metrics (agent-inf)`,
+  );
 
   step("3. PING the gateway over CurveZMQ (round trip, like a latency test)");
   await cli(["ping", "--count", "200"]);

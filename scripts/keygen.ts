@@ -16,7 +16,7 @@
  */
 import { copyFileSync, existsSync, mkdirSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { ExitCode, parseCommandLine, reportError } from "../shared/cli.ts";
+import { ExitCode, parseCommandLine, printedHelp, reportError } from "../shared/cli.ts";
 import { generateGatewayKeys, generateInferenceKeys } from "../shared/keys/keygen.ts";
 import {
   plannedFiles,
@@ -63,6 +63,13 @@ export function generateDevKeySet(directory: string): DevKeySet | { exists: stri
 }
 
 function main(args: readonly string[]): number {
+  if (
+    printedHelp(
+      args,
+      "Usage: bun run keygen [-- --dir DIR]\n\nA development key set for both agents on one machine (default DIR keys): gateway and\ninf-1 CURVE pairs, inf-1's signing pair, clients/inf-1.key, terminal.secret. Never\noverwrites. For real hosts use agent-gtw keygen and agent-inf keygen (docs/DEPLOY.md).\n",
+    )
+  )
+    return ExitCode.OK;
   const { values } = parseCommandLine(args, { dir: { type: "string", short: "d" } });
   const result = generateDevKeySet(values.dir ?? "keys");
   if ("exists" in result) {

@@ -3,6 +3,14 @@
 # the pinned Bun, the project's dependencies, and the Debian Python packages the tests use
 # (below). Idempotent; safe to run again.
 set -euo pipefail
+if [ "${1:-}" = "--help" ] || [ "${1:-}" = "-h" ]; then
+  echo "Usage: scripts/setup.sh"
+  echo
+  echo "Installs the pinned Bun (npm), the dependencies (bun install --frozen-lockfile) and the"
+  echo "Debian packages the tests use (python3-zmq, python3-pandas, python3-mypy, python3-venv,"
+  echo "prometheus for promtool). Idempotent."
+  exit 0
+fi
 cd "$(dirname "$0")/.."
 
 BUN_VERSION="1.4.5"
@@ -23,7 +31,7 @@ if ! have_bun; then
 fi
 have_bun || { echo "setup: bun ${BUN_VERSION} is not on PATH after installing" >&2; exit 1; }
 
-# Debian's Python packages the tests use with /usr/bin/python3: libzmq via pyzmq (the second
+# Debian packages the tests use. Python ones with /usr/bin/python3: libzmq via pyzmq (the second
 # reference peer in the interop tests); for the mt5bridge package (clients/python): pandas (its
 # MetaTrader5-style example builds a DataFrame), mypy (its type check) and venv (the offline
 # pip install test).
@@ -39,6 +47,11 @@ for package in "${!python_modules[@]}"; do
     missing+=("${package}")
   fi
 done
+# promtool (Debian's prometheus package): the monitoring test checks the agents' /metrics and the
+# alert rules in deploy/prometheus with it. Only the tool is used; no Prometheus server is run.
+if ! command -v promtool >/dev/null 2>&1; then
+  missing+=("prometheus")
+fi
 if [ "${#missing[@]}" -gt 0 ]; then
   if [ "$(id -u)" -eq 0 ]; then
     echo "setup: installing ${missing[*]} (Debian)"

@@ -6,14 +6,15 @@
  * Wording: capital first letter, no trailing period, identifiers as key=value. Audit lines start
  * with a marker from DESIGN §6 (`[SIG_OK]`, `[MT5_FILLED]`, ...) so they can be grepped.
  */
-import { appendFileSync, mkdirSync } from "node:fs";
-import { dirname } from "node:path";
 import {
   type ConsolaInstance,
   type ConsolaReporter,
   createConsola,
   type LogObject,
 } from "consola/core";
+import { LogFile } from "./log-file.ts";
+
+export { DEFAULT_LOG_KEEP, DEFAULT_LOG_MAX_SIZE_MB } from "./log-file.ts";
 
 export const LOG_LEVELS = ["silent", "error", "warn", "info", "debug"] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -45,8 +46,34 @@ export interface LoggerOptions {
   level?: LogLevel;
   /** Also append every line to this file (a GUI-subsystem Windows service has no console). */
   file?: string;
+  /** Rotate the file past this size (config `log.max_size_mb`). */
+  maxFileBytes?: number;
+  /** Rotated files kept (config `log.keep`). */
+  keepFiles?: number;
   /** Write lines here instead of stderr (tests, CLI capture). */
   sink?: (line: string) => void;
+}
+
+/** A config's `log` section as the agents' schemas produce it (shared/config/fields.ts). */
+export interface LogSection {
+  readonly level: LogLevel;
+  readonly file?: string | undefined;
+  readonly max_size_mb: number;
+  readonly keep: number;
+}
+
+/** Logger options from a config's `log` section; a `--log-level` or another file may override. */
+export function loggerOptions(
+  section: LogSection,
+  override: { readonly level?: LogLevel | undefined; readonly file?: string | undefined } = {},
+): LoggerOptions {
+  const file = override.file ?? section.file;
+  return {
+    level: override.level ?? section.level,
+    ...(file === undefined
+      ? {}
+      : { file, maxFileBytes: section.max_size_mb * 1024 * 1024, keepFiles: section.keep }),
+  };
 }
 
 let defaultLevel: LogLevel = parseLevel(process.env["AGENT_LOG_LEVEL"]) ?? "info";
@@ -65,20 +92,18 @@ export function parseLevel(value: string | undefined): LogLevel | undefined {
 export function createLogger(tag: string, options: LoggerOptions = {}): Logger {
   const level = options.level ?? defaultLevel;
   const write = options.sink ?? ((line: string) => process.stderr.write(`${line}\n`));
-  const file = options.file;
-  if (file !== undefined) {
-    // A missing folder would turn every line into an error on stderr; create it once up front.
-    try {
-      mkdirSync(dirname(file), { recursive: true });
-    } catch (error) {
-      process.stderr.write(`log: cannot create the folder of ${file}: ${String(error)}\n`);
-    }
-  }
+  const file =
+    options.file === undefined
+      ? undefined
+      : new LogFile(options.file, {
+          ...(options.maxFileBytes === undefined ? {} : { maxBytes: options.maxFileBytes }),
+          ...(options.keepFiles === undefined ? {} : { keep: options.keepFiles }),
+        });
   const reporter: ConsolaReporter = {
     log(entry: LogObject) {
       const line = formatLine(entry);
       write(line);
-      if (file !== undefined) appendLine(file, line);
+      file?.append(line);
     },
   };
   // throttle 0: consola otherwise collapses identical lines into "(repeated N times)", which an
@@ -159,14 +184,4 @@ function formatLine(entry: LogObject): string {
   const text = entry.args.map((arg) => (typeof arg === "string" ? arg : String(arg))).join(" ");
   const tag = entry.tag === "" ? "" : ` ${entry.tag}`;
   return `${entry.date.toISOString()} ${level}${tag} ${text}`;
-}
-
-function appendLine(file: string, line: string): void {
-  try {
-    appendFileSync(file, `${line}\n`);
-  } catch (error) {
-    // A log file that cannot be written must not take the agent down; say so once per line on
-    // stderr, which is the one channel left.
-    process.stderr.write(`log: could not append to ${file}: ${String(error)}\n`);
-  }
 }

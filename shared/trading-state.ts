@@ -18,6 +18,11 @@ export type TradingStateSource = (typeof TRADING_STATE_SOURCES)[number];
 /** Higher is more restrictive; automatic triggers only ever move up this scale. */
 const SEVERITY: Readonly<Record<TradingState, number>> = { ACTIVE: 0, REDUCING: 1, HALTED: 2 };
 
+/** The state as a number for a metric: 0 ACTIVE, 1 REDUCING, 2 HALTED (the same scale). */
+export function tradingStateLevel(state: TradingState): number {
+  return SEVERITY[state];
+}
+
 export function isMoreRestrictive(candidate: TradingState, current: TradingState): boolean {
   return SEVERITY[candidate] > SEVERITY[current];
 }

@@ -43,3 +43,18 @@ describe("README configuration reference", () => {
     );
   });
 });
+
+describe("the repository's docs stand alone", () => {
+  test("README and docs/DEPLOY.md point at no file outside the repository", () => {
+    for (const file of ["README.md", "docs/DEPLOY.md"]) {
+      const text = readFileSync(join(import.meta.dir, "..", file), "utf8");
+      expect({
+        file,
+        outside: text.match(/\.\.\/shared|research\/deploy\.md|deploy\.md §/g),
+      }).toEqual({
+        file,
+        outside: null,
+      });
+    }
+  });
+});

@@ -9,7 +9,10 @@
  * - A BackendError with code BACKEND_TIMEOUT means it may have reached MT5: the outcome is
  *   unknown and must be reconciled (findByTag / deals), never blindly re-sent.
  * - A BackendError with code BACKEND_UNSUPPORTED means this backend cannot do the call at all
- *   (nothing was sent); pending.ts has the pending-order half of the contract.
+ *   (nothing was sent); the gateway answers NOT_SUPPORTED.
+ * Three parts: the calls below, the pending orders and pre-trade calculations (pending.ts, on
+ * Backend itself), and the paged market and history reads (market-reads.ts, Backend.market).
+ * BACKEND_UNSUPPORTED means the same in all three.
  */
 import { AgentError, type FaultCode } from "../../shared/errors.ts";
 import type {
@@ -23,6 +26,7 @@ import type {
   TradeOrder,
   TradeResult,
 } from "../../shared/protocol/index.ts";
+import type { MarketReads } from "./market-reads.ts";
 import type {
   CancelPendingOrder,
   CheckOrder,
@@ -128,16 +132,19 @@ export interface Backend {
   modifyOrder(order: ModifyPendingOrder): Promise<TradeResult>;
   cancelOrder(order: CancelPendingOrder): Promise<TradeResult>;
   closeBy(order: CloseByOrder): Promise<TradeResult>;
-  /** Active pending orders. */
+  /** Active pending orders; those that left the book are market.historyOrders. */
   orders(filter?: OrderFilter): Promise<TradeOrder[]>;
-  /** Orders that left the book (filled, cancelled, expired, rejected) with time_setup in range. */
-  historyOrders(query: DealQuery): Promise<TradeOrder[]>;
   orderCheck(order: CheckOrder): Promise<OrderCheckResult>;
   /** Margin in the account currency; undefined when the broker does not know the symbol. */
   calcMargin(query: MarginQuery): Promise<number | undefined>;
   calcProfit(query: ProfitQuery): Promise<number | undefined>;
   /** Register for events; returns the function that unregisters. */
   subscribe(listener: BackendListener): () => void;
+  /**
+   * Symbols, ticks, bars and the account's deal and order history, paged (market-reads.ts):
+   * GET_SYMBOLS … GET_HISTORY_ORDERS, and the order history GET_ORDER and reconciliation read.
+   */
+  readonly market: MarketReads;
   /**
    * Only for backends that send QUOTE events on request (the terminal: EA SUBSCRIBE_TICKS):
    * quotes for exactly these symbols, at most one scan per `throttleMs`; an empty list stops

@@ -2,10 +2,16 @@
  * agent-gtw's commands: `run` (the service), `state` (operator trading state), `status`.
  * Every command prints one clear line on error and returns a documented exit code.
  */
-import { ExitCode, locateConfig, parseCommandLine, UsageError } from "../../shared/cli.ts";
+import {
+  ExitCode,
+  locateConfig,
+  parseCommandLine,
+  UsageError,
+  unknownCommand,
+} from "../../shared/cli.ts";
 import { AgentError, describeError } from "../../shared/errors.ts";
 import { runKeygenCommand } from "../../shared/keys/keygen-command.ts";
-import { createLogger, parseLevel } from "../../shared/log.ts";
+import { createLogger, loggerOptions, parseLevel } from "../../shared/log.ts";
 import { TRADING_STATES, type TradingState } from "../../shared/protocol/index.ts";
 import { runWindowsServiceCommand } from "../../shared/service/windows.ts";
 import { CRYPTO_BACKEND_HELP } from "../../shared/sodium/install.ts";
@@ -15,6 +21,7 @@ import { TerminalBackend } from "../backend/terminal/terminal-backend.ts";
 import { loadGatewayConfig } from "../config.ts";
 import { readOperatorState, readStatus, writeOperatorState } from "../operator/control.ts";
 import { operatorCancel } from "./cancel.ts";
+import { runJournalBackup } from "./journal-backup.ts";
 import { runSelftest } from "./selftest/selftest.ts";
 import { runGatewayService } from "./service-run.ts";
 
@@ -22,25 +29,77 @@ const PROGRAM = "agent-gtw";
 const CONFIG_ENV = "AGENT_GTW_CONFIG";
 const CONFIG_FILE = "agent-gtw.yaml";
 
+/** A command: its usage line, what it does, its options, and how it runs. */
+interface GatewayCommand {
+  readonly usage: string;
+  readonly summary: string;
+  readonly details?: string;
+  readonly run: (args: readonly string[]) => number | Promise<number>;
+}
+
+const CONFIG_LINE = "  --config, -c FILE       the gateway's config file";
+
+/**
+ * Every command, for the dispatch, the help and the test that runs each with --help. keygen,
+ * service and journal print their own help (they are shared or owned elsewhere).
+ */
+export const GATEWAY_COMMANDS: Readonly<Record<string, GatewayCommand>> = {
+  run: {
+    usage: "[--config FILE] [--log-level LEVEL] [--service]",
+    summary:
+      "run the gateway in the foreground (the default command); --service: under the Windows service manager",
+    details: `${CONFIG_LINE}\n  --log-level LEVEL       silent, error, warn, info or debug\n  --service               run as the Windows service (what service install registers)`,
+    run: (args) => run(args),
+  },
+  keygen: {
+    usage: "[--dir DIR] [--name NAME] [--terminal-secret]",
+    summary: "generate the gateway's CURVE key pair (and the EA link secret)",
+    run: (args) => runKeygenCommand("agent-gtw", args),
+  },
+  service: {
+    usage: "install|uninstall|status [--config FILE] [--name NAME]",
+    summary: "manage the Windows service (no extra download)",
+    run: (args) => runWindowsServiceCommand(args),
+  },
+  state: {
+    usage: "ACTIVE|REDUCING|HALTED [--reason TEXT] [--config FILE]",
+    summary: "set the operator trading state; a running gateway applies it within a second",
+    details: `  --reason TEXT           why, for the log and status\n${CONFIG_LINE}`,
+    run: (args) => setState(args),
+  },
+  status: {
+    usage: "[--config FILE] [--json]",
+    summary: "what the running gateway reports (from its status file)",
+    details: `${CONFIG_LINE}\n  --json                  print the status file as JSON\n  exit code: 0 running, 1 not running`,
+    run: (args) => status(args),
+  },
+  cancel: {
+    usage: "TICKET... | --all [--symbol SYMBOL] [--reason TEXT] [--wait SECONDS] [--config FILE]",
+    summary: "cancel pending orders as the operator (also while HALTED)",
+    details: `  --all                   every pending order (with --symbol: of that symbol)\n  --reason TEXT           why, for the journal and the log\n  --wait SECONDS          how long to wait for the gateway to answer (default 10)\n${CONFIG_LINE}`,
+    run: (args) => operatorCancel(args),
+  },
+  journal: {
+    usage: "backup [--out FILE] [--config FILE]",
+    summary: "a consistent copy of the order journal, also while the gateway runs",
+    details: `  --out, -o FILE          where the copy goes (default: <journal>.backup-<UTC time>)\n${CONFIG_LINE}`,
+    run: (args) => runJournalCommand(args),
+  },
+  selftest: {
+    usage: "--backend terminal [--trade] [--symbol SYMBOL] [--wait SECONDS] [--config FILE]",
+    summary: "check the MT5 terminal link (stop the gateway first; --trade: DEMO accounts only)",
+    details: `  --trade                 also open, modify and close a minimum lot (DEMO accounts only)\n  --symbol SYMBOL         the symbol to test (default: the first of limits.symbols)\n  --wait SECONDS          how long to wait for the EA (default 30)\n${CONFIG_LINE}`,
+    run: (args) => selftest(args),
+  },
+};
+
 const HELP = `agent-gtw ${GATEWAY_VERSION}: the MT5 Live Bridge gateway (CurveZMQ in, MetaTrader 5 out)
 
 Usage:
-  agent-gtw [run] [--config FILE] [--log-level LEVEL]   run the gateway in the foreground
-  agent-gtw run --service [--config FILE]               run under the Windows service manager
-  agent-gtw keygen [--dir DIR] [--name NAME] [--terminal-secret]
-                                                        generate the gateway's CURVE key pair
-  agent-gtw service install|uninstall|status [--config FILE] [--name NAME]
-                                                        manage the Windows service (no extra download)
-  agent-gtw state ACTIVE|REDUCING|HALTED [--reason TEXT] [--config FILE]
-                                                        set the operator trading state
-  agent-gtw status [--config FILE] [--json]             what the running gateway reports
-  agent-gtw cancel TICKET... | --all [--symbol SYMBOL] [--reason TEXT] [--wait SECONDS] [--config FILE]
-                                                        cancel pending orders as the operator
-                                                        (also while HALTED)
-  agent-gtw selftest --backend terminal [--trade] [--symbol SYMBOL] [--wait SECONDS] [--config FILE]
-                                                        check the MT5 terminal link (stop the
-                                                        gateway first; --trade: DEMO accounts only)
-  agent-gtw --version | --help
+${Object.entries(GATEWAY_COMMANDS)
+  .map(([name, command]) => `  agent-gtw ${name} ${command.usage}\n      ${command.summary}`)
+  .join("\n")}
+  agent-gtw --version | --help | COMMAND --help
 
 The config file is --config, else $${CONFIG_ENV}, else ${CONFIG_FILE} next to the executable
 (or in the working directory when run from source).
@@ -49,6 +108,27 @@ ${CRYPTO_BACKEND_HELP}
 Exit codes: 0 ok, 1 failure (or a failed self-test step), 2 usage error, 3 config or key file error.
 `;
 
+/** `agent-gtw COMMAND --help`. */
+export function gatewayCommandHelp(name: string): string {
+  const command = GATEWAY_COMMANDS[name];
+  if (command === undefined) return HELP;
+  return `Usage: agent-gtw ${name} ${command.usage}\n\n${command.summary}\n${command.details === undefined ? "" : `\nOptions:\n${command.details}\n`}`;
+}
+
+/** `agent-gtw journal ACTION ...`: backup here; verify and repair live in journal.ts. */
+function runJournalCommand(args: readonly string[]): number {
+  const [action, ...rest] = args;
+  if (action === "backup") return runJournalBackup(rest);
+  throw new UsageError(
+    action === undefined
+      ? "journal needs an action: backup"
+      : `unknown journal action ${JSON.stringify(action)}; known: backup`,
+  );
+}
+
+/** Commands that print their own help (their parsers handle --help). */
+const OWN_HELP = new Set(["keygen", "service"]);
+
 export async function runGatewayCli(args: readonly string[]): Promise<number> {
   const first = args[0];
   if (first === "--version" || first === "-v") {
@@ -56,29 +136,21 @@ export async function runGatewayCli(args: readonly string[]): Promise<number> {
     return ExitCode.OK;
   }
   if (first === "--help" || first === "-h" || first === "help") {
-    process.stdout.write(HELP);
+    const topic = args[1];
+    if (topic !== undefined && !Object.hasOwn(GATEWAY_COMMANDS, topic))
+      throw unknownCommand(topic, Object.keys(GATEWAY_COMMANDS));
+    process.stdout.write(topic === undefined ? HELP : gatewayCommandHelp(topic));
     return ExitCode.OK;
   }
-  const command = first === undefined || first.startsWith("-") ? "run" : first;
-  const rest = command === first ? args.slice(1) : args;
-  switch (command) {
-    case "run":
-      return run(rest);
-    case "state":
-      return setState(rest);
-    case "status":
-      return status(rest);
-    case "cancel":
-      return operatorCancel(rest);
-    case "selftest":
-      return selftest(rest);
-    case "keygen":
-      return runKeygenCommand("agent-gtw", rest);
-    case "service":
-      return runWindowsServiceCommand(rest);
-    default:
-      throw new UsageError(`unknown command ${JSON.stringify(command)}`);
+  const name = first === undefined || first.startsWith("-") ? "run" : first;
+  const rest = name === first ? args.slice(1) : args;
+  const command = Object.hasOwn(GATEWAY_COMMANDS, name) ? GATEWAY_COMMANDS[name] : undefined;
+  if (command === undefined) throw unknownCommand(name, Object.keys(GATEWAY_COMMANDS));
+  if (!OWN_HELP.has(name) && (rest.includes("--help") || rest.includes("-h"))) {
+    process.stdout.write(gatewayCommandHelp(name));
+    return ExitCode.OK;
   }
+  return command.run(rest);
 }
 
 async function run(args: readonly string[]): Promise<number> {
@@ -86,12 +158,7 @@ async function run(args: readonly string[]): Promise<number> {
     config: { type: "string", short: "c" },
     "log-level": { type: "string" },
     service: { type: "boolean" },
-    help: { type: "boolean", short: "h" },
   });
-  if (values.help === true) {
-    process.stdout.write(HELP);
-    return ExitCode.OK;
-  }
   if (positionals.length > 0)
     throw new UsageError(`run takes no arguments, was given ${positionals.join(" ")}`);
   const levelFlag = values["log-level"];
@@ -111,10 +178,7 @@ async function run(args: readonly string[]): Promise<number> {
     throw new UsageError(
       `--log-level must be silent, error, warn, info or debug, was ${levelFlag}`,
     );
-  const logger = createLogger("gtw", {
-    level,
-    ...(config.log.file === undefined ? {} : { file: config.log.file }),
-  });
+  const logger = createLogger("gtw", loggerOptions(config.log, { level }));
   const app = createGatewayApp(config, logger);
 
   let stopping: Promise<void> | undefined;

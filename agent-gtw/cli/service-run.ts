@@ -11,7 +11,13 @@
 import { mkdirSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { ExitCode, exitCodeFor } from "../../shared/cli.ts";
-import { createLogger, type LogFields, type Logger, type LogLevel } from "../../shared/log.ts";
+import {
+  createLogger,
+  type LogFields,
+  type Logger,
+  type LogLevel,
+  loggerOptions,
+} from "../../shared/log.ts";
 import { runAsWindowsService } from "../../shared/service/windows-scm.ts";
 import { createGatewayApp, type GatewayApp } from "../app.ts";
 import { loadGatewayConfig } from "../config.ts";
@@ -64,10 +70,10 @@ export async function runGatewayService(options: GatewayServiceOptions): Promise
       } catch {
         // Reported by the logger on its first line
       }
-      logger = createLogger("gtw", {
-        level: options.logLevel ?? config.log.level,
-        file: logFile,
-      });
+      logger = createLogger(
+        "gtw",
+        loggerOptions(config.log, { level: options.logLevel, file: logFile }),
+      );
       logger.info("Starting as a Windows service", {
         service: control.serviceName,
         config: options.configPath,

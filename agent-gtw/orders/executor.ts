@@ -54,6 +54,20 @@ export interface ExecutorOptions {
   readonly defaultDeviation: number;
   /** How long after an UNKNOWN outcome to try reconciling, and how often after that. */
   readonly reconcileIntervalMs?: number;
+  /** Told the time each stage took and every answer (the gateway's /metrics). */
+  readonly events?: ExecutorEvents;
+}
+
+/** The stages a signed action goes through, as the metrics name them. */
+export type ExecutorStage = "verify" | "journal" | "backend";
+
+/** What the executor reports as it works; every method is optional to implement. */
+export interface ExecutorEvents {
+  stage?(stage: ExecutorStage, seconds: number): void;
+  /** A signed action answered (first time or repeat), by action and reply. */
+  answered?(action: string, reply: Reply): void;
+  /** A reconciliation pass settled an unknown outcome to `state`. */
+  reconciled?(state: OrderState): void;
 }
 
 type Outcome = { readonly state: Exclude<OrderState, "PENDING">; readonly reply: Reply };
@@ -88,17 +102,21 @@ export class OrderExecutor {
   ): Promise<Reply> {
     const { verifier } = this.#options;
     const ids = { id: request.id, coid: request.client_order_id, action: request.action, client };
-    const verdict = verifier.verify(requestBytes, signature, request);
+    const verdict = this.#timed("verify", () => verifier.verify(requestBytes, signature, request));
+    let reply: Reply;
     if (!verdict.ok) {
       this.#log.warn(`[SIG_FAIL] ${verdict.message}`, {
         code: verdict.code,
         key_id: request.key_id,
         ...ids,
       });
-      return errorReply(request.id, verdict.code, verdict.message);
+      reply = errorReply(request.id, verdict.code, verdict.message);
+    } else {
+      this.#log.info("[SIG_OK] Signature verified", { key_id: request.key_id, ...ids });
+      reply = await this.#accept(request, ids, false);
     }
-    this.#log.info("[SIG_OK] Signature verified", { key_id: request.key_id, ...ids });
-    return this.#accept(request, ids, false);
+    this.#options.events?.answered?.(request.action, reply);
+    return reply;
   }
 
   /**
@@ -106,10 +124,12 @@ export class OrderExecutor {
    * signature, because whoever can write the state directory already controls the gateway; then
    * journaled, idempotent and reconciled like any order, and let through the gate while HALTED.
    */
-  executeOperatorCancel(request: CancelRequest): Promise<Reply> {
+  async executeOperatorCancel(request: CancelRequest): Promise<Reply> {
     const ids = { id: request.id, coid: request.client_order_id, action: request.action };
     this.#log.warn("Operator cancel", { ...ids, ticket: request.ticket });
-    return this.#accept(request, { ...ids, client: "operator" }, true);
+    const reply = await this.#accept(request, { ...ids, client: "operator" }, true);
+    this.#options.events?.answered?.(request.action, reply);
+    return reply;
   }
 
   async #accept(
@@ -127,11 +147,13 @@ export class OrderExecutor {
     this.#executing.add(request.client_order_id);
     try {
       try {
-        await journal.recordIntent(
-          request.client_order_id,
-          request.action,
-          hash,
-          request as unknown as Record<string, unknown>,
+        await this.#timedAsync("journal", () =>
+          journal.recordIntent(
+            request.client_order_id,
+            request.action,
+            hash,
+            request as unknown as Record<string, unknown>,
+          ),
         );
       } catch (error) {
         this.#log.error("Order refused: journal unavailable", {
@@ -140,9 +162,11 @@ export class OrderExecutor {
         });
         return errorReply(request.id, ErrorCode.JOURNAL_UNAVAILABLE, (error as Error).message);
       }
-      const outcome = await this.#run(request, operator);
+      const outcome = await this.#timedAsync("backend", () => this.#run(request, operator));
       try {
-        await journal.recordOutcome(request.client_order_id, outcome.state, outcome.reply);
+        await this.#timedAsync("journal", () =>
+          journal.recordOutcome(request.client_order_id, outcome.state, outcome.reply),
+        );
       } catch (error) {
         // The outcome is known and answered; after a restart the intent reconciles to the same.
         this.#log.error("Outcome not journaled; it will be reconciled after a restart", {
@@ -191,6 +215,7 @@ export class OrderExecutor {
         action: entry.action,
         state: result.state,
       });
+      this.#options.events?.reconciled?.(result.state);
       await journal
         .recordOutcome(entry.clientOrderId, result.state, result.reply)
         .catch((error: Error) => {
@@ -223,6 +248,24 @@ export class OrderExecutor {
   }
 
   // ---------------------------------------------------------------------------------------------
+
+  #timed<T>(stage: ExecutorStage, run: () => T): T {
+    const started = this.#options.clock.monotonic();
+    try {
+      return run();
+    } finally {
+      this.#options.events?.stage?.(stage, (this.#options.clock.monotonic() - started) / 1000);
+    }
+  }
+
+  async #timedAsync<T>(stage: ExecutorStage, run: () => Promise<T>): Promise<T> {
+    const started = this.#options.clock.monotonic();
+    try {
+      return await run();
+    } finally {
+      this.#options.events?.stage?.(stage, (this.#options.clock.monotonic() - started) / 1000);
+    }
+  }
 
   /** A client_order_id seen before (DESIGN §6 idempotency; PROTOCOL.md §8). */
   #repeat(request: SignedRequest, entry: JournalEntry, hash: string): Reply {

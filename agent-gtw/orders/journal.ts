@@ -46,6 +46,8 @@ export interface JournalOptions {
   readonly retentionMs?: number;
   /** File operations; replaced in tests to inject faults. */
   readonly io?: JournalIo;
+  /** Told each group commit's write-and-fdatasync time and bytes (the gateway's /metrics). */
+  readonly onSync?: (seconds: number, bytes: number) => void;
 }
 
 /** The few file operations the journal needs, so tests can make them fail. */
@@ -91,6 +93,7 @@ export class Journal {
   readonly #io: JournalIo;
   readonly #compactAfter: number;
   readonly #retentionMs: number;
+  readonly #onSync: ((seconds: number, bytes: number) => void) | undefined;
   readonly #entries = new Map<string, JournalEntry>();
   #fd: number;
   #records = 0;
@@ -109,6 +112,7 @@ export class Journal {
     this.#io = options.io ?? fs;
     this.#compactAfter = options.compactAfterRecords ?? DEFAULT_COMPACT_AFTER;
     this.#retentionMs = options.retentionMs ?? DEFAULT_RETENTION_MS;
+    this.#onSync = options.onSync;
     this.#fd = fd;
     this.#goodSize = size;
   }
@@ -152,6 +156,11 @@ export class Journal {
 
   get size(): number {
     return this.#entries.size;
+  }
+
+  /** The file's size in bytes after the last synced write. */
+  get bytes(): number {
+    return this.#goodSize;
   }
 
   get records(): number {
@@ -324,6 +333,7 @@ export class Journal {
     this.#queue = [];
     this.#waiters = [];
     const buffer = Buffer.from(lines.join(""));
+    const started = this.#clock.monotonic();
     try {
       let offset = 0;
       while (offset < buffer.length)
@@ -334,6 +344,7 @@ export class Journal {
       for (const waiter of waiters) waiter.reject(this.#failure as AgentError);
       return;
     }
+    this.#onSync?.((this.#clock.monotonic() - started) / 1000, buffer.length);
     this.#goodSize += buffer.length;
     this.#records += lines.length;
     for (const waiter of waiters) waiter.resolve();

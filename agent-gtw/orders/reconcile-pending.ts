@@ -16,6 +16,7 @@ import {
   type TradeReply,
 } from "../../shared/protocol/index.ts";
 import type { Backend } from "../backend/backend.ts";
+import { findHistoryOrder } from "../backend/market-reads.ts";
 import type { JournalEntry } from "./journal.ts";
 import type { Reconciliation } from "./reconciliation.ts";
 
@@ -46,7 +47,7 @@ export async function reconcilePending(
         const tagged = (order: TradeOrder) => hasCommentTag(order.comment, entry.clientOrderId);
         const order =
           (await backend.orders()).find(tagged) ??
-          (await backend.historyOrders({ ...window, magic })).find(tagged);
+          (await findHistoryOrder(backend.market, { kind: "range", ...window }, tagged));
         return order === undefined ? NOT_EXECUTED : filled(search, order.ticket, order);
       }
       case "MODIFY_ORDER": {
@@ -59,9 +60,12 @@ export async function reconcilePending(
       case "CANCEL": {
         const ticket = request["ticket"] as number;
         if ((await backend.orders({ ticket })).length > 0) return NOT_EXECUTED;
-        // The order may have been placed long before the cancel: search the whole history
-        const history = await backend.historyOrders({ from: 0, to: window.to });
-        const order = history.find((o) => o.ticket === ticket && o.state === "CANCELED");
+        // The order may have been placed long before the cancel: ask for it by ticket
+        const order = await findHistoryOrder(
+          backend.market,
+          { kind: "ticket", ticket },
+          (o) => o.state === "CANCELED",
+        );
         return order === undefined ? NOT_EXECUTED : filled(search, ticket, undefined);
       }
       case "CLOSE_BY": {

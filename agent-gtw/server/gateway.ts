@@ -16,10 +16,12 @@ import {
 } from "../../shared/protocol/index.ts";
 import type { TradingStateHolder } from "../../shared/trading-state.ts";
 import type { Backend } from "../backend/backend.ts";
+import { MarketHandler } from "../market/market-handler.ts";
 import type { OrderExecutor } from "../orders/executor.ts";
 import { Journal } from "../orders/journal.ts";
 import type { StreamConnection, StreamHub } from "../streaming/stream-hub.ts";
 import { answerPendingRead, currentPendingOrder } from "./pending-reads.ts";
+import { readFailure } from "./read-failure.ts";
 
 export interface GatewayOptions {
   readonly name: string;
@@ -36,12 +38,18 @@ export interface GatewayOptions {
 
 export class Gateway {
   readonly #options: GatewayOptions;
+  readonly #market: MarketHandler;
   #draining = false;
   /** Replies by outcome since start, for the status file. */
   readonly counters = { requests: 0, filled: 0, rejected: 0, errors: 0 };
 
   constructor(options: GatewayOptions) {
     this.#options = options;
+    this.#market = new MarketHandler({
+      reads: options.backend.market,
+      clock: options.clock,
+      logger: options.logger,
+    });
   }
 
   /**
@@ -137,6 +145,13 @@ export class Gateway {
           ...(placed === undefined ? {} : { pending_order: placed }),
         });
       }
+      case "GET_SYMBOLS":
+      case "GET_TICK":
+      case "GET_RATES":
+      case "GET_TICKS":
+      case "GET_HISTORY_DEALS":
+      case "GET_HISTORY_ORDERS":
+        return this.#market.handle(request, client);
       case "GET_ORDERS":
       case "ORDER_CHECK":
       case "CALC_MARGIN":
@@ -188,11 +203,7 @@ export class Gateway {
       const body = await run();
       return "status" in body ? (body as Reply) : okReply(id, body);
     } catch (error) {
-      return errorReply(
-        id,
-        ErrorCode.MT5_LINK_DOWN,
-        `MT5 could not answer: ${(error as Error).message}`,
-      );
+      return readFailure(id, error);
     }
   }
 }

@@ -2,9 +2,8 @@
  * The gateway's answers to the unsigned pending-order reads (GET_ORDERS, ORDER_CHECK,
  * CALC_MARGIN, CALC_PROFIT) and the current state of the order a PLACE created (GET_ORDER).
  * Reads change nothing, so they need no signature, journal or gate; a backend that cannot answer
- * them says NOT_SUPPORTED.
+ * them says NOT_SUPPORTED (read-failure.ts).
  */
-import { FaultCode } from "../../shared/errors.ts";
 import {
   ErrorCode,
   errorReply,
@@ -13,27 +12,20 @@ import {
   type Reply,
   type TradeOrder,
 } from "../../shared/protocol/index.ts";
-import { type Backend, BackendError } from "../backend/backend.ts";
+import type { Backend } from "../backend/backend.ts";
+import { findHistoryOrder } from "../backend/market-reads.ts";
 import type { JournalEntry } from "../orders/journal.ts";
 import { activeOrder, orderFields } from "../orders/pending-orders.ts";
 import { SEARCH_AFTER_MS, SEARCH_BEFORE_MS } from "../orders/reconcile.ts";
 
-/** The reply body (or a refusal) of a pending-order read; the caller wraps it in OK. */
+/**
+ * The reply body (or a refusal) of a pending-order read; the caller wraps it in OK, and turns a
+ * BackendError into NOT_SUPPORTED or MT5_LINK_DOWN (read-failure.ts).
+ */
 export async function answerPendingRead(
   request: PendingReadRequest,
   backend: Backend,
 ): Promise<object | Reply> {
-  try {
-    return await read(request, backend);
-  } catch (error) {
-    if (error instanceof BackendError && error.code === FaultCode.BACKEND_UNSUPPORTED) {
-      return errorReply(request.id, ErrorCode.NOT_SUPPORTED, error.message);
-    }
-    throw error;
-  }
-}
-
-async function read(request: PendingReadRequest, backend: Backend): Promise<object | Reply> {
   const unknown = (symbol: string) =>
     errorReply(request.id, ErrorCode.UNKNOWN_SYMBOL, `the broker does not know ${symbol}`);
   switch (request.action) {
@@ -113,11 +105,13 @@ export async function currentPendingOrder(
   const active = await activeOrder(backend, ticket);
   if (active !== undefined) return active;
   try {
-    const history = await backend.historyOrders({
-      from: entry.receivedAt - SEARCH_BEFORE_MS,
-      to: now + SEARCH_AFTER_MS,
-    });
-    return history.find((order) => order.ticket === ticket);
+    // Placed around the request: a range the broker reads quickly, unlike its whole history
+    const placed = { from: entry.receivedAt - SEARCH_BEFORE_MS, to: now + SEARCH_AFTER_MS };
+    return await findHistoryOrder(
+      backend.market,
+      { kind: "range", ...placed },
+      (order) => order.ticket === ticket,
+    );
   } catch {
     return undefined;
   }

@@ -89,6 +89,11 @@ export class GatewayServer {
     return this.#router.connectedPeers;
   }
 
+  /** The ROUTER's connection events (handshakes, refusals, drops), for the metrics. */
+  onSocketEvent(listener: (event: SocketEvent) => void): () => void {
+    return this.#router.on(listener);
+  }
+
   async start(): Promise<string> {
     this.#endpoint = await this.#router.bind(this.#options.endpoint);
     this.#options.logger.info("Listening", {

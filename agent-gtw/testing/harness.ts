@@ -95,6 +95,9 @@ export class FaultyBackend implements Backend {
   subscribe(listener: (event: BackendEvent) => void) {
     return this.sim.subscribe(listener);
   }
+  get market() {
+    return this.sim.market;
+  }
   open(order: OpenOrder) {
     return this.#trade(() => this.sim.open(order));
   }
@@ -118,9 +121,6 @@ export class FaultyBackend implements Backend {
   }
   orders(filter?: OrderFilter) {
     return this.sim.orders(filter);
-  }
-  historyOrders(query: Parameters<Backend["historyOrders"]>[0]) {
-    return this.sim.historyOrders(query);
   }
   orderCheck(order: CheckOrder) {
     return this.sim.orderCheck(order);

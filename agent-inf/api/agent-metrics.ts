@@ -2,10 +2,14 @@
  * agent-inf's metrics for GET /metrics (metrics.ts is the registry): what they are, and how a
  * lane's gauges and the order counters follow the agent's events.
  */
-import type { TradingState } from "../../shared/protocol/index.ts";
+
+import type { Clock } from "../../shared/clock.ts";
+import { type Labels, Registry } from "../../shared/metrics/registry.ts";
+import type { AccountInfo } from "../../shared/protocol/index.ts";
+import { tradingStateLevel } from "../../shared/trading-state.ts";
+import { offsetLimitMs } from "../lane/clock-check.ts";
 import type { Lane } from "../lane/lane.ts";
 import type { OrderEvents } from "../orders/order-service.ts";
-import { Registry } from "./metrics.ts";
 
 /** The agent's metrics, created once in app.ts. */
 export function createAgentMetrics(registry = new Registry()) {
@@ -53,7 +57,129 @@ export function createAgentMetrics(registry = new Registry()) {
       "agent_inf_stream_overflows_total",
       "Stream readers disconnected with RESYNC_REQUIRED for falling behind, by gateway",
     ),
+    balance: registry.gauge(
+      "agent_inf_account_balance",
+      "Account balance by gateway (deposit currency)",
+    ),
+    equity: registry.gauge(
+      "agent_inf_account_equity",
+      "Account equity by gateway (deposit currency)",
+    ),
+    marginLevel: registry.gauge(
+      "agent_inf_account_margin_level_percent",
+      "Equity / margin × 100 by gateway; 0 when no margin is in use",
+    ),
   };
+}
+
+/** The account figures the equity poll reads, as gauges. */
+export function accountMetrics(
+  metrics: AgentMetrics,
+): (gateway: string, account: AccountInfo) => void {
+  return (gateway, account) => {
+    metrics.balance.set(account.balance, { gateway });
+    metrics.equity.set(account.equity, { gateway });
+    metrics.marginLevel.set(account.margin_level, { gateway });
+  };
+}
+
+/**
+ * What the lanes already know, read at scrape time: loss limits used, clock offset against the
+ * signature window, open positions and quote ages (with the stream on), build info.
+ */
+export function collectLanes(
+  metrics: AgentMetrics,
+  lanes: () => Iterable<Lane>,
+  clock: Clock,
+  version: string,
+): void {
+  const r = metrics.registry;
+  const each = (read: (lane: Lane) => number | undefined) =>
+    function* (): Generator<readonly [Labels, number]> {
+      for (const lane of lanes()) {
+        const value = read(lane);
+        if (value !== undefined) yield [{ gateway: lane.name }, value];
+      }
+    };
+  r.buildInfo("agent_inf", version);
+  r.collect(
+    "agent_inf_daily_loss",
+    "Loss since the start of the trading day by gateway (deposit currency; negative on a winning day)",
+    "gauge",
+    each((lane) => lane.risk.equity?.dailyLoss),
+  );
+  r.collect(
+    "agent_inf_daily_loss_limit_used_ratio",
+    "Daily loss as a fraction of its limit (the tighter of money and percent), by gateway; 1 trips the limit",
+    "gauge",
+    each((lane) => dailyLossUsed(lane)),
+  );
+  r.collect(
+    "agent_inf_drawdown_percent",
+    "Drop from the equity high-water mark, percent, by gateway",
+    "gauge",
+    each((lane) => lane.risk.equity?.drawdownPercent),
+  );
+  r.collect(
+    "agent_inf_drawdown_limit_used_ratio",
+    "Drawdown as a fraction of risk.max_drawdown_percent, by gateway; 1 trips the limit",
+    "gauge",
+    each((lane) => {
+      const max = lane.risk.limits.maxDrawdownPercent;
+      const equity = lane.risk.equity;
+      return max === null || equity === undefined ? undefined : equity.drawdownPercent / max;
+    }),
+  );
+  r.collect(
+    "agent_inf_clock_offset_seconds",
+    "The gateway's clock minus this host's (median over recent PINGs), by gateway",
+    "gauge",
+    each((lane) => {
+      const offset = lane.heartbeat.clockOffsetMs;
+      return offset === undefined ? undefined : offset / 1000;
+    }),
+  );
+  r.collect(
+    "agent_inf_clock_offset_window_used_ratio",
+    "The clock offset as a fraction of what the signature window allows in its direction, by gateway; past 1 every order is refused EXPIRED",
+    "gauge",
+    each((lane) => {
+      const offset = lane.heartbeat.clockOffsetMs;
+      return offset === undefined ? undefined : Math.abs(offset) / offsetLimitMs(offset);
+    }),
+  );
+  r.collect(
+    "agent_inf_open_positions",
+    "Open positions on the gateway's account as the event stream knows them, by gateway",
+    "gauge",
+    each((lane) => lane.stream?.view.knownPositions.size),
+  );
+  r.collect(
+    "agent_inf_quote_age_seconds",
+    "Age of the last streamed quote by gateway and symbol (on the gateway's clock)",
+    "gauge",
+    function* () {
+      for (const lane of lanes()) {
+        const offset = lane.heartbeat.clockOffsetMs ?? 0;
+        for (const quote of lane.stream?.view.quotes() ?? [])
+          yield [
+            { gateway: lane.name, symbol: quote.symbol },
+            Math.max(0, clock.now() + offset - quote.time) / 1000,
+          ] as const;
+      }
+    },
+  );
+}
+
+function dailyLossUsed(lane: Lane): number | undefined {
+  const equity = lane.risk.equity;
+  if (equity === undefined) return undefined;
+  const { money, percent } = lane.risk.limits.dailyLossLimit;
+  const used = [
+    money === null ? undefined : equity.dailyLoss / money,
+    percent === null ? undefined : equity.dailyLossPercent / percent,
+  ].filter((value): value is number => value !== undefined);
+  return used.length === 0 ? undefined : Math.max(...used);
 }
 
 export type AgentMetrics = ReturnType<typeof createAgentMetrics>;
@@ -62,7 +188,7 @@ export type AgentMetrics = ReturnType<typeof createAgentMetrics>;
 export function watchLane(metrics: AgentMetrics, lane: Lane): void {
   const gateway = { gateway: lane.name };
   lane.tradingState.onChange((change) =>
-    metrics.tradingState.set(stateLevel(change.state), gateway),
+    metrics.tradingState.set(tradingStateLevel(change.state), gateway),
   );
   lane.breaker.onChange((change) => metrics.breakerEngaged.set(change.engaged ? 1 : 0, gateway));
   lane.heartbeat.onStatusChange((change) =>
@@ -72,10 +198,10 @@ export function watchLane(metrics: AgentMetrics, lane: Lane): void {
     ),
   );
   lane.client.onStatus((status) => {
-    if (status.type !== "handshake_failed")
+    if (status.type === "connected" || status.type === "disconnected")
       metrics.gatewayConnected.set(status.type === "connected" ? 1 : 0, gateway);
   });
-  metrics.tradingState.set(stateLevel(lane.tradingState.state), gateway);
+  metrics.tradingState.set(tradingStateLevel(lane.tradingState.state), gateway);
   metrics.breakerEngaged.set(0, gateway);
   metrics.heartbeatStatus.set(0, gateway);
   metrics.gatewayConnected.set(lane.client.connected ? 1 : 0, gateway);
@@ -90,8 +216,4 @@ export function orderMetrics(metrics: AgentMetrics): OrderEvents {
       if (result.outcome === "DENIED") metrics.denials.inc({ code: result.denial.code });
     },
   };
-}
-
-function stateLevel(state: TradingState): number {
-  return state === "ACTIVE" ? 0 : state === "REDUCING" ? 1 : 2;
 }

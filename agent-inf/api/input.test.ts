@@ -5,6 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { type ApiStack, DEAD_GATEWAY, startStack } from "../../test/support/api-stack.ts";
+import { brokerSpelling } from "./input.ts";
 
 const MAX_BODY_BYTES = 1024;
 let s: ApiStack;
@@ -251,5 +252,15 @@ describe("local API routing", () => {
     } finally {
       app.health = health;
     }
+  });
+});
+
+describe("symbols in the broker's spelling", () => {
+  test("a symbol in another letter case becomes the configured one; others stay as given", () => {
+    const known = ["EURUSD", "XAUUSD.m", "US500"];
+    expect(brokerSpelling("eurusd", known)).toBe("EURUSD");
+    expect(brokerSpelling("xauusd.M", known)).toBe("XAUUSD.m");
+    expect(brokerSpelling("US500", known)).toBe("US500");
+    expect(brokerSpelling("gbpusd", known)).toBe("gbpusd");
   });
 });

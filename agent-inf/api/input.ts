@@ -312,3 +312,14 @@ export function parseQuery(
 export const QUERY_GATEWAY = { gateway: checkGatewayName } as const;
 export const QUERY_POSITIONS = { gateway: checkGatewayName, symbol: checkSymbol } as const;
 export { checkClientOrderId, checkSymbol };
+
+/**
+ * A symbol in the broker's spelling: MT5 finds symbols whatever their letter case, so `eurusd`
+ * means the configured `EURUSD` (risk.allowed_symbols holds the broker's names). A symbol not in
+ * the list is left as given; the risk check then refuses it by that name.
+ */
+export function brokerSpelling(symbol: string, known: readonly string[]): string {
+  if (known.includes(symbol)) return symbol;
+  const lower = symbol.toLowerCase();
+  return known.find((name) => name.toLowerCase() === lower) ?? symbol;
+}

@@ -16,6 +16,7 @@ import type { OrderResult } from "../orders/order-service.ts";
 import {
   ApiError,
   ApiErrorCode,
+  brokerSpelling,
   checkClientOrderId,
   checkSymbol,
   parseBreakerBody,
@@ -126,7 +127,11 @@ export const ROUTES: readonly Route[] = [
 
 async function openOrder({ app, query, body, log }: RouteContext): Promise<Response> {
   parseQuery(query, {});
-  const input = parseOpenBody(body);
+  const parsed = parseOpenBody(body);
+  const input = {
+    ...parsed,
+    symbol: brokerSpelling(parsed.symbol, app.config.risk.allowed_symbols),
+  };
   resolveLane(app, input.gateway);
   const started = performance.now();
   const result = await app.orders.open(input);
@@ -206,7 +211,9 @@ async function getAccount({ app, query }: RouteContext): Promise<Response> {
 }
 
 async function getPositions({ app, query }: RouteContext): Promise<Response> {
-  const { gateway, symbol } = parseQuery(query, QUERY_POSITIONS);
+  const { gateway, symbol: asked } = parseQuery(query, QUERY_POSITIONS);
+  const symbol =
+    asked === undefined ? undefined : brokerSpelling(asked, app.config.risk.allowed_symbols);
   const lane = resolveLane(app, gateway);
   const reply = expectOk(
     lane,
@@ -219,7 +226,10 @@ async function getPositions({ app, query }: RouteContext): Promise<Response> {
 }
 
 async function getSymbol({ app, params, query }: RouteContext): Promise<Response> {
-  const symbol = parsePathField("symbol", params["symbol"] ?? "", checkSymbol);
+  const symbol = brokerSpelling(
+    parsePathField("symbol", params["symbol"] ?? "", checkSymbol),
+    app.config.risk.allowed_symbols,
+  );
   const { gateway } = parseQuery(query, QUERY_GATEWAY);
   const lane = resolveLane(app, gateway);
   const reply = expectOk(lane, await ask(lane, { action: "GET_SYMBOL_INFO", symbol }));

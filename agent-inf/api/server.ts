@@ -8,10 +8,14 @@
  * Every request ends in a response: refusals are ApiErrors, anything else is a 500 whose stack is
  * logged and whose body says nothing about internals.
  */
-import { createHash, timingSafeEqual } from "node:crypto";
 import type { Server } from "bun";
 import { AgentError, describeError, FaultCode } from "../../shared/errors.ts";
-import { isLoopbackHost, parseListen } from "../../shared/net/index.ts";
+import {
+  bearerMatches,
+  tokenDigest as digestOf,
+  isLoopbackHostHeader,
+} from "../../shared/http-access.ts";
+import { parseListen } from "../../shared/net/index.ts";
 import type { InferenceApp } from "../app.ts";
 import { UnknownGatewayError } from "../lane/lane.ts";
 import { ApiError, ApiErrorCode, invalid } from "./input.ts";
@@ -70,7 +74,7 @@ export async function startApiServer(
   if (options.token !== undefined && options.token.trim().length === 0)
     throw new AgentError(FaultCode.CONFIG_INVALID, "api: the token is empty; check the token_file");
   const log = app.logger.child("api");
-  const tokenDigest = options.token === undefined ? undefined : sha256(options.token.trim());
+  const tokenDigest = options.token === undefined ? undefined : digestOf(options.token);
   const loopback = listen.host.loopback;
   const bodyTimeoutMs = options.bodyTimeoutMs ?? DEFAULT_BODY_TIMEOUT_MS;
   const routes = ROUTES.map((route) => ({ route, segments: route.template.split("/") }));
@@ -118,7 +122,10 @@ export async function startApiServer(
     // A web page must not reach this API through DNS rebinding: on loopback, only loopback names
     if (loopback && !isLoopbackHostHeader(request.headers.get("host")))
       throw new ApiError(403, ApiErrorCode.FORBIDDEN_HOST, "host header must name this host");
-    if (tokenDigest !== undefined && !authorized(request.headers.get("authorization"), tokenDigest))
+    if (
+      tokenDigest !== undefined &&
+      !bearerMatches(request.headers.get("authorization"), tokenDigest)
+    )
       throw new ApiError(401, ApiErrorCode.UNAUTHORIZED, "missing or wrong bearer token", {
         headers: { "www-authenticate": 'Bearer realm="agent-inf"' },
       });
@@ -345,27 +352,4 @@ function decodeSegment(name: string, raw: string): string {
   } catch {
     throw invalid(name, `${name} is not valid percent-encoding`);
   }
-}
-
-// ---------------------------------------------------------------------------------------------
-// Auth and addresses
-
-function sha256(text: string): Buffer {
-  return createHash("sha256").update(text, "utf8").digest();
-}
-
-/** Digests make the comparison constant-time whatever the lengths (timingSafeEqual needs equal). */
-function authorized(header: string | null, expected: Buffer): boolean {
-  const match = header === null ? null : /^Bearer +(\S+) *$/i.exec(header);
-  const given = match?.[1];
-  return given !== undefined && timingSafeEqual(sha256(given), expected);
-}
-
-function isLoopbackHostHeader(header: string | null): boolean {
-  // HTTP/1.0 clients may send none; rebinding needs a browser, and browsers always send it
-  if (header === null) return true;
-  const host = header.startsWith("[")
-    ? header.slice(1, header.indexOf("]"))
-    : header.replace(/:\d*$/, "");
-  return isLoopbackHost(host);
 }

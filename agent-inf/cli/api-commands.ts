@@ -5,16 +5,14 @@
  * strategy's. The API token file is read here and by the service (run.ts).
  */
 import { ExitCode, locateConfig } from "../../shared/cli.ts";
-import { ConfigError, describeError } from "../../shared/errors.ts";
-import { readPrivateText } from "../../shared/keys/private-file.ts";
+import { describeError } from "../../shared/errors.ts";
+import { readTokenFile } from "../../shared/http-access.ts";
 import { formatHost, parseListen } from "../../shared/net/index.ts";
 import { type InferenceConfig, loadInferenceConfig } from "../config.ts";
 import { type CliCommand, CONFIG_ENV, CONFIG_FILE, PROGRAM } from "./command.ts";
 import { renderApiResponse } from "./format.ts";
 
 type ApiCommand = Extract<CliCommand, { kind: "api" }>;
-
-const MAX_TOKEN_BYTES = 4096;
 
 /**
  * The URL a client on this host uses for `api.listen`: an unspecified address (0.0.0.0, ::) is
@@ -31,18 +29,7 @@ export function apiBaseUrl(listen: string): string {
  * others, since whoever has it can trade. Problems are config errors (exit 3) naming the file.
  */
 export function readApiToken(path: string, platform: NodeJS.Platform = process.platform): string {
-  const token = readPrivateText(path, {
-    what: "api.token_file",
-    maxBytes: MAX_TOKEN_BYTES,
-    privateOn: platform,
-  }).trim();
-  if (token === "")
-    throw new ConfigError([{ file: path, path: "", message: "api.token_file is empty" }]);
-  if (/\s/.test(token))
-    throw new ConfigError([
-      { file: path, path: "", message: "the API token must be one word (no spaces or lines)" },
-    ]);
-  return token;
+  return readTokenFile(path, "api.token_file", platform);
 }
 
 /** How long to wait for the agent: an order may take its whole reconcile deadline. */

@@ -4,7 +4,7 @@
  * runs it. The table of commands is commands.ts; they run in run.ts (the service),
  * ping.ts (direct PING) and api-commands.ts (one-shot commands through the running agent's API).
  */
-import { ExitCode, type OptionSpec, parseCommandLine, UsageError } from "../../shared/cli.ts";
+import { ExitCode, type OptionSpec, parseCommandLine, unknownCommand } from "../../shared/cli.ts";
 import { runKeygenCommand } from "../../shared/keys/keygen-command.ts";
 import { runSystemdServiceCommand } from "../../shared/service/systemd.ts";
 import { INFERENCE_VERSION } from "../version.ts";
@@ -16,6 +16,8 @@ import { runPing } from "./ping.ts";
 import { runService } from "./run.ts";
 import { runWatch } from "./watch.ts";
 
+const KNOWN_COMMANDS = [...Object.keys(COMMANDS), "keygen", "service"];
+
 /** Turn the arguments into a command description; throws UsageError. */
 export function parseCli(args: readonly string[]): CliCommand {
   const first = args[0];
@@ -24,14 +26,14 @@ export function parseCli(args: readonly string[]): CliCommand {
     const topic = args[1];
     if (topic === undefined) return { kind: "help", text: HELP };
     const spec = Object.hasOwn(COMMANDS, topic) ? COMMANDS[topic] : undefined;
-    if (spec === undefined) throw new UsageError(`unknown command ${JSON.stringify(topic)}`);
+    if (spec === undefined) throw unknownCommand(topic, KNOWN_COMMANDS);
     return { kind: "help", text: commandHelp(topic, spec) };
   }
   const name = first === undefined || first.startsWith("-") ? "run" : first;
   const rest = name === first ? args.slice(1) : args;
   if (name === "keygen" || name === "service") return { kind: "setup", name, args: rest };
   const spec = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
-  if (spec === undefined) throw new UsageError(`unknown command ${JSON.stringify(name)}`);
+  if (spec === undefined) throw unknownCommand(name, KNOWN_COMMANDS);
   const { values, positionals } = parseCommandLine(rest, {
     config: { type: "string", short: "c" },
     help: { type: "boolean", short: "h" },

@@ -176,7 +176,7 @@ export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
     summary: "what the gateway recorded for an order (after an UNKNOWN outcome, for example)",
     details: [
       GATEWAY_LINE,
-      "  exit code: 0 FILLED, 1 REJECTED, NOT_EXECUTED or never seen, 4 PENDING or UNKNOWN",
+      "  exit code: 0 FILLED, 1 never seen, 4 PENDING or UNKNOWN, 6 REJECTED, 7 NOT_EXECUTED",
     ].join("\n"),
     options: { ...GATEWAY_OPTION },
     json: true,
@@ -254,9 +254,10 @@ export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
   status: {
     group: "operator",
     usage: "",
-    summary: "per gateway: heartbeat, latency, breaker, trading state, MT5 link",
+    summary:
+      "per gateway: connection, heartbeat, latency, clock offset, breaker, trading state, MT5 link, and what would make orders fail",
     details:
-      "  exit code: 0 when the agent answered (read its status line), 1 when it is not running",
+      "  exit code: 0 when every gateway is ok; 1 when something fails or will soon fail orders (each named with its fix: clock offset, gateway name, connection, MT5 link), or the agent is not running",
     options: {},
     json: true,
     build: ({ positionals }) => {
@@ -364,9 +365,10 @@ ${CONFIG_FILE} next to the executable (or in the working directory when run from
 --json prints the data as JSON (the local API's answer) instead of a table.
 ${CRYPTO_BACKEND_HELP}
 
-Exit codes: 0 ok (order FILLED), 1 failure (order REJECTED, ERROR or DENIED, a PING lost, agent
-not running), 2 usage error, 3 config or key file error, 4 order outcome UNKNOWN (the
-client_order_id is printed: check it later with \`${PROGRAM} order ID\`).
+Exit codes: 0 ok (order FILLED), 1 failure (a PING lost, agent not running, status not ok),
+2 usage error, 3 config or key file error, 4 order outcome UNKNOWN (the client_order_id is
+printed: check it later with \`${PROGRAM} order ID\`), 5 order DENIED by this host's risk
+checks (nothing sent), 6 order REJECTED by the gateway or MT5, 7 order ERROR (not executed).
 `;
 
 export function commandHelp(name: string, spec = COMMANDS[name]): string {

@@ -69,7 +69,7 @@ describe("order outcomes", () => {
           retcode: 10019,
         },
       },
-      ExitCode.FAILURE,
+      ExitCode.REJECTED,
       "REJECTED  NO_MONEY (retcode 10019): not enough money\n  client_order_id 01ABC  gateway gtw-1\n",
     ],
     [
@@ -80,7 +80,7 @@ describe("order outcomes", () => {
         ...ids,
         reply: { ...trade, status: "ERROR", error_code: "EXPIRED", error_msg: "too old" },
       },
-      ExitCode.FAILURE,
+      ExitCode.ORDER_ERROR,
       "ERROR  EXPIRED: too old\n  client_order_id 01ABC  gateway gtw-1\n",
     ],
     [
@@ -95,7 +95,7 @@ describe("order outcomes", () => {
           context: { risk: 1000.3000000000006, max_risk: 500 },
         },
       },
-      ExitCode.FAILURE,
+      ExitCode.DENIED,
       "DENIED  RISK_ABOVE_MAX: too much at risk (risk=1000.3, max_risk=500)\n  not sent: refused by this host's risk checks\n  client_order_id 01ABC  gateway gtw-1\n",
     ],
     [
@@ -121,8 +121,8 @@ describe("order outcomes", () => {
 
   test.each([
     ["FILLED", ExitCode.OK],
-    ["REJECTED", ExitCode.FAILURE],
-    ["NOT_EXECUTED", ExitCode.FAILURE],
+    ["REJECTED", ExitCode.REJECTED],
+    ["NOT_EXECUTED", ExitCode.ORDER_ERROR],
     ["PENDING", ExitCode.UNKNOWN_OUTCOME],
     ["UNKNOWN", ExitCode.UNKNOWN_OUTCOME],
   ])("order record %s exits %d", (state, exit) => {
@@ -194,7 +194,7 @@ describe("data views", () => {
     );
   });
 
-  test("status: heartbeat with latency, the breaker, trading state and MT5 link per gateway", () => {
+  test("status: heartbeat with latency, the breaker, trading state, MT5 link and problems; exit 1 unless ok", () => {
     const health = {
       status: "failed",
       version: "1.0.0",
@@ -211,8 +211,10 @@ describe("data views", () => {
           breaker: { engaged: true, reason: "heartbeat failed: timeout", since: 8000 },
           trading_state: "ACTIVE",
           trading_state_reason: "startup",
-          gateway_trading_state: "ACTIVE",
-          mt5_link: "UP",
+          problems: [
+            { level: "fail", code: "NOT_CONNECTED", message: "nothing accepts connections" },
+            { level: "warn", code: "CLOCK_OFFSET", message: "past half the window" },
+          ],
         },
       ],
     };
@@ -222,12 +224,19 @@ crypto tweetnacl (fallback: glibc too old)
 gateway    gtw-1  tcp://10.0.0.2:5700  NOT CONNECTED
 heartbeat  FAILED  rtt p50 0.210 ms  p99 1.500 ms  clock offset -0.250 ms
 breaker    ENGAGED for 2.0 s: heartbeat failed: timeout
-trading    ACTIVE (startup)  gateway: ACTIVE
-mt5        UP
+trading    ACTIVE (startup)
+mt5        unknown (gateway not reachable)
+PROBLEM    nothing accepts connections
+WARNING    past half the window
 `,
       stderr: "",
-      exit: ExitCode.OK,
+      exit: ExitCode.FAILURE,
     });
+    const ok = { ...health, status: "ok", gateways: [] };
+    expect(renderApiResponse("health", 200, ok, false).exit).toBe(ExitCode.OK);
+    expect(renderApiResponse("health", 200, { ...ok, status: "degraded" }, false).exit).toBe(
+      ExitCode.FAILURE,
+    );
   });
 
   test("operator commands show each gateway's resulting state", () => {

@@ -33,7 +33,9 @@ export function renderApiResponse(
     const line = apiError(httpStatus, error);
     return { stdout: json ? jsonLine(body) : "", stderr: `${line}\n`, exit: ExitCode.FAILURE };
   } else {
-    human = { text: VIEWS[view](data, nowMs), exit: ExitCode.OK };
+    // status: exit 0 only when the agent judges every gateway ok (issue 18)
+    const healthy = view !== "health" || data["status"] === "ok";
+    human = { text: VIEWS[view](data, nowMs), exit: healthy ? ExitCode.OK : ExitCode.FAILURE };
   }
   return {
     stdout: json ? jsonLine(body) : human.text,
@@ -74,8 +76,9 @@ function orderResult(data: Obj): { text: string; exit: number } {
     case "FILLED":
       return { text: `FILLED  ${fill(reply)}\n${ids}`, exit: ExitCode.OK };
     case "REJECTED":
+      return { text: `${outcome}  ${replyError(reply)}\n${ids}`, exit: ExitCode.REJECTED };
     case "ERROR":
-      return { text: `${outcome}  ${replyError(reply)}\n${ids}`, exit: ExitCode.FAILURE };
+      return { text: `${outcome}  ${replyError(reply)}\n${ids}`, exit: ExitCode.ORDER_ERROR };
     case "DENIED": {
       const denial = asObject(data["denial"]) ?? {};
       const context = Object.entries(asObject(denial["context"]) ?? {})
@@ -84,7 +87,7 @@ function orderResult(data: Obj): { text: string; exit: number } {
       const detail = `${str(denial["code"]) ?? "?"}: ${str(denial["message"]) ?? ""}${context === "" ? "" : ` (${context})`}`;
       return {
         text: `DENIED  ${detail}\n  not sent: refused by this host's risk checks\n${ids}`,
-        exit: ExitCode.FAILURE,
+        exit: ExitCode.DENIED,
       };
     }
     case "UNKNOWN":
@@ -119,7 +122,11 @@ function orderRecord(data: Obj): { text: string; exit: number; stderr?: string }
       ? ExitCode.OK
       : state === "PENDING" || state === "UNKNOWN"
         ? ExitCode.UNKNOWN_OUTCOME
-        : ExitCode.FAILURE;
+        : state === "REJECTED"
+          ? ExitCode.REJECTED
+          : state === "NOT_EXECUTED"
+            ? ExitCode.ORDER_ERROR
+            : ExitCode.FAILURE;
   return { text: `${head}\n${detail}${ids}`, exit };
 }
 
@@ -268,9 +275,16 @@ export function formatHealth(health: Obj, nowMs: number): string {
       ],
       [
         "mt5",
-        `${link ?? "unknown (no PING answered yet)"}${detail === undefined ? "" : ` (${detail})`}`,
+        `${link ?? (lane["connected"] === true ? "unknown (no PING answered yet)" : "unknown (gateway not reachable)")}${detail === undefined ? "" : ` (${detail})`}`,
       ],
     ];
+    for (const item of asArray(lane["problems"])) {
+      const problem = asObject(item) ?? {};
+      rows.push([
+        problem["level"] === "warn" ? "WARNING" : "PROBLEM",
+        str(problem["message"]) ?? String(problem["code"] ?? "?"),
+      ]);
+    }
     lines.push(table(rows));
   }
   return `${lines.join("\n")}\n`;

@@ -7,7 +7,7 @@
  */
 import { ExitCode, locateConfig } from "../../shared/cli.ts";
 import { describeError } from "../../shared/errors.ts";
-import { createLogger } from "../../shared/log.ts";
+import { createLogger, loggerOptions } from "../../shared/log.ts";
 import { type ServiceNotifier, startServiceNotifier } from "../../shared/service/sd-notify.ts";
 import { type ApiServer, startApiServer } from "../api/server.ts";
 import { createInferenceApp } from "../app.ts";
@@ -23,10 +23,7 @@ export async function runService(command: RunCommand): Promise<number> {
   // Read before anything starts: a missing or empty token is a config error, not a half-started agent.
   const token =
     config.api.token_file === undefined ? undefined : readApiToken(config.api.token_file);
-  const logger = createLogger("inf", {
-    level: command.logLevel ?? config.log.level,
-    ...(config.log.file === undefined ? {} : { file: config.log.file }),
-  });
+  const logger = createLogger("inf", loggerOptions(config.log, { level: command.logLevel }));
   const app = createInferenceApp(config, logger);
   // In-flight orders may need their whole reconcile deadline; past that, stop regardless.
   const drainMs = answerTimeoutMs(config, true);

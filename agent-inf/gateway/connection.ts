@@ -217,6 +217,15 @@ export class GatewayConnection implements GatewayPort {
           reason: event.message,
         });
         break;
+      case "connect_failed":
+        // Debug: it repeats every reconnect; health and the CLI report the cause (failure-cause.ts)
+        this.#log.debug("Cannot connect to gateway", { ...fields, reason: event.reason });
+        this.#listeners.status({
+          type: "connect_failed",
+          code: event.code ?? "CONNECT_FAILED",
+          reason: event.reason,
+        });
+        break;
       default:
         break;
     }

@@ -21,7 +21,9 @@ export type GatewayStatus =
   | { readonly type: "connected" }
   | { readonly type: "disconnected"; readonly reason: string }
   /** The handshake failed: a refused key (AUTH_REFUSED), a wrong server key, a timeout, … */
-  | { readonly type: "handshake_failed"; readonly code: string; readonly reason: string };
+  | { readonly type: "handshake_failed"; readonly code: string; readonly reason: string }
+  /** No TCP connection: refused port, name that does not resolve, no answer. */
+  | { readonly type: "connect_failed"; readonly code: string; readonly reason: string };
 
 export type StatusListener = (status: GatewayStatus) => void;
 

@@ -10,6 +10,7 @@ import type { PingReply, Signer } from "../../shared/protocol/index.ts";
 import { TradingStateHolder } from "../../shared/trading-state.ts";
 import { type GatewayEntry, type InferenceConfig, toRiskLimits } from "../config.ts";
 import { connectionFor } from "../gateway/connection.ts";
+import type { Failure } from "../gateway/failure-cause.ts";
 import { GatewayClient } from "../gateway/gateway-client.ts";
 import { GatewayRefused } from "../gateway/port.ts";
 import { LaneFeed } from "../live-view/feed.ts";
@@ -88,6 +89,12 @@ export function createLane(options: LaneOptions): Lane {
   const stream = config.stream.enabled
     ? liveStream(options, client, log.child("stream"))
     : undefined;
+  // The last failure since the session was up: health turns it into a cause and a fix
+  let failure: Failure | undefined;
+  client.onStatus((status) => {
+    if (status.type === "connected") failure = undefined;
+    else if (status.type !== "disconnected") failure = status;
+  });
   return {
     name: entry.name,
     client,
@@ -96,6 +103,7 @@ export function createLane(options: LaneOptions): Lane {
     breaker,
     tradingState,
     clockOffsetMs: () => heartbeat.clockOffsetMs,
+    connectionFailure: () => failure,
     ...(stream === undefined ? {} : { stream, live: stream.view }),
   };
 }

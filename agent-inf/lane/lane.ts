@@ -7,6 +7,7 @@
 import { AgentError, FaultCode } from "../../shared/errors.ts";
 import type { PingReply } from "../../shared/protocol/index.ts";
 import type { TradingStateHolder } from "../../shared/trading-state.ts";
+import type { Failure } from "../gateway/failure-cause.ts";
 import type { GatewayClient } from "../gateway/gateway-client.ts";
 import type { LaneFeed } from "../live-view/feed.ts";
 import type { LiveMarket, LiveView } from "../live-view/live-view.ts";
@@ -35,6 +36,8 @@ export interface Lane extends GatewayLane {
   readonly heartbeat: HeartbeatMonitor<PingResult>;
   readonly breaker: CircuitBreaker;
   readonly tradingState: TradingStateHolder;
+  /** The last connection failure since the session was last up (health names its cause). */
+  readonly connectionFailure?: () => Failure | undefined;
   /** The event stream of this gateway, when `stream.enabled`. */
   readonly stream?: { readonly sync: LaneStream; readonly view: LiveView; readonly feed: LaneFeed };
 }

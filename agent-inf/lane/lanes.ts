@@ -19,6 +19,8 @@ export interface LanesOptions {
   readonly logger: Logger;
   /** How often each lane's equity is read for the loss limits (the heartbeat interval). */
   readonly equityPollMs: number;
+  /** Each account read by the equity poll (the metrics' balance, equity, margin level). */
+  readonly onAccount?: (gateway: string, account: AccountInfo) => void;
 }
 
 export class Lanes implements GatewayRegistry {
@@ -98,6 +100,7 @@ export class Lanes implements GatewayRegistry {
       if (account === undefined) return;
       lane.stream?.view.remember({ account });
       lane.risk.updateEquity(account);
+      this.#options.onAccount?.(lane.name, account);
       const equity = lane.risk.equity;
       if (equity === undefined) return;
       this.#options.store.saveEquity(lane.name, {

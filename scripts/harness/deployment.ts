@@ -63,6 +63,8 @@ export function createDeployment(options: DeploymentOptions = {}): Deployment {
       journal: { path: "state/orders.journal" },
       state_dir: "state",
       log: { level: "info" },
+      // A free port per gateway: tests run side by side (the status file names the URL)
+      metrics: { listen: "127.0.0.1:0" },
     },
     options.gateway ?? {},
   );

@@ -11,6 +11,13 @@
 # everything started is stopped: `wineserver -k` on exit. Wine output only ever goes to files
 # (§2.4: a pipe would be inherited by wineserver and never close).
 set -euo pipefail
+if [ "${1:-}" = "--help" ] || [ "${1:-}" = "-h" ]; then
+  echo "Usage: scripts/wine/smoke.sh"
+  echo
+  echo "The Wine smoke test: agent-gtw.exe under Wine with the Linux agent-inf, then as a Windows"
+  echo "service. Installs wine and mingw when run as root. MLB_REBUILD=1 rebuilds the binaries."
+  exit 0
+fi
 cd "$(dirname "$0")/../.."
 
 export WINEPREFIX="${MLB_WINEPREFIX:-${HOME}/.cache/mt5-live-bridge/wine-prefix}"

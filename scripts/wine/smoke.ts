@@ -21,7 +21,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, utimesSync } from "node:fs";
 import { join, resolve } from "node:path";
 import type { Subprocess } from "bun";
-import { parseCommandLine } from "../../shared/cli.ts";
+import { parseCommandLine, printedHelp } from "../../shared/cli.ts";
 import { readPublicKeyFile, readSecretKeyFile } from "../../shared/keys/curve-keys.ts";
 import { CRYPTO_BACKEND_ENV } from "../../shared/sodium/install.ts";
 import { EXTRACT_PREFIX } from "../../shared/sodium/loader.ts";
@@ -46,6 +46,13 @@ interface WineResult {
   readonly stderr: string;
 }
 
+if (
+  printedHelp(
+    process.argv.slice(2),
+    "Usage: bun scripts/wine/smoke.ts --work DIR\n\nThe Wine smoke test's checks; run scripts/wine/smoke.sh instead, which sets up Wine, the\nprefix and the binaries first. Prints one line per check and then N passed, N failed.\n",
+  )
+)
+  process.exit(0);
 const { values } = parseCommandLine(process.argv.slice(2), { work: { type: "string" } });
 if (values.work === undefined) throw new Error("smoke: --work DIR is required");
 const work = resolve(values.work);

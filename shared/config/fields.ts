@@ -3,7 +3,8 @@
  * the runtime uses (address.ts, endpoint.ts), so a config that loads is one the agent can use.
  */
 import { z } from "zod";
-import { type Checked, checkEndpoint, parseHostPort } from "../net/index.ts";
+import { DEFAULT_LOG_KEEP, DEFAULT_LOG_MAX_SIZE_MB, LOG_LEVELS } from "../log.ts";
+import { type Checked, checkEndpoint, checkHost, parseHostPort } from "../net/index.ts";
 
 export const positiveInt = z.number().int().positive();
 
@@ -32,3 +33,27 @@ export const bindEndpoint = () => refinedBy((text) => checkEndpoint(text, "bind"
 
 /** `host:port` to listen on (IPv6 in brackets), canonical host spelling. */
 export const listenAddress = () => refinedBy((text) => parseHostPort(text));
+
+/** An IP address (not a name: a name's addresses can change under an allow-list), canonical. */
+export const ipAddress = () =>
+  refinedBy((text): Checked<string> => {
+    const checked = checkHost(text);
+    if (!checked.ok) return checked;
+    return checked.value.kind === "name"
+      ? { ok: false, reason: `${JSON.stringify(text)} is a name; give an IP address` }
+      : { ok: true, value: checked.value.host };
+  });
+
+/** Both agents' `log` section: level, an optional file, and its rotation by size. */
+export const logSection = z
+  .object({
+    level: z.enum(LOG_LEVELS).default("info"),
+    /** Also append every line to this file. */
+    file: z.string().min(1).optional(),
+    /** Rotate the file when it passes this size. */
+    max_size_mb: z.number().positive().max(10_240).default(DEFAULT_LOG_MAX_SIZE_MB),
+    /** Rotated files kept (`file.1` newest … `file.N`); 0 keeps none. */
+    keep: z.number().int().min(0).max(100).default(DEFAULT_LOG_KEEP),
+  })
+  .strict()
+  .prefault({});

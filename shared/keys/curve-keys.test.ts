@@ -203,6 +203,18 @@ describe("readSecretKeyFile permissions", () => {
   });
 });
 
+describe("a public key file where the secret one belongs (server_secret: agent-gtw.key)", () => {
+  test.each([0o644, 0o600])("mode %o: says it is the public half, not chmod", (fileMode) => {
+    const { publicPath } = writeCertificate(dir, "agent-gtw", SERVER_KEYS);
+    chmodSync(publicPath, fileMode);
+    const error = caught(() => readSecretKeyFile(publicPath));
+    expect(error.code).toBe(FaultCode.KEY_FILE_INVALID);
+    expect(error.message).toContain("is a public key file (the public half of a key pair)");
+    expect(error.message).toContain(join(dir, "agent-gtw.key_secret"));
+    expect(error.message).not.toContain("chmod");
+  });
+});
+
 describe("malformed key files", () => {
   const pub = `public-key = "${TEST_KEYS_Z85.clientPublic}"`;
   const sec = `secret-key = "${TEST_KEYS_Z85.clientSecret}"`;

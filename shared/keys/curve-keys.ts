@@ -186,7 +186,33 @@ export function readSecretKeyFile(
   path: string,
   options: KeyFileReadOptions = {},
 ): CurveSecretCertificateFile {
-  return { path, ...secretCertificateFromZpl(readPrivateZplFile(path, options), path) };
+  try {
+    return { path, ...secretCertificateFromZpl(readPrivateZplFile(path, options), path) };
+  } catch (error) {
+    // A public certificate where the secret one belongs: "chmod 600 it" (its mode is 0644, as a
+    // public file's should be) or "no secret-key" would send the operator the wrong way
+    if (
+      error instanceof AgentError &&
+      path.endsWith(PUBLIC_KEY_SUFFIX) &&
+      isPublicCertificate(path)
+    )
+      throw new AgentError(
+        FaultCode.KEY_FILE_INVALID,
+        `${path} is a public key file (the public half of a key pair); a secret key is needed here: the matching ${path.replace(/\.key$/, "")}.key_secret, which keygen wrote beside it`,
+        { cause: error },
+      );
+    throw error;
+  }
+}
+
+/** Whether `path` reads as a public certificate: it has a public key and no secret. */
+function isPublicCertificate(path: string): boolean {
+  try {
+    readPublicKeyFile(path);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /**

@@ -43,7 +43,13 @@ export type SocketEvent =
       readonly delayMs: number;
       readonly attempt: number;
     }
-  | { readonly type: "connect_failed"; readonly endpoint: string; readonly reason: string }
+  | {
+      readonly type: "connect_failed";
+      readonly endpoint: string;
+      readonly reason: string;
+      /** The system's error code when there is one (ECONNREFUSED, ENOTFOUND, ...). */
+      readonly code?: string;
+    }
   /** An outgoing message was dropped: no such peer (ROUTER) or the high-water mark was reached. */
   | {
       readonly type: "dropped";

@@ -286,6 +286,7 @@ export abstract class SocketCore implements SessionOwner {
         type: "connect_failed",
         endpoint: connecter.endpoint,
         reason: "connect timed out",
+        code: "ETIMEDOUT",
       });
       this.#scheduleReconnect(connecter, false);
     }, this.options.connectTimeoutMs);
@@ -318,10 +319,13 @@ export abstract class SocketCore implements SessionOwner {
         if (settled) return;
         settled = true;
         if (connecter.stopped || this.#closed) return;
+        // Bun says only "Failed to connect" for a refused port: the code tells the cause
+        const code = (error as { code?: unknown } | null)?.code;
         this.emit({
           type: "connect_failed",
           endpoint: connecter.endpoint,
           reason: error instanceof Error ? error.message : String(error),
+          ...(typeof code === "string" ? { code } : {}),
         });
         this.#scheduleReconnect(connecter, false);
       },

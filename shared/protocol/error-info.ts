@@ -50,6 +50,18 @@ export const ERROR_CODE_INFO: Readonly<Record<ErrorCode, ErrorCodeInfo>> = {
     "SUBSCRIBE would pass the gateway's limit of symbols per peer or of subscribed peers",
   ),
 
+  INVALID_TIMEFRAME: error("fix_first", "timeframe is not one of M1 … MN1"),
+  INVALID_COUNT: error("fix_first", "count is 0, negative or over the per-query limit"),
+  INVALID_RANGE: error("fix_first", "from is after to"),
+  RANGE_TOO_LONG: error(
+    "fix_first",
+    "the range or depth covers more bars or time than one query may; ask in parts",
+  ),
+  INVALID_CURSOR: error(
+    "fix_first",
+    "cursor is not a next of this query's replies; resend it unchanged with the same fields",
+  ),
+
   MISSING_SIGNATURE: error("fix_first", "a signed action arrived without its signature frame"),
   BAD_SIGNATURE: error(
     "fix_first",

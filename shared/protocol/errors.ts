@@ -12,6 +12,13 @@ export const ErrorCode = {
   RATE_LIMITED: "RATE_LIMITED",
   TOO_MANY_SUBSCRIPTIONS: "TOO_MANY_SUBSCRIPTIONS",
 
+  // Market data and history (validate-market.ts); MT5 refuses the same input with an error
+  INVALID_TIMEFRAME: "INVALID_TIMEFRAME",
+  INVALID_COUNT: "INVALID_COUNT",
+  INVALID_RANGE: "INVALID_RANGE",
+  RANGE_TOO_LONG: "RANGE_TOO_LONG",
+  INVALID_CURSOR: "INVALID_CURSOR",
+
   // Signature and freshness (signed actions)
   MISSING_SIGNATURE: "MISSING_SIGNATURE",
   BAD_SIGNATURE: "BAD_SIGNATURE",

@@ -51,6 +51,7 @@ export const TRADE_ORDER_SHAPE: Shape = [
   req("position_id", count),
   req("position_by_id", count),
   req("reason", oneOf(DEAL_REASONS)),
+  req("external_id", shortText),
 ];
 
 const CHECK_SHAPE: Shape = [
@@ -64,7 +65,7 @@ const CHECK_SHAPE: Shape = [
   req("comment", text(MAX_MESSAGE_LENGTH)),
 ];
 
-const tradeOrder = shapeReader(TRADE_ORDER_SHAPE);
+export const tradeOrder = shapeReader(TRADE_ORDER_SHAPE);
 
 /** Reply fields the pending actions add to BASE_SHAPE. */
 export const PENDING_REPLY_FIELDS: Shape = [

@@ -1,5 +1,5 @@
 /**
- * Pending orders and pre-trade calculations (issue 15, docs/PROTOCOL.md §14): the signed PLACE,
+ * Pending orders and pre-trade calculations (issue 15, docs/PROTOCOL.md §15): the signed PLACE,
  * MODIFY_ORDER, CANCEL and CLOSE_BY, the unsigned GET_ORDERS, ORDER_CHECK, CALC_MARGIN and
  * CALC_PROFIT, their replies, the order object they travel with, and the order events.
  *
@@ -50,8 +50,6 @@ export type TradeOrderState = (typeof TRADE_ORDER_STATES)[number];
 
 /** Orders per GET_ORDERS or RESYNC reply; far above any account's pending-order limit. */
 export const MAX_ORDERS_PER_REPLY = 10_000;
-/** A GET_ORDERS group filter: "*USD*,!EUR*" (comma-separated masks, `!` excludes). */
-export const MAX_GROUP_LENGTH = 128;
 
 /** The side a pending or market order type buys or sells on. */
 export function orderSide(type: CheckOrderType): Side {
@@ -69,7 +67,8 @@ export function needsExpiration(type: OrderTimeType): boolean {
 }
 
 // ---------------------------------------------------------------------------------------------
-// The order object (MT5 TradeOrder: orders_get / history_orders_get)
+// The order object (MT5 TradeOrder): GET_ORDERS (orders_get), GET_HISTORY_ORDERS
+// (history_orders_get, market-types.ts), the order events and GET_ORDER
 
 export interface TradeOrder {
   readonly ticket: number;
@@ -100,8 +99,10 @@ export interface TradeOrder {
   readonly position_id: number;
   /** CLOSE_BY orders: the opposite position; 0 otherwise. */
   readonly position_by_id: number;
-  /** Who placed it: CLIENT (magic 0) or EXPERT. */
+  /** Who placed it: CLIENT (magic 0) or EXPERT; SL, TP or SO for the market order a stop made. */
   readonly reason: DealReason;
+  /** The order's ID in an external trading system (exchanges); "" otherwise. */
+  readonly external_id: string;
 }
 
 /** MqlTradeCheckResult: what the trade would leave behind, and whether it would pass. */

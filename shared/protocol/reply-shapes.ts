@@ -266,7 +266,7 @@ const SUBSCRIPTION_SHAPE: Shape = [
   req("events", boolean),
 ];
 
-const SYMBOL_INFO_SHAPE: Shape = [
+export const SYMBOL_INFO_SHAPE: Shape = [
   req("symbol", shortText),
   req("description", shortText),
   req("digits", count),

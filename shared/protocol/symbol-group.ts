@@ -1,46 +1,80 @@
 /**
- * MT5's `group` filter (orders_get, positions_get, symbols_get): comma-separated symbol masks
- * where `*` matches any run of characters and a leading `!` excludes. A symbol is selected when
- * it matches an including mask and no excluding one, so "*USD*,!EURUSD" is every USD symbol but
- * EURUSD, and a filter of exclusions only selects nothing (MT5 applies the conditions in order,
- * starting from an empty selection).
+ * MT5's `group` filter on symbol names (MetaTrader5 Python: symbols_get, orders_get,
+ * positions_get, history_orders_get, history_deals_get). One implementation for the gateway
+ * (GET_SYMBOLS, GET_ORDERS, GET_HISTORY_*), the sim and the terminal backend; the Python
+ * package's groups.py follows the same rules, and symbol-group-cases.json is the table both
+ * are tested against.
+ *
+ * MT5's documentation: the group holds comma-separated conditions, each a mask where `*` stands
+ * for any run of characters; `!` in front excludes; "all conditions are applied sequentially",
+ * inclusions first, then exclusions. Read as set operations from an empty selection, an
+ * inclusion adds the symbols it matches and an exclusion removes them, so:
+ * - `"*,!*USD*"` is every symbol without USD in its name;
+ * - `"!*USD*,*"` is every symbol (nothing was selected yet when the exclusion ran), and a group
+ *   of exclusions only selects nothing;
+ * - `"*,!EUR*,EURUSD"` adds EURUSD back after the exclusion.
+ * For one symbol this is "the last condition that matches it decides".
+ *
+ * A mask matches the whole name (`"EUR*"` is names starting with EUR, `"*EUR*"` names holding
+ * it; the documentation's prose reads `"*, !EUR"` as "containing EUR", its examples always write
+ * the stars), ignoring ASCII case as the terminal's symbol look-ups do. Spaces around a condition
+ * are ignored (`"*, !EUR*"`, as the documentation writes it, and `"! EUR*"`). Refused, with a reason: an empty
+ * condition (`"EUR*,,USD*"`), a lone or inner `!`, characters no symbol has, and groups longer
+ * than MAX_GROUP_LENGTH (each condition costs mask × name steps per symbol).
  */
-import { MAX_GROUP_LENGTH } from "./pending-types.ts";
 
-/** Symbol characters, `*`, and the `!` and `,` of the syntax; no spaces. */
-const GROUP_PATTERN = /^[A-Za-z0-9._#+*!,-]+$/;
+export const MAX_GROUP_LENGTH = 256;
 
-/** Field check in the style of checks.ts. */
-export function checkGroup(value: unknown): string | undefined {
-  const phrase = `must be 1 to ${MAX_GROUP_LENGTH} characters of masks like "*USD*,!EUR*"`;
-  if (typeof value !== "string" || value.length === 0 || value.length > MAX_GROUP_LENGTH) {
-    return phrase;
-  }
-  if (!GROUP_PATTERN.test(value)) return `${phrase} (A-Z a-z 0-9 . _ # + - * ! ,)`;
-  for (const mask of value.split(",")) {
-    const body = mask.startsWith("!") ? mask.slice(1) : mask;
-    if (body.length === 0 || body.includes("!")) return `${phrase}; mask ${JSON.stringify(mask)}`;
-  }
-  return undefined;
+/** Symbol characters (checks.ts SYMBOL_PATTERN) and `*`: what one mask may hold. */
+const MASK_PATTERN = /^[A-Za-z0-9._#+*-]+$/;
+
+interface Condition {
+  readonly exclude: boolean;
+  /** Upper-cased mask. */
+  readonly mask: string;
 }
 
 export interface GroupFilter {
   matches(symbol: string): boolean;
 }
 
-/** Compile a filter that passed checkGroup. */
-export function compileGroup(group: string): GroupFilter {
-  const include: string[] = [];
-  const exclude: string[] = [];
-  for (const mask of group.split(",")) {
-    if (mask.startsWith("!")) exclude.push(mask.slice(1));
-    else include.push(mask);
+/** Field check in the style of checks.ts: the phrase for an error message, else undefined. */
+export function checkGroup(value: unknown): string | undefined {
+  const phrase = `must be 1 to ${MAX_GROUP_LENGTH} characters of comma-separated masks like "*USD*,!EUR*"`;
+  if (typeof value !== "string" || value.length === 0 || value.length > MAX_GROUP_LENGTH) {
+    return phrase;
   }
+  for (const part of value.split(",")) {
+    const condition = parseCondition(part);
+    if (condition === undefined || !MASK_PATTERN.test(condition.mask)) {
+      return `${phrase}; condition ${JSON.stringify(part)} is not a mask of A-Z a-z 0-9 . _ # + - and *, with an optional ! in front`;
+    }
+  }
+  return undefined;
+}
+
+/** Compile a group that passed checkGroup(). */
+export function compileGroup(group: string): GroupFilter {
+  const conditions = group.split(",").map((part) => parseCondition(part) as Condition);
   return {
-    matches: (symbol) =>
-      include.some((mask) => maskMatches(mask, symbol)) &&
-      !exclude.some((mask) => maskMatches(mask, symbol)),
+    matches: (symbol) => {
+      const name = symbol.toUpperCase();
+      // Sequential set operations, for one symbol: the last condition that matches decides
+      for (let index = conditions.length - 1; index >= 0; index--) {
+        const condition = conditions[index] as Condition;
+        if (maskMatches(condition.mask, name)) return !condition.exclude;
+      }
+      return false;
+    },
   };
+}
+
+/** One condition with its spaces trimmed; undefined when it has no mask. */
+function parseCondition(part: string): Condition | undefined {
+  const trimmed = part.trim();
+  const exclude = trimmed.startsWith("!");
+  const mask = (exclude ? trimmed.slice(1).trim() : trimmed).toUpperCase();
+  return mask === "" ? undefined : { exclude, mask };
 }
 
 /**

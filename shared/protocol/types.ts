@@ -5,6 +5,7 @@
  * field; validation lives in validate.ts.
  */
 
+import type { MarketReply, MarketRequest } from "./market-types.ts";
 import type {
   OrderTimeType,
   PendingReadRequest,
@@ -29,6 +30,13 @@ export const ACTIONS = [
   "SUBSCRIBE",
   "UNSUBSCRIBE",
   "RESYNC",
+  // Market data and history (market-types.ts): unsigned reads, paged
+  "GET_SYMBOLS",
+  "GET_TICK",
+  "GET_RATES",
+  "GET_TICKS",
+  "GET_HISTORY_DEALS",
+  "GET_HISTORY_ORDERS",
   // Pending orders and pre-trade calculations (pending-types.ts)
   "PLACE",
   "MODIFY_ORDER",
@@ -173,6 +181,7 @@ export type Request =
   | GetSymbolInfoRequest
   | GetOrderRequest
   | StreamRequest
+  | MarketRequest
   | PendingReadRequest;
 
 // ---------------------------------------------------------------------------------------------
@@ -420,4 +429,5 @@ export type Reply =
   | OrderReply
   | SubscribeReply
   | ResyncReply
+  | MarketReply
   | PendingReply;

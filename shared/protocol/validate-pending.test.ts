@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { intentHash } from "./codec.ts";
-import { checkGroup, compileGroup } from "./symbol-group.ts";
+import { makeTradeOrder } from "./testing/fixtures.ts";
 import type { SignedRequest } from "./types.ts";
 import { isSignedAction, parseMessage, parseRequest } from "./validate.ts";
 import { parseEvent } from "./validate-event.ts";
@@ -278,29 +278,7 @@ describe("intent hash", () => {
   });
 });
 
-const order = {
-  ticket: 100000001,
-  symbol: "EURUSD",
-  type: "BUY_LIMIT",
-  state: "PLACED",
-  volume_initial: 0.1,
-  volume_current: 0.1,
-  price_open: 1.095,
-  price_stoplimit: null,
-  sl: null,
-  tp: null,
-  price_current: 1.1,
-  type_time: "GTC",
-  time_expiration: 0,
-  type_filling: "FOK",
-  magic: 7,
-  comment: "BABCDEFGHJK",
-  time_setup: 1_795_000_000_000,
-  time_done: 0,
-  position_id: 0,
-  position_by_id: 0,
-  reason: "EXPERT",
-};
+const order = makeTradeOrder();
 
 describe("pending-order replies and events", () => {
   test("a FILLED PLACE needs the order ticket", () => {
@@ -376,33 +354,5 @@ describe("pending-order replies and events", () => {
     expect(rejected.ok && rejected.event).toMatchObject({ retcode: 10019 });
     const noOrder = parseEvent(bytes({ v: 1, event: "ORDER_CANCELED", seq: 5 }));
     expect(noOrder.ok ? "ok" : noOrder.error.message).toBe("event: field order is required");
-  });
-});
-
-describe("group masks", () => {
-  test.each([
-    ["*", "EURUSD", true],
-    ["EUR*", "EURUSD", true],
-    ["EUR*", "GBPUSD", false],
-    ["*USD*,!EURUSD", "EURUSD", false],
-    ["*USD*,!EURUSD", "GBPUSD", true],
-    ["!EUR*", "GBPUSD", false],
-    ["US500.cash", "US500xcash", false],
-    ["BTC*#", "BTCUSD#", true],
-    ["*S*D", "EURUSD", true],
-    ["E*R*S*X", "EURUSD", false],
-    ["", "", true],
-  ])("%s matches %s: %s", (group, symbol, expected) => {
-    expect(compileGroup(group).matches(symbol)).toBe(expected);
-  });
-
-  test("a hostile mask costs mask × symbol steps, not an exponential backtrack", () => {
-    // As a regular expression (^.*a.*a…b$) each of these takes about 2 s to say no
-    const hostile = `${"*a".repeat(16)}*b`;
-    expect(checkGroup(hostile)).toBeUndefined();
-    const filter = compileGroup(hostile);
-    for (const symbol of ["a".repeat(32), `${"a".repeat(31)}c`, "a".repeat(31), "a".repeat(30)]) {
-      expect(filter.matches(symbol)).toBe(false);
-    }
   });
 });

@@ -7,6 +7,7 @@
  * the agent switches on them. Not the request validator: that one is validate.ts.
  */
 import { describeValue } from "./checks.ts";
+import { MARKET_SUCCESS_FIELDS, readMarketReply } from "./market-reply-shapes.ts";
 import { PENDING_REPLY_FIELDS, PENDING_SUCCESS_FIELDS } from "./pending-shapes.ts";
 import {
   BASE_SHAPE,
@@ -58,6 +59,7 @@ const SUCCESS_FIELDS: Readonly<Record<Action, readonly string[]>> = {
   SUBSCRIBE: ["subscription", "seq", "server_time"],
   UNSUBSCRIBE: ["subscription", "seq", "server_time"],
   RESYNC: ["positions", "deals", "more", "server_time"],
+  ...MARKET_SUCCESS_FIELDS,
   ...PENDING_SUCCESS_FIELDS,
 };
 
@@ -148,8 +150,9 @@ function readReply(
   }
   const head = readShape(source, [req("id", replyId), req("status", oneOf(REPLY_STATUSES))], "");
   const body = readShape(source, REPLY_SHAPE, "");
+  const market = readMarketReply(source);
   const order = readOrderField(source, action, depth);
-  const reply: Record<string, unknown> = { v: PROTOCOL_VERSION, ...head, ...body };
+  const reply: Record<string, unknown> = { v: PROTOCOL_VERSION, ...head, ...body, ...market };
   if (order !== undefined) reply["order"] = order;
 
   const status = head["status"];

@@ -48,11 +48,16 @@ import {
   type SignedAction,
   type SignedRequest,
 } from "./types.ts";
+import { type CrossProblem, MARKET_SPECS, type MarketErrorCode } from "./validate-market.ts";
 import { PENDING_ACTION_RULES, type PendingAction } from "./validate-pending.ts";
 
 export { type ParseReplyResult, parseReply, type ReplyParseError } from "./validate-reply.ts";
 
-export type RequestErrorCode = "INVALID_REQUEST" | "UNSUPPORTED_VERSION" | "UNKNOWN_ACTION";
+export type RequestErrorCode =
+  | "INVALID_REQUEST"
+  | "UNSUPPORTED_VERSION"
+  | "UNKNOWN_ACTION"
+  | MarketErrorCode;
 
 export interface RequestParseError {
   readonly code: RequestErrorCode;
@@ -80,8 +85,8 @@ interface FieldSpec {
 interface ActionSpec {
   readonly fields: readonly FieldSpec[];
   readonly allowed: ReadonlySet<string>;
-  /** A rule across fields, checked after every field passed; returns [field, message]. */
-  readonly crossCheck?: (request: Record<string, unknown>) => [string, string] | undefined;
+  /** A rule across fields, checked after every field passed; [field, message, code?]. */
+  readonly crossCheck?: (request: Record<string, unknown>) => CrossProblem | undefined;
 }
 
 const required = (name: string, check: Check): FieldSpec => ({ name, required: true, check });
@@ -159,8 +164,19 @@ const SPECS: Readonly<Record<Action, ActionSpec>> = {
     required("since", checkCursor),
     optional("after_deal", checkCursor),
   ]),
+  GET_SYMBOLS: marketSpec("GET_SYMBOLS"),
+  GET_TICK: marketSpec("GET_TICK"),
+  GET_RATES: marketSpec("GET_RATES"),
+  GET_TICKS: marketSpec("GET_TICKS"),
+  GET_HISTORY_DEALS: marketSpec("GET_HISTORY_DEALS"),
+  GET_HISTORY_ORDERS: marketSpec("GET_HISTORY_ORDERS"),
   ...pendingSpecs(),
 };
+
+function marketSpec(action: keyof typeof MARKET_SPECS): ActionSpec {
+  const { fields, crossCheck } = MARKET_SPECS[action];
+  return actionSpec([...ENVELOPE, ...fields], crossCheck);
+}
 
 /** The pending-order actions' rules (validate-pending.ts) with their envelope. */
 function pendingSpecs(): Record<PendingAction, ActionSpec> {
@@ -313,7 +329,7 @@ function validateObject(request: Record<string, unknown>): ParseRequestResult {
 
   const crossProblem = spec.crossCheck?.(request);
   if (crossProblem !== undefined) {
-    return refuse("INVALID_REQUEST", crossProblem[1], crossProblem[0], id);
+    return refuse(crossProblem[2] ?? "INVALID_REQUEST", crossProblem[1], crossProblem[0], id);
   }
   return { ok: true, request: request as unknown as Request };
 }

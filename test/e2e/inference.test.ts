@@ -125,9 +125,9 @@ describe("agent-inf and agent-gtw as processes", () => {
       expect(record.code).toBe(0);
       expect(record.stdout).toStartWith("FILLED  OPEN");
 
-      // A risk denial never leaves the host: exit 1, the denial code printed.
+      // A risk denial never leaves the host: exit 5 (DENIED), the denial code printed.
       const denied = await cli("open", "BUY", "EURUSD", "5", ...(await stops(cli)));
-      expect(denied.code).toBe(1);
+      expect(denied.code).toBe(5);
       expect(denied.stdout).toStartWith("DENIED  VOLUME_ABOVE_MAX: ");
       const never = await cli("order", "never-sent-1");
       expect(never.code).toBe(1);
@@ -141,7 +141,7 @@ describe("agent-inf and agent-gtw as processes", () => {
       // The operator halts: OPEN and CLOSE are refused until resume.
       expect((await cli("halt", "--reason", "e2e")).code).toBe(0);
       const halted = await cli("close", String(ticket));
-      expect(halted.code).toBe(1);
+      expect(halted.code).toBe(5);
       expect(halted.stdout).toStartWith("DENIED  TRADING_HALTED");
       expect((await cli("resume")).code).toBe(0);
 
@@ -188,7 +188,7 @@ describe("agent-inf and agent-gtw as processes", () => {
       const status = await cli("status");
       expect(status.stdout).toMatch(/^breaker +ENGAGED for [\d.]+ s: heartbeat failed/m);
       const refused = await cli("open", "BUY", "EURUSD", "0.1", "--sl", "1.0", "--tp", "1.5");
-      expect(refused.code).toBe(1);
+      expect(refused.code).toBe(5);
       expect(refused.stdout).toStartWith("DENIED  BREAKER_OPEN");
       expect(await cli("ping", "--count", "2")).toEqual({
         code: 1,

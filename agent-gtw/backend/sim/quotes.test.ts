@@ -1,94 +1,91 @@
 /**
- * The generator and the feed: reproducible sequences, restorable state, quotes on the symbol's
- * digits with a plausible spread and daily range, no ticks for closed symbols.
+ * The live feed: quotes on the symbol's digits with a plausible spread, fresh ticks every few
+ * seconds in an open session and none when closed, a calibrated start at the anchor price,
+ * pins that the market continues from, and a state that restores the same market.
  */
 import { describe, expect, test } from "bun:test";
-import { Prng } from "./prng.ts";
 import { QuoteFeed } from "./quotes.ts";
 import { resolveSymbols } from "./symbols.ts";
 
 const NOW = Date.UTC(2026, 10, 18, 12);
-
-describe("Prng", () => {
-  test("the same seed gives the same sequence; another seed does not", () => {
-    const draw = (seed: number) => {
-      const prng = new Prng(seed);
-      return Array.from({ length: 5 }, () => prng.next());
-    };
-    expect(draw(42)).toEqual(draw(42));
-    expect(draw(42)).not.toEqual(draw(43));
-    expect(draw(42).every((value) => value >= 0 && value < 1)).toBe(true);
-  });
-
-  test("its whole state is one integer: restoring it continues the sequence", () => {
-    const prng = new Prng(5);
-    prng.next();
-    const copy = new Prng(0);
-    copy.state = prng.state;
-    expect(copy.next()).toBe(prng.next());
-  });
-
-  test("normal() has mean 0 and standard deviation 1", () => {
-    const prng = new Prng(11);
-    const samples = Array.from({ length: 20_000 }, () => prng.normal());
-    const mean = samples.reduce((sum, value) => sum + value, 0) / samples.length;
-    const variance = samples.reduce((sum, value) => sum + (value - mean) ** 2, 0) / samples.length;
-    expect(Math.abs(mean)).toBeLessThan(0.03);
-    expect(Math.abs(Math.sqrt(variance) - 1)).toBeLessThan(0.03);
-  });
-
-  test("refuses a seed that is not an integer", () => {
-    expect(() => new Prng(1.5)).toThrow("sim: seed must be an integer (was 1.5)");
-  });
-});
+const SATURDAY = Date.UTC(2026, 10, 21, 12);
+const specs = resolveSymbols();
+const open = () => true;
 
 describe("QuoteFeed", () => {
-  const specs = resolveSymbols();
-  const open = () => true;
-
   test("bid and ask are on the symbol's digits, ask above bid, spread near typical", () => {
-    const feed = new QuoteFeed(specs.values(), 3, NOW, 250);
-    for (let tick = 1; tick <= 200; tick++) {
-      for (const quote of feed.tick(NOW + tick * 250, open)) {
+    const feed = new QuoteFeed(specs.values(), 3, NOW, "forex");
+    let quotes = 0;
+    for (let step = 1; step <= 2000; step++) {
+      for (const quote of feed.tick(NOW + step * 250, open)) {
+        quotes += 1;
         const spec = specs.get(quote.symbol)!;
         const scale = 10 ** spec.digits;
         expect(Math.abs(quote.bid * scale - Math.round(quote.bid * scale))).toBeLessThan(1e-6);
         expect(Math.abs(quote.ask * scale - Math.round(quote.ask * scale))).toBeLessThan(1e-6);
         const spread = Math.round((quote.ask - quote.bid) * scale);
-        expect(spread).toBeGreaterThanOrEqual(Math.floor(spec.typical_spread * 0.7));
-        expect(spread).toBeLessThanOrEqual(Math.ceil(spec.typical_spread * 1.3));
-        expect(quote.time).toBe(NOW + tick * 250);
+        expect(spread).toBeGreaterThanOrEqual(Math.floor(spec.typical_spread * 0.8));
+        expect(spread).toBeLessThanOrEqual(Math.ceil(spec.typical_spread * 3));
+        // A quote is a tick at or before now, never more than a few seconds old
+        expect(quote.time).toBeLessThanOrEqual(NOW + step * 250);
+        expect(quote.time).toBeGreaterThan(NOW + step * 250 - 6000);
       }
+    }
+    expect(quotes).toBeGreaterThan(2000);
+  });
+
+  test("a fresh feed starts at each symbol's anchor price", () => {
+    const feed = new QuoteFeed(specs.values(), 11, NOW, "forex");
+    for (const spec of specs.values()) {
+      const mid = feed.mid(spec.symbol)!;
+      expect(Math.abs(mid / spec.anchor_price - 1)).toBeLessThan(0.002);
     }
   });
 
   test("a day of ticks moves EURUSD by a plausible amount", () => {
-    const feed = new QuoteFeed(specs.values(), 8, NOW, 250);
-    for (let tick = 1; tick <= 345_600; tick++) feed.tick(NOW + tick * 250, open);
+    const feed = new QuoteFeed(specs.values(), 8, NOW, "forex");
+    for (let step = 1; step <= 86_400; step++) feed.tick(NOW + step * 1000, open);
     const mid = feed.mid("EURUSD")!;
     expect(Math.abs(mid / 1.1 - 1)).toBeLessThan(0.03);
     expect(mid).not.toBe(1.1);
   });
 
-  test("closed symbols do not tick and keep their quote time", () => {
-    const feed = new QuoteFeed(specs.values(), 3, NOW, 250);
-    const quotes = feed.tick(NOW + 250, (spec) => spec.symbol === "BTCUSD");
+  test("closed symbols do not tick and keep their quote", () => {
+    const feed = new QuoteFeed(specs.values(), 3, SATURDAY, "forex");
+    const before = feed.quote("EURUSD");
+    // Over the weekend the last quote is Friday's last tick before 22:00
+    expect(before!.time).toBeLessThan(Date.UTC(2026, 10, 20, 22));
+    expect(before!.time).toBeGreaterThan(Date.UTC(2026, 10, 20, 21, 59, 50));
+    const quotes = feed.tick(SATURDAY + 60_000, open);
     expect(quotes.map((quote) => quote.symbol)).toEqual(["BTCUSD"]);
-    expect(feed.quote("EURUSD")?.time).toBe(NOW);
+    expect(feed.quote("EURUSD")).toEqual(before!);
   });
 
-  test("snapshot and restore reproduce the following ticks exactly", () => {
-    const feed = new QuoteFeed(specs.values(), 21, NOW, 250);
-    feed.tick(NOW + 250, open);
+  test("a restored state gives the same market, whatever this run's seed and clock", () => {
+    const feed = new QuoteFeed(specs.values(), 21, NOW, "forex");
+    feed.tick(NOW + 60_000, open);
+    feed.set("EURUSD", 1.2, 1.2001, NOW + 60_000);
     const state = JSON.parse(JSON.stringify(feed.snapshot()));
-    const expected = feed.tick(NOW + 500, open);
-    const copy = new QuoteFeed(specs.values(), 0, NOW, 250);
+    const copy = new QuoteFeed(specs.values(), 99, NOW + 3_600_000, "forex");
+    copy.tick(NOW + 60_000, open);
     copy.restore(state);
-    expect(copy.tick(NOW + 500, open)).toEqual(expected);
+    for (let step = 1; step <= 100; step++) {
+      const time = NOW + 60_000 + step * 700;
+      expect(copy.tick(time, open)).toEqual(feed.tick(time, open));
+    }
+    expect(copy.snapshot()).toEqual(feed.snapshot());
   });
 
-  test("set pins a quote and shift moves it by points, keeping the spread", () => {
-    const feed = new QuoteFeed(specs.values(), 1, NOW, 250);
+  test("a damaged history state is refused", () => {
+    const feed = new QuoteFeed(specs.values(), 1, NOW, "forex");
+    const state = feed.snapshot();
+    expect(() =>
+      feed.restore({ ...state, path: { seed: 1, base: { EURUSD: -1 }, pins: {} } }),
+    ).toThrow("sim: market history state in the sim's state is corrupt");
+  });
+
+  test("set pins a quote, shift moves it by points keeping the spread, the market continues", () => {
+    const feed = new QuoteFeed(specs.values(), 1, NOW, "forex");
     expect(feed.set("USDJPY", 150.0004, 150.012, NOW)).toEqual({
       symbol: "USDJPY",
       bid: 150,
@@ -96,6 +93,15 @@ describe("QuoteFeed", () => {
       time: NOW,
     });
     expect(feed.shift("USDJPY", -20, NOW + 1)).toMatchObject({ bid: 149.98, ask: 149.992 });
+    // The next ticks continue from the pinned price, not from where the path would have been
+    feed.tick(NOW + 5_000, open);
+    expect(Math.abs(feed.quote("USDJPY")!.bid - 149.98)).toBeLessThan(0.05);
     expect(() => feed.set("NOPE", 1, 1, NOW)).toThrow("sim: unknown symbol NOPE");
+  });
+
+  test("refuses a seed that is not an integer", () => {
+    expect(() => new QuoteFeed(specs.values(), 1.5, NOW, "forex")).toThrow(
+      "sim: seed must be an integer (was 1.5)",
+    );
   });
 });

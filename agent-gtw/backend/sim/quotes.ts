@@ -1,61 +1,68 @@
 /**
- * The sim's price feed: one seeded random walk per symbol (log-normal steps scaled from the
- * symbol's daily volatility, with a weak pull back to its anchor so long runs stay plausible),
- * a floating spread around the typical one, and bid/ask rounded to the symbol's digits.
+ * The sim's live price feed: the latest tick of each symbol's market history (history/), read
+ * at every feed tick. Live quotes and history are the same ticks, so the bar being built now
+ * continues the history and a quote the feed published is a tick a GET_TICKS query returns.
  *
- * The feed is a pure state machine driven by `tick(now)`: no timers, no I/O. The same seed and the
- * same sequence of tick times give the same quotes. Its state (generator plus each symbol's mid
- * and last quote) is small enough to travel in every state-log record, so a restarted sim
- * continues from where the broker was instead of jumping back to the anchors.
+ * History is a pure function of (seed, symbol, time); the feed adds two things to it, both
+ * persisted with the sim's state: the calibration (a fresh sim starts at each symbol's anchor
+ * price) and pinned quotes (`set`, `shift`: test and demo hooks; the market continues from the
+ * pinned price). The feed is a state machine driven by `tick(now)`: no timers, no I/O.
  */
-import { Prng } from "./prng.ts";
+import type { Tick, TickRow } from "../../../shared/protocol/index.ts";
+import { PriceHistory, type PriceHistoryState } from "./history/price-history.ts";
+import type { SessionSchedule } from "./sessions.ts";
 import { pointOf, roundPrice, type SymbolSpec } from "./symbols.ts";
-
-const DAY_MS = 86_400_000;
-
-/** Fraction of the distance to the anchor recovered per tick; small enough to be invisible. */
-const MEAN_REVERSION_PER_TICK = 2e-6;
-
-/** The spread floats ±30 % around the typical value, like a floating-spread demo server. */
-const SPREAD_FLOAT = 0.3;
 
 export interface Quote {
   readonly symbol: string;
   readonly bid: number;
   readonly ask: number;
-  /** Unix ms of the last tick. */
+  /** Unix ms of the tick. */
   readonly time: number;
+}
+
+/**
+ * What the feed persists: the history's seed (`rng`, kept for the format), the current quotes
+ * (for people reading the file; recomputed on restore) and the history's own state.
+ */
+export interface FeedState {
+  readonly rng: number;
+  readonly symbols: Readonly<Record<string, readonly [number, number, number, number]>>;
+  readonly path?: PriceHistoryState;
 }
 
 interface SymbolFeed {
   spec: SymbolSpec;
-  mid: number;
   quote: Quote;
-}
-
-/** What the feed persists: generator state and, per symbol, [mid, bid, ask, time]. */
-export interface FeedState {
-  readonly rng: number;
-  readonly symbols: Readonly<Record<string, readonly [number, number, number, number]>>;
+  tick: TickRow;
 }
 
 export class QuoteFeed {
-  readonly #rng: Prng;
+  readonly history: PriceHistory;
   readonly #feeds = new Map<string, SymbolFeed>();
-  readonly #tickIntervalMs: number;
+  #now: number;
 
-  constructor(specs: Iterable<SymbolSpec>, seed: number, nowMs: number, tickIntervalMs: number) {
-    this.#rng = new Prng(seed);
-    this.#tickIntervalMs = tickIntervalMs;
-    for (const spec of specs) {
-      const feed: SymbolFeed = { spec, mid: spec.anchor_price, quote: emptyQuote(spec) };
-      feed.quote = this.#priced(feed, nowMs);
-      this.#feeds.set(spec.symbol, feed);
+  constructor(specs: Iterable<SymbolSpec>, seed: number, nowMs: number, schedule: SessionSchedule) {
+    const list = [...specs];
+    this.history = new PriceHistory(list, seed, schedule);
+    this.history.calibrate(nowMs);
+    this.#now = nowMs;
+    for (const spec of list) {
+      const tick = this.#lastTick(spec.symbol, nowMs) ?? anchorTick(spec);
+      this.#feeds.set(spec.symbol, { spec, tick, quote: quoteOf(spec.symbol, tick) });
     }
   }
 
   quote(symbol: string): Quote | undefined {
     return this.#feeds.get(symbol)?.quote;
+  }
+
+  /** The current tick with MT5's tick fields (GET_TICK). */
+  lastTick(symbol: string): Tick | undefined {
+    const tick = this.#feeds.get(symbol)?.tick;
+    if (tick === undefined) return undefined;
+    const [time_msc, bid, ask, last, volume, flags, volume_real] = tick;
+    return { time_msc, bid, ask, last, volume, flags, volume_real };
   }
 
   /** Mid of the current quote, the rate used for currency conversion. */
@@ -64,41 +71,39 @@ export class QuoteFeed {
     return quote === undefined ? undefined : (quote.bid + quote.ask) / 2;
   }
 
-  /** Replace a symbol's static properties (digits and spread apply from the next tick). */
+  /** Replace a symbol's static properties (trading rules; prices follow the history). */
   updateSpec(spec: SymbolSpec): void {
     const feed = this.#feeds.get(spec.symbol);
     if (feed !== undefined) feed.spec = spec;
   }
 
   /**
-   * Move every symbol whose session is open by one random step, in table order, and return the
-   * new quotes. Closed symbols draw nothing, so their quotes go stale.
+   * Move every symbol `isOpen` allows to its latest history tick at `nowMs`, and return the quotes
+   * that changed. Closed symbols have no new ticks, so their quotes go stale.
    */
   tick(nowMs: number, isOpen: (spec: SymbolSpec) => boolean): Quote[] {
+    this.#now = nowMs;
     const changed: Quote[] = [];
     for (const feed of this.#feeds.values()) {
       if (!isOpen(feed.spec)) continue;
-      const spec = feed.spec;
-      const sigma = spec.daily_volatility * Math.sqrt(this.#tickIntervalMs / DAY_MS);
-      const drift = MEAN_REVERSION_PER_TICK * Math.log(spec.anchor_price / feed.mid);
-      feed.mid *= Math.exp(drift + sigma * this.#rng.normal());
-      feed.quote = this.#priced(feed, nowMs);
+      const tick = this.#lastTick(feed.spec.symbol, nowMs);
+      if (tick === undefined || sameTick(tick, feed.tick)) continue;
+      feed.tick = tick;
+      feed.quote = quoteOf(feed.spec.symbol, tick);
       changed.push(feed.quote);
     }
     return changed;
   }
 
-  /** Pin a quote (tests, fault injection); the walk continues from its mid. */
+  /** Pin a quote (tests, fault injection): a tick at `nowMs`; the market continues from it. */
   set(symbol: string, bid: number, ask: number, nowMs: number): Quote {
     const feed = this.#require(symbol);
     const digits = feed.spec.digits;
-    feed.quote = {
-      symbol,
-      bid: roundPrice(bid, digits),
-      ask: roundPrice(ask, digits),
-      time: nowMs,
-    };
-    feed.mid = (feed.quote.bid + feed.quote.ask) / 2;
+    const market = this.history.get(symbol);
+    const pinned = market?.history.pin(nowMs, roundPrice(bid, digits), roundPrice(ask, digits));
+    this.#now = Math.max(this.#now, nowMs);
+    feed.tick = pinned === undefined ? feed.tick : (this.#lastTick(symbol, nowMs) ?? feed.tick);
+    feed.quote = quoteOf(symbol, feed.tick);
     return feed.quote;
   }
 
@@ -112,31 +117,29 @@ export class QuoteFeed {
   snapshot(): FeedState {
     const symbols: Record<string, [number, number, number, number]> = {};
     for (const [symbol, feed] of this.#feeds) {
-      symbols[symbol] = [feed.mid, feed.quote.bid, feed.quote.ask, feed.quote.time];
+      const { bid, ask, time } = feed.quote;
+      symbols[symbol] = [(bid + ask) / 2, bid, ask, time];
     }
-    return { rng: this.#rng.state, symbols };
+    return { rng: this.history.seed, symbols, path: this.history.snapshot() };
   }
 
-  /** Continue from a persisted state; symbols added since keep their fresh anchor quote. */
+  /**
+   * Continue from a persisted state: the same seed, calibration and pins, so the history is the
+   * one the previous run had. A state written before the history existed keeps this run's
+   * calibration.
+   */
   restore(state: FeedState): void {
-    this.#rng.state = state.rng;
-    for (const [symbol, values] of Object.entries(state.symbols)) {
-      const feed = this.#feeds.get(symbol);
-      if (feed === undefined) continue;
-      const [mid, bid, ask, time] = values;
-      feed.mid = mid;
-      feed.quote = { symbol, bid, ask, time };
+    if (state.path !== undefined) this.history.restore(state.path, "the sim's state");
+    for (const feed of this.#feeds.values()) {
+      const tick = this.#lastTick(feed.spec.symbol, this.#now);
+      if (tick === undefined) continue;
+      feed.tick = tick;
+      feed.quote = quoteOf(feed.spec.symbol, tick);
     }
   }
 
-  #priced(feed: SymbolFeed, nowMs: number): Quote {
-    const spec = feed.spec;
-    const point = pointOf(spec);
-    const wobble = 1 + SPREAD_FLOAT * (2 * this.#rng.next() - 1);
-    const spread = Math.max(1, Math.round(spec.typical_spread * wobble));
-    const bid = roundPrice(feed.mid - (spread * point) / 2, spec.digits);
-    const ask = roundPrice(bid + spread * point, spec.digits);
-    return { symbol: spec.symbol, bid, ask, time: nowMs };
+  #lastTick(symbol: string, nowMs: number): TickRow | undefined {
+    return this.history.get(symbol)?.history.lastTick(nowMs);
   }
 
   #require(symbol: string): SymbolFeed {
@@ -146,6 +149,18 @@ export class QuoteFeed {
   }
 }
 
-function emptyQuote(spec: SymbolSpec): Quote {
-  return { symbol: spec.symbol, bid: 0, ask: 0, time: 0 };
+function quoteOf(symbol: string, tick: TickRow): Quote {
+  return { symbol, bid: tick[1], ask: tick[2], time: tick[0] };
+}
+
+function sameTick(a: TickRow, b: TickRow): boolean {
+  return a[0] === b[0] && a[1] === b[1] && a[2] === b[2];
+}
+
+/** Before the history begins (a clock before 2015) there is no tick: a stale one at the anchor. */
+function anchorTick(spec: SymbolSpec): TickRow {
+  const point = pointOf(spec);
+  const bid = roundPrice(spec.anchor_price - (spec.typical_spread * point) / 2, spec.digits);
+  const ask = roundPrice(bid + spec.typical_spread * point, spec.digits);
+  return [0, bid, ask, 0, 0, 6, 0];
 }

@@ -5,16 +5,20 @@
  * Holidays and daily breaks are not modelled.
  */
 
+import { barOpenTime, DAY_MS } from "../../../shared/protocol/index.ts";
+
 /** The sim-wide schedule: "forex" applies each symbol's own session, "always" never closes. */
 export type SessionSchedule = "forex" | "always";
 
 /** A symbol's own session. */
 export type SymbolSession = "forex" | "24x7";
 
-const FRIDAY = 5;
-const SATURDAY = 6;
-const SUNDAY = 0;
-const WEEKLY_BOUNDARY_HOUR_UTC = 22;
+const HOUR_MS = 3_600_000;
+/** The weekly close and open, and the daily rollover: 22:00 UTC, the New York close. */
+const BOUNDARY_HOUR_UTC = 22;
+/** Forex trades from Sunday 22:00 to Friday 22:00, in hours since Sunday 00:00 UTC. */
+const WEEK_OPEN_HOUR = BOUNDARY_HOUR_UTC;
+const WEEK_CLOSE_HOUR = 5 * 24 + BOUNDARY_HOUR_UTC;
 
 export function isSessionOpen(
   schedule: SessionSchedule,
@@ -22,16 +26,10 @@ export function isSessionOpen(
   timeMs: number,
 ): boolean {
   if (schedule === "always" || session === "24x7") return true;
-  const date = new Date(timeMs);
-  const day = date.getUTCDay();
-  const hour = date.getUTCHours();
-  if (day === SATURDAY) return false;
-  if (day === FRIDAY) return hour < WEEKLY_BOUNDARY_HOUR_UTC;
-  if (day === SUNDAY) return hour >= WEEKLY_BOUNDARY_HOUR_UTC;
-  return true;
+  // Arithmetic on the W1 bar grid rather than a Date: history generation asks for every hour
+  const hourOfWeek = Math.floor((timeMs - barOpenTime("W1", timeMs)) / HOUR_MS);
+  return hourOfWeek >= WEEK_OPEN_HOUR && hourOfWeek < WEEK_CLOSE_HOUR;
 }
-
-const DAY_MS = 86_400_000;
 
 /**
  * The end of the sim's trading day that contains `timeMs`. The trading day rolls over at
@@ -40,12 +38,6 @@ const DAY_MS = 86_400_000;
  * expires here, and a SPECIFIED_DAY one at the end of the trading day containing its expiration.
  */
 export function tradingDayEnd(timeMs: number): number {
-  const date = new Date(timeMs);
-  const rollover = Date.UTC(
-    date.getUTCFullYear(),
-    date.getUTCMonth(),
-    date.getUTCDate(),
-    WEEKLY_BOUNDARY_HOUR_UTC,
-  );
+  const rollover = barOpenTime("D1", timeMs) + BOUNDARY_HOUR_UTC * HOUR_MS;
   return timeMs < rollover ? rollover : rollover + DAY_MS;
 }

@@ -81,7 +81,8 @@ describe("quotes and events", () => {
     const { sim: backend, clock } = await sim();
     const seen: BackendEvent[] = [];
     const unsubscribe = backend.subscribe((event) => seen.push(event));
-    clock.advance(250);
+    // Every symbol ticks at least every few seconds in an open session
+    clock.advance(5_000);
     const symbols = seen.map((event) => (event.type === "QUOTE" ? event.symbol : ""));
     expect(symbols).toEqual(expect.arrayContaining(["EURUSD", "XAUUSD", "BTCUSD"]));
     expect(seen.every((event) => event.type !== "QUOTE" || event.bid < event.ask)).toBe(true);
@@ -96,7 +97,7 @@ describe("quotes and events", () => {
       throw new Error("boom");
     });
     const before = events.length;
-    clock.advance(250);
+    clock.advance(5_000);
     expect(events.length).toBeGreaterThan(before);
   });
 

@@ -33,6 +33,7 @@ import {
   type ModifyOrder,
   type OpenOrder,
 } from "../backend.ts";
+import type { MarketReads } from "../market-reads.ts";
 import type {
   CancelPendingOrder,
   CheckOrder,
@@ -47,6 +48,7 @@ import { accountFigures } from "./account/figures.ts";
 import { CurrencyConverter, type MoneyContext, tickValue } from "./account/margin.ts";
 import type { Book, BookRecord } from "./book.ts";
 import type { Fill } from "./fills.ts";
+import { SimMarketReads } from "./history/sim-market-reads.ts";
 import { Market } from "./market.ts";
 import {
   DEFAULT_COMPACT_EVERY,
@@ -60,12 +62,18 @@ import {
 } from "./options.ts";
 import { closeBy } from "./pending/close-by.ts";
 import { PendingEngine } from "./pending/engine.ts";
-import { calcMargin, calcProfit, checkOrder, listHistory, listOrders } from "./pending/reads.ts";
+import { calcMargin, calcProfit, checkOrder, listOrders } from "./pending/reads.ts";
 import { type PendingChange, runExpirations, runPendingTriggers } from "./pending/triggers.ts";
 import { QuoteFeed } from "./quotes.ts";
 import { loadBook } from "./restore.ts";
 import { SimStore, type StoreStats } from "./store.ts";
-import { pointOf, resolveSymbols, type SymbolOverride, staticInfo } from "./symbols.ts";
+import {
+  pointOf,
+  requestFilling,
+  resolveSymbols,
+  type SymbolOverride,
+  staticInfo,
+} from "./symbols.ts";
 import { type Outcome, TradingEngine } from "./trading.ts";
 import { runStopOut, runStops, type TriggerContext } from "./triggers.ts";
 
@@ -82,6 +90,7 @@ interface Running {
 
 export class SimBackend implements Backend {
   readonly kind = "sim" as const;
+  readonly market: MarketReads;
   readonly #options: SimBackendOptions;
   readonly #logger: Logger;
   readonly #account: ResolvedAccount;
@@ -103,13 +112,9 @@ export class SimBackend implements Backend {
     const staleQuoteMs =
       positiveInteger("staleQuoteMs", options.staleQuoteMs) ?? DEFAULT_STALE_QUOTE_MS;
     const specs = resolveSymbols(options.symbols);
-    const feed = new QuoteFeed(
-      specs.values(),
-      options.seed,
-      options.clock.now(),
-      this.#tickIntervalMs,
-    );
-    this.#market = new Market(specs, feed, options.sessions ?? "forex", staleQuoteMs);
+    const sessions = options.sessions ?? "forex";
+    const feed = new QuoteFeed(specs.values(), options.seed, options.clock.now(), sessions);
+    this.#market = new Market(specs, feed, sessions, staleQuoteMs);
     this.#money = {
       market: this.#market,
       converter: new CurrencyConverter(this.#market),
@@ -129,6 +134,17 @@ export class SimBackend implements Backend {
       maxPendingOrders: positiveInteger("maxPendingOrders", options.maxPendingOrders),
       maxOrdersPerSecond: positiveInteger("maxOrdersPerSecond", options.maxOrdersPerSecond),
     };
+    this.market = new SimMarketReads({
+      market: this.#market,
+      clock: options.clock,
+      symbolInfo: (symbol) => this.symbolInfo(symbol),
+      deals: () => this.#require().book.deals,
+      orderHistory: () => this.#require().book.orderHistory,
+      filling: (symbol) => {
+        const spec = this.#market.spec(symbol);
+        return spec === undefined ? "FOK" : requestFilling(spec, this.#settings.forceFilling);
+      },
+    });
   }
 
   async start(): Promise<void> {
@@ -297,10 +313,6 @@ export class SimBackend implements Backend {
 
   async orders(filter?: OrderFilter): Promise<TradeOrder[]> {
     return listOrders(this.#require().pending.context, filter);
-  }
-
-  async historyOrders(query: DealQuery): Promise<TradeOrder[]> {
-    return listHistory(this.#require().pending.context, query);
   }
 
   async orderCheck(order: CheckOrder): Promise<OrderCheckResult> {

@@ -5,34 +5,20 @@
  */
 import { describe, expect, test } from "bun:test";
 import type { Deal, TradeOrder } from "../../../shared/protocol/index.ts";
+import { makeTradeOrder } from "../../../shared/protocol/testing/fixtures.ts";
 import { OrderEventMapper } from "./order-events.ts";
 import { LinkProtocolError } from "./wire-fields.ts";
 
 function order(overrides: Partial<TradeOrder> = {}): TradeOrder {
-  return {
+  return makeTradeOrder({
     ticket: 7,
-    symbol: "EURUSD",
-    type: "BUY_LIMIT",
-    state: "PLACED",
-    volume_initial: 0.1,
-    volume_current: 0.1,
     price_open: 1.09,
-    price_stoplimit: null,
-    sl: null,
-    tp: null,
-    price_current: 1.1,
-    type_time: "GTC",
-    time_expiration: 0,
     type_filling: "RETURN",
     magic: 1,
     comment: "",
     time_setup: 1,
-    time_done: 0,
-    position_id: 0,
-    position_by_id: 0,
-    reason: "EXPERT",
     ...overrides,
-  };
+  });
 }
 
 const deal = (overrides: Partial<Deal> = {}): Deal => ({

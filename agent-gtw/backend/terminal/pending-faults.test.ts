@@ -276,7 +276,11 @@ describe("EA answers that break the contract close the link", () => {
     const read =
       cmd === "GET_ORDERS"
         ? r.backend.orders()
-        : r.backend.historyOrders({ from: 0, to: r.clock.now() });
+        : r.backend.market.historyOrders(
+            { kind: "range", from: 0, to: r.clock.now() },
+            undefined,
+            1,
+          );
     expect((await failure(read)).code).toBe(FaultCode.BACKEND_UNAVAILABLE);
     await eventually(() => r.backend.link().state === "DOWN");
     await reconnected(r, 1);

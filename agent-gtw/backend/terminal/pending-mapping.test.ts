@@ -48,7 +48,10 @@ describe("orders from the EA", () => {
       type_filling: "RETURN",
       time_setup: 1_767_607_200_000 - 7_200_000,
       reason: "CLIENT",
+      external_id: "",
     });
+    const external = toTradeOrder(fields({ ...ORDER, external_id: "X-42" }), time);
+    expect(external.external_id).toBe("X-42");
   });
 
   test.each([

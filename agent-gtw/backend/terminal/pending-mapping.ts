@@ -154,7 +154,10 @@ function priceOrNull(fields: WireFields, key: string): number | null {
   return value === 0 ? null : value;
 }
 
-/** An order as GET_ORDERS, GET_HISTORY_ORDERS and the ORDER event carry it (§7.9). */
+/**
+ * An order as GET_ORDERS, GET_HISTORY_ORDERS and the ORDER event carry it (§7.9); the EA does not
+ * send ORDER_EXTERNAL_ID (an exchange's own ID), so `external_id` is "" unless it does.
+ */
 export function toTradeOrder(fields: WireFields, time: ServerTime): TradeOrder {
   const ticket = ticketField(fields, "ticket");
   if (ticket === 0) throw new LinkProtocolError("terminal: order ticket was 0");
@@ -180,6 +183,7 @@ export function toTradeOrder(fields: WireFields, time: ServerTime): TradeOrder {
     position_id: ticketField(fields, "position_id"),
     position_by_id: ticketField(fields, "position_by_id"),
     reason: dealReason(fields.string("reason")).reason,
+    external_id: fields.optionalString("external_id") ?? "",
   };
 }
 

@@ -9,7 +9,7 @@ import { afterEach, describe, expect, test } from "bun:test";
 import { eventually } from "../../../scripts/harness/eventually.ts";
 import { type PendingOrderType, Retcode } from "../../../shared/protocol/index.ts";
 import { PLAIN_TERMS } from "../pending.ts";
-import { placeOrder } from "../sim/testing/support.ts";
+import { placeOrder, historyOrders as simHistoryOrders } from "../sim/testing/support.ts";
 import {
   cleanupRigs,
   expectNoReaderViolations,
@@ -92,8 +92,12 @@ describe("each order type places, modifies and cancels", () => {
     expect(cancelled.retcode).toBe(Retcode.DONE);
     expect(await r.backend.orders()).toEqual([]);
     const now = r.clock.now();
-    const history = await r.backend.historyOrders({ from: now - 3600_000, to: now + 3600_000 });
-    expect(history).toEqual([expect.objectContaining({ ticket, state: "CANCELED" })]);
+    const span = { kind: "range", from: now - 3600_000, to: now + 3600_000 } as const;
+    const history = await r.backend.market.historyOrders(span, undefined, 500);
+    expect(history).toEqual({
+      rows: [expect.objectContaining({ ticket, state: "CANCELED", external_id: "" })],
+      next: undefined,
+    });
     await eventually(() => orderEvents(r).length === 3);
     expect(orderEvents(r).map((e) => e.type)).toEqual([
       "ORDER_PLACED",
@@ -215,21 +219,37 @@ describe("order lists", () => {
     expect(await r.backend.orders({ symbol: "USDJPY" })).toEqual([]);
   });
 
-  test("historyOrders() asks in server ms and pages; times come back in Unix ms", async () => {
+  test("market.historyOrders() asks in server ms and pages; times come back in Unix ms", async () => {
     const r = await rig({ fake: { pageSize: 1 } });
     const from = r.clock.now() - 60_000;
+    const tickets: number[] = [];
     for (let i = 0; i < 3; i++) {
       const placed = await r.fake.sim.placeOrder(placeOrder({ clientOrderId: `h-${i}` }));
       await r.fake.sim.cancelOrder({ clientOrderId: `hc-${i}`, ticket: placed.order });
+      tickets.push(placed.order);
     }
-    const history = await r.backend.historyOrders({ from, to: from + 120_000, magic: 77 });
-    expect(history).toEqual(await r.fake.sim.historyOrders({ from: 0, to: from + 120_000 }));
-    expect(history.map((o) => o.state)).toEqual(["CANCELED", "CANCELED", "CANCELED"]);
+    const range = { kind: "range", from, to: from + 120_000 } as const;
+    const history = await r.backend.market.historyOrders(range, undefined, 500);
+    expect(history.rows).toEqual(await simHistoryOrders(r.fake.sim, range));
+    expect(history.rows.map((o) => o.state)).toEqual(["CANCELED", "CANCELED", "CANCELED"]);
     const frames = sent(r, "GET_HISTORY_ORDERS");
     expect(frames.map((c) => c.frame.integer("offset"))).toEqual([0, 1, 2]);
     expect(frames[0]?.frame.integer("from")).toBe(from + 7_200_000);
-    expect(frames[0]?.frame.integer("magic")).toBe(77);
-    expect(await r.backend.historyOrders({ from, to: from + 120_000, magic: 1 })).toEqual([]);
+
+    // The gateway's pages: two orders, then the third after the cursor (asked from its time on)
+    const first = await r.backend.market.historyOrders(range, undefined, 2);
+    expect(first.rows.map((o) => o.ticket)).toEqual(tickets.slice(0, 2));
+    const second = await r.backend.market.historyOrders(range, first.next, 2);
+    expect({ rows: second.rows.map((o) => o.ticket), next: second.next }).toEqual({
+      rows: tickets.slice(2),
+      next: undefined,
+    });
+    // A ticket or a position reads the whole history and keeps what it selects
+    const byTicket = { kind: "ticket", ticket: tickets[1] as number } as const;
+    const one = await r.backend.market.historyOrders(byTicket, undefined, 500);
+    expect(one.rows).toEqual(history.rows.slice(1, 2));
+    // from Unix 0, in server ms (the rig's server is 2 h ahead)
+    expect(sent(r, "GET_HISTORY_ORDERS").at(-1)?.frame.integer("from")).toBe(7_200_000);
   });
 });
 

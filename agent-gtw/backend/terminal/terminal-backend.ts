@@ -21,7 +21,9 @@ import type {
   ModifyOrder,
   OpenOrder,
 } from "../backend.ts";
+import { type MarketReads, pageOfOrders } from "../market-reads.ts";
 import type { CancelPendingOrder, ModifyPendingOrder, PlaceOrder } from "../pending.ts";
+import { unsupportedMarketReads } from "../unsupported-reads.ts";
 import { CommandQueue, DEFAULT_MAX_QUEUED_COMMANDS } from "./command-queue.ts";
 import { EventMapper } from "./events.ts";
 import { type EaHello, type EaPing, parsePing } from "./hello.ts";
@@ -68,6 +70,26 @@ export { TerminalCommandError } from "./reply-channel.ts";
 
 export class TerminalBackend implements Backend {
   readonly kind = "terminal" as const;
+  /**
+   * Market data and the deal history through the EA are issue 14's second phase. The order
+   * history (GET_HISTORY_ORDERS, and what GET_ORDER and reconciliation read) is the EA's
+   * GET_HISTORY_ORDERS (EA-LINK §7.10), which lists a span of setup times whole: a range asks for
+   * its span (from the cursor on), a position or a ticket for the whole history, and the gateway
+   * keeps what the query selects, a page at a time.
+   */
+  readonly market: MarketReads = {
+    ...unsupportedMarketReads(
+      "terminal: market data and the deal history are not available through the EA yet; the sim backend answers them",
+    ),
+    historyOrders: (query, after, limit) =>
+      this.#channel.guard(async () => {
+        const span =
+          query.kind === "range"
+            ? { from: Math.max(query.from, after?.time ?? query.from), to: query.to }
+            : { from: 0, to: Number.MAX_SAFE_INTEGER };
+        return pageOfOrders(await this.#reads.historyOrders(span), query, after, limit);
+      }),
+  };
   readonly #options: TerminalBackendOptions;
   readonly #clock: Clock;
   readonly #logger: Logger;
@@ -84,6 +106,7 @@ export class TerminalBackend implements Backend {
   #heartbeat: TimerHandle | undefined;
   #quotes: { readonly symbols: readonly string[]; readonly throttleMs: number } | undefined;
   #lastPing: EaPing | undefined;
+  #lastRoundTripMs: number | undefined;
 
   constructor(options: TerminalBackendOptions) {
     if (!(options.heartbeatMs > 0) || !(options.commandTimeoutMs > 0)) {
@@ -168,8 +191,14 @@ export class TerminalBackend implements Backend {
     return this.#lastPing;
   }
 
+  /** Milliseconds the last PING took to be answered by the EA (heartbeat or explicit). */
+  get lastRoundTripMs(): number | undefined {
+    return this.#lastRoundTripMs;
+  }
+
   /** An explicit PING (§7.1); also updates the link state. */
   async ping(): Promise<EaPing> {
+    const started = this.#clock.monotonic();
     const reply = await this.#channel.exchange(
       "PING",
       {},
@@ -177,6 +206,7 @@ export class TerminalBackend implements Backend {
     );
     const ping = this.#channel.parse(reply, parsePing);
     this.#lastPing = ping;
+    this.#lastRoundTripMs = this.#clock.monotonic() - started;
     this.#tracker.report(ping);
     return ping;
   }
@@ -242,8 +272,6 @@ export class TerminalBackend implements Backend {
   modifyOrderDetailed = (order: ModifyPendingOrder) => this.#trades.modifyOrder(order);
   cancelOrderDetailed = (order: CancelPendingOrder) => this.#trades.cancel(order);
   orders: Backend["orders"] = (filter) => this.#channel.guard(() => this.#reads.orders(filter));
-  historyOrders: Backend["historyOrders"] = (q) =>
-    this.#channel.guard(() => this.#reads.historyOrders(q));
   orderCheck: Backend["orderCheck"] = (o) => this.#channel.guard(() => this.#reads.orderCheck(o));
   calcMargin: Backend["calcMargin"] = (q) => this.#channel.guard(() => this.#reads.calcMargin(q));
   calcProfit: Backend["calcProfit"] = (q) => this.#channel.guard(() => this.#reads.calcProfit(q));
@@ -313,6 +341,7 @@ export class TerminalBackend implements Backend {
     this.#events.newSession();
     this.#trades.newSession();
     this.#lastPing = undefined;
+    this.#lastRoundTripMs = undefined;
     this.#heartbeat?.cancel();
     this.#heartbeat = this.#clock.setInterval(() => this.#beat(), this.#options.heartbeatMs);
     this.#logger.info("EA connected", {
@@ -349,6 +378,7 @@ export class TerminalBackend implements Backend {
 
   #endSession(detail: string): void {
     this.#lastPing = undefined;
+    this.#lastRoundTripMs = undefined;
     this.#heartbeat?.cancel();
     this.#heartbeat = undefined;
     this.#queue.failAll(detail);

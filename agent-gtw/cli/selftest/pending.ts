@@ -15,6 +15,7 @@ import {
   type SymbolInfo,
   type TradeOrder,
 } from "../../../shared/protocol/index.ts";
+import { findHistoryOrder } from "../../backend/market-reads.ts";
 import { PLAIN_TERMS, type PlaceOrder } from "../../backend/pending.ts";
 import type { SelftestBackend, StepRecorder } from "./steps.ts";
 import { describeRetcode, EventLog, expectThat, onTickGrid, safeDistancePoints } from "./trade.ts";
@@ -141,12 +142,8 @@ export async function runPendingTrip(options: PendingTripOptions): Promise<void>
       expectThat((await listed(id)) === undefined, `GET_ORDERS still lists order ${id}`);
       cancelled = true;
       const now = clock.now();
-      const history = await backend.historyOrders({
-        from: now - 3600_000,
-        to: now + 3600_000,
-        magic,
-      });
-      const gone = history.find((o) => o.ticket === id);
+      const span = { kind: "range", from: now - 3600_000, to: now + 3600_000 } as const;
+      const gone = await findHistoryOrder(backend.market, span, (o) => o.ticket === id);
       expectThat(
         gone?.state === "CANCELED",
         `GET_HISTORY_ORDERS shows order ${id} as ${gone?.state ?? "missing"}`,

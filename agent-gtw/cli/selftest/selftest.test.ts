@@ -5,6 +5,7 @@
  */
 import { afterEach, describe, expect, test } from "bun:test";
 import { Retcode } from "../../../shared/protocol/index.ts";
+import { bookOrderHistory } from "../../backend/sim/testing/support.ts";
 import type { FlatObject } from "../../backend/terminal/testing/ea-json.ts";
 import { cleanupRigs, type Rig, startRig, tradeBody } from "../../backend/terminal/testing/rig.ts";
 import { runSelftest, type SelftestReport } from "./selftest.ts";
@@ -159,7 +160,7 @@ describe("--trade", () => {
     expect(await rig.fake.sim.positions()).toEqual([]);
     // The pending order rested far below the market, was moved, and is cancelled
     expect(await rig.fake.sim.orders()).toEqual([]);
-    const [cancelled] = await rig.fake.sim.historyOrders({ from: 0, to: rig.clock.now() + 1 });
+    const [cancelled] = await bookOrderHistory(rig.fake.sim);
     const bid = (await rig.fake.sim.symbolInfo("EURUSD"))?.bid as number;
     expect(cancelled).toMatchObject({ type: "BUY_LIMIT", state: "CANCELED", volume_initial: 0.01 });
     expect(cancelled?.price_open).toBeLessThan(bid * 0.98);

@@ -4,6 +4,7 @@ a retcode chosen for it. Also MetaTrader5's group filter."""
 
 from __future__ import annotations
 
+import json
 import unittest
 from datetime import datetime, timezone
 
@@ -84,6 +85,16 @@ class GroupTest(unittest.TestCase):
 
     def test_malformed_groups(self) -> None:
         for group in ("", ",", "*,!", "EUR!USD"):
+            with self.assertRaises(ValueError, msg=group):
+                compile_group(group)
+
+    def test_the_gateways_table(self) -> None:
+        """The same cases as the gateway's matcher (shared/protocol/symbol-group.test.ts)."""
+        table = json.loads(repo_file("symbol-group-cases.json"))
+        for group, expected in table["selects"]:
+            matches = compile_group(group)
+            self.assertEqual([n for n in table["symbols"] if matches(n)], expected, msg=group)
+        for group in table["refuses"]:
             with self.assertRaises(ValueError, msg=group):
                 compile_group(group)
 

@@ -2,6 +2,7 @@
  * Test-only builders for valid requests and replies, one per action, with overrides. Used by the
  * protocol tests and available to agent tests; production code never imports this file.
  */
+import type { TradeOrder } from "../pending-types.ts";
 import type {
   AccountInfo,
   CloseRequest,
@@ -161,6 +162,35 @@ export function makeSymbolInfo(overrides: Partial<SymbolInfo> = {}): SymbolInfo 
     quote_time: FIXTURE_NOW_MS,
     spread: 10,
     session_open: true,
+    ...overrides,
+  };
+}
+
+/** A buy limit order resting on EURUSD, as GET_ORDERS lists it (TradeOrder). */
+export function makeTradeOrder(overrides: Partial<TradeOrder> = {}): TradeOrder {
+  return {
+    ticket: 100000001,
+    symbol: "EURUSD",
+    type: "BUY_LIMIT",
+    state: "PLACED",
+    volume_initial: 0.1,
+    volume_current: 0.1,
+    price_open: 1.095,
+    price_stoplimit: null,
+    sl: null,
+    tp: null,
+    price_current: 1.1,
+    type_time: "GTC",
+    time_expiration: 0,
+    type_filling: "FOK",
+    magic: 7,
+    comment: "BABCDEFGHJK",
+    time_setup: FIXTURE_NOW_MS,
+    time_done: 0,
+    position_id: 0,
+    position_by_id: 0,
+    reason: "EXPERT",
+    external_id: "",
     ...overrides,
   };
 }

@@ -20,7 +20,7 @@ const NOW = Date.UTC(2026, 10, 18, 12);
 
 function setup(currency = "USD", marginMode: MarginMode = "HEDGING") {
   const specs = resolveSymbols();
-  const feed = new QuoteFeed(specs.values(), 1, NOW, 250);
+  const feed = new QuoteFeed(specs.values(), 1, NOW, "always");
   const market = new Market(specs, feed, "always", 30_000);
   const money: MoneyContext = {
     market,

@@ -5,7 +5,13 @@
  */
 import { afterEach, describe, expect, test } from "bun:test";
 import { Retcode } from "../../../../shared/protocol/index.ts";
-import { closeByOrder, openOrder, SimHarness, type SimOverrides } from "../testing/support.ts";
+import {
+  bookOrderHistory,
+  closeByOrder,
+  openOrder,
+  SimHarness,
+  type SimOverrides,
+} from "../testing/support.ts";
 
 let harness: SimHarness;
 afterEach(async () => {
@@ -61,7 +67,7 @@ describe("close by", () => {
     ]);
     // 0.1 lot over 49 points: the difference of the open prices, no spread paid on the way out
     expect((await backend.account()).balance).toBe(balanceBefore + 49);
-    const [order] = await backend.historyOrders({ from: 0, to: Number.MAX_SAFE_INTEGER });
+    const [order] = await bookOrderHistory(backend);
     expect(order).toMatchObject({
       ticket: result.order,
       type: "CLOSE_BY",

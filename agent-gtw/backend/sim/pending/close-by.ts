@@ -87,6 +87,7 @@ export function closeBy(ctx: PendingContext, order: CloseByOrder): Outcome {
     position_id: position.ticket,
     position_by_id: by.ticket,
     reason: origin.reason,
+    external_id: "",
   };
   const record: PendingRecord = {
     type: "pending",

@@ -7,6 +7,7 @@ import { Retcode } from "../../../../shared/protocol/index.ts";
 import type { PlaceOrder } from "../../pending.ts";
 import {
   cancelPending,
+  historyOrders,
   modifyPending,
   placeOrder,
   SimHarness,
@@ -126,7 +127,7 @@ describe("cancelling", () => {
     const result = await backend.cancelOrder(cancelPending(ticket));
     expect(result).toMatchObject({ retcode: Retcode.DONE, order: ticket });
     expect(await backend.orders()).toEqual([]);
-    const [done] = await backend.historyOrders({ from: 0, to: Number.MAX_SAFE_INTEGER });
+    const [done] = await historyOrders(backend);
     expect(done).toMatchObject({ ticket, state: "CANCELED", time_done: harness.clock.now() });
     expect<unknown>(harness.tradeEvents).toEqual([{ type: "ORDER_CANCELED", order: done }]);
   });

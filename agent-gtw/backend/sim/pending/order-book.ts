@@ -135,7 +135,9 @@ export function isHistoryOrder(value: unknown): value is TradeOrder {
     isNumber(value["time_done"]) &&
     isNumber(value["position_id"]) &&
     isNumber(value["position_by_id"]) &&
-    isReason(value["reason"])
+    isReason(value["reason"]) &&
+    // Absent in state written before TradeOrder had it (account-history.ts fills in "")
+    (value["external_id"] === undefined || typeof value["external_id"] === "string")
   );
 }
 

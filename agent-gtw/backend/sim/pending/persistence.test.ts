@@ -9,7 +9,13 @@ import { join } from "node:path";
 import { Retcode } from "../../../../shared/protocol/index.ts";
 import type { SimBackend } from "../sim-backend.ts";
 import { LOG_FILE } from "../store.ts";
-import { openOrder, placeOrder, SimHarness, type SimOverrides } from "../testing/support.ts";
+import {
+  historyOrders,
+  openOrder,
+  placeOrder,
+  SimHarness,
+  type SimOverrides,
+} from "../testing/support.ts";
 
 let harness: SimHarness;
 afterEach(async () => {
@@ -29,7 +35,7 @@ async function books(backend: SimBackend) {
   const strip = <T extends { price_current: number }>({ price_current: _p, ...rest }: T) => rest;
   return {
     orders: (await backend.orders()).map(strip),
-    history: (await backend.historyOrders(everything)).map(strip),
+    history: (await historyOrders(backend)).map(strip),
     positions: (await backend.positions()).map(
       ({ price_current: _p, profit: _f, ...rest }) => rest,
     ),
@@ -133,7 +139,7 @@ describe("pending orders on disk", () => {
     const restarted = await harness.restart();
     await restarted.settle();
     expect(await restarted.orders()).toEqual([]);
-    const [expired] = await restarted.historyOrders(everything);
+    const [expired] = await historyOrders(restarted);
     expect(expired).toMatchObject({ state: "EXPIRED", time_done: expiresAt });
   });
 
@@ -146,7 +152,7 @@ describe("pending orders on disk", () => {
     await backend.settle();
     const restarted = await harness.restart();
     expect(await restarted.orders()).toEqual([]);
-    expect((await restarted.historyOrders(everything))[0]?.state).toBe("EXPIRED");
+    expect((await historyOrders(restarted))[0]?.state).toBe("EXPIRED");
     expect((await restarted.placeOrder(placeOrder())).retcode).toBe(Retcode.DONE);
   });
 });

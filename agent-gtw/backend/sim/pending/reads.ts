@@ -1,7 +1,7 @@
 /**
- * What the simulated terminal answers without trading: pending orders and order history, the
- * pre-trade check (OrderCheck) and the margin and profit calculators (OrderCalcMargin,
- * OrderCalcProfit). The money comes from account/margin.ts and account/figures.ts, the same
+ * What the simulated terminal answers without trading: the active pending orders (their history
+ * is read with the deals', history/account-history.ts), the pre-trade check (OrderCheck) and the
+ * margin and profit calculators (OrderCalcMargin, OrderCalcProfit). The money comes from account/margin.ts and account/figures.ts, the same
  * formulas trading uses, so a check and the trade it checks cannot disagree.
  */
 import {
@@ -11,7 +11,6 @@ import {
   Retcode,
   type TradeOrder,
 } from "../../../../shared/protocol/index.ts";
-import type { DealQuery } from "../../backend.ts";
 import type { CheckOrder, MarginQuery, OrderFilter, ProfitQuery } from "../../pending.ts";
 import { accountFigures } from "../account/figures.ts";
 import { profitInDeposit, roundMoney, totalMargin } from "../account/margin.ts";
@@ -31,16 +30,6 @@ export function listOrders(ctx: PendingContext, filter: OrderFilter = {}): Trade
     out.push(orderView(ctx.market, order));
   }
   return out;
-}
-
-/** Orders that left the book with time_setup in [from, to] (and the magic, when given). */
-export function listHistory(ctx: PendingContext, query: DealQuery): TradeOrder[] {
-  return ctx.book.orderHistory.filter(
-    (order) =>
-      order.time_setup >= query.from &&
-      order.time_setup <= query.to &&
-      (query.magic === undefined || order.magic === query.magic),
-  );
 }
 
 /**

@@ -7,7 +7,13 @@ import { afterEach, describe, expect, test } from "bun:test";
 import { type PendingOrderType, Retcode } from "../../../../shared/protocol/index.ts";
 import type { BackendEvent } from "../../backend.ts";
 import type { PlaceOrder } from "../../pending.ts";
-import { openOrder, placeOrder, SimHarness, type SimOverrides } from "../testing/support.ts";
+import {
+  bookOrderHistory,
+  openOrder,
+  placeOrder,
+  SimHarness,
+  type SimOverrides,
+} from "../testing/support.ts";
 
 let harness: SimHarness;
 afterEach(async () => {
@@ -26,7 +32,7 @@ async function place(overrides: Partial<PlaceOrder>): Promise<number> {
   return result.order;
 }
 
-const history = () => harness.sim.historyOrders({ from: 0, to: Number.MAX_SAFE_INTEGER });
+const history = () => bookOrderHistory(harness.sim);
 const eventTypes = (events: readonly BackendEvent[]) => events.map((event) => event.type);
 
 describe("triggering", () => {

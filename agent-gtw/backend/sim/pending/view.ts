@@ -30,6 +30,7 @@ export function orderView(market: Market, order: OrderState): TradeOrder {
     position_id: 0,
     position_by_id: 0,
     reason: order.reason,
+    external_id: "",
   };
 }
 

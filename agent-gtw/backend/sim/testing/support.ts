@@ -6,8 +6,10 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { LogFields, Logger } from "../../../../shared/log.ts";
+import type { TradeOrder } from "../../../../shared/protocol/index.ts";
 import { TestClock } from "../../../../shared/testing/test-clock.ts";
 import type { BackendEvent, CloseOrder, ModifyOrder, OpenOrder } from "../../backend.ts";
+import type { HistoryCursor, HistoryQuery } from "../../market-reads.ts";
 import {
   type CancelPendingOrder,
   type CloseByOrder,
@@ -169,4 +171,26 @@ export function recordingLogger(lines: RecordedLine[] = []): Logger & { lines: R
     child: () => logger,
   };
   return logger;
+}
+
+/** Every order of the history (GET_HISTORY_ORDERS' read), all pages; by default all time. */
+export async function historyOrders(
+  sim: SimBackend,
+  query: HistoryQuery = { kind: "range", from: 0, to: Number.MAX_SAFE_INTEGER },
+): Promise<TradeOrder[]> {
+  const out: TradeOrder[] = [];
+  let after: HistoryCursor | undefined;
+  for (;;) {
+    const chunk = await sim.market.historyOrders(query, after, 500);
+    out.push(...chunk.rows);
+    if (chunk.next === undefined) return out;
+    after = chunk.next;
+  }
+}
+
+/** The history's pending and close-by orders (those that were in the order book). */
+export async function bookOrderHistory(sim: SimBackend): Promise<TradeOrder[]> {
+  return (await historyOrders(sim)).filter(
+    (order) => order.type !== "BUY" && order.type !== "SELL",
+  );
 }

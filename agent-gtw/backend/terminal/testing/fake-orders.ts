@@ -4,6 +4,7 @@
  * CALC_MARGIN and CALC_PROFIT, answered from the simulated broker with the EA's validation.
  */
 import { Retcode, type Side } from "../../../../shared/protocol/index.ts";
+import { historyOrders as simHistoryOrders } from "../../sim/testing/support.ts";
 import type { EaRecord, FlatObject } from "./ea-json.ts";
 import { orderTerms, requestTerms } from "./fake-pending-build.ts";
 import { err, type FakeEaState, ok, page, pageArgs } from "./fake-reads.ts";
@@ -38,13 +39,11 @@ export async function historyOrders(state: FakeEaState, request: FlatObject): Pr
   const magic = request.integer("magic");
   const args = pageArgs(request);
   if (args === undefined) return err("BAD_REQUEST", PAGE_ERROR);
-  const matching = (
-    await state.sim.historyOrders({
-      from: state.broker.toUnix(from),
-      to: state.broker.toUnix(to),
-      ...(magic === undefined ? {} : { magic }),
-    })
-  ).map((o) => eaOrder(o, state.broker));
+  // Every kind of order that left the book, as the EA lists them (market ones too)
+  const span = { from: state.broker.toUnix(from), to: state.broker.toUnix(to) };
+  const matching = (await simHistoryOrders(state.sim, { kind: "range", ...span }))
+    .filter((o) => magic === undefined || o.magic === magic)
+    .map((o) => eaOrder(o, state.broker));
   return page(state, "orders", matching, args.offset, args.limit);
 }
 

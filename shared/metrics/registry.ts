@@ -1,12 +1,20 @@
 /**
- * A small Prometheus registry for GET /metrics (text exposition format 0.0.4): counters, gauges
- * and histograms with fixed buckets, labels given per observation. Label values are escaped, and
- * the number of label combinations per metric is capped so a hostile label value cannot grow
- * memory without bound.
+ * A small Prometheus registry for both agents' GET /metrics (text exposition format 0.0.4):
+ * counters, gauges and histograms with fixed buckets, labels given per observation, and
+ * collected metrics whose values are read from their owner at scrape time (a count some
+ * component already keeps becomes a metric in one line, without the component knowing about
+ * metrics). Label values are escaped, and the number of label combinations per metric is capped
+ * so a hostile label value cannot grow memory without bound.
  */
-import { AgentError, FaultCode } from "../../shared/errors.ts";
+import { AgentError, FaultCode } from "../errors.ts";
 
-type Labels = Readonly<Record<string, string>>;
+export type Labels = Readonly<Record<string, string>>;
+
+/** What a collected metric reads at scrape time: one value, or one per label set. */
+export type Sample = number | Iterable<readonly [Labels, number]>;
+
+/** The exposition format's content type (GET /metrics answers with it). */
+export const EXPOSITION_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
 
 const MAX_SERIES_PER_METRIC = 1000;
 
@@ -15,6 +23,8 @@ export const LATENCY_BUCKETS_S = [
   0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5,
   5, 10,
 ] as const;
+
+type MetricType = "counter" | "gauge" | "histogram";
 
 interface Series {
   readonly labels: Labels;
@@ -33,7 +43,7 @@ abstract class Metric {
     this.help = help;
   }
 
-  abstract readonly type: "counter" | "gauge" | "histogram";
+  abstract readonly type: MetricType;
 
   protected at(labels: Labels): Series | undefined {
     const key = labelKey(labels);
@@ -63,7 +73,7 @@ export class Counter extends Metric {
 
   render(): string[] {
     return [...this.series.values()].map(
-      (entry) => `${this.name}${formatLabels(entry.labels)} ${entry.value}`,
+      (entry) => `${this.name}${formatLabels(entry.labels)} ${formatValue(entry.value)}`,
     );
   }
 }
@@ -76,10 +86,42 @@ export class Gauge extends Metric {
     if (entry !== undefined) entry.value = value;
   }
 
+  get(labels: Labels = {}): number | undefined {
+    return this.series.get(labelKey(labels))?.value;
+  }
+
+  /** Forget a label set (a gateway removed, a symbol no longer watched). */
+  remove(labels: Labels = {}): void {
+    this.series.delete(labelKey(labels));
+  }
+
   render(): string[] {
     return [...this.series.values()].map(
-      (entry) => `${this.name}${formatLabels(entry.labels)} ${entry.value}`,
+      (entry) => `${this.name}${formatLabels(entry.labels)} ${formatValue(entry.value)}`,
     );
+  }
+}
+
+/** A counter or gauge whose values belong to someone else and are read at scrape time. */
+export class Collected extends Metric {
+  readonly type: "counter" | "gauge";
+  readonly #read: () => Sample;
+
+  constructor(name: string, help: string, type: "counter" | "gauge", read: () => Sample) {
+    super(name, help);
+    this.type = type;
+    this.#read = read;
+  }
+
+  render(): string[] {
+    const sample = this.#read();
+    if (typeof sample === "number") return [`${this.name} ${formatValue(sample)}`];
+    const lines: string[] = [];
+    for (const [labels, value] of sample) {
+      if (lines.length >= MAX_SERIES_PER_METRIC) break;
+      lines.push(`${this.name}${formatLabels(labels)} ${formatValue(value)}`);
+    }
+    return lines;
   }
 }
 
@@ -115,7 +157,7 @@ export class Histogram extends Metric {
       lines.push(
         `${this.name}_bucket${formatLabels({ ...entry.labels, le: "+Inf" })} ${entry.value}`,
       );
-      lines.push(`${this.name}_sum${formatLabels(entry.labels)} ${entry.sum ?? 0}`);
+      lines.push(`${this.name}_sum${formatLabels(entry.labels)} ${formatValue(entry.sum ?? 0)}`);
       lines.push(`${this.name}_count${formatLabels(entry.labels)} ${entry.value}`);
     }
     return lines;
@@ -137,14 +179,40 @@ export class Registry {
     return this.#add(new Histogram(name, help, bounds));
   }
 
+  /**
+   * A metric read from its owner when scraped: `collect("x_total", "...", "counter", () =>
+   * server.refusals)`. A reader that throws costs that metric's lines, not the scrape.
+   */
+  collect(name: string, help: string, type: "counter" | "gauge", read: () => Sample): Collected {
+    return this.#add(new Collected(name, help, type, read));
+  }
+
+  /** `<prefix>_build_info{version="..."} 1`, the Prometheus convention for what is running. */
+  buildInfo(prefix: string, version: string): Gauge {
+    const info = this.gauge(`${prefix}_build_info`, "The running build: 1, labelled by version");
+    info.set(1, { version, runtime: `bun ${Bun.version}` });
+    return info;
+  }
+
+  /** Metric names registered, in order (tests compare them with the dashboards and rules). */
+  names(): string[] {
+    return this.#metrics.map((metric) => metric.name);
+  }
+
   /** The text exposition format, one HELP/TYPE block per metric. */
   render(): string {
     const lines: string[] = [];
     for (const metric of this.#metrics) {
+      let samples: string[];
+      try {
+        samples = metric.render();
+      } catch {
+        samples = [];
+      }
       lines.push(
-        `# HELP ${metric.name} ${metric.help}`,
+        `# HELP ${metric.name} ${escapeHelp(metric.help)}`,
         `# TYPE ${metric.name} ${metric.type}`,
-        ...metric.render(),
+        ...samples,
       );
     }
     return `${lines.join("\n")}\n`;
@@ -153,6 +221,8 @@ export class Registry {
   #add<M extends Metric>(metric: M): M {
     if (!/^[a-zA-Z_:][a-zA-Z0-9_:]*$/.test(metric.name))
       throw new AgentError(FaultCode.INTERNAL, `metrics: invalid name ${metric.name}`);
+    if (this.#metrics.some((known) => known.name === metric.name))
+      throw new AgentError(FaultCode.INTERNAL, `metrics: ${metric.name} registered twice`);
     this.#metrics.push(metric);
     return metric;
   }
@@ -175,4 +245,16 @@ function formatLabels(labels: Labels): string {
 /** Exposition format escaping: backslash, double quote and newline. */
 function escapeLabel(value: string): string {
   return value.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n");
+}
+
+/** Help text escaping: backslash and newline. */
+function escapeHelp(value: string): string {
+  return value.replace(/\\/g, "\\\\").replace(/\n/g, "\\n");
+}
+
+/** Sample values: Go's float spelling for the infinities, which JavaScript spells Infinity. */
+function formatValue(value: number): string {
+  if (value === Number.POSITIVE_INFINITY) return "+Inf";
+  if (value === Number.NEGATIVE_INFINITY) return "-Inf";
+  return String(value);
 }
