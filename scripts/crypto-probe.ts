@@ -16,7 +16,7 @@ import { SECRETBOX_BACKEND_NAMES } from "../shared/curve/box-backend.ts";
 import { NACL_SECRETBOX } from "../shared/curve/box-vectors.ts";
 import { installCryptoBackend } from "../shared/sodium/install.ts";
 
-const HELP = `usage: crypto-probe [--expect ${SECRETBOX_BACKEND_NAMES.join("|")}]
+const HELP = `Usage: crypto-probe [--expect ${SECRETBOX_BACKEND_NAMES.join("|")}]
 
 Reports the secretbox backend this build chose and checks it on NaCl's known answer.`;
 
