@@ -22,7 +22,7 @@ import { installCryptoBackend } from "../shared/sodium/install.ts";
 import { parseBenchArgs } from "./bench/cli.ts";
 import { type RunningAgent, startGateway } from "./harness/agents.ts";
 import { createDeployment, type Deployment } from "./harness/deployment.ts";
-import { readHealth, startInference, writeInferenceConfig } from "./harness/inference.ts";
+import { bearer, readHealth, startInference, writeInferenceConfig } from "./harness/inference.ts";
 
 const { values, integer } = parseBenchArgs(
   Bun.argv.slice(2),
@@ -149,7 +149,7 @@ async function strategyPath(deployment: Deployment, endpoint: string) {
   const agent: RunningAgent = await startInference(setup);
   try {
     for (const deadline = performance.now() + 10_000; ; ) {
-      const health = await readHealth(setup.apiUrl);
+      const health = await readHealth(setup.apiUrl, setup.token);
       const lane = health.gateways[0] as { stream?: { state?: string } } | undefined;
       if (lane?.stream?.state === "LIVE") break;
       if (performance.now() > deadline) throw new Error("agent-inf stream not LIVE");
@@ -167,6 +167,7 @@ async function strategyPath(deployment: Deployment, endpoint: string) {
         (async () => {
           const response = await fetch(`${setup.apiUrl}/v1/stream?quotes=${SYMBOLS.join(",")}`, {
             signal: controller.signal,
+            headers: bearer(setup.token),
           });
           const decoder = new TextDecoder();
           let buffer = "";

@@ -75,7 +75,7 @@ describe("which crypto backend runs", () => {
     const agent = await startInference(setup);
     cleanups.push(() => agent.kill());
     const { secretbox, detail } = expected();
-    const health = (await readHealth(setup.apiUrl)) as unknown as {
+    const health = (await readHealth(setup.apiUrl, setup.token)) as unknown as {
       crypto: { secretbox: string; detail: string; fallback: boolean };
     };
     expect(health.crypto).toMatchObject({ secretbox, fallback: false });
@@ -116,6 +116,6 @@ describe("an unknown AGENT_CRYPTO_BACKEND", () => {
       });
     }
     // The API never opened
-    expect(await readHealth(setup.apiUrl).catch(() => "refused")).toBe("refused");
+    expect(await readHealth(setup.apiUrl, setup.token).catch(() => "refused")).toBe("refused");
   });
 });
