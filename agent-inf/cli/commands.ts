@@ -63,9 +63,9 @@ export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
       return { kind: "run", logLevel };
     },
   },
-  // `keygen` and `service` parse their own arguments (shared/keys/keygen-command.ts,
-  // shared/service/systemd.ts, shared with agent-gtw); command-line.ts dispatches them before
-  // this table.
+  // `keygen`, `service` and `upgrade` parse their own arguments (shared/keys/keygen-command.ts,
+  // shared/service/systemd.ts, shared/service/upgrade-command.ts, shared with agent-gtw);
+  // command-line.ts dispatches them before this table.
   open: {
     group: "orders",
     usage:
@@ -357,6 +357,8 @@ Setup (without the agent running):
       or add one missing token to an existing key folder
   service install|uninstall|status [--config FILE]
       install agent-inf as a hardened systemd service (see ${PROGRAM} service --help)
+  upgrade --binary FILE | --rollback [--config FILE]
+      replace the service's binary: stop (drains), swap, start, verify; roll back if it fails
 
   ${PROGRAM} COMMAND --help     the command's options
   ${PROGRAM} --version
