@@ -16,6 +16,7 @@ import { readSigningPublicKeyFile } from "../shared/keys/signing-keys.ts";
 import type { Logger } from "../shared/log.ts";
 import { type MetricsEndpoint, startMetricsEndpoint } from "../shared/metrics/http.ts";
 import { SignatureVerifier } from "../shared/protocol/index.ts";
+import { installCryptoBackend } from "../shared/sodium/install.ts";
 import { TradingStateHolder } from "../shared/trading-state.ts";
 import type { Backend } from "./backend/backend.ts";
 import { SimBackend } from "./backend/sim/sim-backend.ts";
@@ -78,6 +79,8 @@ export function createGatewayApp(
   options: GatewayAppOptions = {},
 ): GatewayApp {
   const clock = options.clock ?? systemClock;
+  // First: an unusable AGENT_CRYPTO_BACKEND stops the start (exit 2), not a handshake later
+  const crypto = installCryptoBackend({ logger });
   const server = readSecretKeyFile(config.keys.server_secret);
   const clients = loadAuthorizedClients(config, logger);
   const trustedKeys = loadSigningKeys(config);
@@ -202,6 +205,7 @@ export function createGatewayApp(
     requests: gateway?.counters,
     streaming: streaming.stats(),
     metrics: metricsEndpoint?.url ?? null,
+    crypto,
   });
 
   const app: GatewayApp = {
