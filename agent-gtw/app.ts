@@ -145,6 +145,7 @@ export function createGatewayApp(
     clock,
     logger: logger.child("gateway"),
     streaming,
+    signatureWindow: verifier.window,
   });
   const networkServer = new GatewayServer({
     endpoint: config.endpoint,

@@ -12,6 +12,7 @@ import {
   type PingReply,
   parseMessage,
   type Reply,
+  type SignatureWindowInfo,
   type TradingState,
 } from "../../shared/protocol/index.ts";
 import type { TradingStateHolder } from "../../shared/trading-state.ts";
@@ -34,6 +35,8 @@ export interface GatewayOptions {
   readonly logger: Logger;
   /** SUBSCRIBE / UNSUBSCRIBE / RESYNC; without it they are refused (in-process tests). */
   readonly streaming?: StreamHub;
+  /** The verifier's freshness window, told to clients in PING so they judge their clock by it. */
+  readonly signatureWindow?: SignatureWindowInfo;
 }
 
 export class Gateway {
@@ -187,7 +190,7 @@ export class Gateway {
   }
 
   #ping(id: string): PingReply {
-    const { backend, clock, name, version } = this.#options;
+    const { backend, clock, name, version, signatureWindow } = this.#options;
     const link = backend.link();
     return okReply(id, {
       gateway: name,
@@ -200,6 +203,7 @@ export class Gateway {
         ...(link.detail === undefined ? {} : { detail: link.detail }),
       },
       version,
+      ...(signatureWindow === undefined ? {} : { signature_window: signatureWindow }),
     });
   }
 
