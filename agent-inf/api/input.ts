@@ -41,6 +41,14 @@ export const ApiErrorCode = {
   GATEWAY_ERROR: "GATEWAY_ERROR",
   GATEWAY_UNREACHABLE: "GATEWAY_UNREACHABLE",
   STREAM_UNAVAILABLE: "STREAM_UNAVAILABLE",
+  // Market data (market-input.ts): the protocol's names for what MT5 refuses too
+  INVALID_TIME: "INVALID_TIME",
+  INVALID_TIMEFRAME: "INVALID_TIMEFRAME",
+  INVALID_COUNT: "INVALID_COUNT",
+  INVALID_RANGE: "INVALID_RANGE",
+  RANGE_TOO_LONG: "RANGE_TOO_LONG",
+  NOT_ACCEPTABLE: "NOT_ACCEPTABLE",
+  TOO_MANY_REQUESTS: "TOO_MANY_REQUESTS",
   INTERNAL_ERROR: "INTERNAL_ERROR",
 } as const;
 export type ApiErrorCode = (typeof ApiErrorCode)[keyof typeof ApiErrorCode];

@@ -30,6 +30,7 @@ import {
   QUERY_GATEWAY,
   QUERY_POSITIONS,
 } from "./input.ts";
+import { MARKET_ROUTES } from "./market-routes.ts";
 import type { StreamRegistry, WsData } from "./stream.ts";
 
 export interface RouteContext {
@@ -89,6 +90,7 @@ export const ROUTES: readonly Route[] = [
   { method: "POST", template: "/v1/positions/{ticket}/modify", handler: modifyPosition },
   { method: "GET", template: "/v1/account", handler: getAccount },
   { method: "GET", template: "/v1/symbols/{symbol}", handler: getSymbol },
+  ...MARKET_ROUTES,
   {
     method: "GET",
     template: "/v1/health",
