@@ -13,7 +13,8 @@ import {
   parseSymbolsQuery,
   parseTicksQuery,
 } from "./market-input.ts";
-import { API_TICK_FIELDS, CONTENT_TYPES } from "./market-rows.ts";
+import { API_TICK_FIELDS, seconds } from "../gateway/market-units.ts";
+import { CONTENT_TYPES } from "./market-rows.ts";
 import { fetchPage, streamMarket } from "./market-stream.ts";
 // Types only: routes.ts lists these routes, so a value import back would be a cycle
 import type { Route, RouteContext } from "./routes.ts";
@@ -96,7 +97,7 @@ function history(kind: "history_deals" | "history_orders") {
 export function apiTick(tick: Tick): Record<string, number> {
   const values: Record<string, number> = {
     ...tick,
-    time: Math.floor(tick.time_msc / 1000),
+    time: seconds(tick.time_msc),
   };
   return Object.fromEntries(API_TICK_FIELDS.map((name) => [name, values[name] as number]));
 }

@@ -1,11 +1,7 @@
 /**
- * How the market-data routes write what the gateway pages (docs/API.md §10): each page's rows
- * in the units and field order of the MetaTrader5 Python module, as JSON or CSV text, so an
- * answer can be written page by page as it arrives.
- *
- * Units: times are Unix **seconds** as MT5 gives them (`time`), with MT5's millisecond twin
- * where MT5 has one (`time_msc`, `time_setup_msc`, `time_done_msc`). Bars and ticks are rows of
- * numbers in MT5's column order (`copy_rates_*`, `copy_ticks_*`); deals and orders are objects.
+ * How the market-data routes write what the gateway pages (docs/API.md §10): each page's rows,
+ * in MT5's units (gateway/market-units.ts), as JSON or CSV text, so an answer can be written page
+ * by page as it arrives. Bars and ticks are rows of numbers; the rest are objects.
  *
  * JSON layout, one row per line, so a reader can parse it as it streams:
  *
@@ -25,151 +21,19 @@ import type {
   TicksReply,
   TradeOrder,
 } from "../../shared/protocol/index.ts";
+import {
+  API_DEAL_FIELDS,
+  API_ORDER_FIELDS,
+  API_RATE_FIELDS,
+  API_TICK_FIELDS,
+  apiDeal,
+  apiOrder,
+  rateRows,
+  tickRows,
+} from "../gateway/market-units.ts";
 import type { MarketFormat } from "./market-input.ts";
 
 export type MarketKind = "symbols" | "rates" | "ticks" | "history_deals" | "history_orders";
-
-/** copy_rates_* columns (numpy dtype names of the MetaTrader5 module). */
-export const API_RATE_FIELDS = [
-  "time",
-  "open",
-  "high",
-  "low",
-  "close",
-  "tick_volume",
-  "spread",
-  "real_volume",
-] as const;
-
-/** copy_ticks_* columns: `time` in seconds and `time_msc` in ms, as in MT5. */
-export const API_TICK_FIELDS = [
-  "time",
-  "bid",
-  "ask",
-  "last",
-  "volume",
-  "time_msc",
-  "flags",
-  "volume_real",
-] as const;
-
-export const API_DEAL_FIELDS = [
-  "ticket",
-  "order",
-  "time",
-  "time_msc",
-  "type",
-  "entry",
-  "magic",
-  "position",
-  "reason",
-  "volume",
-  "price",
-  "commission",
-  "swap",
-  "profit",
-  "fee",
-  "symbol",
-  "comment",
-  "external_id",
-] as const;
-
-export const API_ORDER_FIELDS = [
-  "ticket",
-  "time_setup",
-  "time_setup_msc",
-  "time_done",
-  "time_done_msc",
-  "time_expiration",
-  "type",
-  "type_time",
-  "type_filling",
-  "state",
-  "magic",
-  "position_id",
-  "position_by_id",
-  "reason",
-  "volume_initial",
-  "volume_current",
-  "price_open",
-  "sl",
-  "tp",
-  "price_current",
-  "price_stoplimit",
-  "symbol",
-  "comment",
-  "external_id",
-] as const;
-
-const seconds = (ms: number) => Math.floor(ms / 1000);
-
-/** Where each wanted protocol field sits in a page's rows (a newer gateway may add columns). */
-function columnIndex(fields: readonly string[], wanted: readonly string[]): number[] {
-  return wanted.map((name) => {
-    const at = fields.indexOf(name);
-    if (at < 0)
-      throw new Error(`gateway rows lack the column ${name} (fields: ${fields.join(",")})`);
-    return at;
-  });
-}
-
-const RATE_SOURCE = [
-  "time",
-  "open",
-  "high",
-  "low",
-  "close",
-  "tick_volume",
-  "spread",
-  "real_volume",
-];
-const TICK_SOURCE = [
-  "time_msc",
-  "bid",
-  "ask",
-  "last",
-  "volume",
-  "time_msc",
-  "flags",
-  "volume_real",
-];
-
-/** A page of bars as MT5 rows: the open time in seconds, then the prices and volumes. */
-export function rateRows(reply: RatesReply): number[][] {
-  const at = columnIndex(reply.fields, RATE_SOURCE);
-  return reply.rates.map((row) => {
-    const out = at.map((index) => row[index] as number);
-    out[0] = seconds(out[0] as number);
-    return out;
-  });
-}
-
-/** A page of ticks as MT5 rows: time (s), bid, ask, last, volume, time_msc, flags, volume_real. */
-export function tickRows(reply: TicksReply): number[][] {
-  const at = columnIndex(reply.fields, TICK_SOURCE);
-  return reply.ticks.map((row) => {
-    const out = at.map((index) => row[index] as number);
-    out[0] = seconds(out[0] as number);
-    return out;
-  });
-}
-
-/** A deal with MT5's time fields: `time` in seconds and `time_msc`. */
-export function apiDeal(deal: HistoryDeal): Record<string, unknown> {
-  return { ...deal, time: seconds(deal.time), time_msc: deal.time };
-}
-
-/** An order with MT5's time fields: seconds, and the `_msc` twins of setup and done. */
-export function apiOrder(order: TradeOrder): Record<string, unknown> {
-  return {
-    ...order,
-    time_setup: seconds(order.time_setup),
-    time_setup_msc: order.time_setup,
-    time_done: seconds(order.time_done),
-    time_done_msc: order.time_done,
-    time_expiration: seconds(order.time_expiration),
-  };
-}
 
 /** The rows of one page, arrays (bars, ticks) or objects (the rest). */
 export function pageRows(kind: MarketKind, reply: Reply): readonly unknown[] {
