@@ -5,6 +5,7 @@
  * are market-input.ts, the rows' units and layout market-rows.ts.
  */
 import type { Reply, Tick } from "../../shared/protocol/index.ts";
+import { API_TICK_FIELDS, seconds } from "../gateway/market-units.ts";
 import { ApiError, ApiErrorCode } from "./input.ts";
 import {
   parseHistoryQuery,
@@ -13,7 +14,6 @@ import {
   parseSymbolsQuery,
   parseTicksQuery,
 } from "./market-input.ts";
-import { API_TICK_FIELDS, seconds } from "../gateway/market-units.ts";
 import { CONTENT_TYPES } from "./market-rows.ts";
 import { fetchPage, streamMarket } from "./market-stream.ts";
 // Types only: routes.ts lists these routes, so a value import back would be a cycle

@@ -2,8 +2,9 @@
  * Test-only builders for valid requests and replies, one per action, with overrides. Used by the
  * protocol tests and available to agent tests; production code never imports this file.
  */
-import type { TradeOrder } from "../pending-types.ts";
+
 import type { HistoryDeal } from "../market-types.ts";
+import type { TradeOrder } from "../pending-types.ts";
 import type {
   AccountInfo,
   CloseRequest,
