@@ -37,7 +37,6 @@ async function ticks(query: string, symbol = "EURUSD"): Promise<Rows> {
 
 const iso = (ms: number) => new Date(ms).toISOString();
 const MON = Date.UTC(2026, 10, 2); // Monday 2026-11-02 00:00 UTC
-const MIN = 60_000;
 
 describe("bars", () => {
   test("a range across many gateway pages equals the same range read in parts", async () => {
