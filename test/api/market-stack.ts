@@ -18,6 +18,8 @@ export interface MarketStack {
   readonly gateway: RunningGateway;
   readonly inference: RunningAgent;
   readonly apiUrl: string;
+  /** agent-inf's config file (the CLI's --config). */
+  readonly configPath: string;
   get(path: string, headers?: Record<string, string>, signal?: AbortSignal): Promise<Response>;
   post(path: string, body: unknown): Promise<Response>;
   stop(): Promise<void>;
@@ -68,6 +70,7 @@ export async function startMarketStack(
       gateway: gtw,
       inference: inf,
       apiUrl: setup.apiUrl,
+      configPath: setup.configPath,
       get,
       post,
       stop,

@@ -132,7 +132,7 @@ describe("closed bars", () => {
 
     expect(resumed.messages[0]?.event).toBe("BAR");
     const times = bars(resumed.messages).map((bar) => bar["time"] as number);
-    expect(times[0]).toBe((last.data["bar"] as Bar)["time"] + 60);
+    expect(times[0]).toBe(((last.data["bar"] as Bar)["time"] as number) + 60);
     expect(times.every((t, i) => i === 0 || t === (times[i - 1] as number) + 60)).toBe(true);
     for (const bar of bars(resumed.messages)) {
       expect(await ratesAt(s, "M1", bar["time"] as number)).toEqual([
