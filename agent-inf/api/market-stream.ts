@@ -19,6 +19,7 @@ import type { Logger } from "../../shared/log.ts";
 import type { MarketRequest, Reply } from "../../shared/protocol/index.ts";
 import type { QueryBody } from "../gateway/gateway-client.ts";
 import type { Lane } from "../lane/lane.ts";
+import { ask, expectOk } from "./gateway-answers.ts";
 import { ApiError, ApiErrorCode } from "./input.ts";
 import type { MarketFormat } from "./market-input.ts";
 import { CONTENT_TYPES, type MarketKind, MarketWriter, pageRows } from "./market-rows.ts";
@@ -58,47 +59,14 @@ function acquire(lane: Lane): () => void {
 export async function fetchPage(lane: Lane, body: MarketBody, cursor?: string): Promise<Reply> {
   const request = { ...body, ...(cursor === undefined ? {} : { cursor }) } as QueryBody;
   for (let attempt = 0; ; attempt++) {
-    let reply: Reply;
-    try {
-      reply = await lane.client.query(request);
-    } catch (error) {
-      throw new ApiError(
-        504,
-        ApiErrorCode.GATEWAY_UNREACHABLE,
-        `gateway ${lane.name} did not answer ${body.action}: ${describeError(error)}`,
-        { details: { gateway: lane.name }, cause: error },
-      );
-    }
-    if (reply.status === "OK") return reply;
+    const reply = await ask(lane, request);
+    // The gateway's queue for this connection is full (other pagers): its replies free it soon
     if (reply.error_code === "RATE_LIMITED" && attempt < RATE_LIMIT_RETRIES) {
       await Bun.sleep(RATE_LIMIT_PAUSE_MS * (attempt + 1));
       continue;
     }
-    throw refusal(lane, reply);
+    return expectOk(lane, reply);
   }
-}
-
-function refusal(lane: Lane, reply: Reply): ApiError {
-  const code = reply.error_code ?? reply.status;
-  const message = reply.error_msg ?? code;
-  const details = { gateway: lane.name, gateway_error_code: code };
-  if (code === "UNKNOWN_SYMBOL")
-    return new ApiError(404, ApiErrorCode.UNKNOWN_SYMBOL, message, { details });
-  if (code === "RATE_LIMITED")
-    return new ApiError(429, ApiErrorCode.TOO_MANY_REQUESTS, message, {
-      details,
-      headers: { "retry-after": "1" },
-    });
-  const named =
-    (Object.values(ApiErrorCode) as string[]).includes(code) && code.startsWith("INVALID_");
-  if (named || code === "RANGE_TOO_LONG")
-    return new ApiError(400, code as ApiErrorCode, message, { details });
-  return new ApiError(
-    502,
-    ApiErrorCode.GATEWAY_ERROR,
-    `gateway ${lane.name} refused: ${code}: ${message}`,
-    { details },
-  );
 }
 
 /**

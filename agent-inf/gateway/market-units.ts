@@ -5,24 +5,19 @@
  * (`time_msc`, `time_setup_msc`, `time_done_msc`); bars and ticks as rows of numbers in MT5's
  * column order (`copy_rates_*`, `copy_ticks_*`), read from each page by its `fields` names.
  */
-import type {
-  HistoryDeal,
-  RatesReply,
-  TicksReply,
-  TradeOrder,
+import {
+  type HistoryDeal,
+  RATE_FIELDS,
+  type RatesReply,
+  type TicksReply,
+  type TradeOrder,
 } from "../../shared/protocol/index.ts";
 
-/** copy_rates_* columns (numpy dtype names of the MetaTrader5 module). */
-export const API_RATE_FIELDS = [
-  "time",
-  "open",
-  "high",
-  "low",
-  "close",
-  "tick_volume",
-  "spread",
-  "real_volume",
-] as const;
+/**
+ * copy_rates_* columns (numpy dtype names of the MetaTrader5 module): the protocol's own, with
+ * `time` in seconds instead of ms.
+ */
+export const API_RATE_FIELDS = RATE_FIELDS;
 
 /** copy_ticks_* columns: `time` in seconds and `time_msc` in ms, as in MT5. */
 export const API_TICK_FIELDS = [
@@ -97,16 +92,7 @@ function columnIndex(fields: readonly string[], wanted: readonly string[]): numb
   });
 }
 
-const RATE_SOURCE = [
-  "time",
-  "open",
-  "high",
-  "low",
-  "close",
-  "tick_volume",
-  "spread",
-  "real_volume",
-];
+/** Where each MT5 tick column comes from in the protocol's rows (time is time_msc, floored). */
 const TICK_SOURCE = [
   "time_msc",
   "bid",
@@ -120,7 +106,7 @@ const TICK_SOURCE = [
 
 /** A page of bars as MT5 rows: the open time in seconds, then the prices and volumes. */
 export function rateRows(reply: RatesReply): number[][] {
-  const at = columnIndex(reply.fields, RATE_SOURCE);
+  const at = columnIndex(reply.fields, RATE_FIELDS);
   return reply.rates.map((row) => {
     const out = at.map((index) => row[index] as number);
     out[0] = seconds(out[0] as number);
