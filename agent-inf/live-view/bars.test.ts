@@ -46,6 +46,7 @@ interface Setup {
   fail: { next: number };
   connected: { value: boolean };
   released: string[];
+  acquired: string[];
 }
 
 function setup(): Setup {
@@ -57,6 +58,7 @@ function setup(): Setup {
   const fail = { next: 0 };
   const connected = { value: true };
   const released: string[] = [];
+  const acquired: string[] = [];
   feed.add({
     events: true,
     wantsBars: () => true,
@@ -82,11 +84,15 @@ function setup(): Setup {
     },
     clockOffsetMs: () => 0,
     connected: () => connected.value,
-    acquireQuotes: async (symbols) =>
-      symbols.filter((s) => s === "NOPE").map((symbol) => ({ symbol, code: "UNKNOWN_SYMBOL" })),
+    acquireQuotes: async (symbols) => {
+      acquired.push(...symbols.filter((s) => s !== "NOPE"));
+      return symbols
+        .filter((s) => s === "NOPE")
+        .map((symbol) => ({ symbol, code: "UNKNOWN_SYMBOL" }));
+    },
     releaseQuotes: (symbols) => released.push(...symbols),
   });
-  return { clock, feed, watcher, reads, events, missing, fail, connected, released };
+  return { clock, feed, watcher, reads, events, missing, fail, connected, released, acquired };
 }
 
 /** Let the watcher's promise chain run. */
@@ -243,6 +249,27 @@ describe("bar watcher", () => {
     expect(s.watcher.watched).toBe(0);
     expect(s.released).toEqual(["EURUSD"]);
     expect(s.watcher.coversSince(["EURUSD:M1"], since)).toBe(false);
+  });
+
+  test("quote subscriptions: one per watched pair, all given back when the pairs go", async () => {
+    const s = setup();
+    const pairs = [
+      { symbol: "EURUSD", timeframe: "M1" as const },
+      { symbol: "EURUSD", timeframe: "M5" as const },
+    ];
+    const m1 = pairs.slice(0, 1);
+    await s.watcher.acquire(m1);
+    await s.watcher.acquire(m1); // a second stream on the same pair
+    await s.watcher.acquire(pairs);
+    s.watcher.release(m1);
+    s.watcher.release(m1);
+    s.watcher.release(pairs);
+    s.clock.advance(LINGER_MS + 60_000);
+    await settle();
+
+    expect(s.acquired).toEqual(["EURUSD", "EURUSD"]);
+    expect(s.released.sort()).toEqual(s.acquired);
+    expect(s.watcher.watched).toBe(0);
   });
 
   test("coversSince: only events after the pair began to be watched resume exactly", async () => {

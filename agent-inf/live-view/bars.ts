@@ -131,8 +131,8 @@ export class BarWatcher {
       throw new Error(
         `the gateway's bars are watched for ${this.#pairs.size} pairs already; at most ${MAX_WATCHED_PAIRS}`,
       );
-    const symbols = [...new Set(pairs.map((p) => p.symbol))];
-    const refused = await this.#o.acquireQuotes(symbols);
+    // One quote subscription per watched pair, given back when the pair is dropped
+    const refused = await this.#o.acquireQuotes(added.map((p) => p.symbol));
     const bad = new Set(refused.map((r) => r.symbol));
     for (const { symbol, timeframe } of pairs) {
       if (bad.has(symbol)) continue;
@@ -140,7 +140,7 @@ export class BarWatcher {
       const pair = this.#pairs.get(key) ?? this.#add(symbol, timeframe);
       pair.users += 1;
     }
-    return refused;
+    return [...new Map(refused.map((r) => [r.symbol, r])).values()];
   }
 
   release(pairs: readonly { symbol: string; timeframe: Timeframe }[]): void {
