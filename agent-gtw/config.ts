@@ -20,6 +20,8 @@ import { DEFAULTS } from "../shared/net/index.ts";
 import {
   DEFAULT_CLOCK_SKEW_MS,
   DEFAULT_SIGNATURE_TTL_MS,
+  MAX_CLOCK_SKEW_MS,
+  MAX_SIGNATURE_TTL_MS,
   TRADING_STATES,
 } from "../shared/protocol/index.ts";
 import {
@@ -135,8 +137,8 @@ export const gatewayConfigSchema = z
     trading_state: z.enum(TRADING_STATES).default("ACTIVE"),
     signatures: z
       .object({
-        ttl_ms: positiveInt.max(60_000).default(DEFAULT_SIGNATURE_TTL_MS),
-        max_skew_ms: z.number().int().min(0).max(60_000).default(DEFAULT_CLOCK_SKEW_MS),
+        ttl_ms: positiveInt.max(MAX_SIGNATURE_TTL_MS).default(DEFAULT_SIGNATURE_TTL_MS),
+        max_skew_ms: z.number().int().min(0).max(MAX_CLOCK_SKEW_MS).default(DEFAULT_CLOCK_SKEW_MS),
       })
       .strict()
       .prefault({}),

@@ -39,8 +39,16 @@ export interface InferenceApp {
   /** The lane named (or the default); throws UnknownGatewayError. */
   lane(name?: string): Lane;
   health(): Health;
-  /** Operator: set the trading state of one gateway, or of all. */
-  setTradingState(state: TradingState, reason: string, gateway?: string): void;
+  /**
+   * Operator: set the trading state of one gateway, or of all. Relaxing a loss limit's hold
+   * needs `overrideRisk` (else RiskHoldError, lane/lanes.ts).
+   */
+  setTradingState(
+    state: TradingState,
+    reason: string,
+    gateway?: string,
+    overrideRisk?: boolean,
+  ): void;
   /** Operator: engage or reset the breaker of one gateway, or of all. */
   setBreaker(engaged: boolean, reason: string, gateway?: string): void;
   start(): Promise<void>;
@@ -111,7 +119,8 @@ export function createInferenceApp(
     logger,
     lane: (name) => lanes.lane(name),
     health: () => agentHealth(lanes.byName.values(), INFERENCE_VERSION, config.agent.name),
-    setTradingState: (state, reason, gateway) => lanes.setTradingState(state, reason, gateway),
+    setTradingState: (state, reason, gateway, overrideRisk) =>
+      lanes.setTradingState(state, reason, gateway, overrideRisk),
     setBreaker: (engaged, reason, gateway) => lanes.setBreaker(engaged, reason, gateway),
     async start() {
       lanes.start();
@@ -123,6 +132,7 @@ export function createInferenceApp(
       });
     },
     async stop() {
+      orders.stop();
       await lanes.stop();
       logger.info("Agent stopped");
     },

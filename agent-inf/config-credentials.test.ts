@@ -17,7 +17,12 @@ describe("agent-inf config under systemd credentials", () => {
     cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
     const credentials = join(dir, "credentials");
     mkdirSync(credentials);
-    for (const file of ["inf-1.key_secret", "inf-1.sign_secret", "agent-gtw.key"]) {
+    for (const file of [
+      "inf-1.key_secret",
+      "inf-1.sign_secret",
+      "agent-gtw.key",
+      "operator.token",
+    ]) {
       writeFileSync(join(credentials, file), "");
     }
     const configPath = join(dir, "agent-inf.yaml");
@@ -34,7 +39,7 @@ describe("agent-inf config under systemd credentials", () => {
           },
         ],
         risk: { allowed_symbols: ["EURUSD"], max_lots: 1 },
-        api: { token_file: "keys/api.token" },
+        api: { token_file: "keys/api.token", operator_token_file: "keys/operator.token" },
       }),
     );
     const plain = loadInferenceConfig(configPath, {});
@@ -46,6 +51,7 @@ describe("agent-inf config under systemd credentials", () => {
       signing_secret: join(credentials, "inf-1.sign_secret"),
     });
     expect(config.gateways[0]?.server_key_file).toBe(join(credentials, "agent-gtw.key"));
+    expect(config.api.operator_token_file).toBe(join(credentials, "operator.token"));
     // No credential of that name: the configured path stays
     expect(config.api.token_file).toBe(join(dir, "keys", "api.token"));
     expect(config.state_dir).toBe(plain.state_dir);

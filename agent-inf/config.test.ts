@@ -46,6 +46,7 @@ describe("inference config", () => {
       keys: { client_secret: "c", signing_secret: "s" },
       gateways: [{ name: "g", endpoint: "tcp://127.0.0.1:1", server_key_file: "k" }],
       risk: { allowed_symbols: ["EURUSD"], max_lots: 1 },
+      api: { token_file: "t", operator_token_file: "o" },
     });
     const missing = keyPaths(minimal).filter(
       (path) => !path.startsWith("gateways") && !documented.has(path),
@@ -66,23 +67,44 @@ describe("inference config", () => {
       expect(issues).toContainEqual(
         expect.stringMatching(new RegExp(`^gateways\\.0\\.endpoint: .*write ${canonical}$`)),
       );
-      // Refused, not taken for loopback: no token rule is applied to it
-      expect(issues.filter((issue) => issue.startsWith("api.token_file"))).toEqual([]);
+      // Refused, not taken for loopback: no auth rule is applied to it
+      expect(issues.filter((issue) => issue.startsWith("api.auth"))).toEqual([]);
     },
   );
 
   test("a host that only starts like loopback is not loopback", () => {
+    const noAuth = example()
+      .replace("auth: token", "auth: none")
+      .replace(/\n {2}(operator_)?token_file: .*/g, "");
+    expect(issuesOf(noAuth)).toEqual([]);
     expect(
-      issuesOf(example().replace("listen: 127.0.0.1:8765", "listen: 127.evil.example:8765")),
-    ).toContainEqual(
-      expect.stringContaining("api.token_file: the API listens on 127.evil.example"),
-    );
+      issuesOf(noAuth.replace("listen: 127.0.0.1:8765", "listen: 127.evil.example:8765")),
+    ).toEqual([
+      "api.auth: auth: none is allowed on loopback only, and the API listens on 127.evil.example: use auth: token",
+    ]);
   });
 
-  test("a non-loopback API needs a token file", () => {
-    expect(
-      issuesOf(example().replace("listen: 127.0.0.1:8765", "listen: 0.0.0.0:8765")),
-    ).toContainEqual(expect.stringContaining("api.token_file: the API listens on 0.0.0.0"));
+  test("tokens by default: both files named, and not the same file", () => {
+    const without = (key: string) => example().replace(new RegExp(`\\n  ${key}: .*`), "");
+    expect(issuesOf(without("token_file"))).toEqual([
+      expect.stringMatching(/^api\.token_file: required with auth: token .*--add api-token/),
+    ]);
+    expect(issuesOf(without("operator_token_file"))).toEqual([
+      expect.stringMatching(
+        /^api\.operator_token_file: required with auth: token .*--add operator-token/,
+      ),
+    ]);
+    expect(issuesOf(example().replace("keys/operator.token", "./keys/../keys/api.token"))).toEqual([
+      expect.stringMatching(/^api\.operator_token_file: must be another file/),
+    ]);
+    // auth: none takes no token files, and only on loopback
+    expect(issuesOf(example().replace("auth: token", "auth: none"))).toEqual([
+      "api.token_file: auth: none uses no token: remove this key, or use auth: token",
+      "api.operator_token_file: auth: none uses no token: remove this key, or use auth: token",
+    ]);
+    expect(issuesOf(example().replace("listen: 127.0.0.1:8765", "listen: 0.0.0.0:8765"))).toEqual(
+      [],
+    );
   });
 
   test("several gateways need exactly one default and unique names", () => {

@@ -27,6 +27,10 @@ import { UnknownGatewayError } from "./lane/lane.ts";
 import { DEFAULT_FRESHNESS } from "./live-view/live-view.ts";
 import { DAILY_LOSS_ACTIONS, type RiskLimits, riskLimitIssues } from "./risk/types.ts";
 
+/** `api.auth`: a bearer token on every request (default), or none (loopback only). */
+export const API_AUTH_KINDS = ["token", "none"] as const;
+export type ApiAuthKind = (typeof API_AUTH_KINDS)[number];
+
 const nullablePositive = z.number().positive().nullable();
 
 const gatewayEntry = z
@@ -111,8 +115,12 @@ export const inferenceConfigSchema = z
       .object({
         /** host:port; a non-loopback host requires a token. */
         listen: listenAddress().default("127.0.0.1:8765"),
-        /** File holding the bearer token clients must send (required off loopback). */
+        /** `token`: every request needs a bearer token; `none`: loopback only, logged at start. */
+        auth: z.enum(API_AUTH_KINDS).default("token"),
+        /** The strategy token: trade and read (api/auth.ts). */
         token_file: z.string().min(1).optional(),
+        /** The operator token: also the trading state and the breaker. */
+        operator_token_file: z.string().min(1).optional(),
         max_body_bytes: positiveInt.max(1_048_576).default(16_384),
       })
       .strict()
@@ -176,14 +184,7 @@ export const inferenceConfigSchema = z
         message: issue.message,
       });
     }
-    const listen = parseHostPort(config.api.listen);
-    if (listen.ok && !listen.value.host.loopback && config.api.token_file === undefined) {
-      context.addIssue({
-        code: "custom",
-        path: ["api", "token_file"],
-        message: `the API listens on ${listen.value.host.host}, which is not loopback: a token_file is required`,
-      });
-    }
+    for (const issue of apiAuthIssues(config.api)) context.addIssue({ code: "custom", ...issue });
     try {
       new Intl.DateTimeFormat("en-US", { timeZone: config.risk.time_zone });
     } catch {
@@ -196,6 +197,54 @@ export const inferenceConfigSchema = z
   });
 
 export type InferenceConfig = z.infer<typeof inferenceConfigSchema>;
+
+/**
+ * The API's auth rules: with `auth: token` (the default) both token files are named; `none`
+ * only on a loopback address, and without token files (they would do nothing).
+ */
+function apiAuthIssues(api: {
+  readonly listen: string;
+  readonly auth: ApiAuthKind;
+  readonly token_file?: string | undefined;
+  readonly operator_token_file?: string | undefined;
+}): { path: string[]; message: string }[] {
+  const issues: { path: string[]; message: string }[] = [];
+  const listen = parseHostPort(api.listen);
+  if (api.auth === "none") {
+    if (listen.ok && !listen.value.host.loopback)
+      issues.push({
+        path: ["api", "auth"],
+        message: `auth: none is allowed on loopback only, and the API listens on ${listen.value.host.host}: use auth: token`,
+      });
+    for (const key of ["token_file", "operator_token_file"] as const)
+      if (api[key] !== undefined)
+        issues.push({
+          path: ["api", key],
+          message: "auth: none uses no token: remove this key, or use auth: token",
+        });
+    return issues;
+  }
+  const missing = {
+    token_file: "the strategy's bearer token (trade and read)",
+    operator_token_file: "the operator's bearer token (trading state, breaker)",
+  } as const;
+  for (const [key, what] of Object.entries(missing) as [keyof typeof missing, string][])
+    if (api[key] === undefined)
+      issues.push({
+        path: ["api", key],
+        message: `required with auth: token (the default): ${what}; write one with \`agent-inf keygen --dir <keys> --add ${key === "token_file" ? "api-token" : "operator-token"}\`, or set auth: none (loopback only)`,
+      });
+  if (
+    api.token_file !== undefined &&
+    api.operator_token_file !== undefined &&
+    resolve(api.token_file) === resolve(api.operator_token_file)
+  )
+    issues.push({
+      path: ["api", "operator_token_file"],
+      message: "must be another file than token_file: the operator's token is not the strategy's",
+    });
+  return issues;
+}
 export type GatewayEntry = InferenceConfig["gateways"][number];
 
 /** The gateway entry named, or the default one (marked `default`, else the only one). */
@@ -254,11 +303,7 @@ export function useCredentials(
           : { ...gateway, server_key_file: credential(gateway.server_key_file) },
       ),
     ),
-    api: Object.freeze(
-      config.api.token_file === undefined
-        ? config.api
-        : { ...config.api, token_file: credential(config.api.token_file) },
-    ),
+    api: Object.freeze(mapTokenFiles(config.api, credential)),
   });
 }
 
@@ -277,16 +322,26 @@ export function resolvePaths(config: InferenceConfig, base: string): InferenceCo
           : { ...gateway, server_key_file: at(gateway.server_key_file) },
       ),
     ),
-    api: Object.freeze(
-      config.api.token_file === undefined
-        ? config.api
-        : { ...config.api, token_file: at(config.api.token_file) },
-    ),
+    api: Object.freeze(mapTokenFiles(config.api, at)),
     state_dir: at(config.state_dir),
     log: Object.freeze(
       config.log.file === undefined ? config.log : { ...config.log, file: at(config.log.file) },
     ),
   });
+}
+
+/** The api section with both token file paths mapped (resolved, or to a credential). */
+function mapTokenFiles(
+  api: InferenceConfig["api"],
+  map: (path: string) => string,
+): InferenceConfig["api"] {
+  return {
+    ...api,
+    ...(api.token_file === undefined ? {} : { token_file: map(api.token_file) }),
+    ...(api.operator_token_file === undefined
+      ? {}
+      : { operator_token_file: map(api.operator_token_file) }),
+  };
 }
 
 /** The risk monitor's view of the config section. */

@@ -23,7 +23,12 @@ import { parseBenchArgs } from "./bench/cli.ts";
 import type { BenchKeys } from "./bench/peer-protocol.ts";
 import { startGateway } from "./harness/agents.ts";
 import { createDeployment } from "./harness/deployment.ts";
-import { PERMISSIVE_RISK, startInference, writeInferenceConfig } from "./harness/inference.ts";
+import {
+  bearer,
+  PERMISSIVE_RISK,
+  startInference,
+  writeInferenceConfig,
+} from "./harness/inference.ts";
 import { MIB, residentBytes, sampleRss } from "./harness/rss.ts";
 
 const { values, integer } = parseBenchArgs(
@@ -67,9 +72,9 @@ const mbps = (bytes: number, ms: number) => round(bytes / 1e6 / (ms / 1000));
 const median = (list: readonly number[]) =>
   [...list].sort((a, b) => a - b)[Math.floor(list.length / 2)] as number;
 
-async function download(url: string): Promise<Measured> {
+async function download(url: string, token: string | undefined): Promise<Measured> {
   const started = performance.now();
-  const response = await fetch(url);
+  const response = await fetch(url, { headers: bearer(token) });
   if (response.status !== 200)
     throw new Error(`${url}: HTTP ${response.status} ${await response.text()}`);
   let bytes = 0;
@@ -200,7 +205,7 @@ async function main(): Promise<void> {
       `${setup.apiUrl}/v1/rates/EURUSD?timeframe=M1&count=${bars}&format=${format}`;
 
     // Warm-up: JIT, the sim's day caches, both heaps' first growth
-    await download(url(Math.min(300_000, Math.max(...SIZES)), "json"));
+    await download(url(Math.min(300_000, Math.max(...SIZES)), "json"), setup.token);
     const before = Object.fromEntries(
       Object.entries(pids).map(([name, pid]) => [name, round((residentBytes(pid) ?? 0) / MIB)]),
     );
@@ -211,7 +216,8 @@ async function main(): Promise<void> {
       for (const format of ["json", "csv"]) {
         const sampler = sampleRss(Object.values(pids));
         const runs: Measured[] = [];
-        for (let run = 0; run < RUNS; run++) runs.push(await download(url(bars, format)));
+        for (let run = 0; run < RUNS; run++)
+          runs.push(await download(url(bars, format), setup.token));
         const peaks = sampler.stop();
         const times = runs.map((run) => run.ms);
         const bytes = runs[0]?.bytes ?? 0;

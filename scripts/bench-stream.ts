@@ -21,7 +21,7 @@ import { DealerSocket } from "../shared/net/index.ts";
 import { encodeRequest, newRequestId, type Request } from "../shared/protocol/index.ts";
 import { type RunningAgent, startGateway } from "./harness/agents.ts";
 import { createDeployment, type Deployment } from "./harness/deployment.ts";
-import { readHealth, startInference, writeInferenceConfig } from "./harness/inference.ts";
+import { bearer, readHealth, startInference, writeInferenceConfig } from "./harness/inference.ts";
 
 const { values } = parseArgs({
   args: Bun.argv.slice(2),
@@ -135,7 +135,7 @@ async function strategyPath(deployment: Deployment, endpoint: string) {
   const agent: RunningAgent = await startInference(setup);
   try {
     for (const deadline = performance.now() + 10_000; ; ) {
-      const health = await readHealth(setup.apiUrl);
+      const health = await readHealth(setup.apiUrl, setup.token);
       const lane = health.gateways[0] as { stream?: { state?: string } } | undefined;
       if (lane?.stream?.state === "LIVE") break;
       if (performance.now() > deadline) throw new Error("agent-inf stream not LIVE");
@@ -153,6 +153,7 @@ async function strategyPath(deployment: Deployment, endpoint: string) {
         (async () => {
           const response = await fetch(`${setup.apiUrl}/v1/stream?quotes=${SYMBOLS.join(",")}`, {
             signal: controller.signal,
+            headers: bearer(setup.token),
           });
           const decoder = new TextDecoder();
           let buffer = "";

@@ -39,6 +39,7 @@ import {
 import type { RunningGateway } from "./harness/agents.ts";
 import { createDeployment } from "./harness/deployment.ts";
 import {
+  bearer,
   freePort,
   PERMISSIVE_RISK,
   runCli,
@@ -313,7 +314,7 @@ try {
       const started = performance.now();
       const response = await fetch(`${setup.apiUrl}${path}`, {
         method: "POST",
-        headers: { "content-type": "application/json" },
+        headers: { "content-type": "application/json", ...bearer(setup.token) },
         body: JSON.stringify(body),
         signal: AbortSignal.timeout(30_000),
       });
@@ -415,7 +416,10 @@ try {
   const connected = async () => {
     try {
       const health = (await (
-        await fetch(`${setup.apiUrl}/v1/health`, { signal: AbortSignal.timeout(1000) })
+        await fetch(`${setup.apiUrl}/v1/health`, {
+          signal: AbortSignal.timeout(1000),
+          headers: bearer(setup.token),
+        })
       ).json()) as { gateways: { connected: boolean }[] };
       return health.gateways[0]?.connected === true;
     } catch {

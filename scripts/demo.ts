@@ -15,7 +15,13 @@ import { join, resolve } from "node:path";
 import type { Subprocess } from "bun";
 import { stringify } from "yaml";
 import { parseCommandLine, printedHelp, reportError } from "../shared/cli.ts";
+import { readTokenFile } from "../shared/http-access.ts";
 import { generateGatewayKeys, generateInferenceKeys } from "../shared/keys/keygen.ts";
+import {
+  API_TOKEN_FILE,
+  OPERATOR_TOKEN_FILE,
+  writeTokenFile,
+} from "../shared/keys/keygen-command.ts";
 
 const ROOT = resolve(import.meta.dir, "..");
 const DEMO = join(ROOT, ".demo");
@@ -163,8 +169,14 @@ async function main(): Promise<void> {
   copyFileSync(infKeys.curvePublicPath, join(DEMO, "gtw", "keys", "clients", "inf-1.key"));
   copyFileSync(infKeys.signPublicPath, join(DEMO, "gtw", "keys", "inf-1.sign"));
   copyFileSync(gtwKeys.publicPath, join(DEMO, "inf", "keys", "agent-gtw.key"));
+  // The local API's tokens, as `agent-inf keygen` writes them: the strategy's and the operator's
+  const strategyToken = writeTokenFile(join(DEMO, "inf", "keys", API_TOKEN_FILE));
+  writeTokenFile(join(DEMO, "inf", "keys", OPERATOR_TOKEN_FILE));
   console.log(
     `gateway key ${gtwKeys.publicKey.slice(0, 8)}…, inference key ${infKeys.curvePublicKey.slice(0, 8)}…, signing key ${infKeys.signPublicKey.slice(0, 8)}…`,
+  );
+  console.log(
+    `API tokens: .demo/inf/keys/${API_TOKEN_FILE} (strategy: trade and read), .demo/inf/keys/${OPERATOR_TOKEN_FILE} (operator: also halt, resume, breaker)`,
   );
 
   const gatewayPort = freePort();
@@ -204,7 +216,11 @@ async function main(): Promise<void> {
       ],
       heartbeat: { interval_ms: 1000 },
       risk: { allowed_symbols: ["EURUSD", "GBPUSD", "USDJPY"], max_lots: 1 },
-      api: { listen: `127.0.0.1:${apiPort}` },
+      api: {
+        listen: `127.0.0.1:${apiPort}`,
+        token_file: `keys/${API_TOKEN_FILE}`,
+        operator_token_file: `keys/${OPERATOR_TOKEN_FILE}`,
+      },
     }),
   );
   console.log(
@@ -228,7 +244,11 @@ async function main(): Promise<void> {
   await waitFor(
     "agent-inf",
     async () => {
-      const health = (await (await fetch(`http://127.0.0.1:${apiPort}/v1/health`)).json()) as {
+      const health = (await (
+        await fetch(`http://127.0.0.1:${apiPort}/v1/health`, {
+          headers: { authorization: `Bearer ${readTokenFile(strategyToken, "api.token_file")}` },
+        })
+      ).json()) as {
         gateways: { connected: boolean; heartbeat: string }[];
       };
       return health.gateways.every((lane) => lane.connected && lane.heartbeat === "HEALTHY")

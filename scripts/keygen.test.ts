@@ -3,6 +3,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSyn
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { readSecretFile } from "../agent-gtw/backend/terminal/secret.ts";
+import { readTokenFile } from "../shared/http-access.ts";
 import { readPublicKeyFile } from "../shared/keys/curve-keys.ts";
 import { devKeyFiles, generateDevKeySet } from "./keygen.ts";
 
@@ -25,13 +26,21 @@ describe("bun run keygen", () => {
     expect(readdirSync(dir).sort()).toEqual([
       "agent-gtw.key",
       "agent-gtw.key_secret",
+      "api.token",
       "clients",
       "inf-1.key",
       "inf-1.key_secret",
       "inf-1.sign",
       "inf-1.sign_secret",
+      "operator.token",
       "terminal.secret",
     ]);
+    // The agent reads both API tokens as written, and they differ
+    const tokens = [
+      readTokenFile(join(dir, "api.token"), "api.token_file"),
+      readTokenFile(join(dir, "operator.token"), "api.operator_token_file"),
+    ];
+    expect(tokens[0]).not.toBe(tokens[1]);
     expect(readFileSync(join(dir, "clients", "inf-1.key"), "utf8")).toBe(
       readFileSync(join(dir, "inf-1.key"), "utf8"),
     );

@@ -8,6 +8,7 @@
  *   keys/agent-gtw.key, .key_secret     gateway CURVE pair
  *   keys/inf-1.key, .key_secret         inference host CURVE pair
  *   keys/inf-1.sign, .sign_secret       inference host order-signing pair (key id inf-1)
+ *   keys/api.token, operator.token      the local API's strategy and operator tokens
  *   keys/clients/inf-1.key              the gateway's allow-list entry for inf-1
  *   keys/terminal.secret                the EA link's shared secret
  *
@@ -19,6 +20,8 @@ import { join, resolve } from "node:path";
 import { ExitCode, parseCommandLine, printedHelp, reportError } from "../shared/cli.ts";
 import { generateGatewayKeys, generateInferenceKeys } from "../shared/keys/keygen.ts";
 import {
+  API_TOKEN_FILE,
+  OPERATOR_TOKEN_FILE,
   plannedFiles,
   TERMINAL_SECRET_FILE,
   writeTokenFile,
@@ -35,8 +38,8 @@ export interface DevKeySet {
 /** Every file the dev set consists of, in creation order. */
 export function devKeyFiles(dir: string): string[] {
   return [
-    ...plannedFiles("agent-gtw", dir, "agent-gtw", undefined),
-    ...plannedFiles("agent-inf", dir, "inf-1", undefined),
+    ...plannedFiles("agent-gtw", dir, "agent-gtw", []),
+    ...plannedFiles("agent-inf", dir, "inf-1", [API_TOKEN_FILE, OPERATOR_TOKEN_FILE]),
     join(dir, "clients", "inf-1.key"),
     join(dir, TERMINAL_SECRET_FILE),
   ];
@@ -52,6 +55,8 @@ export function generateDevKeySet(directory: string): DevKeySet | { exists: stri
   const inference = generateInferenceKeys(dir, "inf-1");
   mkdirSync(join(dir, "clients"), { recursive: true, mode: 0o700 });
   copyFileSync(inference.curvePublicPath, join(dir, "clients", "inf-1.key"));
+  writeTokenFile(join(dir, API_TOKEN_FILE));
+  writeTokenFile(join(dir, OPERATOR_TOKEN_FILE));
   writeTokenFile(join(dir, TERMINAL_SECRET_FILE));
   return {
     dir,

@@ -7,7 +7,7 @@
 import { createHash, timingSafeEqual } from "node:crypto";
 import { ConfigError } from "./errors.ts";
 import { readPrivateText } from "./keys/private-file.ts";
-import { checkHost, isLoopbackHost } from "./net/address.ts";
+import { type Checked, checkHost, type Host, parseHostPort } from "./net/address.ts";
 
 /** A token file holds one word; anything longer than this is not a token. */
 export const MAX_TOKEN_BYTES = 4096;
@@ -43,21 +43,51 @@ export function tokenDigest(token: string): Buffer {
   return sha256(token.trim());
 }
 
+/** The token of `Authorization: Bearer <token>` (the scheme in any case, RFC 9110 §11.1). */
+export function bearerToken(header: string | null): string | undefined {
+  return header === null ? undefined : /^Bearer +(\S+) *$/i.exec(header)?.[1];
+}
+
 /** `Authorization: Bearer <token>` carrying the token whose digest is `expected`. */
 export function bearerMatches(header: string | null, expected: Buffer): boolean {
-  const match = header === null ? null : /^Bearer +(\S+) *$/i.exec(header);
-  const given = match?.[1];
+  const given = bearerToken(header);
   return given !== undefined && timingSafeEqual(sha256(given), expected);
+}
+
+/** A Host header that parsed: the host (canonical, address.ts) and its URL authority. */
+export interface HostHeader {
+  readonly host: Host;
+  /** `host[:port]` as a URL has it (lower case, port 80 dropped), to compare origins with. */
+  readonly authority: string;
+}
+
+const MAX_HOST_HEADER = 300;
+
+/**
+ * One `Host` header value as `host[:port]` with the host in canonical form. Refused: empty, too
+ * long, a list (a repeated header arrives joined with ", "), anything address.ts refuses, a port
+ * outside 0–65535. Never throws, so no Host can turn into a 500.
+ */
+export function parseHostHeader(header: string): Checked<HostHeader> {
+  const shown = JSON.stringify(header.slice(0, 80));
+  if (header === "") return { ok: false, reason: "is empty" };
+  if (header.length > MAX_HOST_HEADER) return { ok: false, reason: "is too long" };
+  if (header.includes(",")) return { ok: false, reason: `${shown} is repeated or a list` };
+  const hasPort = header.startsWith("[") ? header.includes("]:") : header.includes(":");
+  const parsed = parseHostPort(hasPort ? header : `${header}:80`);
+  if (!parsed.ok) return { ok: false, reason: `${shown} is not a host[:port]: ${parsed.reason}` };
+  return {
+    ok: true,
+    value: { host: parsed.value.host, authority: new URL(`http://${header}`).host },
+  };
 }
 
 /** A Host header naming this host by a loopback name (or none: HTTP/1.0, never a browser). */
 export function isLoopbackHostHeader(header: string | null): boolean {
   // HTTP/1.0 clients may send none; rebinding needs a browser, and browsers always send it
   if (header === null) return true;
-  const host = header.startsWith("[")
-    ? header.slice(1, header.indexOf("]"))
-    : header.replace(/:\d*$/, "");
-  return isLoopbackHost(host);
+  const parsed = parseHostHeader(header);
+  return parsed.ok && parsed.value.host.loopback;
 }
 
 /**

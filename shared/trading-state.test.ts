@@ -7,6 +7,40 @@ import type { TradingState } from "./protocol/types.ts";
 import { TestClock } from "./testing/test-clock.ts";
 import { isMoreRestrictive, type TradingStateChange, TradingStateHolder } from "./trading-state.ts";
 
+describe("a loss limit's hold", () => {
+  test("recorded by a risk escalation, kept under a stricter state, released only explicitly", () => {
+    const holder = new TradingStateHolder({ clock: new TestClock() });
+    holder.escalate("REDUCING", "daily loss", "daily_loss");
+    expect(holder.hold).toEqual({ state: "REDUCING", source: "daily_loss", reason: "daily loss" });
+    holder.set("HALTED", "operator on top");
+    // The limit asks again while HALTED: the hold stays what it was, the state too
+    holder.escalate("REDUCING", "daily loss", "daily_loss");
+    expect([holder.state, holder.hold?.state]).toEqual(["HALTED", "REDUCING"]);
+    // A stricter limit widens the hold
+    holder.escalate("HALTED", "drawdown", "max_drawdown");
+    expect(holder.hold).toMatchObject({ state: "HALTED", source: "max_drawdown" });
+    expect(holder.releaseHold()?.source).toBe("max_drawdown");
+    expect(holder.hold).toBeUndefined();
+  });
+
+  test("operator escalations hold nothing; a restored hold names its source", () => {
+    const holder = new TradingStateHolder({ clock: new TestClock() });
+    holder.escalate("HALTED", "operator", "operator");
+    expect(holder.hold).toBeUndefined();
+    const restored = new TradingStateHolder({
+      clock: new TestClock(),
+      initial: "REDUCING",
+      initialReason: "from the state file",
+      initialHold: { state: "REDUCING", source: "daily_loss", reason: "daily loss" },
+    });
+    expect([restored.source, restored.reason, restored.hold?.state]).toEqual([
+      "daily_loss",
+      "from the state file",
+      "REDUCING",
+    ]);
+  });
+});
+
 describe("TradingStateHolder", () => {
   test.each<[TradingState, TradingState, boolean]>([
     ["REDUCING", "ACTIVE", true],

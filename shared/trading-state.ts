@@ -38,10 +38,25 @@ export interface TradingStateChange {
 
 export type TradingStateListener = (change: TradingStateChange) => void;
 
+/**
+ * A loss limit's claim on the state (agent-inf): the least restrictive state it allows. It stays
+ * when the operator tightens the state further and after the limit's condition clears, until the
+ * operator lifts it explicitly (releaseHold).
+ */
+export interface RiskHold {
+  readonly state: TradingState;
+  readonly source: Exclude<TradingStateSource, "operator">;
+  readonly reason: string;
+}
+
 export interface TradingStateHolderOptions {
   readonly clock: Clock;
   readonly logger?: Logger;
   readonly initial?: TradingState;
+  /** Why the initial state holds (restored from a state file); default "startup". */
+  readonly initialReason?: string;
+  /** A loss limit's hold restored from a state file. */
+  readonly initialHold?: RiskHold;
 }
 
 export class TradingStateHolder {
@@ -51,12 +66,16 @@ export class TradingStateHolder {
   #state: TradingState;
   #reason = "startup";
   #source: TradingStateSource = "operator";
+  #hold: RiskHold | undefined;
   #since: number;
 
   constructor(options: TradingStateHolderOptions) {
     this.#clock = options.clock;
     this.#logger = options.logger ?? silentLogger;
     this.#state = options.initial ?? "ACTIVE";
+    this.#reason = options.initialReason ?? "startup";
+    this.#hold = options.initialHold;
+    if (this.#hold !== undefined) this.#source = this.#hold.source;
     this.#since = this.#clock.now();
   }
 
@@ -70,6 +89,18 @@ export class TradingStateHolder {
 
   get source(): TradingStateSource {
     return this.#source;
+  }
+
+  /** The loss limit holding the state, if one does (agent-inf). */
+  get hold(): RiskHold | undefined {
+    return this.#hold;
+  }
+
+  /** The operator lifts the loss limit's hold (logged by the caller); returns what it was. */
+  releaseHold(): RiskHold | undefined {
+    const hold = this.#hold;
+    this.#hold = undefined;
+    return hold;
   }
 
   /** Wall-clock Unix ms since which the current state holds. */
@@ -96,6 +127,9 @@ export class TradingStateHolder {
     reason: string,
     source: TradingStateSource,
   ): TradingStateChange | undefined {
+    // A loss limit holds what it asks for, even under a stricter state the operator chose
+    if (source !== "operator" && !isMoreRestrictive(this.#hold?.state ?? "ACTIVE", state))
+      this.#hold = { state, source, reason };
     if (!isMoreRestrictive(state, this.#state)) return undefined;
     return this.#apply(state, reason, source);
   }

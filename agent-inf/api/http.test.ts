@@ -10,6 +10,7 @@ import { type ApiStack, startStack } from "../../test/support/api-stack.ts";
 
 const MAX_BODY_BYTES = 1024;
 const TOKEN = "s3cret-token-for-tests";
+const OPERATOR_TOKEN = "operator-s3cret-for-tests";
 let open: ApiStack;
 let guarded: ApiStack;
 const rawClients: RawClient[] = [];
@@ -17,7 +18,10 @@ const rawClients: RawClient[] = [];
 beforeAll(async () => {
   [open, guarded] = await Promise.all([
     startStack({ gateway: false, maxBodyBytes: MAX_BODY_BYTES, bodyTimeoutMs: 300 }),
-    startStack({ gateway: false, token: TOKEN }),
+    startStack({
+      gateway: false,
+      auth: { kind: "token", strategyToken: TOKEN, operatorToken: OPERATOR_TOKEN },
+    }),
   ]);
 });
 afterEach(() => {
@@ -101,6 +105,36 @@ describe("local API host header", () => {
     expect(response).toStartWith("HTTP/1.1 403");
   });
 
+  test.each([
+    ["missing (HTTP/1.0)", "GET /v1/health HTTP/1.0\r\n\r\n", 400, "INVALID_HOST"],
+    ["empty", "GET /v1/health HTTP/1.1\r\nHost: \r\n\r\n", 400, "INVALID_HOST"],
+    ["[::1]evil", "GET /v1/health HTTP/1.1\r\nHost: [::1]evil\r\n\r\n", 403, "FORBIDDEN_HOST"],
+    ["with a space", "GET /v1/health HTTP/1.1\r\nHost: a b\r\n\r\n", 403, "FORBIDDEN_HOST"],
+    [
+      "port 99999",
+      "GET /v1/health HTTP/1.1\r\nHost: 127.0.0.1:99999\r\n\r\n",
+      403,
+      "FORBIDDEN_HOST",
+    ],
+    ["%00", "GET /v1/health HTTP/1.1\r\nHost: %00\r\n\r\n", 403, "FORBIDDEN_HOST"],
+    [
+      "twice",
+      "GET /v1/health HTTP/1.1\r\nHost: 127.0.0.1\r\nHost: evil.example\r\n\r\n",
+      403,
+      "FORBIDDEN_HOST",
+    ],
+  ])("a Host header %s is a 4xx with a code, never a 500", async (_name, head, status, code) => {
+    const response = await raw(
+      open.api.port,
+      head.replace("\r\n\r\n", "\r\nConnection: close\r\n\r\n"),
+    );
+
+    expect(response).toStartWith(`HTTP/1.1 ${status}`);
+    expect(response).toContain(`"code":"${code}"`);
+    // No stack trace in the answer
+    expect(response).not.toMatch(/\n\s+at /);
+  });
+
   test.each(["localhost:8765", "127.0.0.1", "[::1]:8765", "LOCALHOST:8765"])(
     "accepts Host %s",
     async (host) => {
@@ -112,6 +146,52 @@ describe("local API host header", () => {
       expect(response).toStartWith("HTTP/1.1 200");
     },
   );
+});
+
+describe("local API origin", () => {
+  const post = (origin: string, host = "127.0.0.1") =>
+    raw(
+      open.api.port,
+      `POST /v1/breaker HTTP/1.1\r\nHost: ${host}:${open.api.port}\r\nOrigin: ${origin}\r\n` +
+        'Content-Type: application/json\r\nContent-Length: 19\r\nConnection: close\r\n\r\n{"action":"engage"}',
+    );
+
+  test.each([
+    ["another site", "https://evil.example"],
+    ["another loopback port", "http://127.0.0.1:3000"],
+    ["https on this port", "https://127.0.0.1:PORT"],
+    ["a sandboxed page", "null"],
+    ["garbage", "::"],
+  ])(
+    "refuses an Origin of %s with 403 FORBIDDEN_ORIGIN, before anything runs",
+    async (_, origin) => {
+      const response = await post(origin.replace("PORT", String(open.api.port)));
+
+      expect(response).toStartWith("HTTP/1.1 403");
+      expect(response).toContain("FORBIDDEN_ORIGIN");
+      expect(open.app.lane().breaker.engaged).toBe(false);
+    },
+  );
+
+  test("a foreign Host and Origin together fill nothing (issue 12 §2)", async () => {
+    const response = await raw(
+      open.api.port,
+      "POST /v1/orders HTTP/1.1\r\nHost: evil.example\r\nOrigin: http://evil.example\r\n" +
+        'Content-Type: application/json\r\nContent-Length: 45\r\nConnection: close\r\n\r\n{"symbol":"EURUSD","side":"BUY","volume":0.1}',
+    );
+
+    expect(response).toStartWith("HTTP/1.1 403");
+    expect(response).toContain("FORBIDDEN_HOST");
+  });
+
+  test("this API's own origin is accepted", async () => {
+    const response = await raw(
+      open.api.port,
+      `GET /v1/health HTTP/1.1\r\nHost: localhost:${open.api.port}\r\nOrigin: http://localhost:${open.api.port}\r\nConnection: close\r\n\r\n`,
+    );
+
+    expect(response).toStartWith("HTTP/1.1 200");
+  });
 });
 
 describe("local API request bodies", () => {

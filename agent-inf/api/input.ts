@@ -28,9 +28,12 @@ import type { CloseOrderInput, ModifyOrderInput, OpenOrderInput } from "../order
 /** Stable codes of the API's own errors (not order outcomes, which carry the gateway's codes). */
 export const ApiErrorCode = {
   INVALID_REQUEST: "INVALID_REQUEST",
+  INVALID_HOST: "INVALID_HOST",
   UNAUTHORIZED: "UNAUTHORIZED",
   FORBIDDEN_HOST: "FORBIDDEN_HOST",
   FORBIDDEN_ORIGIN: "FORBIDDEN_ORIGIN",
+  FORBIDDEN_ROLE: "FORBIDDEN_ROLE",
+  RISK_HOLD: "RISK_HOLD",
   NOT_FOUND: "NOT_FOUND",
   METHOD_NOT_ALLOWED: "METHOD_NOT_ALLOWED",
   REQUEST_TIMEOUT: "REQUEST_TIMEOUT",
@@ -115,6 +118,10 @@ function checkReason(value: unknown): string | undefined {
 function checkOneOf(values: readonly string[]): Check {
   const phrase = `must be one of ${values.map((value) => JSON.stringify(value)).join(", ")}`;
   return (value) => (typeof value === "string" && values.includes(value) ? undefined : phrase);
+}
+
+function checkBoolean(value: unknown): string | undefined {
+  return typeof value === "boolean" ? undefined : "must be true or false";
 }
 
 function checkProbability(value: unknown): string | undefined {
@@ -220,6 +227,7 @@ const TRADING_STATE_RULES: Rules = {
   state: required(checkOneOf(TRADING_STATES)),
   reason: optional(checkReason),
   gateway: optional(checkGatewayName),
+  override_risk: optional(checkBoolean),
 };
 
 const BREAKER_ACTIONS = ["engage", "reset"] as const;
@@ -257,10 +265,18 @@ export interface TradingStateInput {
   readonly state: TradingState;
   readonly reason?: string;
   readonly gateway?: string;
+  /** Relax a state a loss limit set (logged); needs a reason. */
+  readonly override_risk?: boolean;
 }
 
 export function parseTradingStateBody(body: unknown): TradingStateInput {
-  return readObject(body, TRADING_STATE_RULES) as unknown as TradingStateInput;
+  const input = readObject(body, TRADING_STATE_RULES) as unknown as TradingStateInput;
+  if (input.override_risk === true && input.reason === undefined)
+    throw invalid(
+      "reason",
+      "field reason is required with override_risk: say why the limit is overridden",
+    );
+  return input;
 }
 
 export interface BreakerInput {

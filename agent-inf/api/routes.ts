@@ -10,6 +10,7 @@ import type { Logger } from "../../shared/log.ts";
 import type { InferenceApp } from "../app.ts";
 import type { Lane } from "../lane/lane.ts";
 import type { OrderResult } from "../orders/order-service.ts";
+import type { Role } from "./auth.ts";
 import { ask, expectOk } from "./gateway-answers.ts";
 import {
   brokerSpelling,
@@ -50,6 +51,8 @@ export type RouteHandler = (
 
 export interface Route {
   readonly method: "GET" | "POST";
+  /** Who may call it (auth.ts); default `strategy`. */
+  readonly role?: Role;
   /** Also the `route` label of the HTTP metrics, so label values stay a closed set. */
   readonly template: string;
   readonly handler: RouteHandler;
@@ -105,8 +108,8 @@ export const ROUTES: readonly Route[] = [
     template: "/v1/ws",
     handler: ({ streams, request, query, server }) => streams.ws(request, query, server),
   },
-  { method: "POST", template: "/v1/trading-state", handler: setTradingState },
-  { method: "POST", template: "/v1/breaker", handler: setBreaker },
+  { method: "POST", template: "/v1/trading-state", role: "operator", handler: setTradingState },
+  { method: "POST", template: "/v1/breaker", role: "operator", handler: setBreaker },
   {
     method: "GET",
     template: "/metrics",
@@ -247,11 +250,13 @@ function setTradingState({ app, query, body, log }: RouteContext): Response {
   const input = parseTradingStateBody(body);
   if (input.gateway !== undefined) resolveLane(app, input.gateway);
   const reason = input.reason ?? DEFAULT_REASON;
-  app.setTradingState(input.state, reason, input.gateway);
+  const overrideRisk = input.override_risk === true;
+  app.setTradingState(input.state, reason, input.gateway, overrideRisk);
   log.warn("Trading state set by operator", {
     state: input.state,
     gateway: input.gateway ?? "all",
     reason,
+    ...(overrideRisk ? { override_risk: true } : {}),
   });
   return json(200, app.health());
 }

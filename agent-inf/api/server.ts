@@ -1,23 +1,21 @@
 /**
  * The local strategy API of agent-inf (docs/API.md): a Bun.serve HTTP server a strategy on the
- * same host calls to trade. This file is the HTTP plumbing: host and bearer-token checks, routing
- * with 404/405, bounded body reads (413 while streaming, 408 on a stalled body), JSON parsing,
- * the error format, per-request metrics and logging. The routes are in routes.ts and the
- * field rules in input.ts.
+ * same host calls to trade. This file is the HTTP plumbing: the Host and Origin guards
+ * (guards.ts), authentication and roles (auth.ts), routing with 404/405, bounded body reads (413
+ * while streaming, 408 on a stalled body), JSON parsing, the error format, per-request metrics
+ * and logging. The routes are in routes.ts and the field rules in input.ts.
  *
- * Every request ends in a response: refusals are ApiErrors, anything else is a 500 whose stack is
- * logged and whose body says nothing about internals.
+ * Every request ends in a response: refusals are ApiErrors (4xx, whatever the input), anything
+ * else is a 500 whose stack is logged and whose body says nothing about internals.
  */
 import type { Server } from "bun";
 import { AgentError, describeError, FaultCode } from "../../shared/errors.ts";
-import {
-  bearerMatches,
-  tokenDigest as digestOf,
-  isLoopbackHostHeader,
-} from "../../shared/http-access.ts";
 import { parseListen } from "../../shared/net/index.ts";
 import type { InferenceApp } from "../app.ts";
 import { UnknownGatewayError } from "../lane/lane.ts";
+import { RiskHoldError } from "../lane/lanes.ts";
+import { type ApiAuth, Authenticator, allows } from "./auth.ts";
+import { checkHostHeader, checkOrigin } from "./guards.ts";
 import { ApiError, ApiErrorCode, invalid } from "./input.ts";
 import { json, ROUTES, type Route } from "./routes.ts";
 import { type StreamLimits, StreamRegistry, type WsData } from "./stream.ts";
@@ -25,8 +23,8 @@ import { type StreamLimits, StreamRegistry, type WsData } from "./stream.ts";
 export interface ApiServerOptions {
   /** host:port; port 0 picks a free one (tests). */
   readonly listen: string;
-  /** Bearer token every request must carry; omit for none (loopback only, config enforces). */
-  readonly token?: string | undefined;
+  /** Tokens and roles (auth.ts); `none` only on loopback, and logged as a warning at start. */
+  readonly auth: ApiAuth;
   readonly maxBodyBytes: number;
   /** A request body must arrive within this; a stalled upload gets 408. */
   readonly bodyTimeoutMs?: number;
@@ -71,11 +69,14 @@ export async function startApiServer(
       FaultCode.CONFIG_INVALID,
       `api: maxBodyBytes must be a positive integer, was ${options.maxBodyBytes}`,
     );
-  if (options.token !== undefined && options.token.trim().length === 0)
-    throw new AgentError(FaultCode.CONFIG_INVALID, "api: the token is empty; check the token_file");
-  const log = app.logger.child("api");
-  const tokenDigest = options.token === undefined ? undefined : digestOf(options.token);
   const loopback = listen.host.loopback;
+  if (options.auth.kind === "none" && !loopback)
+    throw new AgentError(
+      FaultCode.CONFIG_INVALID,
+      `api: auth none is allowed on loopback only, and api.listen is ${listen.host.host}`,
+    );
+  const authenticator = new Authenticator(options.auth);
+  const log = app.logger.child("api");
   const bodyTimeoutMs = options.bodyTimeoutMs ?? DEFAULT_BODY_TIMEOUT_MS;
   const routes = ROUTES.map((route) => ({ route, segments: route.template.split("/") }));
   const streams = new StreamRegistry(
@@ -119,13 +120,8 @@ export async function startApiServer(
     matched: Match,
     server: Server<WsData>,
   ): Promise<Response | undefined> => {
-    // A web page must not reach this API through DNS rebinding: on loopback, only loopback names
-    if (loopback && !isLoopbackHostHeader(request.headers.get("host")))
-      throw new ApiError(403, ApiErrorCode.FORBIDDEN_HOST, "host header must name this host");
-    if (
-      tokenDigest !== undefined &&
-      !bearerMatches(request.headers.get("authorization"), tokenDigest)
-    )
+    const principal = authenticator.authenticate(request);
+    if (principal === undefined)
       throw new ApiError(401, ApiErrorCode.UNAUTHORIZED, "missing or wrong bearer token", {
         headers: { "www-authenticate": 'Bearer realm="agent-inf"' },
       });
@@ -141,6 +137,12 @@ export async function startApiServer(
         { headers: { allow } },
       );
     }
+    if (!allows(principal.role, route.role ?? "strategy"))
+      throw new ApiError(
+        403,
+        ApiErrorCode.FORBIDDEN_ROLE,
+        `${route.method} ${route.template} is an operator action: use the operator token (agent-inf halt, reduce, resume, breaker on the host)`,
+      );
     const params: Record<string, string> = {};
     for (const [name, raw] of Object.entries(matched.params))
       params[name] = decodeSegment(name, raw);
@@ -173,7 +175,10 @@ export async function startApiServer(
       let matched: Match = { params: {}, allowed: [] };
       let response: Response | undefined;
       try {
-        const url = new URL(request.url);
+        // Guards first: the URL is only built from a Host that passed them
+        const host = checkHostHeader(request.headers.get("host"), loopback);
+        checkOrigin(request.headers.get("origin"), host);
+        const url = requestUrl(request);
         matched = match(url.pathname, request.method);
         response = await serve(request, url, matched, bunServer);
       } catch (error) {
@@ -198,10 +203,11 @@ export async function startApiServer(
   const boundPort = server.port as number;
   const urlHost = hostname.includes(":") ? `[${hostname}]` : hostname;
   const base = `http://${urlHost}:${boundPort}`;
-  log.info("Local API listening", {
-    url: base,
-    auth: tokenDigest === undefined ? "none" : "bearer",
-  });
+  log.info("Local API listening", { url: base, auth: authenticator.kind });
+  if (authenticator.kind === "none")
+    log.warn("The local API takes no token (api.auth: none): any process on this host may trade", {
+      url: base,
+    });
 
   let stopping: Promise<void> | undefined;
   return {
@@ -247,6 +253,13 @@ function errorResponse(
     return json(
       404,
       new ApiError(404, ApiErrorCode.UNKNOWN_GATEWAY, error.message, { field: "gateway" }).toJSON(),
+    );
+  if (error instanceof RiskHoldError)
+    return json(
+      409,
+      new ApiError(409, ApiErrorCode.RISK_HOLD, error.message, {
+        details: { holds: error.holds },
+      }).toJSON(),
     );
   log.error("API request failed unexpectedly", {
     method: request.method,
@@ -351,5 +364,20 @@ function decodeSegment(name: string, raw: string): string {
     return decodeURIComponent(raw);
   } catch {
     throw invalid(name, `${name} is not valid percent-encoding`);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Target
+
+/**
+ * The request's URL. Bun builds it from the Host header, which the guards have checked by now;
+ * anything it still cannot parse is the client's fault, never a 500.
+ */
+function requestUrl(request: Request): URL {
+  try {
+    return new URL(request.url);
+  } catch {
+    throw invalid(undefined, "the request target is not a valid path");
   }
 }

@@ -8,12 +8,11 @@
  * chunk when the socket can take it), the WebSocket up to a buffered-amount budget and again on
  * `drain`. Meanwhile the connection's outbox conflates quotes and keeps events.
  *
- * Auth is server.ts's (token, Host) before any of this runs; here a browser Origin other than
- * loopback is refused too, since a WebSocket needs no CORS preflight to read a stream.
+ * Auth and the Host and Origin guards are server.ts's (auth.ts, guards.ts) and run before any of
+ * this: the Origin guard matters most here, since a WebSocket needs no CORS preflight.
  */
 import type { Server, ServerWebSocket } from "bun";
 import { AgentError, describeError, FaultCode } from "../../shared/errors.ts";
-import { isLoopbackHost } from "../../shared/net/index.ts";
 import {
   checkSymbol,
   checkSymbolList,
@@ -169,7 +168,6 @@ export class StreamRegistry {
     query: URLSearchParams,
     server: Server<WsData>,
   ): Promise<Response | undefined> {
-    checkOrigin(request.headers.get("origin"));
     if (request.headers.get("upgrade")?.toLowerCase() !== "websocket")
       throw invalid(undefined, "this route is a WebSocket: send an Upgrade: websocket request");
     let socket: ServerWebSocket<WsData> | undefined;
@@ -228,7 +226,6 @@ export class StreamRegistry {
     wake: () => void,
     ending: () => void,
   ): Promise<{ connection: StreamConnection; release: () => void }> {
-    checkOrigin(request.headers.get("origin"));
     const { gateway, quotes, events, bars, lastEventId: fromQuery } = parseStreamQuery(query);
     // EventSource sends the header by itself when it reconnects
     const lastEventId = request.headers.get("last-event-id") ?? fromQuery;
@@ -443,21 +440,4 @@ function parseBarPairs(raw: string | null): { symbol: string; timeframe: Timefra
     pairs.set(pairKey(symbol, timeframe), { symbol, timeframe });
   }
   return [...pairs.values()];
-}
-
-/** A browser page elsewhere must not read the stream (WebSockets have no CORS preflight). */
-function checkOrigin(origin: string | null): void {
-  if (origin === null) return;
-  let host = "";
-  try {
-    host = new URL(origin).hostname.replace(/^\[|\]$/g, "");
-  } catch {
-    // "null" (sandboxed page, file://) and other unparsable origins are refused below
-  }
-  if (isLoopbackHost(host)) return;
-  throw new ApiError(
-    403,
-    ApiErrorCode.FORBIDDEN_ORIGIN,
-    "stream requests from web pages are refused",
-  );
 }

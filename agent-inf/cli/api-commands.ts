@@ -2,7 +2,8 @@
  * One-shot commands for people (`open`, `positions`, `halt`, ...) go through the running agent's
  * local API, never straight to the gateway: the agent holds the one risk state (rate windows,
  * loss limits, breaker, trading state), and an order typed by hand must pass the same checks as a
- * strategy's. The API token file is read here and by the service (run.ts).
+ * strategy's. The operator commands (the `control` view: halt, reduce, resume, breaker) send the
+ * operator token, everything else the strategy token (api/auth.ts reads both files).
  */
 import { ExitCode, locateConfig } from "../../shared/cli.ts";
 import { describeError } from "../../shared/errors.ts";
@@ -25,11 +26,17 @@ export function apiBaseUrl(listen: string): string {
 }
 
 /**
- * The bearer token from api.token_file: trimmed, not empty, and (POSIX) not readable by group or
- * others, since whoever has it can trade. Problems are config errors (exit 3) naming the file.
+ * The bearer token a command sends: the operator's for operator actions, else the strategy's;
+ * none with `api.auth: none`.
  */
-export function readApiToken(path: string, platform: NodeJS.Platform = process.platform): string {
-  return readTokenFile(path, "api.token_file", platform);
+export function commandToken(
+  api: InferenceConfig["api"],
+  role: "strategy" | "operator",
+): string | undefined {
+  if (api.auth === "none") return undefined;
+  return role === "operator"
+    ? readTokenFile(api.operator_token_file as string, "api.operator_token_file")
+    : readTokenFile(api.token_file as string, "api.token_file");
 }
 
 /** How long to wait for the agent: an order may take its whole reconcile deadline. */
@@ -49,8 +56,7 @@ export function answerTimeoutMs(config: InferenceConfig, order: boolean): number
 
 export async function runApiCommand(command: ApiCommand): Promise<number> {
   const config = loadInferenceConfig(locateConfig(command.config, CONFIG_ENV, CONFIG_FILE));
-  const token =
-    config.api.token_file === undefined ? undefined : readApiToken(config.api.token_file);
+  const token = commandToken(config.api, command.view === "control" ? "operator" : "strategy");
   const base = apiBaseUrl(config.api.listen);
   const { call } = command;
   const isOrder = command.view === "order-result";

@@ -126,6 +126,13 @@ describe("parseCli: commands", () => {
       { state: "ACTIVE", reason: "news over" },
     ],
     [
+      ["resume", "--override-risk", "--reason", "checked the day by hand"],
+      "control",
+      "POST",
+      "/v1/trading-state",
+      { state: "ACTIVE", override_risk: true, reason: "checked the day by hand" },
+    ],
+    [
       ["reduce", "-g", "g1"],
       "control",
       "POST",
@@ -229,6 +236,8 @@ describe("parseCli: usage errors", () => {
     [["status", "--gateway", "g"], /unknown option --gateway/],
     [["status", "now"], /status takes no arguments/],
     [["halt", "now"], /halt takes no arguments/],
+    [["resume", "--override-risk"], /--override-risk needs --reason/],
+    [["halt", "--override-risk", "--reason", "x"], /override-risk/],
     [["halt", "--reason", " "], /--reason must be 1–200 characters/],
     [["resume", "--reason", long(201)], /--reason must be 1–200 characters/],
     [["breaker"], /breaker needs engage or reset/],
@@ -276,12 +285,17 @@ describe("run: refuses to start on a bad API token file (exit 3)", () => {
     try {
       const keys = generateInferenceKeys(join(dir, "keys"), "inf-1");
       writeFileSync(join(dir, "api.token"), content, { mode });
+      writeFileSync(join(dir, "operator.token"), "operator-token\n", { mode: 0o600 });
       const config = {
         agent: { name: "inf-1" },
         keys: { client_secret: keys.curveSecretPath, signing_secret: keys.signSecretPath },
         gateways: [{ name: "g", endpoint: "tcp://127.0.0.1:9", server_key: "0".repeat(40) }],
         risk: { allowed_symbols: ["EURUSD"], max_lots: 1 },
-        api: { listen: "127.0.0.1:0", token_file: "api.token" },
+        api: {
+          listen: "127.0.0.1:0",
+          token_file: "api.token",
+          operator_token_file: "operator.token",
+        },
         state_dir: "state",
         log: { level: "silent" },
       };

@@ -353,8 +353,9 @@ ${(Object.keys(GROUP_TITLES) as Group[])
   .join("\n")}
 
 Setup (without the agent running):
-  keygen --name NAME [--dir DIR] [--api-token]
-      generate this host's CURVE key pair and Ed25519 order-signing key pair
+  keygen --name NAME [--dir DIR] | --add api-token|operator-token [--dir DIR]
+      generate this host's CURVE and order-signing key pairs and the local API's tokens,
+      or add one missing token to an existing key folder
   service install|uninstall|status [--config FILE]
       install agent-inf as a hardened systemd service (see ${PROGRAM} service --help)
 
@@ -384,19 +385,40 @@ function stateCommand(
   state: "ACTIVE" | "REDUCING" | "HALTED",
   summary: string,
 ): CommandSpec {
+  // HALTED is the strictest state: no loss limit's hold can stand in its way
+  const overridable = state !== "HALTED";
   return {
     group: "operator",
-    usage: "[--reason TEXT] [--gateway NAME]",
+    usage: `[--reason TEXT] [--gateway NAME]${overridable ? " [--override-risk]" : ""}`,
     summary: `set the trading state ${state}: ${summary}`,
     details: [
       "  --reason TEXT           why, for the log and `status`",
       "  --gateway, -g NAME      one gateway (default: all)",
+      ...(overridable
+        ? [
+            "  --override-risk         lift a loss limit's hold on the state (logged; needs --reason)",
+          ]
+        : []),
     ].join("\n"),
-    options: { reason: { type: "string" }, ...GATEWAY_OPTION },
+    options: {
+      reason: { type: "string" },
+      ...GATEWAY_OPTION,
+      ...(overridable ? { "override-risk": { type: "boolean" } } : {}),
+    },
     json: true,
     build: ({ positionals, values }) => {
       noArguments(name, positionals);
-      return control("/v1/trading-state", values, { state }, `trading state ${state}`);
+      const override = values["override-risk"] === true;
+      if (override && values["reason"] === undefined)
+        throw new UsageError(
+          "--override-risk needs --reason: say why the loss limit is overridden",
+        );
+      return control(
+        "/v1/trading-state",
+        values,
+        { state, ...(override ? { override_risk: true } : {}) },
+        `trading state ${state}`,
+      );
     },
   };
 }

@@ -1,14 +1,10 @@
 /**
  * What the one-shot commands print and the exit code each answer of the local API maps to; the
- * API URL a client derives from api.listen; the token file checks; the ping summary.
+ * API URL a client derives from api.listen; the ping summary.
  */
 import { describe, expect, test } from "bun:test";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { ExitCode } from "../../shared/cli.ts";
-import { AgentError, ConfigError } from "../../shared/errors.ts";
-import { apiBaseUrl, readApiToken } from "./api-commands.ts";
+import { apiBaseUrl } from "./api-commands.ts";
 import { formatPositions, renderApiResponse, table } from "./format.ts";
 import { formatPingSummary, summarize } from "./ping.ts";
 
@@ -316,7 +312,7 @@ WARNING    past half the window
   });
 });
 
-describe("the API address and token", () => {
+describe("the API address", () => {
   test.each([
     ["127.0.0.1:8765", "http://127.0.0.1:8765"],
     ["localhost:80", "http://localhost:80"],
@@ -326,27 +322,6 @@ describe("the API address and token", () => {
     ["10.1.2.3:9000", "http://10.1.2.3:9000"],
   ])("%s → %s", (listen, url) => {
     expect(apiBaseUrl(listen)).toBe(url);
-  });
-
-  test("the token file: trimmed; empty, several words, missing or readable by others refused", () => {
-    const dir = mkdtempSync(join(tmpdir(), "inf-token-"));
-    const file = (name: string, text: string, mode = 0o600) => {
-      const path = join(dir, name);
-      writeFileSync(path, text, { mode });
-      return path;
-    };
-    try {
-      expect(readApiToken(file("ok", "  s3cret-token\n"))).toBe("s3cret-token");
-      expect(() => readApiToken(file("empty", "\n\n"))).toThrow(ConfigError);
-      expect(() => readApiToken(file("words", "a b"))).toThrow(/one word/);
-      expect(() => readApiToken(join(dir, "missing"))).toThrow(/cannot read api.token_file/);
-      const open = file("open", "token", 0o640);
-      expect(() => readApiToken(open)).toThrow(AgentError);
-      expect(() => readApiToken(open)).toThrow(`chmod 600 ${open}`);
-      expect(readApiToken(open, "win32")).toBe("token");
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
   });
 });
 

@@ -8,7 +8,7 @@
 import { ExitCode, locateConfig } from "../../shared/cli.ts";
 import { describeError } from "../../shared/errors.ts";
 import { loadInferenceConfig } from "../config.ts";
-import { apiBaseUrl, readApiToken } from "./api-commands.ts";
+import { apiBaseUrl, commandToken } from "./api-commands.ts";
 import { type CliCommand, CONFIG_ENV, CONFIG_FILE, PROGRAM } from "./command.ts";
 import { apiError, table } from "./format.ts";
 
@@ -57,8 +57,7 @@ const TABLE_COLUMNS: Readonly<
 
 export async function runMarketCommand(command: MarketCommand): Promise<number> {
   const config = loadInferenceConfig(locateConfig(command.config, CONFIG_ENV, CONFIG_FILE));
-  const token =
-    config.api.token_file === undefined ? undefined : readApiToken(config.api.token_file);
+  const token = commandToken(config.api, "strategy");
   const base = apiBaseUrl(config.api.listen);
   const wantsCsv = command.csv || (!command.json && command.view !== "symbols");
   let response: Response;

@@ -9,11 +9,12 @@ import { ExitCode, locateConfig } from "../../shared/cli.ts";
 import { describeError } from "../../shared/errors.ts";
 import { createLogger, loggerOptions } from "../../shared/log.ts";
 import { type ServiceNotifier, startServiceNotifier } from "../../shared/service/sd-notify.ts";
+import { apiAuthFromConfig } from "../api/auth.ts";
 import { type ApiServer, startApiServer } from "../api/server.ts";
 import { createInferenceApp } from "../app.ts";
 import { loadInferenceConfig } from "../config.ts";
 import { INFERENCE_VERSION } from "../version.ts";
-import { answerTimeoutMs, readApiToken } from "./api-commands.ts";
+import { answerTimeoutMs } from "./api-commands.ts";
 import { type CliCommand, CONFIG_ENV, CONFIG_FILE, PROGRAM } from "./command.ts";
 
 type RunCommand = Extract<CliCommand, { kind: "run" }>;
@@ -21,8 +22,7 @@ type RunCommand = Extract<CliCommand, { kind: "run" }>;
 export async function runService(command: RunCommand): Promise<number> {
   const config = loadInferenceConfig(locateConfig(command.config, CONFIG_ENV, CONFIG_FILE));
   // Read before anything starts: a missing or empty token is a config error, not a half-started agent.
-  const token =
-    config.api.token_file === undefined ? undefined : readApiToken(config.api.token_file);
+  const auth = apiAuthFromConfig(config.api);
   const logger = createLogger("inf", loggerOptions(config.log, { level: command.logLevel }));
   const app = createInferenceApp(config, logger);
   // In-flight orders may need their whole reconcile deadline; past that, stop regardless.
@@ -36,7 +36,7 @@ export async function runService(command: RunCommand): Promise<number> {
     if (stopping !== undefined) return undefined;
     return startApiServer(app, {
       listen: config.api.listen,
-      ...(token === undefined ? {} : { token }),
+      auth,
       maxBodyBytes: config.api.max_body_bytes,
       stopGraceMs: drainMs,
     });

@@ -9,7 +9,7 @@
 import { ExitCode, locateConfig } from "../../shared/cli.ts";
 import { describeError, ProtocolError } from "../../shared/errors.ts";
 import { loadInferenceConfig } from "../config.ts";
-import { apiBaseUrl, readApiToken } from "./api-commands.ts";
+import { apiBaseUrl, commandToken } from "./api-commands.ts";
 import { type CliCommand, CONFIG_ENV, CONFIG_FILE, PROGRAM } from "./command.ts";
 
 type WatchCommand = Extract<CliCommand, { kind: "watch" }>;
@@ -69,8 +69,7 @@ function decimalsOf(value: number): number {
 
 export async function runWatch(command: WatchCommand): Promise<number> {
   const config = loadInferenceConfig(locateConfig(command.config, CONFIG_ENV, CONFIG_FILE));
-  const token =
-    config.api.token_file === undefined ? undefined : readApiToken(config.api.token_file);
+  const token = commandToken(config.api, "strategy");
   const base = apiBaseUrl(config.api.listen);
   const query = new URLSearchParams({ quotes: command.symbols.join(",") });
   if (command.gateway !== undefined) query.set("gateway", command.gateway);

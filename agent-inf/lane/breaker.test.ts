@@ -13,6 +13,7 @@ import {
   makeOpen,
   makePosition,
   outcome,
+  released,
 } from "../risk/testing/fixtures.ts";
 import { type BreakerChange, CircuitBreaker } from "./breaker.ts";
 import { HeartbeatMonitor } from "./heartbeat.ts";
@@ -172,9 +173,10 @@ describe("breaker and risk monitor", () => {
     const breaker = new CircuitBreaker({ clock });
     const risk = new RiskMonitor({ limits: makeLimits(), clock, breaker });
     const market = makeMarket({ positions: [makePosition()] });
+    // Each order came back with nothing to hold, so the next decision starts clean
     const decide = () => [
-      outcome(risk.checkOpen(makeOpen(), market)),
-      outcome(risk.checkClose({ ticket: 501 }, market)),
+      outcome(released(risk.checkOpen(makeOpen(), market))),
+      outcome(released(risk.checkClose({ ticket: 501 }, market))),
     ];
     const before = decide();
     breaker.engage("test");

@@ -78,6 +78,12 @@ export function createLane(options: LaneOptions): Lane {
     clock,
     logger: log.child("state"),
     initial: remembered?.tradingState?.state ?? config.trading_state,
+    ...(remembered?.tradingState === undefined
+      ? {}
+      : { initialReason: remembered.tradingState.reason }),
+    ...(remembered?.tradingState?.hold === undefined
+      ? {}
+      : { initialHold: remembered.tradingState.hold }),
   });
   const risk = new RiskMonitor({
     limits: toRiskLimits(config.risk),

@@ -8,6 +8,7 @@ import type { Clock, TimerHandle } from "../../shared/clock.ts";
 import { describeError } from "../../shared/errors.ts";
 import type { Logger } from "../../shared/log.ts";
 import type { AccountInfo, TradingState } from "../../shared/protocol/index.ts";
+import { isMoreRestrictive, type RiskHold } from "../../shared/trading-state.ts";
 import { type GatewayRegistry, type Lane, UnknownGatewayError } from "./lane.ts";
 import type { LaneStateStore } from "./state-store.ts";
 
@@ -37,7 +38,12 @@ export class Lanes implements GatewayRegistry {
     this.defaultName = options.defaultName;
     for (const lane of options.lanes) {
       lane.tradingState.onChange((change) =>
-        options.store.saveTradingState(lane.name, change.state, change.reason),
+        options.store.saveTradingState(
+          lane.name,
+          change.state,
+          change.reason,
+          lane.tradingState.hold,
+        ),
       );
     }
   }
@@ -53,9 +59,44 @@ export class Lanes implements GatewayRegistry {
     return lane;
   }
 
-  /** Operator: set the trading state of one gateway, or of all. */
-  setTradingState(state: TradingState, reason: string, gateway?: string): void {
-    for (const lane of this.#select(gateway)) lane.tradingState.set(state, reason, "operator");
+  /**
+   * Operator: set the trading state of one gateway, or of all. A state a loss limit set (daily
+   * loss, drawdown) is held: relaxing it needs `overrideRisk`, which is logged as
+   * [RISK_OVERRIDE]; without it nothing changes on any lane and RiskHoldError names the holds.
+   * Tightening is always allowed.
+   */
+  setTradingState(
+    state: TradingState,
+    reason: string,
+    gateway?: string,
+    overrideRisk = false,
+  ): void {
+    const lanes = this.#select(gateway);
+    const held = lanes.filter((lane) => {
+      const hold = lane.tradingState.hold;
+      return hold !== undefined && isMoreRestrictive(hold.state, state);
+    });
+    if (held.length > 0 && !overrideRisk) throw new RiskHoldError(held, state);
+    for (const lane of lanes) {
+      const hold = held.includes(lane) ? lane.tradingState.releaseHold() : undefined;
+      if (hold !== undefined)
+        this.#options.logger.warn("[RISK_OVERRIDE] The operator lifted a loss limit's hold", {
+          gateway: lane.name,
+          held: hold.state,
+          by: hold.source,
+          because: hold.reason,
+          to: state,
+          reason,
+        });
+      const change = lane.tradingState.set(state, reason, "operator");
+      // The hold is gone even when the state stays: keep the file in step
+      if (change === undefined && hold !== undefined)
+        this.#options.store.saveTradingState(
+          lane.name,
+          lane.tradingState.state,
+          lane.tradingState.reason,
+        );
+    }
   }
 
   /** Operator: engage or reset the breaker of one gateway, or of all. */
@@ -115,5 +156,31 @@ export class Lanes implements GatewayRegistry {
         error: describeError(error),
       });
     }
+  }
+}
+
+/**
+ * A loss limit holds the trading state and the operator asked for a less restrictive one
+ * without overriding it (API 409 RISK_HOLD). Names each held lane and why.
+ */
+export class RiskHoldError extends Error {
+  readonly holds: readonly {
+    gateway: string;
+    state: TradingState;
+    source: string;
+    reason: string;
+  }[];
+
+  constructor(lanes: readonly Lane[], wanted: TradingState) {
+    const holds = lanes.map((lane) => {
+      const hold = lane.tradingState.hold as RiskHold;
+      return { gateway: lane.name, state: hold.state, source: hold.source, reason: hold.reason };
+    });
+    super(
+      `${holds.map((hold) => `${hold.gateway} is held at ${hold.state} by the ${hold.source.replace("_", " ")} limit (${hold.reason})`).join("; ")}; ` +
+        `${wanted} would lift it: override it explicitly (agent-inf resume --override-risk --reason "...", or override_risk: true with a reason)`,
+    );
+    this.name = "RiskHoldError";
+    this.holds = holds;
   }
 }

@@ -40,6 +40,26 @@ describe("LaneStateStore", () => {
     expect(next.remembered("gtw-2")).toBeUndefined();
   });
 
+  test("a loss limit's hold survives a restart; a hold that is not one is refused", () => {
+    const dir = stateDir();
+    const hold = { state: "REDUCING", source: "daily_loss", reason: "DAILY_LOSS_LIMIT" } as const;
+    new LaneStateStore(dir, silentLogger, new TestClock()).saveTradingState(
+      "gtw-1",
+      "HALTED",
+      "operator after the loss",
+      hold,
+    );
+    expect(new LaneStateStore(dir, silentLogger, new TestClock()).remembered("gtw-1")).toEqual({
+      tradingState: { state: "HALTED", reason: "operator after the loss", hold },
+    });
+    const file = stored(dir);
+    file["gtw-1"].tradingState.hold.source = "operator";
+    writeFileSync(join(dir, INF_STATE_FILE), JSON.stringify(file));
+    expect(() => new LaneStateStore(dir, silentLogger, new TestClock())).toThrow(
+      "gtw-1.tradingState.hold is not a loss limit's hold",
+    );
+  });
+
   test("equity marks are written at most every 10 s, and the latest at flush", () => {
     const dir = stateDir();
     const clock = new TestClock();

@@ -10,13 +10,19 @@ import type { Clock } from "../../shared/clock.ts";
 import { AgentError, describeError, FaultCode } from "../../shared/errors.ts";
 import type { Logger } from "../../shared/log.ts";
 import { TRADING_STATES, type TradingState } from "../../shared/protocol/index.ts";
+import { type RiskHold, TRADING_STATE_SOURCES } from "../../shared/trading-state.ts";
 import type { EquitySeed } from "../risk/equity-tracker.ts";
 
 export const INF_STATE_FILE = "agent-inf-state.json";
 const MAX_BYTES = 256 * 1024;
 
 export interface LaneState {
-  readonly tradingState?: { readonly state: TradingState; readonly reason: string };
+  readonly tradingState?: {
+    readonly state: TradingState;
+    readonly reason: string;
+    /** A loss limit's hold, so a restart does not lift it (absent in older files). */
+    readonly hold?: RiskHold;
+  };
   readonly equity?: EquitySeed;
 }
 
@@ -44,12 +50,13 @@ export function readInferenceState(stateDir: string): StoredState {
   const out: Record<string, LaneState> = {};
   for (const [gateway, value] of Object.entries(parsed as Record<string, unknown>)) {
     const lane = value as {
-      tradingState?: { state?: unknown; reason?: unknown };
+      tradingState?: { state?: unknown; reason?: unknown; hold?: unknown };
       equity?: Record<string, unknown>;
     };
     const state = lane.tradingState?.state;
     if (state !== undefined && !TRADING_STATES.includes(state as TradingState))
       fail(`${gateway}.tradingState.state is not a trading state`);
+    const hold = readHold(lane.tradingState?.hold, `${gateway}.tradingState.hold`, fail);
     const equity = lane.equity;
     const number = (key: string) =>
       typeof equity?.[key] === "number" && Number.isFinite(equity[key])
@@ -64,6 +71,7 @@ export function readInferenceState(stateDir: string): StoredState {
             tradingState: {
               state: state as TradingState,
               reason: String(lane.tradingState?.reason ?? "restored").slice(0, 200),
+              ...(hold === undefined ? {} : { hold }),
             },
           }),
       ...(equity === undefined
@@ -78,6 +86,28 @@ export function readInferenceState(stateDir: string): StoredState {
     };
   }
   return out;
+}
+
+function readHold(
+  value: unknown,
+  where: string,
+  fail: (why: string) => never,
+): RiskHold | undefined {
+  if (value === undefined) return undefined;
+  const hold = value as { state?: unknown; source?: unknown; reason?: unknown };
+  const sources: readonly unknown[] = TRADING_STATE_SOURCES.filter((s) => s !== "operator");
+  if (
+    typeof value !== "object" ||
+    value === null ||
+    !TRADING_STATES.includes(hold.state as TradingState) ||
+    !sources.includes(hold.source)
+  )
+    return fail(`${where} is not a loss limit's hold (state, source, reason)`);
+  return {
+    state: hold.state as TradingState,
+    source: hold.source as RiskHold["source"],
+    reason: String(hold.reason ?? "restored").slice(0, 200),
+  };
 }
 
 export function writeInferenceState(stateDir: string, state: StoredState): void {
@@ -114,8 +144,11 @@ export class LaneStateStore {
     return this.#state[gateway];
   }
 
-  saveTradingState(gateway: string, state: TradingState, reason: string): void {
-    this.#state[gateway] = { ...this.#state[gateway], tradingState: { state, reason } };
+  saveTradingState(gateway: string, state: TradingState, reason: string, hold?: RiskHold): void {
+    this.#state[gateway] = {
+      ...this.#state[gateway],
+      tradingState: { state, reason, ...(hold === undefined ? {} : { hold }) },
+    };
     this.flush();
   }
 

@@ -49,6 +49,13 @@ export interface LiveMarket {
   symbol(name: string): SymbolInfo | undefined;
   /** What the order path had to read from the gateway, kept for the next order. */
   remember(data: { readonly account?: AccountInfo; readonly symbol?: SymbolInfo }): void;
+  /**
+   * One of our orders filled into position `ticket`. The gateway may send the FILLED reply
+   * before the DEAL event, so a view in sync that does not hold it yet stops answering for
+   * positions until the stream has caught up: the exposure ledger (risk/exposure-ledger.ts)
+   * counts on a snapshot read after a fill showing it.
+   */
+  expectPosition(ticket: number): void;
 }
 
 interface Timed<T> {
@@ -66,6 +73,8 @@ export class LiveView implements LiveMarket {
   #account: Timed<AccountInfo> | undefined;
   /** Set by the sync: the stream is LIVE and no positions refresh is owed. */
   positionsInSync = false;
+  /** Set by the sync: positions need a RESYNC (expectPosition found one missing). */
+  onPositionsOwed: (() => void) | undefined;
 
   constructor(monotonic: () => number, limits: FreshnessLimits = DEFAULT_FRESHNESS) {
     this.#monotonic = monotonic;
@@ -109,6 +118,12 @@ export class LiveView implements LiveMarket {
     const at = this.#monotonic();
     if (data.account !== undefined) this.#account = { value: data.account, at };
     if (data.symbol !== undefined) this.#specs.set(data.symbol.symbol, { value: data.symbol, at });
+  }
+
+  expectPosition(ticket: number): void {
+    if (!this.positionsInSync || this.#positions.has(ticket)) return;
+    this.positionsInSync = false;
+    this.onPositionsOwed?.();
   }
 
   // ----- the stream (sync.ts) ----------------------------------------------------------------

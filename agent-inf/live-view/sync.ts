@@ -111,6 +111,7 @@ export class LaneStream {
       this.#account.request();
     });
     for (const symbol of options.riskSymbols) this.#wanted.set(symbol, 1);
+    options.view.onPositionsOwed = () => this.#owe();
   }
 
   get state(): StreamState {

@@ -8,6 +8,12 @@
  * - A repeated client_order_id seen earlier answers what happened, locally or (after an agent
  *   restart) by asking the gateway, instead of running risk checks again against a position the
  *   first attempt already opened.
+ *
+ * Concurrent orders: every snapshot read is stamped, and a passed OPEN or CLOSE reserves its
+ * exposure in the same synchronous step as its check (risk/exposure-ledger.ts), so N orders
+ * checked at once cannot all pass a limit only some of them fit under. The reservation is
+ * settled with the outcome: FILLED turns into the position, REJECTED and ERROR release it, and
+ * UNKNOWN keeps it until the gateway says what happened (unknown-outcomes.ts).
  */
 import type { Clock } from "../../shared/clock.ts";
 import type { Logger } from "../../shared/log.ts";
@@ -19,7 +25,7 @@ import {
   type SignedAction,
   type TradeReply,
 } from "../../shared/protocol/index.ts";
-import type { GatewayClient, OrderOutcome, SignedBody } from "../gateway/gateway-client.ts";
+import type { OrderOutcome, SignedBody } from "../gateway/gateway-client.ts";
 import { type GatewayLane, type GatewayRegistry, UnknownGatewayError } from "../lane/lane.ts";
 import {
   checkBreaker,
@@ -28,8 +34,10 @@ import {
   firstDenial,
 } from "../risk/checks.ts";
 import type { Denial } from "../risk/denial.ts";
+import type { Reservation, SnapshotRead } from "../risk/exposure-ledger.ts";
 import type { OpenIntent } from "../risk/types.ts";
 import { readSnapshot, type Snapshot } from "./snapshot.ts";
+import { resolveFromRecord, UnknownOutcomes } from "./unknown-outcomes.ts";
 
 export interface OpenOrderInput {
   readonly gateway?: string;
@@ -148,9 +156,16 @@ export class OrderService {
   // (a CLOSE sent with an earlier OPEN's id) is refused instead of answering the OPEN's fill
   readonly #running = new Map<string, { action: Action; promise: Promise<OrderResult> }>();
   readonly #results = new Map<string, { action: Action; result: OrderResult }>();
+  readonly #unknowns: UnknownOutcomes;
 
   constructor(options: OrderServiceOptions) {
     this.#options = options;
+    this.#unknowns = new UnknownOutcomes(options.clock, options.logger);
+  }
+
+  /** Stop asking the gateways about unknown outcomes (agent stop). */
+  stop(): void {
+    this.#unknowns.stop();
   }
 
   open(input: OpenOrderInput): Promise<OrderResult> {
@@ -207,7 +222,7 @@ export class OrderService {
       // (Only while connected: with no session the lookup could only time out, and run() answers
       // at once with a local denial or GATEWAY_UNREACHABLE.)
       if (requested !== undefined && client.connected) {
-        const previous = await this.#fromGateway(client, clientOrderId, action);
+        const previous = await this.#fromGateway(lane, clientOrderId, action);
         if (previous !== undefined) return previous;
       }
       return run(lane, clientOrderId);
@@ -228,12 +243,17 @@ export class OrderService {
   }
 
   async #fromGateway(
-    client: GatewayClient,
+    lane: GatewayLane,
     clientOrderId: string,
     action: Action,
   ): Promise<OrderResult | undefined> {
+    const client = lane.client;
     try {
       const record = await client.orderRecord(clientOrderId);
+      // A retry of an order whose outcome was unknown: what the gateway knows settles its
+      // reservation; "never seen" too, since the retry reserves afresh for the same intent and
+      // the gateway executes one client_order_id at most once.
+      resolveFromRecord(lane.risk.exposure, clientOrderId, record, "release");
       if (record === null || record.state === "NOT_EXECUTED" || record.reply === null)
         return undefined;
       if (record.action !== action)
@@ -301,9 +321,10 @@ export class OrderService {
     if (!(await client.waitConnected(CONNECT_GRACE_MS))) {
       return notSent(client.name, clientOrderId, `no connection to gateway ${client.name}`);
     }
-    const snapshot = await readSnapshot(lane, input.symbol);
-    if ("unknown" in snapshot) return notSent(client.name, clientOrderId, snapshot.unknown);
-    const decision = risk.checkOpen(intent, snapshot);
+    const decision = await this.#decide(lane, input.symbol, undefined, (snapshot, read) =>
+      risk.checkOpen(intent, snapshot, read),
+    );
+    if ("unknown" in decision) return notSent(client.name, clientOrderId, decision.unknown);
     if (!decision.ok)
       return {
         outcome: "DENIED",
@@ -320,7 +341,54 @@ export class OrderService {
       volume: decision.volume,
       ...pick(input, ["sl", "tp", "deviation", "magic", "comment"]),
     };
-    return this.#classify(client.name, await client.submit(body));
+    return this.#submit(lane, body, decision.reservation);
+  }
+
+  /**
+   * Read a snapshot stamped in the exposure ledger and decide on it. The check (and the
+   * reservation a pass makes) runs synchronously once the snapshot is in, so no other order's
+   * check can come between them.
+   */
+  async #decide<D>(
+    lane: GatewayLane,
+    symbol: string | undefined,
+    ticket: number | undefined,
+    check: (snapshot: Exclude<Snapshot, { unknown: string }>, read: SnapshotRead) => D,
+  ): Promise<D | { unknown: string }> {
+    const read = lane.risk.exposure.beginRead();
+    try {
+      const snapshot = await readSnapshot(lane, symbol, ticket);
+      if ("unknown" in snapshot) return snapshot;
+      return check(snapshot, read);
+    } finally {
+      read.end();
+    }
+  }
+
+  /** Send a passed order and settle its reservation with the outcome. */
+  async #submit(
+    lane: GatewayLane,
+    body: SignedBody,
+    reservation: Reservation | undefined,
+  ): Promise<OrderResult> {
+    const { client, risk } = lane;
+    let result: OrderResult;
+    try {
+      result = this.#classify(client.name, await client.submit(body));
+    } catch (error) {
+      // Not an outcome: keep the exposure until the gateway says what happened
+      reservation?.unknown(this.#options.clock.now());
+      this.#unknowns.watch(lane);
+      throw error;
+    }
+    if (reservation === undefined) return result;
+    // Our own fill: the live view must not answer for positions without it (exposure-ledger.ts)
+    if (result.outcome === "FILLED" && body.action === "OPEN" && result.reply.ticket !== undefined)
+      lane.live?.expectPosition(result.reply.ticket);
+    settleReservation(reservation, result, this.#options.clock.now());
+    if (result.outcome === "UNKNOWN") this.#unknowns.watch(lane);
+    else if (risk.exposure.unknowns().length > 0) this.#unknowns.watch(lane);
+    return result;
   }
 
   #close(lane: GatewayLane, clientOrderId: string, input: CloseOrderInput): Promise<OrderResult> {
@@ -329,8 +397,8 @@ export class OrderService {
       lane,
       clientOrderId,
       input.ticket,
-      (snapshot) =>
-        lane.risk.checkClose({ clientOrderId, ticket: input.ticket, ...volume }, snapshot),
+      (snapshot, read) =>
+        lane.risk.checkClose({ clientOrderId, ticket: input.ticket, ...volume }, snapshot, read),
       {
         action: "CLOSE",
         client_order_id: clientOrderId,
@@ -359,16 +427,16 @@ export class OrderService {
     ticket: number,
     check: (
       snapshot: Exclude<Snapshot, { unknown: string }>,
-    ) => { ok: true } | { ok: false; denial: Denial },
+      read: SnapshotRead,
+    ) => { ok: true; reservation?: Reservation } | { ok: false; denial: Denial },
     body: SignedBody,
   ): Promise<OrderResult> {
     const client = lane.client;
     if (!(await client.waitConnected(CONNECT_GRACE_MS))) {
       return notSent(client.name, clientOrderId, `no connection to gateway ${client.name}`);
     }
-    const snapshot = await readSnapshot(lane, undefined, ticket);
-    if ("unknown" in snapshot) return notSent(client.name, clientOrderId, snapshot.unknown);
-    const decision = check(snapshot);
+    const decision = await this.#decide(lane, undefined, ticket, check);
+    if ("unknown" in decision) return notSent(client.name, clientOrderId, decision.unknown);
     if (!decision.ok) {
       return {
         outcome: "DENIED",
@@ -377,7 +445,7 @@ export class OrderService {
         denial: decision.denial,
       };
     }
-    return this.#classify(client.name, await client.submit(body));
+    return this.#submit(lane, body, decision.reservation);
   }
 
   #classify(gateway: string, outcome: OrderOutcome): OrderResult {
@@ -410,6 +478,21 @@ export class OrderService {
       const oldest = this.#results.keys().next().value;
       if (oldest !== undefined) this.#results.delete(oldest);
     }
+  }
+}
+
+/** Settle a passed order's reservation with what came of it (risk/exposure-ledger.ts). */
+function settleReservation(reservation: Reservation, result: OrderResult, now: number): void {
+  switch (result.outcome) {
+    case "FILLED":
+      reservation.settle(result.reply.ticket);
+      return;
+    case "UNKNOWN":
+      reservation.unknown(now);
+      return;
+    default:
+      // REJECTED and ERROR: recorded as not executed, or never taken (DENIED never gets here)
+      reservation.release();
   }
 }
 

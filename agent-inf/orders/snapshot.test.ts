@@ -4,31 +4,11 @@
  * order. A gateway that cannot report the account makes the snapshot unknown (nothing is sent).
  */
 import { describe, expect, test } from "bun:test";
-import type { AccountInfo, SymbolInfo } from "../../shared/protocol/index.ts";
 import { settle } from "../../shared/testing/drive.ts";
-import type { LiveMarket } from "../live-view/live-view.ts";
 import { makeAccount, makePosition, makeSymbol } from "../risk/testing/fixtures.ts";
 import { readSnapshot } from "./snapshot.ts";
+import { FakeLive } from "./testing/fake-live.ts";
 import { createOrderRig, error } from "./testing/order-rig.ts";
-
-class FakeLive implements LiveMarket {
-  account_: AccountInfo | undefined;
-  positions_: ReturnType<LiveMarket["positions"]>;
-  readonly symbols = new Map<string, SymbolInfo>();
-  readonly remembered: Parameters<LiveMarket["remember"]>[0][] = [];
-  positions() {
-    return this.positions_;
-  }
-  account() {
-    return this.account_;
-  }
-  symbol(name: string) {
-    return this.symbols.get(name);
-  }
-  remember(data: Parameters<LiveMarket["remember"]>[0]) {
-    this.remembered.push(data);
-  }
-}
 
 const asked = (rig: ReturnType<typeof createOrderRig>) =>
   rig.port.calls.map((call) => call.request.action).sort();

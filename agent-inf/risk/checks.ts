@@ -11,14 +11,10 @@
  *
  * CLOSE and MODIFY have their own tables in position-checks.ts.
  */
-import type {
-  AccountInfo,
-  Position,
-  SymbolInfo,
-  TradingState,
-} from "../../shared/protocol/index.ts";
+import type { AccountInfo, SymbolInfo, TradingState } from "../../shared/protocol/index.ts";
 import { type Denial, DenialCode, deny } from "./denial.ts";
 import type { EquitySnapshot } from "./equity-tracker.ts";
+import type { ExposureCount } from "./exposure-ledger.ts";
 import {
   entryPrice,
   exceeds,
@@ -49,7 +45,11 @@ export interface OpenGateContext {
 export interface OpenRiskContext extends OpenGateContext {
   readonly symbol: SymbolInfo;
   readonly account: AccountInfo;
-  readonly positions: readonly Position[];
+  /**
+   * Positions (and pending orders) counted against the position limits: the snapshot's plus the
+   * orders that passed these checks and are not in the snapshot yet (exposure-ledger.ts).
+   */
+  readonly exposure: ExposureCount;
   /** Lots to check: Kelly-sized when Kelly sized the order, else the requested volume. */
   readonly volume: number;
   /** Why Kelly sizing failed; reported in the sizing step's place in the order. */
@@ -308,27 +308,32 @@ export const checkRiskToStop: Check<OpenRiskContext> = (ctx) => {
 // ---------------------------------------------------------------------------------------------
 // Exposure and rate
 
-/** Counts every position on the account; an OPEN is assumed to add one (conservative on netting). */
-export const checkMaxPositions: Check<OpenRiskContext> = ({ positions, limits }) =>
-  limits.maxPositions !== null && positions.length >= limits.maxPositions
+/**
+ * Counts every position on the account, every pending order the snapshot has, and every order
+ * that passed and is still in flight or unknown; an OPEN is assumed to add one (conservative on
+ * netting).
+ */
+export const checkMaxPositions: Check<OpenRiskContext> = ({ exposure, limits }) =>
+  limits.maxPositions !== null && exposure.total >= limits.maxPositions
     ? deny(DenialCode.MAX_POSITIONS, "open positions are at the maximum", {
-        positions: positions.length,
+        positions: exposure.total,
+        in_flight: exposure.reserved,
         max_positions: limits.maxPositions,
       })
     : undefined;
 
 export const checkMaxPositionsPerSymbol: Check<OpenRiskContext> = ({
-  positions,
+  exposure,
   limits,
   intent,
 }) => {
   if (limits.maxPositionsPerSymbol === null) return undefined;
-  let count = 0;
-  for (const position of positions) if (position.symbol === intent.symbol) count++;
-  return count >= limits.maxPositionsPerSymbol
+  const { total, reserved } = exposure.onSymbol(intent.symbol);
+  return total >= limits.maxPositionsPerSymbol
     ? deny(DenialCode.MAX_POSITIONS_PER_SYMBOL, "open positions on the symbol are at the maximum", {
         symbol: intent.symbol,
-        positions: count,
+        positions: total,
+        in_flight: reserved,
         max_positions_per_symbol: limits.maxPositionsPerSymbol,
       })
     : undefined;

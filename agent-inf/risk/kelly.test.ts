@@ -111,7 +111,7 @@ describe("Kelly in the risk monitor", () => {
   });
 
   test("a Kelly-sized pass reports the fraction it risked", () => {
-    expect(decide(true, { volume: 5, edge })).toEqual({
+    expect(decide(true, { volume: 5, edge })).toMatchObject({
       ok: true,
       volume: 0.9,
       kellyFraction: 0.01,

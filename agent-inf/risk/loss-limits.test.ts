@@ -15,6 +15,7 @@ import {
   makePosition,
   makeSymbol,
   outcome,
+  released,
 } from "./testing/fixtures.ts";
 import type { RiskLimits } from "./types.ts";
 
@@ -110,12 +111,14 @@ function monitorAt(startMs: number, limits: Partial<RiskLimits> = {}) {
   // A fresh quote at the clock's time, so only the account decides
   const open = (equity: number) =>
     outcome(
-      monitor.checkOpen(
-        makeOpen(),
-        makeMarket({
-          account: makeAccount({ equity }),
-          symbol: makeSymbol({ quote_time: clock.now() }),
-        }),
+      released(
+        monitor.checkOpen(
+          makeOpen(),
+          makeMarket({
+            account: makeAccount({ equity }),
+            symbol: makeSymbol({ quote_time: clock.now() }),
+          }),
+        ),
       ),
     );
   return { clock, monitor, changes, open };

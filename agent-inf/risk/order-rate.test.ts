@@ -6,7 +6,14 @@ import { describe, expect, test } from "bun:test";
 import { TestClock } from "../../shared/testing/test-clock.ts";
 import { OrderRateWindow } from "./order-rate.ts";
 import { RiskMonitor } from "./risk-monitor.ts";
-import { makeLimits, makeMarket, makeOpen, makeSymbol, outcome } from "./testing/fixtures.ts";
+import {
+  makeLimits,
+  makeMarket,
+  makeOpen,
+  makeSymbol,
+  outcome,
+  released,
+} from "./testing/fixtures.ts";
 
 describe("OrderRateWindow", () => {
   test("an order counts while now − t < window", () => {
@@ -38,7 +45,8 @@ describe("rate limits in the risk monitor", () => {
       limits: makeLimits({ maxOrdersPerSecond: 3, maxOrdersPerMinute: 5, maxQuoteAgeMs: null }),
       clock,
     });
-    const open = () => outcome(monitor.checkOpen(makeOpen(), makeMarket({ symbol: makeSymbol() })));
+    const open = () =>
+      outcome(released(monitor.checkOpen(makeOpen(), makeMarket({ symbol: makeSymbol() }))));
     return { clock, monitor, open };
   }
 

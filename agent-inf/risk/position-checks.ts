@@ -3,7 +3,7 @@
  * pure functions, fixed order, first denial wins.
  *
  * CLOSE: intent shape → trading state (HALTED refuses; REDUCING and the breaker allow closes) →
- * position exists → close volume. No quote, spread, rate or loss checks: taking risk off must not
+ * position exists → close volume (what is left after the closes in flight). No quote, spread, rate or loss checks: taking risk off must not
  * be blocked by the conditions that make taking it on dangerous.
  *
  * MODIFY: intent shape → trading state (HALTED refuses; REDUCING refuses a modify that removes or
@@ -39,6 +39,11 @@ interface PositionGateContext {
 
 export interface CloseRiskContext extends PositionGateContext {
   readonly intent: CloseIntent;
+  /**
+   * Lots of this position that other closes in flight (or not yet in the snapshot) take off
+   * (exposure-ledger.ts): two partial closes must not both pass against volume only one has.
+   */
+  readonly closing: number;
 }
 
 export interface ModifyGateContext extends PositionGateContext {
@@ -101,18 +106,38 @@ export const checkCloseIntent: Check<CloseRiskContext> = ({ intent }) => {
 
 export const checkCloseTradingState: Check<CloseRiskContext> = haltedDenial;
 
-/** At most the position's volume; on the step grid and ≥ volume_min when the symbol is known. */
-export const checkCloseVolume: Check<CloseRiskContext> = ({ intent, position, symbol }) => {
-  if (position === undefined || intent.volume === undefined) return undefined;
-  const volume = intent.volume;
+/**
+ * At most what is left of the position after the closes in flight; on the step grid and
+ * ≥ volume_min when the symbol is known. A whole close takes whatever is left, so it passes
+ * while anything is left, and nothing passes after it.
+ */
+export const checkCloseVolume: Check<CloseRiskContext> = ({
+  intent,
+  position,
+  symbol,
+  closing,
+}) => {
+  if (position === undefined) return undefined;
+  const volume = intent.volume ?? position.volume - closing;
   const refuse = (problem: string, extra: Record<string, number>) =>
     deny(DenialCode.INVALID_CLOSE_VOLUME, `close volume ${problem}`, {
       ticket: position.ticket,
       volume,
       ...extra,
     });
-  if (exceeds(volume, position.volume)) {
-    return refuse("is above the position volume", { position_volume: position.volume });
+  if (closing > 0 && !exceeds(position.volume, closing))
+    return refuse("is more than is left: the whole position is being closed already", {
+      position_volume: position.volume,
+      closing_in_flight: closing,
+    });
+  if (intent.volume === undefined) return undefined;
+  if (exceeds(volume + closing, position.volume)) {
+    return closing > 0
+      ? refuse("is above what is left of the position after the closes in flight", {
+          position_volume: position.volume,
+          closing_in_flight: closing,
+        })
+      : refuse("is above the position volume", { position_volume: position.volume });
   }
   if (symbol === undefined || symbol.symbol !== position.symbol) return undefined;
   if (!isOnStep(volume, symbol.volume_step)) {

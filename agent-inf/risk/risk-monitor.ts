@@ -4,7 +4,10 @@
  * tables in checks.ts and position-checks.ts. A refusal is a returned Denial, never a throw.
  *
  * State it keeps: the trading state (shared holder), start-of-day equity and the high-water mark
- * (EquityTracker), and the sliding window of sent orders. Every decision first feeds the
+ * (EquityTracker), the sliding window of sent orders, and the exposure of orders that passed and
+ * are not in the snapshot yet (ExposureLedger). A passed OPEN or CLOSE is reserved in the same
+ * synchronous step as its check, so concurrent orders each count the others (issue 12 §1); the
+ * caller settles the reservation with the outcome. Every decision first feeds the
  * snapshot's equity to the tracker; after the checks, a breached loss limit escalates the
  * trading state (daily loss → the configured REDUCING or HALTED, drawdown → HALTED), so the order
  * that reveals the breach is refused with DAILY_LOSS_LIMIT / MAX_DRAWDOWN and later ones with the
@@ -36,6 +39,7 @@ import {
 } from "./checks.ts";
 import { type Denial, formatDenial } from "./denial.ts";
 import { type EquitySeed, type EquitySnapshot, EquityTracker } from "./equity-tracker.ts";
+import { ExposureLedger, type Reservation, type SnapshotRead } from "./exposure-ledger.ts";
 import { kellyVolume } from "./kelly.ts";
 import { entryPrice, lossPerLot, snapToStep } from "./money.ts";
 import { OrderRateWindow } from "./order-rate.ts";
@@ -90,11 +94,20 @@ export type OpenDecision =
       readonly volume: number;
       /** Equity fraction Kelly risked, when Kelly sized this order. */
       readonly kellyFraction?: number;
+      /** The position this OPEN may add, counted by every check until it is settled. */
+      readonly reservation: Reservation;
     }
   | Refusal;
 
 /** `volume`: lots to close, the whole position when the intent gave none. */
-export type CloseDecision = { readonly ok: true; readonly volume: number } | Refusal;
+export type CloseDecision =
+  | {
+      readonly ok: true;
+      readonly volume: number;
+      /** The volume this CLOSE takes off, counted by other closes until it is settled. */
+      readonly reservation: Reservation;
+    }
+  | Refusal;
 
 export type ModifyDecision = { readonly ok: true } | Refusal;
 
@@ -106,6 +119,7 @@ export class RiskMonitor {
   readonly #breaker: BreakerFlag;
   readonly #equity: EquityTracker;
   readonly #orders: OrderRateWindow;
+  readonly #exposure = new ExposureLedger();
 
   constructor(options: RiskMonitorOptions) {
     const issues = riskLimitIssues(options.limits);
@@ -142,6 +156,11 @@ export class RiskMonitor {
     return this.#equity.last;
   }
 
+  /** Reservations of orders that passed: stamp snapshot reads, settle and resolve outcomes. */
+  get exposure(): ExposureLedger {
+    return this.#exposure;
+  }
+
   /** Operator override: any state, in any direction. Returns the change, if there was one. */
   setTradingState(state: TradingState, reason: string): TradingStateChange | undefined {
     return this.#state.set(state, reason, "operator");
@@ -169,8 +188,14 @@ export class RiskMonitor {
     return this.#applyLossLimits(this.#observe(account));
   }
 
-  checkOpen(intent: OpenIntent, market: MarketSnapshot): OpenDecision {
+  /**
+   * Decide an OPEN against `market`, read under `read` (ExposureLedger.beginRead; without one the
+   * snapshot is taken to be older than every fill, which counts every reservation). A pass
+   * reserves the position it may add; settle the reservation with the outcome.
+   */
+  checkOpen(intent: OpenIntent, market: MarketSnapshot, read?: SnapshotRead): OpenDecision {
     const equity = this.#observe(market.account);
+    this.#exposure.observe(market);
     const gate: OpenGateContext = {
       intent,
       limits: this.#limits,
@@ -189,7 +214,7 @@ export class RiskMonitor {
         ...gate,
         symbol,
         account: market.account,
-        positions: market.positions,
+        exposure: this.#exposure.count(market, read),
         volume: sizing.volume,
         sizingDenial: sizing.denial,
         ordersLastSecond: this.#orders.count(now, SECOND_MS),
@@ -211,12 +236,24 @@ export class RiskMonitor {
       volume,
       kelly_fraction: kellyFraction,
     });
-    return kellyFraction === undefined ? { ok: true, volume } : { ok: true, volume, kellyFraction };
+    const reservation = this.#exposure.reserve({
+      kind: "OPEN",
+      clientOrderId: intent.clientOrderId,
+      symbol: intent.symbol,
+      side: intent.side,
+      volume,
+    });
+    return kellyFraction === undefined
+      ? { ok: true, volume, reservation }
+      : { ok: true, volume, kellyFraction, reservation };
   }
 
-  checkClose(intent: CloseIntent, market: MarketSnapshot): CloseDecision {
+  /** Decide a CLOSE; a pass reserves the volume it takes off (see checkOpen for `read`). */
+  checkClose(intent: CloseIntent, market: MarketSnapshot, read?: SnapshotRead): CloseDecision {
     const equity = this.#observe(market.account);
+    this.#exposure.observe(market);
     const position = findPosition(market.positions, intent.ticket);
+    const closing = this.#exposure.closing(intent.ticket, read);
     const denial = firstDenial(CLOSE_CHECKS, {
       intent,
       limits: this.#limits,
@@ -224,18 +261,25 @@ export class RiskMonitor {
       tradingStateReason: this.#state.reason,
       position,
       symbol: market.symbol,
+      closing,
     });
     this.#applyLossLimits(equity);
     if (denial !== undefined) return this.#refuse("CLOSE", intent.clientOrderId, denial);
     // checkPositionFound passed, so the position is there
-    const volume = closeVolume(intent, position!, market.symbol);
+    const volume = closeVolume(intent, position!, market.symbol, closing);
     this.#logger.info("[RISK_PASS]", {
       action: "CLOSE",
       client_order_id: intent.clientOrderId,
       ticket: intent.ticket,
       volume,
     });
-    return { ok: true, volume };
+    const reservation = this.#exposure.reserve({
+      kind: "CLOSE",
+      clientOrderId: intent.clientOrderId,
+      ticket: intent.ticket,
+      volume,
+    });
+    return { ok: true, volume, reservation };
   }
 
   checkModify(intent: ModifyIntent, market: MarketSnapshot): ModifyDecision {
@@ -328,15 +372,19 @@ export class RiskMonitor {
   }
 }
 
-/** The lots a passed CLOSE sends: the whole position, or the requested part without FP noise. */
+/**
+ * The lots a passed CLOSE takes off: what is left of the position after the closes in flight
+ * (a whole close), or the requested part without FP noise.
+ */
 function closeVolume(
   intent: CloseIntent,
   position: Position,
   symbol: SymbolInfo | undefined,
+  closing: number,
 ): number {
-  if (intent.volume === undefined) return position.volume;
+  const volume = intent.volume ?? position.volume - closing;
   const known = symbol !== undefined && symbol.symbol === position.symbol;
-  return known ? snapToStep(intent.volume, symbol.volume_step) : intent.volume;
+  return known ? snapToStep(volume, symbol.volume_step) : volume;
 }
 
 function findPosition(positions: readonly Position[], ticket: number): Position | undefined {

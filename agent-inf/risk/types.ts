@@ -3,7 +3,13 @@
  * sends (OPEN, CLOSE, MODIFY), and the market snapshot each decision is made against. Types only,
  * plus `riskLimitIssues()`, which lists everything wrong with a RiskLimits value at once.
  */
-import type { AccountInfo, Position, Side, SymbolInfo } from "../../shared/protocol/index.ts";
+import type {
+  AccountInfo,
+  Position,
+  Side,
+  SymbolInfo,
+  TradeOrder,
+} from "../../shared/protocol/index.ts";
 
 /** What a breached daily loss limit does to the trading state. Max drawdown always HALTs. */
 export const DAILY_LOSS_ACTIONS = ["REDUCING", "HALTED"] as const;
@@ -103,6 +109,11 @@ export interface MarketSnapshot {
   readonly account: AccountInfo;
   /** All open positions on the account, not only this strategy's. */
   readonly positions: readonly Position[];
+  /**
+   * Pending orders on the account, when the snapshot has them: each counts against the position
+   * limits like a position, as it may become one (issue 15).
+   */
+  readonly orders?: readonly TradeOrder[] | undefined;
   /** Gateway clock minus ours (HeartbeatMonitor.clockOffsetMs), to age quote_time; default 0. */
   readonly clockOffsetMs?: number | undefined;
 }

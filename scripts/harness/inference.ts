@@ -4,6 +4,7 @@
  * and a loopback TCP proxy that delays the gateway's replies (an order that outlives its timeout
  * at the client while the gateway executes it). Every wait is bounded.
  */
+import { randomBytes } from "node:crypto";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Socket } from "bun";
@@ -15,8 +16,15 @@ import type { Deployment } from "./deployment.ts";
 export interface InferenceSetup {
   readonly configPath: string;
   readonly apiUrl: string;
-  /** The API's bearer token, when the config sets api.token_file. */
+  /** The API's strategy token (api.token_file); undefined with `auth: "none"`. */
   readonly token?: string;
+  /** The API's operator token (api.operator_token_file); undefined with `auth: "none"`. */
+  readonly operatorToken?: string;
+}
+
+/** The Authorization header for `token` (none without one). */
+export function bearer(token: string | undefined): Record<string, string> {
+  return token === undefined ? {} : { authorization: `Bearer ${token}` };
 }
 
 export interface InferenceOptions {
@@ -24,8 +32,14 @@ export interface InferenceOptions {
   readonly gateway?: Record<string, unknown>;
   readonly heartbeatMs?: number;
   readonly risk?: Record<string, unknown>;
-  /** Require this bearer token on the API (written to `api.token`, mode 0600, beside the config). */
+  /**
+   * The API's strategy and operator tokens (written to `api.token` and `operator.token`, mode
+   * 0600, beside the config); random by default, as keygen makes them.
+   */
   readonly apiToken?: string;
+  readonly operatorToken?: string;
+  /** `none`: the API takes no token (api.auth: none), the explicit opt-out. */
+  readonly auth?: "token" | "none";
   /**
    * Another inference host of the deployment (load tests): its name, keys, and the folder for
    * its config and state. Default: the deployment's own inf-1 in `inf/`.
@@ -65,6 +79,13 @@ export function writeInferenceConfig(
 ): InferenceSetup {
   const port = freePort();
   const keys = options.client?.keys ?? deployment.inferenceKeys;
+  const tokens =
+    options.auth === "none"
+      ? undefined
+      : {
+          strategy: options.apiToken ?? randomBytes(32).toString("hex"),
+          operator: options.operatorToken ?? randomBytes(32).toString("hex"),
+        };
   const config = {
     agent: { name: options.client?.name ?? "inf-1" },
     keys: {
@@ -90,7 +111,9 @@ export function writeInferenceConfig(
     },
     api: {
       listen: `127.0.0.1:${port}`,
-      ...(options.apiToken === undefined ? {} : { token_file: "api.token" }),
+      ...(tokens === undefined
+        ? { auth: "none" }
+        : { token_file: "api.token", operator_token_file: "operator.token" }),
     },
     state_dir: "state",
     log: { level: "info" },
@@ -99,9 +122,11 @@ export function writeInferenceConfig(
   mkdirSync(dir, { recursive: true });
   const configPath = join(dir, "agent-inf.yaml");
   writeFileSync(configPath, stringify(config));
-  if (options.apiToken === undefined) return { configPath, apiUrl: `http://127.0.0.1:${port}` };
-  writeFileSync(join(dir, "api.token"), `${options.apiToken}\n`, { mode: 0o600 });
-  return { configPath, apiUrl: `http://127.0.0.1:${port}`, token: options.apiToken };
+  const apiUrl = `http://127.0.0.1:${port}`;
+  if (tokens === undefined) return { configPath, apiUrl };
+  writeFileSync(join(dir, "api.token"), `${tokens.strategy}\n`, { mode: 0o600 });
+  writeFileSync(join(dir, "operator.token"), `${tokens.operator}\n`, { mode: 0o600 });
+  return { configPath, apiUrl, token: tokens.strategy, operatorToken: tokens.operator };
 }
 
 /** `agent-inf run` and wait until its API answers /v1/health with the gateway connected. */
@@ -145,7 +170,7 @@ export async function readHealth(
 ): Promise<{ gateways: LaneView[] }> {
   const response = await fetch(`${apiUrl}/v1/health`, {
     signal: AbortSignal.timeout(2000),
-    ...(token === undefined ? {} : { headers: { authorization: `Bearer ${token}` } }),
+    headers: bearer(token),
   });
   return (await response.json()) as { gateways: LaneView[] };
 }

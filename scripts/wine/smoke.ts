@@ -228,7 +228,7 @@ async function main(): Promise<void> {
         cleanups.push(() => agent.kill());
         await eventually(
           async () =>
-            (await readHealth(setup.apiUrl)).gateways.every(
+            (await readHealth(setup.apiUrl, setup.token)).gateways.every(
               (lane) => lane.connected && lane.heartbeat === "HEALTHY",
             ),
           { timeoutMs: 20_000, intervalMs: 100, message: "agent-inf connected and healthy" },

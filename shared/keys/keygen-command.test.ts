@@ -97,9 +97,9 @@ describe("agent-gtw keygen", () => {
 });
 
 describe("agent-inf keygen", () => {
-  test("writes the CURVE and signing pairs (key id = name) and an API token", async () => {
+  test("writes the CURVE and signing pairs (key id = name) and both API tokens", async () => {
     const dir = scratch();
-    const result = await keygen("agent-inf", ["--name", "inf-2", "--dir", dir, "--api-token"]);
+    const result = await keygen("agent-inf", ["--name", "inf-2", "--dir", dir]);
     expect(result.code).toBe(0);
     expect(readdirSync(dir).sort()).toEqual([
       "api.token",
@@ -107,8 +107,9 @@ describe("agent-inf keygen", () => {
       "inf-2.key_secret",
       "inf-2.sign",
       "inf-2.sign_secret",
+      "operator.token",
     ]);
-    for (const secret of ["inf-2.key_secret", "inf-2.sign_secret", "api.token"]) {
+    for (const secret of ["inf-2.key_secret", "inf-2.sign_secret", "api.token", "operator.token"]) {
       expect(mode(join(dir, secret))).toBe(0o600);
     }
     const signing = readSigningSecretKeyFile(join(dir, "inf-2.sign_secret"));
@@ -122,6 +123,15 @@ describe("agent-inf keygen", () => {
     expect(result.stdout).toContain(`signing_secret: ${join(dir, "inf-2.sign_secret")}`);
     expect(result.stdout).toContain("key_id: inf-2");
     expect(result.stdout).toContain(`token_file: ${join(dir, "api.token")}`);
+    expect(result.stdout).toContain(`operator_token_file: ${join(dir, "operator.token")}`);
+    const tokens = ["api.token", "operator.token"].map((file) =>
+      readFileSync(join(dir, file), "utf8").trim(),
+    );
+    expect(tokens[0]).not.toBe(tokens[1]);
+    for (const token of tokens) expect(result.stdout).not.toContain(token);
+    // --api-token, from before the tokens were the default, is still accepted
+    const again = await keygen("agent-inf", ["--name", "inf-3", "--dir", scratch(), "--api-token"]);
+    expect(again.code).toBe(0);
   });
 
   test("needs --name", async () => {
@@ -142,6 +152,53 @@ describe("agent-inf keygen", () => {
     expect(result.code).toBe(3);
     expect(result.stderr).toContain(join(dir, "inf-1.sign_secret"));
     expect(existsSync(join(dir, "inf-1.key_secret"))).toBe(false);
+  });
+});
+
+describe("keygen --add: one missing item in an existing key folder", () => {
+  test.each<["agent-gtw" | "agent-inf", string, string]>([
+    ["agent-inf", "api-token", "api.token"],
+    ["agent-inf", "operator-token", "operator.token"],
+    ["agent-gtw", "terminal-secret", "terminal.secret"],
+  ])("%s --add %s writes %s and touches nothing else", async (agent, item, file) => {
+    const dir = scratch();
+    mkdirSync(dir, { recursive: true, mode: 0o750 });
+    writeFileSync(join(dir, "inf-1.key_secret"), "keep me\n", { mode: 0o600 });
+    const before = statSync(join(dir, "inf-1.key_secret"));
+    const result = await keygen(agent, ["--add", item, "--dir", dir]);
+    expect(result.code).toBe(0);
+    expect(readdirSync(dir).sort()).toEqual([file, "inf-1.key_secret"].sort());
+    expect(mode(join(dir, file))).toBe(0o600);
+    expect(readFileSync(join(dir, file), "utf8").trim()).toMatch(/^[0-9a-f]{64}$/);
+    // The folder's mode and the other files are as they were
+    expect(mode(dir)).toBe(0o750);
+    expect(readFileSync(join(dir, "inf-1.key_secret"), "utf8")).toBe("keep me\n");
+    expect(statSync(join(dir, "inf-1.key_secret")).mtimeMs).toBe(before.mtimeMs);
+    expect(result.stdout).toContain(join(dir, file));
+  });
+
+  test("refuses an existing file (exit 3) and a folder that is not there", async () => {
+    const dir = scratch();
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, "api.token"), "old\n", { mode: 0o600 });
+    const taken = await keygen("agent-inf", ["--add", "api-token", "--dir", dir]);
+    expect(taken.code).toBe(3);
+    expect(readFileSync(join(dir, "api.token"), "utf8")).toBe("old\n");
+    const nowhere = await keygen("agent-inf", ["--add", "api-token", "--dir", join(dir, "no")]);
+    expect([nowhere.code, nowhere.stderr]).toEqual([
+      3,
+      `agent-inf keygen: no key folder at ${join(dir, "no")}; --add adds to an existing one (check --dir)\n`,
+    ]);
+  });
+
+  test("usage errors: an item of the other agent, --add with --name", async () => {
+    await expect(keygen("agent-inf", ["--add", "terminal-secret"])).rejects.toThrow(
+      /api-token or operator-token/,
+    );
+    await expect(keygen("agent-gtw", ["--add", "api-token"])).rejects.toThrow(/terminal-secret/);
+    await expect(keygen("agent-inf", ["--add", "api-token", "--name", "x"])).rejects.toThrow(
+      /only --dir/,
+    );
   });
 });
 

@@ -25,6 +25,15 @@ export const SIGNING_KEY_BYTES = 32;
 export const DEFAULT_SIGNATURE_TTL_MS = 2000;
 /** Clock difference tolerated between the hosts, both ways. */
 export const DEFAULT_CLOCK_SKEW_MS = 500;
+/** The largest TTL and skew a gateway may be configured with (agent-gtw's `signatures`). */
+export const MAX_SIGNATURE_TTL_MS = 60_000;
+export const MAX_CLOCK_SKEW_MS = 60_000;
+/**
+ * No gateway accepts a signed request older than this, whatever its config: an order whose
+ * outcome is unknown and that the gateway has not seen this long after it was last signed can
+ * never execute (agent-inf's exposure ledger releases it then).
+ */
+export const MAX_SIGNED_REQUEST_AGE_MS = MAX_SIGNATURE_TTL_MS + MAX_CLOCK_SKEW_MS;
 /** Far above 2,000 orders/s × the ~3 s window; about 10 MB when full. */
 export const DEFAULT_MAX_REPLAY_ENTRIES = 100_000;
 

@@ -5,12 +5,14 @@ import { readServicePaths, servicePathsFrom } from "./config-paths.ts";
 const EXAMPLES = join(import.meta.dir, "..", "..", "config");
 
 describe("readServicePaths", () => {
-  test("agent-inf's example: both secrets, the gateway's public key, state; relative to the config", () => {
+  test("agent-inf's example: both secrets, both API tokens, the gateway's public key, state; relative to the config", () => {
     const paths = readServicePaths("agent-inf", join(EXAMPLES, "inf.example.yaml"), "linux");
     expect(paths).toEqual({
       secretFiles: [
         join(EXAMPLES, "keys/inf-1.key_secret"),
         join(EXAMPLES, "keys/inf-1.sign_secret"),
+        join(EXAMPLES, "keys/api.token"),
+        join(EXAMPLES, "keys/operator.token"),
       ],
       readPaths: [join(EXAMPLES, "keys/agent-gtw.key")],
       writeDirs: [join(EXAMPLES, "state")],
@@ -61,7 +63,7 @@ describe("servicePathsFrom", () => {
     });
   });
 
-  test("agent-inf: an API token is a secret, every gateway's key file is read, absolute paths stay", () => {
+  test("agent-inf: the API tokens are secrets, every gateway's key file is read, absolute paths stay", () => {
     const document = {
       keys: {
         client_secret: "/etc/agent-inf/keys/inf-1.key_secret",
@@ -71,7 +73,7 @@ describe("servicePathsFrom", () => {
         { name: "a", server_key_file: "keys/a.key" },
         { name: "b", server_key: "inline" },
       ],
-      api: { token_file: "keys/api.token" },
+      api: { token_file: "keys/api.token", operator_token_file: "keys/operator.token" },
       state_dir: "/var/lib/agent-inf",
       log: { file: "/var/log/agent-inf/agent-inf.log" },
     };
@@ -81,6 +83,7 @@ describe("servicePathsFrom", () => {
         "/etc/agent-inf/keys/inf-1.key_secret",
         "/etc/agent-inf/keys/inf-1.sign_secret",
         "/etc/agent-inf/keys/api.token",
+        "/etc/agent-inf/keys/operator.token",
       ],
       readPaths: ["/etc/agent-inf/keys/a.key"],
       writeDirs: ["/var/lib/agent-inf", "/var/log/agent-inf"],

@@ -40,6 +40,7 @@ const SELECTORS: Record<Agent, Record<"secret" | "read" | "write" | "log", reado
       { path: "keys.client_secret" },
       { path: "keys.signing_secret" },
       { path: "api.token_file" },
+      { path: "api.operator_token_file" },
     ],
     read: [{ path: "gateways.*.server_key_file" }],
     write: [

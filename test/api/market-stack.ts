@@ -8,6 +8,7 @@ import type { RunningAgent } from "../../scripts/harness/agents.ts";
 import { type RunningGateway, startGateway } from "../../scripts/harness/agents.ts";
 import { createDeployment, type Deployment } from "../../scripts/harness/deployment.ts";
 import {
+  bearer,
   PERMISSIVE_RISK,
   startInference,
   writeInferenceConfig,
@@ -55,13 +56,13 @@ export async function startMarketStack(
     stops.push(() => inf.stop());
     const get = (path: string, headers: Record<string, string> = {}, signal?: AbortSignal) =>
       fetch(`${setup.apiUrl}${path}`, {
-        headers,
+        headers: { ...bearer(setup.token), ...headers },
         signal: signal ?? AbortSignal.timeout(60_000),
       });
     const post = (path: string, body: unknown) =>
       fetch(`${setup.apiUrl}${path}`, {
         method: "POST",
-        headers: { "content-type": "application/json" },
+        headers: { "content-type": "application/json", ...bearer(setup.token) },
         body: JSON.stringify(body),
         signal: AbortSignal.timeout(30_000),
       });

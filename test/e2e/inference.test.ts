@@ -13,6 +13,7 @@ import {
 import { createDeployment, type Deployment } from "../../scripts/harness/deployment.ts";
 import { eventually } from "../../scripts/harness/eventually.ts";
 import {
+  bearer,
   type CliResult,
   freePort,
   type InferenceOptions,
@@ -144,6 +145,13 @@ describe("agent-inf and agent-gtw as processes", () => {
       expect(halted.code).toBe(5);
       expect(halted.stdout).toStartWith("DENIED  TRADING_HALTED");
       expect((await cli("resume")).code).toBe(0);
+      // The CLI sent the operator token; the strategy's may not change the state (issue 12 §2)
+      const asStrategy = await fetch(`${setup.apiUrl}/v1/trading-state`, {
+        method: "POST",
+        headers: { "content-type": "application/json", ...bearer(setup.token) },
+        body: JSON.stringify({ state: "HALTED" }),
+      });
+      expect(asStrategy.status).toBe(403);
 
       const closed = await cli("close", String(ticket), "--json");
       expect(closed.code).toBe(0);
@@ -182,7 +190,8 @@ describe("agent-inf and agent-gtw as processes", () => {
       await gtw.kill();
       // FAILED after 3 missed PINGs; the bound leaves room for a slow machine, not for a 4th beat.
       await eventually(
-        async () => (await readHealth(setup.apiUrl)).gateways[0]?.breaker.engaged === true,
+        async () =>
+          (await readHealth(setup.apiUrl, setup.token)).gateways[0]?.breaker.engaged === true,
         { timeoutMs: 10 * HEARTBEAT_MS + 2000, message: "breaker engaged" },
       );
       const status = await cli("status");
@@ -199,11 +208,25 @@ describe("agent-inf and agent-gtw as processes", () => {
       const again = await startGateway(deployment.gtwConfigPath, deployment.gtwStateDir);
       cleanups.push(() => again.kill());
       await eventually(
-        async () => (await readHealth(setup.apiUrl)).gateways[0]?.breaker.engaged === false,
+        async () =>
+          (await readHealth(setup.apiUrl, setup.token)).gateways[0]?.breaker.engaged === false,
         { timeoutMs: 10_000, message: "breaker reset after recovery" },
       );
       expect((await open()).code).toBe(0);
       expect(parse<Positions>(await cli("positions", "--json")).positions).toHaveLength(2);
+    },
+    TEST_TIMEOUT_MS,
+  );
+
+  test(
+    "api.auth: none is the explicit opt-out: the CLI works without a token, and the start warns",
+    async () => {
+      const { setup, cli } = await stack({ auth: "none" });
+      const agent = await startAgent(setup);
+      expect(setup.token).toBeUndefined();
+      expect((await cli("status")).code).toBe(0);
+      expect((await cli("halt", "--reason", "no token needed")).code).toBe(0);
+      expect(agent.log()).toContain("The local API takes no token (api.auth: none)");
     },
     TEST_TIMEOUT_MS,
   );

@@ -13,6 +13,7 @@ import {
 } from "../../scripts/harness/agents.ts";
 import { createDeployment, type Deployment } from "../../scripts/harness/deployment.ts";
 import {
+  bearer,
   type InferenceSetup,
   PERMISSIVE_RISK,
   startInference,
@@ -41,7 +42,7 @@ afterAll(async () => {
 const open = () =>
   fetch(`${setup.apiUrl}/v1/orders`, {
     method: "POST",
-    headers: { "content-type": "application/json" },
+    headers: { "content-type": "application/json", ...bearer(setup.token) },
     body: JSON.stringify({ symbol: "EURUSD", side: "BUY", volume: 0.01 }),
   }).then(async (response) => ((await response.json()) as { outcome: string }).outcome);
 

@@ -16,6 +16,7 @@ import {
 import { createDeployment, type Deployment } from "../../scripts/harness/deployment.ts";
 import { eventually } from "../../scripts/harness/eventually.ts";
 import {
+  bearer,
   type InferenceSetup,
   PERMISSIVE_RISK,
   startInference,
@@ -78,11 +79,13 @@ beforeAll(async () => {
   // case, which MT5 accepts too: it reaches the gateway in the broker's spelling (issue 18 §4)
   const order = await fetch(`${setup.apiUrl}/v1/orders`, {
     method: "POST",
-    headers: { "content-type": "application/json" },
+    headers: { "content-type": "application/json", ...bearer(setup.token) },
     body: JSON.stringify({ symbol: "eurusd", side: "BUY", volume: 0.01 }),
   });
   expect(await order.json()).toMatchObject({ outcome: "FILLED" });
-  const positions = await (await fetch(`${setup.apiUrl}/v1/positions?symbol=eurusd`)).json();
+  const positions = await (
+    await fetch(`${setup.apiUrl}/v1/positions?symbol=eurusd`, { headers: bearer(setup.token) })
+  ).json();
   expect(positions).toMatchObject({ positions: [{ symbol: "EURUSD", volume: 0.01 }] });
   const status = JSON.parse(readFileSync(join(deployment.gtwStateDir, "status.json"), "utf8")) as {
     metrics?: string;
@@ -92,7 +95,9 @@ beforeAll(async () => {
   // The account gauges follow the equity poll (every heartbeat interval)
   inferenceMetrics = await eventually(
     async () => {
-      const text = await (await fetch(`${setup.apiUrl}/metrics`)).text();
+      const text = await (
+        await fetch(`${setup.apiUrl}/metrics`, { headers: bearer(setup.token) })
+      ).text();
       return text.includes("agent_inf_account_equity{") ? text : undefined;
     },
     { timeoutMs: 10_000, intervalMs: 50 },

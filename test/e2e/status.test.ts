@@ -33,6 +33,8 @@ const agents: RunningAgent[] = [];
 const apps: InferenceApp[] = [];
 
 const quick = { request_timeout_ms: 500, order_timeout_ms: 1000, reconcile_deadline_ms: 1000 };
+const TOKEN = "status-test-strategy-token";
+const AUTH = { headers: { authorization: `Bearer ${TOKEN}` } };
 
 /** An agent-inf config for `gateways`, written to its own folder; returns its path and API URL. */
 function inferenceConfig(
@@ -49,18 +51,25 @@ function inferenceConfig(
     gateways,
     heartbeat: { interval_ms: 200, failure_threshold: 2 },
     risk: { allowed_symbols: ["EURUSD"], max_lots: 1 },
-    api: { listen: `127.0.0.1:${port}` },
+    // The token default, as keygen writes it: status (the CLI) sends the strategy's
+    api: {
+      listen: `127.0.0.1:${port}`,
+      token_file: "api.token",
+      operator_token_file: "operator.token",
+    },
     state_dir: "state",
   };
   const path = join(dir, "agent-inf.yaml");
   writeFileSync(path, stringify(config));
+  writeFileSync(join(dir, "api.token"), `${TOKEN}\n`, { mode: 0o600 });
+  writeFileSync(join(dir, "operator.token"), `${TOKEN}-operator\n`, { mode: 0o600 });
   return { path, apiUrl: `http://127.0.0.1:${port}`, config };
 }
 
 async function startAgent(path: string, apiUrl: string): Promise<RunningAgent> {
   const agent = spawnAgent("agent-inf", ["run", "--config", path]);
   agents.push(agent);
-  await eventually(() => fetch(`${apiUrl}/v1/health`).then((response) => response.ok), {
+  await eventually(() => fetch(`${apiUrl}/v1/health`, AUTH).then((response) => response.ok), {
     timeoutMs: 20_000,
     intervalMs: 50,
   });
@@ -68,7 +77,7 @@ async function startAgent(path: string, apiUrl: string): Promise<RunningAgent> {
 }
 
 async function health(apiUrl: string): Promise<Health> {
-  return (await (await fetch(`${apiUrl}/v1/health`)).json()) as Health;
+  return (await (await fetch(`${apiUrl}/v1/health`, AUTH)).json()) as Health;
 }
 
 beforeAll(async () => {

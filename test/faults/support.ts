@@ -13,6 +13,7 @@ import {
 } from "../../scripts/harness/agents.ts";
 import { createDeployment, type Deployment } from "../../scripts/harness/deployment.ts";
 import {
+  bearer,
   freePort,
   type InferenceOptions,
   type InferenceSetup,
@@ -108,7 +109,7 @@ export async function startStack(cleanups: Cleanups, options: StackOptions = {})
     deployment,
     gatewayEndpoint,
     setup,
-    api: new ApiClient(setup.apiUrl),
+    api: new ApiClient(setup.apiUrl, setup.token),
     gateway,
     inference,
     gateways,
@@ -130,9 +131,12 @@ export interface ApiAnswer {
 /** agent-inf's local API over HTTP, JSON in and out. Network failures throw. */
 export class ApiClient {
   readonly url: string;
+  readonly #token: string | undefined;
 
-  constructor(url: string) {
+  /** `token`: the strategy's (or the operator's, for operator actions); none with auth none. */
+  constructor(url: string, token?: string) {
     this.url = url;
+    this.#token = token;
   }
 
   async call(
@@ -143,7 +147,10 @@ export class ApiClient {
   ): Promise<ApiAnswer> {
     const response = await fetch(`${this.url}${path}`, {
       method,
-      headers: body === undefined ? {} : { "content-type": "application/json" },
+      headers: {
+        ...bearer(this.#token),
+        ...(body === undefined ? {} : { "content-type": "application/json" }),
+      },
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
       signal: AbortSignal.timeout(timeoutMs),
     });

@@ -81,7 +81,7 @@ export async function startFleet(
       });
       const agent = await startInference(setup, 30_000);
       cleanups.add(() => agent.kill());
-      return { name: host.name, setup, agent, api: new ApiClient(setup.apiUrl) };
+      return { name: host.name, setup, agent, api: new ApiClient(setup.apiUrl, setup.token) };
     }),
   );
   return { deployment, gateway, clients };

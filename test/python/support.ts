@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { type RunningGateway, startGateway } from "../../scripts/harness/agents.ts";
 import { createDeployment, type Deployment } from "../../scripts/harness/deployment.ts";
 import {
+  bearer,
   type InferenceOptions,
   type InferenceSetup,
   startDelayProxy,
@@ -122,7 +123,12 @@ export async function startLiveStack(options: LiveOptions = {}): Promise<LiveSta
       cleanups.push(() => proxy.close());
       endpoint = proxy.endpoint;
     }
-    const inference = writeInferenceConfig(deployment, endpoint, options);
+    // The live_*.py modules test how mt5bridge finds the API; only live_auth.py (apiToken) runs
+    // against the token default, the others against the explicit opt-out (api.auth: none)
+    const inference = writeInferenceConfig(deployment, endpoint, {
+      auth: options.apiToken === undefined ? "none" : "token",
+      ...options,
+    });
     const agent = await startInference(inference);
     cleanups.push(() => agent.stop());
     const env: Record<string, string> = {
@@ -158,9 +164,8 @@ export function liveStackForFile(options: LiveOptions = {}): () => LiveStack {
 
 /** GET an agent-inf route from the test itself (to check what Python did). */
 export async function apiGet(stack: LiveStack, path: string): Promise<Response> {
-  const token = stack.inference.token;
   return fetch(`${stack.inference.apiUrl}${path}`, {
     signal: AbortSignal.timeout(10_000),
-    ...(token === undefined ? {} : { headers: { authorization: `Bearer ${token}` } }),
+    headers: bearer(stack.inference.token),
   });
 }

@@ -318,7 +318,11 @@ describe("stream auth", () => {
     );
     expect(await status("/v1/ws?events=1", { ...auth, origin: "https://evil.example" })).toBe(403);
     expect(await status("/v1/ws?events=1", auth)).toBe(400); // not an Upgrade request
-    const reader = await sse(s, "events=1", { ...auth, origin: "http://127.0.0.1:3000" });
+    // Another loopback port is another origin (a page some other local program serves)
+    expect(await status("/v1/stream?events=1", { ...auth, origin: "http://127.0.0.1:3000" })).toBe(
+      403,
+    );
+    const reader = await sse(s, "events=1", { ...auth, origin: new URL(url).origin });
     expect(reader.status).toBe(200);
 
     const refused = new WebSocket(`${url.replace("http", "ws")}/v1/ws?events=1`);

@@ -234,6 +234,7 @@ export async function startInferenceStack(
       ...options.risk,
     },
     ...(options.stream === undefined ? {} : { stream: options.stream }),
+    api: { auth: "none" },
     state_dir: join(deployment.dir, "inf", "state"),
   });
   const config = resolvePaths(parsed, deployment.dir);
@@ -242,7 +243,11 @@ export async function startInferenceStack(
   await app.start();
   const api = await startApiServer(app, {
     listen: "127.0.0.1:0",
-    token: options.token,
+    // `token` is the strategy's; these suites take no operator action
+    auth:
+      options.token === undefined
+        ? { kind: "none" }
+        : { kind: "token", strategyToken: options.token, operatorToken: `${options.token}-op` },
     maxBodyBytes: config.api.max_body_bytes,
     stopGraceMs: 500,
   });

@@ -27,7 +27,7 @@ beforeAll(async () => {
   agent = await startInference(setup);
   await eventually(
     async () =>
-      (await readHealth(setup.apiUrl)).gateways.every(
+      (await readHealth(setup.apiUrl, setup.token)).gateways.every(
         (lane) => (lane as { stream?: { state?: string } }).stream?.state === "LIVE",
       ),
     { timeoutMs: 10_000, message: "stream LIVE" },

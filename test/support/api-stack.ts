@@ -18,6 +18,7 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parse, stringify } from "yaml";
+import type { ApiAuth } from "../../agent-inf/api/auth.ts";
 import { type ApiServer, startApiServer } from "../../agent-inf/api/server.ts";
 import { createInferenceApp, type InferenceApp } from "../../agent-inf/app.ts";
 import { inferenceConfigSchema, resolvePaths } from "../../agent-inf/config.ts";
@@ -35,7 +36,8 @@ export const MAX_LOTS = 10;
 export interface StackOptions {
   /** Start the real gateway process (default true); without it every lane is dead. */
   readonly gateway?: boolean;
-  readonly token?: string;
+  /** The API's auth (default none: these suites test what comes after it). */
+  readonly auth?: ApiAuth;
   readonly maxBodyBytes?: number;
   readonly bodyTimeoutMs?: number;
 }
@@ -132,6 +134,7 @@ export async function startStack(options: StackOptions = {}): Promise<ApiStack> 
         daily_loss_limit: { money: null, percent: null },
         max_drawdown_percent: null,
       },
+      api: { auth: "none" },
       state_dir: join(deployment.dir, "inf", "state"),
     });
     const config = resolvePaths(parsed, deployment.dir);
@@ -140,7 +143,7 @@ export async function startStack(options: StackOptions = {}): Promise<ApiStack> 
     closers.push(() => app.stop());
     const api = await startApiServer(app, {
       listen: "127.0.0.1:0",
-      ...(options.token === undefined ? {} : { token: options.token }),
+      auth: options.auth ?? { kind: "none" },
       maxBodyBytes: options.maxBodyBytes ?? config.api.max_body_bytes,
       ...(options.bodyTimeoutMs === undefined ? {} : { bodyTimeoutMs: options.bodyTimeoutMs }),
       stopGraceMs: 2000,

@@ -35,9 +35,12 @@ test("agent-inf opens and closes through agent-gtw and the EA link; a silent EA 
   });
   const inf = await startInference(setup);
   onCleanup(() => inf.stop().catch(() => inf.kill()));
-  await eventually(async () => (await readHealth(setup.apiUrl)).gateways[0]?.mt5_link === "UP", {
-    timeoutMs: 10_000,
-  });
+  await eventually(
+    async () => (await readHealth(setup.apiUrl, setup.token)).gateways[0]?.mt5_link === "UP",
+    {
+      timeoutMs: 10_000,
+    },
+  );
 
   const open = await runCli(setup.configPath, [
     "open",
@@ -60,9 +63,12 @@ test("agent-inf opens and closes through agent-gtw and the EA link; a silent EA 
   expect(await fake.sim.positions()).toEqual([]);
 
   fake.freeze();
-  await eventually(async () => (await readHealth(setup.apiUrl)).gateways[0]?.mt5_link === "DOWN", {
-    timeoutMs: 10_000,
-  });
+  await eventually(
+    async () => (await readHealth(setup.apiUrl, setup.token)).gateways[0]?.mt5_link === "DOWN",
+    {
+      timeoutMs: 10_000,
+    },
+  );
   const refused = await runCli(setup.configPath, ["open", "BUY", "EURUSD", "0.1", "--json"]);
   // DENIED 5, REJECTED 6 or ERROR 7, whichever side notices the link first
   expect([5, 6, 7]).toContain(refused.code);

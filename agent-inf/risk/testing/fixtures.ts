@@ -166,6 +166,17 @@ export function runOpenScenario(scenario: OpenScenario): OpenDecision {
   return monitor.checkOpen(scenario.intent, scenario.market);
 }
 
+/**
+ * A decision whose order has come back with nothing to hold (its reservation released), for
+ * tests of other limits that take many decisions in a row on one monitor.
+ */
+export function released<D extends { ok: boolean; reservation?: { release(): void } }>(
+  decision: D,
+): D {
+  decision.reservation?.release();
+  return decision;
+}
+
 /** The denial code of a decision, or "PASS". */
 export function outcome(decision: { ok: boolean; denial?: { code: string } }): string {
   return decision.ok ? "PASS" : (decision.denial?.code ?? "?");

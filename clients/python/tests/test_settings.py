@@ -20,7 +20,9 @@ agent:
   name: inf-1
 api:
   listen: "127.0.0.1:9100"   # the strategy API
+  auth: token
   token_file: keys/api.token
+  operator_token_file: keys/operator.token
 state_dir: state
 """
 
@@ -93,6 +95,25 @@ class SettingsTest(unittest.TestCase):
                 del sys.modules["yaml"]
             else:
                 sys.modules["yaml"] = saved
+
+    def test_the_strategy_token_not_the_operators_and_none_with_auth_none(self) -> None:
+        self.write("keys/operator.token", "operator-token\n", 0o600)
+        self.assertEqual(self.found({}, config=self.config),
+                         ("http://127.0.0.1:9100", "secret-token"))
+        no_auth = self.write("none.yaml", "api:\n  listen: 127.0.0.1:9100\n  auth: none\n")
+        self.assertEqual(self.found({}, config=no_auth), ("http://127.0.0.1:9100", None))
+
+    @unittest.skipUnless(hasattr(os, "mkfifo") and hasattr(os, "O_NOFOLLOW"), "POSIX only")
+    def test_a_fifo_or_a_symlink_is_refused_without_hanging(self) -> None:
+        token = os.path.join(self.dir, "keys", "api.token")
+        os.rename(token, token + ".real")
+        os.symlink(token + ".real", token)
+        with self.assertRaisesRegex(SettingsError, "symbolic link is not followed"):
+            read_token_file(token)
+        os.remove(token)
+        os.mkfifo(token, 0o600)
+        with self.assertRaisesRegex(SettingsError, "regular file"):
+            read_token_file(token)
 
     def test_bad_files_name_the_problem(self) -> None:
         self.write("keys/api.token", "secret-token\n", 0o644)

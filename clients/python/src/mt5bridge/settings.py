@@ -4,11 +4,13 @@
 1. arguments: a URL (with its token), or a config file
 2. MT5BRIDGE_URL (token from MT5BRIDGE_TOKEN)
 3. the agent's config: AGENT_INF_CONFIG, else ./agent-inf.yaml if it exists; its api.listen
-   (overridden by AGENT_INF_API_LISTEN, as the agent does) and api.token_file
+   (overridden by AGENT_INF_API_LISTEN, as the agent does) and api.token_file (the strategy's
+   token; agent-inf takes one by default; none with `api.auth: none`)
 4. http://127.0.0.1:8765, agent-inf's default
 
 A token argument, then MT5BRIDGE_TOKEN, win over the config's token_file. The token file must be
-readable by its owner only, as the CLI demands, since whoever has it can trade.
+a regular file readable by its owner only, as the agent demands, since whoever has it can
+trade; it is opened without following a symbolic link and without waiting on a FIFO.
 """
 
 from __future__ import annotations
@@ -71,20 +73,31 @@ def api_base_url(listen: str) -> str:
 
 
 def read_token_file(path: str) -> str:
-    """The bearer token: trimmed, one word, from a small file only its owner can read."""
+    """The bearer token: trimmed, one word, from a small regular file only its owner can read.
+    Opened without following a symlink and without blocking (a FIFO must not hang us); its type
+    and mode are checked on that same descriptor before anything is read."""
+    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
     try:
-        with open(path, "rb") as handle:
-            info = os.fstat(handle.fileno())
-            if os.name == "posix" and info.st_mode & 0o077:
-                mode = stat.S_IMODE(info.st_mode)
-                raise SettingsError(f"api token file {path} is accessible by group or others "
-                                    f"(mode {mode:04o}); fix it with: chmod 600 {path}")
-            if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_TOKEN_BYTES:
-                raise SettingsError(f"api token file {path} must be a small file "
-                                    f"(≤ {MAX_TOKEN_BYTES} bytes)")
-            raw = handle.read(MAX_TOKEN_BYTES + 1)
+        fd = os.open(path, flags)
+    except OSError as error:
+        hint = ""
+        if os.path.islink(path):
+            hint = " (a symbolic link is not followed: name the file itself)"
+        raise SettingsError(f"cannot read api token file {path}: {error}{hint}") from error
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_TOKEN_BYTES:
+            raise SettingsError(f"api token file {path} must be a small regular file "
+                                f"(≤ {MAX_TOKEN_BYTES} bytes)")
+        if os.name == "posix" and info.st_mode & 0o077:
+            mode = stat.S_IMODE(info.st_mode)
+            raise SettingsError(f"api token file {path} is accessible by group or others "
+                                f"(mode {mode:04o}); fix it with: chmod 600 {path}")
+        raw = os.read(fd, MAX_TOKEN_BYTES + 1)
     except OSError as error:
         raise SettingsError(f"cannot read api token file {path}: {error}") from error
+    finally:
+        os.close(fd)
     token = raw.decode("utf-8", errors="replace").strip()
     if token == "":
         raise SettingsError(f"api token file {path} is empty")
@@ -100,7 +113,8 @@ def _from_config(path: str, token: Optional[str], env: Mapping[str, str]) -> End
     if not isinstance(listen, str) or not re.fullmatch(r"[A-Za-z0-9.:\[\]-]+:\d{1,5}", listen):
         raise SettingsError(f"{path}: api.listen must be host:port, was {listen!r}")
     token_file = api.get("token_file")
-    if token is None and token_file is not None:
+    # auth: none takes no token; with auth: token (the default) token_file names the strategy's
+    if token is None and token_file is not None and api.get("auth") != "none":
         if not isinstance(token_file, str) or token_file == "":
             raise SettingsError(f"{path}: api.token_file must be a file name")
         base = os.path.dirname(os.path.abspath(path))
