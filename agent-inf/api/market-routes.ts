@@ -4,7 +4,9 @@
  * reads them. Each is one gateway query paged to the end (market-stream.ts); the query rules
  * are market-input.ts, the rows' units and layout market-rows.ts.
  */
+import type { Logger } from "../../shared/log.ts";
 import type { Reply, Tick } from "../../shared/protocol/index.ts";
+import type { InferenceApp } from "../app.ts";
 import { API_TICK_FIELDS, seconds } from "../gateway/market-units.ts";
 import { ApiError, ApiErrorCode } from "./input.ts";
 import {
@@ -16,8 +18,25 @@ import {
 } from "./market-input.ts";
 import { CONTENT_TYPES } from "./market-rows.ts";
 import { fetchPage, streamMarket } from "./market-stream.ts";
-// Types only: routes.ts lists these routes, so a value import back would be a cycle
-import type { Route, RouteContext } from "./routes.ts";
+
+/**
+ * What these handlers use of routes.ts's RouteContext. Declared here rather than imported:
+ * routes.ts lists these routes, and agent-inf keeps no import cycles.
+ */
+interface RouteContext {
+  readonly app: InferenceApp;
+  readonly params: Readonly<Record<string, string>>;
+  readonly query: URLSearchParams;
+  readonly log: Logger;
+  readonly request: Request;
+  readonly server: { timeout(request: Request, seconds: number): void };
+}
+
+interface MarketRoute {
+  readonly method: "GET";
+  readonly template: string;
+  readonly handler: (context: RouteContext) => Promise<Response>;
+}
 
 function context({ app, request, server, log }: RouteContext) {
   return {
@@ -116,7 +135,7 @@ async function lastTick(ctx: RouteContext): Promise<Response> {
   });
 }
 
-export const MARKET_ROUTES: readonly Route[] = [
+export const MARKET_ROUTES: readonly MarketRoute[] = [
   { method: "GET", template: "/v1/symbols", handler: symbols },
   { method: "GET", template: "/v1/ticks/{symbol}/last", handler: lastTick },
   { method: "GET", template: "/v1/ticks/{symbol}", handler: ticks },
