@@ -24,6 +24,8 @@ export const FaultCode = {
   BACKEND_UNAVAILABLE: "BACKEND_UNAVAILABLE",
   BACKEND_TIMEOUT: "BACKEND_TIMEOUT",
   BACKEND_UNSUPPORTED: "BACKEND_UNSUPPORTED",
+  /** MT5 holds the history a read needs only in part yet (it is downloading it) */
+  BACKEND_HISTORY_LOADING: "BACKEND_HISTORY_LOADING",
   USAGE: "USAGE",
   INTERNAL: "INTERNAL",
 } as const;
