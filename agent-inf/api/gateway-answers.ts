@@ -2,7 +2,8 @@
  * A query to a lane's gateway as the API answers it: no answer at all is 504
  * GATEWAY_UNREACHABLE, an answer that is not OK the ApiError that fits its error_code (404 for an
  * unknown symbol, 400 for the market-data codes MT5 refuses too, 429 when the gateway's queue is
- * full, else 502 GATEWAY_ERROR with the gateway's code in `gateway_error_code`). The query
+ * full, 503 while MT5 is still loading the history a read needs, else 502 GATEWAY_ERROR with the
+ * gateway's code in `gateway_error_code`). The query
  * routes (routes.ts) and the market-data routes (market-stream.ts) share it.
  */
 import { describeError } from "../../shared/errors.ts";
@@ -45,6 +46,11 @@ export function expectOk(lane: Lane, reply: Reply): Reply {
     throw new ApiError(429, ApiErrorCode.TOO_MANY_REQUESTS, message, {
       details,
       headers: { "retry-after": "1" },
+    });
+  if (code === "HISTORY_LOADING")
+    throw new ApiError(503, ApiErrorCode.HISTORY_LOADING, message, {
+      details,
+      headers: { "retry-after": "5" },
     });
   throw new ApiError(
     502,

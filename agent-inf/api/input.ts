@@ -52,6 +52,7 @@ export const ApiErrorCode = {
   RANGE_TOO_LONG: "RANGE_TOO_LONG",
   NOT_ACCEPTABLE: "NOT_ACCEPTABLE",
   TOO_MANY_REQUESTS: "TOO_MANY_REQUESTS",
+  HISTORY_LOADING: "HISTORY_LOADING",
   INTERNAL_ERROR: "INTERNAL_ERROR",
 } as const;
 export type ApiErrorCode = (typeof ApiErrorCode)[keyof typeof ApiErrorCode];

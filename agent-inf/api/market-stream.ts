@@ -29,6 +29,9 @@ export const MAX_MARKET_READS = 16;
 /** A page refused with RATE_LIMITED (the gateway's queue is full) is asked again this often. */
 const RATE_LIMIT_RETRIES = 5;
 const RATE_LIMIT_PAUSE_MS = 100;
+/** A page refused with HISTORY_LOADING is asked again this often (the EA waits 2 s itself). */
+const HISTORY_RETRIES = 3;
+const HISTORY_PAUSE_MS = 2000;
 /** Bun cuts a connection idle this long (a client that stopped reading, a very slow page). */
 const IDLE_TIMEOUT_S = 60;
 
@@ -63,6 +66,11 @@ export async function fetchPage(lane: Lane, body: MarketBody, cursor?: string): 
     // The gateway's queue for this connection is full (other pagers): its replies free it soon
     if (reply.error_code === "RATE_LIMITED" && attempt < RATE_LIMIT_RETRIES) {
       await Bun.sleep(RATE_LIMIT_PAUSE_MS * (attempt + 1));
+      continue;
+    }
+    // MT5 is downloading the history this page needs (terminal backend): it comes in seconds
+    if (reply.error_code === "HISTORY_LOADING" && attempt < HISTORY_RETRIES) {
+      await Bun.sleep(HISTORY_PAUSE_MS);
       continue;
     }
     return expectOk(lane, reply);
