@@ -10,6 +10,7 @@
  */
 import { dirname, resolve } from "node:path";
 import { type Clock, systemClock } from "../shared/clock.ts";
+import type { CryptoBackendInfo } from "../shared/curve/box-backend.ts";
 import { z85DecodeKey } from "../shared/curve/z85.ts";
 import { AgentError, FaultCode } from "../shared/errors.ts";
 import { readTokenFile } from "../shared/http-access.ts";
@@ -19,6 +20,7 @@ import type { Logger } from "../shared/log.ts";
 import { type MetricsEndpoint, startMetricsEndpoint } from "../shared/metrics/http.ts";
 import { SignatureVerifier } from "../shared/protocol/index.ts";
 import { acquireStateLock, type StateLock } from "../shared/service/state-lock.ts";
+import { installCryptoBackend } from "../shared/sodium/install.ts";
 import { TradingStateHolder } from "../shared/trading-state.ts";
 import type { Backend } from "./backend/backend.ts";
 import { SimBackend } from "./backend/sim/sim-backend.ts";
@@ -97,9 +99,11 @@ export function createGatewayApp(
   options: GatewayAppOptions = {},
 ): GatewayApp {
   const clock = options.clock ?? systemClock;
+  // First: an unusable AGENT_CRYPTO_BACKEND stops the start (exit 2), not a handshake later
+  const crypto = installCryptoBackend({ logger });
   const locks = lockStateFolders(config, options.backend === undefined);
   try {
-    return buildGatewayApp(config, logger, options, clock, locks);
+    return buildGatewayApp(config, logger, options, clock, locks, crypto);
   } catch (error) {
     for (const lock of locks) lock.release();
     throw error;
@@ -112,6 +116,7 @@ function buildGatewayApp(
   options: GatewayAppOptions,
   clock: Clock,
   locks: readonly StateLock[],
+  crypto: CryptoBackendInfo,
 ): GatewayApp {
   const server = readSecretKeyFile(config.keys.server_secret);
   let networkServer: GatewayServer | undefined;
@@ -192,6 +197,7 @@ function buildGatewayApp(
     logger: logger.child("gateway"),
     streaming,
     refusals,
+    signatureWindow: verifier.window,
   });
   networkServer = new GatewayServer({
     endpoint: config.endpoint,
@@ -265,6 +271,7 @@ function buildGatewayApp(
     refusals: refusals.counts(),
     streaming: streaming.stats(),
     metrics: metricsEndpoint?.url ?? null,
+    crypto,
   });
   /** Every second: the status file, and whether the state folders are still ours. */
   const tick = () => {

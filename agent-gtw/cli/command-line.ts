@@ -15,6 +15,7 @@ import { createLogger, loggerOptions, parseLevel } from "../../shared/log.ts";
 import { TRADING_STATES, type TradingState } from "../../shared/protocol/index.ts";
 import { UPGRADE_USAGE, upgradeDetails } from "../../shared/service/upgrade-command.ts";
 import { runWindowsServiceCommand } from "../../shared/service/windows.ts";
+import { CRYPTO_BACKEND_HELP } from "../../shared/sodium/install.ts";
 import { createGatewayApp, DEFAULT_MAGIC, GATEWAY_VERSION } from "../app.ts";
 import { readSecretFile } from "../backend/terminal/secret.ts";
 import { TerminalBackend } from "../backend/terminal/terminal-backend.ts";
@@ -132,6 +133,7 @@ ${Object.entries(GATEWAY_COMMANDS)
 
 The config file is --config, else $${CONFIG_ENV}, else ${CONFIG_FILE} next to the executable
 (or in the working directory when run from source).
+${CRYPTO_BACKEND_HELP}
 
 Exit codes: 0 ok, 1 failure (or a failed self-test step), 2 usage error, 3 config or key file error.
 `;
@@ -294,6 +296,7 @@ function status(args: readonly string[]): number {
     const journal = current["journal"] as
       | { entries?: number; unresolved?: number; failure?: string | null }
       | undefined;
+    const crypto = current["crypto"] as { secretbox?: string; detail?: string } | undefined;
     process.stdout.write(
       [
         `gateway   ${String(current["gateway"])} ${running ? "running" : "NOT RUNNING"} (pid ${String(current["pid"])}, updated ${Math.round(age / 1000)} s ago)`,
@@ -302,6 +305,7 @@ function status(args: readonly string[]): number {
         `mt5       ${mt5?.state ?? "?"}${mt5?.detail === undefined ? "" : ` (${mt5.detail})`}`,
         `clients   ${String(current["clients_connected"])}`,
         `journal   ${journal?.entries ?? "?"} orders, ${journal?.unresolved ?? "?"} unresolved${journal?.failure ? `, FAILING: ${journal.failure}` : ""}`,
+        `crypto    ${crypto?.secretbox ?? "?"}${crypto?.detail === undefined ? "" : ` (${crypto.detail})`}`,
         "",
       ].join("\n"),
     );

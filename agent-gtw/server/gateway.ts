@@ -12,6 +12,7 @@ import {
   type PingReply,
   parseMessage,
   type Reply,
+  type SignatureWindowInfo,
   type TradingState,
 } from "../../shared/protocol/index.ts";
 import type { TradingStateHolder } from "../../shared/trading-state.ts";
@@ -37,6 +38,8 @@ export interface GatewayOptions {
   readonly streaming?: StreamHub;
   /** Counts and bounds the log lines of malformed requests (server/refusals.ts). */
   readonly refusals?: Refusals;
+  /** The verifier's freshness window, told to clients in PING so they judge their clock by it. */
+  readonly signatureWindow?: SignatureWindowInfo;
 }
 
 export class Gateway {
@@ -193,7 +196,7 @@ export class Gateway {
   }
 
   #ping(id: string): PingReply {
-    const { backend, clock, name, version } = this.#options;
+    const { backend, clock, name, version, signatureWindow } = this.#options;
     const link = backend.link();
     return okReply(id, {
       gateway: name,
@@ -206,6 +209,7 @@ export class Gateway {
         ...(link.detail === undefined ? {} : { detail: link.detail }),
       },
       version,
+      ...(signatureWindow === undefined ? {} : { signature_window: signatureWindow }),
     });
   }
 

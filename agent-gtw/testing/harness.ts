@@ -234,6 +234,7 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
     tradingState,
     clock,
     logger: silentLogger,
+    signatureWindow: verifier.window,
   });
   await backend.start();
   backend.subscribe((event) => executor.onBackendEvent(event));

@@ -12,6 +12,7 @@ import {
   MAX_DEVIATION_POINTS,
   MAX_MAGIC,
 } from "../../shared/protocol/index.ts";
+import { CRYPTO_BACKEND_HELP } from "../../shared/sodium/install.ts";
 import { INFERENCE_VERSION } from "../version.ts";
 import {
   clientOrderId,
@@ -36,6 +37,7 @@ import {
   PING_MAX_COUNT,
   PROGRAM,
 } from "./command.ts";
+import { MARKET_COMMANDS } from "./market-commands.ts";
 
 const GATEWAY_OPTION = { gateway: { type: "string", short: "g" } } as const;
 const GATEWAY_LINE =
@@ -225,6 +227,7 @@ export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
       return get("symbol", `/v1/symbols/${encodeURIComponent(symbolName(symbol))}`, values);
     },
   },
+  ...MARKET_COMMANDS,
   watch: {
     group: "data",
     usage: "SYMBOL [SYMBOL...] [--count N] [--gateway NAME]",
@@ -365,6 +368,7 @@ Setup (without the agent running):
 Every command takes --config FILE (-c). The config file is --config, else $${CONFIG_ENV}, else
 ${CONFIG_FILE} next to the executable (or in the working directory when run from source).
 --json prints the data as JSON (the local API's answer) instead of a table.
+${CRYPTO_BACKEND_HELP}
 
 Exit codes: 0 ok (order FILLED), 1 failure (a PING lost, agent not running, status not ok),
 2 usage error, 3 config or key file error, 4 order outcome UNKNOWN (the client_order_id is
