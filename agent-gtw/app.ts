@@ -233,6 +233,7 @@ function buildGatewayApp(
     journal,
     streaming,
     clientsConnected: () => net.connectedClients,
+    refusals: () => refusals.counts(),
     tradingState: () => tradingState.state,
     effectiveTradingState: () => gateway?.effectiveTradingState() ?? "HALTED",
     ...(backend instanceof TerminalBackend ? { eaRoundTripMs: () => backend.lastRoundTripMs } : {}),
