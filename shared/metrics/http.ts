@@ -6,12 +6,7 @@
  * allow-list, or both, and every request must pass each one that is set.
  */
 import { AgentError, describeError, FaultCode } from "../errors.ts";
-import {
-  addressAllowed,
-  bearerMatches,
-  parseHostHeader,
-  tokenDigest,
-} from "../http-access.ts";
+import { addressAllowed, bearerMatches, parseHostHeader, tokenDigest } from "../http-access.ts";
 import type { Logger } from "../log.ts";
 import { formatHost, parseListen } from "../net/address.ts";
 import { EXPOSITION_CONTENT_TYPE, type Registry } from "./registry.ts";
