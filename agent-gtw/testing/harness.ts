@@ -64,6 +64,8 @@ export class FaultyBackend implements Backend {
   readonly kind = "sim" as const;
   readonly faults: Fault[] = [];
   linkState: LinkStatus = { state: "UP" };
+  /** The broker's deal history cannot be read (the journal's cross-check fails while set). */
+  dealsFailing = false;
   readonly sim: SimBackend;
   calls = 0;
 
@@ -90,6 +92,10 @@ export class FaultyBackend implements Backend {
     return this.sim.symbolInfo(symbol);
   }
   deals(query: Parameters<Backend["deals"]>[0]) {
+    if (this.dealsFailing)
+      return Promise.reject(
+        new BackendError(FaultCode.BACKEND_TIMEOUT, "backend: deals timed out"),
+      );
     return this.sim.deals(query);
   }
   subscribe(listener: (event: BackendEvent) => void) {
@@ -170,7 +176,7 @@ export interface Harness {
   /** The frames send() would use, for tampering tests. */
   frames(body: Record<string, unknown>): { frames: Uint8Array[]; request: Request };
   /** A second harness over the same folders: what a restarted gateway sees. */
-  restart(): Promise<Harness>;
+  restart(options?: Pick<HarnessOptions, "dealsFailing">): Promise<Harness>;
   close(): Promise<void>;
 }
 
@@ -181,6 +187,8 @@ export interface HarnessOptions {
   readonly journalIo?: JournalIo;
   readonly maxVolume?: number;
   readonly maxOpenPositions?: number;
+  /** The deal history fails from the start (FaultyBackend.dealsFailing). */
+  readonly dealsFailing?: boolean;
 }
 
 export async function createHarness(options: HarnessOptions = {}): Promise<Harness> {
@@ -196,6 +204,7 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
     logger: silentLogger,
   });
   const backend = new FaultyBackend(sim);
+  backend.dealsFailing = options.dealsFailing ?? false;
   const journal = Journal.open({
     path: join(dir, "orders.journal"),
     clock,
@@ -276,11 +285,11 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
       const sent = sendOptions.sign === false ? built2.frames.slice(0, 1) : built2.frames;
       return built.handle(sent, "inf-1");
     },
-    async restart() {
+    async restart(restartOptions = {}) {
       executor.stop();
       await backend.stop();
       journal.close();
-      return createHarness({ ...options, dir, clock, signingKey });
+      return createHarness({ ...options, ...restartOptions, dir, clock, signingKey });
     },
     async close() {
       executor.stop();

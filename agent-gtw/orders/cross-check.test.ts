@@ -1,0 +1,91 @@
+/**
+ * The broker cross-check at start (cross-check.ts, issue 12 §5), in process: what it changes in
+ * the journal, and that signed actions wait for it. The lost-journal cases against the gateway
+ * process (lines deleted, journal and checkpoint deleted) are test/faults/journal-loss.test.ts.
+ */
+import { afterEach, describe, expect, test } from "bun:test";
+import { brokerOrderKey, orderComment } from "../../shared/protocol/index.ts";
+import { createHarness, type Harness } from "../testing/harness.ts";
+
+const harnesses: Harness[] = [];
+afterEach(async () => {
+  for (const harness of harnesses.splice(0)) await harness.close();
+});
+
+async function harness(options: Parameters<typeof createHarness>[0] = {}): Promise<Harness> {
+  const built = await createHarness(options);
+  harnesses.push(built);
+  return built;
+}
+
+async function restart(h: Harness, options: Parameters<Harness["restart"]>[0] = {}) {
+  harnesses.splice(harnesses.indexOf(h), 1);
+  const restarted = await h.restart(options);
+  harnesses.push(restarted);
+  return restarted;
+}
+
+const buy = (clientOrderId: string) => ({
+  action: "OPEN",
+  symbol: "EURUSD",
+  side: "BUY",
+  volume: 0.01,
+  client_order_id: clientOrderId,
+});
+
+describe("broker cross-check", () => {
+  test("an id the journal says NOT_EXECUTED whose tag the broker holds is decided again, and the intent does not execute twice", async () => {
+    const h = await harness();
+    // The journal settles NOT_EXECUTED (a timeout before MT5 ran it) ...
+    h.backend.faults.push({ kind: "timeout_before_execution" });
+    await h.send(buy("late"));
+    h.clock.advance(1500);
+    await h.executor.reconcileUnresolved();
+    expect(h.journal.lookup("inf-1", "late")?.state).toBe("NOT_EXECUTED");
+    // ... but the broker holds a trade with its tag (it ran after all, as a late request can)
+    const key = brokerOrderKey("inf-1", "late");
+    await h.backend.sim.open({
+      clientOrderId: key,
+      symbol: "EURUSD",
+      side: "BUY",
+      volume: 0.01,
+      sl: null,
+      tp: null,
+      deviation: 20,
+      magic: 777,
+      comment: orderComment(key),
+    });
+
+    const restarted = await restart(h);
+    // Put back to UNKNOWN by the check, then reconciled from the broker's deal
+    await restarted.executor.reconcileUnresolved();
+    expect(restarted.journal.lookup("inf-1", "late")?.state).toBe("FILLED");
+    const again = await restarted.send(buy("late"));
+    expect(again).toMatchObject({ status: "FILLED", duplicate: true });
+    expect(restarted.backend.calls).toBe(0);
+    expect(await restarted.backend.positions()).toHaveLength(1);
+  });
+
+  test("until the check has succeeded, signed actions are refused and nothing reaches MT5", async () => {
+    const h = await harness();
+    const filled = await h.send(buy("first"));
+    expect(filled.status).toBe("FILLED");
+
+    // Restarted while MT5 cannot list its deals: the check fails and is retried
+    const restarted = await restart(h, { dealsFailing: true });
+    expect(restarted.executor.brokerCheckState()).toMatchObject({ done: false });
+    const refused = await restarted.send(buy("second"));
+    expect(refused).toMatchObject({ status: "ERROR", error_code: "JOURNAL_UNAVAILABLE" });
+    expect(refused.error_msg).toContain("cross-checked");
+    expect(restarted.backend.calls).toBe(0);
+    expect(restarted.journal.lookup("inf-1", "second")).toBeUndefined();
+    // Reads and a repeat of a journaled id are still answered from the journal
+    expect(await restarted.send(buy("first"))).toMatchObject({ status: "FILLED", duplicate: true });
+
+    restarted.backend.dealsFailing = false;
+    restarted.clock.advance(1000);
+    expect(await restarted.executor.checkBroker()).toBe(true);
+    expect(await restarted.send(buy("second"))).toMatchObject({ status: "FILLED" });
+    expect(restarted.backend.calls).toBe(1);
+  });
+});
