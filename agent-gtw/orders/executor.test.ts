@@ -70,6 +70,19 @@ describe("order execution", () => {
     expect(filled).toMatchObject({ status: "FILLED", sl: null, tp: 1.2 });
   });
 
+  test("a CLOSE whose position cannot be read back does not claim it closed", async () => {
+    const h = await harness();
+    const open = await h.send(buy({ client_order_id: "coid-1" }));
+    const partial = { action: "CLOSE", ticket: ticketOf(open), volume: 0.05 };
+    h.backend.positionsFailing = true;
+    const closed = await h.send({ ...partial, client_order_id: "close-1" });
+    expect(closed).toMatchObject({ status: "FILLED", volume: 0.05 });
+    expect(closed).not.toHaveProperty("remaining_volume");
+    h.backend.positionsFailing = false;
+    const again = await h.send({ ...partial, client_order_id: "close-2" });
+    expect(again).toMatchObject({ status: "FILLED", remaining_volume: 0 });
+  });
+
   test("a repeat while the first is still executing gets ORDER_IN_PROGRESS", async () => {
     const h = await harness();
     let release = () => {};

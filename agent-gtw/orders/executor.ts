@@ -637,19 +637,19 @@ export class OrderExecutor {
     };
     // What the broker holds now, never what the request asked for (a 5e-324 stop is held as none):
     // the stops after an OPEN or MODIFY, the remaining lots after a CLOSE. Left out when the
-    // position cannot be read back.
+    // positions cannot be read back: a failed read is not a closed position.
     const ticket = request.action === "OPEN" ? result.position : request.ticket;
-    const position = await this.#options.backend
+    const positions = await this.#options.backend
       .positions(request.action === "OPEN" ? request.symbol : undefined)
-      .then((positions) => positions.find((p) => p.ticket === ticket))
       .catch(() => undefined);
+    const position = positions?.find((p) => p.ticket === ticket);
     const stops = position === undefined ? {} : { sl: position.sl, tp: position.tp };
     if (request.action === "OPEN") return filledReply(request.id, { ...base, ...stops });
     if (request.action === "CLOSE") {
       return filledReply(request.id, {
         ...base,
         ticket: request.ticket,
-        remaining_volume: position?.volume ?? 0,
+        ...(positions === undefined ? {} : { remaining_volume: position?.volume ?? 0 }),
       });
     }
     return filledReply(request.id, {

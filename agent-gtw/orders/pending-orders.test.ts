@@ -121,6 +121,19 @@ describe("close by", () => {
       remaining_volume_by: 0,
     });
   });
+
+  test("when the positions cannot be read back, what is left is not claimed to be 0", async () => {
+    const h = await harness();
+    const buy = await h.send({ action: "OPEN", symbol: "EURUSD", side: "BUY", volume: 0.3 });
+    const sell = await h.send({ action: "OPEN", symbol: "EURUSD", side: "SELL", volume: 0.1 });
+    const ticket = (buy as PendingTradeReply).ticket as number;
+    const ticketBy = (sell as PendingTradeReply).ticket as number;
+    h.backend.positionsFailing = true;
+    const closed = await h.send({ action: "CLOSE_BY", ticket, ticket_by: ticketBy });
+    expect(closed).toMatchObject({ status: "FILLED", volume: 0.1 });
+    expect(closed).not.toHaveProperty("remaining_volume");
+    expect(closed).not.toHaveProperty("remaining_volume_by");
+  });
 });
 
 describe("idempotency by client_order_id", () => {

@@ -66,6 +66,8 @@ export class FaultyBackend implements Backend {
   linkState: LinkStatus = { state: "UP" };
   /** The broker's deal history cannot be read (the journal's cross-check fails while set). */
   dealsFailing = false;
+  /** The open positions cannot be read. */
+  positionsFailing = false;
   readonly sim: SimBackend;
   calls = 0;
 
@@ -86,6 +88,10 @@ export class FaultyBackend implements Backend {
     return this.sim.account();
   }
   positions(symbol?: string) {
+    if (this.positionsFailing)
+      return Promise.reject(
+        new BackendError(FaultCode.BACKEND_TIMEOUT, "backend: positions timed out"),
+      );
     return this.sim.positions(symbol);
   }
   symbolInfo(symbol: string) {
