@@ -3,27 +3,10 @@
  * the journal, and that signed actions wait for it. The lost-journal cases against the gateway
  * process (lines deleted, journal and checkpoint deleted) are test/faults/journal-loss.test.ts.
  */
-import { afterEach, describe, expect, test } from "bun:test";
-import { brokerOrderKey, orderComment } from "../../shared/protocol/index.ts";
-import { createHarness, type Harness } from "../testing/harness.ts";
+import { describe, expect, test } from "bun:test";
+import { openHarnesses } from "../testing/harness.ts";
 
-const harnesses: Harness[] = [];
-afterEach(async () => {
-  for (const harness of harnesses.splice(0)) await harness.close();
-});
-
-async function harness(options: Parameters<typeof createHarness>[0] = {}): Promise<Harness> {
-  const built = await createHarness(options);
-  harnesses.push(built);
-  return built;
-}
-
-async function restart(h: Harness, options: Parameters<Harness["restart"]>[0] = {}) {
-  harnesses.splice(harnesses.indexOf(h), 1);
-  const restarted = await h.restart(options);
-  harnesses.push(restarted);
-  return restarted;
-}
+const { harness, restart } = openHarnesses();
 
 const buy = (clientOrderId: string) => ({
   action: "OPEN",
@@ -43,18 +26,7 @@ describe("broker cross-check", () => {
     await h.executor.reconcileUnresolved();
     expect(h.journal.lookup("inf-1", "late")?.state).toBe("NOT_EXECUTED");
     // ... but the broker holds a trade with its tag (it ran after all, as a late request can)
-    const key = brokerOrderKey("inf-1", "late");
-    await h.backend.sim.open({
-      clientOrderId: key,
-      symbol: "EURUSD",
-      side: "BUY",
-      volume: 0.01,
-      sl: null,
-      tp: null,
-      deviation: 20,
-      magic: 777,
-      comment: orderComment(key),
-    });
+    await h.brokerBuy("late", 0.01);
 
     const restarted = await restart(h);
     // Put back to UNKNOWN by the check, then reconciled from the broker's deal

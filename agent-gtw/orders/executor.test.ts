@@ -178,18 +178,7 @@ describe("order execution", () => {
     });
     await h.journal.recordIntent(intent("ran", "h1", executed));
     await h.journal.recordIntent(intent("lost", "h2", lost));
-    const { brokerOrderKey, orderComment } = await import("../../shared/protocol/index.ts");
-    await h.backend.sim.open({
-      clientOrderId: brokerOrderKey("inf-1", "ran"),
-      symbol: "EURUSD",
-      side: "BUY",
-      volume: 0.1,
-      sl: null,
-      tp: null,
-      deviation: 20,
-      magic: 777,
-      comment: orderComment(brokerOrderKey("inf-1", "ran")),
-    });
+    await h.brokerBuy("ran", 0.1);
     harnesses.splice(harnesses.indexOf(h), 1);
     const restarted = await h.restart();
     harnesses.push(restarted);
@@ -267,19 +256,7 @@ describe("events from the broker", () => {
     expect((await h.send(body)).error_code).toBe("OUTCOME_UNKNOWN");
     // The terminal executed it after all (an EA answering after the gateway's timeout): its DEAL
     // event arrives; no clock advance, no GET_ORDER.
-    const { brokerOrderKey, orderComment } = await import("../../shared/protocol/index.ts");
-    const key = brokerOrderKey("inf-1", "late-1");
-    await h.backend.sim.open({
-      clientOrderId: key,
-      symbol: "EURUSD",
-      side: "BUY",
-      volume: 0.1,
-      sl: null,
-      tp: null,
-      deviation: 20,
-      magic: 777,
-      comment: orderComment(key),
-    });
+    await h.brokerBuy("late-1", 0.1);
     const { eventually } = await import("../../scripts/harness/eventually.ts");
     await eventually(() => h.journal.lookup("inf-1", "late-1")?.state === "FILLED", {
       timeoutMs: 2000,

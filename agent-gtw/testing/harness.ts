@@ -3,18 +3,21 @@
  * on a TestClock, plus a backend wrapper that injects the faults a real MT5 link has: calls that
  * hang, time out after executing, or never reach MT5.
  */
+import { afterEach } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { AgentError, FaultCode } from "../../shared/errors.ts";
 import { silentLogger } from "../../shared/log.ts";
 import {
+  brokerOrderKey,
   createSigner,
   encodeRequest,
   generateSigningKeyPair,
   isSignedAction,
   newClientOrderId,
   newRequestId,
+  orderComment,
   type Reply,
   type Request,
   SignatureVerifier,
@@ -181,6 +184,11 @@ export interface Harness {
   ): Promise<Reply>;
   /** The frames send() would use, for tampering tests. */
   frames(body: Record<string, unknown>): { frames: Uint8Array[]; request: Request };
+  /**
+   * A BUY the broker executes with this client's tag for `clientOrderId`, behind the gateway's
+   * back (an order that ran after its timeout, or whose journal lines were lost).
+   */
+  brokerBuy(clientOrderId: string, volume: number): Promise<TradeResult>;
   /** A second harness over the same folders: what a restarted gateway sees. */
   restart(options?: Pick<HarnessOptions, "dealsFailing">): Promise<Harness>;
   close(): Promise<void>;
@@ -291,6 +299,20 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
       const sent = sendOptions.sign === false ? built2.frames.slice(0, 1) : built2.frames;
       return built.handle(sent, "inf-1");
     },
+    brokerBuy(clientOrderId, volume) {
+      const key = brokerOrderKey("inf-1", clientOrderId);
+      return sim.open({
+        clientOrderId: key,
+        symbol: "EURUSD",
+        side: "BUY",
+        volume,
+        sl: null,
+        tp: null,
+        deviation: 20,
+        magic: 777,
+        comment: orderComment(key),
+      });
+    },
     async restart(restartOptions = {}) {
       executor.stop();
       await backend.stop();
@@ -302,6 +324,37 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
       await backend.stop();
       journal.close();
       rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export interface Harnesses {
+  harness(options?: HarnessOptions): Promise<Harness>;
+  /** The same gateway restarted over its folders (journal and sim state kept). */
+  restart(harness: Harness, options?: Parameters<Harness["restart"]>[0]): Promise<Harness>;
+}
+
+/**
+ * Call at the top of a test file: harnesses closed after each test. `prepare` runs on each new
+ * one (not on a restart, which keeps the sim's state).
+ */
+export function openHarnesses(prepare?: (harness: Harness) => Promise<void>): Harnesses {
+  const open: Harness[] = [];
+  afterEach(async () => {
+    for (const harness of open.splice(0)) await harness.close();
+  });
+  return {
+    async harness(options = {}) {
+      const built = await createHarness(options);
+      open.push(built);
+      await prepare?.(built);
+      return built;
+    },
+    async restart(harness, options) {
+      open.splice(open.indexOf(harness), 1);
+      const restarted = await harness.restart(options);
+      open.push(restarted);
+      return restarted;
     },
   };
 }
