@@ -27,7 +27,7 @@ import { HandCurveClient } from "../harness/hand-curve.ts";
 import { commandFrame } from "../harness/raw-zmtp.ts";
 
 const USAGE = `usage: bun scripts/bench-e2e/hello-flood.ts --endpoint tcp://127.0.0.1:PORT --server-key Z85
-       [--rate N] [--seconds S]
+       [--rate N] [--seconds S] [--from 127.0.0.X]
 
 A CURVE HELLO flood from this process against a gateway on loopback (started by
 scripts/bench-e2e/flood.ts for bun run bench and the flood test).
