@@ -60,4 +60,30 @@ describe("broker cross-check", () => {
     expect(await restarted.send(buy("second"))).toMatchObject({ status: "FILLED" });
     expect(restarted.backend.calls).toBe(1);
   });
+
+  test("an action that arrives while the check runs waits for it, and is refused only if it takes too long", async () => {
+    const h = await harness();
+    const restarted = await restart(h, { dealsFailing: true });
+    // The retry finds MT5 answering, slowly
+    let release = () => {};
+    restarted.backend.dealsHeld = new Promise<void>((resolve) => (release = resolve));
+    restarted.backend.dealsFailing = false;
+    restarted.clock.advance(1000);
+    expect(restarted.executor.brokerCheckState()).toMatchObject({ done: false });
+    const waiting = restarted.send(buy("during"));
+    await Bun.sleep(20);
+    release();
+    expect(await waiting).toMatchObject({ status: "FILLED" });
+
+    // A check that does not end within the wait: refused, retryable, nothing executed
+    const again = await restart(restarted, { dealsFailing: true });
+    again.backend.dealsHeld = new Promise<void>(() => {});
+    again.backend.dealsFailing = false;
+    again.clock.advance(1000);
+    const refused = again.send(buy("slow"));
+    await Bun.sleep(20);
+    again.clock.advance(3000);
+    expect(await refused).toMatchObject({ status: "ERROR", error_code: "JOURNAL_UNAVAILABLE" });
+    expect(again.backend.calls).toBe(0);
+  });
 });

@@ -69,6 +69,8 @@ export class FaultyBackend implements Backend {
   linkState: LinkStatus = { state: "UP" };
   /** The broker's deal history cannot be read (the journal's cross-check fails while set). */
   dealsFailing = false;
+  /** While set, reading the deal history waits for it (a cross-check that takes its time). */
+  dealsHeld: Promise<void> | undefined;
   /** The open positions cannot be read. */
   positionsFailing = false;
   readonly sim: SimBackend;
@@ -100,7 +102,8 @@ export class FaultyBackend implements Backend {
   symbolInfo(symbol: string) {
     return this.sim.symbolInfo(symbol);
   }
-  deals(query: Parameters<Backend["deals"]>[0]) {
+  async deals(query: Parameters<Backend["deals"]>[0]) {
+    await this.dealsHeld;
     if (this.dealsFailing)
       return Promise.reject(
         new BackendError(FaultCode.BACKEND_TIMEOUT, "backend: deals timed out"),
