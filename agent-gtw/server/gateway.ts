@@ -23,6 +23,7 @@ import { Journal } from "../orders/journal.ts";
 import type { StreamConnection, StreamHub } from "../streaming/stream-hub.ts";
 import { answerPendingRead, currentPendingOrder } from "./pending-reads.ts";
 import { readFailure } from "./read-failure.ts";
+import type { Refusals } from "./refusals.ts";
 
 export interface GatewayOptions {
   readonly name: string;
@@ -37,6 +38,8 @@ export interface GatewayOptions {
   readonly streaming?: StreamHub;
   /** The verifier's freshness window, told to clients in PING so they judge their clock by it. */
   readonly signatureWindow?: SignatureWindowInfo;
+  /** Counts and bounds the log lines of malformed requests (server/refusals.ts). */
+  readonly refusals?: Refusals;
 }
 
 export class Gateway {
@@ -109,11 +112,14 @@ export class Gateway {
   ): Promise<Reply> {
     const parsed = parseMessage(frames);
     if (!parsed.ok) {
-      this.#options.logger.warn("Malformed request refused", {
-        client,
-        code: parsed.error.code,
-        reason: parsed.error.message,
-      });
+      const log = () =>
+        this.#options.logger.warn("Malformed request refused", {
+          client,
+          code: parsed.error.code,
+          reason: parsed.error.message,
+        });
+      if (this.#options.refusals === undefined) log();
+      else this.#options.refusals.record("malformed_request", log);
       return errorReply(parsed.error.id ?? "", parsed.error.code, parsed.error.message);
     }
     const { request } = parsed;
@@ -140,11 +146,11 @@ export class Gateway {
           return { symbol_info: info };
         });
       case "GET_ORDER": {
-        let entry = journal.lookup(request.client_order_id);
+        let entry = journal.lookup(client, request.client_order_id);
         if (entry?.state === "UNKNOWN") {
           // Someone is waiting on this outcome: try to settle it now rather than at the next tick.
           await this.#options.executor.reconcileUnresolved();
-          entry = journal.lookup(request.client_order_id);
+          entry = journal.lookup(client, request.client_order_id);
         }
         if (entry === undefined) return okReply(id, { order: null });
         const placed = await currentPendingOrder(entry, backend, this.#options.clock.now());
