@@ -239,6 +239,7 @@ function buildGatewayApp(
     tradingState: () => tradingState.state,
     effectiveTradingState: () => gateway?.effectiveTradingState() ?? "HALTED",
     ...(backend instanceof TerminalBackend ? { eaRoundTripMs: () => backend.lastRoundTripMs } : {}),
+    refusals: () => refusals.counts(),
   });
 
   let metricsEndpoint: MetricsEndpoint | undefined;
