@@ -103,7 +103,7 @@ export function createGatewayApp(
   const crypto = installCryptoBackend({ logger });
   const locks = lockStateFolders(config, options.backend === undefined);
   try {
-    return buildGatewayApp(config, logger, options, clock, locks, crypto);
+    return buildGatewayApp(config, logger, options, { clock, locks, crypto });
   } catch (error) {
     for (const lock of locks) lock.release();
     throw error;
@@ -114,10 +114,13 @@ function buildGatewayApp(
   config: GatewayConfig,
   logger: Logger,
   options: GatewayAppOptions,
-  clock: Clock,
-  locks: readonly StateLock[],
-  crypto: CryptoBackendInfo,
+  held: {
+    readonly clock: Clock;
+    readonly locks: readonly StateLock[];
+    readonly crypto: CryptoBackendInfo;
+  },
 ): GatewayApp {
+  const { clock, locks, crypto } = held;
   const server = readSecretKeyFile(config.keys.server_secret);
   let networkServer: GatewayServer | undefined;
   const clientKeys = new ClientKeys({
@@ -196,8 +199,8 @@ function buildGatewayApp(
     clock,
     logger: logger.child("gateway"),
     streaming,
-    refusals,
     signatureWindow: verifier.window,
+    refusals,
   });
   networkServer = new GatewayServer({
     endpoint: config.endpoint,
@@ -233,10 +236,10 @@ function buildGatewayApp(
     journal,
     streaming,
     clientsConnected: () => net.connectedClients,
-    refusals: () => refusals.counts(),
     tradingState: () => tradingState.state,
     effectiveTradingState: () => gateway?.effectiveTradingState() ?? "HALTED",
     ...(backend instanceof TerminalBackend ? { eaRoundTripMs: () => backend.lastRoundTripMs } : {}),
+    refusals: () => refusals.counts(),
   });
 
   let metricsEndpoint: MetricsEndpoint | undefined;

@@ -36,10 +36,10 @@ export interface GatewayOptions {
   readonly logger: Logger;
   /** SUBSCRIBE / UNSUBSCRIBE / RESYNC; without it they are refused (in-process tests). */
   readonly streaming?: StreamHub;
-  /** Counts and bounds the log lines of malformed requests (server/refusals.ts). */
-  readonly refusals?: Refusals;
   /** The verifier's freshness window, told to clients in PING so they judge their clock by it. */
   readonly signatureWindow?: SignatureWindowInfo;
+  /** Counts and bounds the log lines of malformed requests (server/refusals.ts). */
+  readonly refusals?: Refusals;
 }
 
 export class Gateway {

@@ -36,8 +36,7 @@ scripts/bench-e2e/flood.ts for bun run bench and the flood test).
   --server-key K   the gateway's public key, Z85
   --rate N         new connections a second (default 500)
   --seconds S      how long (default 10)
-  --from A         connect from this loopback address (an address of its own, as a remote
-                   attacker's would be) instead of 127.0.0.1
+  --from A         send from this loopback address (127.0.0.X) instead of the default
   -h, --help       this text`;
 const { values, integer } = parseBenchArgs(
   Bun.argv.slice(2),

@@ -66,6 +66,7 @@ describe("metrics endpoint", () => {
     ["[::1]evil", "GET /metrics HTTP/1.1\r\nHost: [::1]evil\r\n\r\n", 403],
     ["port 99999", "GET /metrics HTTP/1.1\r\nHost: 127.0.0.1:99999\r\n\r\n", 403],
     ["%00", "GET /metrics HTTP/1.1\r\nHost: %00\r\n\r\n", 403],
+    ["127.0.0.1:1:2", "GET /metrics HTTP/1.1\r\nHost: 127.0.0.1:1:2\r\n\r\n", 403],
     ["twice", "GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\nHost: evil.example\r\n\r\n", 403],
   ])("a Host header %s is a 4xx, never a 500", async (_name, head, status) => {
     const { port } = serve();

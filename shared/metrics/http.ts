@@ -6,7 +6,13 @@
  * allow-list, or both, and every request must pass each one that is set.
  */
 import { AgentError, describeError, FaultCode } from "../errors.ts";
-import { addressAllowed, bearerMatches, parseHostHeader, tokenDigest } from "../http-access.ts";
+import {
+  addressAllowed,
+  bearerMatches,
+  parseHostHeader,
+  requestUrl,
+  tokenDigest,
+} from "../http-access.ts";
 import type { Logger } from "../log.ts";
 import { formatHost, parseListen } from "../net/address.ts";
 import { EXPOSITION_CONTENT_TYPE, type Registry } from "./registry.ts";
@@ -78,7 +84,7 @@ export function startMetricsEndpoint(options: MetricsEndpointOptions): MetricsEn
           return text(401, "missing or wrong bearer token\n", {
             "www-authenticate": 'Bearer realm="metrics"',
           });
-        const path = pathOf(request.url);
+        const path = requestUrl(request)?.pathname;
         if (path === undefined) return text(400, "the request target is not a valid path\n");
         if (path !== "/metrics") return text(404, "only /metrics is served here\n");
         if (request.method !== "GET" && request.method !== "HEAD")
@@ -117,12 +123,4 @@ export function startMetricsEndpoint(options: MetricsEndpointOptions): MetricsEn
       return stopping;
     },
   };
-}
-
-function pathOf(url: string): string | undefined {
-  try {
-    return new URL(url).pathname;
-  } catch {
-    return undefined;
-  }
 }

@@ -1,9 +1,10 @@
 /**
  * ROUTER (RFC 28 / libzmq router.cpp): every ready peer gets a routing id, incoming messages
  * are delivered with it, and outgoing messages are routed by it. The id is the peer's Identity
- * property when non-empty, otherwise 5 bytes `00` + a counter (research §5.3). Ids are not
+ * property when non-empty, otherwise 5 bytes `00` + a counter (libzmq router.cpp, the generated id). Ids are not
  * secrets: authentication comes from CURVE, and the peer's key travels with each message.
  */
+import { sameBytes } from "../bytes.ts";
 import type { PeerInfo } from "../zmtp/mechanism.ts";
 import type { SocketOptions } from "./options.ts";
 import type { Session } from "./session.ts";
@@ -172,12 +173,6 @@ function sameKey(a: PeerInfo | undefined, b: PeerInfo): boolean {
   const y = b.publicKey;
   if (x === undefined || y === undefined) return x === y;
   return sameBytes(x, y);
-}
-
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
 }
 
 /** Map key for a routing id: latin1 keeps every byte distinct and costs no allocation beyond the string. */
