@@ -70,9 +70,10 @@ describe("large answers", () => {
     // The answer is ~51 MiB: ten times the rows may not cost anything like ten times the
     // memory. Each agent holds a page or two (a few hundred KiB) plus its garbage collector's
     // slack; one that held the whole answer (its text, or the parsed rows) would grow > 100 MiB.
+    // The bound sits between the two: a loaded machine's GC lets the slack reach ~32 MiB.
     for (const pid of pids) {
       const growth = (largePeaks.get(pid) ?? 0) - (smallPeaks.get(pid) ?? 0);
-      expect(growth).toBeLessThan(32 * MIB);
+      expect(growth).toBeLessThan(60 * MIB);
     }
   });
 
