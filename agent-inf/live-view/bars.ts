@@ -79,6 +79,12 @@ export interface BarWatchOptions {
   ) => Promise<ApiBar[]>;
   /** Gateway clock minus ours (heartbeat), for when a bar ended at the broker. */
   readonly clockOffsetMs: () => number | undefined;
+  /**
+   * The broker's server time minus UTC (PING's `mt5.server_offset_ms`; undefined: 0). Bar times
+   * are server time while quote times and clocks are UTC: a broker at UTC+2 closes its D1 bar at
+   * 22:00 UTC, and its bar of 10:00 opens at 08:00 UTC.
+   */
+  readonly serverOffsetMs?: () => number | undefined;
   readonly connected: () => boolean;
   /** Quotes of the symbol must flow (LaneStream.acquire/release). */
   readonly acquireQuotes: (symbols: readonly string[]) => Promise<SymbolRefusal[]>;
@@ -167,11 +173,12 @@ export class BarWatcher {
     return this.#pairs.get(key)?.last;
   }
 
-  /** A quote arrived: a quote stamped in a later bar closes the bars before it. */
+  /** A quote arrived (`time` UTC): a quote stamped in a later bar closes the bars before it. */
   quote(symbol: string, time: number): void {
+    const serverTime = time + this.#serverOffset();
     for (const pair of this.#pairs.values()) {
       if (pair.symbol !== symbol) continue;
-      const closedBefore = barOpenTime(pair.timeframe, time);
+      const closedBefore = barOpenTime(pair.timeframe, serverTime);
       if (closedBefore > pair.next) this.#settle(pair, closedBefore);
     }
   }
@@ -189,8 +196,13 @@ export class BarWatcher {
 
   // -------------------------------------------------------------------------------------------
 
-  #gatewayNow(): number {
-    return this.#o.clock.now() + (this.#o.clockOffsetMs() ?? 0);
+  /** Now on the broker's server clock, in which bars open and close. */
+  #serverNow(): number {
+    return this.#o.clock.now() + (this.#o.clockOffsetMs() ?? 0) + this.#serverOffset();
+  }
+
+  #serverOffset(): number {
+    return this.#o.serverOffsetMs?.() ?? 0;
   }
 
   #add(symbol: string, timeframe: Timeframe): Pair {
@@ -200,7 +212,7 @@ export class BarWatcher {
       timeframe,
       users: 0,
       lingerUntil: 0,
-      next: barOpenTime(timeframe, this.#gatewayNow()),
+      next: barOpenTime(timeframe, this.#serverNow()),
       since: this.#o.feed.lastN,
       last: undefined,
       timer: undefined,
@@ -229,7 +241,7 @@ export class BarWatcher {
   #schedule(pair: Pair): void {
     pair.timer?.cancel();
     if (this.#stopped) return;
-    const now = this.#gatewayNow();
+    const now = this.#serverNow();
     const due = nextBarOpenTime(pair.timeframe, barOpenTime(pair.timeframe, now)) + CLOSE_GRACE_MS;
     const retry =
       pair.retryAt > 0 ? pair.retryAt - this.#o.clock.monotonic() : Number.POSITIVE_INFINITY;
@@ -246,7 +258,7 @@ export class BarWatcher {
     // What a quote already closed (a failed read left it owed), or what the clock closed
     const closedBefore = Math.max(
       pair.wanted,
-      barOpenTime(pair.timeframe, this.#gatewayNow() - CLOSE_GRACE_MS),
+      barOpenTime(pair.timeframe, this.#serverNow() - CLOSE_GRACE_MS),
     );
     if (closedBefore > pair.next) this.#settle(pair, closedBefore, true);
     this.#schedule(pair);

@@ -9,10 +9,10 @@
 import { afterEach, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { createDeployment } from "../../scripts/harness/deployment.ts";
 import { eventually } from "../../scripts/harness/eventually.ts";
-import { type Clock, systemClock } from "../../shared/clock.ts";
 import {
   type InferenceStack,
   type InProcessGateway,
+  ShiftedClock,
   type SseMessage,
   SseReader,
   startInferenceStack,
@@ -21,15 +21,6 @@ import {
 } from "./support.ts";
 
 setDefaultTimeout(60_000);
-
-/** The system clock, ahead by `shift` ms: the test moves the gateway's time forward. */
-class ShiftedClock implements Clock {
-  shift = 0;
-  now = () => systemClock.now() + this.shift;
-  monotonic = () => systemClock.monotonic() + this.shift;
-  setTimeout = (fn: () => void, ms: number) => systemClock.setTimeout(fn, ms);
-  setInterval = (fn: () => void, ms: number) => systemClock.setInterval(fn, ms);
-}
 
 const cleanups: (() => Promise<unknown> | unknown)[] = [];
 afterEach(async () => {

@@ -157,6 +157,15 @@ export class SteerableSim extends SimBackend {
   }
 }
 
+/** The system clock, ahead by `shift` ms: a test moves an in-process gateway's time forward. */
+export class ShiftedClock implements Clock {
+  shift = 0;
+  now = () => systemClock.now() + this.shift;
+  monotonic = () => systemClock.monotonic() + this.shift;
+  setTimeout = (fn: () => void, ms: number) => systemClock.setTimeout(fn, ms);
+  setInterval = (fn: () => void, ms: number) => systemClock.setInterval(fn, ms);
+}
+
 export interface InProcessGateway {
   readonly app: GatewayApp;
   readonly sim: SteerableSim;

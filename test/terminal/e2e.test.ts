@@ -32,6 +32,8 @@ test("agent-gtw trades through the EA link and halts when the terminal goes sile
   const up = await ping();
   expect(up).toMatchObject({ trading_state: "ACTIVE", mt5: { link: "UP", backend: "terminal" } });
   expect(Math.abs((up.mt5.server_time as number) - Date.now())).toBeLessThan(5000);
+  // The fake broker is at UTC+2: its bar and tick times are UTC plus this
+  expect(up.mt5.server_offset_ms).toBe(7_200_000);
 
   const open = (await client.send({
     action: "OPEN",
