@@ -20,6 +20,7 @@ import { type FeedEvent, LaneFeed } from "./feed.ts";
 
 const T0 = Date.UTC(2026, 11, 7, 10, 0, 30); // 30 s into the 10:00 M1 bar
 const MIN = 60_000;
+const HOURS_2 = 2 * 3_600_000;
 
 function bar(openMs: number): ApiBar {
   const time = openMs / 1000;
@@ -49,7 +50,7 @@ interface Setup {
   acquired: string[];
 }
 
-function setup(serverOffsetMs?: number): Setup {
+function setup(serverOffsetMs: { value?: number } = {}): Setup {
   const clock = new TestClock(T0);
   const feed = new LaneFeed("gtw-1", "ep");
   const reads: Setup["reads"] = [];
@@ -83,7 +84,7 @@ function setup(serverOffsetMs?: number): Setup {
       return out;
     },
     clockOffsetMs: () => 0,
-    serverOffsetMs: () => serverOffsetMs,
+    serverOffsetMs: () => serverOffsetMs.value,
     connected: () => connected.value,
     acquireQuotes: async (symbols) => {
       acquired.push(...symbols.filter((s) => s !== "NOPE"));
@@ -286,8 +287,7 @@ describe("bar watcher", () => {
   });
 
   test("a broker at UTC+2: quotes and clocks are UTC, bars are read and told in server time", async () => {
-    const HOURS_2 = 2 * 3_600_000;
-    const s = setup(HOURS_2);
+    const s = setup({ value: HOURS_2 });
     // 23:59:30 UTC at acquire: 01:59:30 server time, the next day
     s.clock.advance(Date.UTC(2026, 11, 7, 23, 59, 30) - T0);
     await s.watcher.acquire([
@@ -309,6 +309,21 @@ describe("bar watcher", () => {
     await settle();
     const d1 = s.events.filter((e) => e.type === "BAR" && e.pair === "EURUSD:D1");
     expect(d1.map((e) => JSON.parse(e.json).bar.time * 1000)).toEqual([Date.UTC(2026, 11, 8)]);
+  });
+
+  test("an offset first heard after the pair was added: the pair starts at the server's open bar", async () => {
+    // agent-inf started while the terminal was away: no offset yet, so UTC was taken
+    const offset: { value?: number } = {};
+    const s = setup(offset);
+    await s.watcher.acquire([{ symbol: "EURUSD", timeframe: "M1" }]);
+    offset.value = HOURS_2;
+    const open = Date.UTC(2026, 11, 7, 12, 0); // 10:00 UTC's bar on the server clock
+
+    s.watcher.quote("EURUSD", Date.UTC(2026, 11, 7, 10, 1, 1));
+    await settle();
+
+    // One bar, the one that just closed; not the two hours since 10:00 UTC read as server time
+    expect(barsTold(s)).toEqual([open]);
   });
 
   test("stop cancels every timer", async () => {

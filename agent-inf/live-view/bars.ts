@@ -115,6 +115,8 @@ export class BarWatcher {
   readonly #pairs = new Map<BarPair, Pair>();
   #chain: Promise<unknown> = Promise.resolve();
   #stopped = false;
+  /** The server offset the pairs' bar times were worked out with (#followOffset). */
+  #anchoredOffset: number | undefined;
 
   constructor(options: BarWatchOptions) {
     this.#o = options;
@@ -132,6 +134,7 @@ export class BarWatcher {
     pairs: readonly { symbol: string; timeframe: Timeframe }[],
   ): Promise<SymbolRefusal[]> {
     this.#dropLingering();
+    this.#followOffset();
     const added = pairs.filter((p) => !this.#pairs.has(pairKey(p.symbol, p.timeframe)));
     if (this.#pairs.size + added.length > MAX_WATCHED_PAIRS)
       throw new Error(
@@ -175,6 +178,7 @@ export class BarWatcher {
 
   /** A quote arrived (`time` UTC): a quote stamped in a later bar closes the bars before it. */
   quote(symbol: string, time: number): void {
+    this.#followOffset();
     const serverTime = time + this.#serverOffset();
     for (const pair of this.#pairs.values()) {
       if (pair.symbol !== symbol) continue;
@@ -203,6 +207,25 @@ export class BarWatcher {
 
   #serverOffset(): number {
     return this.#o.serverOffsetMs?.() ?? 0;
+  }
+
+  /**
+   * The offset changed (first heard after pairs were added while the terminal was away, or a
+   * broker's daylight-saving switch): a pair that has told no bar yet starts again at the bar
+   * now open, rather than catching up on hours it never watched. Pairs with bars told keep
+   * their place; a bar is told once and in order either way.
+   */
+  #followOffset(): void {
+    const offset = this.#serverOffset();
+    const before = this.#anchoredOffset;
+    this.#anchoredOffset = offset;
+    if (before === undefined || before === offset) return;
+    const now = this.#serverNow();
+    for (const pair of this.#pairs.values()) {
+      if (pair.last !== undefined || pair.reading) continue;
+      pair.next = barOpenTime(pair.timeframe, now);
+      pair.wanted = 0;
+    }
   }
 
   #add(symbol: string, timeframe: Timeframe): Pair {
@@ -251,6 +274,7 @@ export class BarWatcher {
 
   #onTimer(pair: Pair): void {
     if (this.#stopped || this.#pairs.get(pair.key) !== pair) return;
+    this.#followOffset();
     if (pair.users === 0 && this.#o.clock.monotonic() >= pair.lingerUntil) {
       this.#dropLingering();
       return;
