@@ -117,6 +117,30 @@ class AsyncClient:
     async def metrics(self) -> str:
         return await asyncio.to_thread(self.client.metrics)
 
+    # -- market data (docs/API.md §10): Client's, parsed in the worker thread too -------------
+
+    async def symbols(self, group: Optional[str] = None,
+                      gateway: Optional[str] = None) -> List[Dict[str, Any]]:
+        return await asyncio.to_thread(self.client.symbols, group, gateway)
+
+    async def symbols_total(self, gateway: Optional[str] = None) -> int:
+        return await asyncio.to_thread(self.client.symbols_total, gateway)
+
+    async def last_tick(self, symbol: str, gateway: Optional[str] = None) -> Dict[str, Any]:
+        return await asyncio.to_thread(self.client.last_tick, symbol, gateway)
+
+    async def rates(self, symbol: str, timeframe: str, **query: Any) -> Any:
+        return await asyncio.to_thread(lambda: self.client.rates(symbol, timeframe, **query))
+
+    async def ticks(self, symbol: str, date_from: str, **query: Any) -> Any:
+        return await asyncio.to_thread(lambda: self.client.ticks(symbol, date_from, **query))
+
+    async def history_deals(self, **query: Any) -> List[Dict[str, Any]]:
+        return await asyncio.to_thread(lambda: self.client.history_deals(**query))
+
+    async def history_orders(self, **query: Any) -> List[Dict[str, Any]]:
+        return await asyncio.to_thread(lambda: self.client.history_orders(**query))
+
     # -- streams -----------------------------------------------------------------------------
 
     async def stream(self, quotes: Iterable[str] = (), events: bool = True, *,
