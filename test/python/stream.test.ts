@@ -10,10 +10,10 @@ import { createDeployment } from "../../scripts/harness/deployment.ts";
 import { eventually } from "../../scripts/harness/eventually.ts";
 import type { Position } from "../../shared/protocol/index.ts";
 import {
-  ShiftedClock,
   StreamTestClient,
   startInferenceStack,
   startInProcessGateway,
+  startShiftedStack,
   streamLive,
 } from "../streaming/support.ts";
 import { EXAMPLES, PACKAGE_SRC, PYTHON, TEST_TIMEOUT_MS } from "./support.ts";
@@ -182,15 +182,8 @@ const BARS = {
 test.each(Object.entries(BARS))(
   "%s: closed bars as BAR events, each the row GET /v1/rates gives",
   async (kind, script) => {
-    const deployment = createDeployment();
-    cleanups.push(() => deployment.remove());
     // The gateway runs on a clock the test moves: minutes pass in a few hundred ms
-    const clock = new ShiftedClock();
-    const gateway = await startInProcessGateway(deployment, { tickIntervalMs: 50, clock });
-    cleanups.push(() => gateway.stop());
-    const inf = await startInferenceStack(deployment, gateway.endpoint, { heartbeatMs: 200 });
-    cleanups.push(() => inf.stop());
-    await streamLive(inf.app);
+    const { clock, inf } = await startShiftedStack(cleanups);
     // Stop once the bar opening 3 minutes on has been told: 3 bars at least
     const until = Math.floor(clock.now() / 60_000) * 60 + 180;
     const child = spawnPython(["-c", script.join("\n"), inf.api.url, String(until)]);
