@@ -1,8 +1,11 @@
 /**
  * Test-only: the real agent-gtw process on the terminal backend, the fake EA dialling its port,
- * and a CURVE test client that has seen the MT5 link UP (the process-level terminal tests).
- * Stopped by cleanupRigs().
+ * and a CURVE test client that has seen the MT5 link UP and the journal cross-checked with the
+ * broker, so signed actions are taken (the process-level terminal tests). Stopped by
+ * cleanupRigs().
  */
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { onCleanup, terminalDeployment } from "../../agent-gtw/backend/terminal/testing/rig.ts";
 import { startGateway } from "../../scripts/harness/agents.ts";
 import { eventually } from "../../scripts/harness/eventually.ts";
@@ -22,6 +25,18 @@ export async function liveTerminalGateway(terminal: Record<string, unknown> = {}
   await eventually(
     async () => ((await c.send({ action: "PING" })) as PingReply).mt5.link === "UP",
     { timeoutMs: 10_000 },
+  );
+  // The cross-check starts when the link comes UP; until it is done signed actions are refused
+  // with JOURNAL_UNAVAILABLE (the status file, rewritten every second, says when)
+  const statusPath = join(deployment.gtwStateDir, "status.json");
+  await eventually(
+    () => {
+      const status = JSON.parse(readFileSync(statusPath, "utf8")) as {
+        journal?: { broker_check?: { done?: boolean } };
+      };
+      return status.journal?.broker_check?.done === true;
+    },
+    { timeoutMs: 10_000, intervalMs: 50, message: "the journal cross-checked with the broker" },
   );
   return { deployment, fake, gtw, c };
 }
