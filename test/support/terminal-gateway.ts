@@ -26,9 +26,17 @@ export async function liveTerminalGateway(terminal: Record<string, unknown> = {}
     async () => ((await c.send({ action: "PING" })) as PingReply).mt5.link === "UP",
     { timeoutMs: 10_000 },
   );
-  // The cross-check starts when the link comes UP; until it is done signed actions are refused
-  // with JOURNAL_UNAVAILABLE (the status file, rewritten every second, says when)
-  const statusPath = join(deployment.gtwStateDir, "status.json");
+  await brokerChecked(deployment.gtwStateDir);
+  return { deployment, fake, gtw, c };
+}
+
+/**
+ * Wait until the gateway has cross-checked its journal with the broker. The check starts when
+ * the MT5 link comes UP; until it is done signed actions are refused with JOURNAL_UNAVAILABLE.
+ * The status file (rewritten every second) says when.
+ */
+export async function brokerChecked(gtwStateDir: string): Promise<void> {
+  const statusPath = join(gtwStateDir, "status.json");
   await eventually(
     () => {
       const status = JSON.parse(readFileSync(statusPath, "utf8")) as {
@@ -38,5 +46,4 @@ export async function liveTerminalGateway(terminal: Record<string, unknown> = {}
     },
     { timeoutMs: 10_000, intervalMs: 50, message: "the journal cross-checked with the broker" },
   );
-  return { deployment, fake, gtw, c };
 }
