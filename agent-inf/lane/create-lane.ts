@@ -13,7 +13,7 @@ import { connectionFor } from "../gateway/connection.ts";
 import type { Failure } from "../gateway/failure-cause.ts";
 import { GatewayClient } from "../gateway/gateway-client.ts";
 import { GatewayRefused } from "../gateway/port.ts";
-import { BarWatcher, gatewayBars } from "../live-view/bars.ts";
+import { BarWatcher, type BarWatchOptions, gatewayBars } from "../live-view/bars.ts";
 import { LaneFeed } from "../live-view/feed.ts";
 import { LiveView } from "../live-view/live-view.ts";
 import { LaneStream } from "../live-view/sync.ts";
@@ -52,6 +52,9 @@ export function createLane(options: LaneOptions): Lane {
     orderTimeoutMs: entry.order_timeout_ms,
     reconcileDeadlineMs: entry.reconcile_deadline_ms,
   });
+  // The broker's server time minus UTC, as last reported: kept while the MT5 link is down (the
+  // gateway then omits it), so bars already watched keep their server-time arithmetic
+  let serverOffsetMs: number | undefined;
   const heartbeat = new HeartbeatMonitor<PingResult>({
     clock,
     logger: log.child("heartbeat"),
@@ -70,6 +73,7 @@ export function createLane(options: LaneOptions): Lane {
       );
       if (reply.status !== "OK") throw new GatewayRefused("PING", reply);
       options.onPing?.((clock.monotonic() - started) / 1000);
+      serverOffsetMs = (reply as PingReply).mt5?.server_offset_ms ?? serverOffsetMs;
       return { ...(reply as PingReply), serverTime: (reply as PingReply).server_time };
     },
   });
@@ -94,7 +98,10 @@ export function createLane(options: LaneOptions): Lane {
     ...(remembered?.equity === undefined ? {} : { equitySeed: remembered.equity }),
   });
   const stream = config.stream.enabled
-    ? liveStream(options, client, log.child("stream"), () => heartbeat.clockOffsetMs)
+    ? liveStream(options, client, log.child("stream"), {
+        clockOffsetMs: () => heartbeat.clockOffsetMs,
+        serverOffsetMs: () => serverOffsetMs,
+      })
     : undefined;
   // The last failure since the session was up: health turns it into a cause and a fix
   let failure: Failure | undefined;
@@ -119,7 +126,7 @@ function liveStream(
   options: LaneOptions,
   client: GatewayClient,
   logger: Logger,
-  clockOffsetMs: () => number | undefined,
+  offsets: Pick<BarWatchOptions, "clockOffsetMs" | "serverOffsetMs">,
 ) {
   const { config, clock } = options;
   const view = new LiveView(() => clock.monotonic(), {
@@ -141,7 +148,7 @@ function liveStream(
     clock,
     logger: logger.child("bars"),
     readBars: gatewayBars((body) => client.query(body)),
-    clockOffsetMs,
+    ...offsets,
     connected: () => client.connected,
     acquireQuotes: (symbols) => sync.acquire(symbols),
     releaseQuotes: (symbols) => sync.release(symbols),
