@@ -24,7 +24,9 @@ import { createLane } from "./lane/create-lane.ts";
 import { agentHealth, type Health } from "./lane/health.ts";
 import type { Lane } from "./lane/lane.ts";
 import { Lanes } from "./lane/lanes.ts";
+import type { EquityCurve } from "./lane/equity-curve.ts";
 import { LaneStateStore } from "./lane/state-store.ts";
+import { OrderLog } from "./orders/order-log.ts";
 import { OrderService } from "./orders/order-service.ts";
 import { INFERENCE_VERSION } from "./version.ts";
 
@@ -34,6 +36,10 @@ export interface InferenceApp {
   readonly lanes: ReadonlyMap<string, Lane>;
   readonly defaultGateway: string;
   readonly metrics: AgentMetrics;
+  /** The last orders finished and their latencies per gateway (the dashboard). */
+  readonly orderLog: OrderLog;
+  /** Each gateway's equity curve, kept in the state file (the dashboard). */
+  readonly equityCurves: ReadonlyMap<string, EquityCurve>;
   readonly clock: Clock;
   readonly logger: Logger;
   /** The lane named (or the default); throws UnknownGatewayError. */
@@ -102,11 +108,22 @@ export function createInferenceApp(
   });
   for (const lane of lanes.byName.values()) watchLane(metrics, lane);
   collectLanes(metrics, lanesNow, clock, INFERENCE_VERSION);
+  const orderLog = new OrderLog({
+    clock,
+    symbolOf: (gateway, ticket) =>
+      lanes?.byName.get(gateway)?.stream?.view.knownPositions.get(ticket)?.symbol,
+  });
+  const counted = orderMetrics(metrics);
   const orders = new OrderService({
     gateways: lanes,
     clock,
     logger: logger.child("orders"),
-    events: orderMetrics(metrics),
+    events: {
+      orderFinished(...finished) {
+        counted.orderFinished(...finished);
+        orderLog.orderFinished(...finished);
+      },
+    },
   });
 
   return {
@@ -115,6 +132,8 @@ export function createInferenceApp(
     lanes: lanes.byName,
     defaultGateway: lanes.defaultName,
     metrics,
+    orderLog,
+    equityCurves: lanes.curves,
     clock,
     logger,
     lane: (name) => lanes.lane(name),
