@@ -20,9 +20,9 @@ describe("equity curve", () => {
     expect(curve.points.length).toBeGreaterThan(50);
     // The latest reading is always there, and the newest stretch is at full resolution
     expect(times.at(-1)).toBe(99_999_000);
-    expect(times.slice(-40).every((time, i, all) => i === 0 || time - (all[i - 1] ?? 0) === 1000)).toBe(
-      true,
-    );
+    expect(
+      times.slice(-40).every((time, i, all) => i === 0 || time - (all[i - 1] ?? 0) === 1000),
+    ).toBe(true);
     // The oldest stretch is coarser than the newest
     expect((times[1] ?? 0) - (times[0] ?? 0)).toBeGreaterThan(1000);
     expect(times.every((time, i) => i === 0 || time > (times[i - 1] ?? 0))).toBe(true);
@@ -49,10 +49,13 @@ describe("equity points from the state file", () => {
     ["a point that is not a pair", [[1, 2, 3]]],
     ["a string", [["1", 2]]],
     ["not finite", [[1, null]]],
-    ["times going back", [
-      [2, 1],
-      [1, 1],
-    ]],
+    [
+      "times going back",
+      [
+        [2, 1],
+        [1, 1],
+      ],
+    ],
   ])("%s is refused", (_, value) => {
     expect(readEquityPoints(value)).toBeUndefined();
   });

@@ -38,7 +38,8 @@ export class EquityCurve {
     if (!Number.isFinite(time) || !Number.isFinite(equity)) return;
     const last = this.#points.at(-1);
     if (last !== undefined && time < last[0]) return;
-    if (last !== undefined && time === last[0]) this.#points[this.#points.length - 1] = [time, equity];
+    if (last !== undefined && time === last[0])
+      this.#points[this.#points.length - 1] = [time, equity];
     else this.#points.push([time, equity]);
     if (this.#points.length > this.maxPoints) this.#thin();
   }

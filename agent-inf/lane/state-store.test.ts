@@ -93,7 +93,10 @@ describe("LaneStateStore", () => {
       ],
     });
     const file = stored(dir);
-    file["gtw-1"].equityCurve = [[2000, 1], [1000, 1]];
+    file["gtw-1"].equityCurve = [
+      [2000, 1],
+      [1000, 1],
+    ];
     writeFileSync(join(dir, INF_STATE_FILE), JSON.stringify(file));
     expect(() => new LaneStateStore(dir, silentLogger, new TestClock())).toThrow(
       "gtw-1.equityCurve is not a list of [time, equity] pairs in time order",

@@ -68,8 +68,7 @@ export function readInferenceState(stateDir: string): StoredState {
       typeof equity?.[key] === "number" && Number.isFinite(equity[key])
         ? (equity[key] as number)
         : undefined;
-    const curve =
-      lane.equityCurve === undefined ? undefined : readEquityPoints(lane.equityCurve);
+    const curve = lane.equityCurve === undefined ? undefined : readEquityPoints(lane.equityCurve);
     if (lane.equityCurve !== undefined && curve === undefined)
       fail(`${gateway}.equityCurve is not a list of [time, equity] pairs in time order`);
     const highWaterMark = number("highWaterMark");

@@ -22,7 +22,10 @@ const filled = (coid: string, gateway = "gtw-1"): OrderResult => ({
 describe("order log", () => {
   test("each outcome is kept with its latency, and the reason when refused", () => {
     const clock = new TestClock();
-    const log = new OrderLog({ clock, symbolOf: (_, ticket) => (ticket === 7 ? "EURUSD" : undefined) });
+    const log = new OrderLog({
+      clock,
+      symbolOf: (_, ticket) => (ticket === 7 ? "EURUSD" : undefined),
+    });
     log.orderFinished("OPEN", filled("a"), 1.25);
     log.orderFinished(
       "OPEN",
@@ -54,7 +57,12 @@ describe("order log", () => {
     );
 
     expect(log.recent({ limit: 10 })).toEqual([
-      expect.objectContaining({ seq: 4, client_order_id: "d", outcome: "UNKNOWN", reason: "no reply" }),
+      expect.objectContaining({
+        seq: 4,
+        client_order_id: "d",
+        outcome: "UNKNOWN",
+        reason: "no reply",
+      }),
       expect.objectContaining({ seq: 3, action: "CLOSE", code: "NO_MONEY", reason: "no money" }),
       expect.objectContaining({ seq: 2, code: "VOLUME_ABOVE_MAX", symbol: "GBPUSD" }),
       {
@@ -75,7 +83,8 @@ describe("order log", () => {
 
   test("filters by gateway and outcome, newest first, at most the limit", () => {
     const log = new OrderLog({ clock: new TestClock() });
-    for (let i = 0; i < 5; i++) log.orderFinished("OPEN", filled(`a${i}`, i % 2 ? "gtw-2" : "gtw-1"), 1);
+    for (let i = 0; i < 5; i++)
+      log.orderFinished("OPEN", filled(`a${i}`, i % 2 ? "gtw-2" : "gtw-1"), 1);
     log.orderFinished(
       "OPEN",
       { outcome: "UNKNOWN", gateway: "gtw-1", client_order_id: "u", reason: "x" },

@@ -55,7 +55,11 @@ export class OrderLog implements OrderEvents {
   readonly #options: OrderLogOptions;
   readonly #size: number;
   readonly #ring: OrderLogEntry[] = [];
-  readonly #latency = new Histogram("order_seconds", "Order round trip by gateway", LATENCY_BUCKETS_S);
+  readonly #latency = new Histogram(
+    "order_seconds",
+    "Order round trip by gateway",
+    LATENCY_BUCKETS_S,
+  );
   #seq = 0;
 
   constructor(options: OrderLogOptions) {
@@ -65,7 +69,8 @@ export class OrderLog implements OrderEvents {
 
   orderFinished(...[action, result, durationMs]: Parameters<OrderEvents["orderFinished"]>): void {
     this.#seq += 1;
-    const reply = "reply" in result ? (result.reply as unknown as Record<string, unknown>) : undefined;
+    const reply =
+      "reply" in result ? (result.reply as unknown as Record<string, unknown>) : undefined;
     const number = (key: string) =>
       typeof reply?.[key] === "number" ? (reply[key] as number) : undefined;
     const ticket = number("ticket");
