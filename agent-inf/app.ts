@@ -26,8 +26,8 @@ import { agentHealth, type Health } from "./lane/health.ts";
 import type { Lane } from "./lane/lane.ts";
 import { Lanes } from "./lane/lanes.ts";
 import { LaneStateStore } from "./lane/state-store.ts";
-import { OrderLog } from "./orders/order-log.ts";
-import { OrderService } from "./orders/order-service.ts";
+import { DescribedOrderService, OrderLog } from "./orders/order-log.ts";
+import type { OrderService } from "./orders/order-service.ts";
 import { INFERENCE_VERSION } from "./version.ts";
 
 export interface InferenceApp {
@@ -114,17 +114,20 @@ export function createInferenceApp(
       lanes?.byName.get(gateway)?.stream?.view.knownPositions.get(ticket)?.symbol,
   });
   const counted = orderMetrics(metrics);
-  const orders = new OrderService({
-    gateways: lanes,
-    clock,
-    logger: logger.child("orders"),
-    events: {
-      orderFinished(...finished) {
-        counted.orderFinished(...finished);
-        orderLog.orderFinished(...finished);
+  const orders: OrderService = new DescribedOrderService(
+    {
+      gateways: lanes,
+      clock,
+      logger: logger.child("orders"),
+      events: {
+        orderFinished(...finished) {
+          counted.orderFinished(...finished);
+          orderLog.orderFinished(...finished);
+        },
       },
     },
-  });
+    orderLog,
+  );
 
   return {
     config,

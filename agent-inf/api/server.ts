@@ -255,6 +255,7 @@ export async function startApiServer(
   const urlHost = hostname.includes(":") ? `[${hostname}]` : hostname;
   const base = `http://${urlHost}:${boundPort}`;
   log.info("Local API listening", { url: base, auth: authenticator.kind });
+  if (dashboard !== undefined) log.info("Dashboard at", { url: `${base}/dashboard/` });
   if (authenticator.kind === "none")
     log.warn("The local API takes no token (api.auth: none): any process on this host may trade", {
       url: base,

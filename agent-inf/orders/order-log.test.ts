@@ -111,4 +111,15 @@ describe("order log", () => {
     expect(log.latency("gtw-1").sum).toBeCloseTo(0.02);
     expect(log.latency("gtw-2").count).toBe(0);
   });
+
+  test("describe fills in what the intent asked for, without overwriting what the result said", () => {
+    const log = new OrderLog({ clock: new TestClock() });
+    log.orderFinished("OPEN", filled("a"), 1);
+    log.describe(filled("a"), { symbol: "EURUSD", side: "BUY", volume: 0.5 });
+    log.describe(filled("never-logged"), { symbol: "X" });
+
+    expect(log.recent({ limit: 10 })).toEqual([
+      expect.objectContaining({ client_order_id: "a", symbol: "EURUSD", side: "BUY", volume: 0.1 }),
+    ]);
+  });
 });

@@ -10,7 +10,14 @@ import {
   type HistogramSnapshot,
   LATENCY_BUCKETS_S,
 } from "../../shared/metrics/registry.ts";
-import type { OrderEvents, OrderResult } from "./order-service.ts";
+import {
+  type CloseOrderInput,
+  type OpenOrderInput,
+  type OrderEvents,
+  type OrderResult,
+  OrderService,
+  type OrderServiceOptions,
+} from "./order-service.ts";
 
 /** How many finished orders the ring keeps. */
 export const RECENT_ORDERS = 500;
@@ -39,6 +46,7 @@ export interface OrderLogEntry {
   readonly code?: string;
   readonly reason?: string;
   readonly symbol?: string;
+  readonly side?: string;
   readonly ticket?: number;
   readonly volume?: number;
   readonly price?: number;
@@ -102,6 +110,26 @@ export class OrderLog implements OrderEvents {
     this.#latency.observe(durationMs / 1000, { gateway: result.gateway });
   }
 
+  /**
+   * What the intent asked for (its symbol, side, volume), once its caller has the result: the
+   * result alone does not say. Fills in the newest entry of that order; fields it has stay.
+   */
+  describe(
+    result: OrderResult,
+    fields: { symbol?: string; side?: string; volume?: number | undefined },
+  ): void {
+    for (let i = this.#ring.length - 1; i >= 0; i--) {
+      const entry = this.#ring[i] as OrderLogEntry;
+      if (entry.client_order_id !== result.client_order_id || entry.gateway !== result.gateway)
+        continue;
+      const known = Object.fromEntries(
+        Object.entries(fields).filter(([, value]) => value !== undefined),
+      );
+      this.#ring[i] = { ...known, ...entry };
+      return;
+    }
+  }
+
   /** Newest first, at most `limit`, optionally of one gateway and of some outcomes. */
   recent(filter: {
     readonly limit: number;
@@ -137,5 +165,27 @@ function refusalOf(result: OrderResult): { code?: string; reason?: string } {
         ...(result.reply.error_code === undefined ? {} : { code: result.reply.error_code }),
         ...(result.reply.error_msg === undefined ? {} : { reason: result.reply.error_msg }),
       };
+  }
+}
+
+/** The order service, telling the order log what each intent asked for. */
+export class DescribedOrderService extends OrderService {
+  readonly #log: OrderLog;
+
+  constructor(options: OrderServiceOptions, log: OrderLog) {
+    super(options);
+    this.#log = log;
+  }
+
+  override async open(input: OpenOrderInput): Promise<OrderResult> {
+    const result = await super.open(input);
+    this.#log.describe(result, { symbol: input.symbol, side: input.side, volume: input.volume });
+    return result;
+  }
+
+  override async close(input: CloseOrderInput): Promise<OrderResult> {
+    const result = await super.close(input);
+    this.#log.describe(result, { volume: input.volume });
+    return result;
   }
 }

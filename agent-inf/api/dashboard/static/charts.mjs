@@ -61,8 +61,8 @@ export function histogram(boundsMs, data, { label, width = 360, height = 150 }) 
     figure.append(el("figcaption", {}, `${label}: none yet`));
     return figure;
   }
-  const bars = data.counts.map((count, i) => ({ count, label: `≤${fmt.ms(boundsMs[i])}` }));
-  bars.push({ count: data.above, label: `>${fmt.ms(boundsMs[boundsMs.length - 1])}`, over: true });
+  const bars = data.counts.map((count, i) => ({ count, label: `≤${short(boundsMs[i])}` }));
+  bars.push({ count: data.above, label: `>${short(boundsMs[boundsMs.length - 1])}`, over: true });
   let first = bars.findIndex((bar) => bar.count > 0);
   let end = bars.length - 1;
   while (end > first && bars[end].count === 0) end--;
@@ -85,7 +85,7 @@ export function histogram(boundsMs, data, { label, width = 360, height = 150 }) 
         return [
           svg("rect", { class: bar.over ? "bar over" : "bar", x, y: PAD.top + plotHeight - barHeight, width: Math.max(1, slot - 4), height: barHeight },
             svg("title", {}, `${bar.count} ${bar.label}`)),
-          i % Math.ceil(shown.length / 6) === 0
+          i % Math.ceil(shown.length / 5) === 0
             ? svg("text", { class: "label", x: x + slot / 2, y: height - 8, "text-anchor": "middle" }, bar.label)
             : undefined,
         ];
@@ -94,4 +94,11 @@ export function histogram(boundsMs, data, { label, width = 360, height = 150 }) 
     el("figcaption", {}, summary),
   );
   return figure;
+}
+
+/** A bucket bound in few characters: 50µs, 2.5ms, 1s. */
+function short(ms) {
+  if (ms < 1) return `${Math.round(ms * 1000)}µs`;
+  if (ms < 1000) return `${ms}ms`;
+  return `${ms / 1000}s`;
 }

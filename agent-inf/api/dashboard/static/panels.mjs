@@ -165,7 +165,7 @@ export function renderOrders(body, orders, seen) {
       : orders.map((o) =>
           el("tr", { "data-coid": o.client_order_id, "data-outcome": o.outcome, class: seen.size > 0 && !seen.has(o.seq) ? "fresh" : undefined },
             el("td", {}, fmt.time(o.time)), el("td", {}, o.gateway), el("td", {}, o.action),
-            el("td", {}, o.client_order_id), el("td", {}, o.symbol ?? fmt.dash),
+            el("td", {}, o.client_order_id), el("td", {}, [o.symbol, o.side].filter(Boolean).join(" ") || fmt.dash),
             el("td", { class: `outcome ${o.outcome}` }, o.outcome), el("td", { class: "num" }, fmt.ms(o.latency_ms)),
             el("td", { class: "num" }, o.ticket ?? fmt.dash), el("td", { class: "num" }, o.volume ?? fmt.dash),
             el("td", { class: "num" }, fmt.price(o.price)),
