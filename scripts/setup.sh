@@ -8,7 +8,7 @@ if [ "${1:-}" = "--help" ] || [ "${1:-}" = "-h" ]; then
   echo
   echo "Installs the pinned Bun (npm), the dependencies (bun install --frozen-lockfile) and the"
   echo "Debian packages the tests use (python3-zmq, python3-pandas, python3-mypy, python3-venv,"
-  echo "prometheus for promtool). Idempotent."
+  echo "prometheus for promtool, chromium for the dashboard's browser tests). Idempotent."
   exit 0
 fi
 cd "$(dirname "$0")/.."
@@ -51,6 +51,11 @@ done
 # alert rules in deploy/prometheus with it. Only the tool is used; no Prometheus server is run.
 if ! command -v promtool >/dev/null 2>&1; then
   missing+=("prometheus")
+fi
+# chromium: the dashboard's browser tests (test/dashboard) drive Debian's Chromium headless with
+# playwright-core, which never downloads a browser of its own.
+if [ ! -x /usr/bin/chromium ]; then
+  missing+=("chromium")
 fi
 if [ "${#missing[@]}" -gt 0 ]; then
   if [ "$(id -u)" -eq 0 ]; then

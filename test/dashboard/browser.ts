@@ -26,8 +26,8 @@ const FLAGS = [
 export interface Browser {
   readonly context: BrowserContext;
   newPage(): Promise<Page>;
-  /** A PNG of `page` under test/dashboard/artifacts/; returns its path. */
-  screenshot(page: Page, name: string): Promise<string>;
+  /** A PNG of `page` (whole, or what the window shows) under test/dashboard/artifacts/. */
+  screenshot(page: Page, name: string, fullPage?: boolean): Promise<string>;
   close(): Promise<void>;
 }
 
@@ -49,9 +49,9 @@ export async function launchBrowser(): Promise<Browser> {
   return {
     context,
     newPage: () => context.newPage(),
-    async screenshot(page, name) {
+    async screenshot(page, name, fullPage = true) {
       const path = join(ARTIFACTS, `${name}.png`);
-      await page.screenshot({ path, fullPage: true });
+      await page.screenshot({ path, fullPage });
       return path;
     },
     async close() {

@@ -206,6 +206,10 @@ describe("dashboard in Chromium against the agents", () => {
         timeout: WAIT_MS,
       });
       await browser.screenshot(page, "operator-order-filled");
+      // What README's picture shows (docs/img/dashboard.png is a copy of one)
+      await page.setViewportSize({ width: 1280, height: 1250 });
+      await browser.screenshot(page, "readme-window", false);
+      await page.setViewportSize({ width: 1280, height: 900 });
 
       // Halt asks first; cancelling changes nothing, confirming halts
       await page.click('#controls button[data-action="halt"]');
