@@ -16,14 +16,16 @@ import { readSigningPublicKeyFile } from "../shared/keys/signing-keys.ts";
 import type { Logger } from "../shared/log.ts";
 import { type MetricsEndpoint, startMetricsEndpoint } from "../shared/metrics/http.ts";
 import { SignatureVerifier } from "../shared/protocol/index.ts";
+import { installCryptoBackend } from "../shared/sodium/install.ts";
 import { TradingStateHolder } from "../shared/trading-state.ts";
 import type { Backend } from "./backend/backend.ts";
 import { SimBackend } from "./backend/sim/sim-backend.ts";
 import { readSecretFile } from "./backend/terminal/secret.ts";
 import { TerminalBackend } from "./backend/terminal/terminal-backend.ts";
 import type { GatewayConfig } from "./config.ts";
-import { watchOperatorCancels } from "./operator/cancels.ts";
+import { cancelHandler } from "./operator/cancels.ts";
 import { readOperatorState, watchOperatorState, writeStatus } from "./operator/control.ts";
+import { OperatorDrain } from "./operator/drain.ts";
 import {
   collectGatewayParts,
   countSocketEvent,
@@ -32,6 +34,8 @@ import {
   type GatewayMetrics,
   journalMetrics,
 } from "./operator/metrics.ts";
+import { watchOperatorRequests } from "./operator/requests.ts";
+import { simHandler } from "./operator/sim-market.ts";
 import { OrderExecutor } from "./orders/executor.ts";
 import { Journal } from "./orders/journal.ts";
 import { Gateway } from "./server/gateway.ts";
@@ -75,6 +79,8 @@ export function createGatewayApp(
   options: GatewayAppOptions = {},
 ): GatewayApp {
   const clock = options.clock ?? systemClock;
+  // First: an unusable AGENT_CRYPTO_BACKEND stops the start (exit 2), not a handshake later
+  const crypto = installCryptoBackend({ logger });
   const server = readSecretKeyFile(config.keys.server_secret);
   const clients = loadAuthorizedClients(config, logger);
   const trustedKeys = loadSigningKeys(config);
@@ -154,6 +160,13 @@ export function createGatewayApp(
     streaming,
   });
   networkServer.onSocketEvent((event) => countSocketEvent(metrics, event));
+  const drain = new OperatorDrain({
+    gateway,
+    executor,
+    journal,
+    clock,
+    logger: logger.child("control"),
+  });
   collectGatewayParts(metrics, {
     version: GATEWAY_VERSION,
     backend,
@@ -167,7 +180,7 @@ export function createGatewayApp(
 
   let metricsEndpoint: MetricsEndpoint | undefined;
   let stopWatching: (() => void) | undefined;
-  let stopCancels: (() => void) | undefined;
+  let stopRequests: (() => void) | undefined;
   let stopEvents: (() => void) | undefined;
   let statusTimer: { cancel(): void } | undefined;
   let started = false;
@@ -192,6 +205,7 @@ export function createGatewayApp(
     requests: gateway?.counters,
     streaming: streaming.stats(),
     metrics: metricsEndpoint?.url ?? null,
+    crypto,
   });
 
   const app: GatewayApp = {
@@ -233,13 +247,22 @@ export function createGatewayApp(
         clock,
         logger.child("control"),
       );
-      stopCancels = watchOperatorCancels({
+      const control = logger.child("control");
+      stopRequests = watchOperatorRequests({
         stateDir: config.state_dir,
-        gatewayName: config.gateway.name,
-        executor,
-        backend,
         clock,
-        logger: logger.child("control"),
+        logger: control,
+        handlers: {
+          cancel: cancelHandler({
+            gatewayName: config.gateway.name,
+            executor,
+            backend,
+            clock,
+            logger: control,
+          }),
+          sim: simHandler({ backend, logger: control }),
+          drain: drain.handler(),
+        },
       });
       writeStatus(config.state_dir, status(), logger);
       statusTimer = clock.setInterval(() => writeStatus(config.state_dir, status(), logger), 1000);
@@ -254,8 +277,9 @@ export function createGatewayApp(
       return endpoint;
     },
     async stop() {
+      drain.stop();
       gateway?.drain();
-      stopCancels?.();
+      stopRequests?.();
       const deadline = clock.monotonic() + (options.drainTimeoutMs ?? 10_000);
       while (executor.inFlight > 0 && clock.monotonic() < deadline) await Bun.sleep(10);
       if (executor.inFlight > 0)
@@ -298,6 +322,7 @@ function createBackend(config: GatewayConfig, clock: Clock, logger: Logger): Bac
     logger: logger.child("sim"),
     sessions: sim.sessions,
     tickIntervalMs: sim.tick_interval_ms,
+    volatility: sim.volatility,
     account: {
       login: sim.account.login,
       currency: sim.account.currency,

@@ -30,7 +30,9 @@ import {
   DEFAULT_LEVERAGE,
   DEFAULT_LOGIN,
   DEFAULT_TICK_INTERVAL_MS,
+  volatilityProblem,
 } from "./backend/sim/options.ts";
+import { DEFAULT_SYMBOLS } from "./backend/sim/symbols.ts";
 import { DEFAULT_RETENTION_DAYS } from "./orders/journal.ts";
 import { STREAM_DEFAULTS } from "./streaming/stream-hub.ts";
 
@@ -58,6 +60,17 @@ const simBackend = z
     state_dir: z.string().min(1).default("state/sim"),
     sessions: z.enum(["forex", "always"]).default("forex"),
     tick_interval_ms: positiveInt.max(60_000).default(DEFAULT_TICK_INTERVAL_MS),
+    /** Multiple of each symbol's realistic volatility: one number, or per symbol (+ default). */
+    volatility: z
+      .union([z.number(), z.record(z.string(), z.number())])
+      .default(1)
+      .superRefine((setting, context) => {
+        const problem = volatilityProblem(
+          setting,
+          DEFAULT_SYMBOLS.map((spec) => spec.symbol),
+        );
+        if (problem !== undefined) context.addIssue({ code: "custom", message: problem });
+      }),
     account: z
       .object({
         login: positiveInt.default(DEFAULT_LOGIN),

@@ -9,6 +9,7 @@
 import { type Clock, systemClock } from "../shared/clock.ts";
 import type { Logger } from "../shared/log.ts";
 import type { TradingState } from "../shared/protocol/index.ts";
+import { installCryptoBackend } from "../shared/sodium/install.ts";
 import {
   type AgentMetrics,
   accountMetrics,
@@ -71,6 +72,8 @@ export function createInferenceApp(
   options: InferenceAppOptions = {},
 ): InferenceApp {
   const clock = options.clock ?? systemClock;
+  // First: an unusable AGENT_CRYPTO_BACKEND stops the start (exit 2), not a handshake later
+  const crypto = installCryptoBackend({ logger });
   const keys = loadHostKeys(config);
   const store = new LaneStateStore(config.state_dir, logger, clock);
   const metrics = createAgentMetrics();
@@ -140,7 +143,7 @@ export function createInferenceApp(
     clock,
     logger,
     lane: (name) => lanes.lane(name),
-    health: () => agentHealth(lanes.byName.values(), INFERENCE_VERSION, config.agent.name),
+    health: () => agentHealth(lanes.byName.values(), INFERENCE_VERSION, config.agent.name, crypto),
     setTradingState: (state, reason, gateway, overrideRisk) =>
       lanes.setTradingState(state, reason, gateway, overrideRisk),
     setBreaker: (engaged, reason, gateway) => lanes.setBreaker(engaged, reason, gateway),

@@ -13,16 +13,25 @@ import { AgentError, describeError } from "../../shared/errors.ts";
 import { runKeygenCommand } from "../../shared/keys/keygen-command.ts";
 import { createLogger, loggerOptions, parseLevel } from "../../shared/log.ts";
 import { TRADING_STATES, type TradingState } from "../../shared/protocol/index.ts";
+import { UPGRADE_USAGE, upgradeDetails } from "../../shared/service/upgrade-command.ts";
 import { runWindowsServiceCommand } from "../../shared/service/windows.ts";
+import { CRYPTO_BACKEND_HELP } from "../../shared/sodium/install.ts";
 import { createGatewayApp, DEFAULT_MAGIC, GATEWAY_VERSION } from "../app.ts";
 import { readSecretFile } from "../backend/terminal/secret.ts";
 import { TerminalBackend } from "../backend/terminal/terminal-backend.ts";
 import { loadGatewayConfig } from "../config.ts";
-import { readOperatorState, readStatus, writeOperatorState } from "../operator/control.ts";
+import {
+  isRunning,
+  readOperatorState,
+  readStatus,
+  writeOperatorState,
+} from "../operator/control.ts";
 import { operatorCancel } from "./cancel.ts";
 import { runJournalBackup } from "./journal-backup.ts";
 import { runSelftest } from "./selftest/selftest.ts";
 import { runGatewayService } from "./service-run.ts";
+import { runSimCommand, SIM_DETAILS, SIM_USAGE } from "./sim.ts";
+import { runGatewayUpgrade } from "./upgrade.ts";
 
 const PROGRAM = "agent-gtw";
 const CONFIG_ENV = "AGENT_GTW_CONFIG";
@@ -78,6 +87,19 @@ export const GATEWAY_COMMANDS: Readonly<Record<string, GatewayCommand>> = {
     details: `  --all                   every pending order (with --symbol: of that symbol)\n  --reason TEXT           why, for the journal and the log\n  --wait SECONDS          how long to wait for the gateway to answer (default 10)\n${CONFIG_LINE}`,
     run: (args) => operatorCancel(args),
   },
+  sim: {
+    usage: SIM_USAGE,
+    summary: "move the simulated market: set or jump a price, change how fast it moves",
+    details: SIM_DETAILS,
+    run: (args) => runSimCommand(args),
+  },
+  upgrade: {
+    usage: UPGRADE_USAGE,
+    summary:
+      "replace the service's binary: drain, stop, swap, start, verify; roll back if it fails",
+    details: upgradeDetails("agent-gtw", true),
+    run: (args) => runGatewayUpgrade(args),
+  },
   journal: {
     usage: "backup [--out FILE] [--config FILE]",
     summary: "a consistent copy of the order journal, also while the gateway runs",
@@ -102,6 +124,7 @@ ${Object.entries(GATEWAY_COMMANDS)
 
 The config file is --config, else $${CONFIG_ENV}, else ${CONFIG_FILE} next to the executable
 (or in the working directory when run from source).
+${CRYPTO_BACKEND_HELP}
 
 Exit codes: 0 ok, 1 failure (or a failed self-test step), 2 usage error, 3 config or key file error.
 `;
@@ -255,7 +278,7 @@ function status(args: readonly string[]): number {
     return ExitCode.FAILURE;
   }
   const age = Date.now() - Number(current["updated_at"] ?? 0);
-  const running = current["stopped_at"] === undefined && age < 5000;
+  const running = isRunning(current, Date.now());
   if (values.json === true) {
     process.stdout.write(`${JSON.stringify({ running, ...current })}\n`);
   } else {
@@ -263,6 +286,7 @@ function status(args: readonly string[]): number {
     const journal = current["journal"] as
       | { entries?: number; unresolved?: number; failure?: string | null }
       | undefined;
+    const crypto = current["crypto"] as { secretbox?: string; detail?: string } | undefined;
     process.stdout.write(
       [
         `gateway   ${String(current["gateway"])} ${running ? "running" : "NOT RUNNING"} (pid ${String(current["pid"])}, updated ${Math.round(age / 1000)} s ago)`,
@@ -271,6 +295,7 @@ function status(args: readonly string[]): number {
         `mt5       ${mt5?.state ?? "?"}${mt5?.detail === undefined ? "" : ` (${mt5.detail})`}`,
         `clients   ${String(current["clients_connected"])}`,
         `journal   ${journal?.entries ?? "?"} orders, ${journal?.unresolved ?? "?"} unresolved${journal?.failure ? `, FAILING: ${journal.failure}` : ""}`,
+        `crypto    ${crypto?.secretbox ?? "?"}${crypto?.detail === undefined ? "" : ` (${crypto.detail})`}`,
         "",
       ].join("\n"),
     );

@@ -119,6 +119,16 @@ export function writeStatus(
   }
 }
 
+/** A status file is fresh for this long; after it, the gateway counts as not running. */
+export const STATUS_FRESH_MS = 5000;
+
+/** Whether the status file shows a running gateway (rewritten every second, no stop recorded). */
+export function isRunning(status: Readonly<Record<string, unknown>>, now: number): boolean {
+  return (
+    status["stopped_at"] === undefined && now - Number(status["updated_at"] ?? 0) < STATUS_FRESH_MS
+  );
+}
+
 export function readStatus(stateDir: string): Record<string, unknown> | undefined {
   const path = join(stateDir, STATUS_FILE);
   if (!existsSync(path)) return undefined;

@@ -66,6 +66,11 @@ export class Gateway {
     this.#draining = true;
   }
 
+  /** Take signed actions again after a drain that did not end in a stop (operator/drain.ts). */
+  resume(): void {
+    this.#draining = false;
+  }
+
   /** `connection` identifies the sender for streaming requests (server.ts passes it). */
   async handle(
     frames: readonly Uint8Array[],

@@ -74,10 +74,10 @@ export type ArgValues = Readonly<Record<string, string | boolean | undefined>>;
 export type CliCommand =
   | { readonly kind: "help"; readonly text: string }
   | { readonly kind: "version" }
-  /** keygen and service: they parse their own arguments. */
+  /** keygen, service and upgrade: they parse their own arguments. */
   | {
       readonly kind: "setup";
-      readonly name: "keygen" | "service";
+      readonly name: "keygen" | "service" | "upgrade";
       readonly args: readonly string[];
     }
   | (Action & { readonly name: string; readonly config?: string; readonly json: boolean });

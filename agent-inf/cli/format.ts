@@ -238,6 +238,13 @@ export function formatHealth(health: Obj, nowMs: number): string {
   const lines = [
     `agent ${String(health["agent"] ?? "?")} ${String(health["version"] ?? "")}: ${String(health["status"] ?? "?")}`,
   ];
+  const crypto = asObject(health["crypto"]);
+  if (crypto !== undefined) {
+    const detail = str(crypto["detail"]);
+    lines.push(
+      `crypto ${String(crypto["secretbox"] ?? "?")}${detail === undefined ? "" : ` (${detail})`}`,
+    );
+  }
   for (const item of asArray(health["gateways"])) {
     const lane = asObject(item) ?? {};
     const latency = asObject(lane["latency_ms"]);

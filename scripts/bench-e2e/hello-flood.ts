@@ -12,34 +12,48 @@
  * connections attempted and answered, per second. Loopback only; at most 256 flood connections
  * are open at once. scripts/bench-e2e/flood.ts starts and stops it.
  */
-import { parseArgs } from "node:util";
 import type { Socket } from "bun";
 import { generateKeyPair } from "../../shared/curve/box.ts";
 import { z85DecodeKey } from "../../shared/curve/z85.ts";
+import { installCryptoBackend } from "../../shared/sodium/install.ts";
 import { encodeGreeting } from "../../shared/zmtp/greeting.ts";
+import { parseBenchArgs } from "../bench/cli.ts";
 import { HandCurveClient } from "../harness/hand-curve.ts";
 import { commandFrame } from "../harness/raw-zmtp.ts";
 
-const { values } = parseArgs({
-  args: Bun.argv.slice(2),
-  options: {
+const USAGE = `usage: bun scripts/bench-e2e/hello-flood.ts --endpoint tcp://127.0.0.1:PORT --server-key Z85
+       [--rate N] [--seconds S]
+
+A CURVE HELLO flood from this process against a gateway on loopback (started by
+scripts/bench-e2e/flood.ts for bun run bench and the flood test).
+
+  --endpoint E     tcp://127.0.0.1:PORT of the gateway (loopback only)
+  --server-key K   the gateway's public key, Z85
+  --rate N         new connections a second (default 500)
+  --seconds S      how long (default 10)
+  -h, --help       this text`;
+const { values, integer } = parseBenchArgs(
+  Bun.argv.slice(2),
+  { name: "hello-flood", usage: USAGE },
+  {
     endpoint: { type: "string" },
     "server-key": { type: "string" },
-    rate: { type: "string", default: "500" },
-    seconds: { type: "string", default: "10" },
+    rate: { type: "string" },
+    seconds: { type: "string" },
   },
-});
+);
 const match = /^tcp:\/\/127\.0\.0\.1:(\d+)$/.exec(values.endpoint ?? "");
 if (match === null || values["server-key"] === undefined) {
   console.error(
-    "usage: hello-flood.ts --endpoint tcp://127.0.0.1:PORT --server-key Z85 [--rate N] [--seconds S]",
+    `hello-flood: --endpoint tcp://127.0.0.1:PORT and --server-key are required\n\n${USAGE}`,
   );
   process.exit(2);
 }
+installCryptoBackend();
 const port = Number(match[1]);
 const serverKey = z85DecodeKey(values["server-key"]);
-const rate = Number(values.rate);
-const seconds = Number(values.seconds);
+const rate = integer(values.rate, "--rate", 500, 1, 100_000);
+const seconds = integer(values.seconds, "--seconds", 10, 1, 3600);
 const MAX_OPEN = 256;
 const HOLD_MS = 250;
 /** Distinct HELLOs, built up front so the flood itself costs this process no X25519. */

@@ -30,6 +30,15 @@ export class RouterSocket extends SocketCore {
   readonly #bySession = new Map<Session, RoutedPeer>();
   #counter: number;
   #handler: RouterMessageHandler | undefined;
+  /**
+   * The last id sent to and its peer: a server answers with the routingId object it was handed,
+   * so a reply skips building the map key. Only a hint, re-checked on every use against a private
+   * copy of the id's bytes (the caller may rewrite its array, even the one we handed out) and the
+   * peer still being attached, so it can never route to another or a stale peer.
+   */
+  #lastId: Uint8Array | undefined;
+  #lastIdBytes: Uint8Array | undefined;
+  #lastPeer: RoutedPeer | undefined;
 
   constructor(options: SocketOptions) {
     super("ROUTER", options);
@@ -49,7 +58,7 @@ export class RouterSocket extends SocketCore {
    * unknown peer or a full queue drops the message and returns false.
    */
   send(routingId: Uint8Array, parts: readonly Uint8Array[]): boolean {
-    const peer = this.#byId.get(idKey(routingId));
+    const peer = this.#lookup(routingId);
     if (peer === undefined) {
       this.emit({ type: "dropped", reason: "no_peer" });
       return false;
@@ -63,6 +72,24 @@ export class RouterSocket extends SocketCore {
       return false;
     }
     return true;
+  }
+
+  #lookup(routingId: Uint8Array): RoutedPeer | undefined {
+    const hinted = this.#lastPeer;
+    if (
+      hinted !== undefined &&
+      this.#lastId === routingId &&
+      this.#bySession.get(hinted.session) === hinted &&
+      sameBytes(this.#lastIdBytes as Uint8Array, routingId)
+    ) {
+      return hinted;
+    }
+    const key = idKey(routingId);
+    const peer = this.#byId.get(key);
+    this.#lastId = peer === undefined ? undefined : routingId;
+    this.#lastIdBytes = peer === undefined ? undefined : routingId.slice();
+    this.#lastPeer = peer;
+    return peer;
   }
 
   /**
@@ -106,6 +133,11 @@ export class RouterSocket extends SocketCore {
     const routed = this.#bySession.get(session);
     if (routed === undefined) return;
     this.#bySession.delete(session);
+    if (this.#lastPeer === routed) {
+      this.#lastId = undefined;
+      this.#lastIdBytes = undefined;
+      this.#lastPeer = undefined;
+    }
     const key = idKey(routed.routingId);
     if (this.#byId.get(key)?.session === session) this.#byId.delete(key);
   }
@@ -121,6 +153,12 @@ export class RouterSocket extends SocketCore {
       address: session.connection.address,
     });
   }
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 /** Map key for a routing id: latin1 keeps every byte distinct and costs no allocation beyond the string. */

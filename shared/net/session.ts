@@ -21,6 +21,7 @@ import {
   type HandshakeFailure,
   type HandshakeResult,
   type Mechanism,
+  type OutgoingFrame,
   type PeerInfo,
 } from "../zmtp/mechanism.ts";
 import type { Connection } from "./connection.ts";
@@ -318,7 +319,11 @@ export class Session {
     }, ttlMs);
   }
 
-  #writeFrame(frame: { readonly flags: number; readonly body: Uint8Array }): void {
+  #writeFrame(frame: OutgoingFrame): void {
+    if (frame.wire !== undefined) {
+      this.connection.writeFrame(frame.wire);
+      return;
+    }
     const header = new Uint8Array(frameHeaderSize(frame.body.length));
     encodeFrameHeader(frame.flags, frame.body.length, header, 0);
     this.connection.write(header);

@@ -19,6 +19,7 @@ import {
 import { readServicePaths, type ServicePaths } from "./config-paths.ts";
 import { credentialId } from "./credentials.ts";
 import { type Credential, DEFAULT_WATCHDOG_SEC, renderUnit } from "./systemd-unit.ts";
+import type { ServiceControl } from "./upgrade.ts";
 
 const PROGRAM = "agent-inf";
 const DEFAULT_NAME = "agent-inf";
@@ -333,6 +334,32 @@ async function status(
   const summary = parseShowOutput(result.stdout);
   out(formatStatus(name, summary));
   return summary["ActiveState"] === "active" ? ExitCode.OK : ExitCode.FAILURE;
+}
+
+/**
+ * systemctl start and stop of the unit (each waits for its job: with Type=notify, start returns
+ * once the agent said READY=1) and the executable it runs, for `agent-inf upgrade` (upgrade.ts).
+ */
+export function systemdServiceControl(
+  name: string,
+  run: CommandRunner = spawnCommand,
+): ServiceControl {
+  const unit = `${name}.service`;
+  const step = async (argv: string[]) => {
+    const result = await run(argv);
+    if (result.exitCode !== 0)
+      throw new Error(`${describeFailure(argv, result)}; see: journalctl -u ${unit} -n 50`);
+  };
+  return {
+    description: `systemd unit ${unit}`,
+    stop: () => step(["systemctl", "stop", unit]),
+    start: () => step(["systemctl", "start", unit]),
+    binary: async () => {
+      const result = await run(["systemctl", "show", unit, "--property=ExecStart", "--value"]);
+      // { path=/usr/local/bin/agent-inf ; argv[]=/usr/local/bin/agent-inf run --config ... }
+      return result.exitCode === 0 ? /path=([^ ;]+)/.exec(result.stdout)?.[1] : undefined;
+    },
+  };
 }
 
 /** `systemctl show` prints KEY=VALUE lines. */

@@ -25,6 +25,7 @@ import {
   spawnCommand,
 } from "./command-runner.ts";
 import { readServicePaths, type ServicePaths } from "./config-paths.ts";
+import type { ServiceControl } from "./upgrade.ts";
 
 const PROGRAM = "agent-gtw";
 const DEFAULT_NAME = "agent-gtw";
@@ -469,6 +470,42 @@ export function parseScExitCodes(output: string): { win32: number; service: numb
   const win32Code = /WIN32_EXIT_CODE\s*:\s*(\d+)/.exec(output);
   const service = /SERVICE_EXIT_CODE\s*:\s*(\d+)/.exec(output);
   return { win32: Number(win32Code?.[1] ?? 0), service: Number(service?.[1] ?? 0) };
+}
+
+/**
+ * The service's start and stop with install's bounded waits, and the executable it runs (from
+ * `sc qc`), for `agent-gtw upgrade` (upgrade.ts ServiceControl).
+ */
+export function scServiceControl(
+  name: string,
+  run: CommandRunner = spawnCommand,
+  sleep: (ms: number) => Promise<void> = (ms) => Bun.sleep(ms),
+): ServiceControl {
+  const context: Context = {
+    run,
+    dryRun: false,
+    out: () => undefined,
+    err: () => undefined,
+    exists: existsSync,
+    makeDirectory: () => undefined,
+    listFiles: () => [],
+    sleep,
+  };
+  const check = (failure: string | undefined) => {
+    if (failure !== undefined) throw new Error(failure);
+  };
+  return {
+    description: `Windows service ${name}`,
+    stop: async () => check(await stopAndWait(context, name)),
+    start: async () => check(await startAndWait(context, name)),
+    binary: async () => {
+      const result = await run(["sc.exe", "qc", name]);
+      if (result.exitCode !== 0) return undefined;
+      // BINARY_PATH_NAME   : "C:\Program Files\agent-gtw\agent-gtw.exe" run --service ...
+      const line = /BINARY_PATH_NAME\s*:\s*(.*)/.exec(result.stdout)?.[1]?.trim() ?? "";
+      return (/^"([^"]+)"/.exec(line)?.[1] ?? line.split(" ")[0]) || undefined;
+    },
+  };
 }
 
 async function startAndWait(context: Context, name: string): Promise<string | undefined> {

@@ -65,7 +65,7 @@ describe("minutes", () => {
       history.path.day(day),
       minute - day * 1440,
       minute,
-      history.factorAt(minute * MINUTE),
+      history.segmentAt(minute * MINUTE),
     );
     expect(history.bar(minute)).toEqual(bar);
     expect(market().get("XAUUSD")!.history.bar(minute)).toEqual(bar);
