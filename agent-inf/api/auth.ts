@@ -19,7 +19,6 @@
 import { timingSafeEqual } from "node:crypto";
 import { AgentError, FaultCode } from "../../shared/errors.ts";
 import { bearerToken, readTokenFile, tokenDigest } from "../../shared/http-access.ts";
-import type { Session } from "./dashboard/session-store.ts";
 
 export const ROLES = ["strategy", "operator"] as const;
 export type Role = (typeof ROLES)[number];
@@ -28,6 +27,19 @@ export type Role = (typeof ROLES)[number];
 export type ApiAuth =
   | { readonly kind: "none" }
   | { readonly kind: "token"; readonly strategyToken: string; readonly operatorToken: string };
+
+/** A dashboard login (dashboard/session-store.ts): what a request with its cookie proved. */
+export interface Session {
+  readonly role: Role;
+  /** The CSRF token the page must echo (X-CSRF-Token) on a state-changing request. */
+  readonly csrfToken: string;
+  /** Monotonic ms of the login. */
+  readonly createdAt: number;
+  /** Does `given` match this session's CSRF token (constant time)? */
+  csrfMatches(given: string | null): boolean;
+  /** Call `fn` once when the session ends (logout, expiry, pushed out); returns an unsubscribe. */
+  onEnd(fn: () => void): () => void;
+}
 
 /** What a request proved. */
 export interface Principal {

@@ -15,7 +15,9 @@
  */
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 import type { Clock, TimerHandle } from "../../../shared/clock.ts";
-import type { Role } from "../auth.ts";
+import type { Role, Session } from "../auth.ts";
+
+export type { Session };
 
 export interface SessionLimits {
   /** From the login, at most this long. */
@@ -26,19 +28,6 @@ export interface SessionLimits {
 }
 
 export const DEFAULT_MAX_SESSIONS = 32;
-
-/** What a request made with a live session's cookie proved. */
-export interface Session {
-  readonly role: Role;
-  /** The CSRF token the page must echo (X-CSRF-Token) on a state-changing request. */
-  readonly csrfToken: string;
-  /** Monotonic ms of the login. */
-  readonly createdAt: number;
-  /** Does `given` match this session's CSRF token (constant time)? */
-  csrfMatches(given: string | null): boolean;
-  /** Call `fn` once when the session ends (logout, expiry, pushed out); returns an unsubscribe. */
-  onEnd(fn: () => void): () => void;
-}
 
 /** base64url of 32 bytes; anything else is not a session id and is never looked up. */
 const SESSION_ID = /^[A-Za-z0-9_-]{43}$/;

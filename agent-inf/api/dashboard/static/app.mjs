@@ -29,14 +29,19 @@ const state = {
   seenOrders: new Set(),
 };
 
-/** Run `task` now and then `everyMs` after each run ends (≥ 1 s); `poke()` runs it early. */
+/**
+ * Run `task` now and then `everyMs` after each run ends (≥ 1 s); `poke()` runs it early, but
+ * never sooner than 1 s after the last run started.
+ */
 function every(everyMs, task) {
   let timer;
   let running = false;
+  let started = 0;
   const run = async () => {
     clearTimeout(timer);
     if (running) return;
     running = true;
+    started = performance.now();
     try {
       await task();
     } catch (error) {
@@ -52,7 +57,7 @@ function every(everyMs, task) {
     // Several events at once cost one refresh
     poke: () => {
       clearTimeout(poked);
-      poked = setTimeout(run, 150);
+      poked = setTimeout(run, Math.max(150, started + 1000 - performance.now()));
     },
   };
 }
@@ -68,7 +73,9 @@ async function refreshHealth() {
 async function refreshAccount() {
   const gateway = encodeURIComponent(state.gateway);
   const [account, equity] = await Promise.all([
-    call(`/v1/account?gateway=${gateway}`).then((answer) => answer.account).catch(() => undefined),
+    call(`/v1/account?gateway=${gateway}`)
+      .then((answer) => answer.account)
+      .catch(() => undefined),
     call(`/v1/equity?gateway=${gateway}`),
   ]);
   renderAccount(byId("account-figures"), byId("equity-chart"), account, equity);
@@ -91,7 +98,8 @@ async function refreshPending() {
       state.pending = new Map(answer.orders.map((order) => [order.ticket, order]));
     } catch (error) {
       // This agent has no pending-orders route: the stream is the only source
-      if (error instanceof HttpError && error.status === 404 && error.code === "NOT_FOUND") state.pendingSource = "stream";
+      if (error instanceof HttpError && error.status === 404 && error.code === "NOT_FOUND")
+        state.pendingSource = "stream";
       else throw error;
     }
   }
@@ -109,7 +117,9 @@ function drawPending() {
 
 async function refreshOrders() {
   const outcome = byId("outcome-filter").value;
-  const answer = await call(`/v1/recent-orders?limit=100${outcome === "" ? "" : `&outcome=${outcome}`}`);
+  const answer = await call(
+    `/v1/recent-orders?limit=100${outcome === "" ? "" : `&outcome=${outcome}`}`,
+  );
   renderOrders(byId("orders-body"), answer.orders, state.seenOrders);
   state.seenOrders = new Set(answer.orders.map((order) => order.seq));
 }
@@ -169,8 +179,13 @@ function onMessage(message) {
       loops?.health.poke();
       break;
     default:
-      if (typeof message.event === "string" && message.event.startsWith("ORDER_") && message.order) {
-        if (message.order.state === "PLACED") state.pending.set(message.order.ticket, message.order);
+      if (
+        typeof message.event === "string" &&
+        message.event.startsWith("ORDER_") &&
+        message.order
+      ) {
+        if (message.order.state === "PLACED")
+          state.pending.set(message.order.ticket, message.order);
         else state.pending.delete(message.order.ticket);
         drawPending();
         loops?.orders.poke();
@@ -214,12 +229,17 @@ async function boot() {
   state.gateway = session.default_gateway;
   setCsrfToken(session.csrf_token);
   byId("agent-name").textContent = session.agent;
-  byId("role").textContent = session.auth === "none" ? "no token (api.auth: none)" : `${session.role} session`;
+  byId("role").textContent =
+    session.auth === "none" ? "no token (api.auth: none)" : `${session.role} session`;
   if (session.auth === "none") byId("logout").remove();
   const select = byId("gateway");
   select.replaceChildren(...session.gateways.map((name) => el("option", { value: name }, name)));
   select.value = state.gateway;
-  setupControls({ role: session.role, gateways: session.gateways, onChanged: () => loops.health.poke() });
+  setupControls({
+    role: session.role,
+    gateways: session.gateways,
+    onChanged: () => loops.health.poke(),
+  });
   state.pendingSource = "route";
   follow(state.gateway);
   loops = {

@@ -12,7 +12,9 @@ const PAD = { left: 64, right: 12, top: 10, bottom: 24 };
 export function lineChart(points, { label, baseline, width = 720, height = 200 }) {
   const figure = el("figure", { class: "chart" });
   if (points.length < 2) {
-    figure.append(el("figcaption", {}, `${label}: not enough readings yet (one per heartbeat interval)`));
+    figure.append(
+      el("figcaption", {}, `${label}: not enough readings yet (one per heartbeat interval)`),
+    );
     return figure;
   }
   const times = points.map(([time]) => time);
@@ -26,23 +28,57 @@ export function lineChart(points, { label, baseline, width = 720, height = 200 }
   }
   const t0 = times[0];
   const t1 = times[times.length - 1];
-  const x = (time) => PAD.left + ((time - t0) / Math.max(1, t1 - t0)) * (width - PAD.left - PAD.right);
-  const y = (value) => PAD.top + (1 - (value - low) / (high - low)) * (height - PAD.top - PAD.bottom);
-  const path = points.map(([time, value], i) => `${i === 0 ? "M" : "L"}${x(time).toFixed(1)},${y(value).toFixed(1)}`).join("");
+  const x = (time) =>
+    PAD.left + ((time - t0) / Math.max(1, t1 - t0)) * (width - PAD.left - PAD.right);
+  const y = (value) =>
+    PAD.top + (1 - (value - low) / (high - low)) * (height - PAD.top - PAD.bottom);
+  const path = points
+    .map(([time, value], i) => `${i === 0 ? "M" : "L"}${x(time).toFixed(1)},${y(value).toFixed(1)}`)
+    .join("");
   const last = points[points.length - 1][1];
   const summary = `${label}: from ${fmt.money(points[0][1])} to ${fmt.money(last)}, low ${fmt.money(Math.min(...points.map(([, v]) => v)))}, high ${fmt.money(Math.max(...points.map(([, v]) => v)))}, ${fmt.dateTime(t0)} to ${fmt.dateTime(t1)}`;
   figure.append(
     svg(
       "svg",
       { viewBox: `0 0 ${width} ${height}`, role: "img", "aria-label": summary },
-      svg("line", { class: "axis", x1: PAD.left, x2: width - PAD.right, y1: height - PAD.bottom, y2: height - PAD.bottom }),
-      svg("line", { class: "axis", x1: PAD.left, x2: PAD.left, y1: PAD.top, y2: height - PAD.bottom }),
-      svg("text", { class: "label", x: PAD.left - 6, y: PAD.top + 10, "text-anchor": "end" }, fmt.money(high)),
-      svg("text", { class: "label", x: PAD.left - 6, y: height - PAD.bottom, "text-anchor": "end" }, fmt.money(low)),
+      svg("line", {
+        class: "axis",
+        x1: PAD.left,
+        x2: width - PAD.right,
+        y1: height - PAD.bottom,
+        y2: height - PAD.bottom,
+      }),
+      svg("line", {
+        class: "axis",
+        x1: PAD.left,
+        x2: PAD.left,
+        y1: PAD.top,
+        y2: height - PAD.bottom,
+      }),
+      svg(
+        "text",
+        { class: "label", x: PAD.left - 6, y: PAD.top + 10, "text-anchor": "end" },
+        fmt.money(high),
+      ),
+      svg(
+        "text",
+        { class: "label", x: PAD.left - 6, y: height - PAD.bottom, "text-anchor": "end" },
+        fmt.money(low),
+      ),
       svg("text", { class: "label", x: PAD.left, y: height - 6 }, fmt.dateTime(t0)),
-      svg("text", { class: "label", x: width - PAD.right, y: height - 6, "text-anchor": "end" }, fmt.dateTime(t1)),
+      svg(
+        "text",
+        { class: "label", x: width - PAD.right, y: height - 6, "text-anchor": "end" },
+        fmt.dateTime(t1),
+      ),
       typeof baseline === "number"
-        ? svg("line", { class: "baseline", x1: PAD.left, x2: width - PAD.right, y1: y(baseline), y2: y(baseline) })
+        ? svg("line", {
+            class: "baseline",
+            x1: PAD.left,
+            x2: width - PAD.right,
+            y1: y(baseline),
+            y2: y(baseline),
+          })
         : undefined,
       svg("path", { class: "curve", d: path }),
     ),
@@ -71,22 +107,52 @@ export function histogram(boundsMs, data, { label, width = 360, height = 150 }) 
   const top = Math.max(...shown.map((bar) => bar.count));
   const slot = (width - PAD.left - PAD.right) / shown.length;
   const plotHeight = height - PAD.top - PAD.bottom;
-  const summary = `${label}: ${data.count} measured, mean ${fmt.ms(data.mean_ms)}; ${shown.filter((bar) => bar.count > 0).map((bar) => `${bar.count} ${bar.label}`).join(", ")}`;
+  const summary = `${label}: ${data.count} measured, mean ${fmt.ms(data.mean_ms)}; ${shown
+    .filter((bar) => bar.count > 0)
+    .map((bar) => `${bar.count} ${bar.label}`)
+    .join(", ")}`;
   figure.append(
     svg(
       "svg",
       { viewBox: `0 0 ${width} ${height}`, role: "img", "aria-label": summary },
-      svg("line", { class: "axis", x1: PAD.left, x2: width - PAD.right, y1: height - PAD.bottom, y2: height - PAD.bottom }),
-      svg("text", { class: "label", x: PAD.left - 6, y: PAD.top + 10, "text-anchor": "end" }, String(top)),
-      svg("text", { class: "label", x: PAD.left - 6, y: height - PAD.bottom, "text-anchor": "end" }, "0"),
+      svg("line", {
+        class: "axis",
+        x1: PAD.left,
+        x2: width - PAD.right,
+        y1: height - PAD.bottom,
+        y2: height - PAD.bottom,
+      }),
+      svg(
+        "text",
+        { class: "label", x: PAD.left - 6, y: PAD.top + 10, "text-anchor": "end" },
+        String(top),
+      ),
+      svg(
+        "text",
+        { class: "label", x: PAD.left - 6, y: height - PAD.bottom, "text-anchor": "end" },
+        "0",
+      ),
       ...shown.flatMap((bar, i) => {
         const barHeight = (bar.count / top) * plotHeight;
         const x = PAD.left + i * slot + 2;
         return [
-          svg("rect", { class: bar.over ? "bar over" : "bar", x, y: PAD.top + plotHeight - barHeight, width: Math.max(1, slot - 4), height: barHeight },
-            svg("title", {}, `${bar.count} ${bar.label}`)),
+          svg(
+            "rect",
+            {
+              class: bar.over ? "bar over" : "bar",
+              x,
+              y: PAD.top + plotHeight - barHeight,
+              width: Math.max(1, slot - 4),
+              height: barHeight,
+            },
+            svg("title", {}, `${bar.count} ${bar.label}`),
+          ),
           i % Math.ceil(shown.length / 5) === 0
-            ? svg("text", { class: "label", x: x + slot / 2, y: height - 8, "text-anchor": "middle" }, bar.label)
+            ? svg(
+                "text",
+                { class: "label", x: x + slot / 2, y: height - 8, "text-anchor": "middle" },
+                bar.label,
+              )
             : undefined,
         ];
       }),

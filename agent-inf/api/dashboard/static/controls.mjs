@@ -30,7 +30,8 @@ const ACTIONS = {
     title: "Engage the breaker",
     path: "/v1/breaker",
     body: { action: "engage" },
-    effect: "the breaker refuses new positions (BREAKER_OPEN) until an operator resets it; closes still pass.",
+    effect:
+      "the breaker refuses new positions (BREAKER_OPEN) until an operator resets it; closes still pass.",
   },
   reset: {
     title: "Reset the breaker",
@@ -67,7 +68,8 @@ export function setupControls({ role, gateways, onChanged }) {
       const gateway = scope.value;
       pending = { action, gateway };
       byId("confirm-title").textContent = `${action.title}?`;
-      byId("confirm-text").textContent = `${gateway === "" ? "All gateways" : `Gateway ${gateway}`}: ${action.effect}`;
+      byId("confirm-text").textContent =
+        `${gateway === "" ? "All gateways" : `Gateway ${gateway}`}: ${action.effect}`;
       reason.value = "operator via dashboard";
       override.checked = false;
       byId("override-row").hidden = action.override !== true;

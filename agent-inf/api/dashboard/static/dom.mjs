@@ -10,7 +10,8 @@ export const SVG_NS = "http://www.w3.org/2000/svg";
 export function el(tag, attributes = {}, ...children) {
   const node = document.createElement(tag);
   for (const [name, value] of Object.entries(attributes))
-    if (value !== undefined && value !== null && value !== false) node.setAttribute(name, String(value));
+    if (value !== undefined && value !== null && value !== false)
+      node.setAttribute(name, String(value));
   node.append(...children.filter((child) => child !== undefined && child !== null).map(asNode));
   return node;
 }
@@ -42,7 +43,9 @@ const dash = "–";
 
 export const fmt = {
   money(value) {
-    return typeof value === "number" ? value.toLocaleString("en-US", { minimumFractionDigits: 2, maximumFractionDigits: 2 }) : dash;
+    return typeof value === "number"
+      ? value.toLocaleString("en-US", { minimumFractionDigits: 2, maximumFractionDigits: 2 })
+      : dash;
   },
   number(value, digits = 2) {
     return typeof value === "number" ? value.toFixed(digits) : dash;
@@ -56,10 +59,16 @@ export const fmt = {
   },
   ms(value) {
     if (typeof value !== "number") return dash;
-    return value < 1 ? `${(value * 1000).toFixed(0)} µs` : value < 100 ? `${value.toFixed(2)} ms` : `${value.toFixed(0)} ms`;
+    return value < 1
+      ? `${(value * 1000).toFixed(0)} µs`
+      : value < 100
+        ? `${value.toFixed(2)} ms`
+        : `${value.toFixed(0)} ms`;
   },
   time(ms) {
-    return typeof ms === "number" ? new Date(ms).toLocaleTimeString("en-GB", { hour12: false }) : dash;
+    return typeof ms === "number"
+      ? new Date(ms).toLocaleTimeString("en-GB", { hour12: false })
+      : dash;
   },
   dateTime(ms) {
     return typeof ms === "number" ? new Date(ms).toLocaleString("en-GB", { hour12: false }) : dash;
@@ -124,7 +133,11 @@ export async function call(path, { method = "GET", body } = {}) {
   }
   if (!response.ok) {
     const error = parsed.error ?? {};
-    throw new HttpError(response.status, error.code ?? `HTTP_${response.status}`, error.message ?? response.statusText);
+    throw new HttpError(
+      response.status,
+      error.code ?? `HTTP_${response.status}`,
+      error.message ?? response.statusText,
+    );
   }
   return parsed;
 }
