@@ -115,7 +115,8 @@ export function createInferenceApp(
   const orderLog = new OrderLog({
     clock,
     symbolOf: (gateway, ticket) =>
-      lanes?.byName.get(gateway)?.stream?.view.knownPositions.get(ticket)?.symbol,
+      lanes?.byName.get(gateway ?? lanes.defaultName)?.stream?.view.knownPositions.get(ticket)
+        ?.symbol,
   });
   const counted = orderMetrics(metrics);
   const orders: OrderService = new DescribedOrderService(

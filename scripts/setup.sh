@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the project needs on a Debian machine that has only Node and npm:
-# the pinned Bun, the project's dependencies, and the Debian Python packages the tests use
-# (below). Idempotent; safe to run again.
+# the pinned Bun, the project's dependencies, and the Debian packages the tests use (Python
+# modules, promtool, Chromium; below). Idempotent; safe to run again.
 set -euo pipefail
 if [ "${1:-}" = "--help" ] || [ "${1:-}" = "-h" ]; then
   echo "Usage: scripts/setup.sh"
@@ -67,8 +67,8 @@ if [ "${#missing[@]}" -gt 0 ]; then
     sudo apt-get update -qq >/dev/null
     sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
   else
-    echo "setup: ${missing[*]} missing and cannot be installed without root; the Python" >&2
-    echo "       tests will fail until 'apt-get install ${missing[*]}' is run" >&2
+    echo "setup: ${missing[*]} missing and cannot be installed without root; the tests that" >&2
+    echo "       use them fail until 'apt-get install ${missing[*]}' is run" >&2
   fi
 fi
 

@@ -55,8 +55,11 @@ export interface OrderLogEntry {
 export interface OrderLogOptions {
   readonly clock: Clock;
   readonly size?: number;
-  /** The symbol of a position ticket, when the live view knows it (best effort). */
-  readonly symbolOf?: (gateway: string, ticket: number) => string | undefined;
+  /**
+   * The symbol of an open position's ticket on a gateway (undefined: the default one), when the
+   * live view knows it (best effort).
+   */
+  readonly symbolOf?: (gateway: string | undefined, ticket: number) => string | undefined;
 }
 
 export class OrderLog implements OrderEvents {
@@ -116,7 +119,7 @@ export class OrderLog implements OrderEvents {
    */
   describe(
     result: OrderResult,
-    fields: { symbol?: string; side?: string; volume?: number | undefined },
+    fields: { symbol?: string | undefined; side?: string; volume?: number | undefined },
   ): void {
     for (let i = this.#ring.length - 1; i >= 0; i--) {
       const entry = this.#ring[i] as OrderLogEntry;
@@ -128,6 +131,11 @@ export class OrderLog implements OrderEvents {
       this.#ring[i] = { ...known, ...entry };
       return;
     }
+  }
+
+  /** The symbol of position `ticket` while it is open (the live view forgets it once closed). */
+  positionSymbol(gateway: string | undefined, ticket: number): string | undefined {
+    return this.#options.symbolOf?.(gateway, ticket);
   }
 
   /** Newest first, at most `limit`, optionally of one gateway and of some outcomes. */
@@ -184,8 +192,10 @@ export class DescribedOrderService extends OrderService {
   }
 
   override async close(input: CloseOrderInput): Promise<OrderResult> {
+    // Read before the close: once the position is gone the live view no longer knows its symbol
+    const symbol = this.#log.positionSymbol(input.gateway, input.ticket);
     const result = await super.close(input);
-    this.#log.describe(result, { volume: input.volume });
+    this.#log.describe(result, { symbol, volume: input.volume });
     return result;
   }
 }

@@ -8,21 +8,18 @@
  * no console error (a CSP violation is one) and fetch nothing from outside the agent.
  */
 import { afterEach, describe, expect, test } from "bun:test";
-import type { Page } from "playwright-core";
+import { bearer } from "../../scripts/harness/inference.ts";
 import {
-  type RunningAgent,
-  type RunningGateway,
-  startGateway,
-} from "../../scripts/harness/agents.ts";
-import { createDeployment } from "../../scripts/harness/deployment.ts";
-import {
-  bearer,
-  type InferenceSetup,
-  PERMISSIVE_RISK,
-  startInference,
-  writeInferenceConfig,
-} from "../../scripts/harness/inference.ts";
-import { type Browser, launchBrowser } from "./browser.ts";
+  expectMatch,
+  expectText,
+  GATEWAY,
+  login,
+  startRig,
+  TEST_TIMEOUT_MS,
+  tileBadge,
+  WAIT_MS,
+  watchedPage,
+} from "./rig.ts";
 
 // The page's globals as far as the checks below use them: they run in Chromium, and this suite is
 // type-checked without the DOM library. (Functions, not strings: the dashboard's CSP forbids eval.)
@@ -31,94 +28,17 @@ declare const document: {
   readonly cookie: string;
 };
 
-const TEST_TIMEOUT_MS = 90_000;
-const WAIT_MS = 15_000;
-
 const cleanups: Array<() => Promise<unknown> | unknown> = [];
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-interface Rig {
-  readonly gtw: RunningGateway;
-  readonly inf: RunningAgent;
-  readonly setup: InferenceSetup & { token: string; operatorToken: string };
-  readonly browser: Browser;
-}
-
-async function rig(): Promise<Rig> {
-  const deployment = createDeployment();
-  cleanups.push(() => deployment.remove());
-  const gtw = await startGateway(deployment.gtwConfigPath, deployment.gtwStateDir);
-  cleanups.push(() => gtw.kill());
-  const setup = writeInferenceConfig(deployment, gtw.endpoint, {
-    heartbeatMs: 300,
-    risk: { ...PERMISSIVE_RISK, max_lots: 5 },
-  }) as Rig["setup"];
-  const inf = await startInference(setup);
-  cleanups.push(() => inf.kill());
-  const browser = await launchBrowser();
-  cleanups.push(() => browser.close());
-  return { gtw, inf, setup, browser };
-}
-
-/** A page that records console errors and every URL it requests. */
-async function watchedPage(browser: Browser): Promise<{
-  page: Page;
-  errors: string[];
-  urls: string[];
-  refused: string[];
-}> {
-  const page = await browser.newPage();
-  const errors: string[] = [];
-  const urls: string[] = [];
-  const refused: string[] = [];
-  page.on("console", (message) => {
-    // Refused requests are checked through `refused`; everything else (a CSP violation, a
-    // script error) is a failure
-    if (message.type() === "error" && !message.text().startsWith("Failed to load resource"))
-      errors.push(message.text());
-  });
-  page.on("pageerror", (error) => errors.push(error.message));
-  page.on("request", (request) => urls.push(request.url()));
-  page.on("response", (response) => {
-    if (response.status() < 400) return;
-    const url = new URL(response.url());
-    // An agent without the pending-orders route: the page falls back to the stream, once
-    if (response.status() === 404 && url.pathname === "/dashboard/v1/pending") return;
-    refused.push(`${response.status()} ${url.pathname}`);
-  });
-  return { page, errors, urls, refused };
-}
-
-async function login(page: Page, apiUrl: string, token: string): Promise<void> {
-  await page.goto(`${apiUrl}/dashboard/`);
-  // Not logged in: the dashboard sends the browser to its login page
-  await page.waitForURL(`${apiUrl}/dashboard/login`);
-  await page.fill("#token", token);
-  await page.click("#login");
-  await page.waitForURL(`${apiUrl}/dashboard/`);
-}
-
-/** The text of a gateway tile's badge (`link`, `mt5`, `trading-state`, `breaker`, `heartbeat`). */
-const tileBadge = (gateway: string, field: string) =>
-  `.lane[data-gateway="${gateway}"] [data-field="${field}"]`;
-
-/** Wait until `selector`'s text is `text` (the page redraws from polls and events). */
-async function expectText(page: Page, selector: string, text: string): Promise<void> {
-  await page.waitForFunction(
-    ([selector, text]) => document.querySelector(selector)?.textContent?.trim() === text,
-    [selector, text] as const,
-    { timeout: WAIT_MS },
-  );
-}
-
 describe("dashboard in Chromium against the agents", () => {
   test(
     "operator: log in, a filled order in orders and positions, halt and resume, breaker after the gateway dies, log out",
     async () => {
-      const { gtw, setup, browser } = await rig();
-      const gateway = "gtw-test";
+      const { gtw, setup, browser } = await startRig(cleanups);
+      const gateway = GATEWAY;
       const { page, errors, urls, refused } = await watchedPage(browser);
 
       await login(page, setup.apiUrl, setup.operatorToken);
@@ -205,11 +125,37 @@ describe("dashboard in Chromium against the agents", () => {
       await page.waitForSelector('#latency-charts svg[aria-label*="PING round trip"]', {
         timeout: WAIT_MS,
       });
+      // The account: balance, equity and margin level as figures, the open position's floating
+      // P&L in the positions' total
+      await expectMatch(page, "#account-figures", /Balance[\d,]+\.\d\d/);
+      await expectMatch(page, "#account-figures", /Equity[\d,]+\.\d\d/);
+      await expectMatch(page, "#account-figures", /Margin level[\d.]+ %/);
+      await expectMatch(page, "#positions-total", /^1 open, floating [+−][\d,]+\.\d\d$/);
       await browser.screenshot(page, "operator-order-filled");
       // What README's picture shows (docs/img/dashboard.png is a copy of one)
       await page.setViewportSize({ width: 1280, height: 1250 });
       await browser.screenshot(page, "readme-window", false);
       await page.setViewportSize({ width: 1280, height: 900 });
+
+      // The strategy closes the position: it leaves the positions table, and the close joins
+      // the orders with the position's symbol
+      const close = await fetch(`${setup.apiUrl}/v1/positions/${ticket}/close`, {
+        method: "POST",
+        headers: { "content-type": "application/json", ...bearer(setup.token) },
+        body: JSON.stringify({ client_order_id: "dash-close-1" }),
+      });
+      expect(((await close.json()) as { outcome: string }).outcome).toBe("FILLED");
+      await page.waitForSelector(`#positions-body tr[data-ticket="${ticket}"]`, {
+        state: "detached",
+        timeout: WAIT_MS,
+      });
+      await expectText(page, "#positions-body", "No open positions");
+      await page.waitForSelector('tr[data-coid="dash-close-1"][data-outcome="FILLED"]', {
+        timeout: WAIT_MS,
+      });
+      // Columns: time, gateway, action, client order id, symbol and side, outcome, ...
+      expect(await page.textContent('tr[data-coid="dash-close-1"] td:nth-child(3)')).toBe("CLOSE");
+      expect(await page.textContent('tr[data-coid="dash-close-1"] td:nth-child(5)')).toBe("EURUSD");
 
       // Halt asks first; cancelling changes nothing, confirming halts
       await page.click('#controls button[data-action="halt"]');
@@ -251,11 +197,11 @@ describe("dashboard in Chromium against the agents", () => {
   test(
     "strategy token: no operator controls on the page, and the agent refuses them with 403",
     async () => {
-      const { setup, browser } = await rig();
+      const { setup, browser } = await startRig(cleanups);
       const { page, errors, refused } = await watchedPage(browser);
 
       await login(page, setup.apiUrl, setup.token);
-      await expectText(page, tileBadge("gtw-test", "link"), "LINK UP");
+      await expectText(page, tileBadge(GATEWAY, "link"), "LINK UP");
       await expectText(page, "#role", "strategy session");
       expect(await page.$("#controls")).toBeNull();
       expect(await page.$('button[data-action="halt"]')).toBeNull();

@@ -273,6 +273,10 @@ describe("dashboard responses", () => {
       expect(csp).not.toContain("unsafe");
       expect(answer.headers.get("x-content-type-options")).toBe("nosniff");
       expect(answer.headers.get("referrer-policy")).toBe("no-referrer");
+      expect(answer.headers.get("x-frame-options")).toBe("DENY");
+      expect(answer.headers.get("cross-origin-opener-policy")).toBe("same-origin");
+      expect(answer.headers.get("cross-origin-resource-policy")).toBe("same-origin");
+      expect(answer.headers.get("permissions-policy")).toContain("camera=()");
     }
   });
 
@@ -313,6 +317,66 @@ describe("dashboard responses", () => {
         })
       ).status,
     ).toBe(200);
+  });
+});
+
+describe("the dashboard's data routes", () => {
+  test("equity and latency: figures absent before the first reading, 404 for an unknown gateway, 400 for unknown parameters", async () => {
+    const { cookie } = await login(STRATEGY);
+    // No gateway runs in this stack: nothing was read yet
+    const equity = await request("GET", "/dashboard/v1/equity", { cookie });
+    expect(equity.status).toBe(200);
+    expect(await equity.json()).toEqual({
+      gateway: stack.gatewayName,
+      daily_loss_limit: { money: null, percent: null },
+      max_drawdown_percent: null,
+      curve: [],
+    });
+    const latency = (await (
+      await request("GET", "/dashboard/v1/latency", { cookie })
+    ).json()) as Record<string, { count: number; mean_ms: number | null; counts: number[] }>;
+    expect(latency["order"]).toMatchObject({ count: 0, mean_ms: null });
+    expect(latency["ping"]?.counts.length).toBe((latency["bounds_ms"] as unknown as []).length);
+    for (const path of ["equity", "latency", "recent-orders"]) {
+      const unknown = await request("GET", `/dashboard/v1/${path}?gateway=gtw-nope`, { cookie });
+      expect(unknown.status).toBe(404);
+      expect(await code(unknown)).toBe("UNKNOWN_GATEWAY");
+      expect((await request("GET", `/dashboard/v1/${path}?since=1`, { cookie })).status).toBe(400);
+    }
+  });
+});
+
+describe("api.auth: none", () => {
+  test("the page opens without a login, with the operator's rights; the Origin guard still holds", async () => {
+    const open = await startStack({ gateway: false });
+    try {
+      const url = open.api.url;
+      const page = await fetch(`${url}/dashboard/`, { redirect: "manual" });
+      expect(page.status).toBe(200);
+      expect(page.headers.get("content-type")).toStartWith("text/html");
+      const loginPage = await fetch(`${url}/dashboard/login`, { redirect: "manual" });
+      expect(loginPage.status).toBe(303);
+      expect(loginPage.headers.get("location")).toBe("/dashboard/");
+      expect(await (await fetch(`${url}/dashboard/session`)).json()).toMatchObject({
+        role: "operator",
+        auth: "none",
+        csrf_token: "",
+      });
+      const engage = (origin: string) =>
+        fetch(`${url}/dashboard/v1/breaker`, {
+          method: "POST",
+          headers: { "content-type": "application/json", origin },
+          body: JSON.stringify({ action: "engage", reason: "dashboard test" }),
+        });
+      const foreign = await engage("http://localhost:3000");
+      expect(foreign.status).toBe(403);
+      expect(await code(foreign)).toBe("FORBIDDEN_ORIGIN");
+      expect(open.app.lane().breaker.engaged).toBe(false);
+      expect((await engage(url)).status).toBe(200);
+      expect(open.app.lane().breaker.engaged).toBe(true);
+    } finally {
+      await open.close();
+    }
   });
 });
 
