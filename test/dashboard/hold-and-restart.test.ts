@@ -6,7 +6,7 @@
  * page goes back to the login by itself.
  */
 import { afterEach, describe, expect, test } from "bun:test";
-import { startInference } from "../../scripts/harness/inference.ts";
+import { bearer, startInference } from "../../scripts/harness/inference.ts";
 import {
   expectMatch,
   expectText,
@@ -31,10 +31,7 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-const json = (token: string) => ({
-  "content-type": "application/json",
-  authorization: `Bearer ${token}`,
-});
+const json = (token: string) => ({ "content-type": "application/json", ...bearer(token) });
 
 type Point = [number, number];
 

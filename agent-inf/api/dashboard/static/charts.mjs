@@ -38,16 +38,8 @@ export function lineChart(points, { label, baseline, width = 720, height = 200 }
   const last = points[points.length - 1][1];
   const summary = `${label}: from ${fmt.money(points[0][1])} to ${fmt.money(last)}, low ${fmt.money(Math.min(...points.map(([, v]) => v)))}, high ${fmt.money(Math.max(...points.map(([, v]) => v)))}, ${fmt.dateTime(t0)} to ${fmt.dateTime(t1)}`;
   figure.append(
-    svg(
-      "svg",
-      { viewBox: `0 0 ${width} ${height}`, role: "img", "aria-label": summary },
-      svg("line", {
-        class: "axis",
-        x1: PAD.left,
-        x2: width - PAD.right,
-        y1: height - PAD.bottom,
-        y2: height - PAD.bottom,
-      }),
+    ...framed(
+      { width, height, summary, top: fmt.money(high), bottom: fmt.money(low) },
       svg("line", {
         class: "axis",
         x1: PAD.left,
@@ -55,16 +47,6 @@ export function lineChart(points, { label, baseline, width = 720, height = 200 }
         y1: PAD.top,
         y2: height - PAD.bottom,
       }),
-      svg(
-        "text",
-        { class: "label", x: PAD.left - 6, y: PAD.top + 10, "text-anchor": "end" },
-        fmt.money(high),
-      ),
-      svg(
-        "text",
-        { class: "label", x: PAD.left - 6, y: height - PAD.bottom, "text-anchor": "end" },
-        fmt.money(low),
-      ),
       svg("text", { class: "label", x: PAD.left, y: height - 6 }, fmt.dateTime(t0)),
       svg(
         "text",
@@ -82,7 +64,6 @@ export function lineChart(points, { label, baseline, width = 720, height = 200 }
         : undefined,
       svg("path", { class: "curve", d: path }),
     ),
-    el("figcaption", {}, summary),
   );
   return figure;
 }
@@ -112,26 +93,8 @@ export function histogram(boundsMs, data, { label, width = 360, height = 150 }) 
     .map((bar) => `${bar.count} ${bar.label}`)
     .join(", ")}`;
   figure.append(
-    svg(
-      "svg",
-      { viewBox: `0 0 ${width} ${height}`, role: "img", "aria-label": summary },
-      svg("line", {
-        class: "axis",
-        x1: PAD.left,
-        x2: width - PAD.right,
-        y1: height - PAD.bottom,
-        y2: height - PAD.bottom,
-      }),
-      svg(
-        "text",
-        { class: "label", x: PAD.left - 6, y: PAD.top + 10, "text-anchor": "end" },
-        String(top),
-      ),
-      svg(
-        "text",
-        { class: "label", x: PAD.left - 6, y: height - PAD.bottom, "text-anchor": "end" },
-        "0",
-      ),
+    ...framed(
+      { width, height, summary, top: String(top), bottom: "0" },
       ...shown.flatMap((bar, i) => {
         const barHeight = (bar.count / top) * plotHeight;
         const x = PAD.left + i * slot + 2;
@@ -157,9 +120,34 @@ export function histogram(boundsMs, data, { label, width = 360, height = 150 }) 
         ];
       }),
     ),
-    el("figcaption", {}, summary),
   );
   return figure;
+}
+
+/**
+ * A chart's svg (described by `summary` for screen readers) with its x axis and the labels of
+ * the top and bottom of its scale, then `children`; and the same summary as a caption.
+ */
+function framed({ width, height, summary, top, bottom }, ...children) {
+  const scale = (y, text) =>
+    svg("text", { class: "label", x: PAD.left - 6, y, "text-anchor": "end" }, text);
+  return [
+    svg(
+      "svg",
+      { viewBox: `0 0 ${width} ${height}`, role: "img", "aria-label": summary },
+      svg("line", {
+        class: "axis",
+        x1: PAD.left,
+        x2: width - PAD.right,
+        y1: height - PAD.bottom,
+        y2: height - PAD.bottom,
+      }),
+      scale(PAD.top + 10, top),
+      scale(height - PAD.bottom, bottom),
+      ...children,
+    ),
+    el("figcaption", {}, summary),
+  ];
 }
 
 /** A bucket bound in few characters: 50µs, 2.5ms, 1s. */
