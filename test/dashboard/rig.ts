@@ -65,6 +65,8 @@ export interface WatchedPage {
   readonly errors: string[];
   /** Every URL the page requested. */
   readonly urls: string[];
+  /** Every request as method, path with query, and when (performance.now() in this process). */
+  readonly requests: { readonly what: string; readonly at: number }[];
   /** `status path` of every answer ≥ 400. */
   readonly refused: string[];
 }
@@ -74,13 +76,21 @@ export async function watchedPage(browser: Browser): Promise<WatchedPage> {
   const errors: string[] = [];
   const urls: string[] = [];
   const refused: string[] = [];
+  const requests: { what: string; at: number }[] = [];
   page.on("console", (message) => {
     // Refused requests are checked through `refused`; everything else is a failure
     if (message.type() === "error" && !message.text().startsWith("Failed to load resource"))
       errors.push(message.text());
   });
   page.on("pageerror", (error) => errors.push(error.message));
-  page.on("request", (request) => urls.push(request.url()));
+  page.on("request", (request) => {
+    urls.push(request.url());
+    const url = new URL(request.url());
+    requests.push({
+      what: `${request.method()} ${url.pathname}${url.search}`,
+      at: performance.now(),
+    });
+  });
   page.on("response", (response) => {
     if (response.status() < 400) return;
     const url = new URL(response.url());
@@ -88,7 +98,7 @@ export async function watchedPage(browser: Browser): Promise<WatchedPage> {
     if (response.status() === 404 && url.pathname === "/dashboard/v1/pending") return;
     refused.push(`${response.status()} ${url.pathname}`);
   });
-  return { page, errors, urls, refused };
+  return { page, errors, urls, refused, requests };
 }
 
 /** Open the dashboard logged out: it sends the browser to its login page; log in with `token`. */
@@ -121,4 +131,21 @@ export async function expectMatch(page: Page, selector: string, pattern: RegExp)
     [selector, pattern.source, pattern.flags] as const,
     { timeout: WAIT_MS },
   );
+}
+
+/**
+ * The shortest time between two requests for the same GET under /dashboard/v1 (the stream
+ * excepted: it is one long request, reopened only after a drop), with the two requests' names.
+ */
+export function fastestRepeat(requests: WatchedPage["requests"]): { ms: number; what: string } {
+  const last = new Map<string, number>();
+  let fastest = { ms: Number.POSITIVE_INFINITY, what: "" };
+  for (const { what, at } of requests) {
+    if (!what.startsWith("GET /dashboard/v1/") || what.startsWith("GET /dashboard/v1/stream"))
+      continue;
+    const previous = last.get(what);
+    if (previous !== undefined && at - previous < fastest.ms) fastest = { ms: at - previous, what };
+    last.set(what, at);
+  }
+  return fastest;
 }

@@ -9,6 +9,7 @@ import chartsJs from "./static/charts.mjs" with { type: "text" };
 import controlsJs from "./static/controls.mjs" with { type: "text" };
 import css from "./static/dashboard.css" with { type: "text" };
 import domJs from "./static/dom.mjs" with { type: "text" };
+import everyJs from "./static/every.mjs" with { type: "text" };
 import iconSvg from "./static/icon.svg" with { type: "text" };
 import indexHtml from "./static/index.html" with { type: "text" };
 import loginHtml from "./static/login.html" with { type: "text" };
@@ -35,6 +36,7 @@ export const ASSETS: ReadonlyMap<string, Asset> = new Map([
   ["charts.mjs", js(chartsJs)],
   ["controls.mjs", js(controlsJs)],
   ["dom.mjs", js(domJs)],
+  ["every.mjs", js(everyJs)],
   ["icon.svg", { body: iconSvg, type: "image/svg+xml" }],
   ["login.mjs", js(loginJs)],
   ["panels.mjs", js(panelsJs)],

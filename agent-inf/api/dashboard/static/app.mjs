@@ -6,6 +6,7 @@
  */
 import { setupControls } from "./controls.mjs";
 import { byId, call, el, HttpError, setCsrfToken, toLogin } from "./dom.mjs";
+import { every as refreshEvery } from "./every.mjs";
 import {
   renderAccount,
   renderLanes,
@@ -29,37 +30,13 @@ const state = {
   seenOrders: new Set(),
 };
 
-/**
- * Run `task` now and then `everyMs` after each run ends (≥ 1 s); `poke()` runs it early, but
- * never sooner than 1 s after the last run started.
- */
+/** A refresh loop (every.mjs) whose failures are logged; a 401 has sent the page to the login. */
 function every(everyMs, task) {
-  let timer;
-  let running = false;
-  let started = 0;
-  const run = async () => {
-    clearTimeout(timer);
-    if (running) return;
-    running = true;
-    started = performance.now();
-    try {
-      await task();
-    } catch (error) {
+  return refreshEvery(everyMs, task, {
+    onError: (error) => {
       if (!(error instanceof HttpError && error.status === 401)) console.warn("dashboard:", error);
-    } finally {
-      running = false;
-      timer = setTimeout(run, Math.max(1000, everyMs));
-    }
-  };
-  void run();
-  let poked;
-  return {
-    // Several events at once cost one refresh
-    poke: () => {
-      clearTimeout(poked);
-      poked = setTimeout(run, Math.max(150, started + 1000 - performance.now()));
     },
-  };
+  });
 }
 
 async function refreshHealth() {
