@@ -5,8 +5,8 @@
  * the same steps as OPEN (snapshot, risk check with reservation, no-blind-resend submit). Pure.
  */
 import {
-  orderSide,
   type OrderTimeType,
+  orderSide,
   type PendingOrderType,
   type TradeReply,
 } from "../../shared/protocol/index.ts";

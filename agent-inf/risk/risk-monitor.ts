@@ -62,11 +62,11 @@ import {
   type ModifyGateContext,
 } from "./position-checks.ts";
 import {
+  type CancelIntent,
+  type CloseByIntent,
   type CloseIntent,
   type MarketSnapshot,
   type ModifyIntent,
-  type CancelIntent,
-  type CloseByIntent,
   type ModifyOrderIntent,
   type OpenIntent,
   type PlaceIntent,
