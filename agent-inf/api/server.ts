@@ -17,7 +17,8 @@ import { RiskHoldError } from "../lane/lanes.ts";
 import { type ApiAuth, Authenticator, allows } from "./auth.ts";
 import { checkHostHeader, checkOrigin } from "./guards.ts";
 import { ApiError, ApiErrorCode, invalid } from "./input.ts";
-import { json, ROUTES, type Route } from "./routes.ts";
+import { json, type Route } from "./route-kit.ts";
+import { ROUTES } from "./routes.ts";
 import { type StreamLimits, StreamRegistry, type WsData } from "./stream.ts";
 
 export interface ApiServerOptions {
@@ -152,6 +153,7 @@ export async function startApiServer(
         : undefined;
     return route.handler({
       app,
+      role: principal.role,
       params,
       query: url.searchParams,
       body,
