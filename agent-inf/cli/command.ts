@@ -19,13 +19,19 @@ export type ApiView =
   | "positions"
   | "symbol"
   | "health"
-  | "control";
+  | "control"
+  // Pending orders and checks (pending-commands.ts, format-pending.ts)
+  | "pending"
+  | "order-check"
+  | "calc";
 
 export interface ApiCall {
   readonly method: "GET" | "POST";
   /** Path and query string, e.g. `/v1/positions?symbol=EURUSD`. */
   readonly path: string;
   readonly body?: Readonly<Record<string, unknown>>;
+  /** Send the operator's token (operator actions, `cancel --operator`); default by the view. */
+  readonly role?: "operator";
 }
 
 export type Action =

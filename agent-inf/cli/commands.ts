@@ -36,6 +36,7 @@ import {
   PING_MAX_COUNT,
   PROGRAM,
 } from "./command.ts";
+import { PENDING_COMMANDS } from "./pending-commands.ts";
 
 const GATEWAY_OPTION = { gateway: { type: "string", short: "g" } } as const;
 const GATEWAY_LINE =
@@ -185,6 +186,7 @@ export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
       return get("order-record", `/v1/orders/${clientOrderId(id)}`, values);
     },
   },
+  ...PENDING_COMMANDS,
   account: {
     group: "data",
     usage: "[--gateway NAME]",
