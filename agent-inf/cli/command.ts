@@ -7,6 +7,13 @@ import type { OptionSpec } from "../../shared/cli.ts";
 import type { LogLevel } from "../../shared/log.ts";
 
 export const PROGRAM = "agent-inf";
+
+/** Options and help lines the command families share. */
+export const GATEWAY_OPTION = { gateway: { type: "string", short: "g" } } as const;
+export const GATEWAY_LINE =
+  "  --gateway, -g NAME      a configured gateway (default: the config's default one)";
+export const ORDER_ID_LINE =
+  "  --client-order-id ID    idempotency key (≤ 24 of A-Z a-z 0-9 _ -); a repeat returns the first outcome";
 export const CONFIG_ENV = "AGENT_INF_CONFIG";
 export const CONFIG_FILE = "agent-inf.yaml";
 export const PING_MAX_COUNT = 100_000;

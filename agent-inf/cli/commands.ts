@@ -15,6 +15,7 @@ import {
 import { INFERENCE_VERSION } from "../version.ts";
 import {
   clientOrderId,
+  commentOption,
   control,
   gatewayName,
   get,
@@ -32,17 +33,14 @@ import {
   CONFIG_ENV,
   CONFIG_FILE,
   type CommandSpec,
+  GATEWAY_LINE,
+  GATEWAY_OPTION,
   type Group,
+  ORDER_ID_LINE,
   PING_MAX_COUNT,
   PROGRAM,
 } from "./command.ts";
 import { PENDING_COMMANDS } from "./pending-commands.ts";
-
-const GATEWAY_OPTION = { gateway: { type: "string", short: "g" } } as const;
-const GATEWAY_LINE =
-  "  --gateway, -g NAME      a configured gateway (default: the config's default one)";
-const ORDER_ID_LINE =
-  "  --client-order-id ID    idempotency key (≤ 24 of A-Z a-z 0-9 _ -); a repeat returns the first outcome";
 
 export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
   run: {
@@ -97,11 +95,7 @@ export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
       const upper = side.toUpperCase();
       if (upper !== "BUY" && upper !== "SELL")
         throw new UsageError(`the side must be BUY or SELL, was ${JSON.stringify(side)}`);
-      const comment = text(values, "comment");
-      if (comment !== undefined && comment.length > MAX_COMMENT_LENGTH)
-        throw new UsageError(
-          `--comment must be at most ${MAX_COMMENT_LENGTH} characters, was ${comment.length}`,
-        );
+      const comment = commentOption(values);
       const deviation = text(values, "deviation");
       const magic = text(values, "magic");
       return postOrder("/v1/orders", values, {

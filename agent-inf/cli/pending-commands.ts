@@ -12,6 +12,7 @@ import {
   type PendingOrderType,
 } from "../../shared/protocol/index.ts";
 import {
+  commentOption,
   gatewayName,
   get,
   positiveNumber,
@@ -23,13 +24,15 @@ import {
   ticketArgument,
   wholeNumber,
 } from "./args.ts";
-import type { Action, ArgValues, CommandSpec } from "./command.ts";
+import {
+  type Action,
+  type ArgValues,
+  type CommandSpec,
+  GATEWAY_LINE,
+  GATEWAY_OPTION,
+  ORDER_ID_LINE,
+} from "./command.ts";
 
-const GATEWAY_OPTION = { gateway: { type: "string", short: "g" } } as const;
-const GATEWAY_LINE =
-  "  --gateway, -g NAME      a configured gateway (default: the config's default one)";
-const ORDER_ID_LINE =
-  "  --client-order-id ID    idempotency key (≤ 24 of A-Z a-z 0-9 _ -); a repeat returns the first outcome";
 const EXPIRES_LINE =
   "  --expires WHEN          GTC (until cancelled; the default), DAY (the trading day's end), or\n" +
   "                          a time with its zone, 2026-11-20T21:00:00Z (whole seconds)";
@@ -60,15 +63,6 @@ export function expires(input: string | undefined): { type_time?: string; expira
   if (ms % 1000 !== 0)
     throw new UsageError("--expires must be on a whole second (MT5 keeps seconds)");
   return { type_time: "SPECIFIED", expiration: ms };
-}
-
-function comment(values: ArgValues): string | undefined {
-  const value = text(values, "comment");
-  if (value !== undefined && value.length > MAX_COMMENT_LENGTH)
-    throw new UsageError(
-      `--comment must be at most ${MAX_COMMENT_LENGTH} characters, was ${value.length}`,
-    );
-  return value;
 }
 
 function price(values: ArgValues, name: string): number | undefined {
@@ -149,7 +143,7 @@ export const PENDING_COMMANDS: Readonly<Record<string, CommandSpec>> = {
             ? undefined
             : orderType(filling, ["FOK", "IOC", "RETURN"], "--filling"),
         magic: magic === undefined ? undefined : wholeNumber("--magic", magic, 0, MAX_MAGIC),
-        comment: comment(values),
+        comment: commentOption(values),
       });
     },
   },
@@ -267,7 +261,7 @@ export const PENDING_COMMANDS: Readonly<Record<string, CommandSpec>> = {
         throw new UsageError("close-by needs TICKET TICKET_BY");
       return postOrder(`/v1/positions/${ticketArgument("close-by", [ticket])}/close-by`, values, {
         ticket_by: wholeNumber("TICKET_BY", ticketBy, 1, Number.MAX_SAFE_INTEGER),
-        comment: comment(values),
+        comment: commentOption(values),
       });
     },
   },
