@@ -91,6 +91,30 @@ describe("gateway config", () => {
     );
   });
 
+  test("the sim's volatility is one multiplier or per symbol, within bounds, of sim symbols", () => {
+    const example = readFileSync(EXAMPLE, "utf8");
+    const withSetting = (setting: string) =>
+      example.replace("volatility: 1", `volatility: ${setting}`);
+    const config = parseConfigText(
+      withSetting("{ default: 5, EURUSD: 20 }"),
+      "gtw.yaml",
+      gatewayConfigSchema,
+    );
+    expect(config.backend.sim.volatility).toEqual({ default: 5, EURUSD: 20 });
+    expect(issuesOf(withSetting("{ EURUSX: 20 }"))).toEqual([
+      expect.objectContaining({
+        path: "backend.sim.volatility",
+        message: expect.stringContaining("volatility names EURUSX, which is not a sim symbol"),
+      }),
+    ]);
+    expect(issuesOf(withSetting("500"))).toEqual([
+      expect.objectContaining({
+        path: "backend.sim.volatility",
+        message: expect.stringContaining("from 0.1 to 100"),
+      }),
+    ]);
+  });
+
   test.each(NON_CANONICAL_HOSTS)("the endpoint refuses %s (write %s)", (written, canonical) => {
     const text = readFileSync(EXAMPLE, "utf8").replace(
       "endpoint: tcp://0.0.0.0:5700",

@@ -9,6 +9,7 @@
 import { type Clock, systemClock } from "../shared/clock.ts";
 import type { Logger } from "../shared/log.ts";
 import type { TradingState } from "../shared/protocol/index.ts";
+import { installCryptoBackend } from "../shared/sodium/install.ts";
 import {
   type AgentMetrics,
   accountMetrics,
@@ -19,7 +20,7 @@ import {
 } from "./api/agent-metrics.ts";
 import { findGateway, type InferenceConfig } from "./config.ts";
 import { loadHostKeys } from "./gateway/host-keys.ts";
-import { clockOffsetWatcher } from "./lane/clock-check.ts";
+import { clockOffsetWatcher, gatewayWindow } from "./lane/clock-check.ts";
 import { createLane } from "./lane/create-lane.ts";
 import { agentHealth, type Health } from "./lane/health.ts";
 import type { Lane } from "./lane/lane.ts";
@@ -65,6 +66,8 @@ export function createInferenceApp(
   options: InferenceAppOptions = {},
 ): InferenceApp {
   const clock = options.clock ?? systemClock;
+  // First: an unusable AGENT_CRYPTO_BACKEND stops the start (exit 2), not a handshake later
+  const crypto = installCryptoBackend({ logger });
   const keys = loadHostKeys(config);
   const store = new LaneStateStore(config.state_dir, logger, clock);
   const metrics = createAgentMetrics();
@@ -88,8 +91,9 @@ export function createInferenceApp(
         remembered: store.remembered(entry.name),
         onPing: (seconds) => {
           metrics.heartbeatLatency.observe(seconds, { gateway: entry.name });
-          const offset = lanes?.byName.get(entry.name)?.heartbeat.clockOffsetMs;
-          if (offset !== undefined) watchClock(offset);
+          const heartbeat = lanes?.byName.get(entry.name)?.heartbeat;
+          const offset = heartbeat?.clockOffsetMs;
+          if (offset !== undefined) watchClock(offset, gatewayWindow(heartbeat?.lastResult));
         },
       });
     }),
@@ -118,7 +122,7 @@ export function createInferenceApp(
     clock,
     logger,
     lane: (name) => lanes.lane(name),
-    health: () => agentHealth(lanes.byName.values(), INFERENCE_VERSION, config.agent.name),
+    health: () => agentHealth(lanes.byName.values(), INFERENCE_VERSION, config.agent.name, crypto),
     setTradingState: (state, reason, gateway, overrideRisk) =>
       lanes.setTradingState(state, reason, gateway, overrideRisk),
     setBreaker: (engaged, reason, gateway) => lanes.setBreaker(engaged, reason, gateway),

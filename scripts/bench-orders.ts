@@ -10,28 +10,42 @@
  * it fails only on errors, never on timings.
  */
 import { cpus, release } from "node:os";
-import { parseArgs } from "node:util";
 import type { TradeReply } from "../shared/protocol/index.ts";
+import { installCryptoBackend } from "../shared/sodium/install.ts";
+import { parseBenchArgs } from "./bench/cli.ts";
 import { startGateway } from "./harness/agents.ts";
 import { createDeployment } from "./harness/deployment.ts";
 import { TestClient } from "./harness/test-client.ts";
 
-const { values } = parseArgs({
-  args: Bun.argv.slice(2),
-  options: {
+const { values, integer } = parseBenchArgs(
+  Bun.argv.slice(2),
+  {
+    name: "bench-orders",
+    usage: `usage: bun scripts/bench-orders.ts [--orders N] [--concurrency C] [--quick]
+
+Signed orders through the real agent-gtw process (sign, CURVE, verify, durable journal, sim
+fill): round-trip percentiles one at a time, then throughput with C in flight.
+
+  --orders N        orders per phase (default 4000; 400 with --quick)
+  --concurrency C   orders in flight in the throughput phase (default 64)
+  --quick           smaller counts
+  -h, --help        this text`,
+  },
+  {
     orders: { type: "string" },
     concurrency: { type: "string" },
     quick: { type: "boolean" },
   },
-});
+);
 const quick = values.quick === true;
-const orders = Number(values.orders ?? (quick ? 400 : 4000));
-const concurrency = Number(values.concurrency ?? 64);
+const orders = integer(values.orders, "--orders", quick ? 400 : 4000, 1);
+const concurrency = integer(values.concurrency, "--concurrency", 64, 1, 10_000);
 
 function percentile(sorted: readonly number[], q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] as number;
 }
 
+installCryptoBackend();
 const deployment = createDeployment({
   gateway: {
     limits: { max_open_positions: 100_000, max_volume: 5 },

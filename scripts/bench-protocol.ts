@@ -1,7 +1,7 @@
 /**
  * Cost of the protocol work on one OPEN, per side: the gateway's parseRequest + signature
  * verification (with freshness and replay), and the client's encode + sign. Prints mean and p50
- * per operation in microseconds. Run: bun scripts/bench-protocol.ts [count]
+ * per operation in microseconds. Run: bun scripts/bench-protocol.ts [COUNT] (--help)
  *
  * Not a test: numbers are for the report and DESIGN §8 budgets, never asserted.
  */
@@ -19,8 +19,24 @@ import {
   parseRequest,
   SignatureVerifier,
 } from "../shared/protocol/index.ts";
+import { parseBenchArgs } from "./bench/cli.ts";
 
-const count = Number(process.argv[2] ?? 20_000);
+const { positionals, integer } = parseBenchArgs(
+  Bun.argv.slice(2),
+  {
+    name: "bench-protocol",
+    usage: `usage: bun scripts/bench-protocol.ts [COUNT]
+
+The protocol work on one OPEN, per side: the client's encode + sign and the gateway's parse +
+signature check (freshness, replay). Mean and p50 per operation over COUNT distinct requests.
+
+  COUNT        requests (default 20000)
+  -h, --help   this text`,
+    maxPositionals: 1,
+  },
+  {},
+);
+const count = integer(positionals[0], "COUNT", 20_000, 1, 10_000_000);
 const NOW_MS = Date.UTC(2026, 10, 18, 12, 0, 0);
 
 // Frozen time, so every request stays fresh however long the run takes.

@@ -8,21 +8,34 @@
 import { closeSync, fdatasyncSync, mkdtempSync, openSync, rmSync, writeSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { parseArgs } from "node:util";
 import type { CloseOrder, OpenOrder } from "../agent-gtw/backend/backend.ts";
 import { SimBackend } from "../agent-gtw/backend/sim/sim-backend.ts";
 import { systemClock } from "../shared/clock.ts";
 import { Retcode } from "../shared/protocol/index.ts";
+import { parseBenchArgs } from "./bench/cli.ts";
 
-const { values } = parseArgs({
-  options: {
-    iterations: { type: "string", default: "5000" },
-    batch: { type: "string", default: "64" },
+const { values, integer } = parseBenchArgs(
+  Bun.argv.slice(2),
+  {
+    name: "bench-sim",
+    usage: `usage: bun scripts/bench-sim.ts [--iterations N] [--batch B] [--dir PATH]
+
+The simulated broker's trade path: open/close latency (each with its fdatasync) and throughput
+with and without group commit, next to a bare write + fdatasync loop on the same disk.
+
+  --iterations N   trades per phase (default 5000)
+  --batch B        group-commit batch size (default 64)
+  --dir PATH       where the journal goes (default: the system temp directory)
+  -h, --help       this text`,
+  },
+  {
+    iterations: { type: "string" },
+    batch: { type: "string" },
     dir: { type: "string" },
   },
-});
-const ITERATIONS = Number(values.iterations);
-const BATCH = Number(values.batch);
+);
+const ITERATIONS = integer(values.iterations, "--iterations", 5000, 1);
+const BATCH = integer(values.batch, "--batch", 64, 1, 100_000);
 const baseDir = values.dir ?? tmpdir();
 
 const order: OpenOrder = {

@@ -15,27 +15,41 @@
  * up to 1 ms high (0.5 ms on average). A benchmark, not a test: it fails only on errors.
  */
 import { cpus, release } from "node:os";
-import { parseArgs } from "node:util";
 import { readPublicKeyFile, readSecretKeyFile } from "../shared/keys/curve-keys.ts";
 import { DealerSocket } from "../shared/net/index.ts";
 import { encodeRequest, newRequestId, type Request } from "../shared/protocol/index.ts";
+import { installCryptoBackend } from "../shared/sodium/install.ts";
+import { parseBenchArgs } from "./bench/cli.ts";
 import { type RunningAgent, startGateway } from "./harness/agents.ts";
 import { createDeployment, type Deployment } from "./harness/deployment.ts";
 import { bearer, readHealth, startInference, writeInferenceConfig } from "./harness/inference.ts";
 
-const { values } = parseArgs({
-  args: Bun.argv.slice(2),
-  options: {
+const { values, integer } = parseBenchArgs(
+  Bun.argv.slice(2),
+  {
+    name: "bench-stream",
+    usage: `usage: bun run bench:stream [--seconds S] [--tick-ms T] [--subscribers N] [--quick]
+
+Quote fan-out from agent-gtw on the simulated MT5 to N subscribers: straight over CURVE, and
+through agent-inf's SSE stream. Events/s, share delivered, tick-to-reader latency.
+
+  --seconds S       measuring time per path (default 10; 3 with --quick)
+  --tick-ms T       the sim's tick interval (default 5)
+  --subscribers N   subscribers per path (default 10)
+  --quick           shorter run
+  -h, --help        this text`,
+  },
+  {
     seconds: { type: "string" },
     "tick-ms": { type: "string" },
     subscribers: { type: "string" },
     quick: { type: "boolean" },
   },
-});
+);
 const quick = values.quick === true;
-const seconds = Number(values.seconds ?? (quick ? 3 : 10));
-const tickMs = Number(values["tick-ms"] ?? 5);
-const subscribers = Number(values.subscribers ?? 10);
+const seconds = integer(values.seconds, "--seconds", quick ? 3 : 10, 1, 3600);
+const tickMs = integer(values["tick-ms"], "--tick-ms", 5, 1, 60_000);
+const subscribers = integer(values.subscribers, "--subscribers", 10, 1, 1000);
 const SYMBOLS = ["EURUSD", "GBPUSD", "USDJPY", "XAUUSD", "US500", "GER40", "BTCUSD"];
 const WARMUP_MS = 1000;
 
@@ -193,6 +207,7 @@ async function strategyPath(deployment: Deployment, endpoint: string) {
 
 // ---------------------------------------------------------------------------------------------
 
+installCryptoBackend();
 const deployment = createDeployment({
   gateway: {
     backend: { sim: { tick_interval_ms: tickMs, sessions: "always" } },

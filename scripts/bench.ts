@@ -22,9 +22,9 @@
  */
 import { closeSync, fdatasyncSync, openSync, readFileSync, statSync, writeSync } from "node:fs";
 import { join } from "node:path";
-import { parseArgs } from "node:util";
 import { encodeRequest, newRequestId, type TradeReply } from "../shared/protocol/index.ts";
-
+import { installCryptoBackend } from "../shared/sodium/install.ts";
+import { parseBenchArgs } from "./bench/cli.ts";
 import { startFlood } from "./bench-e2e/flood.ts";
 import { libzmqEcho } from "./bench-e2e/libzmq-reference.ts";
 import {
@@ -49,11 +49,24 @@ import {
 import { TestClient } from "./harness/test-client.ts";
 
 const ROOT = join(import.meta.dir, "..");
-const { values } = parseArgs({
-  args: Bun.argv.slice(2),
-  options: { quick: { type: "boolean" } },
-});
+const { values } = parseBenchArgs(
+  Bun.argv.slice(2),
+  {
+    name: "bench",
+    usage: `usage: bun run bench [--quick]
+
+End-to-end benchmark on the compiled agents in dist/ (bun run build first), with libzmq measured
+in the same run: PING round trip, orders straight to agent-gtw and through agent-inf, PING under
+a handshake flood, reconnect after a gateway restart, memory.
+
+  --quick      smaller counts, the same steps (about 30 s; CI runs this)
+  -h, --help   this text`,
+  },
+  { quick: { type: "boolean" } },
+);
 const QUICK = values.quick === true;
+// The in-process test clients box like the agents they talk to
+installCryptoBackend();
 const N = {
   pings: QUICK ? 1000 : 10_000,
   warmUp: 1000,

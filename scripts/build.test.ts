@@ -1,6 +1,8 @@
 import { describe, expect, test } from "bun:test";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
 import { UsageError } from "../shared/cli.ts";
-import { buildArguments, selectTargets, TARGETS, versionFrom } from "./build.ts";
+import { buildArguments, selectTargets, sodiumPrebuild, TARGETS, versionFrom } from "./build.ts";
 
 const names = (only: string | undefined) => selectTargets(only).map((target) => target.name);
 
@@ -52,6 +54,10 @@ describe("buildArguments", () => {
     }
     expect(args).not.toContain("--windows-hide-console");
     expect(args[args.indexOf("--define") + 1]).toBe('globalThis.AGENT_VERSION="1.2.3+abc"');
+    // Exactly this target's libsodium gets embedded (shared/sodium/loader.ts)
+    expect(args[args.lastIndexOf("--define") + 1]).toBe(
+      'globalThis.MLB_SODIUM_PREBUILD="win32-x64"',
+    );
     expect(args.at(-3)).toMatch(/agent-gtw[\\/]main\.ts$/);
     expect(args.slice(-2)).toEqual(["--outfile", "/out/agent-gtw.exe"]);
   });
@@ -62,6 +68,31 @@ describe("buildArguments", () => {
     const args = buildArguments(arm, "1.0.0", "/out/x");
     expect(args).toContain("--target=bun-linux-arm64");
     expect(args).not.toContain("--bytecode");
+  });
+});
+
+describe("sodiumPrebuild", () => {
+  test("sodium-native's prebuild folder for every target, each shipped in the package", () => {
+    for (const target of TARGETS) {
+      const folder = sodiumPrebuild(target);
+      expect(folder).toBe(
+        { linux: "linux", windows: "win32" }[target.os] +
+          (target.arch === "x64" ? "-x64" : "-arm64"),
+      );
+      expect(
+        existsSync(
+          join(
+            import.meta.dir,
+            "..",
+            "node_modules",
+            "sodium-native",
+            "prebuilds",
+            folder,
+            "sodium-native.node",
+          ),
+        ),
+      ).toBe(true);
+    }
   });
 });
 

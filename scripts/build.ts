@@ -85,6 +85,15 @@ export function bunTarget(target: BuildTarget): string {
 }
 
 /**
+ * The sodium-native prebuild folder for a target (`process.platform`-`process.arch` there). The
+ * build defines it so that shared/sodium/loader.ts embeds that one library and no other
+ * (docs/TRANSPORT.md, crypto backend).
+ */
+export function sodiumPrebuild(target: BuildTarget): string {
+  return `${target.os === "windows" ? "win32" : target.os}-${target.arch}`;
+}
+
+/**
  * The `bun build` argument list for one target (after the bun executable). `entry` replaces the
  * agent's main.ts (the Wine smoke test builds a preview entry with the same flags).
  */
@@ -107,6 +116,8 @@ export function buildArguments(
     "--no-compile-autoload-bunfig",
     "--define",
     `globalThis.AGENT_VERSION=${JSON.stringify(version)}`,
+    "--define",
+    `globalThis.MLB_SODIUM_PREBUILD=${JSON.stringify(sodiumPrebuild(target))}`,
     entry,
     "--outfile",
     outfile,
@@ -210,6 +221,53 @@ async function verify(target: BuildTarget, version: string, outdir: string): Pro
   }
 }
 
+/** How this host runs a binary of `target`, or undefined when it cannot (Windows: Wine smoke test). */
+export function probeRunner(target: BuildTarget): string[] | undefined {
+  if (process.platform !== "linux" || target.os !== "linux") return undefined;
+  if (target.arch === process.arch) return [];
+  // An arm64 binary on this x64 host: qemu-user with Debian's arm64 cross libraries
+  // (apt-get install qemu-user-static libc6-arm64-cross libstdc++6-arm64-cross)
+  const qemu = Bun.which("qemu-aarch64-static") ?? Bun.which("qemu-aarch64");
+  const sysroot = "/usr/aarch64-linux-gnu";
+  if (target.arch === "arm64" && qemu !== null && existsSync(join(sysroot, "lib"))) {
+    return [qemu, "-L", sysroot];
+  }
+  return undefined;
+}
+
+/**
+ * scripts/crypto-probe.ts compiled like the agents for `target` and run where this host can: the
+ * embedded libsodium must be the backend chosen (and pass NaCl's known answer), and the tweetnacl
+ * fallback must work in the same binary. Returns what it found, or why it did not run.
+ */
+async function probeCrypto(target: BuildTarget, version: string, outdir: string): Promise<string> {
+  const runner = probeRunner(target);
+  if (runner === undefined) return "crypto probe not run on this host";
+  const scratch = mkdtempSync(join(outdir, ".probe-"));
+  try {
+    const binary = join(scratch, "crypto-probe");
+    await compileExecutable(target, version, binary, join(ROOT, "scripts", "crypto-probe.ts"));
+    const found: string[] = [];
+    for (const backend of ["sodium-native", "tweetnacl"] as const) {
+      const result = Bun.spawnSync([...runner, binary, "--expect", backend], {
+        stdout: "pipe",
+        stderr: "pipe",
+        timeout: 60_000,
+        env: { ...process.env, AGENT_CRYPTO_BACKEND: backend === "tweetnacl" ? backend : "" },
+      });
+      if (result.exitCode !== 0) {
+        throw new Error(
+          `build: ${target.name}: crypto probe expecting ${backend} exited with ${result.exitCode}: ${(result.stdout.toString() + result.stderr.toString()).trim().slice(0, 500)}`,
+        );
+      }
+      found.push(backend);
+    }
+    return `crypto ${found.join(" + fallback ")}${runner.length > 0 ? " (qemu)" : ""}`;
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
+  }
+}
+
 const USAGE = `Usage: bun run build [-- --only NAMES] [--outdir DIR] [--version VERSION] [--no-verify]
 
 Compiles both agents into single-file executables (default dist/): agent-inf (linux-x64),
@@ -239,14 +297,22 @@ async function main(args: readonly string[]): Promise<number> {
 
   process.stdout.write(`build: version ${version} -> ${relative(process.cwd(), outdir) || "."}\n`);
   const started = performance.now();
+  const probed = new Set<string>();
   for (const target of targets) {
     const began = performance.now();
     const size = await compileExecutable(target, version, join(outdir, target.name));
     const runnable =
       target.os === "linux" && target.arch === process.arch && process.platform === "linux";
-    if (runnable && values["no-verify"] !== true) await verify(target, version, outdir);
+    const checking = values["no-verify"] !== true;
+    if (runnable && checking) await verify(target, version, outdir);
+    // One probe per platform: agent-inf and agent-gtw embed the same library
+    let probe = "";
+    if (checking && !probed.has(bunTarget(target))) {
+      probed.add(bunTarget(target));
+      probe = `  ${await probeCrypto(target, version, outdir)}`;
+    }
     process.stdout.write(
-      `  ${target.name.padEnd(24)} ${bunTarget(target).padEnd(18)} ${(size / 1024 / 1024).toFixed(1).padStart(6)} MiB  ${Math.round(performance.now() - began)} ms${runnable && values["no-verify"] !== true ? "  verified" : ""}\n`,
+      `  ${target.name.padEnd(24)} ${bunTarget(target).padEnd(18)} ${(size / 1024 / 1024).toFixed(1).padStart(6)} MiB  ${Math.round(performance.now() - began)} ms${runnable && checking ? "  verified" : ""}${probe}\n`,
     );
   }
   process.stdout.write(

@@ -21,9 +21,15 @@ export const FaultCode = {
   GATEWAY_REFUSED: "GATEWAY_REFUSED",
   JOURNAL_UNAVAILABLE: "JOURNAL_UNAVAILABLE",
   JOURNAL_CORRUPT: "JOURNAL_CORRUPT",
+  /** A file in a state folder is not what the agent wrote there (a link, a FIFO, unreadable). */
+  STATE_FILE_INVALID: "STATE_FILE_INVALID",
+  /** Another process holds the state folder's lock. */
+  STATE_LOCKED: "STATE_LOCKED",
   BACKEND_UNAVAILABLE: "BACKEND_UNAVAILABLE",
   BACKEND_TIMEOUT: "BACKEND_TIMEOUT",
   BACKEND_UNSUPPORTED: "BACKEND_UNSUPPORTED",
+  /** MT5 holds the history a read needs only in part yet (it is downloading it) */
+  BACKEND_HISTORY_LOADING: "BACKEND_HISTORY_LOADING",
   USAGE: "USAGE",
   INTERNAL: "INTERNAL",
 } as const;

@@ -9,6 +9,7 @@ import { describe, expect, test } from "bun:test";
 import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import { GATEWAY_COMMANDS } from "../agent-gtw/cli/command-line.ts";
+import { SETUP_COMMANDS } from "../agent-inf/cli/command-line.ts";
 import { COMMAND_NAMES } from "../agent-inf/cli/commands.ts";
 
 const ROOT = join(import.meta.dir, "..");
@@ -44,7 +45,7 @@ describe("--help", () => {
     (args) => expectHelp(run([...agent("agent-gtw"), ...args.split(" ")])),
   );
 
-  test.each(["--help", ...[...COMMAND_NAMES, "keygen", "service"].map((name) => `${name} --help`)])(
+  test.each(["--help", ...[...COMMAND_NAMES, ...SETUP_COMMANDS].map((name) => `${name} --help`)])(
     "agent-inf %s",
     (args) => expectHelp(run([...agent("agent-inf"), ...args.split(" ")])),
   );

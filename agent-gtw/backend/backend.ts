@@ -12,7 +12,8 @@
  *   (nothing was sent); the gateway answers NOT_SUPPORTED.
  * Three parts: the calls below, the pending orders and pre-trade calculations (pending.ts, on
  * Backend itself), and the paged market and history reads (market-reads.ts, Backend.market).
- * BACKEND_UNSUPPORTED means the same in all three.
+ * BACKEND_UNSUPPORTED means the same in all three; BACKEND_HISTORY_LOADING only comes from a
+ * market read (MT5 is still downloading the history it needs; nothing is wrong, ask again).
  */
 import { AgentError, type FaultCode } from "../../shared/errors.ts";
 import type {
@@ -158,7 +159,8 @@ export class BackendError extends AgentError {
     code:
       | typeof FaultCode.BACKEND_UNAVAILABLE
       | typeof FaultCode.BACKEND_TIMEOUT
-      | typeof FaultCode.BACKEND_UNSUPPORTED,
+      | typeof FaultCode.BACKEND_UNSUPPORTED
+      | typeof FaultCode.BACKEND_HISTORY_LOADING,
     message: string,
     options?: ErrorOptions,
   ) {

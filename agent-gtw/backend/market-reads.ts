@@ -9,7 +9,9 @@
  * - Rows come oldest first (history: by (time, ticket)), at most `limit` of them.
  * - `next` says where to continue when the backend stopped before the end of what was asked
  *   (the limit was reached, or it bounded its own work); undefined means nothing is left.
- * - Times are Unix ms in the broker's server time, as MT5 reports them.
+ * - Bar and tick times (rates, ticks, lastTick, rateSpan, and their queries) are the broker's
+ *   server time as MT5 reports them, in ms; deal and order times are Unix ms (UTC), like every
+ *   other record of the gateway. The sim's server time is UTC, so the two agree there.
  * - A BackendError with code BACKEND_UNSUPPORTED means this backend cannot answer the action
  *   (yet): NOT_SUPPORTED, as for every other call (backend.ts); any other BackendError means MT5
  *   could not be asked (link down, timeout): MT5_LINK_DOWN.
@@ -35,12 +37,16 @@ export interface RatesQuery {
   readonly limit: number;
 }
 
-/** Which bars copy_rates_from (anchor: the date, skip 0) or _from_pos (anchor: now, skip: start) means. */
+/**
+ * Which bars copy_rates_from (anchor: the date, skip 0) or _from_pos (anchor "now", skip: start)
+ * means. "now" is the broker's current bar, whatever the clocks say (a terminal counts positions
+ * from its newest bar, not from a time).
+ */
 export interface RateSpanQuery {
   readonly symbol: string;
   readonly timeframe: Timeframe;
-  /** The newest bar opens at or before this time. */
-  readonly anchor: number;
+  /** The newest bar opens at or before this time; "now": the current bar is the newest. */
+  readonly anchor: number | "now";
   /** Existing bars to pass over first, counting back from the newest (a position). */
   readonly skip: number;
   readonly count: number;
@@ -80,6 +86,11 @@ export interface Chunk<Row, Next> {
 }
 
 export interface MarketReads {
+  /**
+   * The broker's server clock now, in the ms bars and ticks carry (a tick count reads up to it).
+   * Absent: the gateway's clock (the sim's server time is UTC).
+   */
+  serverNow?(): number;
   /** Every symbol the broker offers, by name (the gateway filters and sorts). */
   symbolNames(): Promise<readonly string[]>;
   /** The specifications of these symbols, in the order given; unknown names are left out. */
@@ -164,29 +175,49 @@ export function afterHistoryCursor(
 export const byTimeSetup = (a: TradeOrder, b: TradeOrder): number =>
   a.time_setup - b.time_setup || a.ticket - b.ticket;
 
+/** Where a history row sits: its (time, ticket) order key and the position it belongs to. */
+export interface HistoryKey<Row> {
+  readonly time: (row: Row) => number;
+  readonly position: (row: Row) => number;
+  readonly ticket: (row: Row) => number;
+}
+
+export const DEAL_KEY: HistoryKey<HistoryDeal> = {
+  time: (deal) => deal.time,
+  position: (deal) => deal.position,
+  ticket: (deal) => deal.ticket,
+};
+
+export const ORDER_KEY: HistoryKey<TradeOrder> = {
+  time: (order) => order.time_setup,
+  position: (order) => order.position_id,
+  ticket: (order) => order.ticket,
+};
+
 /**
- * One page out of orders listed whole, in any order (a backend that can only list a span, such
- * as the terminal's GET_HISTORY_ORDERS): those the query selects after the cursor, by
- * (time_setup, ticket), at most `limit`.
+ * One page out of rows listed whole, in any order (a backend that can only list a span, such as
+ * the terminal's GET_HISTORY_ORDERS and GET_HISTORY_DEALS): those the query selects after the
+ * cursor, by (time, ticket), at most `limit`.
  */
-export function pageOfOrders(
-  listed: readonly TradeOrder[],
+export function pageOfHistory<Row>(
+  listed: readonly Row[],
+  key: HistoryKey<Row>,
   query: HistoryQuery,
   after: HistoryCursor | undefined,
   limit: number,
-): Chunk<TradeOrder, HistoryCursor> {
+): Chunk<Row, HistoryCursor> {
   const selected = listed
     .filter(
-      (order) =>
-        afterHistoryCursor(order.time_setup, order.ticket, after) &&
-        inHistoryQuery(query, order.time_setup, order.position_id, order.ticket),
+      (row) =>
+        afterHistoryCursor(key.time(row), key.ticket(row), after) &&
+        inHistoryQuery(query, key.time(row), key.position(row), key.ticket(row)),
     )
-    .sort(byTimeSetup);
+    .sort((a, b) => key.time(a) - key.time(b) || key.ticket(a) - key.ticket(b));
   const rows = selected.slice(0, limit);
   const last = rows[rows.length - 1];
   const next =
     selected.length > limit && last !== undefined
-      ? { time: last.time_setup, ticket: last.ticket }
+      ? { time: key.time(last), ticket: key.ticket(last) }
       : undefined;
   return { rows, next };
 }

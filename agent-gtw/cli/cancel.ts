@@ -6,12 +6,8 @@
 import { ExitCode, locateConfig, parseCommandLine, UsageError } from "../../shared/cli.ts";
 import { checkSymbol, checkTicket } from "../../shared/protocol/index.ts";
 import { loadGatewayConfig } from "../config.ts";
-import {
-  type CancelResult,
-  readCancelResult,
-  withdrawCancelCommand,
-  writeCancelCommand,
-} from "../operator/cancels.ts";
+import type { CancelResult } from "../operator/cancels.ts";
+import { noAnswerMessage, parseWaitSeconds, sendOperatorRequest } from "./operator-request.ts";
 
 const CONFIG_ENV = "AGENT_GTW_CONFIG";
 const CONFIG_FILE = "agent-gtw.yaml";
@@ -37,34 +33,24 @@ export async function operatorCancel(args: readonly string[]): Promise<number> {
   if (values.symbol !== undefined && (!all || checkSymbol(values.symbol) !== undefined)) {
     throw new UsageError("--symbol needs --all and a valid symbol");
   }
-  const waitSeconds = Number(values.wait ?? "10");
-  if (!Number.isInteger(waitSeconds) || waitSeconds < 1 || waitSeconds > 60)
-    throw new UsageError(`--wait must be 1–60 seconds, was ${values.wait}`);
+  const waitSeconds = parseWaitSeconds(values.wait);
   const config = loadGatewayConfig(locateConfig(values.config, CONFIG_ENV, CONFIG_FILE));
-  const id = writeCancelCommand(config.state_dir, {
-    tickets: all ? "all" : tickets,
-    ...(values.symbol === undefined ? {} : { symbol: values.symbol }),
-    reason: (values.reason ?? "operator cancel").slice(0, 200),
-    at: Date.now(),
-  });
   const out = (line: string) => process.stdout.write(`${line}\n`);
-  const deadline = Date.now() + waitSeconds * 1000;
-  let result: CancelResult | undefined = readCancelResult(config.state_dir, id);
-  while (result === undefined) {
-    if (Date.now() > deadline) {
-      if (withdrawCancelCommand(config.state_dir, id)) {
-        process.stderr.write(
-          `agent-gtw: no running gateway took the request within ${waitSeconds} s; it was withdrawn, nothing was cancelled (is agent-gtw running with state_dir ${config.state_dir}?)\n`,
-        );
-      } else {
-        process.stderr.write(
-          `agent-gtw: the gateway took the request but has not answered within ${waitSeconds} s; check its log and \`agent-gtw status\`\n`,
-        );
-      }
-      return ExitCode.FAILURE;
-    }
-    await Bun.sleep(100);
-    result = readCancelResult(config.state_dir, id);
+  const result = await sendOperatorRequest<CancelResult>(
+    config.state_dir,
+    "cancel",
+    {
+      tickets: all ? "all" : tickets,
+      ...(values.symbol === undefined ? {} : { symbol: values.symbol }),
+      reason: (values.reason ?? "operator cancel").slice(0, 200),
+    },
+    waitSeconds,
+  );
+  if (typeof result === "string") {
+    process.stderr.write(
+      noAnswerMessage(result, waitSeconds, config.state_dir, "nothing was cancelled"),
+    );
+    return ExitCode.FAILURE;
   }
   if (result.error !== undefined) {
     process.stderr.write(`agent-gtw: cancel refused: ${result.error}\n`);

@@ -13,16 +13,26 @@ import { AgentError, describeError } from "../../shared/errors.ts";
 import { runKeygenCommand } from "../../shared/keys/keygen-command.ts";
 import { createLogger, loggerOptions, parseLevel } from "../../shared/log.ts";
 import { TRADING_STATES, type TradingState } from "../../shared/protocol/index.ts";
+import { UPGRADE_USAGE, upgradeDetails } from "../../shared/service/upgrade-command.ts";
 import { runWindowsServiceCommand } from "../../shared/service/windows.ts";
+import { CRYPTO_BACKEND_HELP } from "../../shared/sodium/install.ts";
 import { createGatewayApp, DEFAULT_MAGIC, GATEWAY_VERSION } from "../app.ts";
 import { readSecretFile } from "../backend/terminal/secret.ts";
 import { TerminalBackend } from "../backend/terminal/terminal-backend.ts";
 import { loadGatewayConfig } from "../config.ts";
-import { readOperatorState, readStatus, writeOperatorState } from "../operator/control.ts";
+import {
+  isRunning,
+  readOperatorState,
+  readStatus,
+  writeOperatorState,
+} from "../operator/control.ts";
 import { operatorCancel } from "./cancel.ts";
-import { runJournalBackup } from "./journal-backup.ts";
+import { JOURNAL_DETAILS, runJournalCommand } from "./journal.ts";
+import { runReloadCommand } from "./reload.ts";
 import { runSelftest } from "./selftest/selftest.ts";
 import { runGatewayService } from "./service-run.ts";
+import { runSimCommand, SIM_DETAILS, SIM_USAGE } from "./sim.ts";
+import { runGatewayUpgrade } from "./upgrade.ts";
 
 const PROGRAM = "agent-gtw";
 const CONFIG_ENV = "AGENT_GTW_CONFIG";
@@ -78,10 +88,31 @@ export const GATEWAY_COMMANDS: Readonly<Record<string, GatewayCommand>> = {
     details: `  --all                   every pending order (with --symbol: of that symbol)\n  --reason TEXT           why, for the journal and the log\n  --wait SECONDS          how long to wait for the gateway to answer (default 10)\n${CONFIG_LINE}`,
     run: (args) => operatorCancel(args),
   },
+  reload: {
+    usage: "[--config FILE] [--wait SECONDS]",
+    summary:
+      "re-read the authorized client keys now (the folder and the config's inline list) and close the sessions of revoked ones",
+    details: `  --wait SECONDS          how long to wait for the gateway to answer (default 10)\n${CONFIG_LINE}`,
+    run: (args) => runReloadCommand(args),
+  },
+  sim: {
+    usage: SIM_USAGE,
+    summary: "move the simulated market: set or jump a price, change how fast it moves",
+    details: SIM_DETAILS,
+    run: (args) => runSimCommand(args),
+  },
+  upgrade: {
+    usage: UPGRADE_USAGE,
+    summary:
+      "replace the service's binary: drain, stop, swap, start, verify; roll back if it fails",
+    details: upgradeDetails("agent-gtw", true),
+    run: (args) => runGatewayUpgrade(args),
+  },
   journal: {
-    usage: "backup [--out FILE] [--config FILE]",
-    summary: "a consistent copy of the order journal, also while the gateway runs",
-    details: `  --out, -o FILE          where the copy goes (default: <journal>.backup-<UTC time>)\n${CONFIG_LINE}`,
+    usage: "verify|repair|backup [options] [--config FILE]",
+    summary:
+      "check the order journal for loss (verify), rebuild it from what is left and the broker (repair), or copy it while the gateway runs (backup)",
+    details: `${JOURNAL_DETAILS}\n${CONFIG_LINE}`,
     run: (args) => runJournalCommand(args),
   },
   selftest: {
@@ -102,6 +133,7 @@ ${Object.entries(GATEWAY_COMMANDS)
 
 The config file is --config, else $${CONFIG_ENV}, else ${CONFIG_FILE} next to the executable
 (or in the working directory when run from source).
+${CRYPTO_BACKEND_HELP}
 
 Exit codes: 0 ok, 1 failure (or a failed self-test step), 2 usage error, 3 config or key file error.
 `;
@@ -111,17 +143,6 @@ export function gatewayCommandHelp(name: string): string {
   const command = GATEWAY_COMMANDS[name];
   if (command === undefined) return HELP;
   return `Usage: agent-gtw ${name} ${command.usage}\n\n${command.summary}\n${command.details === undefined ? "" : `\nOptions:\n${command.details}\n`}`;
-}
-
-/** `agent-gtw journal ACTION ...`: backup here; verify and repair live in journal.ts. */
-function runJournalCommand(args: readonly string[]): number {
-  const [action, ...rest] = args;
-  if (action === "backup") return runJournalBackup(rest);
-  throw new UsageError(
-    action === undefined
-      ? "journal needs an action: backup"
-      : `unknown journal action ${JSON.stringify(action)}; known: backup`,
-  );
 }
 
 /** Commands that print their own help (their parsers handle --help). */
@@ -177,10 +198,17 @@ async function run(args: readonly string[]): Promise<number> {
       `--log-level must be silent, error, warn, info or debug, was ${levelFlag}`,
     );
   const logger = createLogger("gtw", loggerOptions(config.log, { level }));
-  const app = createGatewayApp(config, logger);
+  let stop: (signal: string) => void = () => undefined;
+  const app = createGatewayApp(config, logger, {
+    configPath,
+    onLockLost: () => {
+      process.exitCode = ExitCode.FAILURE;
+      stop("state lock lost");
+    },
+  });
 
   let stopping: Promise<void> | undefined;
-  const stop = (signal: string) => {
+  stop = (signal: string) => {
     if (stopping !== undefined) {
       logger.warn(
         "Second signal: exiting now; unanswered orders will be reconciled at the next start",
@@ -193,6 +221,11 @@ async function run(args: readonly string[]): Promise<number> {
   };
   process.on("SIGINT", () => stop("SIGINT"));
   process.on("SIGTERM", () => stop("SIGTERM"));
+  // `kill -HUP` re-reads the client keys, like `agent-gtw reload` (POSIX only)
+  if (process.platform !== "win32")
+    process.on("SIGHUP", () => {
+      app.clientKeys.reload("SIGHUP");
+    });
   process.on("uncaughtException", (error) => {
     // A bug: log it, stop cleanly so the journal is consistent, and let the service manager restart us.
     logger.error("Uncaught exception; stopping", { error: error.stack ?? String(error) });
@@ -255,7 +288,7 @@ function status(args: readonly string[]): number {
     return ExitCode.FAILURE;
   }
   const age = Date.now() - Number(current["updated_at"] ?? 0);
-  const running = current["stopped_at"] === undefined && age < 5000;
+  const running = isRunning(current, Date.now());
   if (values.json === true) {
     process.stdout.write(`${JSON.stringify({ running, ...current })}\n`);
   } else {
@@ -263,6 +296,7 @@ function status(args: readonly string[]): number {
     const journal = current["journal"] as
       | { entries?: number; unresolved?: number; failure?: string | null }
       | undefined;
+    const crypto = current["crypto"] as { secretbox?: string; detail?: string } | undefined;
     process.stdout.write(
       [
         `gateway   ${String(current["gateway"])} ${running ? "running" : "NOT RUNNING"} (pid ${String(current["pid"])}, updated ${Math.round(age / 1000)} s ago)`,
@@ -271,6 +305,7 @@ function status(args: readonly string[]): number {
         `mt5       ${mt5?.state ?? "?"}${mt5?.detail === undefined ? "" : ` (${mt5.detail})`}`,
         `clients   ${String(current["clients_connected"])}`,
         `journal   ${journal?.entries ?? "?"} orders, ${journal?.unresolved ?? "?"} unresolved${journal?.failure ? `, FAILING: ${journal.failure}` : ""}`,
+        `crypto    ${crypto?.secretbox ?? "?"}${crypto?.detail === undefined ? "" : ` (${crypto.detail})`}`,
         "",
       ].join("\n"),
     );

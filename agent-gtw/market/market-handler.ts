@@ -145,7 +145,7 @@ export class MarketHandler {
   }
 
   async #rates(request: GetRatesRequest): Promise<Reply> {
-    const { reads, clock } = this.#options;
+    const { reads } = this.#options;
     const { symbol, timeframe } = request;
     let range: { from: number; to: number };
     const cursor = cursorValues(request, "R");
@@ -158,7 +158,7 @@ export class MarketHandler {
       const span = await reads.rateSpan({
         symbol,
         timeframe,
-        anchor: fromPosition ? clock.now() : (request.from as number),
+        anchor: fromPosition ? "now" : (request.from as number),
         skip: request.start ?? 0,
         count: request.count as number,
       });
@@ -177,11 +177,11 @@ export class MarketHandler {
   async #ticks(request: GetTicksRequest): Promise<Reply> {
     const { reads, clock } = this.#options;
     const cursor = cursorValues(request, "T");
-    // A count reads up to the gateway's clock at the first page, so the pages add up to `count`
+    // A count reads up to the broker's clock at the first page, so the pages add up to `count`
     const [from, skip, end, remaining] = (cursor ?? [
       request.from,
       0,
-      request.to ?? clock.now(),
+      request.to ?? reads.serverNow?.() ?? clock.now(),
       request.count ?? 0,
     ]) as [number, number, number, number];
     const limit = remaining > 0 ? Math.min(MAX_TICKS_PER_PAGE, remaining) : MAX_TICKS_PER_PAGE;

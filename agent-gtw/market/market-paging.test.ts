@@ -130,6 +130,40 @@ describe("backends that cannot answer", () => {
     });
   });
 
+  test("history MT5 is still loading answers HISTORY_LOADING, to be asked again", async () => {
+    const loading = reads({
+      rateSpan: async () => {
+        throw new BackendError(FaultCode.BACKEND_HISTORY_LOADING, "loading EURUSD H1");
+      },
+    });
+    expect(
+      await handler(loading).handle(
+        request({ action: "GET_RATES", symbol: "EURUSD", timeframe: "H1", start: 0, count: 5 }),
+        "inf-1",
+      ),
+    ).toMatchObject({
+      status: "ERROR",
+      error_code: "HISTORY_LOADING",
+      error_msg: "loading EURUSD H1",
+    });
+  });
+
+  test("a count of ticks reads up to the broker's clock when the backend has one", async () => {
+    let asked: number | undefined;
+    const broker = reads({
+      serverNow: () => 1_795_010_400_000,
+      ticks: async (query) => {
+        asked = query.to;
+        return { rows: [], next: undefined };
+      },
+    });
+    await handler(broker).handle(
+      request({ action: "GET_TICKS", symbol: "EURUSD", from: 1_795_000_000_000, count: 5 }),
+      "inf-1",
+    );
+    expect(asked).toBe(1_795_010_400_000);
+  });
+
   test("an answer the protocol cannot carry becomes INTERNAL_ERROR, not a reply the client refuses", async () => {
     const broken = reads({
       rateSpan: async () => ({ from: 0, to: 60_000 }),

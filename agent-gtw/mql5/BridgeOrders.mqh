@@ -1,7 +1,8 @@
 //+------------------------------------------------------------------+
-//| BridgeOrders.mqh - orders and pre-trade calculations             |
-//| (docs/EA-LINK.md §7.9-§7.12, §12.5): GET_ORDERS and              |
-//| GET_HISTORY_ORDERS paged like GET_POSITIONS, ORDER_CHECK,        |
+//| BridgeOrders.mqh - orders, the account history and pre-trade     |
+//| calculations (docs/EA-LINK.md §7.9-§7.12, §7.19, §12.5):         |
+//| GET_ORDERS, GET_HISTORY_ORDERS and GET_HISTORY_DEALS paged like  |
+//| GET_POSITIONS, ORDER_CHECK,                                      |
 //| CALC_MARGIN, CALC_PROFIT, and the ORDER event from               |
 //| OnTradeTransaction. The gateway works out what an ORDER event    |
 //| means (placed, modified, triggered...); the EA reports the order.|
@@ -80,6 +81,60 @@ string CmdHistoryOrders() {
       if(!PageAdd(items, count, limit, OrderJson(true, t))) full = true;
    }
    return PageReply("orders", items, matched, offset, count);
+}
+
+// DEAL_TYPE_* without its prefix; the dividend and tax members are named DEAL_DIVIDEND, DEAL_TAX...
+string DealTypeName(const long t) {
+   string name = EnumToString((ENUM_DEAL_TYPE)t);
+   return StringFind(name, "DEAL_TYPE_") == 0 ? StringSubstr(name, 10) : StringSubstr(name, 5);
+}
+
+// A deal of the account history (§7.19): every type, balance operations too
+string HistoryDealJson(const ulong d) {
+   string b = J(JL("ticket", (long)d), JL("order", HistoryDealGetInteger(d, DEAL_ORDER)),
+                JL("position", HistoryDealGetInteger(d, DEAL_POSITION_ID)), JS("symbol", HistoryDealGetString(d, DEAL_SYMBOL)),
+                JS("type", DealTypeName(HistoryDealGetInteger(d, DEAL_TYPE))), JS("entry", EntryName(HistoryDealGetInteger(d, DEAL_ENTRY))),
+                JS("reason", ReasonName(HistoryDealGetInteger(d, DEAL_REASON))), JD("volume", HistoryDealGetDouble(d, DEAL_VOLUME)),
+                JD("price", HistoryDealGetDouble(d, DEAL_PRICE)));
+   return J(b, JD("profit", HistoryDealGetDouble(d, DEAL_PROFIT)), JD("commission", HistoryDealGetDouble(d, DEAL_COMMISSION)),
+            JD("swap", HistoryDealGetDouble(d, DEAL_SWAP)), JD("fee", HistoryDealGetDouble(d, DEAL_FEE)),
+            JU("magic", (ulong)HistoryDealGetInteger(d, DEAL_MAGIC)), JS("comment", HistoryDealGetString(d, DEAL_COMMENT)),
+            JS("external_id", HistoryDealGetString(d, DEAL_EXTERNAL_ID)), JL("time", HistoryDealGetInteger(d, DEAL_TIME_MSC)));
+}
+
+// The deals of a time range (DEAL_TIME_MSC in [from, to], server ms), of a position
+// (HistorySelectByPosition) or one deal by ticket (HistoryDealSelect), in the terminal's order
+string CmdHistoryDeals() {
+   long from = 0, to = 0, position = 0, ticket = 0;
+   string err = "", items = "";
+   int offset = 0, limit = 0, matched = 0, count = 0;
+   bool full = false;
+   bool byRange = JsonHas("from") || JsonHas("to"), byPosition = JsonHas("position"), byTicket = JsonHas("ticket");
+   if((byRange ? 1 : 0) + (byPosition ? 1 : 0) + (byTicket ? 1 : 0) != 1
+      || (byRange && (!JsonGetLong("from", from) || !JsonGetLong("to", to) || from < 0 || to < from))
+      || (byPosition && (!JsonGetLong("position", position) || position <= 0))
+      || (byTicket && (!JsonGetLong("ticket", ticket) || ticket <= 0)))
+      return Err("BAD_REQUEST", "one of from + to (server ms, from <= to), position (> 0) or ticket (> 0) is required");
+   if(!PageArgs(offset, limit, err)) return Err("BAD_REQUEST", err);
+   // HistoryDealSelect leaves just that deal selected; an unknown ticket is an empty history
+   if(byTicket) {
+      bool found = HistoryDealSelect((ulong)ticket);
+      if(found && offset == 0) PageAdd(items, count, limit, HistoryDealJson((ulong)ticket));
+      return PageReply("deals", items, found ? 1 : 0, offset, count);
+   }
+   ResetLastError();
+   bool selected = byRange ? HistorySelect((datetime)(from / 1000), (datetime)(to / 1000 + 1)) : HistorySelectByPosition(position);
+   if(!selected) return RuntimeErr(GetLastError());
+   int total = HistoryDealsTotal();
+   for(int i = 0; i < total; i++) {
+      ulong d = HistoryDealGetTicket(i);
+      if(d == 0) continue;
+      long t = HistoryDealGetInteger(d, DEAL_TIME_MSC);
+      if(byRange && (t < from || t > to)) continue;
+      if(++matched <= offset || full) continue;
+      if(!PageAdd(items, count, limit, HistoryDealJson(d))) full = true;
+   }
+   return PageReply("deals", items, matched, offset, count);
 }
 
 string CheckBody(const MqlTradeCheckResult &check) {

@@ -1,6 +1,7 @@
 //+------------------------------------------------------------------+
 //| BridgeReads.mqh - HELLO, the read commands, paging, quotes and   |
-//| trade events (docs/EA-LINK.md §6.2, §7, §12).                    |
+//| trade events (docs/EA-LINK.md §6.2, §7, §12). Market data:       |
+//| BridgeMarket.mqh.                                                |
 //+------------------------------------------------------------------+
 #define DEFAULT_PAGE      500
 #define MAX_PAGE          1000
@@ -203,6 +204,11 @@ string CmdSymbolInfo() {
    string sym = "";
    if(!JsonGetString("symbol", sym) || sym == "") return Err("BAD_REQUEST", "symbol is required");
    if(!SymbolSelect(sym, true)) return Err("UNKNOWN_SYMBOL", "unknown symbol " + sym);
+   return Ok(SymbolInfoJson(sym));
+}
+
+// The fields of GET_SYMBOL_INFO (§7.4), shared by GET_SYMBOLS (§7.14)
+string SymbolInfoJson(const string sym) {
    MqlTick tick;
    if(!SymbolInfoTick(sym, tick)) ZeroMemory(tick);
    ENUM_SYMBOL_TRADE_EXECUTION exe = (ENUM_SYMBOL_TRADE_EXECUTION)SymbolInfoInteger(sym, SYMBOL_TRADE_EXEMODE);
@@ -232,7 +238,7 @@ string CmdSymbolInfo() {
    // every OPEN and CLOSE (§10.2), and the lifetimes pending orders may have
    b = J(b, JL("order_mode", SymbolInfoInteger(sym, SYMBOL_ORDER_MODE)), JS("filling", FillingName(FillingFor(sym))),
          JL("expiration_mode", SymbolInfoInteger(sym, SYMBOL_EXPIRATION_MODE)));
-   return Ok(J(b, JL("spread", SymbolInfoInteger(sym, SYMBOL_SPREAD)), JB("session_open", SessionOpen(sym))));
+   return J(b, JL("spread", SymbolInfoInteger(sym, SYMBOL_SPREAD)), JB("session_open", SessionOpen(sym)));
 }
 
 //--- Quotes ---------------------------------------------------------

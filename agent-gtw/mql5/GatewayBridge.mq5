@@ -8,7 +8,7 @@
 //| It never trades on its own and needs no DLLs.                    |
 //+------------------------------------------------------------------+
 #property copyright   "MT5 Live Bridge"
-#property version     "2.10"
+#property version     "2.20"
 #property description "Link between agent-gtw and this terminal."
 #property description "Add 127.0.0.1 under Tools > Options > Expert Advisors > Allow WebRequest for listed URL."
 
@@ -18,7 +18,7 @@ input long   InpMagic       = 570100;  // Magic number for orders that carry non
 input int    InpDeviation   = 10;      // Default max price deviation, points
 input double InpMaxLots     = 1.0;     // Hard cap on the volume of one OPEN, lots
 
-#define EA_VERSION "2.1.0"
+#define EA_VERSION "2.2.0"
 
 ulong g_startTick = 0;
 
@@ -30,6 +30,7 @@ ulong g_startTick = 0;
 #include "BridgeTrades.mqh"
 #include "BridgePending.mqh"
 #include "BridgeOrders.mqh"
+#include "BridgeMarket.mqh"
 
 int OnInit() {
    if(!AuthSecretValid(InpSecret)) {
@@ -77,9 +78,8 @@ void OnLinkDown() {
    g_subCount = 0;
 }
 
-// The command table: the gateway's `cmd` and its handler, one row each. Later commands (market
-// data, history) are new rows; a listing uses PageArgs/PageAdd/PageReply, a trade command a row
-// here and one in BuildRequest
+// The command table: the gateway's `cmd` and its handler, one row each. A listing uses
+// PageArgs/PageAdd/PageReply, a trade command a row here and one in BuildRequest
 string Dispatch(const string cmd) {
    if(cmd == "PING")               return CmdPing();
    if(cmd == "GET_ACCOUNT")        return CmdAccount();
@@ -88,6 +88,13 @@ string Dispatch(const string cmd) {
    if(cmd == "GET_DEALS")          return CmdDeals();
    if(cmd == "GET_ORDERS")         return CmdOrders();
    if(cmd == "GET_HISTORY_ORDERS") return CmdHistoryOrders();
+   if(cmd == "GET_HISTORY_DEALS")  return CmdHistoryDeals();
+   if(cmd == "GET_SYMBOL_NAMES")   return CmdSymbolNames();
+   if(cmd == "GET_SYMBOLS")        return CmdSymbols();
+   if(cmd == "GET_TICK")           return CmdTick();
+   if(cmd == "GET_RATE_SPAN")      return CmdRateSpan();
+   if(cmd == "GET_RATES")          return CmdRates();
+   if(cmd == "GET_TICKS")          return CmdTicks();
    if(cmd == "ORDER_CHECK")        return CmdOrderCheck();
    if(cmd == "CALC_MARGIN")        return CmdCalcMargin();
    if(cmd == "CALC_PROFIT")        return CmdCalcProfit();

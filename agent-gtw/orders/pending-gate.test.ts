@@ -8,18 +8,40 @@ import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { silentLogger } from "../../shared/log.ts";
 import type { PendingTradeReply, Reply } from "../../shared/protocol/index.ts";
+import { type CancelResult, cancelHandler } from "../operator/cancels.ts";
 import {
   OPERATOR_DIR,
-  readCancelResult,
-  runPending,
-  writeCancelCommand,
-} from "../operator/cancels.ts";
+  type OperatorRequestsOptions,
+  readOperatorResult,
+  runOperatorRequests,
+  writeOperatorRequest,
+} from "../operator/requests.ts";
 import { orderOf, pendingHarnesses, placeRequest } from "../testing/pending-harness.ts";
+import { OPERATOR_SCOPE } from "./executor.ts";
 
 const { harness } = pendingHarnesses();
 const place = placeRequest;
 const open = { action: "OPEN", symbol: "EURUSD", side: "BUY", volume: 0.1 };
 const ticketOf = (reply: Reply) => (reply as PendingTradeReply).ticket as number;
+
+/** The operator channel of a harness's gateway, with the cancel handler only. */
+function requestOptions(h: Awaited<ReturnType<typeof harness>>): OperatorRequestsOptions {
+  const logger = silentLogger;
+  return {
+    stateDir: h.dir,
+    clock: h.clock,
+    logger,
+    handlers: {
+      cancel: cancelHandler({
+        gatewayName: "gtw-test",
+        executor: h.executor,
+        backend: h.backend,
+        clock: h.clock,
+        logger,
+      }),
+    },
+  };
+}
 
 describe("limits", () => {
   test("pending orders count against max_open_positions for OPEN and PLACE alike", async () => {
@@ -113,7 +135,7 @@ describe("trading states", () => {
       ticket,
     });
     expect(reply).toMatchObject({ status: "FILLED", order: ticket });
-    expect(h.journal.lookup("op-1")?.state).toBe("FILLED");
+    expect(h.journal.lookup(OPERATOR_SCOPE, "op-1")?.state).toBe("FILLED");
     expect(await h.backend.orders()).toEqual([]);
   });
 
@@ -142,25 +164,22 @@ describe("agent-gtw cancel (operator request files)", () => {
     const a = orderOf(await h.send(place()));
     const b = orderOf(await h.send(place({ price: 1.0985 })));
     h.tradingState.set("HALTED", "test");
-    const id = writeCancelCommand(h.dir, { tickets: [a, 999], reason: "test", at: h.clock.now() });
-    const options = {
-      stateDir: h.dir,
-      gatewayName: "gtw-test",
-      executor: h.executor,
-      backend: h.backend,
-      clock: h.clock,
-      logger: silentLogger,
-    };
-    expect(await runPending(options, join(h.dir, OPERATOR_DIR))).toBe(1);
-    const result = readCancelResult(h.dir, id);
+    const id = writeOperatorRequest(h.dir, "cancel", {
+      tickets: [a, 999],
+      reason: "test",
+      at: h.clock.now(),
+    });
+    const options = requestOptions(h);
+    expect(await runOperatorRequests(options)).toBe(1);
+    const result = readOperatorResult<CancelResult>(h.dir, "cancel", id);
     expect(result?.results).toEqual([
       { ticket: a, status: "FILLED", retcode: 10009 },
       expect.objectContaining({ ticket: 999, status: "REJECTED", retcode: 10013 }),
     ]);
     expect((await h.backend.orders()).map((order) => order.ticket)).toEqual([b]);
     // The result is read once; the request is gone
-    expect(readCancelResult(h.dir, id)).toBeUndefined();
-    expect(await runPending(options, join(h.dir, OPERATOR_DIR))).toBe(0);
+    expect(readOperatorResult(h.dir, "cancel", id)).toBeUndefined();
+    expect(await runOperatorRequests(options)).toBe(0);
   });
 
   test("--all cancels every order (on one symbol when asked); a stale request is ignored", async () => {
@@ -169,50 +188,40 @@ describe("agent-gtw cancel (operator request files)", () => {
     await h.send(place());
     await h.send(place({ price: 1.0985 }));
     const gbp = orderOf(await h.send(place({ symbol: "GBPUSD", price: 1.26 })));
-    const dir = join(h.dir, OPERATOR_DIR);
-    const options = {
-      stateDir: h.dir,
-      gatewayName: "gtw-test",
-      executor: h.executor,
-      backend: h.backend,
-      clock: h.clock,
-      logger: silentLogger,
-    };
-    const stale = writeCancelCommand(h.dir, {
+    const options = requestOptions(h);
+    const stale = writeOperatorRequest(h.dir, "cancel", {
       tickets: "all",
       reason: "t",
       at: h.clock.now() - 61_000,
     });
-    await runPending(options, dir);
-    expect(readCancelResult(h.dir, stale)?.error).toContain("older than a minute");
+    await runOperatorRequests(options);
+    expect(readOperatorResult(h.dir, "cancel", stale)?.error).toContain("older than a minute");
     expect(await h.backend.orders()).toHaveLength(3);
 
-    const id = writeCancelCommand(h.dir, {
+    const id = writeOperatorRequest(h.dir, "cancel", {
       tickets: "all",
       symbol: "EURUSD",
       reason: "t",
       at: h.clock.now(),
     });
-    await runPending(options, dir);
-    expect(readCancelResult(h.dir, id)?.results).toHaveLength(2);
+    await runOperatorRequests(options);
+    expect(readOperatorResult<CancelResult>(h.dir, "cancel", id)?.results).toHaveLength(2);
     expect((await h.backend.orders()).map((order) => order.ticket)).toEqual([gbp]);
   });
 
   test("a request file that is not ours is refused with a reason, never half-read", async () => {
     const h = await harness();
     mkdirSync(join(h.dir, OPERATOR_DIR), { recursive: true });
-    await Bun.write(join(h.dir, OPERATOR_DIR, "cancel-aaaaaaaaaaaa.json"), '{"tickets":[0]}');
-    await runPending(
-      {
-        stateDir: h.dir,
-        gatewayName: "gtw-test",
-        executor: h.executor,
-        backend: h.backend,
-        clock: h.clock,
-        logger: silentLogger,
-      },
-      join(h.dir, OPERATOR_DIR),
-    );
-    expect(readCancelResult(h.dir, "aaaaaaaaaaaa")?.error).toContain("tickets must be");
+    const file = (name: string) => join(h.dir, OPERATOR_DIR, name);
+    await Bun.write(file("cancel-aaaaaaaaaaaa.json"), `{"tickets":[0],"at":${h.clock.now()}}`);
+    await Bun.write(file("cancel-bbbbbbbbbbbb.json"), "[1,2]");
+    await Bun.write(file("cancel-cccccccccccc.json"), '{"tickets":"all"}');
+    await Bun.write(file("cancel-dddddddddddd.json"), "{not json");
+    expect(await runOperatorRequests(requestOptions(h))).toBe(4);
+    const error = (id: string) => readOperatorResult(h.dir, "cancel", id)?.error;
+    expect(error("aaaaaaaaaaaa")).toContain("tickets must be");
+    expect(error("bbbbbbbbbbbb")).toBe("the request is not an object");
+    expect(error("cccccccccccc")).toBe("at must be a Unix time in ms");
+    expect(error("dddddddddddd")).toContain("not valid JSON");
   });
 });

@@ -234,9 +234,11 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
     tradingState,
     clock,
     logger: silentLogger,
+    signatureWindow: verifier.window,
   });
   await backend.start();
   backend.subscribe((event) => executor.onBackendEvent(event));
+  await executor.checkBroker();
   const built = gateway;
 
   const frames = (body: Record<string, unknown>, signer2: Signer = signer) => {
@@ -294,7 +296,7 @@ export function fullDiskIo(): JournalIo & { failing: boolean } {
   const fs = require("node:fs") as typeof import("node:fs");
   const io = {
     failing: false,
-    openSync: (path: string, flags: string, mode?: number) => fs.openSync(path, flags, mode),
+    openSync: (path: string, flags: number, mode?: number) => fs.openSync(path, flags, mode),
     writeSync(fd: number, buffer: Uint8Array) {
       if (io.failing)
         throw new AgentError(FaultCode.JOURNAL_UNAVAILABLE, "ENOSPC: no space left on device");

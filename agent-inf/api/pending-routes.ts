@@ -6,6 +6,7 @@
  * The input rules are pending-input.ts.
  */
 import type { Reply } from "../../shared/protocol/index.ts";
+import { ask, expectOk } from "./gateway-answers.ts";
 import { brokerSpelling, parseQuery, parseTicket } from "./input.ts";
 import {
   type CheckAction,
@@ -16,7 +17,7 @@ import {
   parsePendingQuery,
   parsePlaceBody,
 } from "./pending-input.ts";
-import { ask, expectOk, json, orderResponse, type Route, type RouteContext } from "./route-kit.ts";
+import { json, orderResponse, type Route, type RouteContext } from "./route-kit.ts";
 
 export const PENDING_ROUTES: readonly Route[] = [
   { method: "GET", template: "/v1/pending", handler: listPending },

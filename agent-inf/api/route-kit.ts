@@ -1,18 +1,14 @@
 /**
  * What every route file of the local API shares (routes.ts and the route families beside it):
- * the handler's context and the route type, JSON answers, the HTTP status of an order outcome,
- * and asking the gateway a query with its refusals turned into ApiErrors.
+ * the handler's context and the route type, JSON answers, and the HTTP status of an order
+ * outcome. Asking the gateway a query is gateway-answers.ts.
  */
 import type { Server } from "bun";
-import { describeError } from "../../shared/errors.ts";
 import type { Logger } from "../../shared/log.ts";
-import type { Reply, SignedAction } from "../../shared/protocol/index.ts";
+import type { SignedAction } from "../../shared/protocol/index.ts";
 import type { InferenceApp } from "../app.ts";
-import type { QueryBody } from "../gateway/gateway-client.ts";
-import type { Lane } from "../lane/lane.ts";
 import type { OrderResult } from "../orders/order-service.ts";
 import type { Role } from "./auth.ts";
-import { ApiError, ApiErrorCode } from "./input.ts";
 import type { StreamRegistry, WsData } from "./stream.ts";
 
 export interface RouteContext {
@@ -94,33 +90,4 @@ export function orderResponse(
     duration_ms: Math.round((performance.now() - started) * 10) / 10,
   });
   return json(status, result);
-}
-
-/** Thrown means no answer at all (timeouts after the client's retries, or no connection). */
-export async function ask(lane: Lane, body: QueryBody): Promise<Reply> {
-  try {
-    return await lane.client.query(body);
-  } catch (error) {
-    throw new ApiError(
-      504,
-      ApiErrorCode.GATEWAY_UNREACHABLE,
-      `gateway ${lane.name} did not answer ${body.action}: ${describeError(error)}`,
-      { details: { gateway: lane.name }, cause: error },
-    );
-  }
-}
-
-export function expectOk(lane: Lane, reply: Reply): Reply {
-  if (reply.status === "OK") return reply;
-  const details = { gateway: lane.name, gateway_error_code: reply.error_code ?? reply.status };
-  if (reply.error_code === "UNKNOWN_SYMBOL")
-    throw new ApiError(404, ApiErrorCode.UNKNOWN_SYMBOL, reply.error_msg ?? "unknown symbol", {
-      details,
-    });
-  throw new ApiError(
-    502,
-    ApiErrorCode.GATEWAY_ERROR,
-    `gateway ${lane.name} refused: ${reply.error_code ?? reply.status}: ${reply.error_msg ?? ""}`,
-    { details },
-  );
 }

@@ -7,6 +7,7 @@
  */
 import type { InferenceApp } from "../app.ts";
 import type { Lane } from "../lane/lane.ts";
+import { ask, expectOk } from "./gateway-answers.ts";
 import {
   brokerSpelling,
   checkClientOrderId,
@@ -22,17 +23,9 @@ import {
   QUERY_GATEWAY,
   QUERY_POSITIONS,
 } from "./input.ts";
+import { MARKET_ROUTES } from "./market-routes.ts";
 import { PENDING_ROUTES } from "./pending-routes.ts";
-import { ask, expectOk, json, orderResponse, type Route, type RouteContext } from "./route-kit.ts";
-
-// Where they were first defined: server.ts and the route files read them from here too
-export {
-  json,
-  ORDER_STATUS,
-  type Route,
-  type RouteContext,
-  type RouteHandler,
-} from "./route-kit.ts";
+import { json, orderResponse, type Route, type RouteContext } from "./route-kit.ts";
 
 export const ROUTES: readonly Route[] = [
   { method: "POST", template: "/v1/orders", handler: openOrder },
@@ -43,6 +36,7 @@ export const ROUTES: readonly Route[] = [
   { method: "GET", template: "/v1/account", handler: getAccount },
   { method: "GET", template: "/v1/symbols/{symbol}", handler: getSymbol },
   ...PENDING_ROUTES,
+  ...MARKET_ROUTES,
   {
     method: "GET",
     template: "/v1/health",

@@ -12,11 +12,15 @@ import { runApiCommand } from "./api-commands.ts";
 import { text } from "./args.ts";
 import type { ArgValues, CliCommand } from "./command.ts";
 import { COMMANDS, commandHelp, HELP } from "./commands.ts";
+import { runMarketCommand } from "./market-output.ts";
 import { runPing } from "./ping.ts";
 import { runService } from "./run.ts";
+import { runInferenceUpgrade } from "./upgrade.ts";
 import { runWatch } from "./watch.ts";
 
-const KNOWN_COMMANDS = [...Object.keys(COMMANDS), "keygen", "service"];
+/** Commands that parse their own arguments (shared with agent-gtw). */
+export const SETUP_COMMANDS = ["keygen", "service", "upgrade"] as const;
+const KNOWN_COMMANDS = [...Object.keys(COMMANDS), ...SETUP_COMMANDS];
 
 /** Turn the arguments into a command description; throws UsageError. */
 export function parseCli(args: readonly string[]): CliCommand {
@@ -31,7 +35,8 @@ export function parseCli(args: readonly string[]): CliCommand {
   }
   const name = first === undefined || first.startsWith("-") ? "run" : first;
   const rest = name === first ? args.slice(1) : args;
-  if (name === "keygen" || name === "service") return { kind: "setup", name, args: rest };
+  const setup = SETUP_COMMANDS.find((command) => command === name);
+  if (setup !== undefined) return { kind: "setup", name: setup, args: rest };
   const spec = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
   if (spec === undefined) throw unknownCommand(name, KNOWN_COMMANDS);
   const { values, positionals } = parseCommandLine(rest, {
@@ -69,9 +74,11 @@ export async function runInferenceCli(args: readonly string[]): Promise<number> 
       return runApiCommand(command);
     case "watch":
       return runWatch(command);
+    case "market":
+      return runMarketCommand(command);
     case "setup":
-      return command.name === "keygen"
-        ? runKeygenCommand("agent-inf", command.args)
-        : runSystemdServiceCommand(command.args);
+      if (command.name === "keygen") return runKeygenCommand("agent-inf", command.args);
+      if (command.name === "upgrade") return runInferenceUpgrade(command.args);
+      return runSystemdServiceCommand(command.args);
   }
 }

@@ -32,6 +32,9 @@ export type ApiView =
   | "order-check"
   | "calc";
 
+/** Market data (market-output.ts): streamed, printed as a table, JSON or CSV. */
+export type MarketView = "symbols" | "rates" | "ticks" | "deals" | "orders";
+
 export interface ApiCall {
   readonly method: "GET" | "POST";
   /** Path and query string, e.g. `/v1/positions?symbol=EURUSD`. */
@@ -52,6 +55,13 @@ export type Action =
       readonly gateway?: string;
     }
   | { readonly kind: "api"; readonly view: ApiView; readonly call: ApiCall }
+  | {
+      readonly kind: "market";
+      readonly view: MarketView;
+      /** Path and query string of the GET. */
+      readonly path: string;
+      readonly csv: boolean;
+    }
   | {
       readonly kind: "watch";
       readonly symbols: readonly string[];
@@ -87,10 +97,10 @@ export type ArgValues = Readonly<Record<string, string | boolean | undefined>>;
 export type CliCommand =
   | { readonly kind: "help"; readonly text: string }
   | { readonly kind: "version" }
-  /** keygen and service: they parse their own arguments. */
+  /** keygen, service and upgrade: they parse their own arguments. */
   | {
       readonly kind: "setup";
-      readonly name: "keygen" | "service";
+      readonly name: "keygen" | "service" | "upgrade";
       readonly args: readonly string[];
     }
   | (Action & { readonly name: string; readonly config?: string; readonly json: boolean });

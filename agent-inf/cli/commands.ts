@@ -12,6 +12,7 @@ import {
   MAX_DEVIATION_POINTS,
   MAX_MAGIC,
 } from "../../shared/protocol/index.ts";
+import { CRYPTO_BACKEND_HELP } from "../../shared/sodium/install.ts";
 import { INFERENCE_VERSION } from "../version.ts";
 import {
   clientOrderId,
@@ -40,6 +41,7 @@ import {
   PING_MAX_COUNT,
   PROGRAM,
 } from "./command.ts";
+import { MARKET_COMMANDS } from "./market-commands.ts";
 import { PENDING_COMMANDS } from "./pending-commands.ts";
 
 export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
@@ -61,9 +63,9 @@ export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
       return { kind: "run", logLevel };
     },
   },
-  // `keygen` and `service` parse their own arguments (shared/keys/keygen-command.ts,
-  // shared/service/systemd.ts, shared with agent-gtw); command-line.ts dispatches them before
-  // this table.
+  // `keygen`, `service` and `upgrade` parse their own arguments (shared/keys/keygen-command.ts,
+  // shared/service/systemd.ts, shared/service/upgrade-command.ts, shared with agent-gtw);
+  // command-line.ts dispatches them before this table.
   open: {
     group: "orders",
     usage:
@@ -221,6 +223,7 @@ export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
       return get("symbol", `/v1/symbols/${encodeURIComponent(symbolName(symbol))}`, values);
     },
   },
+  ...MARKET_COMMANDS,
   watch: {
     group: "data",
     usage: "SYMBOL [SYMBOL...] [--count N] [--gateway NAME]",
@@ -352,6 +355,8 @@ Setup (without the agent running):
       or add one missing token to an existing key folder
   service install|uninstall|status [--config FILE]
       install agent-inf as a hardened systemd service (see ${PROGRAM} service --help)
+  upgrade --binary FILE | --rollback [--config FILE]
+      replace the service's binary: stop (drains), swap, start, verify; roll back if it fails
 
   ${PROGRAM} COMMAND --help     the command's options
   ${PROGRAM} --version
@@ -359,6 +364,7 @@ Setup (without the agent running):
 Every command takes --config FILE (-c). The config file is --config, else $${CONFIG_ENV}, else
 ${CONFIG_FILE} next to the executable (or in the working directory when run from source).
 --json prints the data as JSON (the local API's answer) instead of a table.
+${CRYPTO_BACKEND_HELP}
 
 Exit codes: 0 ok (order FILLED), 1 failure (a PING lost, agent not running, status not ok),
 2 usage error, 3 config or key file error, 4 order outcome UNKNOWN (the client_order_id is

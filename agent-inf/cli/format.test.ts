@@ -195,6 +195,7 @@ describe("data views", () => {
       status: "failed",
       version: "1.0.0",
       agent: "inf-1",
+      crypto: { secretbox: "tweetnacl", detail: "fallback: glibc too old", fallback: true },
       gateways: [
         {
           gateway: "gtw-1",
@@ -215,6 +216,7 @@ describe("data views", () => {
     };
     expect(renderApiResponse("health", 200, health, false, 10_000)).toEqual({
       stdout: `agent inf-1 1.0.0: failed
+crypto tweetnacl (fallback: glibc too old)
 gateway    gtw-1  tcp://10.0.0.2:5700  NOT CONNECTED
 heartbeat  FAILED  rtt p50 0.210 ms  p99 1.500 ms  clock offset -0.250 ms
 breaker    ENGAGED for 2.0 s: heartbeat failed: timeout

@@ -75,7 +75,8 @@ const VIEWS: Readonly<Record<ApiView, (data: Obj, nowMs: number) => string>> = {
   calc: (data) => formatCalc(data),
 };
 
-function apiError(httpStatus: number, error: Obj | undefined): string {
+/** One line for a refusal of the API (its error object), or for an answer without one. */
+export function apiError(httpStatus: number, error: Obj | undefined): string {
   if (httpStatus === 401 || httpStatus === 403)
     return `the agent refused the API token (HTTP ${httpStatus}): check api.token_file`;
   if (error === undefined) return `the agent answered HTTP ${httpStatus} without a result`;
@@ -267,6 +268,13 @@ export function formatHealth(health: Obj, nowMs: number): string {
   const lines = [
     `agent ${String(health["agent"] ?? "?")} ${String(health["version"] ?? "")}: ${String(health["status"] ?? "?")}`,
   ];
+  const crypto = asObject(health["crypto"]);
+  if (crypto !== undefined) {
+    const detail = str(crypto["detail"]);
+    lines.push(
+      `crypto ${String(crypto["secretbox"] ?? "?")}${detail === undefined ? "" : ` (${detail})`}`,
+    );
+  }
   for (const item of asArray(health["gateways"])) {
     const lane = asObject(item) ?? {};
     const latency = asObject(lane["latency_ms"]);

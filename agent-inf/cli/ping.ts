@@ -10,6 +10,7 @@ import { describeError } from "../../shared/errors.ts";
 import { readSecretKeyFile } from "../../shared/keys/curve-keys.ts";
 import { silentLogger } from "../../shared/log.ts";
 import type { PingReply } from "../../shared/protocol/index.ts";
+import { installCryptoBackend } from "../../shared/sodium/install.ts";
 import { findGateway, loadInferenceConfig } from "../config.ts";
 import { connectionFor } from "../gateway/connection.ts";
 import type { GatewayStatus } from "../gateway/events.ts";
@@ -96,6 +97,8 @@ export async function runPing(command: PingCommand): Promise<number> {
   const config = loadInferenceConfig(locateConfig(command.config, CONFIG_ENV, CONFIG_FILE));
   const entry = findGateway(config, command.gateway);
   const keys = readSecretKeyFile(config.keys.client_secret);
+  // Boxes as `run` does, so ping measures the agent's crypto and refuses the same bad settings
+  installCryptoBackend();
   // PING is never signed: no signer, so the signing key stays unread (it may live with another
   // user). Nothing is logged; what went wrong comes back as the session's status events.
   const client = new GatewayClient({

@@ -3,12 +3,13 @@
  * trading state, the gateway's own view from its last PING, and the stream; and the problems
  * that make orders fail now or soon (issue 18: "ok" with the clock 5 s off, a gateway name that
  * does not match, or the gateway down was a lie). Overall: failed when any order would fail,
- * degraded when something is close to it, ok otherwise.
+ * degraded when something is close to it, ok otherwise. Also the crypto backend the agent runs.
  */
+import type { CryptoBackendInfo } from "../../shared/curve/box.ts";
 import type { TradingState } from "../../shared/protocol/index.ts";
 import { failureCause } from "../gateway/failure-cause.ts";
 import type { StreamHealth } from "../live-view/sync.ts";
-import { judgeClockOffset } from "./clock-check.ts";
+import { gatewayWindow, judgeClockOffset } from "./clock-check.ts";
 import type { HeartbeatStatus, LatencyStats } from "./heartbeat.ts";
 import type { Lane } from "./lane.ts";
 
@@ -59,6 +60,8 @@ export interface Health {
   readonly version: string;
   readonly agent: string;
   readonly gateways: readonly LaneHealth[];
+  /** The secretbox backend this agent runs (libsodium, or tweetnacl and why). */
+  readonly crypto: CryptoBackendInfo;
 }
 
 export function laneHealth(lane: Lane): LaneHealth {
@@ -92,7 +95,7 @@ export function laneHealth(lane: Lane): LaneHealth {
       `the gateway at ${lane.client.endpoint} is named ${JSON.stringify(last.gateway)}, but this config calls it ${JSON.stringify(lane.name)}: every order would be refused WRONG_GATEWAY; set gateways[].name to ${JSON.stringify(last.gateway)}`,
     );
   if (offset !== undefined && connected) {
-    const verdict = judgeClockOffset(offset);
+    const verdict = judgeClockOffset(offset, gatewayWindow(lane.heartbeat.lastResult));
     if (verdict.level !== "ok") problem(verdict.level, "CLOCK_OFFSET", verdict.message);
   }
   if (last !== undefined && last.mt5.link !== "UP")
@@ -130,7 +133,12 @@ export function laneHealth(lane: Lane): LaneHealth {
 }
 
 /** failed: some lane has a problem that fails orders; degraded: one close to it, or no PING yet. */
-export function agentHealth(lanes: Iterable<Lane>, version: string, agent: string): Health {
+export function agentHealth(
+  lanes: Iterable<Lane>,
+  version: string,
+  agent: string,
+  crypto: CryptoBackendInfo,
+): Health {
   const gateways = [...lanes].map(laneHealth);
   const failed = gateways.some((lane) => lane.problems.some((p) => p.level === "fail"));
   const degraded = gateways.some(
@@ -141,5 +149,6 @@ export function agentHealth(lanes: Iterable<Lane>, version: string, agent: strin
     version,
     agent,
     gateways,
+    crypto,
   };
 }

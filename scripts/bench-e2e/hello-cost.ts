@@ -5,13 +5,27 @@
  *
  *   bun scripts/bench-e2e/hello-cost.ts [--n 2000]
  */
-import { parseArgs } from "node:util";
 import { generateKeyPair } from "../../shared/curve/box.ts";
 import { CurveServer } from "../../shared/curve/curve-server.ts";
+import { installCryptoBackend } from "../../shared/sodium/install.ts";
+import { parseBenchArgs } from "../bench/cli.ts";
 import { HandCurveClient } from "../harness/hand-curve.ts";
 
-const { values } = parseArgs({ args: Bun.argv.slice(2), options: { n: { type: "string" } } });
-const n = Number(values.n ?? 2000);
+const { values, integer } = parseBenchArgs(
+  Bun.argv.slice(2),
+  {
+    name: "hello-cost",
+    usage: `usage: bun scripts/bench-e2e/hello-cost.ts [--n N]
+
+What answering one CURVE HELLO costs the gateway, in one process (HELLO → WELCOME).
+
+  --n N        HELLOs to answer (default 2000)
+  -h, --help   this text`,
+  },
+  { n: { type: "string" } },
+);
+const n = integer(values.n, "--n", 2000, 1, 10_000_000);
+installCryptoBackend();
 const server = generateKeyPair();
 const hellos = Array.from({ length: 200 }, () =>
   new HandCurveClient(generateKeyPair(), server.publicKey).hello(),

@@ -8,7 +8,7 @@ import { join } from "node:path";
 import type { Subprocess } from "bun";
 import { generateKeyPair } from "../../shared/curve/box.ts";
 import { z85Encode } from "../../shared/curve/z85.ts";
-import type { BenchKeys, PeerRecord } from "../bench/peer-protocol.ts";
+import type { BenchKeys, PeerConfig, PeerRecord } from "../bench/peer-protocol.ts";
 import { spawned } from "./processes.ts";
 
 const PEER = join(import.meta.dir, "..", "bench", "libzmq-peer.mjs");
@@ -53,7 +53,8 @@ class PeerProcess {
     })();
   }
 
-  send(config: object): void {
+  /** Typed: the peer protocol changed once under this caller without the compiler noticing. */
+  send(config: PeerConfig): void {
     this.#process.stdin.write(`${JSON.stringify(config)}\n`);
     this.#process.stdin.flush();
   }
@@ -108,12 +109,17 @@ export async function libzmqEcho(
         endpoint: ready.endpoint,
         keys,
         highWaterMark: 100_000,
-        sizes: [size],
-        roundTrips,
-        warmUp,
-        throughputMessages: 1000,
-        throughputWarmUp: 100,
-        window: 100,
+        // Only the round trips are used; the throughput run is the peer's minimum
+        plans: [
+          {
+            size,
+            roundTrips,
+            warmUp,
+            throughputMessages: 1000,
+            throughputWarmUp: 100,
+            window: 100,
+          },
+        ],
         stallMs: 10_000,
       });
       const result = await dealer.next("result", 180_000);

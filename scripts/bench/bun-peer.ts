@@ -11,6 +11,7 @@
 import type { Socket, TCPSocketListener } from "bun";
 import { z85Decode } from "../../shared/curve/z85.ts";
 import { DealerSocket, RouterSocket, type SocketOptions } from "../../shared/net/index.ts";
+import { installCryptoBackend } from "../../shared/sodium/install.ts";
 import type {
   BenchKeys,
   ClientConfig,
@@ -18,6 +19,7 @@ import type {
   PeerConfig,
   PeerRecord,
   ServerConfig,
+  SizePlan,
   ThroughputReport,
 } from "./peer-protocol.ts";
 
@@ -191,10 +193,9 @@ function startTcpServer(): { endpoint: string; stop(): void } {
 
 async function connectTcp(config: ClientConfig): Promise<EchoClient> {
   const port = Number(config.endpoint.slice(config.endpoint.lastIndexOf(":") + 1));
-  const maxSize = Math.max(...config.sizes);
   // One buffer holds a whole window, so a batch of sends is one write like our batched flush
-  const batch = new Uint8Array(config.window * maxSize);
-  let size = maxSize;
+  const batch = new Uint8Array(Math.max(...config.plans.map((plan) => plan.window * plan.size)));
+  let size = 1;
   let pending = 0;
   let writer: QueuedWriter | undefined;
   const client: EchoClient = {
@@ -286,19 +287,20 @@ function payloadOf(size: number): Uint8Array {
 /** One message in flight: send, wait for the echo, repeat. Returns µs per round trip. */
 async function measureLatency(
   client: EchoClient,
-  size: number,
+  plan: SizePlan,
   config: ClientConfig,
 ): Promise<number[]> {
+  const { size, roundTrips } = plan;
   const payload = payloadOf(size);
-  const samples = new Float64Array(config.roundTrips);
-  let index = -config.warmUp;
+  const samples = new Float64Array(roundTrips);
+  let index = -plan.warmUp;
   let sentAt = 0;
   const done = Promise.withResolvers<void>();
   client.onReplies = () => {
     const now = Bun.nanoseconds();
     if (index >= 0) samples[index] = (now - sentAt) / 1000;
     index += 1;
-    if (index >= config.roundTrips) {
+    if (index >= roundTrips) {
       done.resolve();
       return;
     }
@@ -314,12 +316,13 @@ async function measureLatency(
 /** `window` messages in flight; each echo releases the next send. Returns elapsed ns. */
 async function measureThroughput(
   client: EchoClient,
-  size: number,
+  plan: SizePlan,
   total: number,
   config: ClientConfig,
 ): Promise<number> {
+  const { size } = plan;
   const payload = payloadOf(size);
-  const window = Math.min(config.window, total);
+  const window = Math.min(plan.window, total);
   let sent = 0;
   let received = 0;
   const done = Promise.withResolvers<void>();
@@ -347,13 +350,14 @@ async function runClient(config: ClientConfig, transport: "tcp" | "ours"): Promi
   try {
     const latency: LatencyReport[] = [];
     const throughput: ThroughputReport[] = [];
-    for (const size of config.sizes) {
-      latency.push({ size, samples: await measureLatency(client, size, config) });
+    for (const plan of config.plans) {
+      latency.push({ size: plan.size, samples: await measureLatency(client, plan, config) });
     }
-    for (const size of config.sizes) {
-      await measureThroughput(client, size, config.throughputWarmUp, config);
-      const nanoseconds = await measureThroughput(client, size, config.throughputMessages, config);
-      throughput.push({ size, messages: config.throughputMessages, nanoseconds });
+    for (const plan of config.plans) {
+      await measureThroughput(client, plan, plan.throughputWarmUp, config);
+      const messages = plan.throughputMessages;
+      const nanoseconds = await measureThroughput(client, plan, messages, config);
+      throughput.push({ size: plan.size, messages, nanoseconds });
     }
     report({ ev: "result", latency, throughput });
   } finally {
@@ -361,11 +365,22 @@ async function runClient(config: ClientConfig, transport: "tcp" | "ours"): Promi
   }
 }
 
+const USAGE = `usage: bun scripts/bench/bun-peer.ts ours|tcp
+
+One side of bench:transport (scripts/bench-transport.ts starts it): reads one JSON config line on
+stdin (scripts/bench/peer-protocol.ts), then serves or measures and reports JSON lines on stdout.`;
+
 async function main(): Promise<void> {
+  if (process.argv.includes("--help") || process.argv.includes("-h")) {
+    console.log(USAGE);
+    return;
+  }
   const transport = process.argv[2];
   if (transport !== "ours" && transport !== "tcp") {
     throw new Error(`usage: bun scripts/bench/bun-peer.ts ours|tcp (was ${String(transport)})`);
   }
+  // As an agent does at startup: AGENT_CRYPTO_BACKEND from the orchestrator picks the backend
+  installCryptoBackend();
   const stdin = readStdin();
   const config = JSON.parse(await stdin.firstLine) as PeerConfig;
   if (config.role === "client") {

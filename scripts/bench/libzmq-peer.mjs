@@ -77,12 +77,13 @@ async function runServer(config) {
   return { echo, stop: () => router.close() };
 }
 
-async function measureLatency(dealer, size, config) {
+async function measureLatency(dealer, plan, config) {
+  const { size } = plan;
   const payload = payloadOf(size);
   const samples = [];
-  let done = -config.warmUp;
+  let done = -plan.warmUp;
   const run = (async () => {
-    for (; done < config.roundTrips; done++) {
+    for (; done < plan.roundTrips; done++) {
       const start = now();
       await dealer.send(payload);
       await dealer.receive();
@@ -93,9 +94,10 @@ async function measureLatency(dealer, size, config) {
   return samples;
 }
 
-async function measureThroughput(dealer, size, total, config) {
+async function measureThroughput(dealer, plan, total, config) {
+  const { size } = plan;
   const payload = payloadOf(size);
-  const window = Math.min(config.window, total);
+  const window = Math.min(plan.window, total);
   let sent = 0;
   let received = 0;
   let wake;
@@ -142,13 +144,14 @@ async function runClient(config) {
   try {
     const latency = [];
     const throughput = [];
-    for (const size of config.sizes) {
-      latency.push({ size, samples: await measureLatency(dealer, size, config) });
+    for (const plan of config.plans) {
+      latency.push({ size: plan.size, samples: await measureLatency(dealer, plan, config) });
     }
-    for (const size of config.sizes) {
-      await measureThroughput(dealer, size, config.throughputWarmUp, config);
-      const nanoseconds = await measureThroughput(dealer, size, config.throughputMessages, config);
-      throughput.push({ size, messages: config.throughputMessages, nanoseconds });
+    for (const plan of config.plans) {
+      await measureThroughput(dealer, plan, plan.throughputWarmUp, config);
+      const messages = plan.throughputMessages;
+      const nanoseconds = await measureThroughput(dealer, plan, messages, config);
+      throughput.push({ size: plan.size, messages, nanoseconds });
     }
     report({ ev: "result", latency, throughput });
   } finally {
@@ -156,7 +159,16 @@ async function runClient(config) {
   }
 }
 
+const USAGE = `usage: node scripts/bench/libzmq-peer.mjs
+
+The libzmq side of bench:transport (scripts/bench-transport.ts starts it): reads one JSON config
+line on stdin (scripts/bench/peer-protocol.ts), then serves or measures and reports JSON lines.`;
+
 async function main() {
+  if (process.argv.includes("--help") || process.argv.includes("-h")) {
+    console.log(USAGE);
+    return;
+  }
   const lines = createInterface({ input: process.stdin });
   const iterator = lines[Symbol.asyncIterator]();
   const first = await iterator.next();

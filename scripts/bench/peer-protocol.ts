@@ -25,19 +25,25 @@ export interface ServerConfig {
   readonly highWaterMark: number;
 }
 
+/** What to measure for one message size (large messages get fewer, smaller windows). */
+export interface SizePlan {
+  readonly size: number;
+  /** Timed round trips, one message in flight, after `warmUp` untimed ones. */
+  readonly roundTrips: number;
+  readonly warmUp: number;
+  /** Echoed messages with `window` in flight, after `throughputWarmUp` untimed ones. */
+  readonly throughputMessages: number;
+  readonly throughputWarmUp: number;
+  readonly window: number;
+}
+
 export interface ClientConfig {
   readonly role: "client";
   readonly endpoint: string;
   readonly keys: BenchKeys;
   readonly highWaterMark: number;
-  readonly sizes: readonly number[];
-  /** Timed round trips per size, one message in flight, after `warmUp` untimed ones. */
-  readonly roundTrips: number;
-  readonly warmUp: number;
-  /** Echoed messages per size with `window` in flight, after `throughputWarmUp` untimed ones. */
-  readonly throughputMessages: number;
-  readonly throughputWarmUp: number;
-  readonly window: number;
+  /** All round trips of every size first, then all throughput runs, in this order. */
+  readonly plans: readonly SizePlan[];
   /** Fail when nothing arrives for this long (a dropped message would otherwise hang). */
   readonly stallMs: number;
 }

@@ -6,17 +6,26 @@
  *   (ping; run + open + close through agent-inf's local API), then agent-gtw.exe installed,
  *   stopped, restarted and removed as a service through Wine's service control manager.
  *
+ *   The crypto backend in the Windows build: scripts/crypto-probe.ts compiled for Windows with
+ *   the agents' flags must find the embedded libsodium and pass NaCl's known answer, and so must
+ *   its tweetnacl fallback; the foreground gateway runs with AGENT_CRYPTO_BACKEND=sodium-native
+ *   (a libsodium that does not load fails its handshakes), and one ping comes from an agent-inf
+ *   forced onto tweetnacl, so the two backends meet over the wire.
+ *
  * Prints one line per check and finally "N passed, N failed". Every wait is bounded; every process
  * started here is stopped here. Wine's output always goes to files, never to a pipe (deploy.md
  * §2.4: wineserver and services.exe inherit it and the pipe never closes).
  *
  *   bun scripts/wine/smoke.ts --work DIR      (WINEPREFIX etc. set by smoke.sh)
  */
-import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, utimesSync } from "node:fs";
 import { join, resolve } from "node:path";
 import type { Subprocess } from "bun";
 import { parseCommandLine, printedHelp } from "../../shared/cli.ts";
 import { readPublicKeyFile, readSecretKeyFile } from "../../shared/keys/curve-keys.ts";
+import { CRYPTO_BACKEND_ENV } from "../../shared/sodium/install.ts";
+import { EXTRACT_PREFIX } from "../../shared/sodium/loader.ts";
+import { compileExecutable, TARGETS } from "../build.ts";
 import { type RunningAgent, spawnAgent } from "../harness/agents.ts";
 import { createDeployment, type Deployment } from "../harness/deployment.ts";
 import { eventually } from "../harness/eventually.ts";
@@ -62,11 +71,16 @@ function windowsPath(path: string): string {
 }
 
 /** Run a Windows program under Wine to completion; output via files, killed after the timeout. */
-async function wine(args: readonly string[], timeoutMs = 30_000): Promise<WineResult> {
+async function wine(
+  args: readonly string[],
+  timeoutMs = 30_000,
+  env: Record<string, string> = {},
+): Promise<WineResult> {
   const id = ++wineCalls;
   const out = join(work, `wine-${id}.out`);
   const err = join(work, `wine-${id}.err`);
   const child = Bun.spawn(["wine", ...args], {
+    env: { ...process.env, ...env },
     stdin: "ignore",
     stdout: Bun.file(out),
     stderr: Bun.file(err),
@@ -117,6 +131,8 @@ async function gatewayExe(): Promise<{ path: string }> {
 /** A gateway started under Wine in the foreground, its output in files. */
 function startWineGateway(exe: string, configPath: string, name: string): Subprocess {
   return Bun.spawn(["wine", exe, "run", "--config", windowsPath(configPath)], {
+    // libsodium or nothing: a Windows build whose addon does not load must fail this smoke test
+    env: { ...process.env, [CRYPTO_BACKEND_ENV]: "sodium-native" },
     stdin: "ignore",
     stdout: Bun.file(join(work, `${name}.out`)),
     stderr: Bun.file(join(work, `${name}.err`)),
@@ -156,6 +172,49 @@ async function ping(setup: InferenceSetup, count: number): Promise<string> {
   return /rtt min .*$/m.exec(result.stdout)?.[0] ?? "";
 }
 
+const CRYPTO_PROBE = join(work, "crypto-probe.exe");
+
+/** The crypto probe built for Windows with the agents' flags, run under Wine per backend. */
+async function probeWindowsCrypto(): Promise<string> {
+  const windows = TARGETS.find((target) => target.os === "windows");
+  if (windows === undefined) throw new Error("no Windows build target");
+  const probe = CRYPTO_PROBE;
+  await compileExecutable(windows, "smoke", probe, join(ROOT, "scripts", "crypto-probe.ts"));
+  const found: string[] = [];
+  for (const backend of ["sodium-native", "tweetnacl"] as const) {
+    const env = { [CRYPTO_BACKEND_ENV]: backend === "tweetnacl" ? backend : "" };
+    const result = await wine([probe, "--expect", backend], 60_000, env);
+    expectOk(result, `crypto-probe.exe --expect ${backend}`);
+    found.push(result.stdout.trim());
+  }
+  return found.join("; ");
+}
+
+/**
+ * Windows cannot delete a loaded library, so each run leaves its libsodium copy in the temp
+ * directory until a later start removes it (shared/sodium/loader.ts). Age the copies there,
+ * run the probe once more, and expect only its own fresh copy to remain.
+ */
+async function sweepsStaleCopies(): Promise<string> {
+  // The Windows temp directory as Wine sees it, then as a Linux path
+  const windowsTemp = (await wine(["cmd", "/c", "echo", "%TEMP%"])).stdout.trim();
+  const mapped = await wine(["winepath", "-u", windowsTemp]);
+  expectOk(mapped, `winepath -u ${windowsTemp}`);
+  const temp = mapped.stdout.trim();
+  const copies = () => readdirSync(temp).filter((name) => name.startsWith(EXTRACT_PREFIX));
+  const before = copies();
+  if (before.length === 0) throw new Error(`no ${EXTRACT_PREFIX}* copy in ${temp} after the probe`);
+  const old = new Date(Date.now() - 10 * 60_000);
+  for (const name of before) utimesSync(join(temp, name), old, old);
+  expectOk(await wine([CRYPTO_PROBE, "--expect", "sodium-native"]), "crypto-probe.exe");
+  const after = copies();
+  const left = after.filter((name) => before.includes(name));
+  if (left.length > 0) throw new Error(`stale copies not removed: ${left.join(", ")}`);
+  if (after.length !== 1)
+    throw new Error(`expected the probe's own copy only, found ${after.join(", ")}`);
+  return `${before.length} stale removed, 1 left by the last run`;
+}
+
 async function main(): Promise<void> {
   const cleanups: Array<() => Promise<unknown>> = [];
   let deployment: Deployment | undefined;
@@ -176,6 +235,17 @@ async function main(): Promise<void> {
       if (version !== linux) throw new Error(`version ${version}, dist/agent-inf says ${linux}`);
       return version;
     });
+
+    const probed = await check(
+      "crypto probe .exe under Wine: embedded libsodium chosen, tweetnacl fallback, NaCl known answer",
+      probeWindowsCrypto,
+    );
+    if (probed) {
+      await check(
+        "libsodium copies left in the Windows temp directory are removed at a later start",
+        sweepsStaleCopies,
+      );
+    }
 
     const keysDir = join(work, "wine-keys");
     await check(
@@ -221,7 +291,30 @@ async function main(): Promise<void> {
     );
 
     if (listening) {
-      await check("Linux agent-inf ping --count 3 over CURVE", () => ping(setup, 3));
+      await check("agent-gtw.exe status under Wine names its embedded libsodium", async () => {
+        const result = await wine([
+          exe.path,
+          "status",
+          "--config",
+          windowsPath(deployment!.gtwConfigPath),
+        ]);
+        expectOk(result, "status");
+        const crypto = /^crypto +(.*)$/m.exec(result.stdout)?.[1];
+        if (crypto !== "sodium-native (embedded win32-x64)")
+          throw new Error(`status printed crypto ${JSON.stringify(crypto)}: ${result.stdout}`);
+        return crypto;
+      });
+      await check("Linux agent-inf ping --count 3 over CURVE (agent-gtw.exe on libsodium)", () =>
+        ping(setup, 3),
+      );
+      await check("Linux agent-inf on tweetnacl pings agent-gtw.exe on libsodium", async () => {
+        process.env[CRYPTO_BACKEND_ENV] = "tweetnacl";
+        try {
+          return await ping(setup, 3);
+        } finally {
+          delete process.env[CRYPTO_BACKEND_ENV];
+        }
+      });
 
       await check("Linux agent-inf run, then open and close through its local API", async () => {
         const agent: RunningAgent = spawnAgent("agent-inf", ["run", "--config", setup.configPath]);

@@ -1,25 +1,33 @@
 /**
- * The crypto backend: NaCl known answers, native X25519 against tweetnacl, secretbox behaviour,
- * and the weak-key filter.
+ * The crypto backend: NaCl known answers, native X25519 against tweetnacl, secretbox behaviour
+ * (on whichever backend the test preload installed), the weak-key filter, and the wrapper's
+ * routing of every box through the installed backend (with backends made here, no library).
  */
-import { describe, expect, test } from "bun:test";
+import { afterEach, describe, expect, test } from "bun:test";
 import nacl from "tweetnacl";
 import { ProtocolError } from "../errors.ts";
 import {
   constantTimeEqual,
+  cryptoBackend,
   generateKeyPair,
+  installedSecretbox,
   isAllZero,
   isWeakPublicKey,
   open,
   openFramed,
+  openInPlace,
   precompute,
   precomputeWith,
   publicFromSecret,
   randomBytes,
+  resetSecretbox,
   seal,
   sealInPlace,
+  useSecretbox,
   x25519Backends,
 } from "./box.ts";
+import type { SecretboxBackend } from "./box-backend.ts";
+import { tweetnaclBackend } from "./box-tweetnacl.ts";
 import { CLIENT_KEYS, hex, range, SERVER_KEYS } from "./testing/fixtures.ts";
 
 const fromHex = (value: string): Uint8Array => Uint8Array.from(Buffer.from(value, "hex"));
@@ -244,5 +252,71 @@ describe("helpers", () => {
     expect(randomBytes(0).length).toBe(0);
     expect(randomBytes(100_000).length).toBe(100_000);
     expect(hex(randomBytes(32))).not.toBe(hex(randomBytes(32)));
+  });
+});
+
+describe("the installed secretbox backend", () => {
+  // Put back what the preload installed, so later files box as before
+  const installed = installedSecretbox();
+  afterEach(() => {
+    useSecretbox(installed.backend, installed.info.detail, installed.info.fallback);
+  });
+
+  /** tweetnacl, counting the calls that reach it. */
+  function counting() {
+    const calls = { seal: 0, open: 0 };
+    const backend: SecretboxBackend = {
+      name: "tweetnacl",
+      sealInPlace(buffer, nonce, key) {
+        calls.seal++;
+        tweetnaclBackend.sealInPlace(buffer, nonce, key);
+      },
+      openInPlace(framed, nonce, key) {
+        calls.open++;
+        return tweetnaclBackend.openInPlace(framed, nonce, key);
+      },
+    };
+    return { backend, calls };
+  }
+
+  test("every seal and open goes through the backend installed last", () => {
+    const key = range(0x41, 32);
+    const nonce = range(0x01, 24);
+    const { backend, calls } = counting();
+    expect(useSecretbox(backend, "counting")).toEqual({
+      secretbox: "tweetnacl",
+      detail: "counting",
+      fallback: false,
+    });
+    expect(cryptoBackend().detail).toBe("counting");
+    const box = seal(range(7, 40), nonce, key);
+    expect(open(box, nonce, key)).toEqual(range(7, 40));
+    const buffer = new Uint8Array(32 + 5);
+    sealInPlace(buffer, nonce, key);
+    expect(openInPlace(buffer, nonce, key)).toBe(true);
+    expect(openFramed(buffer, nonce, key)).toBeNull(); // already opened: no longer a box
+    expect(calls).toEqual({ seal: 2, open: 3 });
+  });
+
+  test("argument checks come before the backend: a bad nonce, key or buffer never reaches it", () => {
+    const { backend, calls } = counting();
+    useSecretbox(backend, "counting");
+    expect(() => seal(new Uint8Array(1), new Uint8Array(23), range(1, 32))).toThrow(/nonce/);
+    expect(() => sealInPlace(new Uint8Array(31), range(1, 24), range(1, 32))).toThrow(/32 bytes/);
+    expect(open(new Uint8Array(15), range(1, 24), range(1, 32))).toBeNull();
+    expect(openInPlace(new Uint8Array(31), range(1, 24), range(1, 32))).toBe(false);
+    expect(calls).toEqual({ seal: 0, open: 0 });
+  });
+
+  test("with nothing installed, tweetnacl boxes and says so", () => {
+    resetSecretbox();
+    expect(cryptoBackend()).toEqual({
+      secretbox: "tweetnacl",
+      detail: "default: no backend installed",
+      fallback: false,
+    });
+    const key = range(0x41, 32);
+    const nonce = range(0x01, 24);
+    expect(hex(seal(range(3, 10), nonce, key))).toBe(hex(nacl.secretbox(range(3, 10), nonce, key)));
   });
 });

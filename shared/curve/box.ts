@@ -1,12 +1,19 @@
 /**
  * The crypto backend of CurveZMQ (RFC 26 §2): X25519 key agreement, NaCl `crypto_box_beforenm`
- * and `crypto_secretbox` (XSalsa20-Poly1305), random bytes. THE ONLY MODULE that imports
- * tweetnacl or performs X25519, so the backend can be audited or swapped in one place.
+ * and `crypto_secretbox` (XSalsa20-Poly1305), random bytes. THE ONLY MODULE the transport calls
+ * for these, so the backend can be audited or swapped in one place.
  *
  * X25519 runs on Bun's native `node:crypto` (BoringSSL): about 45 µs per shared secret against
  * about 950 µs for tweetnacl's pure-JS scalar multiplication (scripts/bench-crypto.ts). Both
- * backends stay exported in `x25519Backends` so the benchmark and a cross-check test can compare
- * them. XSalsa20-Poly1305 and HSalsa20 come from tweetnacl (Bun has no native XSalsa20).
+ * stay exported in `x25519Backends` so the benchmark and a cross-check test can compare them.
+ *
+ * XSalsa20-Poly1305 (every MESSAGE) runs on the secretbox backend installed with useSecretbox:
+ * the agents install libsodium at startup (shared/sodium/install.ts loads the sodium-native
+ * addon, which is file system work this pure folder does not do), chosen by measurement: 2.3×
+ * tweetnacl's speed at 100 B, 5–9× at 1 KiB, 16–18× at 64 KiB (docs/PERFORMANCE.md). Bun has no
+ * native XSalsa20 or Poly1305. Until something is installed, and where the addon cannot load,
+ * tweetnacl (box-tweetnacl.ts) does the same work with the same bytes. HSalsa20, once per
+ * handshake, is tweetnacl's on either backend.
  *
  * Not here: nonces, command layouts and state (curve-protocol.ts, curve-client.ts, …).
  */
@@ -20,6 +27,19 @@ import {
 } from "node:crypto";
 import nacl from "tweetnacl";
 import { AgentError, FaultCode, ProtocolError } from "../errors.ts";
+import {
+  type CryptoBackendInfo,
+  SEAL_BOX_OFFSET,
+  SEAL_PLAINTEXT_OFFSET,
+  type SecretboxBackend,
+} from "./box-backend.ts";
+import { hsalsa20, tweetnaclBackend } from "./box-tweetnacl.ts";
+
+export {
+  type CryptoBackendInfo,
+  SEAL_BOX_OFFSET,
+  SEAL_PLAINTEXT_OFFSET,
+} from "./box-backend.ts";
 
 export const KEY_BYTES = 32;
 export const NONCE_BYTES = 24;
@@ -39,54 +59,6 @@ export interface CurveRandom {
   bytes(length: number): Uint8Array;
   keyPair(): KeyPair;
 }
-
-/** tweetnacl's C-style primitives; present at runtime but absent from its type definitions. */
-interface NaclLowLevel {
-  crypto_core_hsalsa20(
-    out: Uint8Array,
-    input: Uint8Array,
-    key: Uint8Array,
-    sigma: Uint8Array,
-  ): void;
-  crypto_secretbox(
-    c: Uint8Array,
-    m: Uint8Array,
-    length: number,
-    n: Uint8Array,
-    k: Uint8Array,
-  ): number;
-  crypto_secretbox_open(
-    m: Uint8Array,
-    c: Uint8Array,
-    length: number,
-    n: Uint8Array,
-    k: Uint8Array,
-  ): number;
-  /** XSalsa20 keystream XOR: c[cpos..] = m[mpos..] ^ stream(n, k), `length` bytes. */
-  crypto_stream_xor(
-    c: Uint8Array,
-    cpos: number,
-    m: Uint8Array,
-    mpos: number,
-    length: number,
-    n: Uint8Array,
-    k: Uint8Array,
-  ): number;
-  /** 0 when h[hpos..hpos+16] is the Poly1305 MAC of m[mpos..mpos+length] under k[0..32]. */
-  crypto_onetimeauth_verify(
-    h: Uint8Array,
-    hpos: number,
-    m: Uint8Array,
-    mpos: number,
-    length: number,
-    k: Uint8Array,
-  ): number;
-}
-const lowlevel = (nacl as unknown as { readonly lowlevel: NaclLowLevel }).lowlevel;
-
-/** "expand 32-byte k": the Salsa20 constant crypto_box_beforenm feeds HSalsa20 */
-const SIGMA = new TextEncoder().encode("expand 32-byte k");
-const ZERO_16 = new Uint8Array(16);
 
 /** DER wrappers (RFC 8410) that turn 32 raw bytes into key objects node:crypto accepts. */
 const PKCS8_X25519_PREFIX = Uint8Array.from([
@@ -216,21 +188,53 @@ export function precomputeWith(
   if (isAllZero(shared)) {
     throw new ProtocolError("curve: X25519 shared secret is all zeros (low-order public key)");
   }
-  const key = new Uint8Array(KEY_BYTES);
-  lowlevel.crypto_core_hsalsa20(key, ZERO_16, shared, SIGMA);
+  const key = hsalsa20(shared);
   shared.fill(0);
   return key;
 }
 
+/** What runs every box until an agent installs its choice: the pure-JS backend, always there. */
+const DEFAULT_SECRETBOX: {
+  readonly backend: SecretboxBackend;
+  readonly info: CryptoBackendInfo;
+} = {
+  backend: tweetnaclBackend,
+  info: { secretbox: "tweetnacl", detail: "default: no backend installed", fallback: false },
+};
+
+let active = DEFAULT_SECRETBOX;
+
 /**
- * NaCl's C-style secretbox works on buffers with room in front: the plaintext starts after 32
- * zero bytes (crypto_secretbox_ZEROBYTES) and the box (MAC ‖ ciphertext) after 16
- * (crypto_secretbox_BOXZEROBYTES). Building the box where it will be sent avoids the copies
- * tweetnacl's convenience API makes (pad, seal, slice) on every message.
+ * Route every box of this process through `backend` from now on (the agents call this once at
+ * startup, through shared/sodium/install.ts). Both backends produce the same bytes, so sessions
+ * already open are unaffected. Returns what cryptoBackend() will report.
  */
-export const SEAL_PLAINTEXT_OFFSET = 32;
-/** Where the box starts in a buffer sealed by sealInPlace (and read by openFramed). */
-export const SEAL_BOX_OFFSET = 16;
+export function useSecretbox(
+  backend: SecretboxBackend,
+  detail: string,
+  fallback = false,
+): CryptoBackendInfo {
+  active = { backend, info: { secretbox: backend.name, detail, fallback } };
+  return active.info;
+}
+
+/** The backend installed now, so that a test installing its own can put it back. */
+export function installedSecretbox(): {
+  readonly backend: SecretboxBackend;
+  readonly info: CryptoBackendInfo;
+} {
+  return active;
+}
+
+/** Back to the pure-JS default (tests). */
+export function resetSecretbox(): void {
+  active = DEFAULT_SECRETBOX;
+}
+
+/** The secretbox backend in use and where it came from (logs, status, benchmarks). */
+export function cryptoBackend(): CryptoBackendInfo {
+  return active.info;
+}
 
 /**
  * `crypto_secretbox` in place: `buffer[32..]` holds the plaintext and `buffer[0..32]` is scratch
@@ -246,11 +250,7 @@ export function sealInPlace(buffer: Uint8Array, nonce: Uint8Array, key: Uint8Arr
       `curve: seal buffer must be at least 32 bytes, was ${buffer.length}`,
     );
   }
-  // The first 32 bytes of the keystream become the Poly1305 key only if the plaintext in front
-  // is zero, so clear the scratch. Input and output may alias: tweetnacl XORs byte by byte and
-  // reads the one-time key before it writes the MAC.
-  buffer.fill(0, 0, SEAL_PLAINTEXT_OFFSET);
-  lowlevel.crypto_secretbox(buffer, buffer, buffer.length, nonce, key);
+  active.backend.sealInPlace(buffer, nonce, key);
 }
 
 /**
@@ -267,53 +267,40 @@ export function seal(
   if (headroom < 0 || headroom > SEAL_BOX_OFFSET) {
     throw new AgentError(FaultCode.INTERNAL, `curve: seal headroom must be 0..16, was ${headroom}`);
   }
-  const buffer = new Uint8Array(SEAL_PLAINTEXT_OFFSET + message.length);
+  // Backed by its own ArrayBuffer: on Bun, views of a fresh plain array (the backends take some)
+  // first copy it to a new backing store
+  const buffer = new Uint8Array(new ArrayBuffer(SEAL_PLAINTEXT_OFFSET + message.length));
   buffer.set(message, SEAL_PLAINTEXT_OFFSET);
   sealInPlace(buffer, nonce, key);
   return headroom === SEAL_BOX_OFFSET ? buffer : buffer.subarray(SEAL_BOX_OFFSET - headroom);
 }
 
 /**
- * `crypto_secretbox_open` of the box at `framed[16..]`, read where it lies: the 16 bytes in front
- * of the box (a command header, for MESSAGE) are not part of it, and `framed` is not modified.
- * Returns a new buffer as long as `framed` with the plaintext at offset 32 and zeros before it
- * (the layout sealInPlace takes), or null when the box does not authenticate. Not a view at
- * offset 32: on Bun, a view over a fresh array forces a separate backing store, which cost more
- * than the caller copying out the part it keeps.
- *
- * One XSalsa20 pass instead of tweetnacl's two: its crypto_secretbox_open derives the subkey and
- * the first keystream block once for the Poly1305 key and again to decrypt (tweetnacl has no
- * block-counter argument). Here a single pass XORs the keystream over the whole input; XORing the
- * input's first 32 bytes back out leaves keystream bytes 0..31, the Poly1305 key, in front of the
- * plaintext. The MAC is then checked in constant time and on failure the buffer is wiped and
- * nothing is returned, so unauthenticated plaintext never escapes. Same primitives and the same
- * box as NaCl's secretbox; one subkey derivation, one Salsa20 block and one copy less.
+ * `crypto_secretbox_open` of the box at `framed[16..]`, in place: the 16 bytes in front of the
+ * box (a command header, for MESSAGE) are not part of it. On success `framed[32..]` is the
+ * plaintext and true is returned; when the box does not authenticate, false, and `framed` is
+ * unchanged. The MESSAGE codec opens each part where it arrived, so the part is a view and
+ * nothing is allocated or copied.
+ */
+export function openInPlace(framed: Uint8Array, nonce: Uint8Array, key: Uint8Array): boolean {
+  checkNonceAndKey(nonce, key);
+  if (framed.length < SEAL_PLAINTEXT_OFFSET) return false;
+  return active.backend.openInPlace(framed, nonce, key);
+}
+
+/**
+ * openInPlace on a copy: returns a new buffer as long as `framed` with the plaintext at offset
+ * 32 and zeros before it (the layout sealInPlace takes), or null when the box does not
+ * authenticate; `framed` is not modified.
  */
 export function openFramed(
   framed: Uint8Array,
   nonce: Uint8Array,
   key: Uint8Array,
 ): Uint8Array | null {
-  checkNonceAndKey(nonce, key);
-  if (framed.length < SEAL_PLAINTEXT_OFFSET) return null;
-  const output = new Uint8Array(framed.length);
-  lowlevel.crypto_stream_xor(output, 0, framed, 0, framed.length, nonce, key);
-  for (let i = 0; i < SEAL_PLAINTEXT_OFFSET; i++) {
-    output[i] = (output[i] as number) ^ (framed[i] as number);
-  }
-  const verified = lowlevel.crypto_onetimeauth_verify(
-    framed,
-    SEAL_BOX_OFFSET,
-    framed,
-    SEAL_PLAINTEXT_OFFSET,
-    framed.length - SEAL_PLAINTEXT_OFFSET,
-    output,
-  );
-  if (verified !== 0) {
-    output.fill(0);
-    return null;
-  }
-  // The one-time Poly1305 key is keystream: do not hand it out
+  const output = new Uint8Array(new ArrayBuffer(framed.length));
+  output.set(framed);
+  if (!openInPlace(output, nonce, key)) return null;
   output.fill(0, 0, SEAL_PLAINTEXT_OFFSET);
   return output;
 }
@@ -322,11 +309,9 @@ export function openFramed(
 export function open(box: Uint8Array, nonce: Uint8Array, key: Uint8Array): Uint8Array | null {
   checkNonceAndKey(nonce, key);
   if (box.length < BOX_OVERHEAD_BYTES) return null;
-  // One buffer for input and output: tweetnacl verifies first, then XORs byte by byte in place
-  const buffer = new Uint8Array(SEAL_BOX_OFFSET + box.length);
-  buffer.set(box, SEAL_BOX_OFFSET);
-  if (lowlevel.crypto_secretbox_open(buffer, buffer, buffer.length, nonce, key) !== 0) return null;
-  return buffer.subarray(SEAL_PLAINTEXT_OFFSET);
+  const framed = new Uint8Array(new ArrayBuffer(SEAL_BOX_OFFSET + box.length));
+  framed.set(box, SEAL_BOX_OFFSET);
+  return openInPlace(framed, nonce, key) ? framed.subarray(SEAL_PLAINTEXT_OFFSET) : null;
 }
 
 function checkNonceAndKey(nonce: Uint8Array, key: Uint8Array): void {

@@ -13,15 +13,11 @@
  *   nonce to be strictly greater than the last one it accepted (CVE-2014-7203).
  */
 import { AgentError, FaultCode, ProtocolError } from "../errors.ts";
+import { encodeFrameHeader, frameHeaderSize } from "../zmtp/frame.ts";
+import { allocateFrameBytes } from "../zmtp/frame-slab.ts";
 import { type DecodeResult, type OutgoingFrame, PartFlag } from "../zmtp/mechanism.ts";
-import { openFramed, SEAL_PLAINTEXT_OFFSET, sealInPlace } from "./box.ts";
-import {
-  COMMAND_NAME,
-  hasName,
-  MAX_SHORT_NONCE,
-  MESSAGE_MIN_BYTES,
-  shortNonce,
-} from "./curve-protocol.ts";
+import { openInPlace, SEAL_PLAINTEXT_OFFSET, sealInPlace } from "./box.ts";
+import { COMMAND_NAME, hasName, MESSAGE_MIN_BYTES, shortNonce } from "./curve-protocol.ts";
 
 const KNOWN_FLAGS = PartFlag.MORE | PartFlag.COMMAND;
 /** Where the short nonce sits in the body, after the name "\x07MESSAGE" */
@@ -30,17 +26,20 @@ const NONCE_OFFSET = 8;
 const COUNTER_OFFSET = 16;
 
 /**
- * Every message part goes through encode on one side and decode on the other, so each allocates
- * one buffer and copies the payload once. The MESSAGE body is laid out to match NaCl's in-place
- * secretbox:
+ * Every message part goes through encode on one side and decode on the other. Encode allocates
+ * one buffer (from the frame slab) for the whole ZMTP frame and copies the payload into it once;
+ * decode allocates nothing and copies nothing. The MESSAGE body is laid out to match NaCl's
+ * in-place secretbox:
  *
  *   body offset      0         8          16        32          33
  *   on the wire      name(8)   nonce(8)   MAC(16)   Box[flags(1) payload(N)]
- *   to sealInPlace   scratch, zeroed ──────────────  flags(1)    payload(N)
+ *   to sealInPlace   scratch ───────────────────────  flags(1)    payload(N)
+ *   after openInPlace                                 flags(1)    payload(N)  ← the part, a view
  *
- * so the box is sealed where it is sent and opened where it arrived (openFramed ignores the
- * 16 header bytes). Nonce buffers are reused with a DataView made once: on Bun a DataView over a
- * fresh array forces its backing store to be created, which cost more than the header itself.
+ * so the box is sealed where it is sent (behind the frame header) and opened where it arrived
+ * (the 16 header bytes are not part of it). Nonce buffers are reused with a DataView made once:
+ * on Bun a DataView over a fresh array forces its backing store to be created, which cost more
+ * than the header itself.
  */
 
 export interface CurveMessageCodecOptions {
@@ -56,14 +55,23 @@ export interface CurveMessageCodecOptions {
   readonly lastReceivedNonce: bigint;
 }
 
+const TWO_POW_32 = 0x1_0000_0000;
+
+/**
+ * The 64-bit short nonces are kept as two uint32 halves, high and low: comparing and counting
+ * them allocates nothing, where a BigInt per message did. The send side's high half reaching
+ * 2^32 means every nonce has been used.
+ */
 export class CurveMessageCodec {
   readonly #key: Uint8Array;
   readonly #sendNonce: Uint8Array;
   readonly #sendNonceView: DataView;
   readonly #receiveNonce: Uint8Array;
   readonly #receiveNonceView: DataView;
-  #nextSend: bigint;
-  #lastReceived: bigint;
+  #sendHigh: number;
+  #sendLow: number;
+  #lastHigh: number;
+  #lastLow: number;
 
   constructor(options: CurveMessageCodecOptions) {
     this.#key = options.key;
@@ -71,13 +79,15 @@ export class CurveMessageCodec {
     this.#sendNonceView = new DataView(this.#sendNonce.buffer);
     this.#receiveNonce = shortNonce(options.receivePrefix, 0n);
     this.#receiveNonceView = new DataView(this.#receiveNonce.buffer);
-    this.#nextSend = options.nextSendNonce;
-    this.#lastReceived = options.lastReceivedNonce;
+    this.#sendHigh = Number(options.nextSendNonce >> 32n);
+    this.#sendLow = Number(options.nextSendNonce & 0xffff_ffffn);
+    this.#lastHigh = Number(options.lastReceivedNonce >> 32n);
+    this.#lastLow = Number(options.lastReceivedNonce & 0xffff_ffffn);
   }
 
   /** The short nonce the next encode() will use (for tests and diagnostics). */
   get nextSendNonce(): bigint {
-    return this.#nextSend;
+    return (BigInt(this.#sendHigh) << 32n) | BigInt(this.#sendLow);
   }
 
   /**
@@ -85,31 +95,43 @@ export class CurveMessageCodec {
    * connection must close rather than reuse a nonce under k2.
    */
   encode(data: Uint8Array, more: boolean, command: boolean): OutgoingFrame {
-    const counter = this.#nextSend;
-    if (counter > MAX_SHORT_NONCE) {
+    const high = this.#sendHigh;
+    const low = this.#sendLow;
+    if (high >= TWO_POW_32) {
       throw new ProtocolError(
         "curve: MESSAGE short nonce counter is exhausted; close the connection",
       );
     }
-    this.#nextSend = counter + 1n;
+    if (low === 0xffff_ffff) {
+      this.#sendHigh = high + 1;
+      this.#sendLow = 0;
+    } else {
+      this.#sendLow = low + 1;
+    }
     const nonce = this.#sendNonce;
-    this.#sendNonceView.setBigUint64(COUNTER_OFFSET, counter);
+    this.#sendNonceView.setUint32(COUNTER_OFFSET, high);
+    this.#sendNonceView.setUint32(COUNTER_OFFSET + 4, low);
 
-    // Box[flags + payload](C'→S' | S'→C'), sealed in the body; then the header over the scratch
-    const body = new Uint8Array(SEAL_PLAINTEXT_OFFSET + 1 + data.length);
+    // The ZMTP frame header, then Box[flags + payload](C'→S' | S'→C') sealed in the body, then
+    // the command header over the scratch. Outer flags 0: LONG for bodies over 255 bytes, never
+    // COMMAND or MORE.
+    const bodyLength = SEAL_PLAINTEXT_OFFSET + 1 + data.length;
+    const headerSize = frameHeaderSize(bodyLength);
+    const wire = allocateFrameBytes(headerSize + bodyLength);
+    encodeFrameHeader(0, bodyLength, wire, 0);
+    const body = wire.subarray(headerSize);
     body[SEAL_PLAINTEXT_OFFSET] = (more ? PartFlag.MORE : 0) | (command ? PartFlag.COMMAND : 0);
     body.set(data, SEAL_PLAINTEXT_OFFSET + 1);
     sealInPlace(body, nonce, this.#key);
     body.set(COMMAND_NAME.MESSAGE, 0);
     for (let i = 0; i < 8; i++) body[NONCE_OFFSET + i] = nonce[COUNTER_OFFSET + i] as number;
-
-    // Outer flags 0: the session adds LONG for bodies over 255 bytes, never COMMAND or MORE
-    return { flags: 0, body };
+    return { flags: 0, body, wire };
   }
 
   /**
-   * Recover one part from a MESSAGE. Outer flags are ignored (libzmq accepts MESSAGE in either
-   * kind of frame); MORE and COMMAND come only from the authenticated inner byte.
+   * Recover one part from a MESSAGE, decrypting `body` in place: the part is a view of it. Outer
+   * flags are ignored (libzmq accepts MESSAGE in either kind of frame); MORE and COMMAND come
+   * only from the authenticated inner byte. A box that does not open leaves `body` unchanged.
    */
   decode(body: Uint8Array): DecodeResult {
     if (body.length < MESSAGE_MIN_BYTES) {
@@ -118,26 +140,29 @@ export class CurveMessageCodec {
     if (!hasName(body, COMMAND_NAME.MESSAGE)) return fail("curve: expected a MESSAGE command");
     const nonce = this.#receiveNonce;
     for (let i = 0; i < 8; i++) nonce[COUNTER_OFFSET + i] = body[NONCE_OFFSET + i] as number;
-    const counter = this.#receiveNonceView.getBigUint64(COUNTER_OFFSET);
-    if (counter <= this.#lastReceived) {
+    const high = this.#receiveNonceView.getUint32(COUNTER_OFFSET);
+    const low = this.#receiveNonceView.getUint32(COUNTER_OFFSET + 4);
+    if (high < this.#lastHigh || (high === this.#lastHigh && low <= this.#lastLow)) {
+      const last = (BigInt(this.#lastHigh) << 32n) | BigInt(this.#lastLow);
+      const counter = (BigInt(high) << 32n) | BigInt(low);
       return fail(
-        `curve: MESSAGE short nonce must exceed ${this.#lastReceived}, was ${counter} (replay or reorder)`,
+        `curve: MESSAGE short nonce must exceed ${last}, was ${counter} (replay or reorder)`,
       );
     }
-    // The box starts at body[16]; the name and nonce in front of it are ignored, not copied
-    const opened = openFramed(body, nonce, this.#key);
-    if (opened === null) return fail("curve: MESSAGE box did not open");
-    const flags = opened[SEAL_PLAINTEXT_OFFSET] as number;
+    // The box starts at body[16]; the name and nonce in front of it are not part of it
+    if (!openInPlace(body, nonce, this.#key)) return fail("curve: MESSAGE box did not open");
+    const flags = body[SEAL_PLAINTEXT_OFFSET] as number;
     if ((flags & ~KNOWN_FLAGS) !== 0) {
       return fail(`curve: MESSAGE flags have reserved bits set, was 0x${hex(flags)}`);
     }
 
     // Advance only after the box authenticated: forged frames must not move the window
-    this.#lastReceived = counter;
+    this.#lastHigh = high;
+    this.#lastLow = low;
     return {
       ok: true,
-      // A copy, not a view: cheaper on Bun (see openFramed) and the part owns its memory
-      data: opened.slice(SEAL_PLAINTEXT_OFFSET + 1),
+      // A view, as NULL hands out: the received chunk is not reused (see the session)
+      data: body.subarray(SEAL_PLAINTEXT_OFFSET + 1),
       more: (flags & PartFlag.MORE) !== 0,
       command: (flags & PartFlag.COMMAND) !== 0,
     };

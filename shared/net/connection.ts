@@ -20,6 +20,8 @@ export interface SocketSlot {
 /** Batch limits for one write(2): beyond these the batch goes out at once, not at the microtask. */
 const FLUSH_CHUNKS = 512;
 const FLUSH_BYTES = 64 * 1024;
+/** A chunk this large is written as it is, never copied into a batch. */
+const LARGE_CHUNK = 16 * 1024;
 
 export class Connection {
   /** `host:port` of the peer, for events and logs. */
@@ -30,6 +32,8 @@ export class Connection {
   #handlers: ConnectionHandlers | undefined;
   #chunks: Uint8Array[] = [];
   #queuedBytes = 0;
+  /** The last queued chunk came from writeFrame: a view of an ArrayBuffer, cheap to compare. */
+  #lastIsFrame = false;
   /** Tail of a buffer the kernel did not fully accept; written first on drain. */
   #blocked: Uint8Array | undefined;
   #flushScheduled = false;
@@ -68,7 +72,38 @@ export class Connection {
   write(bytes: Uint8Array): void {
     if (this.#closed || this.#ending) return;
     this.#chunks.push(bytes);
-    this.#queuedBytes += bytes.length;
+    this.#lastIsFrame = false;
+    this.#queue(bytes.length);
+  }
+
+  /**
+   * Queue a frame that is a view of an ArrayBuffer (frame-slab.ts). When it starts where the
+   * previous frame queued this way ends, the two become one view: a burst of replies encoded one
+   * after another goes to the kernel without being copied into a batch buffer first. Only views
+   * of ArrayBuffers come here: reading `.buffer` of a plain fresh array would copy it on Bun.
+   */
+  writeFrame(frame: Uint8Array): void {
+    if (this.#closed || this.#ending) return;
+    const last = this.#lastIsFrame ? this.#chunks[this.#chunks.length - 1] : undefined;
+    if (
+      last !== undefined &&
+      last.buffer === frame.buffer &&
+      last.byteOffset + last.byteLength === frame.byteOffset
+    ) {
+      this.#chunks[this.#chunks.length - 1] = new Uint8Array(
+        last.buffer,
+        last.byteOffset,
+        last.byteLength + frame.byteLength,
+      );
+    } else {
+      this.#chunks.push(frame);
+    }
+    this.#lastIsFrame = true;
+    this.#queue(frame.length);
+  }
+
+  #queue(length: number): void {
+    this.#queuedBytes += length;
     if (!this.#flushScheduled && this.#blocked === undefined) {
       this.#flushScheduled = true;
       queueMicrotask(this.#flush);
@@ -109,6 +144,7 @@ export class Connection {
   destroy(): void {
     if (this.#closed) return;
     this.#chunks = [];
+    this.#lastIsFrame = false;
     this.#queuedBytes = 0;
     this.#blocked = undefined;
     this.#socket.terminate();
@@ -143,15 +179,31 @@ export class Connection {
     this.#handlers?.closed(reason);
   }
 
+  /**
+   * Write what is queued: runs of small chunks copied into one buffer of at most FLUSH_BYTES (one
+   * write(2) for many frames), large chunks as they are. Stops at the first write the kernel takes
+   * only part of: that tail waits for drain and the chunks after it stay queued. Large chunks are
+   * never copied: under backpressure the queue holds megabytes of 64 KiB frames, and copying
+   * them all into one batch cost a second copy of every byte (measured: docs/PERFORMANCE.md).
+   */
   readonly #flush = (): void => {
     this.#flushScheduled = false;
     if (this.#closed || this.#blocked !== undefined) return;
-    const count = this.#chunks.length;
-    if (count > 0) {
-      const buffer =
-        count === 1 ? (this.#chunks[0] as Uint8Array) : concat(this.#chunks, this.#queuedBytes);
-      this.#chunks = [];
-      this.#queuedBytes = 0;
+    const chunks = this.#chunks;
+    let next = 0;
+    while (next < chunks.length) {
+      const first = chunks[next] as Uint8Array;
+      let end = next + 1;
+      let size = first.length;
+      if (size < LARGE_CHUNK) {
+        while (end < chunks.length && size + (chunks[end] as Uint8Array).length <= FLUSH_BYTES) {
+          size += (chunks[end] as Uint8Array).length;
+          end += 1;
+        }
+      }
+      const buffer = end - next === 1 ? first : concat(chunks, next, end, size);
+      next = end;
+      this.#queuedBytes -= size;
       const written = this.#socket.write(buffer);
       if (written < 0) return; // closed; the close callback reports it
       if (written < buffer.length) {
@@ -160,19 +212,26 @@ export class Connection {
           this.destroy();
           return;
         }
+        this.#chunks = chunks.slice(next);
+        this.#lastIsFrame = false;
         this.#blocked = buffer.subarray(written);
         return;
       }
     }
+    this.#chunks = [];
+    this.#queuedBytes = 0;
+    this.#lastIsFrame = false;
     this.queuedMessages = 0;
     if (this.#ending) this.#socket.end();
   };
 }
 
-function concat(chunks: readonly Uint8Array[], size: number): Uint8Array {
+/** chunks[from..to) copied into one buffer of `size` bytes. */
+function concat(chunks: readonly Uint8Array[], from: number, to: number, size: number): Uint8Array {
   const out = new Uint8Array(size);
   let offset = 0;
-  for (const chunk of chunks) {
+  for (let i = from; i < to; i++) {
+    const chunk = chunks[i] as Uint8Array;
     out.set(chunk, offset);
     offset += chunk.length;
   }

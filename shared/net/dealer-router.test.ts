@@ -143,6 +143,43 @@ describe("DEALER and ROUTER", () => {
     expect(server.connectedPeers).toBe(1);
   });
 
+  test("a routing id object kept by the caller routes by its bytes and to the current peer only", async () => {
+    const server = router({ routerHandover: true });
+    const seen: RouterMessage[] = [];
+    server.onMessage((message) => seen.push(message));
+    const endpoint = await server.bind("tcp://127.0.0.1:0");
+    const inbox: Record<string, string[]> = { a: [], b: [], a2: [] };
+    const connect = (name: string, identity: string) => {
+      const socket = dealer({ identity: text(identity) });
+      socket.onMessage((parts) => inbox[name]?.push(decode(parts[0] as Uint8Array)));
+      socket.connect(endpoint);
+      socket.send([text(name)]);
+      return socket;
+    };
+    const a = connect("a", "peer-a");
+    connect("b", "peer-b");
+    await eventually(() => seen.length === 2);
+    const idOfA = seen.find((message) => decode(message.parts[0] as Uint8Array) === "a")
+      ?.routingId as Uint8Array;
+    expect(server.send(idOfA, [text("1")])).toBe(true);
+    // The same array, rewritten in place to name the other peer: routed by its new bytes
+    idOfA.set(text("peer-b"));
+    expect(server.send(idOfA, [text("2")])).toBe(true);
+    await eventually(() => inbox["a"]?.length === 1 && inbox["b"]?.length === 1);
+    expect(inbox).toEqual({ a: ["1"], b: ["2"], a2: [] });
+
+    // peer-a hands over to a new connection: a kept id object must reach the new one, never the old
+    idOfA.set(text("peer-a"));
+    expect(server.send(idOfA, [text("3")])).toBe(true);
+    await eventually(() => inbox["a"]?.length === 2);
+    connect("a2", "peer-a");
+    await eventually(() => seen.length === 3);
+    expect(server.send(idOfA, [text("4")])).toBe(true);
+    await eventually(() => inbox["a2"]?.length === 1);
+    await a.close();
+    expect(inbox).toEqual({ a: ["1", "3"], b: ["2"], a2: ["4"] });
+  });
+
   test("sending to an unknown routing id drops the message and says so", async () => {
     const server = router();
     await server.bind("tcp://127.0.0.1:0");

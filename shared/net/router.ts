@@ -1,9 +1,10 @@
 /**
  * ROUTER (RFC 28 / libzmq router.cpp): every ready peer gets a routing id, incoming messages
  * are delivered with it, and outgoing messages are routed by it. The id is the peer's Identity
- * property when non-empty, otherwise 5 bytes `00` + a counter (research §5.3). Ids are not
+ * property when non-empty, otherwise 5 bytes `00` + a counter (libzmq router.cpp, the generated id). Ids are not
  * secrets: authentication comes from CURVE, and the peer's key travels with each message.
  */
+import { sameBytes } from "../bytes.ts";
 import type { PeerInfo } from "../zmtp/mechanism.ts";
 import type { SocketOptions } from "./options.ts";
 import type { Session } from "./session.ts";
@@ -30,6 +31,15 @@ export class RouterSocket extends SocketCore {
   readonly #bySession = new Map<Session, RoutedPeer>();
   #counter: number;
   #handler: RouterMessageHandler | undefined;
+  /**
+   * The last id sent to and its peer: a server answers with the routingId object it was handed,
+   * so a reply skips building the map key. Only a hint, re-checked on every use against a private
+   * copy of the id's bytes (the caller may rewrite its array, even the one we handed out) and the
+   * peer still being attached, so it can never route to another or a stale peer.
+   */
+  #lastId: Uint8Array | undefined;
+  #lastIdBytes: Uint8Array | undefined;
+  #lastPeer: RoutedPeer | undefined;
 
   constructor(options: SocketOptions) {
     super("ROUTER", options);
@@ -49,7 +59,7 @@ export class RouterSocket extends SocketCore {
    * unknown peer or a full queue drops the message and returns false.
    */
   send(routingId: Uint8Array, parts: readonly Uint8Array[]): boolean {
-    const peer = this.#byId.get(idKey(routingId));
+    const peer = this.#lookup(routingId);
     if (peer === undefined) {
       this.emit({ type: "dropped", reason: "no_peer" });
       return false;
@@ -63,6 +73,24 @@ export class RouterSocket extends SocketCore {
       return false;
     }
     return true;
+  }
+
+  #lookup(routingId: Uint8Array): RoutedPeer | undefined {
+    const hinted = this.#lastPeer;
+    if (
+      hinted !== undefined &&
+      this.#lastId === routingId &&
+      this.#bySession.get(hinted.session) === hinted &&
+      sameBytes(this.#lastIdBytes as Uint8Array, routingId)
+    ) {
+      return hinted;
+    }
+    const key = idKey(routingId);
+    const peer = this.#byId.get(key);
+    this.#lastId = peer === undefined ? undefined : routingId;
+    this.#lastIdBytes = peer === undefined ? undefined : routingId.slice();
+    this.#lastPeer = peer;
+    return peer;
   }
 
   /**
@@ -86,8 +114,19 @@ export class RouterSocket extends SocketCore {
       routingId = peer.identity;
       const existing = this.#byId.get(idKey(routingId));
       if (existing !== undefined) {
-        // libzmq ignores a second peer with a taken identity unless ROUTER_HANDOVER is set.
-        if (!this.options.routerHandover) return false;
+        // libzmq ignores a second peer with a taken identity unless ROUTER_HANDOVER is set, and
+        // then hands it to anyone. Here only to the same CURVE key: an identity is not a secret,
+        // and another client could otherwise take over this one's replies and events.
+        if (!this.options.routerHandover || !sameKey(existing.session.peer, peer)) {
+          this.emit({
+            type: "peer_closed",
+            address: session.connection.address,
+            code: "ROUTING_ID_TAKEN",
+            reason: "its routing id is held by a connection with another key",
+            ...(peer.userId === undefined ? {} : { userId: peer.userId }),
+          });
+          return false;
+        }
         this.#bySession.delete(existing.session);
         existing.session.close("routing id handed over to a new connection");
       }
@@ -106,6 +145,11 @@ export class RouterSocket extends SocketCore {
     const routed = this.#bySession.get(session);
     if (routed === undefined) return;
     this.#bySession.delete(session);
+    if (this.#lastPeer === routed) {
+      this.#lastId = undefined;
+      this.#lastIdBytes = undefined;
+      this.#lastPeer = undefined;
+    }
     const key = idKey(routed.routingId);
     if (this.#byId.get(key)?.session === session) this.#byId.delete(key);
   }
@@ -121,6 +165,14 @@ export class RouterSocket extends SocketCore {
       address: session.connection.address,
     });
   }
+}
+
+/** Both peers authenticated with the same CURVE key (or neither with any, under NULL). */
+function sameKey(a: PeerInfo | undefined, b: PeerInfo): boolean {
+  const x = a?.publicKey;
+  const y = b.publicKey;
+  if (x === undefined || y === undefined) return x === y;
+  return sameBytes(x, y);
 }
 
 /** Map key for a routing id: latin1 keeps every byte distinct and costs no allocation beyond the string. */

@@ -21,6 +21,7 @@ import {
   type HandshakeFailure,
   type HandshakeResult,
   type Mechanism,
+  type OutgoingFrame,
   type PeerInfo,
 } from "../zmtp/mechanism.ts";
 import type { Connection } from "./connection.ts";
@@ -45,6 +46,8 @@ export interface SessionCloseInfo {
    * as "CLOSED", as if the peer had hung up. Found by test/robustness/preauth-parsing.test.ts.
    */
   readonly protocolError?: boolean;
+  /** The socket closed it to make room for a newer connection (pre-auth eviction). */
+  readonly evicted?: boolean;
 }
 
 export interface SessionOwner {
@@ -67,17 +70,21 @@ export class Session {
   #parts: Uint8Array[] = [];
   #messageBytes = 0;
   #handshakeTimer: TimerHandle | undefined;
+  /** Greeting and first handshake command (server side, helloTimeoutMs). */
+  #helloTimer: TimerHandle | undefined;
   #heartbeatTimer: TimerHandle | undefined;
   #timeoutTimer: TimerHandle | undefined;
   #ttlTimer: TimerHandle | undefined;
   /** Every decoded frame counts as proof of life for the heartbeat timers. */
   #framesReceived = 0;
 
+  /** `helloTimeoutMs`: the peer's greeting and first command must arrive this soon; 0 = no such limit. */
   constructor(
     connection: Connection,
     mechanism: Mechanism,
     options: ResolvedOptions,
     owner: SessionOwner,
+    helloTimeoutMs = 0,
   ) {
     this.connection = connection;
     this.#mechanism = mechanism;
@@ -95,6 +102,17 @@ export class Session {
         timedOut: true,
       });
     }, options.handshakeTimeoutMs);
+    if (helloTimeoutMs > 0 && helloTimeoutMs < options.handshakeTimeoutMs) {
+      this.#helloTimer = this.#clock.setTimeout(() => {
+        this.#helloTimer = undefined;
+        this.close(
+          `greeting and first handshake command not received within ${helloTimeoutMs} ms`,
+          {
+            timedOut: true,
+          },
+        );
+      }, helloTimeoutMs);
+    }
     // Send all 64 bytes at once (research §2.1): waiting for the peer first would deadlock with
     // libzmq, which releases its greeting in stages as ours arrives.
     connection.write(encodeGreeting(mechanism.name, mechanism.asServer));
@@ -140,7 +158,12 @@ export class Session {
   /** Close the session (FIN after queued bytes), once. */
   close(
     reason: string,
-    extra: { failure?: HandshakeFailure; timedOut?: boolean; protocolError?: boolean } = {},
+    extra: {
+      failure?: HandshakeFailure;
+      timedOut?: boolean;
+      protocolError?: boolean;
+      evicted?: boolean;
+    } = {},
   ): void {
     if (this.#phase === "closed") return;
     const phase = this.#phase;
@@ -157,6 +180,7 @@ export class Session {
     if (this.#phase === "closed") return;
     this.#phase = "closed";
     this.#handshakeTimer?.cancel();
+    this.#helloTimer?.cancel();
     this.#heartbeatTimer?.cancel();
     this.#timeoutTimer?.cancel();
     this.#ttlTimer?.cancel();
@@ -202,6 +226,8 @@ export class Session {
           protocolError: true,
         });
       } else {
+        this.#helloTimer?.cancel();
+        this.#helloTimer = undefined;
         this.#apply(this.#mechanism.processHandshake(body));
       }
     }
@@ -318,7 +344,11 @@ export class Session {
     }, ttlMs);
   }
 
-  #writeFrame(frame: { readonly flags: number; readonly body: Uint8Array }): void {
+  #writeFrame(frame: OutgoingFrame): void {
+    if (frame.wire !== undefined) {
+      this.connection.writeFrame(frame.wire);
+      return;
+    }
     const header = new Uint8Array(frameHeaderSize(frame.body.length));
     encodeFrameHeader(frame.flags, frame.body.length, header, 0);
     this.connection.write(header);

@@ -61,6 +61,10 @@ export const ERROR_CODE_INFO: Readonly<Record<ErrorCode, ErrorCodeInfo>> = {
     "fix_first",
     "cursor is not a next of this query's replies; resend it unchanged with the same fields",
   ),
+  HISTORY_LOADING: error(
+    "resend",
+    "MT5 is still downloading the history this read needs; ask again in a few seconds",
+  ),
 
   MISSING_SIGNATURE: error("fix_first", "a signed action arrived without its signature frame"),
   BAD_SIGNATURE: error(

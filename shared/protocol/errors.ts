@@ -18,6 +18,8 @@ export const ErrorCode = {
   INVALID_RANGE: "INVALID_RANGE",
   RANGE_TOO_LONG: "RANGE_TOO_LONG",
   INVALID_CURSOR: "INVALID_CURSOR",
+  /** MT5 is still downloading the history a read needs (the terminal backend) */
+  HISTORY_LOADING: "HISTORY_LOADING",
 
   // Signature and freshness (signed actions)
   MISSING_SIGNATURE: "MISSING_SIGNATURE",

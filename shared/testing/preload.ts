@@ -1,10 +1,13 @@
 /**
  * Preloaded by bunfig.toml before every test file: quiet logs unless a developer asks for them
- * with AGENT_LOG_LEVEL (tests assert on values and events, never on log text), and the default
- * per-test timeout.
+ * with AGENT_LOG_LEVEL (tests assert on values and events, never on log text), the default
+ * per-test timeout, and the crypto backend an agent would install (AGENT_CRYPTO_BACKEND: libsodium
+ * unless it says tweetnacl), so in-process sockets box as the agents do and CI can rerun the
+ * transport suites on the fallback.
  */
 import { plugin } from "bun";
 import { parseLevel, setDefaultLogLevel } from "../log.ts";
+import { installCryptoBackend } from "../sodium/install.ts";
 
 /** Room for tests that start real agents on a loaded 2-core machine; each still bounds its own
  * waits with eventually(). */
@@ -26,3 +29,5 @@ plugin({
 });
 
 setDefaultLogLevel(parseLevel(process.env["AGENT_LOG_LEVEL"]) ?? "silent");
+
+installCryptoBackend();

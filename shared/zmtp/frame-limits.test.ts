@@ -20,10 +20,12 @@ function longHeader(flags: number, size: bigint): Uint8Array {
 }
 
 /**
- * Records every `new Uint8Array(length)` made while `run` executes: the decoder resolves the
- * global at call time, so swapping it shows whether the claimed size was ever allocated.
+ * Records every `new Uint8Array(length)` and `new ArrayBuffer(length)` made while `run` executes:
+ * the decoder resolves the globals at call time, so swapping them shows whether the claimed size
+ * was ever allocated.
  */
 const RealUint8Array = globalThis.Uint8Array;
+const RealArrayBuffer = globalThis.ArrayBuffer;
 function allocationsDuring(run: () => void): number[] {
   const sizes: number[] = [];
   class Recording extends RealUint8Array {
@@ -32,17 +34,26 @@ function allocationsDuring(run: () => void): number[] {
       super(...(args as []));
     }
   }
+  class RecordingBuffer extends RealArrayBuffer {
+    constructor(length: number) {
+      sizes.push(length);
+      super(length);
+    }
+  }
   globalThis.Uint8Array = Recording as unknown as Uint8ArrayConstructor;
+  globalThis.ArrayBuffer = RecordingBuffer as unknown as ArrayBufferConstructor;
   try {
     run();
   } finally {
     globalThis.Uint8Array = RealUint8Array;
+    globalThis.ArrayBuffer = RealArrayBuffer;
   }
   return sizes;
 }
 
 afterEach(() => {
   globalThis.Uint8Array = RealUint8Array;
+  globalThis.ArrayBuffer = RealArrayBuffer;
 });
 
 const nothing = () => {};

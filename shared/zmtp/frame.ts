@@ -13,6 +13,7 @@ import {
   MAX_SHORT_FRAME_BODY,
   SHORT_FRAME_HEADER_SIZE,
 } from "./constants.ts";
+import { allocateOwnBytes } from "./frame-slab.ts";
 import { FrameFlag } from "./mechanism.ts";
 
 const MORE = FrameFlag.MORE;
@@ -268,8 +269,9 @@ export class FrameDecoder {
         i += size;
         if (onFrame(flags, body) === false) return i;
       } else {
-        // Spans chunks: one allocation at the size just checked, filled as bytes arrive
-        const body = new Uint8Array(size);
+        // Spans chunks: one allocation at the size just checked, filled as bytes arrive, of a
+        // kind views can be taken of without a copy (CURVE takes views of every body)
+        const body = allocateOwnBytes(size);
         body.set(chunk.subarray(i), 0);
         this.body = body;
         this.bodyFilled = length - i;

@@ -91,6 +91,12 @@ export const FrameFlag = {
 export interface OutgoingFrame {
   readonly flags: number;
   readonly body: Uint8Array;
+  /**
+   * The whole frame, header ‖ body, when the mechanism laid it out in one buffer (`body` is then
+   * its tail), a view of an ArrayBuffer (frame-slab.ts): the session writes it as is, saving a
+   * header allocation, and adjacent frames go out without a copy (Connection.writeFrame).
+   */
+  readonly wire?: Uint8Array;
 }
 
 /** One message part recovered from a wire frame after the handshake. */
@@ -132,6 +138,9 @@ export interface Mechanism {
    * (CURVE nonce counter exhausted).
    */
   encode(data: Uint8Array, more: boolean, command: boolean): OutgoingFrame;
-  /** Recover a message part from a received frame (outer flags and body). */
+  /**
+   * Recover a message part from a received frame (outer flags and body). The body is the
+   * mechanism's to use: CURVE decrypts it in place and returns the part as a view of it.
+   */
   decode(flags: number, body: Uint8Array): DecodeResult;
 }

@@ -6,14 +6,9 @@
  * the EA's orders after it reconnects — placed once, its retry answered from the journal.
  */
 import { afterEach, expect, test } from "bun:test";
-import {
-  cleanupRigs,
-  onCleanup,
-  terminalDeployment,
-} from "../../agent-gtw/backend/terminal/testing/rig.ts";
-import { startGateway } from "../../scripts/harness/agents.ts";
+import { cleanupRigs } from "../../agent-gtw/backend/terminal/testing/rig.ts";
 import { eventually } from "../../scripts/harness/eventually.ts";
-import { TestClient } from "../../scripts/harness/test-client.ts";
+import type { TestClient } from "../../scripts/harness/test-client.ts";
 import {
   type CalcMarginReply,
   type CalcProfitReply,
@@ -22,11 +17,11 @@ import {
   type OrderReply,
   type OrdersReply,
   type PendingTradeReply,
-  type PingReply,
   parseEvent,
   type SymbolInfoReply,
   type TradeReply,
 } from "../../shared/protocol/index.ts";
+import { liveTerminalGateway } from "../support/terminal-gateway.ts";
 
 afterEach(cleanupRigs);
 
@@ -42,21 +37,7 @@ function orderEvents(c: TestClient): OrderEvent[] {
 const orderOf = (reply: unknown) => (reply as PendingTradeReply).order as number;
 
 /** agent-gtw on the terminal backend, the fake EA connected, a client that sees the link UP. */
-async function liveGateway() {
-  const { deployment, fake } = await terminalDeployment({
-    heartbeat_ms: 200,
-    command_timeout_ms: 3000,
-  });
-  const gtw = await startGateway(deployment.gtwConfigPath, deployment.gtwStateDir);
-  onCleanup(() => gtw.stop().catch(() => gtw.kill()));
-  const c = new TestClient(gtw.endpoint, deployment);
-  onCleanup(() => c.close());
-  await eventually(
-    async () => ((await c.send({ action: "PING" })) as PingReply).mt5.link === "UP",
-    { timeoutMs: 10_000 },
-  );
-  return { fake, gtw, c };
-}
+const liveGateway = () => liveTerminalGateway();
 
 test("pending orders and their events go through agent-gtw and the EA link", async () => {
   const { fake, gtw, c } = await liveGateway();

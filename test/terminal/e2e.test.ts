@@ -109,6 +109,13 @@ test("agent-gtw selftest --trade runs the suite against the terminal and exits 0
     "PASS order check GBPUSD",
     "PASS calc margin GBPUSD",
     "PASS calc profit GBPUSD",
+    "PASS symbols",
+    "PASS tick GBPUSD",
+    "PASS rates GBPUSD M1 by position",
+    "PASS rates GBPUSD M1 from a date",
+    "PASS rates GBPUSD M1 range",
+    "PASS ticks GBPUSD",
+    "PASS history deals",
     "PASS open",
     "PASS duplicate",
     "PASS modify",
@@ -118,7 +125,7 @@ test("agent-gtw selftest --trade runs the suite against the terminal and exits 0
     "PASS pending modify",
     "PASS pending cancel",
   ]);
-  expect(lines.at(-1)).toBe("OK: 25 passed, 0 failed");
+  expect(lines.at(-1)).toBe("OK: 32 passed, 0 failed");
   expect(fake.commands.filter((c) => c.cmd === "OPEN")).toHaveLength(2);
   expect(fake.commands.filter((c) => c.cmd === "PLACE")).toHaveLength(2);
   expect(await fake.sim.orders()).toEqual([]);

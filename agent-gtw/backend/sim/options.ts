@@ -6,6 +6,7 @@ import type { Clock } from "../../../shared/clock.ts";
 import { AgentError, FaultCode } from "../../../shared/errors.ts";
 import type { Logger } from "../../../shared/log.ts";
 import type { FillingMode, MarginMode } from "../../../shared/protocol/index.ts";
+import { MAX_VOLATILITY, MIN_VOLATILITY } from "./history/symbol-history.ts";
 import type { SessionSchedule } from "./sessions.ts";
 import type { SymbolOverride } from "./symbols.ts";
 
@@ -65,6 +66,62 @@ export interface SimBackendOptions {
    */
   readonly forceFilling?: FillingMode;
   readonly compactEvery?: number;
+  /**
+   * How fast prices move, as a multiple of each symbol's own (realistic) daily volatility: one
+   * number for every symbol, or per symbol with an optional `default`. Default 1. A change
+   * applies from the next start on; the past already generated stays as it was.
+   */
+  readonly volatility?: VolatilitySetting;
+}
+
+export type VolatilitySetting = number | Readonly<Record<string, number>>;
+
+/** The key of a per-symbol volatility map that sets every symbol not named. */
+export const VOLATILITY_DEFAULT_KEY = "default";
+
+/**
+ * What is wrong with a volatility setting for these symbols, or undefined: a multiplier out of
+ * bounds, or a symbol the sim does not have. One check for the config schema and the sim.
+ */
+export function volatilityProblem(
+  setting: VolatilitySetting,
+  symbols: readonly string[],
+): string | undefined {
+  const entries = typeof setting === "number" ? [["", setting] as const] : Object.entries(setting);
+  for (const [name, value] of entries) {
+    if (name !== "" && name !== VOLATILITY_DEFAULT_KEY && !symbols.includes(name)) {
+      return `volatility names ${name}, which is not a sim symbol (known: ${symbols.join(", ")}, or ${VOLATILITY_DEFAULT_KEY})`;
+    }
+    const problem = volatilityValueProblem(value);
+    if (problem !== undefined) return `volatility${name === "" ? "" : ` of ${name}`} ${problem}`;
+  }
+  return undefined;
+}
+
+/** Why a volatility multiplier is out of bounds, or undefined. */
+export function volatilityValueProblem(value: number): string | undefined {
+  return Number.isFinite(value) && value >= MIN_VOLATILITY && value <= MAX_VOLATILITY
+    ? undefined
+    : `must be a multiplier from ${MIN_VOLATILITY} to ${MAX_VOLATILITY} (1 = realistic), was ${value}`;
+}
+
+/** The multiplier of every symbol under a setting (checked with volatilityProblem). */
+export function resolveVolatility(
+  setting: VolatilitySetting | undefined,
+  symbols: readonly string[],
+): Map<string, number> {
+  const resolved = new Map<string, number>();
+  if (setting === undefined) return resolved;
+  const problem = volatilityProblem(setting, symbols);
+  if (problem !== undefined) throw usage(`sim: ${problem}`);
+  for (const symbol of symbols) {
+    const value =
+      typeof setting === "number"
+        ? setting
+        : (setting[symbol] ?? setting[VOLATILITY_DEFAULT_KEY] ?? 1);
+    resolved.set(symbol, value);
+  }
+  return resolved;
 }
 
 export interface ResolvedAccount {

@@ -3,10 +3,12 @@
  * at every feed tick. Live quotes and history are the same ticks, so the bar being built now
  * continues the history and a quote the feed published is a tick a GET_TICKS query returns.
  *
- * History is a pure function of (seed, symbol, time); the feed adds two things to it, both
+ * History is a pure function of (seed, symbol, time); the feed adds three things to it, all
  * persisted with the sim's state: the calibration (a fresh sim starts at each symbol's anchor
- * price) and pinned quotes (`set`, `shift`: test and demo hooks; the market continues from the
- * pinned price). The feed is a state machine driven by `tick(now)`: no timers, no I/O.
+ * price), pinned quotes (`set`, `shift`: test, demo and operator hooks; the market continues from
+ * the pinned price) and the volatility setting (`setVolatility`, and at restore the configured
+ * one, each from its time on). The feed is a state machine driven by `tick(now)`: no timers, no
+ * I/O.
  */
 import type { Tick, TickRow } from "../../../shared/protocol/index.ts";
 import { PriceHistory, type PriceHistoryState } from "./history/price-history.ts";
@@ -42,9 +44,15 @@ export class QuoteFeed {
   readonly #feeds = new Map<string, SymbolFeed>();
   #now: number;
 
-  constructor(specs: Iterable<SymbolSpec>, seed: number, nowMs: number, schedule: SessionSchedule) {
+  constructor(
+    specs: Iterable<SymbolSpec>,
+    seed: number,
+    nowMs: number,
+    schedule: SessionSchedule,
+    volatility?: ReadonlyMap<string, number>,
+  ) {
     const list = [...specs];
-    this.history = new PriceHistory(list, seed, schedule);
+    this.history = new PriceHistory(list, seed, schedule, volatility);
     this.history.calibrate(nowMs);
     this.#now = nowMs;
     for (const spec of list) {
@@ -114,6 +122,20 @@ export class QuoteFeed {
     return this.set(symbol, feed.quote.bid + delta, feed.quote.ask + delta, nowMs);
   }
 
+  /**
+   * The symbol moves `volatility` times its own daily volatility from `nowMs` on; what the feed
+   * has published so far stays as it was.
+   */
+  setVolatility(symbol: string, volatility: number, nowMs: number): void {
+    this.#require(symbol);
+    this.history.get(symbol)?.history.mark(Math.max(this.#now, nowMs), volatility);
+  }
+
+  /** The volatility multiplier in force for the symbol now. */
+  volatility(symbol: string): number | undefined {
+    return this.history.get(symbol)?.history.volatilityAfter(this.#now);
+  }
+
   snapshot(): FeedState {
     const symbols: Record<string, [number, number, number, number]> = {};
     for (const [symbol, feed] of this.#feeds) {
@@ -125,17 +147,20 @@ export class QuoteFeed {
 
   /**
    * Continue from a persisted state: the same seed, calibration and pins, so the history is the
-   * one the previous run had. A state written before the history existed keeps this run's
-   * calibration.
+   * one the previous run had; a volatility setting that differs from the state's applies from
+   * now on. A state written before the history existed keeps this run's calibration. Returns
+   * the symbols whose volatility changed (the caller persists the change).
    */
-  restore(state: FeedState): void {
+  restore(state: FeedState): string[] {
     if (state.path !== undefined) this.history.restore(state.path, "the sim's state");
+    const changed = this.history.applyVolatility(this.#now);
     for (const feed of this.#feeds.values()) {
       const tick = this.#lastTick(feed.spec.symbol, this.#now);
       if (tick === undefined) continue;
       feed.tick = tick;
       feed.quote = quoteOf(feed.spec.symbol, tick);
     }
+    return changed;
   }
 
   #lastTick(symbol: string, nowMs: number): TickRow | undefined {

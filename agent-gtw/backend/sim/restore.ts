@@ -15,12 +15,18 @@ export interface RestoreTarget {
   readonly feed: QuoteFeed;
 }
 
-export function loadBook(store: SimStore, target: RestoreTarget): Book {
+export interface Loaded {
+  readonly book: Book;
+  /** Symbols whose volatility setting changed since the state was written (not yet persisted). */
+  readonly volatilityChanged: readonly string[];
+}
+
+export function loadBook(store: SimStore, target: RestoreTarget): Loaded {
   const loaded = store.load();
   if (loaded === undefined) {
     const book = new Book(target.account.balance);
     store.initialize(book.snapshot(), target.feed.snapshot());
-    return book;
+    return { book, volatilityChanged: [] };
   }
   const stored = loaded.snapshot.account;
   const wanted = target.account;
@@ -42,6 +48,6 @@ export function loadBook(store: SimStore, target: RestoreTarget): Book {
     book.apply(record);
     feed = recordFeed;
   }
-  target.feed.restore(feed);
-  return book;
+  const volatilityChanged = target.feed.restore(feed);
+  return { book, volatilityChanged };
 }

@@ -57,6 +57,7 @@ import {
   positiveInteger,
   type ResolvedAccount,
   resolveAccount,
+  resolveVolatility,
   SIM_SERVER_NAME,
   type SimBackendOptions,
 } from "./options.ts";
@@ -64,7 +65,7 @@ import { closeBy } from "./pending/close-by.ts";
 import { PendingEngine } from "./pending/engine.ts";
 import { calcMargin, calcProfit, checkOrder, listOrders } from "./pending/reads.ts";
 import { type PendingChange, runExpirations, runPendingTriggers } from "./pending/triggers.ts";
-import { QuoteFeed } from "./quotes.ts";
+import { type Quote, QuoteFeed } from "./quotes.ts";
 import { loadBook } from "./restore.ts";
 import { SimStore, type StoreStats } from "./store.ts";
 import {
@@ -113,7 +114,14 @@ export class SimBackend implements Backend {
       positiveInteger("staleQuoteMs", options.staleQuoteMs) ?? DEFAULT_STALE_QUOTE_MS;
     const specs = resolveSymbols(options.symbols);
     const sessions = options.sessions ?? "forex";
-    const feed = new QuoteFeed(specs.values(), options.seed, options.clock.now(), sessions);
+    const volatility = resolveVolatility(options.volatility, [...specs.keys()]);
+    const feed = new QuoteFeed(
+      specs.values(),
+      options.seed,
+      options.clock.now(),
+      sessions,
+      volatility,
+    );
     this.#market = new Market(specs, feed, sessions, staleQuoteMs);
     this.#money = {
       market: this.#market,
@@ -167,12 +175,25 @@ export class SimBackend implements Backend {
         feed: this.#market.feed.snapshot(),
       }),
     });
-    book = loadBook(store, {
+    const loaded = loadBook(store, {
       stateDir: this.#options.stateDir,
       account: this.#account,
       feed: this.#market.feed,
     });
+    book = loaded.book;
     store.open();
+    if (loaded.volatilityChanged.length > 0) {
+      // The change must outlive a crash, or the next start would re-render what was served
+      try {
+        await store.append({ type: "feed" }, this.#market.feed.snapshot());
+      } catch (error) {
+        await store.close();
+        throw error;
+      }
+      this.#logger.info("Volatility setting applies from now on", {
+        symbols: loaded.volatilityChanged.join(","),
+      });
+    }
     const engine = new TradingEngine(clock, book, this.#market, this.#money, this.#settings);
     const pending = new PendingEngine({
       clock,
@@ -340,15 +361,43 @@ export class SimBackend implements Backend {
   async setQuote(symbol: string, bid: number, ask?: number): Promise<void> {
     const spec = this.#market.spec(symbol);
     if (spec === undefined) throw new RangeError(`sim: unknown symbol ${symbol}`);
-    const quote = this.#market.feed.set(
-      symbol,
-      bid,
-      ask ?? bid + spec.typical_spread * pointOf(spec),
-      this.#options.clock.now(),
-    );
+    this.#pinQuote(symbol, bid, ask ?? bid + spec.typical_spread * pointOf(spec));
+    await this.settle();
+  }
+
+  /**
+   * The operator's price move (`agent-gtw sim price|jump`): a pinned tick the market continues
+   * from, durable in the state log (so a restart serves it as history) before this resolves,
+   * with the SL/TP, pending orders and stop-out it triggers already durable and published.
+   */
+  async pinPrice(symbol: string, bid: number, ask: number): Promise<Quote> {
+    const running = this.#require();
+    const quote = this.#pinQuote(symbol, bid, ask);
+    await this.#append(running, { type: "feed" });
+    await this.settle();
+    return quote;
+  }
+
+  /** The volatility multiplier in force for a symbol (undefined: unknown symbol). */
+  volatility(symbol: string): number | undefined {
+    return this.#market.feed.volatility(symbol);
+  }
+
+  /**
+   * From now on the symbol moves `multiplier` times its own daily volatility (`agent-gtw sim
+   * volatility`); durable before it resolves. The next start applies the configured setting again.
+   */
+  async setVolatility(symbol: string, multiplier: number): Promise<void> {
+    const running = this.#require();
+    this.#market.feed.setVolatility(symbol, multiplier, this.#options.clock.now());
+    await this.#append(running, { type: "feed" });
+  }
+
+  #pinQuote(symbol: string, bid: number, ask: number): Quote {
+    const quote = this.#market.feed.set(symbol, bid, ask, this.#options.clock.now());
     this.#emit([{ type: "QUOTE", ...quote }]);
     this.#trigger(new Set([symbol]));
-    await this.settle();
+    return quote;
   }
 
   /** The next trade request on `symbol` meets a price `points` away from its quote. */

@@ -7,7 +7,15 @@
 import { describe, expect, test } from "bun:test";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { ORDER_TIME_TYPES } from "../../../shared/protocol/index.ts";
+import {
+  MAX_RATES_PER_PAGE,
+  MAX_RATES_PER_QUERY,
+  MAX_SYMBOL_LENGTH,
+  MAX_TICKS_PER_PAGE,
+  mt5Timeframe,
+  ORDER_TIME_TYPES,
+  TIMEFRAMES,
+} from "../../../shared/protocol/index.ts";
 import { TERMINAL_HEARTBEAT_MAX_MS, TERMINAL_HEARTBEAT_MIN_MS } from "../../config.ts";
 import {
   MAX_INBOUND_FRAME_BYTES,
@@ -20,6 +28,13 @@ import { DEFAULT_HELLO_TIMEOUT_MS } from "./link-server.ts";
 import { ExpirationFlag, OrderModeFlag } from "./mapping.ts";
 import { PAGE_LIMIT } from "./reads.ts";
 import { MAX_SECRET_CHARS, MIN_SECRET_CHARS } from "./secret.ts";
+import {
+  MARKET_COMMANDS,
+  MARKET_EA_VERSION,
+  MAX_SYMBOL_BATCH,
+  MAX_TICK_SKIP,
+  olderThan,
+} from "./terminal-market.ts";
 import { AUTH_NONCE_LABEL } from "./testing/fake-auth.ts";
 import { DEDUP_CAPACITY } from "./testing/fake-dedup.ts";
 import {
@@ -28,7 +43,9 @@ import {
   HANDSHAKE_TIMEOUT_MS,
   HEARTBEAT_DEFAULT_MS,
 } from "./testing/fake-link.ts";
+import * as fakeMarket from "./testing/fake-market.ts";
 import { DEFAULT_PAGE, MAX_PAGE, PAGE_BUDGET_CHARS } from "./testing/fake-reads.ts";
+import { EA_VERSION } from "./testing/fake-terminal.ts";
 import { TRADE_COMMANDS as FAKE_TRADE_COMMANDS } from "./testing/fake-trades.ts";
 import { EXPIRATION_BITS, ORDER_MODE_BITS } from "./testing/fake-translate.ts";
 import { TRADE_COMMANDS } from "./trade-mapping.ts";
@@ -69,6 +86,20 @@ describe("the EA's constants agree with the gateway and the fake terminal", () =
     ["MAX_PAGE", MAX_PAGE],
     ["MAX_PAGE", PAGE_LIMIT],
     ["PAGE_BUDGET_CHARS", PAGE_BUDGET_CHARS],
+    ["MAX_SYMBOL_BATCH", MAX_SYMBOL_BATCH],
+    ["MAX_SYMBOL_BATCH", fakeMarket.MAX_SYMBOL_BATCH],
+    ["MAX_NAME_CHARS", MAX_SYMBOL_LENGTH],
+    ["MAX_NAME_CHARS", fakeMarket.MAX_NAME_CHARS],
+    ["MAX_ROWS", MAX_RATES_PER_PAGE],
+    ["MAX_ROWS", MAX_TICKS_PER_PAGE],
+    ["MAX_ROWS", fakeMarket.MAX_ROWS],
+    ["MAX_SPAN_BARS", MAX_RATES_PER_QUERY],
+    ["MAX_SPAN_BARS", fakeMarket.MAX_SPAN_BARS],
+    ["MAX_TICK_SKIP", MAX_TICK_SKIP],
+    ["MAX_TICK_SKIP", fakeMarket.MAX_TICK_SKIP],
+    ["HISTORY_WAIT_MS", fakeMarket.HISTORY_WAIT_MS],
+    ["HISTORY_RETRY_MS", fakeMarket.HISTORY_RETRY_MS],
+    ["EA_VERSION", EA_VERSION],
   ] as const)("%s is %p", (name, expected) => {
     expect(define(name)).toBe(expected);
   });
@@ -79,6 +110,25 @@ describe("the EA's constants agree with the gateway and the fake terminal", () =
 
   test("a page's budget leaves room for its head inside the frame", () => {
     expect(PAGE_BUDGET_CHARS).toBeLessThan(MAX_INBOUND_FRAME_BYTES - 1024);
+  });
+
+  test("this EA has the market commands the gateway asks for", () => {
+    expect(olderThan(String(define("EA_VERSION")), MARKET_EA_VERSION)).toBe(false);
+    expect(olderThan("2.1.0", MARKET_EA_VERSION)).toBe(true);
+  });
+
+  test("the EA waits for loading history well within the gateway's default reply timeout", () => {
+    // Two copies may each block while MT5 builds the series, around the wait itself
+    expect(3 * Number(define("HISTORY_WAIT_MS"))).toBeLessThan(10_000);
+  });
+
+  test("its timeframes are the protocol's, shortest first, by their ENUM_TIMEFRAMES value", () => {
+    const start = source.indexOf("ENUM_TIMEFRAMES g_timeframes[] = {");
+    const list = source.slice(start, source.indexOf("};", start));
+    expect([...list.matchAll(/PERIOD_([A-Z0-9]+)/g)].map((m) => m[1])).toEqual([...TIMEFRAMES]);
+    for (const timeframe of TIMEFRAMES) {
+      expect(fakeMarket.PERIOD_VALUES[timeframe]).toBe(mt5Timeframe(timeframe));
+    }
   });
 });
 
@@ -101,6 +151,7 @@ describe("the EA source", () => {
         "GET_DEALS",
         "GET_HISTORY_ORDERS",
         "GET_ORDERS",
+        ...MARKET_COMMANDS,
         "GET_POSITIONS",
         "GET_SYMBOL_INFO",
         "ORDER_CHECK",

@@ -29,6 +29,11 @@ const INTEGER_KEYS: ReadonlySet<string> = new Set([
   "limit",
   "throttle_ms",
   "heartbeat_ms",
+  "timeframe",
+  "start",
+  "count",
+  "skip",
+  "position",
 ]);
 
 export type WireValue = string | number | boolean | null;

@@ -1,20 +1,23 @@
 /**
- * The reads behind more than one frame or an EA error (docs/EA-LINK.md §7.3–§7.5, §7.9–§7.12):
- * GET_POSITIONS, GET_DEALS, GET_ORDERS and GET_HISTORY_ORDERS fetched page by page until `more`
- * is false (pages bounded: 1,000 items each, at most MAX_PAGES; a listing whose `total` changes
- * between pages is read again from offset 0), a position found by ticket or identifier, and the
- * reads that name a symbol (GET_SYMBOL_INFO, ORDER_CHECK, CALC_*) with UNKNOWN_SYMBOL as undefined.
+ * The reads behind more than one frame or an EA error (docs/EA-LINK.md §7.3–§7.5, §7.9–§7.13,
+ * §7.19): GET_POSITIONS, GET_DEALS, GET_ORDERS, GET_HISTORY_ORDERS, GET_SYMBOL_NAMES and
+ * GET_HISTORY_DEALS fetched page by page until `more` is false (pages bounded: 1,000 items each,
+ * at most MAX_PAGES; a listing whose `total` changes between pages is read again from offset 0),
+ * a position found by ticket or identifier, and the reads that name a symbol (GET_SYMBOL_INFO,
+ * ORDER_CHECK, CALC_*) with UNKNOWN_SYMBOL as undefined.
  */
 import { FaultCode } from "../../../shared/errors.ts";
 import {
   compileGroup,
   type Deal,
+  type HistoryDeal,
   type OrderCheckResult,
   type Position,
   type SymbolInfo,
   type TradeOrder,
 } from "../../../shared/protocol/index.ts";
 import { BackendError, type DealQuery } from "../backend.ts";
+import type { HistoryQuery } from "../market-reads.ts";
 import type { CheckOrder, MarginQuery, OrderFilter, ProfitQuery } from "../pending.ts";
 import type { WireObject } from "./framing.ts";
 import {
@@ -25,6 +28,7 @@ import {
   toSymbolExtras,
   toSymbolInfo,
 } from "./mapping.ts";
+import { toHistoryDeal, toSymbolName } from "./market-mapping.ts";
 import {
   marginFields,
   orderCheckFields,
@@ -97,7 +101,7 @@ export class TerminalReads {
 
   /** GET_SYMBOL_INFO; UNKNOWN_SYMBOL → undefined (§14). */
   async symbolDetails(symbol: string): Promise<SymbolDetails | undefined> {
-    const reply = await this.#aboutSymbol("GET_SYMBOL_INFO", { symbol });
+    const reply = await this.aboutSymbol("GET_SYMBOL_INFO", { symbol });
     if (reply === undefined) return undefined;
     const time = this.#requireTime();
     return { info: toSymbolInfo(reply, time), extras: toSymbolExtras(reply) };
@@ -134,6 +138,28 @@ export class TerminalReads {
     return this.#paged("GET_HISTORY_ORDERS", "orders", range, toTradeOrder);
   }
 
+  /** GET_SYMBOL_NAMES (§7.13): every symbol the server offers, once each. */
+  async symbolNames(): Promise<string[]> {
+    const names = await this.#paged("GET_SYMBOL_NAMES", "symbols", {}, toSymbolName);
+    return [...new Set(names)];
+  }
+
+  /**
+   * GET_HISTORY_DEALS (§7.19): the deals of a range (Unix ms, as server ms on the wire), of a
+   * position or of one ticket, every type, in the terminal's order.
+   */
+  async historyDeals(query: HistoryQuery): Promise<HistoryDeal[]> {
+    let filter: WireObject;
+    if (query.kind === "range") {
+      const range = this.#serverRange(query);
+      if (range === undefined) return [];
+      filter = range;
+    } else {
+      filter = query.kind === "position" ? { position: query.position } : { ticket: query.ticket };
+    }
+    return this.#paged("GET_HISTORY_DEALS", "deals", filter, toHistoryDeal);
+  }
+
   /** ORDER_CHECK (§7.11); the EA answers an unknown symbol with retcode 10013, as OrderCheck would. */
   async orderCheck(order: CheckOrder): Promise<OrderCheckResult> {
     const reply = await this.#exchange("ORDER_CHECK", orderCheckFields(order, this.#requireTime()));
@@ -142,18 +168,18 @@ export class TerminalReads {
 
   /** CALC_MARGIN (§7.12); UNKNOWN_SYMBOL → undefined. */
   async calcMargin(query: MarginQuery): Promise<number | undefined> {
-    const reply = await this.#aboutSymbol("CALC_MARGIN", marginFields(query));
+    const reply = await this.aboutSymbol("CALC_MARGIN", marginFields(query));
     return reply === undefined ? undefined : toMargin(reply);
   }
 
   /** CALC_PROFIT (§7.12); UNKNOWN_SYMBOL → undefined. */
   async calcProfit(query: ProfitQuery): Promise<number | undefined> {
-    const reply = await this.#aboutSymbol("CALC_PROFIT", profitFields(query));
+    const reply = await this.aboutSymbol("CALC_PROFIT", profitFields(query));
     return reply === undefined ? undefined : reply.number("profit");
   }
 
   /** A read naming a symbol; undefined when the EA says UNKNOWN_SYMBOL. */
-  async #aboutSymbol(cmd: string, fields: WireObject): Promise<WireFields | undefined> {
+  async aboutSymbol(cmd: string, fields: WireObject): Promise<WireFields | undefined> {
     try {
       return await this.#exchange(cmd, fields);
     } catch (error) {

@@ -21,9 +21,7 @@ import type {
   ModifyOrder,
   OpenOrder,
 } from "../backend.ts";
-import { type MarketReads, pageOfOrders } from "../market-reads.ts";
 import type { CancelPendingOrder, ModifyPendingOrder, PlaceOrder } from "../pending.ts";
-import { unsupportedMarketReads } from "../unsupported-reads.ts";
 import { CommandQueue, DEFAULT_MAX_QUEUED_COMMANDS } from "./command-queue.ts";
 import { EventMapper } from "./events.ts";
 import { type EaHello, type EaPing, parsePing } from "./hello.ts";
@@ -40,6 +38,7 @@ import { type AccountDetails, toAccountDetails } from "./mapping.ts";
 import { type SymbolDetails, TerminalReads } from "./reads.ts";
 import { ReplyChannel } from "./reply-channel.ts";
 import { EaSession } from "./session.ts";
+import { TerminalMarket } from "./terminal-market.ts";
 import { TerminalTrades, type TradeOutcome } from "./trades.ts";
 
 export interface TerminalBackendOptions {
@@ -70,26 +69,8 @@ export { TerminalCommandError } from "./reply-channel.ts";
 
 export class TerminalBackend implements Backend {
   readonly kind = "terminal" as const;
-  /**
-   * Market data and the deal history through the EA are issue 14's second phase. The order
-   * history (GET_HISTORY_ORDERS, and what GET_ORDER and reconciliation read) is the EA's
-   * GET_HISTORY_ORDERS (EA-LINK §7.10), which lists a span of setup times whole: a range asks for
-   * its span (from the cursor on), a position or a ticket for the whole history, and the gateway
-   * keeps what the query selects, a page at a time.
-   */
-  readonly market: MarketReads = {
-    ...unsupportedMarketReads(
-      "terminal: market data and the deal history are not available through the EA yet; the sim backend answers them",
-    ),
-    historyOrders: (query, after, limit) =>
-      this.#channel.guard(async () => {
-        const span =
-          query.kind === "range"
-            ? { from: Math.max(query.from, after?.time ?? query.from), to: query.to }
-            : { from: 0, to: Number.MAX_SAFE_INTEGER };
-        return pageOfOrders(await this.#reads.historyOrders(span), query, after, limit);
-      }),
-  };
+  /** Symbols, ticks, bars and the account history through the EA (terminal-market.ts). */
+  readonly market: TerminalMarket;
   readonly #options: TerminalBackendOptions;
   readonly #clock: Clock;
   readonly #logger: Logger;
@@ -128,6 +109,15 @@ export class TerminalBackend implements Backend {
       (cmd, fields) => this.#channel.exchange(cmd, fields),
       () => this.#tracker.time,
     );
+    this.market = new TerminalMarket({
+      exchange: (cmd, fields) => this.#channel.exchange(cmd, fields),
+      guard: (run) => this.#channel.guard(run),
+      reads: this.#reads,
+      time: () => this.#tracker.time,
+      serverTimeUnix: () => this.#tracker.link().serverTime,
+      eaVersion: () => this.#session?.hello.ea_version,
+      logger: this.#logger,
+    });
     this.#trades = new TerminalTrades({
       logger: this.#logger,
       send: (cmd, fields) => this.#queue.enqueue(cmd, fields, options.commandTimeoutMs),

@@ -93,6 +93,27 @@ export class WireFields {
     });
   }
 
+  /**
+   * An array of rows of numbers (bars and ticks, §7.17, §7.18): at most `maxRows` rows of exactly
+   * `width` finite numbers each.
+   */
+  rows(key: string, width: number, maxRows: number): number[][] {
+    const value = this.#object[key];
+    if (!Array.isArray(value)) throw this.#bad(key, "an array", value);
+    if (value.length > maxRows) throw this.#bad(key, `at most ${maxRows} rows`, value.length);
+    return value.map((row: unknown, index) => {
+      if (!Array.isArray(row) || row.length !== width) {
+        throw this.#bad(`${key}[${index}]`, `an array of ${width} numbers`, row);
+      }
+      for (const cell of row) {
+        if (typeof cell !== "number" || !Number.isFinite(cell)) {
+          throw this.#bad(`${key}[${index}]`, "finite numbers", cell);
+        }
+      }
+      return row as number[];
+    });
+  }
+
   #bad(key: string, expected: string, value: unknown): LinkProtocolError {
     return new LinkProtocolError(
       `terminal: ${this.#what} field ${key} must be ${expected} (was ${describe(value)})`,

@@ -55,23 +55,28 @@ function answerNext(
   });
 }
 
+/** A position someone else opened (the read-only steps list it, the deals step counts its deal). */
+function openExisting(rig: Rig) {
+  return rig.fake.sim.open({
+    clientOrderId: "existing",
+    symbol: "GBPUSD",
+    side: "SELL",
+    volume: 0.2,
+    sl: null,
+    tp: null,
+    deviation: 10,
+    magic: 1,
+    comment: "",
+  });
+}
+
 const names = (report: SelftestReport) =>
   report.results.map((r) => `${r.ok ? "PASS" : "FAIL"} ${r.name}`);
 
 describe("read-only", () => {
   test("every check passes against a healthy terminal, one line each", async () => {
     const rig = await startRig();
-    await rig.fake.sim.open({
-      clientOrderId: "existing",
-      symbol: "GBPUSD",
-      side: "SELL",
-      volume: 0.2,
-      sl: null,
-      tp: null,
-      deviation: 10,
-      magic: 1,
-      comment: "",
-    });
+    await openExisting(rig);
     const { report, lines } = await selftest(rig);
     expect(names(report)).toEqual([
       "PASS link",
@@ -91,9 +96,16 @@ describe("read-only", () => {
       "PASS order check EURUSD",
       "PASS calc margin EURUSD",
       "PASS calc profit EURUSD",
+      "PASS symbols",
+      "PASS tick EURUSD",
+      "PASS rates EURUSD M1 by position",
+      "PASS rates EURUSD M1 from a date",
+      "PASS rates EURUSD M1 range",
+      "PASS ticks EURUSD",
+      "PASS history deals",
     ]);
-    expect(report).toMatchObject({ passed: 17, failed: 0 });
-    expect(lines).toHaveLength(17);
+    expect(report).toMatchObject({ passed: 24, failed: 0 });
+    expect(lines).toHaveLength(24);
     expect(lines.find((l) => l.startsWith("PASS positions"))).toBe("PASS positions: 1 open");
     expect(lines.find((l) => l.startsWith("PASS symbol"))).toContain(
       "tick size 0.00001, volume 0.01–",
@@ -113,6 +125,64 @@ describe("read-only", () => {
     );
     const trades = ["OPEN", "CLOSE", "MODIFY", "PLACE", "MODIFY_ORDER", "CANCEL", "CLOSE_BY"];
     expect(rig.fake.commands.some((c) => trades.includes(c.cmd))).toBe(false);
+  });
+
+  test("the market steps read the broker's data in every form and say what they found", async () => {
+    const rig = await startRig();
+    await openExisting(rig);
+    const { lines } = await selftest(rig);
+    const line = (start: string) => lines.find((l) => l.startsWith(start)) ?? "";
+    expect(line("PASS symbols")).toBe(
+      "PASS symbols: 7 symbols on the server (Market Watch or not), 7 on the first page; EURUSD among them as GET_SYMBOL_INFO gives it",
+    );
+    expect(line("PASS tick EURUSD")).toMatch(
+      /^PASS tick EURUSD: bid 1\.\d+ ask 1\.\d+ at 2026-11-18 1\d:\d\d:\d\d server time, -?\d+\.\d s old/,
+    );
+    // The fake broker's clock is UTC+2
+    expect(line("PASS rates EURUSD M1 by position")).toBe(
+      "PASS rates EURUSD M1 by position: 60 bars, 2026-11-18 13:00:00 to 2026-11-18 13:59:00 server time",
+    );
+    expect(line("PASS rates EURUSD M1 from a date")).toContain("the same as by position");
+    expect(line("PASS rates EURUSD M1 range")).toContain("60 bars from 2026-11-18 13:00:00");
+    expect(line("PASS ticks EURUSD")).toMatch(
+      /ticks \(\d+ INFO\) in the bar of .*; its open [\d.]+ is the first tick's bid/,
+    );
+    expect(line("PASS history deals")).toBe(
+      "PASS history deals: 1 in the last 24 hours (1 trades, 0 other: balance, commission…), as GET_DEALS",
+    );
+  });
+
+  test("an EA older than the market commands fails each market step by name", async () => {
+    const rig = await startRig({ fake: { eaVersion: "2.1.0" } });
+    const { report, lines } = await selftest(rig);
+    expect(names(report).filter((n) => n.startsWith("FAIL"))).toEqual([
+      "FAIL symbols",
+      "FAIL tick EURUSD",
+      "FAIL rates EURUSD M1 by position",
+      "FAIL rates EURUSD M1 from a date",
+      "FAIL rates EURUSD M1 range",
+      "FAIL ticks EURUSD",
+      "FAIL history deals",
+    ]);
+    expect(lines.find((l) => l.startsWith("FAIL symbols"))).toContain(
+      "NOT_SUPPORTED: terminal: the EA is GatewayBridge 2.1.0; market data needs 2.2.0 or later",
+    );
+  });
+
+  test("history MT5 is still loading is asked again, and named when it takes too long", async () => {
+    const rig = await startRig();
+    rig.fake.historyLoading.set("EURUSD", 30);
+    const { lines } = await selftest(rig);
+    expect(lines.find((l) => l.startsWith("PASS rates EURUSD M1 by position"))).toContain(
+      "MT5 loaded the history after 1 HISTORY_LOADING answers",
+    );
+    const slow = await startRig();
+    slow.fake.historyLoading.set("EURUSD", 1000);
+    const failed = await selftest(slow);
+    expect(failed.lines.find((l) => l.startsWith("PASS tick EURUSD"))).toBeDefined();
+    expect(failed.lines.find((l) => l.startsWith("FAIL rates EURUSD M1 by position"))).toContain(
+      "GET_RATES: HISTORY_LOADING: terminal: MT5 is still loading the history of EURUSD M1",
+    );
   });
 
   test("a DOWN link fails at once and checks nothing else", async () => {

@@ -1,7 +1,8 @@
 /**
  * The terminal backend's conformance suite (docs/MT5-SETUP.md §8): read-only checks that the EA
  * link works and MT5's answers make sense (pending orders and the pre-trade calculations too:
- * orders.ts), each EA behaviour that only a real terminal can show named in its own
+ * orders.ts; market data and the deal history: market.ts), each EA behaviour that only a real
+ * terminal can show named in its own
  * step, and, only on a DEMO account, a minimum-lot round trip OPEN → repeat (dedup) → MODIFY
  * (stops off the tick grid) → CLOSE, then a far-away pending order placed → repeated → modified →
  * cancelled (pending.ts). `agent-gtw selftest` runs it against a real terminal; the
@@ -11,6 +12,7 @@ import { type Clock, systemClock } from "../../../shared/clock.ts";
 import { type Logger, silentLogger } from "../../../shared/log.ts";
 import { EA_PROTOCOL_VERSION, PERMISSION_FLAGS } from "../../backend/terminal/hello.ts";
 import { OrderModeFlag } from "../../backend/terminal/mapping.ts";
+import { runMarketChecks } from "./market.ts";
 import { runOrderChecks } from "./orders.ts";
 import { runPendingTrip } from "./pending.ts";
 import { type SelftestBackend, type SelftestResult, StepRecorder } from "./steps.ts";
@@ -209,6 +211,7 @@ export async function runSelftest(options: SelftestOptions): Promise<SelftestRep
   });
 
   await runOrderChecks(backend, steps, info, details?.account);
+  await runMarketChecks(backend, steps, symbol, info, clock, options.logger ?? silentLogger);
 
   if (options.trade) {
     const trip = {

@@ -1,6 +1,6 @@
 """The MetaTrader5-style functions against the real agents (agent-gtw on the simulated MT5 and
 agent-inf, started by test/python/live.test.ts): how initialize() finds the API, each function's
-return type and field types, the error convention, and what is not available yet."""
+return type and field types, the error convention, and what the bridge refuses."""
 
 from __future__ import annotations
 
@@ -135,23 +135,7 @@ class QueriesTest(BridgeTestCase):
         self.assertEqual(mt5.positions_get(group="*USD*"), ())
         self.assertEqual(mt5.positions_get(ticket=1), ())
 
-    def test_what_agent_inf_cannot_serve_yet_says_so(self) -> None:
-        not_yet = {
-            "symbols_total": lambda: mt5.symbols_total(),
-            "symbols_get": lambda: mt5.symbols_get("*USD*"),
-            "history_orders_total": lambda: mt5.history_orders_total(0, 1),
-            "history_orders_get": lambda: mt5.history_orders_get(0, 1),
-            "history_deals_total": lambda: mt5.history_deals_total(0, 1),
-            "history_deals_get": lambda: mt5.history_deals_get(position=1),
-            "copy_rates_from": lambda: mt5.copy_rates_from("EURUSD", mt5.TIMEFRAME_M5, 0, 10),
-            "copy_rates_from_pos": lambda: mt5.copy_rates_from_pos("EURUSD", 1, 0, 10),
-            "copy_rates_range": lambda: mt5.copy_rates_range("EURUSD", 1, 0, 1),
-            "copy_ticks_from": lambda: mt5.copy_ticks_from("EURUSD", 0, 10,
-                                                           mt5.COPY_TICKS_ALL),
-            "copy_ticks_range": lambda: mt5.copy_ticks_range("EURUSD", 0, 1, mt5.COPY_TICKS_ALL),
-        }
-        for name, call in not_yet.items():
-            self.assertFailed(call(), mt5.RES_E_UNSUPPORTED, f"{name} is not available yet")
+    def test_market_depth_is_refused(self) -> None:
         for call in (mt5.market_book_add, mt5.market_book_get, mt5.market_book_release):
             self.assertFailed(call("EURUSD"), mt5.RES_E_UNSUPPORTED, "market depth")
 

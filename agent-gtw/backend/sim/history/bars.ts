@@ -16,7 +16,7 @@ import {
   type RateRow,
   type Timeframe,
 } from "../../../../shared/protocol/index.ts";
-import { type MinuteBar, minuteBar } from "./minute.ts";
+import { type MinuteBar, minuteBar, type Segment } from "./minute.ts";
 import { MINUTE_MS, MINUTES_PER_DAY, SIM_HISTORY_START } from "./path.ts";
 import type { SymbolHistory } from "./symbol-history.ts";
 
@@ -32,7 +32,7 @@ interface Aggregate extends MinuteBar {
 }
 
 interface CachedDay {
-  readonly factor: number;
+  readonly segment: Segment;
   readonly bar: Aggregate;
 }
 
@@ -105,6 +105,8 @@ export class BarBuilder {
     while (open <= end && rows.length < limit && this.#budget > 0) {
       const close = nextBarOpenTime(timeframe, open);
       const bar = this.#aggregate(open, close, now);
+      // A bar the budget cut short is built whole by the next call, never sent in part
+      if (bar === undefined) break;
       if (bar.has) {
         rows.push([
           open,
@@ -161,9 +163,7 @@ export class BarBuilder {
     const nowMinuteStart = Math.floor(now / MINUTE_MS) * MINUTE_MS;
     for (let a = start; a < end && a <= now; a = Math.floor(a / HOUR_MS) * HOUR_MS + HOUR_MS) {
       const b = Math.min(end, Math.floor(a / HOUR_MS) * HOUR_MS + HOUR_MS, now + 1);
-      if (history.pins.length > 0) {
-        for (const pin of history.pins) if (pin[0] >= a && pin[0] < b) return true;
-      }
+      if (history.hasPinTickIn(a, b)) return true;
       if (a < SIM_HISTORY_START || !history.path.isOpen(a)) continue;
       if (a < nowMinuteStart) return true;
       const first = history.ticks(Math.floor(a / MINUTE_MS))[0];
@@ -172,8 +172,8 @@ export class BarBuilder {
     return false;
   }
 
-  /** The aggregate of the minutes in [start, end) up to `now`. */
-  #aggregate(start: number, end: number, now: number): Aggregate {
+  /** The aggregate of the minutes in [start, end) up to `now`; undefined if the budget ran out. */
+  #aggregate(start: number, end: number, now: number): Aggregate | undefined {
     const history = this.#history;
     const into = empty();
     const nowMinute = Math.floor(now / MINUTE_MS);
@@ -190,7 +190,7 @@ export class BarBuilder {
       }
       const hourEnd = Math.min((Math.floor(minute / 60) + 1) * 60, last);
       const hourTime = minute * MINUTE_MS;
-      if (!history.path.isOpen(hourTime) && !history.hasPinIn(hourTime, hourEnd * MINUTE_MS)) {
+      if (!history.path.isOpen(hourTime) && !history.hasPinTickIn(hourTime, hourEnd * MINUTE_MS)) {
         this.#budget -= 1;
         minute = hourEnd;
         continue;
@@ -206,21 +206,21 @@ export class BarBuilder {
         if (bar !== undefined) merge(into, bar);
       }
     }
-    return into;
+    return minute < last ? undefined : into;
   }
 
   /**
-   * Complete minutes of one open hour without pins: straight from the path, with the one factor
-   * in force (the hot loop of every query).
+   * Complete minutes of one open hour without pins or marks: straight from the path, with the
+   * one segment in force (the hot loop of every query).
    */
   #openMinutes(into: Aggregate, from: number, to: number): void {
     const history = this.#history;
     const day = Math.floor(from / MINUTES_PER_DAY);
     const path = history.path.day(day);
-    const factor = history.factorAt(from * MINUTE_MS);
+    const segment = history.segmentAt(from * MINUTE_MS);
     const first = day * MINUTES_PER_DAY;
     for (let minute = from; minute < to; minute++) {
-      merge(into, minuteBar(history.price, path, minute - first, minute, factor));
+      merge(into, minuteBar(history.price, path, minute - first, minute, segment));
     }
   }
 
@@ -229,10 +229,14 @@ export class BarBuilder {
     const history = this.#history;
     const start = day * MINUTES_PER_DAY * MINUTE_MS;
     const end = start + MINUTES_PER_DAY * MINUTE_MS;
-    const factor = history.factorAt(start);
+    const segment = history.segmentAt(start);
     const pinned = history.hasPinIn(start, end);
     const cached = pinned ? undefined : this.#days.get(day);
-    if (cached !== undefined && cached.factor === factor) {
+    if (
+      cached !== undefined &&
+      cached.segment.factor === segment.factor &&
+      cached.segment.volatility === segment.volatility
+    ) {
       this.#budget -= 1;
       return cached.bar;
     }
@@ -251,7 +255,7 @@ export class BarBuilder {
     }
     this.#budget -= MINUTES_PER_DAY;
     if (!pinned) {
-      this.#days.set(day, { factor, bar: into });
+      this.#days.set(day, { segment, bar: into });
       if (this.#days.size > DAYS_CACHED)
         this.#days.delete(this.#days.keys().next().value as number);
     }

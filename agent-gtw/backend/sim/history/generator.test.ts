@@ -65,7 +65,7 @@ describe("minutes", () => {
       history.path.day(day),
       minute - day * 1440,
       minute,
-      history.factorAt(minute * MINUTE),
+      history.segmentAt(minute * MINUTE),
     );
     expect(history.bar(minute)).toEqual(bar);
     expect(market().get("XAUUSD")!.history.bar(minute)).toEqual(bar);
@@ -221,6 +221,22 @@ describe("bars", () => {
       next = page.next;
     }
     expect(pages.length).toBeGreaterThan(3);
+    expect(pages.flat()).toEqual(all.rows);
+  });
+
+  test("a bar the budget cuts short is not sent half-built: the next query builds it whole", () => {
+    const from = WEDNESDAY - 200 * DAY;
+    const all = market(2).get("EURUSD")!.bars.rates("MN1", from, WEDNESDAY, 5000, WEDNESDAY);
+    const { bars } = market(2).get("EURUSD")!;
+    const pages: RateRow[][] = [];
+    let next: number | undefined = from;
+    // A month of minutes is ~44,000: each query builds one month whole and runs out in the next
+    while (next !== undefined && pages.length < 50) {
+      const page = bars.rates("MN1", next, WEDNESDAY, 5000, WEDNESDAY, 60_000);
+      pages.push(page.rows);
+      next = page.next;
+    }
+    expect(pages.length).toBeGreaterThan(2);
     expect(pages.flat()).toEqual(all.rows);
   });
 });

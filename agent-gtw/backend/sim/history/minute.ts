@@ -7,8 +7,8 @@
  * contradict the bar built from them.
  *
  * Prices are integers of points here (bid 110123 = 1.10123 with 5 digits); they become decimals
- * only in the rows. `factor` scales the path (the sim's calibration and pinned quotes, see
- * price-history.ts); a minute is always generated with one factor.
+ * only in the rows. A `Segment` scales the path (the sim's calibration, pinned quotes and the
+ * volatility setting, see symbol-history.ts); a minute is always generated with one segment.
  */
 import { INFO_FLAGS, TickFlag, type TickRow } from "../../../../shared/protocol/index.ts";
 import { draw, quickNormal, Stream, streamKey, unit } from "./noise.ts";
@@ -56,6 +56,16 @@ export function priceParams(
   };
 }
 
+/**
+ * How the path is rendered from a time on: price = anchor × factor × exp(volatility × x), so the
+ * volatility multiplier scales every log move (and the high/low excursions and tick steps, which
+ * follow the minute's standard deviation) while the factor places the level.
+ */
+export interface Segment {
+  readonly factor: number;
+  readonly volatility: number;
+}
+
 /** An M1 bar in points. `spread` is that of the opening tick, as every timeframe reports it. */
 export interface MinuteBar {
   open: number;
@@ -88,7 +98,7 @@ function shape(
   path: DayPath,
   minuteOfDay: number,
   minute: number,
-  factor: number,
+  segment: Segment,
 ): MinuteShape {
   const hour = (minuteOfDay / 60) | 0;
   const bar = draw(params.barKey, minute, 0);
@@ -101,12 +111,13 @@ function shape(
   const jitter = spreadJitter(params.typicalSpread);
   const spread = baseSpread + extraSpread(ends & 0xffff, jitter);
   const lastSpread = baseSpread + extraSpread(ends >>> 16, jitter);
+  const { factor, volatility } = segment;
   const level = params.anchor * factor * params.scale;
-  const openMid = level * (path.relative[minuteOfDay] as number);
-  const closeMid = level * (path.relative[minuteOfDay + 1] as number);
+  const openMid = level * relativeAt(path, minuteOfDay, volatility);
+  const closeMid = level * relativeAt(path, minuteOfDay + 1, volatility);
   const open = Math.round(openMid - spread / 2);
   const close = Math.round(closeMid - lastSpread / 2);
-  const sdPoints = openMid * (path.minuteSd[hour] as number);
+  const sdPoints = openMid * (path.minuteSd[hour] as number) * volatility;
   const up = Math.abs(quickNormal(draw(params.excursionKey, minute, 0)));
   const down = Math.abs(quickNormal(draw(params.excursionKey, minute, 1)));
   const high = Math.max(open, close) + Math.round(EXCURSION * sdPoints * up);
@@ -119,15 +130,22 @@ function shape(
   return { open, high, low, close, ticks, spread, baseSpread, lastSpread, sdPoints };
 }
 
+/** exp(volatility × x) at a minute boundary; the path keeps exp(x) for the common case. */
+function relativeAt(path: DayPath, boundary: number, volatility: number): number {
+  return volatility === 1
+    ? (path.relative[boundary] as number)
+    : Math.exp(volatility * (path.x[boundary] as number));
+}
+
 /** The M1 bar of a minute (in points), without generating its ticks. */
 export function minuteBar(
   params: PriceParams,
   path: DayPath,
   minuteOfDay: number,
   minute: number,
-  factor: number,
+  segment: Segment,
 ): MinuteBar {
-  return shape(params, path, minuteOfDay, minute, factor);
+  return shape(params, path, minuteOfDay, minute, segment);
 }
 
 /**
@@ -141,9 +159,9 @@ export function minuteTicks(
   path: DayPath,
   minuteOfDay: number,
   minute: number,
-  factor: number,
+  segment: Segment,
 ): TickRow[] {
-  const bar = shape(params, path, minuteOfDay, minute, factor);
+  const bar = shape(params, path, minuteOfDay, minute, segment);
   const n = bar.ticks;
   const { tickKey, scale } = params;
   const pick = draw(params.excursionKey, minute, 2);

@@ -1,7 +1,12 @@
 /**
  * The sim's whole market history: one SymbolHistory (and its bar builder) per symbol, all drawn
  * from one seed, plus what must be persisted so the history survives a restart unchanged: the
- * seed itself, each symbol's calibration, and the pinned quotes.
+ * seed itself, each symbol's base segment (calibration and volatility), and the pins and marks.
+ *
+ * The volatility setting (a multiplier of each symbol's own daily volatility) never rewrites the
+ * past: a fresh history has it from the start; a restored one keeps what it had and, when the
+ * setting differs, changes from the restart on (a mark, symbol-history.ts), as a run-time change
+ * (`setVolatility`) does from the time it is made.
  *
  * The price-shaping properties of a symbol (digits, typical spread, anchor price, daily
  * volatility, session) are read once, here: history is a function of them, so changing them at
@@ -13,13 +18,21 @@ import type { SymbolSpec } from "../symbols.ts";
 import { BarBuilder } from "./bars.ts";
 import { hash, nameKey } from "./noise.ts";
 import { SymbolPath } from "./path.ts";
-import { MAX_PINS, type Pin, SymbolHistory } from "./symbol-history.ts";
+import {
+  MAX_PINS,
+  MAX_VOLATILITY,
+  MIN_VOLATILITY,
+  type Pin,
+  SymbolHistory,
+} from "./symbol-history.ts";
 
 /** Persisted with the feed (quotes.ts FeedState.path). */
 export interface PriceHistoryState {
   readonly seed: number;
   /** Calibration factor per symbol. */
   readonly base: Readonly<Record<string, number>>;
+  /** Volatility multiplier of the base segment per symbol; absent in older state (1). */
+  readonly volatility?: Readonly<Record<string, number>>;
   readonly pins: Readonly<Record<string, readonly Pin[]>>;
 }
 
@@ -31,15 +44,23 @@ export interface SymbolMarket {
 export class PriceHistory {
   readonly #specs: readonly SymbolSpec[];
   readonly #schedule: SessionSchedule;
+  /** The volatility setting per symbol (1 where none is given). */
+  readonly #volatility: ReadonlyMap<string, number>;
   #seed: number;
   #symbols = new Map<string, SymbolMarket>();
 
-  constructor(specs: Iterable<SymbolSpec>, seed: number, schedule: SessionSchedule) {
+  constructor(
+    specs: Iterable<SymbolSpec>,
+    seed: number,
+    schedule: SessionSchedule,
+    volatility: ReadonlyMap<string, number> = new Map(),
+  ) {
     if (!Number.isSafeInteger(seed)) {
       throw new RangeError(`sim: seed must be an integer (was ${seed})`);
     }
     this.#specs = [...specs];
     this.#schedule = schedule;
+    this.#volatility = volatility;
     this.#seed = seed >>> 0;
     this.#build();
   }
@@ -57,19 +78,37 @@ export class PriceHistory {
     for (const { history } of this.#symbols.values()) history.calibrate(time);
   }
 
+  /**
+   * Bring every symbol to its volatility setting from `time` on (a mark where it differs from
+   * the one in force); returns the symbols that changed.
+   */
+  applyVolatility(time: number): string[] {
+    const changed: string[] = [];
+    for (const [symbol, { history }] of this.#symbols) {
+      const wanted = this.#volatility.get(symbol) ?? 1;
+      if (history.volatilityAfter(time) === wanted) continue;
+      history.mark(time, wanted);
+      changed.push(symbol);
+    }
+    return changed;
+  }
+
   snapshot(): PriceHistoryState {
     const base: Record<string, number> = {};
+    const volatility: Record<string, number> = {};
     const pins: Record<string, readonly Pin[]> = {};
     for (const [symbol, { history }] of this.#symbols) {
-      base[symbol] = history.base;
+      base[symbol] = history.base.factor;
+      volatility[symbol] = history.base.volatility;
       if (history.pins.length > 0) pins[symbol] = history.pins;
     }
-    return { seed: this.#seed, base, pins };
+    return { seed: this.#seed, base, volatility, pins };
   }
 
   /**
-   * Continue the persisted history. Symbols added since keep the calibration they were given at
-   * start (their history begins with this run's prices); a damaged state is refused.
+   * Continue the persisted history. Symbols added since keep the base they were given at start
+   * (their history begins with this run's prices); a damaged state is refused. The volatility
+   * setting is not applied here: applyVolatility does that from a time on.
    */
   restore(value: unknown, where: string): void {
     if (!isState(value)) {
@@ -86,7 +125,12 @@ export class PriceHistory {
       this.#build();
     }
     for (const [symbol, { history }] of this.#symbols) {
-      history.reset(value.base[symbol] ?? kept.get(symbol) ?? 1, value.pins[symbol] ?? []);
+      const factor = value.base[symbol];
+      const base =
+        factor === undefined
+          ? (kept.get(symbol) ?? history.base)
+          : { factor, volatility: value.volatility?.[symbol] ?? 1 };
+      history.reset(base, value.pins[symbol] ?? []);
     }
   }
 
@@ -100,7 +144,12 @@ export class PriceHistory {
         session: spec.session,
         schedule: this.#schedule,
       });
-      const history = new SymbolHistory({ spec, key, path });
+      const history = new SymbolHistory({
+        spec,
+        key,
+        path,
+        volatility: this.#volatility.get(spec.symbol) ?? 1,
+      });
       symbols.set(spec.symbol, { history, bars: new BarBuilder(history) });
     }
     this.#symbols = symbols;
@@ -109,6 +158,9 @@ export class PriceHistory {
 
 const isNumber = (value: unknown): value is number =>
   typeof value === "number" && Number.isFinite(value);
+
+const isVolatility = (value: unknown): boolean =>
+  isNumber(value) && value >= MIN_VOLATILITY && value <= MAX_VOLATILITY;
 
 function isState(value: unknown): value is PriceHistoryState {
   if (typeof value !== "object" || value === null) return false;
@@ -120,13 +172,25 @@ function isState(value: unknown): value is PriceHistoryState {
     return false;
   }
   if (!Object.values(base).every((factor) => isNumber(factor) && factor > 0)) return false;
+  const volatility = state["volatility"];
+  if (
+    volatility !== undefined &&
+    (typeof volatility !== "object" ||
+      volatility === null ||
+      !Object.values(volatility).every(isVolatility))
+  ) {
+    return false;
+  }
   return Object.values(pins).every(
     (list) =>
       Array.isArray(list) &&
       list.length <= MAX_PINS &&
       list.every(
         (pin) =>
-          Array.isArray(pin) && pin.length === 4 && pin.every(isNumber) && (pin[3] as number) > 0,
+          Array.isArray(pin) &&
+          (pin.length === 4 || (pin.length === 5 && isVolatility(pin[4]))) &&
+          pin.every(isNumber) &&
+          (pin[3] as number) > 0,
       ),
   );
 }

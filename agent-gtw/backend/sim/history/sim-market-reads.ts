@@ -71,7 +71,8 @@ export class SimMarketReads implements MarketReads {
     const bars = this.#options.market.feed.history.get(query.symbol)?.bars;
     if (bars === undefined) return undefined;
     const now = this.#options.clock.now();
-    return bars.span(query.timeframe, query.anchor, query.skip, query.count, now) ?? "none";
+    const anchor = query.anchor === "now" ? now : query.anchor;
+    return bars.span(query.timeframe, anchor, query.skip, query.count, now) ?? "none";
   }
 
   async rates(query: RatesQuery): Promise<Chunk<RateRow, number> | undefined> {

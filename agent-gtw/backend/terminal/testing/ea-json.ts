@@ -138,8 +138,18 @@ export function parseFlat(text: string): FlatObject {
   return new FlatObject(slots);
 }
 
-/** A bigint is a ulong written exactly (JU: magic numbers). */
-export type EaValue = string | number | bigint | boolean | null | readonly EaRecord[];
+/**
+ * A bigint is a ulong written exactly (JU: magic numbers); arrays are the listings' items or the
+ * rows of numbers of bars and ticks.
+ */
+export type EaValue =
+  | string
+  | number
+  | bigint
+  | boolean
+  | null
+  | readonly EaRecord[]
+  | readonly (readonly number[])[];
 export interface EaRecord {
   readonly [key: string]: EaValue;
 }
@@ -177,10 +187,16 @@ export function eaJson(record: EaRecord): string {
     else if (typeof value === "number") encoded = eaNumber(value);
     else if (typeof value === "bigint") encoded = BigInt.asUintN(64, value).toString();
     else if (typeof value === "boolean") encoded = String(value);
-    else encoded = `[${value.map((item) => eaJson(item)).join(",")}]`;
+    else
+      encoded = `[${value.map((item) => (Array.isArray(item) ? eaRow(item) : eaJson(item as EaRecord))).join(",")}]`;
     parts.push(`${eaString(key)}:${encoded}`);
   }
   return `{${parts.join(",")}}`;
+}
+
+/** RateRow / TickRow: numbers as JsonNumber writes them (§7.17, §7.18). */
+export function eaRow(row: readonly number[]): string {
+  return `[${row.map(eaNumber).join(",")}]`;
 }
 
 /** One EA → gateway frame: big-endian length, then the ASCII JSON. */

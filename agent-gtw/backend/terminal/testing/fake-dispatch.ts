@@ -3,6 +3,7 @@
  * Dispatch): which handler answers which `cmd`, and BAD_REQUEST for anything else (§7, §15).
  */
 import type { EaRecord, FlatObject } from "./ea-json.ts";
+import * as market from "./fake-market.ts";
 import * as orders from "./fake-orders.ts";
 import type { FakeEaState } from "./fake-reads.ts";
 import * as reads from "./fake-reads.ts";
@@ -26,7 +27,7 @@ export function helloFields(ea: FakeEaState, proof: string): EaRecord {
     account_trade_mode: ea.identity.accountTradeMode,
     margin_mode: "HEDGING",
     terminal_build: 4755,
-    ea_version: "2.1.0",
+    ea_version: ea.eaVersion,
     magic: BigInt(ea.magic),
     max_lots: ea.maxLots,
     deviation: ea.deviation,
@@ -57,6 +58,20 @@ export function dispatch(
       return orders.orders(ea, frame);
     case "GET_HISTORY_ORDERS":
       return orders.historyOrders(ea, frame);
+    case "GET_HISTORY_DEALS":
+      return market.historyDeals(ea, frame);
+    case "GET_SYMBOL_NAMES":
+      return market.symbolNames(ea, frame);
+    case "GET_SYMBOLS":
+      return market.symbols(ea, frame);
+    case "GET_TICK":
+      return market.tick(ea, frame);
+    case "GET_RATE_SPAN":
+      return market.rateSpan(ea, frame);
+    case "GET_RATES":
+      return market.rates(ea, frame);
+    case "GET_TICKS":
+      return market.ticks(ea, frame);
     case "ORDER_CHECK":
       return orders.orderCheck(ea, frame);
     case "CALC_MARGIN":

@@ -48,6 +48,8 @@ export interface FakeTerminalOptions {
   readonly deviation?: number;
   readonly maxLots?: number;
   readonly status?: Partial<FakeStatus>;
+  /** EA_VERSION in the HELLO; default that of this release's EA. */
+  readonly eaVersion?: string;
   /** Redial after the link drops (the EA always does); tests may turn it off. */
   readonly reconnect?: boolean;
 }

@@ -65,6 +65,10 @@ export interface FakeEaState {
    * the terminal shows now. The sim ticket stays the POSITION_IDENTIFIER.
    */
   readonly tickets: Map<number, number>;
+  /** Per symbol: copies that still find its history loading (fake-market.ts). */
+  readonly historyLoading: Map<string, number>;
+  /** EA_VERSION the HELLO announces. */
+  readonly eaVersion: string;
 }
 
 export function ok(fields: EaRecord = {}): EaRecord {

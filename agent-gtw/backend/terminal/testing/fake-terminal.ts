@@ -39,6 +39,9 @@ import { BrokerClock } from "./fake-translate.ts";
 
 export type { FakeFault, FakeTerminalOptions, ReceivedCommand } from "./fake-options.ts";
 
+/** EA_VERSION of GatewayBridge.mq5 (ea-source.test.ts checks the two agree). */
+export const EA_VERSION = "2.2.0";
+
 export class FakeTerminal {
   readonly sim: SimBackend;
   readonly dedup = new FakeDedup();
@@ -61,6 +64,11 @@ export class FakeTerminal {
   readonly faults: FakeFault[] = [];
   /** SYMBOL_ORDER_MODE per symbol (all flags when absent). */
   readonly orderModes = new Map<string, number>();
+  /**
+   * History the terminal is still downloading: per symbol, how many more copies find it
+   * unsynchronized (the EA gives up after 21, answering HISTORY_LOADING; fake-market.ts).
+   */
+  readonly historyLoading = new Map<string, number>();
   /** Runs before each command is handled (after faults are picked), e.g. to change the sim. */
   beforeCommand: ((cmd: string, frame: FlatObject) => Promise<void> | void) | undefined;
   state: LinkState = "IDLE";
@@ -125,6 +133,8 @@ export class FakeTerminal {
       startedAt: this.#clock.monotonic(),
       orderModes: this.orderModes,
       tickets: this.#tickets,
+      historyLoading: this.historyLoading,
+      eaVersion: options.eaVersion ?? EA_VERSION,
     };
     this.#link = new FakeLinkAuth(
       this.#ea,
