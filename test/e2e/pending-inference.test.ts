@@ -1,12 +1,13 @@
 /**
  * Issue 15's proof, end to end through agent-inf: agent-gtw on the simulated MT5 and agent-inf
- * as processes, every order type placed through agent-inf's local API, modified, then the
- * gateway killed (SIGKILL) between placement and trigger and started again; the orders trigger
- * on the sim's own moving prices (a straddle of each kind on the most volatile symbol, so one
- * side of each triggers within seconds), expire, and are cancelled through the API and the CLI.
- * Retries of a client_order_id answer the first outcome, before and after the restart, and the
- * risk accounting holds throughout: a pending order counts as a position from placement, and
- * the position it becomes counts once.
+ * as processes. Every order type is placed through agent-inf's local API and cancelled; then a
+ * straddle of every type is placed and modified, the gateway is killed (SIGKILL) between
+ * placement and trigger and started again, and the operator's `agent-gtw sim price` moves the
+ * market up, down and back so that every one of them triggers (stop-limits through their limit
+ * order); an order expires, and the last is cancelled from the CLI while HALTED. Retries of a
+ * client_order_id answer the first outcome, before and after the restart, and the risk
+ * accounting holds throughout: a pending order counts as a position from placement, and the
+ * position it becomes counts once.
  */
 import { afterEach, expect, test } from "bun:test";
 import { spawnAgent } from "../../scripts/harness/agents.ts";
@@ -47,21 +48,63 @@ test("every order type through agent-inf: placed, modified, across a gateway res
   });
   const { api } = stack;
   const round2 = (value: number) => Number(value.toFixed(2));
+  const round5 = (value: number) => Number(value.toFixed(5));
 
-  // A straddle of each kind on BTCUSD, 20 USD from the market (stops level 10 USD), each
-  // modified at once (a take-profit far on its side), before the price can reach it
+  // Every type placed far from the market on EURUSD and cancelled: each counted while it
+  // stands, none after
+  const eur0 = await quote(api, "EURUSD");
+  const farOfEach: Record<string, Record<string, number>> = {
+    BUY_LIMIT: { price: round5(eur0.ask - 0.01) },
+    SELL_LIMIT: { price: round5(eur0.bid + 0.01) },
+    BUY_STOP: { price: round5(eur0.ask + 0.01) },
+    SELL_STOP: { price: round5(eur0.bid - 0.01) },
+    BUY_STOP_LIMIT: { price: round5(eur0.ask + 0.01), stoplimit: round5(eur0.ask + 0.005) },
+    SELL_STOP_LIMIT: { price: round5(eur0.bid - 0.01), stoplimit: round5(eur0.bid - 0.005) },
+  };
+  const farTickets: number[] = [];
+  for (const [type, prices] of Object.entries(farOfEach)) {
+    const body = { type, symbol: "EURUSD", volume: 0.01, ...prices };
+    const answer = await api.call("POST", "/v1/pending", body);
+    expect([type, answer.json["outcome"]]).toEqual([type, "FILLED"]);
+    farTickets.push((answer.json["reply"] as { order: number }).order);
+  }
+  expect((await pending(api)).map((order): string => order.type).sort()).toEqual(
+    Object.keys(farOfEach).sort(),
+  );
+  const seventh = await api.call("POST", "/v1/pending", {
+    type: "BUY_LIMIT",
+    symbol: "EURUSD",
+    volume: 0.01,
+    price: round5(eur0.ask - 0.02),
+  });
+  expect(seventh.json["outcome"]).toBe("FILLED");
+  const eighthEarly = await api.call("POST", "/v1/orders", {
+    symbol: "EURUSD",
+    side: "BUY",
+    volume: 0.01,
+  });
+  expect(eighthEarly.json).toMatchObject({ denial: { code: "MAX_POSITIONS" } });
+  farTickets.push((seventh.json["reply"] as { order: number }).order);
+  for (const ticket of farTickets) {
+    const answer = await api.call("POST", `/v1/pending/${ticket}/cancel`, {});
+    expect([ticket, answer.json["outcome"]]).toEqual([ticket, "FILLED"]);
+  }
+  expect(await pending(api)).toEqual([]);
+
+  // A straddle of each kind on BTCUSD, 150 USD from the market (stops level 10 USD; the sim
+  // moves it some 7 USD a second), each modified at once (a take-profit far on its side)
+  const q0 = await quote(api, "BTCUSD");
   const place = async (
     type: string,
     coid: string,
     at: (q: SymbolInfo) => Record<string, number>,
   ): Promise<Placed> => {
-    const q = await quote(api, "BTCUSD");
-    const prices = at(q);
+    const prices = at(q0);
     const body = { type, symbol: "BTCUSD", volume: 0.01, client_order_id: coid, ...prices };
     const answer = await api.call("POST", "/v1/pending", body);
     const ticket = (answer.json["reply"] as { order: number }).order;
     const opensAt = Number(prices["stoplimit"] ?? prices["price"]);
-    const tp = round2(type.startsWith("BUY") ? opensAt + 500 : opensAt - 500);
+    const tp = round2(type.startsWith("BUY") ? opensAt + 1000 : opensAt - 1000);
     const modified = await api.call("POST", `/v1/pending/${ticket}/modify`, { tp });
     expect([coid, answer.json["outcome"], modified.json["outcome"]]).toEqual([
       coid,
@@ -72,17 +115,17 @@ test("every order type through agent-inf: placed, modified, across a gateway res
     return { type, coid, ticket, body };
   };
   const orders: Placed[] = [
-    await place("BUY_STOP", "e2e-bs", (q) => ({ price: round2(q.ask + 20) })),
-    await place("SELL_STOP", "e2e-ss", (q) => ({ price: round2(q.bid - 20) })),
-    await place("BUY_LIMIT", "e2e-bl", (q) => ({ price: round2(q.ask - 20) })),
-    await place("SELL_LIMIT", "e2e-sl", (q) => ({ price: round2(q.bid + 20) })),
+    await place("BUY_STOP", "e2e-bs", (q) => ({ price: round2(q.ask + 150) })),
+    await place("SELL_STOP", "e2e-ss", (q) => ({ price: round2(q.bid - 150) })),
+    await place("BUY_LIMIT", "e2e-bl", (q) => ({ price: round2(q.ask - 150) })),
+    await place("SELL_LIMIT", "e2e-sl", (q) => ({ price: round2(q.bid + 150) })),
     await place("BUY_STOP_LIMIT", "e2e-bsl", (q) => ({
-      price: round2(q.ask + 20),
-      stoplimit: round2(q.ask + 8),
+      price: round2(q.ask + 150),
+      stoplimit: round2(q.ask + 50),
     })),
     await place("SELL_STOP_LIMIT", "e2e-ssl", (q) => ({
-      price: round2(q.bid - 20),
-      stoplimit: round2(q.bid - 8),
+      price: round2(q.bid - 150),
+      stoplimit: round2(q.bid - 50),
     })),
   ];
   const eur = await quote(api, "EURUSD");
@@ -130,29 +173,75 @@ test("every order type through agent-inf: placed, modified, across a gateway res
   const afterRestart = await api.call("POST", "/v1/pending", { ...far });
   expect((afterRestart.json["reply"] as { order: number }).order).toBe(farTicket);
 
-  // The price moves: one side of each straddle triggers (stops and limits fill into positions
-  // under their own tickets; a stop-limit places its limit order under the same ticket)
+  // None has triggered: the market has not come near them
+  expect((await pending(api)).map((order) => order.ticket).sort()).toEqual(
+    [...orders.map((order) => order.ticket), farTicket].sort(),
+  );
+
+  // The operator moves the market: up 300 USD, down to 300 under, back. Up fills the buy stop
+  // and the sell limit and turns the buy stop-limit into its buy limit; down fills the sell
+  // stop, the buy limit and that limit, and turns the sell stop-limit into its sell limit, which
+  // the way back fills. Each fill is a position under the order's ticket.
+  const simPrice = async (bid: number) => {
+    const child = spawnAgent("agent-gtw", [
+      "sim",
+      "price",
+      "BTCUSD",
+      String(round2(bid)),
+      "--config",
+      stack.deployment.gtwConfigPath,
+    ]);
+    expect([bid, await child.process.exited, child.log()]).toEqual([bid, 0, ""]);
+  };
+  const [bs, ss, bl, sl, bsl, ssl] = orders.map((order) => order.ticket) as [
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
   const byTicket = (list: readonly { ticket: number }[]) =>
     new Set(list.map((item) => item.ticket));
-  await eventually(
-    async () => {
-      const open = byTicket(await positions(api));
-      const left = await pending(api);
-      const filled = (a: string, b: string) =>
-        orders.some((o) => (o.coid === a || o.coid === b) && open.has(o.ticket));
-      const stopLimitTriggered = left.some(
-        (o) =>
-          (o.ticket === orders[4]?.ticket || o.ticket === orders[5]?.ticket) &&
-          !o.type.includes("STOP"),
-      );
-      const stopLimitFilled = open.has(orders[4]?.ticket ?? 0) || open.has(orders[5]?.ticket ?? 0);
-      return (
-        filled("e2e-bs", "e2e-ss") &&
-        filled("e2e-bl", "e2e-sl") &&
-        (stopLimitTriggered || stopLimitFilled)
-      );
+  const state = async () => {
+    const [left, open] = [await pending(api), byTicket(await positions(api))];
+    const types = new Map(left.map((order) => [order.ticket, order.type]));
+    return (ticket: number) => (open.has(ticket) ? "POSITION" : (types.get(ticket) ?? "GONE"));
+  };
+  const expectStates = async (expected: Record<number, string>, message: string) => {
+    let seen: Record<number, string> = {};
+    await eventually(
+      async () => {
+        const of = await state();
+        seen = Object.fromEntries(Object.keys(expected).map((t) => [t, of(Number(t))]));
+        return JSON.stringify(seen) === JSON.stringify(expected);
+      },
+      { timeoutMs: 15_000, intervalMs: 200 },
+    ).catch((error) => {
+      throw new Error(`${message}: ${JSON.stringify(seen)}`, { cause: error });
+    });
+  };
+  await simPrice(q0.bid + 300);
+  await expectStates(
+    { [bs]: "POSITION", [sl]: "POSITION", [bsl]: "BUY_LIMIT", [ss]: "SELL_STOP" },
+    "the move up",
+  );
+  await simPrice(q0.bid - 300);
+  await expectStates(
+    { [ss]: "POSITION", [bl]: "POSITION", [bsl]: "POSITION", [ssl]: "SELL_LIMIT" },
+    "the move down",
+  );
+  await simPrice(q0.bid);
+  await expectStates(
+    {
+      [bs]: "POSITION",
+      [ss]: "POSITION",
+      [bl]: "POSITION",
+      [sl]: "POSITION",
+      [bsl]: "POSITION",
+      [ssl]: "POSITION",
     },
-    { timeoutMs: 90_000, intervalMs: 250, message: "one side of each straddle triggered" },
+    "the way back",
   );
 
   // Counted once: what left the book as an order is there as a position, under its ticket
@@ -209,11 +298,5 @@ test("every order type through agent-inf: placed, modified, across a gateway res
   expect(byTicket(await pending(api)).has(freedTicket)).toBe(false);
   expect(await cli("resume")).toBe(0);
 
-  // What is left of the straddles is cancelled, unless the price reached it first
-  for (const order of await pending(api)) {
-    const answer = await api.call("POST", `/v1/pending/${order.ticket}/cancel`, {});
-    if (answer.json["outcome"] !== "FILLED")
-      expect(byTicket(await positions(api)).has(order.ticket)).toBe(true);
-  }
   expect(await pending(api)).toEqual([]);
 }, 180_000);
