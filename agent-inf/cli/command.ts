@@ -12,8 +12,11 @@ export const PROGRAM = "agent-inf";
 export const GATEWAY_OPTION = { gateway: { type: "string", short: "g" } } as const;
 export const GATEWAY_LINE =
   "  --gateway, -g NAME      a configured gateway (default: the config's default one)";
-export const ORDER_ID_LINE =
+const ORDER_ID_LINE =
   "  --client-order-id ID    idempotency key (≤ 24 of A-Z a-z 0-9 _ -); a repeat returns the first outcome";
+/** What every order command takes last: its idempotency key and the gateway. */
+export const ORDER_OPTIONS = { "client-order-id": { type: "string" }, ...GATEWAY_OPTION } as const;
+export const ORDER_LINES = [ORDER_ID_LINE, GATEWAY_LINE] as const;
 export const CONFIG_ENV = "AGENT_INF_CONFIG";
 export const CONFIG_FILE = "agent-inf.yaml";
 export const PING_MAX_COUNT = 100_000;

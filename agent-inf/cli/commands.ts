@@ -37,7 +37,8 @@ import {
   GATEWAY_LINE,
   GATEWAY_OPTION,
   type Group,
-  ORDER_ID_LINE,
+  ORDER_LINES,
+  ORDER_OPTIONS,
   PING_MAX_COUNT,
   PROGRAM,
 } from "./command.ts";
@@ -77,8 +78,7 @@ export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
       "  --deviation N           maximum slippage in points",
       "  --magic N               expert magic number for the position",
       `  --comment TEXT          position comment (≤ ${MAX_COMMENT_LENGTH} characters; MT5 keeps the first ${MAX_COMMENT_LENGTH - COMMENT_TAG_LENGTH - 1} after the bridge's tag)`,
-      ORDER_ID_LINE,
-      GATEWAY_LINE,
+      ...ORDER_LINES,
     ].join("\n"),
     options: {
       sl: { type: "string" },
@@ -86,8 +86,7 @@ export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
       deviation: { type: "string" },
       magic: { type: "string" },
       comment: { type: "string" },
-      "client-order-id": { type: "string" },
-      ...GATEWAY_OPTION,
+      ...ORDER_OPTIONS,
     },
     json: true,
     build: ({ positionals, values }) => {
@@ -121,13 +120,11 @@ export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
     summary: "close a position, in full or (--volume) in part",
     details: [
       "  --volume LOTS           lots to close (default: the whole position)",
-      ORDER_ID_LINE,
-      GATEWAY_LINE,
+      ...ORDER_LINES,
     ].join("\n"),
     options: {
       volume: { type: "string" },
-      "client-order-id": { type: "string" },
-      ...GATEWAY_OPTION,
+      ...ORDER_OPTIONS,
     },
     json: true,
     build: ({ positionals, values }) => {
@@ -144,14 +141,12 @@ export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
     details: [
       "  --sl PRICE|none         new stop-loss; none removes it; omitted keeps it",
       "  --tp PRICE|none         new take-profit; none removes it; omitted keeps it",
-      ORDER_ID_LINE,
-      GATEWAY_LINE,
+      ...ORDER_LINES,
     ].join("\n"),
     options: {
       sl: { type: "string" },
       tp: { type: "string" },
-      "client-order-id": { type: "string" },
-      ...GATEWAY_OPTION,
+      ...ORDER_OPTIONS,
     },
     json: true,
     build: ({ positionals, values }) => {

@@ -30,7 +30,8 @@ import {
   type CommandSpec,
   GATEWAY_LINE,
   GATEWAY_OPTION,
-  ORDER_ID_LINE,
+  ORDER_LINES,
+  ORDER_OPTIONS,
 } from "./command.ts";
 
 const EXPIRES_LINE =
@@ -119,16 +120,14 @@ export const PENDING_COMMANDS: Readonly<Record<string, CommandSpec>> = {
       "  --filling MODE          FOK, IOC or RETURN (default: as for market orders)",
       "  --magic N               expert magic number",
       `  --comment TEXT          order comment (≤ ${MAX_COMMENT_LENGTH} characters)`,
-      ORDER_ID_LINE,
-      GATEWAY_LINE,
+      ...ORDER_LINES,
     ].join("\n"),
     options: {
       ...TERMS_OPTIONS,
       filling: { type: "string" },
       magic: { type: "string" },
       comment: { type: "string" },
-      "client-order-id": { type: "string" },
-      ...GATEWAY_OPTION,
+      ...ORDER_OPTIONS,
     },
     json: true,
     build: ({ positionals, values }) => {
@@ -193,10 +192,9 @@ export const PENDING_COMMANDS: Readonly<Record<string, CommandSpec>> = {
       ...TERMS_LINES.map((line) =>
         line.replace("stop-loss / take-profit", "new SL / TP; none removes it"),
       ),
-      ORDER_ID_LINE,
-      GATEWAY_LINE,
+      ...ORDER_LINES,
     ].join("\n"),
-    options: { ...TERMS_OPTIONS, "client-order-id": { type: "string" }, ...GATEWAY_OPTION },
+    options: { ...TERMS_OPTIONS, ...ORDER_OPTIONS },
     json: true,
     build: ({ positionals, values }) => {
       const ticket = ticketArgument("modify-order", positionals);
@@ -222,13 +220,11 @@ export const PENDING_COMMANDS: Readonly<Record<string, CommandSpec>> = {
     summary: "cancel a pending order (allowed while REDUCING; while HALTED with --operator)",
     details: [
       "  --operator              send with the operator token: cancels while this host is HALTED",
-      ORDER_ID_LINE,
-      GATEWAY_LINE,
+      ...ORDER_LINES,
     ].join("\n"),
     options: {
       operator: { type: "boolean" },
-      "client-order-id": { type: "string" },
-      ...GATEWAY_OPTION,
+      ...ORDER_OPTIONS,
     },
     json: true,
     build: ({ positionals, values }) => {
@@ -246,13 +242,11 @@ export const PENDING_COMMANDS: Readonly<Record<string, CommandSpec>> = {
     summary: "close a position by an opposite one on the same symbol (hedging accounts)",
     details: [
       `  --comment TEXT          the close-by order's comment (≤ ${MAX_COMMENT_LENGTH} characters)`,
-      ORDER_ID_LINE,
-      GATEWAY_LINE,
+      ...ORDER_LINES,
     ].join("\n"),
     options: {
       comment: { type: "string" },
-      "client-order-id": { type: "string" },
-      ...GATEWAY_OPTION,
+      ...ORDER_OPTIONS,
     },
     json: true,
     build: ({ positionals, values }) => {
