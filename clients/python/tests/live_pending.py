@@ -2,19 +2,23 @@
 TRADE_ACTION_PENDING, _MODIFY, _REMOVE and _CLOSE_BY, orders_total and orders_get with
 MetaTrader5's TradeOrder, order_check with its OrderCheckResult, order_calc_margin and
 order_calc_profit; retries under one client_order_id; what is refused before sending and what
-agent-inf's risk checks deny, as retcodes; and the native Client's calls for the same routes.
+agent-inf's risk checks deny, as retcodes; the native Client's calls for the same routes, and
+AsyncClient's, with the order events they cause on the stream.
 The agent-inf of test/python/pending.test.ts requires a stop-loss and allows 10 lots an order.
 """
 
 from __future__ import annotations
 
+import asyncio
 import unittest
 from datetime import datetime, timedelta, timezone
-from typing import Any, Dict
+from typing import Any, Dict, List
 
 import mt5bridge as mt5
-from mt5bridge import Client
+from mt5bridge import AsyncClient, Client, StreamMessage
 from support import BridgeTestCase, live, url
+
+WAIT = 15.0
 
 
 def clean_up() -> None:
@@ -256,6 +260,56 @@ class ClientPendingTest(unittest.TestCase):
         self.assertEqual(check["retcode"], 0)
         self.assertGreater(c.calc_margin("SELL", "EURUSD", 1, bid), 0)
         self.assertAlmostEqual(c.calc_profit("SELL", "EURUSD", 1, 1.1, 1.099), 100.0, places=6)
+
+
+class AsyncPendingTest(unittest.IsolatedAsyncioTestCase):
+    async def asyncSetUp(self) -> None:
+        self.client = AsyncClient(url())
+        self.addCleanup(clean_up)
+
+    async def test_place_modify_cancel_and_their_events(self) -> None:
+        seen: List[StreamMessage] = []
+        ticket = 0
+
+        async def follow() -> None:
+            nonlocal ticket
+            async for message in self.client.stream(events=True):
+                seen.append(message)
+                if message.event == "SNAPSHOT":
+                    # Trade from the same loop while the stream is open
+                    bid = (await self.client.symbol_info("EURUSD"))["bid"]
+                    price = round(bid - 0.005, 5)
+                    placed = await self.client.place("BUY_LIMIT", "EURUSD", 0.1, price,
+                                                     sl=round(price - 0.002, 5))
+                    self.assertEqual(placed.outcome, "FILLED", placed)
+                    assert placed.reply is not None
+                    ticket = int(placed.reply["order"])
+                    listed = await self.client.pending(ticket=ticket)
+                    self.assertEqual([order["price_open"] for order in listed], [price])
+                    moved = await self.client.modify_order(ticket, price=round(price - 0.001, 5))
+                    self.assertEqual(moved.outcome, "FILLED", moved)
+                    self.assertEqual((await self.client.cancel(ticket)).outcome, "FILLED")
+                if message.event == "ORDER_CANCELED":
+                    return
+
+        await asyncio.wait_for(follow(), WAIT)
+
+        self.assertEqual((seen[0].event, seen[0].data["orders"]), ("SNAPSHOT", []))
+        told = [(m.event, m.data["order"]["ticket"], m.data["order"]["state"]) for m in seen
+                if m.event.startswith("ORDER_")]
+        self.assertEqual(told, [("ORDER_PLACED", ticket, "PLACED"),
+                                ("ORDER_MODIFIED", ticket, "PLACED"),
+                                ("ORDER_CANCELED", ticket, "CANCELED")])
+        self.assertEqual(await self.client.pending(), [])
+
+    async def test_checks(self) -> None:
+        bid = (await self.client.symbol_info("EURUSD"))["bid"]
+        check = await self.client.order_check("BUY_LIMIT", "EURUSD", 0.1,
+                                               price=round(bid - 0.005, 5))
+        self.assertEqual((check["retcode"], check["comment"]), (0, "Done"))
+        self.assertGreater(await self.client.calc_margin("BUY", "EURUSD", 1, bid), 0)
+        self.assertAlmostEqual(await self.client.calc_profit("BUY", "EURUSD", 1, 1.1, 1.101),
+                               100.0, places=6)
 
 
 if __name__ == "__main__":
