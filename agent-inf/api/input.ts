@@ -141,21 +141,21 @@ function checkPositive(value: unknown): string | undefined {
     : "must be a positive number";
 }
 
-interface Rule {
+export interface Rule {
   readonly check: Check | ((value: unknown, path: string) => string | undefined);
   readonly required?: boolean;
 }
 
-type Rules = Readonly<Record<string, Rule>>;
+export type Rules = Readonly<Record<string, Rule>>;
 
-const optional = (check: Rule["check"]): Rule => ({ check });
-const required = (check: Rule["check"]): Rule => ({ check, required: true });
+export const optional = (check: Rule["check"]): Rule => ({ check });
+export const required = (check: Rule["check"]): Rule => ({ check, required: true });
 
 /**
  * Check `value` is a plain object whose keys are all in `rules` and whose fields pass them.
  * The first problem wins, in the order: not an object, unknown field, missing field, bad value.
  */
-function readObject(value: unknown, rules: Rules, prefix = ""): Record<string, unknown> {
+export function readObject(value: unknown, rules: Rules, prefix = ""): Record<string, unknown> {
   const name = prefix === "" ? "body" : `field ${prefix.slice(0, -1)}`;
   if (typeof value !== "object" || value === null || Array.isArray(value)) {
     throw invalid(
@@ -194,7 +194,7 @@ const EDGE_RULES: Rules = {
 };
 
 /** Nested objects report their own field path, so their errors are thrown from inside. */
-function checkEdge(value: unknown, path: string): string | undefined {
+export function checkEdge(value: unknown, path: string): string | undefined {
   readObject(value, EDGE_RULES, path);
   return undefined;
 }
@@ -243,7 +243,7 @@ const BREAKER_RULES: Rules = {
 };
 
 /** Copy the fields that are present; validated values keep their JSON types. */
-function present<K extends string>(source: Record<string, unknown>, keys: readonly K[]) {
+export function present<K extends string>(source: Record<string, unknown>, keys: readonly K[]) {
   const out: Partial<Record<K, unknown>> = {};
   for (const key of keys) if (source[key] !== undefined) out[key] = source[key];
   return out;

@@ -22,7 +22,8 @@ import { DASHBOARD_DATA_ROUTES } from "./dashboard/data-routes.ts";
 import { withSecurityHeaders } from "./dashboard/http-bits.ts";
 import { checkHostHeader, checkOrigin } from "./guards.ts";
 import { ApiError, ApiErrorCode, invalid } from "./input.ts";
-import { json, ROUTES, type Route } from "./routes.ts";
+import { json, type Route } from "./route-kit.ts";
+import { ROUTES } from "./routes.ts";
 import { type StreamLimits, StreamRegistry, type WsData } from "./stream.ts";
 
 export interface ApiServerOptions {
@@ -188,6 +189,7 @@ export async function startApiServer(
         : undefined;
     const answer = await route.handler({
       app,
+      role: principal.role,
       params,
       query: url.searchParams,
       body,

@@ -2,9 +2,9 @@
  * One strategy's stream connection (SSE or WebSocket, stream.ts): what it asked for, its
  * bounded outbox, and the messages in the order it must see them.
  *
- * The first message is a SNAPSHOT (positions, the quotes it asked for, the stream state), unless
- * the strategy resumes with a Last-Event-ID the lane still has, in which case it gets exactly
- * the events it missed. Then quotes (conflated per symbol when the reader is slow) and trade
+ * The first message is a SNAPSHOT (positions, pending orders, the quotes it asked for, the
+ * stream state), unless the strategy resumes with a Last-Event-ID the lane still has, in which
+ * case it gets exactly the events it missed. Then quotes (conflated per symbol when the reader is slow) and trade
  * events (never dropped). A reader that falls more than `maxQueuedEvents` events behind gets a
  * final RESYNC_REQUIRED message and is disconnected: it reconnects and resyncs, nothing is
  * lost silently.
@@ -78,6 +78,8 @@ export class StreamConnection implements FeedListener {
           ? {
               positions: [...view.knownPositions.values()],
               positions_in_sync: health.positions_in_sync,
+              // Pending orders (issue 15), when the gateway's backend has them
+              ...(view.knownOrders === undefined ? {} : { orders: [...view.knownOrders.values()] }),
             }
           : {}),
         quotes: [...this.#o.quotes].flatMap((symbol) => {

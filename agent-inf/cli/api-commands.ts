@@ -56,7 +56,8 @@ export function answerTimeoutMs(config: InferenceConfig, order: boolean): number
 
 export async function runApiCommand(command: ApiCommand): Promise<number> {
   const config = loadInferenceConfig(locateConfig(command.config, CONFIG_ENV, CONFIG_FILE));
-  const token = commandToken(config.api, command.view === "control" ? "operator" : "strategy");
+  const operator = command.view === "control" || command.call.role === "operator";
+  const token = commandToken(config.api, operator ? "operator" : "strategy");
   const base = apiBaseUrl(config.api.listen);
   const { call } = command;
   const isOrder = command.view === "order-result";

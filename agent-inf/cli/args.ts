@@ -5,7 +5,7 @@
  * typing a volume or a price means.
  */
 import { UsageError } from "../../shared/cli.ts";
-import { MAX_CLIENT_ORDER_ID_LENGTH } from "../../shared/protocol/index.ts";
+import { MAX_CLIENT_ORDER_ID_LENGTH, MAX_COMMENT_LENGTH } from "../../shared/protocol/index.ts";
 import type { Action, ApiView, ArgValues } from "./command.ts";
 
 const DECIMAL = /^(\d+(\.\d*)?|\.\d+)$/;
@@ -44,6 +44,16 @@ export function priceOrNone(what: string, input: string): number | null {
   const value = DECIMAL.test(input) ? Number(input) : Number.NaN;
   if (!(value > 0 && Number.isFinite(value)))
     throw new UsageError(`${what} must be a positive price or none, was ${JSON.stringify(input)}`);
+  return value;
+}
+
+/** --comment: what MT5 keeps of a comment at most. */
+export function commentOption(values: ArgValues): string | undefined {
+  const value = text(values, "comment");
+  if (value !== undefined && value.length > MAX_COMMENT_LENGTH)
+    throw new UsageError(
+      `--comment must be at most ${MAX_COMMENT_LENGTH} characters, was ${value.length}`,
+    );
   return value;
 }
 

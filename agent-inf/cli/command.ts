@@ -7,6 +7,16 @@ import type { OptionSpec } from "../../shared/cli.ts";
 import type { LogLevel } from "../../shared/log.ts";
 
 export const PROGRAM = "agent-inf";
+
+/** Options and help lines the command families share. */
+export const GATEWAY_OPTION = { gateway: { type: "string", short: "g" } } as const;
+export const GATEWAY_LINE =
+  "  --gateway, -g NAME      a configured gateway (default: the config's default one)";
+const ORDER_ID_LINE =
+  "  --client-order-id ID    idempotency key (≤ 24 of A-Z a-z 0-9 _ -); a repeat returns the first outcome";
+/** What every order command takes last: its idempotency key and the gateway. */
+export const ORDER_OPTIONS = { "client-order-id": { type: "string" }, ...GATEWAY_OPTION } as const;
+export const ORDER_LINES = [ORDER_ID_LINE, GATEWAY_LINE] as const;
 export const CONFIG_ENV = "AGENT_INF_CONFIG";
 export const CONFIG_FILE = "agent-inf.yaml";
 export const PING_MAX_COUNT = 100_000;
@@ -19,7 +29,11 @@ export type ApiView =
   | "positions"
   | "symbol"
   | "health"
-  | "control";
+  | "control"
+  // Pending orders and checks (pending-commands.ts, format-pending.ts)
+  | "pending"
+  | "order-check"
+  | "calc";
 
 /** Market data (market-output.ts): streamed, printed as a table, JSON or CSV. */
 export type MarketView = "symbols" | "rates" | "ticks" | "deals" | "orders";
@@ -29,6 +43,8 @@ export interface ApiCall {
   /** Path and query string, e.g. `/v1/positions?symbol=EURUSD`. */
   readonly path: string;
   readonly body?: Readonly<Record<string, unknown>>;
+  /** Send the operator's token (operator actions, `cancel --operator`); default by the view. */
+  readonly role?: "operator";
 }
 
 export type Action =

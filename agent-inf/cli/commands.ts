@@ -16,6 +16,7 @@ import { CRYPTO_BACKEND_HELP } from "../../shared/sodium/install.ts";
 import { INFERENCE_VERSION } from "../version.ts";
 import {
   clientOrderId,
+  commentOption,
   control,
   gatewayName,
   get,
@@ -33,17 +34,16 @@ import {
   CONFIG_ENV,
   CONFIG_FILE,
   type CommandSpec,
+  GATEWAY_LINE,
+  GATEWAY_OPTION,
   type Group,
+  ORDER_LINES,
+  ORDER_OPTIONS,
   PING_MAX_COUNT,
   PROGRAM,
 } from "./command.ts";
 import { MARKET_COMMANDS } from "./market-commands.ts";
-
-const GATEWAY_OPTION = { gateway: { type: "string", short: "g" } } as const;
-const GATEWAY_LINE =
-  "  --gateway, -g NAME      a configured gateway (default: the config's default one)";
-const ORDER_ID_LINE =
-  "  --client-order-id ID    idempotency key (≤ 24 of A-Z a-z 0-9 _ -); a repeat returns the first outcome";
+import { PENDING_COMMANDS } from "./pending-commands.ts";
 
 export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
   run: {
@@ -78,8 +78,7 @@ export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
       "  --deviation N           maximum slippage in points",
       "  --magic N               expert magic number for the position",
       `  --comment TEXT          position comment (≤ ${MAX_COMMENT_LENGTH} characters; MT5 keeps the first ${MAX_COMMENT_LENGTH - COMMENT_TAG_LENGTH - 1} after the bridge's tag)`,
-      ORDER_ID_LINE,
-      GATEWAY_LINE,
+      ...ORDER_LINES,
     ].join("\n"),
     options: {
       sl: { type: "string" },
@@ -87,8 +86,7 @@ export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
       deviation: { type: "string" },
       magic: { type: "string" },
       comment: { type: "string" },
-      "client-order-id": { type: "string" },
-      ...GATEWAY_OPTION,
+      ...ORDER_OPTIONS,
     },
     json: true,
     build: ({ positionals, values }) => {
@@ -98,11 +96,7 @@ export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
       const upper = side.toUpperCase();
       if (upper !== "BUY" && upper !== "SELL")
         throw new UsageError(`the side must be BUY or SELL, was ${JSON.stringify(side)}`);
-      const comment = text(values, "comment");
-      if (comment !== undefined && comment.length > MAX_COMMENT_LENGTH)
-        throw new UsageError(
-          `--comment must be at most ${MAX_COMMENT_LENGTH} characters, was ${comment.length}`,
-        );
+      const comment = commentOption(values);
       const deviation = text(values, "deviation");
       const magic = text(values, "magic");
       return postOrder("/v1/orders", values, {
@@ -126,13 +120,11 @@ export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
     summary: "close a position, in full or (--volume) in part",
     details: [
       "  --volume LOTS           lots to close (default: the whole position)",
-      ORDER_ID_LINE,
-      GATEWAY_LINE,
+      ...ORDER_LINES,
     ].join("\n"),
     options: {
       volume: { type: "string" },
-      "client-order-id": { type: "string" },
-      ...GATEWAY_OPTION,
+      ...ORDER_OPTIONS,
     },
     json: true,
     build: ({ positionals, values }) => {
@@ -149,14 +141,12 @@ export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
     details: [
       "  --sl PRICE|none         new stop-loss; none removes it; omitted keeps it",
       "  --tp PRICE|none         new take-profit; none removes it; omitted keeps it",
-      ORDER_ID_LINE,
-      GATEWAY_LINE,
+      ...ORDER_LINES,
     ].join("\n"),
     options: {
       sl: { type: "string" },
       tp: { type: "string" },
-      "client-order-id": { type: "string" },
-      ...GATEWAY_OPTION,
+      ...ORDER_OPTIONS,
     },
     json: true,
     build: ({ positionals, values }) => {
@@ -187,6 +177,7 @@ export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
       return get("order-record", `/v1/orders/${clientOrderId(id)}`, values);
     },
   },
+  ...PENDING_COMMANDS,
   account: {
     group: "data",
     usage: "[--gateway NAME]",

@@ -6,14 +6,30 @@
  */
 import { ExitCode } from "../../shared/cli.ts";
 import type { ApiView } from "./command.ts";
+import {
+  asArray,
+  asObject,
+  fixed,
+  jsonLine,
+  ms,
+  num,
+  type Obj,
+  plain,
+  signed,
+  stop,
+  str,
+  table,
+} from "./format-kit.ts";
+import { formatCalc, formatOrderCheck, formatPendingOrders, orderLine } from "./format-pending.ts";
+
+// Their first home: ping.ts and the tests read them from here
+export { ms, signed, table } from "./format-kit.ts";
 
 export interface Rendered {
   readonly stdout: string;
   readonly stderr: string;
   readonly exit: number;
 }
-
-type Obj = Readonly<Record<string, unknown>>;
 
 export function renderApiResponse(
   view: ApiView,
@@ -36,6 +52,7 @@ export function renderApiResponse(
     // status: exit 0 only when the agent judges every gateway ok (issue 18)
     const healthy = view !== "health" || data["status"] === "ok";
     human = { text: VIEWS[view](data, nowMs), exit: healthy ? ExitCode.OK : ExitCode.FAILURE };
+    if (view === "order-check") human = formatOrderCheck(data);
   }
   return {
     stdout: json ? jsonLine(body) : human.text,
@@ -53,6 +70,9 @@ const VIEWS: Readonly<Record<ApiView, (data: Obj, nowMs: number) => string>> = {
     formatSymbol(asObject(data["symbol_info"]) ?? asObject(data["symbol"]) ?? data, now),
   health: (data, now) => formatHealth(data, now),
   control: (data) => formatControl(data),
+  pending: (data) => formatPendingOrders(data),
+  "order-check": (data) => formatOrderCheck(data).text,
+  calc: (data) => formatCalc(data),
 };
 
 /** One line for a refusal of the API (its error object), or for an answer without one. */
@@ -134,7 +154,13 @@ function orderRecord(data: Obj): { text: string; exit: number; stderr?: string }
 function fill(reply: Obj): string {
   const parts: string[] = [];
   const ticket = num(reply["ticket"]);
+  const order = num(reply["order"]);
+  const pending = asObject(reply["pending_order"]);
+  if (pending !== undefined) parts.push(orderLine(pending));
+  else if (ticket === undefined && order !== undefined) parts.push(`order ${order}`);
   if (ticket !== undefined) parts.push(`ticket ${ticket}`);
+  const ticketBy = num(reply["ticket_by"]);
+  if (ticketBy !== undefined) parts.push(`closed by ${ticketBy}`);
   const volume = num(reply["volume"]);
   const price = num(reply["price"]);
   if (volume !== undefined)
@@ -144,6 +170,9 @@ function fill(reply: Obj): string {
   const remaining = num(reply["remaining_volume"]);
   if (remaining !== undefined)
     parts.push(remaining === 0 ? "position closed" : `${remaining} lots remain`);
+  const remainingBy = num(reply["remaining_volume_by"]);
+  if (remainingBy !== undefined)
+    parts.push(remainingBy === 0 ? "the other closed" : `${remainingBy} lots of the other remain`);
   if (reply["duplicate"] === true)
     parts.push("(a repeated id: the first outcome, nothing executed again)");
   return parts.join("  ");
@@ -306,75 +335,4 @@ function formatControl(data: Obj): string {
     ];
   });
   return `${table(rows)}\n`;
-}
-
-// ---------------------------------------------------------------------------------------------
-
-/** Columns separated by two spaces; `right` holds the indexes of right-aligned columns. */
-export function table(
-  rows: readonly (readonly string[])[],
-  right: ReadonlySet<number> = new Set(),
-): string {
-  const widths: number[] = [];
-  for (const row of rows)
-    row.forEach((cell, index) => {
-      widths[index] = Math.max(widths[index] ?? 0, cell.length);
-    });
-  return rows
-    .map((row) =>
-      row
-        .map((cell, index) => {
-          const width = widths[index] ?? 0;
-          return right.has(index) ? cell.padStart(width) : cell.padEnd(width);
-        })
-        .join("  ")
-        .trimEnd(),
-    )
-    .join("\n");
-}
-
-/** Milliseconds with microsecond precision. */
-export function ms(value: number | undefined): string {
-  return value === undefined ? "?" : `${value.toFixed(3)} ms`;
-}
-
-/** 12 significant digits, like the agent's own denial lines: hides float noise (0.30000000000000004). */
-function plain(value: number): string {
-  return Number.isInteger(value) || !Number.isFinite(value)
-    ? String(value)
-    : String(Number(value.toPrecision(12)));
-}
-
-export function signed(value: number): string {
-  return `${value >= 0 ? "+" : ""}${value.toFixed(3)}`;
-}
-
-function fixed(value: number | undefined, digits: number): string {
-  return value === undefined ? "?" : value.toFixed(digits);
-}
-
-function stop(value: unknown): string {
-  return typeof value === "number" ? String(value) : "-";
-}
-
-function jsonLine(body: unknown): string {
-  return `${JSON.stringify(body)}\n`;
-}
-
-function asObject(value: unknown): Obj | undefined {
-  return typeof value === "object" && value !== null && !Array.isArray(value)
-    ? (value as Obj)
-    : undefined;
-}
-
-function asArray(value: unknown): readonly unknown[] {
-  return Array.isArray(value) ? value : [];
-}
-
-function str(value: unknown): string | undefined {
-  return typeof value === "string" ? value : undefined;
-}
-
-function num(value: unknown): number | undefined {
-  return typeof value === "number" && Number.isFinite(value) ? value : undefined;
 }

@@ -9,17 +9,22 @@ import { isTimeframe, TICK_KINDS, TIMEFRAMES } from "../../shared/protocol/index
 import { ApiError } from "../api/input.ts";
 import { parseTime } from "../api/market-input.ts";
 import { gatewayName, symbolName, text, wholeNumber } from "./args.ts";
-import type { Action, ArgValues, CommandSpec, MarketView } from "./command.ts";
+import {
+  type Action,
+  type ArgValues,
+  type CommandSpec,
+  GATEWAY_LINE,
+  GATEWAY_OPTION,
+  type MarketView,
+} from "./command.ts";
 
-const GATEWAY_LINE =
-  "  --gateway, -g NAME      a configured gateway (default: the config's default one)";
 const FORMAT_LINES = [
   "  --csv                   print CSV (what the API answers with Accept: text/csv)",
   "  with --json: the API's JSON as it streams (one row per line)",
 ].join("\n");
 const TIME_LINE =
   "  times: ISO-8601 (2026-12-01, 2026-12-01T10:30:00Z, …+02:00) or Unix seconds; no zone is the broker's server time";
-const COMMON = { gateway: { type: "string", short: "g" }, csv: { type: "boolean" } } as const;
+const COMMON = { ...GATEWAY_OPTION, csv: { type: "boolean" } } as const;
 
 /** A time option, checked as the API will read it; passed on as typed. */
 function timeOption(values: ArgValues, name: string): string | undefined {

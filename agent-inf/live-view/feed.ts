@@ -6,6 +6,7 @@
  *
  * Every message is serialized once here and shared by all the connections that want it.
  */
+import type { OrderEventType } from "../../shared/protocol/index.ts";
 import type { LiveQuote } from "./live-view.ts";
 
 /** Trade event types of the local stream (docs/API.md §9). */
@@ -16,7 +17,8 @@ export type FeedEventType =
   | "LINK_STATE"
   | "STREAM_STATE"
   | "BAR"
-  | "BAR_GAP";
+  | "BAR_GAP"
+  | OrderEventType;
 
 export interface FeedEvent {
   readonly type: FeedEventType;

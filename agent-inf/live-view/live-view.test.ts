@@ -2,30 +2,11 @@
  * The live view's freshness rules (what an order may take from it) and the RESYNC merge.
  */
 import { describe, expect, test } from "bun:test";
-import type { Deal, Position } from "../../shared/protocol/index.ts";
+import type { Deal } from "../../shared/protocol/index.ts";
 import { makeAccount, makeSymbol } from "../risk/testing/fixtures.ts";
 import { LiveView } from "./live-view.ts";
 import { mergeResync } from "./merge.ts";
-
-function position(ticket: number, fields: Partial<Position> = {}): Position {
-  return {
-    ticket,
-    symbol: "EURUSD",
-    side: "BUY",
-    volume: 0.1,
-    price_open: 1.1,
-    price_current: 1.1,
-    sl: null,
-    tp: null,
-    profit: 0,
-    swap: 0,
-    magic: 1,
-    comment: "",
-    time: 1,
-    time_update: 1,
-    ...fields,
-  };
-}
+import { position } from "./testing/stream-rig.ts";
 
 function deal(ticket: number, time: number, fields: Partial<Deal> = {}): Deal {
   return {

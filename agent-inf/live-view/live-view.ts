@@ -1,11 +1,13 @@
 /**
  * agent-inf's live view of one gateway's account, kept from its event stream (sync.ts):
- * open positions, the latest quote per symbol, and the account and symbol specifications the
- * order path last read. The order path (orders/order-service.ts) takes from here what is fresh
+ * open positions, pending orders, the latest quote per symbol, and the account and symbol
+ * specifications the order path last read. The order path (orders/order-service.ts) takes from here what is fresh
  * enough and asks the gateway only for the rest, so an order no longer costs three queries.
  *
  * Freshness, so the risk checks see what they saw before (same fields, same meaning):
  * - positions only while the stream is LIVE and no refresh is owed (`positionsInSync`);
+ * - pending orders likewise, once a RESYNC brought them (a backend without pending orders
+ *   sends none, and then they are asked for);
  * - a quote only while the stream delivers it (received within quoteIdleMs), laid over a
  *   specification read within symbolInfoMaxAgeMs; quote_time stays the broker's tick time, so
  *   the stale-quote and spread checks judge the same values as with a query;
@@ -14,13 +16,24 @@
  */
 import {
   type AccountInfo,
+  MAX_ORDERS_PER_REPLY,
   MAX_POSITIONS_PER_REPLY,
   type Position,
   type SymbolInfo,
+  type TradeOrder,
+  type TradeOrderState,
 } from "../../shared/protocol/index.ts";
 
 /** Positions one account can have here: what a GET_POSITIONS or RESYNC reply may list. */
 const MAX_POSITIONS = MAX_POSITIONS_PER_REPLY;
+const MAX_ORDERS = MAX_ORDERS_PER_REPLY;
+/** Order states after which an order is no longer pending (the others are still in the book). */
+const LEFT_THE_BOOK: ReadonlySet<TradeOrderState> = new Set([
+  "FILLED",
+  "CANCELED",
+  "EXPIRED",
+  "REJECTED",
+]);
 
 export interface LiveQuote {
   readonly symbol: string;
@@ -45,6 +58,8 @@ export const DEFAULT_FRESHNESS: FreshnessLimits = {
 /** What orders/order-service.ts may use instead of a query; undefined means "ask the gateway". */
 export interface LiveMarket {
   positions(): readonly Position[] | undefined;
+  /** The pending orders, under the same freshness as the positions. */
+  orders(): readonly TradeOrder[] | undefined;
   account(): AccountInfo | undefined;
   symbol(name: string): SymbolInfo | undefined;
   /** What the order path had to read from the gateway, kept for the next order. */
@@ -56,6 +71,10 @@ export interface LiveMarket {
    * counts on a snapshot read after a fill showing it.
    */
   expectPosition(ticket: number): void;
+  /** One of our PLACEs made order `ticket`: as expectPosition, for the orders. */
+  expectOrder(ticket: number): void;
+  /** One of our CANCELs removed order `ticket` (its event may come after the reply). */
+  orderGone(ticket: number): void;
 }
 
 interface Timed<T> {
@@ -68,6 +87,8 @@ export class LiveView implements LiveMarket {
   readonly #limits: FreshnessLimits;
   readonly #monotonic: () => number;
   readonly #positions = new Map<number, Position>();
+  /** undefined until a RESYNC brings them (none from a backend without pending orders). */
+  #orders: Map<number, TradeOrder> | undefined;
   readonly #quotes = new Map<string, Timed<LiveQuote>>();
   readonly #specs = new Map<string, Timed<SymbolInfo>>();
   #account: Timed<AccountInfo> | undefined;
@@ -85,6 +106,11 @@ export class LiveView implements LiveMarket {
 
   positions(): readonly Position[] | undefined {
     return this.positionsInSync ? [...this.#positions.values()] : undefined;
+  }
+
+  orders(): readonly TradeOrder[] | undefined {
+    const orders = this.#orders;
+    return this.positionsInSync && orders !== undefined ? [...orders.values()] : undefined;
   }
 
   account(): AccountInfo | undefined {
@@ -126,6 +152,19 @@ export class LiveView implements LiveMarket {
     this.onPositionsOwed?.();
   }
 
+  expectOrder(ticket: number): void {
+    const orders = this.#orders;
+    if (!this.positionsInSync || orders === undefined || orders.has(ticket)) return;
+    // Or it filled already: its position then shows under the same ticket
+    if (this.#positions.has(ticket)) return;
+    this.positionsInSync = false;
+    this.onPositionsOwed?.();
+  }
+
+  orderGone(ticket: number): void {
+    this.#orders?.delete(ticket);
+  }
+
   // ----- the stream (sync.ts) ----------------------------------------------------------------
 
   /** Every open position as last known (also while not in sync), by ticket. */
@@ -161,6 +200,30 @@ export class LiveView implements LiveMarket {
 
   removePosition(ticket: number): boolean {
     return this.#positions.delete(ticket);
+  }
+
+  /** Every pending order as last known (undefined: the gateway sends none), by ticket. */
+  get knownOrders(): ReadonlyMap<number, TradeOrder> | undefined {
+    return this.#orders;
+  }
+
+  /** An order event's order: kept while PLACED, dropped once it left the book. */
+  applyOrder(order: TradeOrder): boolean {
+    const orders = this.#orders;
+    if (orders === undefined) return true;
+    if (LEFT_THE_BOOK.has(order.state)) {
+      orders.delete(order.ticket);
+      return true;
+    }
+    if (!orders.has(order.ticket) && orders.size >= MAX_ORDERS) return false;
+    orders.set(order.ticket, order);
+    return true;
+  }
+
+  /** A RESYNC's orders; undefined when the gateway's backend has none (asked per order then). */
+  replaceOrders(orders: readonly TradeOrder[] | undefined): void {
+    this.#orders =
+      orders === undefined ? undefined : new Map(orders.map((order) => [order.ticket, order]));
   }
 
   replacePositions(positions: readonly Position[]): void {

@@ -9,16 +9,22 @@
  * fill is told twice. A `seq` gap, RESYNC_REQUIRED, or the MT5 link coming back triggers the
  * same catch-up. While LIVE, each fill is passed on at once and a RESYNC follows to learn the
  * position it made (a DEAL does not carry its SL/TP).
+ *
+ * Pending orders (issue 15): the RESYNC answer's `orders` replace the view's, and the order
+ * events received meanwhile are applied over them in order (each carries the whole order, so the
+ * last one wins, as for positions); each order event is passed on to the strategies' streams.
  */
 import type { Clock } from "../../shared/clock.ts";
 import { describeError } from "../../shared/errors.ts";
 import type { Logger } from "../../shared/log.ts";
-import type {
-  Deal,
-  Reply,
-  ResyncReply,
-  StreamEvent,
-  SubscribeReply,
+import {
+  type Deal,
+  ORDER_EVENT_TYPES,
+  type OrderEvent,
+  type Reply,
+  type ResyncReply,
+  type StreamEvent,
+  type SubscribeReply,
 } from "../../shared/protocol/index.ts";
 import type { GatewayEvent, StatusListener } from "../gateway/events.ts";
 import type { QueryBody } from "../gateway/gateway-client.ts";
@@ -86,6 +92,8 @@ export class LaneStream {
   #resyncs = 0;
   /** Position events and DEALs received since the running RESYNC was sent. */
   #window: WindowEvent[] | undefined;
+  /** Order events received since the running RESYNC was sent. */
+  #orderWindow: OrderEvent[] | undefined;
   /** Trade events held back while SYNCING, in order. */
   #held: StreamEvent[] = [];
   #heldLost = false;
@@ -221,6 +229,7 @@ export class LaneStream {
   #newGeneration(): void {
     this.#generation += 1;
     this.#window = undefined;
+    this.#orderWindow = undefined;
     this.#refreshing = false;
     this.#refreshOwed = false;
     this.#chain = Promise.resolve();
@@ -297,6 +306,7 @@ export class LaneStream {
     this.#refreshing = true;
     this.#refreshOwed = false;
     this.#window = [];
+    this.#orderWindow = [];
     this.#resyncs += 1;
     try {
       const deals: Deal[] = [];
@@ -327,14 +337,23 @@ export class LaneStream {
         windowTold: !syncing,
       });
       this.#o.view.replacePositions([...merged.positions.values()]);
+      const orderWindow = syncing ? held.filter(isOrderEvent) : (this.#orderWindow ?? []);
+      let ordersFit = true;
+      this.#o.view.replaceOrders(reply.orders);
+      for (const event of orderWindow)
+        ordersFit = this.#o.view.applyOrder(event.order) && ordersFit;
       for (const emission of merged.emissions) this.#teller.tell(emission);
-      // Held events that are not about positions (the MT5 link) go out after the catch-up
-      for (const event of held) if (event.event === "LINK_STATE") this.#onLink(event);
+      // Held events that are not about positions (the MT5 link, orders) go out after the catch-up
+      for (const event of held) {
+        if (event.event === "LINK_STATE") this.#onLink(event);
+        else if (isOrderEvent(event)) this.#tellOrder(event);
+      }
       this.#held = [];
-      const again = merged.again || this.#heldLost || this.#refreshOwed;
+      const again = merged.again || !ordersFit || this.#heldLost || this.#refreshOwed;
       this.#heldLost = false;
       this.#refreshOwed = false;
       this.#window = undefined;
+      this.#orderWindow = undefined;
       this.#enter("LIVE", syncing ? "resynced" : "refreshed");
       this.#o.view.positionsInSync = !again;
       return again;
@@ -408,6 +427,12 @@ export class LaneStream {
       return;
     }
     if (isWindowEvent(event)) this.#window?.push(event);
+    if (isOrderEvent(event)) {
+      this.#orderWindow?.push(event);
+      if (!this.#o.view.applyOrder(event.order)) this.#owe();
+      this.#tellOrder(event);
+      return;
+    }
     switch (event.event) {
       case "DEAL":
         this.#teller.tell({ type: "DEAL", deal: event.deal });
@@ -453,6 +478,16 @@ export class LaneStream {
   #emit(type: FeedEventType, fields: Readonly<Record<string, unknown>>): void {
     this.#teller.emit(type, fields);
   }
+
+  /** An order event for the strategies: the order, and the deal, retcode, comment it carries. */
+  #tellOrder(event: OrderEvent): void {
+    const { v: _v, seq: _seq, event: type, ...fields } = event;
+    this.#emit(type, fields);
+  }
+}
+
+function isOrderEvent(event: StreamEvent): event is OrderEvent {
+  return (ORDER_EVENT_TYPES as readonly string[]).includes(event.event);
 }
 
 function isWindowEvent(event: StreamEvent): event is WindowEvent {

@@ -27,10 +27,12 @@ describe("OPEN", () => {
       gateway: GATEWAY,
     });
     const asked = rig.port.calls.filter((call) => call.signed === undefined);
-    // A strategy's own id is first looked up (it may be a retry after a restart)
+    // A strategy's own id is first looked up (it may be a retry after a restart); pending
+    // orders count against the position limits (issue 15)
     expect(asked.map((call) => call.request.action).sort()).toEqual([
       "GET_ACCOUNT",
       "GET_ORDER",
+      "GET_ORDERS",
       "GET_POSITIONS",
       "GET_SYMBOL_INFO",
     ]);

@@ -9,11 +9,15 @@
  *   restart) by asking the gateway, instead of running risk checks again against a position the
  *   first attempt already opened.
  *
- * Concurrent orders: every snapshot read is stamped, and a passed OPEN or CLOSE reserves its
- * exposure in the same synchronous step as its check (risk/exposure-ledger.ts), so N orders
- * checked at once cannot all pass a limit only some of them fit under. The reservation is
- * settled with the outcome: FILLED turns into the position, REJECTED and ERROR release it, and
+ * Concurrent orders: every snapshot read is stamped, and a passed OPEN, PLACE, CLOSE or CLOSE_BY
+ * reserves its exposure (and an OPEN or PLACE its place in the rate window) in the same
+ * synchronous step as its check (risk/exposure-ledger.ts), so N orders checked at once cannot
+ * all pass a limit only some of them fit under. The reservation is settled with the outcome:
+ * FILLED turns into the position (or the pending order), REJECTED and ERROR release it, and
  * UNKNOWN keeps it until the gateway says what happened (unknown-outcomes.ts).
+ *
+ * Pending orders and close-by (issue 15) take the same path; pending-orders.ts turns their
+ * inputs into intents and signed bodies.
  */
 import type { Clock } from "../../shared/clock.ts";
 import type { Logger } from "../../shared/log.ts";
@@ -28,15 +32,32 @@ import {
 import type { OrderOutcome, SignedBody } from "../gateway/gateway-client.ts";
 import { type GatewayLane, type GatewayRegistry, UnknownGatewayError } from "../lane/lane.ts";
 import {
-  checkBreaker,
-  checkOpenIntent,
-  checkOpenTradingState,
+  type Check,
+  checkSymbolKnown,
   firstDenial,
+  OPEN_GATE_CHECKS,
+  type OpenGateContext,
 } from "../risk/checks.ts";
 import type { Denial } from "../risk/denial.ts";
 import type { Reservation, SnapshotRead } from "../risk/exposure-ledger.ts";
+import { PLACE_GATE_CHECKS } from "../risk/pending-checks.ts";
 import type { OpenIntent } from "../risk/types.ts";
-import { readSnapshot, type Snapshot } from "./snapshot.ts";
+import {
+  type CancelOrderInput,
+  type CloseByInput,
+  cancelBody,
+  closeByBody,
+  type ModifyPendingInput,
+  modifyOrderBody,
+  modifyOrderIntent,
+  type PlaceOrderInput,
+  pick,
+  placeBody,
+  placeIntent,
+  settledTicket,
+  tellLiveView,
+} from "./pending-orders.ts";
+import { type OrdersWanted, readSnapshot, type Snapshot } from "./snapshot.ts";
 import { resolveFromRecord, UnknownOutcomes } from "./unknown-outcomes.ts";
 
 export interface OpenOrderInput {
@@ -110,7 +131,7 @@ export type OrderResult =
 
 export interface OrderEvents {
   /** Every finished order, for metrics. */
-  orderFinished(action: "OPEN" | "CLOSE" | "MODIFY", result: OrderResult, durationMs: number): void;
+  orderFinished(action: SignedAction, result: OrderResult, durationMs: number): void;
 }
 
 export interface OrderServiceOptions {
@@ -122,7 +143,20 @@ export interface OrderServiceOptions {
   readonly rememberResults?: number;
 }
 
-type Action = "OPEN" | "CLOSE" | "MODIFY";
+type Action = SignedAction;
+
+/** What a decision needs in its snapshot (snapshot.ts readSnapshot). */
+interface SnapshotWant {
+  readonly symbol?: string;
+  /** A position: its symbol is the snapshot's. */
+  readonly position?: number;
+  readonly orders?: OrdersWanted;
+}
+
+/** A risk decision as the order path sees it: a pass may carry a reservation and a volume. */
+type Decision =
+  | { readonly ok: true; readonly reservation?: Reservation; readonly volume?: number }
+  | { readonly ok: false; readonly denial: Denial };
 
 /** How long an order waits for a (re)connecting gateway session before failing as not sent. */
 const CONNECT_GRACE_MS = 1000;
@@ -183,6 +217,60 @@ export class OrderService {
   modify(input: ModifyOrderInput): Promise<OrderResult> {
     return this.#once("MODIFY", input.gateway, input.client_order_id, (lane, coid) =>
       this.#modify(lane, coid, input),
+    );
+  }
+
+  /** A pending order: checked as the OPEN it may become, from its own price. */
+  place(input: PlaceOrderInput): Promise<OrderResult> {
+    return this.#once("PLACE", input.gateway, input.client_order_id, (lane, coid) => {
+      const intent = placeIntent(input, coid);
+      return this.#checked(lane, coid, "PLACE", {
+        early: this.#early(lane, intent, PLACE_GATE_CHECKS),
+        want: { symbol: input.symbol, orders: { all: true } },
+        check: (snapshot, read) =>
+          this.#counted(lane, lane.risk.checkPlace(intent, snapshot, read)),
+        body: (decision) => placeBody(input, coid, decision.volume ?? input.volume),
+      });
+    });
+  }
+
+  modifyOrder(input: ModifyPendingInput): Promise<OrderResult> {
+    return this.#once("MODIFY_ORDER", input.gateway, input.client_order_id, (lane, coid) =>
+      this.#checked(lane, coid, "MODIFY_ORDER", {
+        want: { orders: { ticket: input.ticket } },
+        check: (snapshot) => lane.risk.checkModifyOrder(modifyOrderIntent(input, coid), snapshot),
+        body: () => modifyOrderBody(input, coid),
+      }),
+    );
+  }
+
+  /** `operator`: asked with the operator's token, which may cancel while HALTED. */
+  cancel(input: CancelOrderInput): Promise<OrderResult> {
+    return this.#once("CANCEL", input.gateway, input.client_order_id, (lane, coid) =>
+      this.#checked(lane, coid, "CANCEL", {
+        want: { orders: { ticket: input.ticket } },
+        check: (snapshot) =>
+          lane.risk.checkCancel(
+            { clientOrderId: coid, ticket: input.ticket, operator: input.operator === true },
+            snapshot,
+          ),
+        body: () => cancelBody(input, coid),
+      }),
+    );
+  }
+
+  closeBy(input: CloseByInput): Promise<OrderResult> {
+    return this.#once("CLOSE_BY", input.gateway, input.client_order_id, (lane, coid) =>
+      this.#checked(lane, coid, "CLOSE_BY", {
+        want: { position: input.ticket },
+        check: (snapshot, read) =>
+          lane.risk.checkCloseBy(
+            { clientOrderId: coid, ticket: input.ticket, ticketBy: input.ticket_by },
+            snapshot,
+            read,
+          ),
+        body: () => closeByBody(input, coid),
+      }),
     );
   }
 
@@ -270,12 +358,7 @@ export class OrderService {
     }
   }
 
-  async #open(
-    lane: GatewayLane,
-    clientOrderId: string,
-    input: OpenOrderInput,
-  ): Promise<OrderResult> {
-    const { client, risk } = lane;
+  #open(lane: GatewayLane, clientOrderId: string, input: OpenOrderInput): Promise<OrderResult> {
     const intent: OpenIntent = {
       clientOrderId,
       symbol: input.symbol,
@@ -292,11 +375,36 @@ export class OrderService {
             },
           }),
     };
-    // Fix (CLI e2e): refusals that need no market data come before the snapshot. With the
-    // breaker open the gateway has gone silent, and asking it for a snapshot waited out every
-    // query timeout (9 s by default) and then reported UNKNOWN for an order that was never sent,
-    // instead of BREAKER_OPEN at once.
-    const early = firstDenial([checkOpenIntent, checkOpenTradingState, checkBreaker], {
+    return this.#checked(lane, clientOrderId, "OPEN", {
+      early: this.#early(lane, intent, OPEN_GATE_CHECKS),
+      want: { symbol: input.symbol, orders: { all: true } },
+      check: (snapshot, read) => this.#counted(lane, lane.risk.checkOpen(intent, snapshot, read)),
+      body: (decision) => ({
+        action: "OPEN",
+        client_order_id: clientOrderId,
+        symbol: input.symbol,
+        side: input.side,
+        volume: decision.volume ?? input.volume,
+        ...pick(input, ["sl", "tp", "deviation", "magic", "comment"]),
+      }),
+    });
+  }
+
+  /**
+   * Refusals of an OPEN or PLACE that need no market data (its gate checks but the symbol's
+   * info), before the snapshot.
+   * Fix (CLI e2e): with the breaker open the gateway has gone silent, and asking it for a
+   * snapshot waited out every query timeout (9 s by default) and then reported UNKNOWN for an
+   * order that was never sent, instead of BREAKER_OPEN at once.
+   */
+  #early<I extends OpenIntent>(
+    lane: GatewayLane,
+    intent: I,
+    gate: readonly Check<OpenGateContext & { readonly intent: I }>[],
+  ): Denial | undefined {
+    const { risk } = lane;
+    const early = gate.filter((check) => check !== checkSymbolKnown);
+    return firstDenial(early, {
       intent,
       limits: risk.limits,
       tradingState: risk.tradingState,
@@ -304,44 +412,56 @@ export class OrderService {
       breakerEngaged: lane.breaker?.engaged ?? false,
       symbol: undefined,
     });
-    if (early !== undefined) {
+  }
+
+  /**
+   * A passed OPEN or PLACE takes its place in the rate window in the same synchronous step as
+   * its check, so orders checked at once count each other against the rate limits too.
+   */
+  #counted<D extends Decision>(lane: GatewayLane, decision: D): D {
+    if (decision.ok) lane.risk.recordOrder();
+    return decision;
+  }
+
+  /**
+   * Every signed action's path once its id is settled: the refusals that need no market data,
+   * the connection, a stamped snapshot and the risk check on it, then submit.
+   */
+  async #checked<D extends Decision>(
+    lane: GatewayLane,
+    clientOrderId: string,
+    action: Action,
+    steps: {
+      readonly early?: Denial | undefined;
+      readonly want: SnapshotWant;
+      readonly check: (snapshot: Exclude<Snapshot, { unknown: string }>, read: SnapshotRead) => D;
+      readonly body: (decision: Extract<D, { ok: true }>) => SignedBody;
+    },
+  ): Promise<OrderResult> {
+    const client = lane.client;
+    const denied = (denial: Denial): OrderResult => ({
+      outcome: "DENIED",
+      gateway: client.name,
+      client_order_id: clientOrderId,
+      denial,
+    });
+    if (steps.early !== undefined) {
       this.#options.logger.warn("[RISK_DENY]", {
-        code: early.code,
-        action: "OPEN",
+        code: steps.early.code,
+        action,
         client_order_id: clientOrderId,
-        ...early.context,
+        ...steps.early.context,
       });
-      return {
-        outcome: "DENIED",
-        gateway: client.name,
-        client_order_id: clientOrderId,
-        denial: early,
-      };
+      return denied(steps.early);
     }
     if (!(await client.waitConnected(CONNECT_GRACE_MS))) {
       return notSent(client.name, clientOrderId, `no connection to gateway ${client.name}`);
     }
-    const decision = await this.#decide(lane, input.symbol, undefined, (snapshot, read) =>
-      risk.checkOpen(intent, snapshot, read),
-    );
+    const decision = await this.#decide(lane, steps.want, steps.check);
     if ("unknown" in decision) return notSent(client.name, clientOrderId, decision.unknown);
-    if (!decision.ok)
-      return {
-        outcome: "DENIED",
-        gateway: client.name,
-        client_order_id: clientOrderId,
-        denial: decision.denial,
-      };
-    risk.recordOrder();
-    const body: SignedBody = {
-      action: "OPEN",
-      client_order_id: clientOrderId,
-      symbol: input.symbol,
-      side: input.side,
-      volume: decision.volume,
-      ...pick(input, ["sl", "tp", "deviation", "magic", "comment"]),
-    };
-    return this.#submit(lane, body, decision.reservation);
+    if (!decision.ok) return denied(decision.denial);
+    const passed = decision as Extract<D, { ok: true }>;
+    return this.#submit(lane, steps.body(passed), passed.reservation);
   }
 
   /**
@@ -351,13 +471,12 @@ export class OrderService {
    */
   async #decide<D>(
     lane: GatewayLane,
-    symbol: string | undefined,
-    ticket: number | undefined,
+    want: SnapshotWant,
     check: (snapshot: Exclude<Snapshot, { unknown: string }>, read: SnapshotRead) => D,
   ): Promise<D | { unknown: string }> {
     const read = lane.risk.exposure.beginRead();
     try {
-      const snapshot = await readSnapshot(lane, symbol, ticket);
+      const snapshot = await readSnapshot(lane, want.symbol, want.position, want.orders);
       if ("unknown" in snapshot) return snapshot;
       return check(snapshot, read);
     } finally {
@@ -381,11 +500,11 @@ export class OrderService {
       this.#unknowns.watch(lane);
       throw error;
     }
+    // Our own fill: the live view must not answer without it (exposure-ledger.ts)
+    if (result.outcome === "FILLED" && lane.live !== undefined)
+      tellLiveView(lane.live, body, result.reply);
     if (reservation === undefined) return result;
-    // Our own fill: the live view must not answer for positions without it (exposure-ledger.ts)
-    if (result.outcome === "FILLED" && body.action === "OPEN" && result.reply.ticket !== undefined)
-      lane.live?.expectPosition(result.reply.ticket);
-    settleReservation(reservation, result, this.#options.clock.now());
+    settleReservation(reservation, body, result, this.#options.clock.now());
     if (result.outcome === "UNKNOWN") this.#unknowns.watch(lane);
     else if (risk.exposure.unknowns().length > 0) this.#unknowns.watch(lane);
     return result;
@@ -393,59 +512,32 @@ export class OrderService {
 
   #close(lane: GatewayLane, clientOrderId: string, input: CloseOrderInput): Promise<OrderResult> {
     const volume = input.volume === undefined ? {} : { volume: input.volume };
-    return this.#onPosition(
-      lane,
-      clientOrderId,
-      input.ticket,
-      (snapshot, read) =>
+    return this.#checked(lane, clientOrderId, "CLOSE", {
+      want: { position: input.ticket },
+      check: (snapshot, read) =>
         lane.risk.checkClose({ clientOrderId, ticket: input.ticket, ...volume }, snapshot, read),
-      {
+      body: () => ({
         action: "CLOSE",
         client_order_id: clientOrderId,
         ticket: input.ticket,
         ...pick(input, ["volume", "deviation", "comment"]),
-      },
-    );
+      }),
+    });
   }
 
   #modify(lane: GatewayLane, clientOrderId: string, input: ModifyOrderInput): Promise<OrderResult> {
     const stops = pick(input, ["sl", "tp"]);
-    return this.#onPosition(
-      lane,
-      clientOrderId,
-      input.ticket,
-      (snapshot) =>
+    return this.#checked(lane, clientOrderId, "MODIFY", {
+      want: { position: input.ticket },
+      check: (snapshot) =>
         lane.risk.checkModify({ clientOrderId, ticket: input.ticket, ...stops }, snapshot),
-      { action: "MODIFY", client_order_id: clientOrderId, ticket: input.ticket, ...stops },
-    );
-  }
-
-  /** CLOSE and MODIFY: a snapshot holding the position, the action's risk check, then submit. */
-  async #onPosition(
-    lane: GatewayLane,
-    clientOrderId: string,
-    ticket: number,
-    check: (
-      snapshot: Exclude<Snapshot, { unknown: string }>,
-      read: SnapshotRead,
-    ) => { ok: true; reservation?: Reservation } | { ok: false; denial: Denial },
-    body: SignedBody,
-  ): Promise<OrderResult> {
-    const client = lane.client;
-    if (!(await client.waitConnected(CONNECT_GRACE_MS))) {
-      return notSent(client.name, clientOrderId, `no connection to gateway ${client.name}`);
-    }
-    const decision = await this.#decide(lane, undefined, ticket, check);
-    if ("unknown" in decision) return notSent(client.name, clientOrderId, decision.unknown);
-    if (!decision.ok) {
-      return {
-        outcome: "DENIED",
-        gateway: client.name,
+      body: () => ({
+        action: "MODIFY",
         client_order_id: clientOrderId,
-        denial: decision.denial,
-      };
-    }
-    return this.#submit(lane, body, decision.reservation);
+        ticket: input.ticket,
+        ...stops,
+      }),
+    });
   }
 
   #classify(gateway: string, outcome: OrderOutcome): OrderResult {
@@ -482,10 +574,15 @@ export class OrderService {
 }
 
 /** Settle a passed order's reservation with what came of it (risk/exposure-ledger.ts). */
-function settleReservation(reservation: Reservation, result: OrderResult, now: number): void {
+function settleReservation(
+  reservation: Reservation,
+  body: SignedBody,
+  result: OrderResult,
+  now: number,
+): void {
   switch (result.outcome) {
     case "FILLED":
-      reservation.settle(result.reply.ticket);
+      reservation.settle(settledTicket(body, result.reply));
       return;
     case "UNKNOWN":
       reservation.unknown(now);
@@ -509,13 +606,4 @@ function reusedId(
     "CLIENT_ORDER_ID_REUSED",
     `client_order_id ${clientOrderId} was used for ${first}, not ${now}; use a new id for a new intent`,
   );
-}
-
-function pick<T extends object, K extends keyof T>(
-  source: T,
-  keys: readonly K[],
-): Partial<Pick<T, K>> {
-  const out: Partial<Pick<T, K>> = {};
-  for (const key of keys) if (source[key] !== undefined) out[key] = source[key];
-  return out;
 }

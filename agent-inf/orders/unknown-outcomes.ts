@@ -44,9 +44,12 @@ export function resolveFromRecord(
     return true;
   }
   switch (record.state) {
-    case "FILLED":
-      ledger.resolve(clientOrderId, "executed", (record.reply as TradeReply | null)?.ticket);
+    case "FILLED": {
+      // The position's ticket, or a PLACE's order ticket (its reply has no position)
+      const reply = record.reply as TradeReply | null;
+      ledger.resolve(clientOrderId, "executed", reply?.ticket ?? reply?.order);
       return true;
+    }
     case "REJECTED":
     case "NOT_EXECUTED":
       ledger.resolve(clientOrderId, "not_executed");

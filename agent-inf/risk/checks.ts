@@ -9,14 +9,14 @@
  * SL required → SL/TP placement → money at risk → positions (total, per symbol) → rate (second,
  * minute) → daily loss → drawdown → spread → quote age → session → symbol trade mode.
  *
- * CLOSE and MODIFY have their own tables in position-checks.ts.
+ * CLOSE and MODIFY have their own tables in position-checks.ts; a pending order (PLACE) runs this
+ * table from its own price (pending-checks.ts).
  */
 import type { AccountInfo, SymbolInfo, TradingState } from "../../shared/protocol/index.ts";
 import { type Denial, DenialCode, deny } from "./denial.ts";
 import type { EquitySnapshot } from "./equity-tracker.ts";
 import type { ExposureCount } from "./exposure-ledger.ts";
 import {
-  entryPrice,
   exceeds,
   fallsShort,
   isOnStep,
@@ -41,8 +41,29 @@ export interface OpenGateContext {
   readonly symbol: SymbolInfo | undefined;
 }
 
+/**
+ * What the checks of an order's terms read (volume, price, stops): OPEN, PLACE, and MODIFY_ORDER
+ * with the order's terms after the change.
+ */
+export interface TermsContext {
+  readonly intent: Pick<OpenIntent, "side" | "sl" | "tp">;
+  readonly limits: RiskLimits;
+  readonly symbol: SymbolInfo;
+  readonly account: AccountInfo;
+  /** Lots to check: Kelly-sized when Kelly sized the order, else the requested volume. */
+  readonly volume: number;
+  /**
+   * The price the position would open at: the market's (ask for a BUY, bid for a SELL) for an
+   * OPEN, the order's own for a pending order. Notional, money at risk and Kelly use it.
+   */
+  readonly entry: number;
+  /** false for a pending order: its SL and TP are measured from `entry`, not from the quote. */
+  readonly atMarket: boolean;
+}
+
 /** Everything the order checks need, gathered once by the risk monitor. */
-export interface OpenRiskContext extends OpenGateContext {
+export interface OpenRiskContext extends OpenGateContext, TermsContext {
+  readonly intent: OpenIntent;
   readonly symbol: SymbolInfo;
   readonly account: AccountInfo;
   /**
@@ -50,8 +71,6 @@ export interface OpenRiskContext extends OpenGateContext {
    * orders that passed these checks and are not in the snapshot yet (exposure-ledger.ts).
    */
   readonly exposure: ExposureCount;
-  /** Lots to check: Kelly-sized when Kelly sized the order, else the requested volume. */
-  readonly volume: number;
   /** Why Kelly sizing failed; reported in the sizing step's place in the order. */
   readonly sizingDenial: Denial | undefined;
   readonly ordersLastSecond: number;
@@ -76,7 +95,8 @@ export function firstDenial<Context>(
 // ---------------------------------------------------------------------------------------------
 // Gate
 
-const isPrice = (value: number | null | undefined) =>
+/** An SL or TP: a positive price, null (none) or absent. */
+export const isPrice = (value: number | null | undefined) =>
   value === undefined || value === null || (Number.isFinite(value) && value > 0);
 
 export const checkOpenIntent: Check<OpenGateContext> = ({ intent }) => {
@@ -220,9 +240,9 @@ export const checkVolumeMax: Check<OpenRiskContext> = ({ volume, limits }) =>
       })
     : undefined;
 
-export const checkNotional: Check<OpenRiskContext> = ({ volume, symbol, intent, limits }) => {
+export const checkNotional: Check<TermsContext> = ({ volume, symbol, entry, limits }) => {
   if (limits.maxNotional === null) return undefined;
-  const notional = notionalInDeposit(symbol, volume, entryPrice(symbol, intent.side));
+  const notional = notionalInDeposit(symbol, volume, entry);
   return exceeds(notional, limits.maxNotional)
     ? deny(DenialCode.NOTIONAL_ABOVE_MAX, "notional is above the configured maximum", {
         notional,
@@ -234,26 +254,31 @@ export const checkNotional: Check<OpenRiskContext> = ({ volume, symbol, intent, 
 // ---------------------------------------------------------------------------------------------
 // Stops and money at risk
 
-export const checkStopLossRequired: Check<OpenRiskContext> = ({ intent, limits }) =>
+export const checkStopLossRequired: Check<TermsContext> = ({ intent, limits }) =>
   limits.requireStopLoss && (intent.sl === undefined || intent.sl === null)
     ? deny(DenialCode.SL_REQUIRED, "a stop-loss is required")
     : undefined;
 
-/** SL/TP placement for a position of `side` on `symbol`; shared with MODIFY. */
+/**
+ * SL/TP placement for a position of `side` on `symbol`; shared with MODIFY. With `from`, for a
+ * pending order, measured from the price it opens at instead of the quote (as MT5 does).
+ */
 export function stopPlacementDenial(
   symbol: SymbolInfo,
   side: OpenIntent["side"],
   kind: StopKind,
   price: number | null | undefined,
+  from?: number,
 ): Denial | undefined {
   if (price === undefined || price === null) return undefined;
-  const found = stopProblem(symbol, side, kind, price);
+  const at = from === undefined ? symbol : { ...symbol, bid: from, ask: from };
+  const found = stopProblem(at, side, kind, price);
   if (found === undefined) return undefined;
   const name = kind.toLowerCase();
-  const reference = side === "BUY" ? "bid" : "ask";
+  const reference = from !== undefined ? "order_price" : side === "BUY" ? "bid" : "ask";
   if (found.problem === "WRONG_SIDE") {
     const code = kind === "SL" ? DenialCode.SL_WRONG_SIDE : DenialCode.TP_WRONG_SIDE;
-    return deny(code, `${name} is on the wrong side of the ${reference}`, {
+    return deny(code, `${name} is on the wrong side of the ${reference.replace("_", " ")}`, {
       side,
       [name]: price,
       [reference]: found.reference,
@@ -269,11 +294,13 @@ export function stopPlacementDenial(
   });
 }
 
-export const checkStopLossPlacement: Check<OpenRiskContext> = ({ symbol, intent }) =>
-  stopPlacementDenial(symbol, intent.side, "SL", intent.sl);
+export const checkStopLossPlacement: Check<TermsContext> = (ctx) =>
+  stopPlacementDenial(ctx.symbol, ctx.intent.side, "SL", ctx.intent.sl, stopsFrom(ctx));
 
-export const checkTakeProfitPlacement: Check<OpenRiskContext> = ({ symbol, intent }) =>
-  stopPlacementDenial(symbol, intent.side, "TP", intent.tp);
+export const checkTakeProfitPlacement: Check<TermsContext> = (ctx) =>
+  stopPlacementDenial(ctx.symbol, ctx.intent.side, "TP", ctx.intent.tp, stopsFrom(ctx));
+
+const stopsFrom = (ctx: TermsContext) => (ctx.atMarket ? undefined : ctx.entry);
 
 /** Money lost if the SL is hit (from `from`, for `volume` lots) against max % of equity. */
 export function riskDenial(
@@ -298,11 +325,10 @@ export function riskDenial(
 }
 
 /** Without an SL the risk is unbounded; SL_REQUIRED is the switch for that, not this check. */
-export const checkRiskToStop: Check<OpenRiskContext> = (ctx) => {
+export const checkRiskToStop: Check<TermsContext> = (ctx) => {
   const sl = ctx.intent.sl;
   if (sl === undefined || sl === null) return undefined;
-  const entry = entryPrice(ctx.symbol, ctx.intent.side);
-  return riskDenial(ctx.limits, ctx.symbol, ctx.account.equity, entry, sl, ctx.volume);
+  return riskDenial(ctx.limits, ctx.symbol, ctx.account.equity, ctx.entry, sl, ctx.volume);
 };
 
 // ---------------------------------------------------------------------------------------------

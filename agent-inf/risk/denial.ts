@@ -56,6 +56,10 @@ export const DenialCode = {
   // Close and modify
   POSITION_NOT_FOUND: "POSITION_NOT_FOUND",
   INVALID_CLOSE_VOLUME: "INVALID_CLOSE_VOLUME",
+
+  // Pending orders and close-by (issue 15)
+  ORDER_NOT_FOUND: "ORDER_NOT_FOUND",
+  INVALID_CLOSE_BY: "INVALID_CLOSE_BY",
 } as const;
 export type DenialCode = (typeof DenialCode)[keyof typeof DenialCode];
 

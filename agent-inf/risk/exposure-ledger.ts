@@ -22,8 +22,10 @@
  *
  * What is counted: OPEN (a market order; one position on its symbol), PLACE (a pending order:
  * the same, from placement until it is cancelled, expires or fills, and then as the position;
- * the snapshot's `orders` carry the placed ones), and CLOSE (volume being taken off a position,
- * so two partial closes cannot both pass against volume only one of them can have).
+ * the snapshot's `orders` carry the placed ones), and CLOSE and CLOSE_BY (volume being taken off
+ * a position, or off two, so two closes cannot both pass against volume only one can have). An
+ * order that triggered may show in a snapshot both as an order and as its position (the two
+ * lists read a moment apart): one with the position's ticket counts once, as the position.
  *
  * Pure state, no I/O and no clock: the caller passes times.
  */
@@ -46,7 +48,16 @@ export interface CloseExposure {
   readonly volume: number;
 }
 
-export type Exposure = PositionExposure | CloseExposure;
+/** A CLOSE_BY's claim on both positions: `volume`, the smaller one's, comes off each. */
+export interface CloseByExposure {
+  readonly kind: "CLOSE_BY";
+  readonly clientOrderId?: string | undefined;
+  readonly ticket: number;
+  readonly ticketBy: number;
+  readonly volume: number;
+}
+
+export type Exposure = PositionExposure | CloseExposure | CloseByExposure;
 
 export type ReservationPhase = "IN_FLIGHT" | "UNKNOWN" | "SETTLED";
 
@@ -73,7 +84,10 @@ export interface ExposureCount {
 export interface Reservation {
   readonly exposure: Exposure;
   readonly phase: ReservationPhase | "RELEASED";
-  /** Executed: `ticket` is the position (OPEN), the order (PLACE) or the closed one (CLOSE). */
+  /**
+   * Executed: `ticket` is the position (OPEN), the order (PLACE) or the closed one (CLOSE,
+   * CLOSE_BY).
+   */
   settle(ticket?: number): void;
   /** Nothing happened (REJECTED, ERROR, never executed): the exposure is gone. */
   release(): void;
@@ -147,17 +161,27 @@ export class ExposureLedger {
       if (reserved) counts.reserved += 1;
       bySymbol.set(symbol, counts);
     };
-    for (const position of snapshot.positions) add(position.symbol, false);
-    for (const order of snapshot.orders ?? []) add(order.symbol, false);
+    const positionTickets = new Set<number>();
+    for (const position of snapshot.positions) {
+      positionTickets.add(position.ticket);
+      add(position.symbol, false);
+    }
+    let orders = 0;
+    for (const order of snapshot.orders ?? []) {
+      // Triggered: its position is in the snapshot too, under the order's ticket
+      if (positionTickets.has(order.ticket)) continue;
+      add(order.symbol, false);
+      orders += 1;
+    }
     let reserved = 0;
     for (const entry of this.#entries) {
       const exposure = entry.exposure;
-      if (exposure.kind === "CLOSE" || !counts(entry, epoch)) continue;
+      if (!isPositionExposure(exposure) || !counts(entry, epoch)) continue;
       if (shownIn(snapshot, entry, exposure)) continue;
       add(exposure.symbol, true);
       reserved += 1;
     }
-    const total = snapshot.positions.length + (snapshot.orders?.length ?? 0) + reserved;
+    const total = snapshot.positions.length + orders + reserved;
     return {
       total,
       reserved,
@@ -165,14 +189,20 @@ export class ExposureLedger {
     };
   }
 
-  /** Lots of position `ticket` that closes in flight (or not yet in this snapshot) take off. */
+  /**
+   * Lots of position `ticket` that closes and close-bys in flight (or not yet in this snapshot)
+   * take off.
+   */
   closing(ticket: number, read?: SnapshotRead): number {
     const epoch = read?.epoch ?? OLDEST;
     let volume = 0;
     for (const entry of this.#entries) {
       const exposure = entry.exposure;
-      if (exposure.kind === "CLOSE" && exposure.ticket === ticket && counts(entry, epoch))
-        volume += exposure.volume;
+      if (isPositionExposure(exposure) || !counts(entry, epoch)) continue;
+      const on =
+        exposure.ticket === ticket ||
+        (exposure.kind === "CLOSE_BY" && exposure.ticketBy === ticket);
+      if (on) volume += exposure.volume;
     }
     return volume;
   }
@@ -240,7 +270,7 @@ export class ExposureLedger {
     let resolved = 0;
     for (const entry of this.#entries) {
       const exposure = entry.exposure;
-      if (entry.phase !== "UNKNOWN" || exposure.kind === "CLOSE") continue;
+      if (entry.phase !== "UNKNOWN" || !isPositionExposure(exposure)) continue;
       const found = findShown(snapshot, entry, exposure);
       if (found === undefined) continue;
       this.#settle(entry, found);
@@ -265,6 +295,10 @@ export class ExposureLedger {
     for (const entry of this.#entries)
       if (entry.phase === "SETTLED" && oldest >= entry.settledAt) this.#entries.delete(entry);
   }
+}
+
+function isPositionExposure(exposure: Exposure): exposure is PositionExposure {
+  return exposure.kind === "OPEN" || exposure.kind === "PLACE";
 }
 
 /** Whether `entry` counts for a read that began at `epoch`. */

@@ -21,6 +21,7 @@ import {
   type Check,
   checkQuote,
   checkSymbolInfo,
+  isPrice,
   riskDenial,
   stopPlacementDenial,
 } from "./checks.ts";
@@ -28,10 +29,14 @@ import { DenialCode, deny } from "./denial.ts";
 import { closePrice, exceeds, fallsShort, isOnStep } from "./money.ts";
 import type { CloseIntent, ModifyIntent, RiskLimits } from "./types.ts";
 
-interface PositionGateContext {
-  readonly limits: RiskLimits;
+/** The trading state as every check table sees it. */
+export interface StateContext {
   readonly tradingState: TradingState;
   readonly tradingStateReason: string;
+}
+
+interface PositionGateContext extends StateContext {
+  readonly limits: RiskLimits;
   /** The position with the intent's ticket, if the snapshot has it. */
   readonly position: Position | undefined;
   readonly symbol: SymbolInfo | undefined;
@@ -56,15 +61,12 @@ export interface ModifyRiskContext extends ModifyGateContext {
   readonly account: AccountInfo;
 }
 
-const invalid = (field: string, problem: string) =>
+export const invalid = (field: string, problem: string) =>
   deny(DenialCode.INVALID_INTENT, `${field} ${problem}`, { field });
 
-const isTicket = (ticket: number) => Number.isSafeInteger(ticket) && ticket > 0;
+export const isTicket = (ticket: number) => Number.isSafeInteger(ticket) && ticket > 0;
 
-const isPrice = (value: number | null | undefined) =>
-  value === undefined || value === null || (Number.isFinite(value) && value > 0);
-
-const haltedDenial = (ctx: PositionGateContext) =>
+export const haltedDenial = (ctx: StateContext) =>
   ctx.tradingState === "HALTED"
     ? deny(DenialCode.TRADING_HALTED, "trading is halted", {
         state: ctx.tradingState,

@@ -1,11 +1,12 @@
 /**
  * The inference agent's pre-trade risk monitor (DESIGN §6). It decides whether an OPEN, CLOSE or
- * MODIFY intent may be signed and sent, against one market snapshot, by running the fixed check
- * tables in checks.ts and position-checks.ts. A refusal is a returned Denial, never a throw.
+ * MODIFY intent, or a pending-order one (PLACE, MODIFY_ORDER, CANCEL, CLOSE_BY), may be signed
+ * and sent, against one market snapshot, by running the fixed check tables in checks.ts,
+ * position-checks.ts and pending-checks.ts (pending-risk.ts decides the last three). A refusal is a returned Denial, never a throw.
  *
  * State it keeps: the trading state (shared holder), start-of-day equity and the high-water mark
  * (EquityTracker), the sliding window of sent orders, and the exposure of orders that passed and
- * are not in the snapshot yet (ExposureLedger). A passed OPEN or CLOSE is reserved in the same
+ * are not in the snapshot yet (ExposureLedger). A passed OPEN, PLACE, CLOSE or CLOSE_BY is reserved in the same
  * synchronous step as its check, so concurrent orders each count the others (issue 12 §1); the
  * caller settles the reservation with the outcome. Every decision first feeds the
  * snapshot's equity to the tracker; after the checks, a breached loss limit escalates the
@@ -30,12 +31,14 @@ import {
   type TradingStateListener,
 } from "../../shared/trading-state.ts";
 import {
+  type Check,
   dailyLossDenial,
   drawdownDenial,
   firstDenial,
   OPEN_GATE_CHECKS,
   OPEN_ORDER_CHECKS,
   type OpenGateContext,
+  type OpenRiskContext,
 } from "./checks.ts";
 import { type Denial, formatDenial } from "./denial.ts";
 import { type EquitySeed, type EquitySnapshot, EquityTracker } from "./equity-tracker.ts";
@@ -43,6 +46,15 @@ import { ExposureLedger, type Reservation, type SnapshotRead } from "./exposure-
 import { kellyVolume } from "./kelly.ts";
 import { entryPrice, lossPerLot, snapToStep } from "./money.ts";
 import { OrderRateWindow } from "./order-rate.ts";
+import { opensAt, PLACE_GATE_CHECKS, PLACE_ORDER_CHECKS } from "./pending-checks.ts";
+import {
+  type CloseByDecision,
+  decideCancel,
+  decideCloseBy,
+  decideModifyOrder,
+  type PendingDecision,
+  type RiskKit,
+} from "./pending-risk.ts";
 import {
   CLOSE_CHECKS,
   MODIFY_GATE_CHECKS,
@@ -50,10 +62,14 @@ import {
   type ModifyGateContext,
 } from "./position-checks.ts";
 import {
+  type CancelIntent,
+  type CloseByIntent,
   type CloseIntent,
   type MarketSnapshot,
   type ModifyIntent,
+  type ModifyOrderIntent,
   type OpenIntent,
+  type PlaceIntent,
   type RiskLimits,
   riskLimitIssues,
 } from "./types.ts";
@@ -120,6 +136,7 @@ export class RiskMonitor {
   readonly #equity: EquityTracker;
   readonly #orders: OrderRateWindow;
   readonly #exposure = new ExposureLedger();
+  readonly #kit: RiskKit;
 
   constructor(options: RiskMonitorOptions) {
     const issues = riskLimitIssues(options.limits);
@@ -137,6 +154,21 @@ export class RiskMonitor {
     this.#equity = new EquityTracker(options.limits.timeZone, options.equitySeed);
     const horizon = options.limits.maxOrdersPerMinute === null ? SECOND_MS : MINUTE_MS;
     this.#orders = new OrderRateWindow(horizon);
+    this.#kit = {
+      limits: this.#limits,
+      exposure: this.#exposure,
+      state: () => ({ tradingState: this.#state.state, tradingStateReason: this.#state.reason }),
+      judge: (action, clientOrderId, market, checks, passed) => {
+        const equity = this.#observe(market.account);
+        this.#exposure.observe(market);
+        const denial = checks();
+        this.#applyLossLimits(equity);
+        if (denial !== undefined) this.#refuse(action, clientOrderId, denial);
+        else
+          this.#logger.info("[RISK_PASS]", { action, client_order_id: clientOrderId, ...passed });
+        return denial;
+      },
+    };
   }
 
   get limits(): RiskLimits {
@@ -194,9 +226,40 @@ export class RiskMonitor {
    * reserves the position it may add; settle the reservation with the outcome.
    */
   checkOpen(intent: OpenIntent, market: MarketSnapshot, read?: SnapshotRead): OpenDecision {
+    return this.#checkEntry("OPEN", intent, market, read, {
+      gate: OPEN_GATE_CHECKS,
+      order: OPEN_ORDER_CHECKS,
+      entry: (symbol) => entryPrice(symbol, intent.side),
+    });
+  }
+
+  /**
+   * Decide a PLACE (a pending order) as the OPEN it may become, from its own price
+   * (pending-checks.ts); a pass reserves it as a position on its symbol until it is settled.
+   */
+  checkPlace(intent: PlaceIntent, market: MarketSnapshot, read?: SnapshotRead): OpenDecision {
+    return this.#checkEntry("PLACE", intent, market, read, {
+      gate: PLACE_GATE_CHECKS,
+      order: PLACE_ORDER_CHECKS,
+      entry: () => opensAt(intent),
+    });
+  }
+
+  /** OPEN and PLACE: the gate, then the order checks at `entry`, then the reservation. */
+  #checkEntry<I extends OpenIntent>(
+    kind: "OPEN" | "PLACE",
+    intent: I,
+    market: MarketSnapshot,
+    read: SnapshotRead | undefined,
+    tables: {
+      readonly gate: readonly Check<OpenGateContext & { readonly intent: I }>[];
+      readonly order: readonly Check<OpenRiskContext & { readonly intent: I }>[];
+      readonly entry: (symbol: SymbolInfo) => number;
+    },
+  ): OpenDecision {
     const equity = this.#observe(market.account);
     this.#exposure.observe(market);
-    const gate: OpenGateContext = {
+    const gate: OpenGateContext & { readonly intent: I } = {
       intent,
       limits: this.#limits,
       tradingState: this.#state.state,
@@ -204,18 +267,21 @@ export class RiskMonitor {
       breakerEngaged: this.#breaker.engaged,
       symbol: market.symbol,
     };
-    let denial = firstDenial(OPEN_GATE_CHECKS, gate);
+    let denial = firstDenial(tables.gate, gate);
     let sizing: Sizing = { volume: intent.volume };
     const symbol = market.symbol;
     if (denial === undefined && symbol !== undefined) {
-      sizing = this.#size(intent, symbol, market.account.equity);
+      const entry = tables.entry(symbol);
+      sizing = this.#size(intent, symbol, entry, market.account.equity);
       const now = this.#clock.monotonic();
-      denial = firstDenial(OPEN_ORDER_CHECKS, {
+      denial = firstDenial(tables.order, {
         ...gate,
         symbol,
         account: market.account,
         exposure: this.#exposure.count(market, read),
         volume: sizing.volume,
+        entry,
+        atMarket: kind === "OPEN",
         sizingDenial: sizing.denial,
         ordersLastSecond: this.#orders.count(now, SECOND_MS),
         ordersLastMinute: this.#orders.count(now, MINUTE_MS),
@@ -224,12 +290,12 @@ export class RiskMonitor {
       });
     }
     this.#applyLossLimits(equity);
-    if (denial !== undefined) return this.#refuse("OPEN", intent.clientOrderId, denial);
+    if (denial !== undefined) return this.#refuse(kind, intent.clientOrderId, denial);
     const { kellyFraction } = sizing;
     // The checks passed, so the symbol is known and the volume is on its step
     const volume = snapToStep(sizing.volume, symbol!.volume_step);
     this.#logger.info("[RISK_PASS]", {
-      action: "OPEN",
+      action: kind,
       client_order_id: intent.clientOrderId,
       symbol: intent.symbol,
       side: intent.side,
@@ -237,7 +303,7 @@ export class RiskMonitor {
       kelly_fraction: kellyFraction,
     });
     const reservation = this.#exposure.reserve({
-      kind: "OPEN",
+      kind,
       clientOrderId: intent.clientOrderId,
       symbol: intent.symbol,
       side: intent.side,
@@ -313,20 +379,36 @@ export class RiskMonitor {
     return { ok: true };
   }
 
+  /** Decide a MODIFY_ORDER: the order's terms after the change, checked as a placement. */
+  checkModifyOrder(intent: ModifyOrderIntent, market: MarketSnapshot): PendingDecision {
+    return decideModifyOrder(this.#kit, intent, market);
+  }
+
+  /** Decide a CANCEL: the order must be there; HALTED refuses all but the operator's. */
+  checkCancel(intent: CancelIntent, market: MarketSnapshot): PendingDecision {
+    return decideCancel(this.#kit, intent, market);
+  }
+
+  /** Decide a CLOSE_BY; a pass reserves the covered volume of both (see checkOpen for `read`). */
+  checkCloseBy(
+    intent: CloseByIntent,
+    market: MarketSnapshot,
+    read?: SnapshotRead,
+  ): CloseByDecision {
+    return decideCloseBy(this.#kit, intent, market, read);
+  }
+
   /**
    * Kelly sizing, when enabled and the intent carries an edge. It needs the money lost per lot at
    * the SL, so an intent without one is refused (SL_REQUIRED); an SL at the entry price leaves the
    * volume as requested and the SL placement check refuses it further down.
    */
-  #size(intent: OpenIntent, symbol: SymbolInfo, equity: number): Sizing {
+  #size(intent: OpenIntent, symbol: SymbolInfo, entry: number, equity: number): Sizing {
     if (!this.#limits.kelly.enabled || intent.edge === undefined) {
       return { volume: intent.volume };
     }
     const sl = intent.sl;
-    const perLot =
-      sl === undefined || sl === null
-        ? undefined
-        : lossPerLot(symbol, entryPrice(symbol, intent.side), sl);
+    const perLot = sl === undefined || sl === null ? undefined : lossPerLot(symbol, entry, sl);
     if (perLot !== undefined && !(perLot > 0)) return { volume: intent.volume };
     const sized = kellyVolume({
       edge: intent.edge,

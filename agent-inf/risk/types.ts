@@ -1,10 +1,12 @@
 /**
  * The risk monitor's inputs: the limits it enforces (RiskLimits), the order intents a strategy
- * sends (OPEN, CLOSE, MODIFY), and the market snapshot each decision is made against. Types only,
+ * sends (OPEN, CLOSE, MODIFY, and the pending-order ones: PLACE, MODIFY_ORDER, CANCEL, CLOSE_BY),
+ * and the market snapshot each decision is made against. Types only,
  * plus `riskLimitIssues()`, which lists everything wrong with a RiskLimits value at once.
  */
 import type {
   AccountInfo,
+  PendingOrderType,
   Position,
   Side,
   SymbolInfo,
@@ -100,6 +102,46 @@ export interface ModifyIntent {
   readonly sl?: number | null;
   /** New take-profit: a price, null to remove it, omitted to keep it. */
   readonly tp?: number | null;
+}
+
+/**
+ * A pending order (issue 15): the OPEN it may become, at its own price. `side` is the order
+ * type's (orderSide); every OPEN field means what it means there, measured from `price`, or from
+ * `stoplimit` for a stop-limit, the price it opens a position at.
+ */
+export interface PlaceIntent extends OpenIntent {
+  readonly type: PendingOrderType;
+  /** The limit or stop price (a stop-limit's trigger price). */
+  readonly price: number;
+  /** Stop-limit types only: the price of the limit order it places, and so its entry. */
+  readonly stoplimit?: number;
+}
+
+/** A change to a pending order; each field omitted keeps the order's own (null removes a stop). */
+export interface ModifyOrderIntent {
+  readonly clientOrderId?: string;
+  /** Order ticket. */
+  readonly ticket: number;
+  readonly price?: number;
+  readonly stoplimit?: number;
+  readonly sl?: number | null;
+  readonly tp?: number | null;
+}
+
+export interface CancelIntent {
+  readonly clientOrderId?: string;
+  /** Order ticket. */
+  readonly ticket: number;
+  /** Asked with the operator's token: passes while HALTED (removing orders only takes risk off). */
+  readonly operator?: boolean;
+}
+
+export interface CloseByIntent {
+  readonly clientOrderId?: string;
+  /** The position to close… */
+  readonly ticket: number;
+  /** …by this opposite one on the same symbol. */
+  readonly ticketBy: number;
 }
 
 /** What the gateway last told us; every decision is made against one snapshot. */

@@ -14,6 +14,7 @@ test("unit tests: constants, records, settings, requests, a scripted agent, mark
     "test_records",
     "test_settings",
     "test_trade_request",
+    "test_pending",
     "test_fake_agent",
     "test_market",
   ]);

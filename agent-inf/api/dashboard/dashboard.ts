@@ -22,7 +22,7 @@ import type { Logger } from "../../../shared/log.ts";
 import type { InferenceApp } from "../../app.ts";
 import type { Authenticator, Principal, PrincipalSource } from "../auth.ts";
 import { ApiError, ApiErrorCode, invalid } from "../input.ts";
-import { json, type Route } from "../routes.ts";
+import { json, type Route } from "../route-kit.ts";
 import { ASSETS, PAGES } from "./assets.ts";
 import {
   clearedCookie,

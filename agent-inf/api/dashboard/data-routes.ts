@@ -12,7 +12,7 @@ import { checkGatewayName } from "../../../shared/protocol/index.ts";
 import { ORDER_OUTCOMES, type OrderOutcome, RECENT_ORDERS } from "../../orders/order-log.ts";
 import { dailyLossUsed } from "../agent-metrics.ts";
 import { parseQuery, QUERY_GATEWAY } from "../input.ts";
-import { json, type Route } from "../routes.ts";
+import { json, type Route } from "../route-kit.ts";
 
 const DEFAULT_RECENT = 100;
 

@@ -13,6 +13,7 @@ import {
   type Reply,
   type Request,
   type SymbolInfo,
+  type TradeOrder,
 } from "../../../shared/protocol/index.ts";
 import { TestClock } from "../../../shared/testing/test-clock.ts";
 import { GatewayClient } from "../../gateway/gateway-client.ts";
@@ -37,6 +38,8 @@ const signer = createSigner({ keyId: "inf-1", secretKey: generateSigningKeyPair(
 export interface FakeBook {
   account: AccountInfo;
   positions: Position[];
+  /** Pending orders (GET_ORDERS). */
+  orders: TradeOrder[];
   symbols: SymbolInfo[];
 }
 
@@ -48,7 +51,7 @@ export interface OrderRig {
   readonly lane: GatewayLane & { breaker: { engaged: boolean } };
   readonly orders: OrderService;
   readonly book: FakeBook;
-  /** How signed actions (OPEN, CLOSE, MODIFY) and GET_ORDER are answered. */
+  /** How signed actions (OPEN, CLOSE, MODIFY, PLACE, …) and GET_ORDER are answered. */
   signed: (call: FakeCall) => FakeAnswer;
   order: (call: FakeCall) => FakeAnswer;
   /** A new OrderService on the same lane: what an agent restart forgets. */
@@ -87,6 +90,7 @@ export function createOrderRig(options: OrderRigOptions = {}): OrderRig {
   const book: FakeBook = {
     account: makeAccount(),
     positions: [makePosition()],
+    orders: [],
     symbols: [makeSymbol({ quote_time: BASE_MS })],
   };
   const service = () =>
@@ -118,6 +122,11 @@ export function createOrderRig(options: OrderRigOptions = {}): OrderRig {
         return ok(request, { account: book.account });
       case "GET_POSITIONS":
         return ok(request, { positions: book.positions });
+      case "GET_ORDERS": {
+        const ticket = (request as { ticket?: number }).ticket;
+        const orders = book.orders.filter((o) => ticket === undefined || o.ticket === ticket);
+        return ok(request, { orders });
+      }
       case "GET_SYMBOL_INFO": {
         const info = book.symbols.find((symbol) => symbol.symbol === request.symbol);
         return info === undefined

@@ -11,7 +11,7 @@ import type {
 } from "../../../shared/protocol/index.ts";
 import { TestClock } from "../../../shared/testing/test-clock.ts";
 import { type OpenDecision, RiskMonitor } from "../risk-monitor.ts";
-import type { MarketSnapshot, OpenIntent, RiskLimits } from "../types.ts";
+import type { MarketSnapshot, OpenIntent, PlaceIntent, RiskLimits } from "../types.ts";
 
 /** 2026-11-18 12:00 UTC, TestClock's default start. */
 export const BASE_MS = Date.UTC(2026, 10, 18, 12, 0, 0);
@@ -116,6 +116,20 @@ export function makeLimits(overrides: Partial<RiskLimits> = {}): RiskLimits {
 /** BUY 0.1 EURUSD, SL 110 points under the ask (11 USD at risk), TP 200 points over the bid. */
 export function makeOpen(overrides: Partial<OpenIntent> = {}): OpenIntent {
   return { symbol: "EURUSD", side: "BUY", volume: 0.1, sl: 1.099, tp: 1.102, ...overrides };
+}
+
+/** BUY_LIMIT 0.1 EURUSD at 1.0950 (under the ask of 1.1001), SL 100 points under it (10 USD). */
+export function makePlace(overrides: Partial<PlaceIntent> = {}): PlaceIntent {
+  return {
+    type: "BUY_LIMIT",
+    symbol: "EURUSD",
+    side: "BUY",
+    volume: 0.1,
+    price: 1.095,
+    sl: 1.094,
+    tp: 1.099,
+    ...overrides,
+  };
 }
 
 export function makeMarket(overrides: Partial<MarketSnapshot> = {}): MarketSnapshot {

@@ -1,6 +1,6 @@
 """The MetaTrader5-style functions against the real agents (agent-gtw on the simulated MT5 and
 agent-inf, started by test/python/live.test.ts): how initialize() finds the API, each function's
-return type and field types, the error convention, and what is not available yet."""
+return type and field types, the error convention, and what the bridge refuses."""
 
 from __future__ import annotations
 
@@ -137,16 +137,7 @@ class QueriesTest(BridgeTestCase):
         self.assertEqual(mt5.positions_get(group="*USD*"), ())
         self.assertEqual(mt5.positions_get(ticket=1), ())
 
-    def test_what_agent_inf_cannot_serve_yet_says_so(self) -> None:
-        not_yet = {
-            "orders_total": lambda: mt5.orders_total(),
-            "orders_get": lambda: mt5.orders_get(symbol="EURUSD"),
-            "order_check": lambda: mt5.order_check({"action": mt5.TRADE_ACTION_DEAL}),
-            "order_calc_margin": lambda: mt5.order_calc_margin(0, "EURUSD", 1.0, 1.1),
-            "order_calc_profit": lambda: mt5.order_calc_profit(0, "EURUSD", 1.0, 1.1, 1.2),
-        }
-        for name, call in not_yet.items():
-            self.assertFailed(call(), mt5.RES_E_UNSUPPORTED, f"{name} is not available yet")
+    def test_market_depth_is_refused(self) -> None:
         for call in (mt5.market_book_add, mt5.market_book_get, mt5.market_book_release):
             self.assertFailed(call("EURUSD"), mt5.RES_E_UNSUPPORTED, "market depth")
 

@@ -165,9 +165,10 @@ class OrderSendTest(BridgeTestCase):
                           mt5.RES_E_INVALID_PARAMS, "stop_loss")
         self.assertFailed(mt5.order_send(self.buy(comment="café")), mt5.RES_E_INVALID_PARAMS,
                           "field comment")
-        self.assertFailed(mt5.order_send({**self.buy(), "action": mt5.TRADE_ACTION_PENDING,
-                                          "type": mt5.ORDER_TYPE_BUY_LIMIT}),
-                          mt5.RES_E_UNSUPPORTED, "TRADE_ACTION_PENDING is not available yet")
+        market_pending = mt5.order_send({**self.buy(), "action": mt5.TRADE_ACTION_PENDING})
+        assert market_pending is not None
+        self.assertEqual((market_pending.retcode, market_pending.outcome),
+                         (mt5.TRADE_RETCODE_INVALID_ORDER, "LOCAL"))
         self.assertFailed(mt5.order_send({**self.buy(), "action": 99}), mt5.RES_E_INVALID_PARAMS,
                           "TRADE_ACTION_")
         limit = mt5.order_send(self.buy(type=mt5.ORDER_TYPE_BUY_LIMIT))

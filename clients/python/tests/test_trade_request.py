@@ -11,7 +11,8 @@ from datetime import datetime, timezone
 import mt5bridge as mt5
 from mt5bridge.groups import compile_group
 from mt5bridge.session import BridgeError
-from mt5bridge.trade import DENIAL_RETCODES, parse_request
+from mt5bridge.results import DENIAL_RETCODES
+from mt5bridge.request import parse_request
 from support import repo_file, ts_object
 
 

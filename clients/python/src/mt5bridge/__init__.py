@@ -34,11 +34,6 @@ from .compat import (
     market_book_add,
     market_book_get,
     market_book_release,
-    order_calc_margin,
-    order_calc_profit,
-    order_check,
-    orders_get,
-    orders_total,
     positions_get,
     positions_total,
     shutdown,
@@ -64,6 +59,7 @@ from .errors import (
     UnknownGateway,
 )
 from .outcome import KEEP, OrderResult, new_client_order_id
+from .pending import order_calc_margin, order_calc_profit, order_check, orders_get, orders_total
 from .records import (
     AccountInfo,
     OrderCheckResult,

@@ -39,6 +39,7 @@ from typing import (
 from .client import Client
 from .errors import ApiUnreachable, raise_for_status
 from .outcome import KEEP, OrderResult
+from .pending_calls import AsyncPendingCalls
 from .settings import discover
 from .sse import (
     DEFAULT_IDLE_TIMEOUT,
@@ -55,7 +56,7 @@ MAX_ERROR_BODY = 65_536
 MessageHandler = Callable[[StreamMessage], Union[None, Awaitable[None]]]
 
 
-class AsyncClient:
+class AsyncClient(AsyncPendingCalls):
     """Client's calls as coroutines, plus streams. Options are Client's (timeouts, retries)."""
 
     def __init__(self, base_url: str = "http://127.0.0.1:8765", token: Optional[str] = None,

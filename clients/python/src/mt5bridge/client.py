@@ -30,6 +30,7 @@ from typing import Any, Dict, Iterable, Iterator, List, Optional, Tuple
 from . import market
 from .errors import ApiUnreachable, GatewayUnavailable, raise_for_status
 from .outcome import KEEP, OrderResult, new_client_order_id
+from .pending_calls import PendingCalls
 from .settings import discover
 from .sse import DEFAULT_IDLE_TIMEOUT, MAX_LINE_BYTES, SseParser, StreamMessage, stream_path
 from .transport import NETWORK_ERRORS, build_opener, decode_body, exchange, unreachable
@@ -38,7 +39,7 @@ from .transport import NETWORK_ERRORS, build_opener, decode_body, exchange, unre
 VOLUME_DECIMALS = 8
 
 
-class Client:
+class Client(PendingCalls):
     """One agent-inf API. Thread-safe: it keeps no state between calls.
 
     timeout          seconds for queries and operator calls

@@ -2,10 +2,10 @@
 with MetaTrader5's names, arguments, return types and error convention: None (False for the
 boolean ones) and last_error() on failure, never an exception for a failed call.
 
-What agent-inf cannot serve yet (pending orders, order_check, margin and profit calculations)
-answers None with last_error() RES_E_UNSUPPORTED and says so; those arrive with the API routes
-of issue 15. Bars and ticks come as numpy structured arrays with MetaTrader5's dtypes when numpy
-can be imported, as lists of tuples otherwise (market.py).
+Pending orders and the pre-trade checks are pending.py. Bars and ticks come as numpy structured
+arrays with MetaTrader5's dtypes when numpy can be imported, as lists of tuples otherwise
+(market.py). Market depth is not offered: those three functions answer False with last_error()
+RES_E_UNSUPPORTED.
 """
 
 from __future__ import annotations
@@ -20,7 +20,6 @@ from .client import Client
 from .groups import compile_group
 from .records import (
     AccountInfo,
-    OrderCheckResult,
     SymbolInfo,
     TerminalInfo,
     Tick,
@@ -195,18 +194,6 @@ def positions_get(*, symbol: Optional[str] = None, group: Optional[str] = None,
     return call(read, None)
 
 
-def orders_total() -> Optional[int]:
-    _not_yet("orders_total", "pending orders (GET /v1/pending)")
-    return None
-
-
-def orders_get(*, symbol: Optional[str] = None, group: Optional[str] = None,
-               ticket: Optional[int] = None) -> Optional[Tuple[TradeOrder, ...]]:
-    del symbol, group, ticket
-    _not_yet("orders_get", "pending orders (GET /v1/pending)")
-    return None
-
-
 def history_orders_total(date_from: Date, date_to: Date) -> Optional[int]:
     """How many orders left the book between the two dates (by setup time)."""
     def count() -> int:
@@ -273,25 +260,6 @@ def copy_ticks_from(symbol: str, date_from: Date, count: int, flags: int) -> Any
 def copy_ticks_range(symbol: str, date_from: Date, date_to: Date, flags: int) -> Any:
     """Every tick between `date_from` and `date_to` (at most 31 days)."""
     return _ticks(symbol, lambda: {"from": _when(date_from), "to": _when(date_to)}, flags)
-
-
-def order_check(request: Any) -> Optional[OrderCheckResult]:
-    del request
-    _not_yet("order_check", "order checks (POST /v1/check)")
-    return None
-
-
-def order_calc_margin(action: int, symbol: str, volume: float, price: float) -> Optional[float]:
-    del action, symbol, volume, price
-    _not_yet("order_calc_margin", "margin calculations (POST /v1/check)")
-    return None
-
-
-def order_calc_profit(action: int, symbol: str, volume: float, price_open: float,
-                      price_close: float) -> Optional[float]:
-    del action, symbol, volume, price_open, price_close
-    _not_yet("order_calc_profit", "profit calculations (POST /v1/check)")
-    return None
 
 
 def market_book_add(symbol: str) -> bool:
@@ -447,16 +415,6 @@ def _positive(value: Any, name: str) -> int:
     return value
 
 
-def _not_yet(function: str, what: str) -> None:
-    def refuse() -> None:
-        current()
-        raise BridgeError(c.RES_E_UNSUPPORTED,
-                          f"{function} is not available yet: agent-inf has no route for {what} "
-                          "(docs/PYTHON.md)")
-
-    call(refuse, None)
-
-
 def _refused(function: str) -> bool:
     def refuse() -> bool:
         current()
@@ -469,9 +427,7 @@ def _refused(function: str) -> bool:
 __all__ = [
     "__version__", "initialize", "login", "shutdown", "version", "last_error", "account_info",
     "terminal_info", "symbols_total", "symbols_get", "symbol_info", "symbol_info_tick",
-    "symbol_select", "positions_total", "positions_get", "orders_total", "orders_get",
-    "history_orders_total", "history_orders_get", "history_deals_total", "history_deals_get",
+    "symbol_select", "positions_total", "positions_get", "history_orders_total", "history_orders_get", "history_deals_total", "history_deals_get",
     "copy_rates_from", "copy_rates_from_pos", "copy_rates_range", "copy_ticks_from",
-    "copy_ticks_range", "order_check", "order_calc_margin", "order_calc_profit",
-    "market_book_add", "market_book_get", "market_book_release",
+    "copy_ticks_range", "market_book_add", "market_book_get", "market_book_release",
 ]

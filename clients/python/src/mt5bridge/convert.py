@@ -13,12 +13,14 @@ from typing import Any, Dict, Iterable, List, Tuple, get_type_hints
 from . import constants as c
 from .records import (
     AccountInfo,
+    OrderCheckResult,
     SymbolInfo,
     TerminalInfo,
     Tick,
     TradeDeal,
     TradeOrder,
     TradePosition,
+    TradeRequest,
 )
 
 MARGIN_MODES = {
@@ -46,10 +48,55 @@ EXECUTION_MODES = {
     "MARKET": c.SYMBOL_TRADE_EXECUTION_MARKET,
     "EXCHANGE": c.SYMBOL_TRADE_EXECUTION_EXCHANGE,
 }
+# The API's names of MT5's order enums (PROTOCOL.md §15) and the module's values
+ORDER_TYPES = {
+    "BUY": c.ORDER_TYPE_BUY,
+    "SELL": c.ORDER_TYPE_SELL,
+    "BUY_LIMIT": c.ORDER_TYPE_BUY_LIMIT,
+    "SELL_LIMIT": c.ORDER_TYPE_SELL_LIMIT,
+    "BUY_STOP": c.ORDER_TYPE_BUY_STOP,
+    "SELL_STOP": c.ORDER_TYPE_SELL_STOP,
+    "BUY_STOP_LIMIT": c.ORDER_TYPE_BUY_STOP_LIMIT,
+    "SELL_STOP_LIMIT": c.ORDER_TYPE_SELL_STOP_LIMIT,
+    "CLOSE_BY": c.ORDER_TYPE_CLOSE_BY,
+}
+ORDER_STATES = {
+    "STARTED": c.ORDER_STATE_STARTED,
+    "PLACED": c.ORDER_STATE_PLACED,
+    "CANCELED": c.ORDER_STATE_CANCELED,
+    "PARTIAL": c.ORDER_STATE_PARTIAL,
+    "FILLED": c.ORDER_STATE_FILLED,
+    "REJECTED": c.ORDER_STATE_REJECTED,
+    "EXPIRED": c.ORDER_STATE_EXPIRED,
+    "REQUEST_ADD": c.ORDER_STATE_REQUEST_ADD,
+    "REQUEST_MODIFY": c.ORDER_STATE_REQUEST_MODIFY,
+    "REQUEST_CANCEL": c.ORDER_STATE_REQUEST_CANCEL,
+}
+ORDER_TIMES = {
+    "GTC": c.ORDER_TIME_GTC,
+    "DAY": c.ORDER_TIME_DAY,
+    "SPECIFIED": c.ORDER_TIME_SPECIFIED,
+    "SPECIFIED_DAY": c.ORDER_TIME_SPECIFIED_DAY,
+}
+ORDER_FILLINGS = {"FOK": c.ORDER_FILLING_FOK, "IOC": c.ORDER_FILLING_IOC,
+                  "RETURN": c.ORDER_FILLING_RETURN}
+ORDER_REASONS = {
+    "CLIENT": c.ORDER_REASON_CLIENT,
+    "MOBILE": c.ORDER_REASON_MOBILE,
+    "WEB": c.ORDER_REASON_WEB,
+    "EXPERT": c.ORDER_REASON_EXPERT,
+    "SL": c.ORDER_REASON_SL,
+    "TP": c.ORDER_REASON_TP,
+    "SO": c.ORDER_REASON_SO,
+}
 # SYMBOL_FILLING_MODE flags (marketinfoconstants); RETURN has no flag of its own
 FILLING_FLAGS = {"FOK": 1, "IOC": 2}
-# SYMBOL_ORDER_MODE flags the bridge can use: market orders (1) with SL (16) and TP (32)
-BRIDGE_ORDER_MODE = 1 | 16 | 32
+# SYMBOL_ORDER_MODE and SYMBOL_EXPIRATION_MODE flags (marketinfoconstants); the module has no
+# names for them. A gateway that does not say takes the flags of what the bridge can send.
+ORDER_MODE_FLAGS = {"MARKET": 1, "LIMIT": 2, "STOP": 4, "STOP_LIMIT": 8, "SL": 16, "TP": 32,
+                    "CLOSE_BY": 64}
+EXPIRATION_FLAGS = {"GTC": 1, "DAY": 2, "SPECIFIED": 4, "SPECIFIED_DAY": 8}
+BRIDGE_ORDER_MODE = 1 | 2 | 4 | 8 | 16 | 32 | 64
 # The gateway's tag at the start of a position's comment (shared/protocol/codec.ts commentTag)
 _COMMENT_TAG = re.compile(r"^B[0-9A-HJKMNP-TV-Z]{10}(?: |$)")
 
@@ -138,7 +185,9 @@ def symbol_info(info: Dict[str, Any]) -> SymbolInfo:
         trade_exemode=EXECUTION_MODES.get(str(info.get("execution_mode")),
                                           c.SYMBOL_TRADE_EXECUTION_MARKET),
         swap_rollover3days=c.DAY_OF_WEEK_WEDNESDAY,
-        filling_mode=filling, order_mode=BRIDGE_ORDER_MODE,
+        filling_mode=filling,
+        order_mode=_flags(info.get("order_modes"), ORDER_MODE_FLAGS, BRIDGE_ORDER_MODE),
+        expiration_mode=_flags(info.get("expiration_modes"), EXPIRATION_FLAGS, 0),
         bid=_float(info, "bid"), ask=_float(info, "ask"), point=_float(info, "point"),
         trade_tick_value=tick_value, trade_tick_value_profit=tick_value,
         trade_tick_value_loss=tick_value, trade_tick_size=_float(info, "tick_size"),
@@ -187,7 +236,7 @@ def positions(items: Iterable[Dict[str, Any]]) -> Tuple[TradePosition, ...]:
     return tuple(position(item) for item in items)
 
 
-# MT5's numbers for the API's enumeration names (history deals and orders)
+# MT5's numbers for the API's enumeration names (history deals; the order tables are above)
 DEAL_TYPES = {name[len("DEAL_TYPE_"):]: value for name, value in vars(c).items()
               if name.startswith("DEAL_TYPE_")}
 # MetaTrader5 names these three without TYPE_
@@ -198,16 +247,6 @@ DEAL_REASONS = {name[len("DEAL_REASON_"):]: value for name, value in vars(c).ite
                 if name.startswith("DEAL_REASON_")}
 # DEAL_REASON_CORPORATE_ACTION (MQL5's ENUM_DEAL_REASON), which the module has no constant for
 DEAL_REASONS["CORPORATE_ACTION"] = 10
-ORDER_TYPES = {name[len("ORDER_TYPE_"):]: value for name, value in vars(c).items()
-               if name.startswith("ORDER_TYPE_")}
-ORDER_STATES = {name[len("ORDER_STATE_"):]: value for name, value in vars(c).items()
-                if name.startswith("ORDER_STATE_")}
-ORDER_TIMES = {name[len("ORDER_TIME_"):]: value for name, value in vars(c).items()
-               if name.startswith("ORDER_TIME_")}
-ORDER_FILLINGS = {name[len("ORDER_FILLING_"):]: value for name, value in vars(c).items()
-                  if name.startswith("ORDER_FILLING_")}
-ORDER_REASONS = {name[len("ORDER_REASON_"):]: value for name, value in vars(c).items()
-                 if name.startswith("ORDER_REASON_")}
 
 
 def deal(item: Dict[str, Any]) -> TradeDeal:
@@ -228,11 +267,26 @@ def deal(item: Dict[str, Any]) -> TradeDeal:
 
 def order(item: Dict[str, Any]) -> TradeOrder:
     """An order of GET /v1/history/orders; a stop or limit price the order lacks is 0.0."""
-    return TradeOrder(
-        ticket=int(item["ticket"]), time_setup=int(item["time_setup"]),
-        time_setup_msc=int(item["time_setup_msc"]), time_done=int(item.get("time_done", 0)),
-        time_done_msc=int(item.get("time_done_msc", 0)),
+    return _order(
+        item, time_setup=int(item["time_setup"]), time_setup_msc=int(item["time_setup_msc"]),
+        time_done=int(item.get("time_done", 0)), time_done_msc=int(item.get("time_done_msc", 0)),
         time_expiration=int(item.get("time_expiration", 0)),
+    )
+
+
+def trade_order(item: Dict[str, Any]) -> TradeOrder:
+    """A pending order of GET /v1/pending or an order event, whose times are Unix ms."""
+    setup_ms = int(item.get("time_setup", 0))
+    done_ms = int(item.get("time_done", 0))
+    return _order(
+        item, time_setup=setup_ms // 1000, time_setup_msc=setup_ms, time_done=done_ms // 1000,
+        time_done_msc=done_ms, time_expiration=int(item.get("time_expiration", 0)) // 1000,
+    )
+
+
+def _order(item: Dict[str, Any], **times: int) -> TradeOrder:
+    return TradeOrder(
+        ticket=int(item["ticket"]), **times,
         type=ORDER_TYPES[str(item["type"])],
         type_time=ORDER_TIMES.get(str(item.get("type_time")), c.ORDER_TIME_GTC),
         type_filling=ORDER_FILLINGS.get(str(item.get("type_filling")), c.ORDER_FILLING_FOK),
@@ -249,6 +303,21 @@ def order(item: Dict[str, Any]) -> TradeOrder:
     )
 
 
+def trade_orders(items: Iterable[Dict[str, Any]]) -> Tuple[TradeOrder, ...]:
+    return tuple(trade_order(item) for item in items)
+
+
+def order_check_result(check: Dict[str, Any], request: TradeRequest) -> OrderCheckResult:
+    """POST /v1/check's `check` (MqlTradeCheckResult) with the request it answers."""
+    return OrderCheckResult(
+        retcode=int(check.get("retcode", 0)), balance=_float(check, "balance"),
+        equity=_float(check, "equity"), profit=_float(check, "profit"),
+        margin=_float(check, "margin"), margin_free=_float(check, "margin_free"),
+        margin_level=_float(check, "margin_level"), comment=str(check.get("comment", "")),
+        request=request,
+    )
+
+
 def _untagged(comment: str) -> str:
     """The comment without the gateway's tag in front, as the strategy wrote it."""
     tagged = _COMMENT_TAG.match(comment)
@@ -258,6 +327,15 @@ def _untagged(comment: str) -> str:
 def _float(source: Dict[str, Any], key: str) -> float:
     value = source.get(key)
     return 0.0 if value is None else float(value)
+
+
+def _flags(names: Any, flags: Dict[str, int], absent: int) -> int:
+    if not isinstance(names, list):
+        return absent
+    value = 0
+    for name in names:
+        value |= flags.get(str(name), 0)
+    return value
 
 
 def _zero(kind: Any) -> Any:

@@ -22,8 +22,9 @@ FINAL_EVENTS = ("RESYNC_REQUIRED", "SHUTDOWN")
 class StreamMessage:
     """One message of the stream.
 
-    event   SNAPSHOT, QUOTE, DEAL, POSITION_CLOSED, POSITION_MODIFIED, LINK_STATE, STREAM_STATE,
-            BAR, BAR_GAP, RESYNC_REQUIRED or SHUTDOWN (the last two end the connection;
+    event   SNAPSHOT, QUOTE, DEAL, POSITION_CLOSED, POSITION_MODIFIED, the pending orders'
+            ORDER_PLACED, _MODIFIED, _TRIGGERED, _CANCELED, _EXPIRED and _REJECTED, LINK_STATE,
+            STREAM_STATE, BAR, BAR_GAP, RESYNC_REQUIRED or SHUTDOWN (the last two end the connection;
             streams reconnect)
     data    the message's JSON object (its "event" field repeats the name)
     id      the trade event's id (None for quotes): resuming after it loses nothing
