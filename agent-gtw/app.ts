@@ -37,7 +37,7 @@ import {
 import { watchOperatorRequests } from "./operator/requests.ts";
 import { simHandler } from "./operator/sim-market.ts";
 import { OrderExecutor } from "./orders/executor.ts";
-import { Journal } from "./orders/journal.ts";
+import { Journal, type JournalIo } from "./orders/journal.ts";
 import { Gateway } from "./server/gateway.ts";
 import { GatewayServer } from "./server/server.ts";
 import { StreamHub } from "./streaming/stream-hub.ts";
@@ -53,6 +53,8 @@ export interface GatewayAppOptions {
   readonly clock?: Clock;
   /** Replace the backend (tests, the terminal backend). */
   readonly backend?: Backend;
+  /** The journal's file operations (crash tests kill the process between them). */
+  readonly journalIo?: JournalIo;
   /** How long stop() waits for in-flight orders before closing anyway. */
   readonly drainTimeoutMs?: number;
 }
@@ -102,6 +104,7 @@ export function createGatewayApp(
     logger: logger.child("journal"),
     retentionMs: config.journal.retention_days * 24 * 3600 * 1000,
     onSync: journalMetrics(metrics),
+    ...(options.journalIo === undefined ? {} : { io: options.journalIo }),
   });
   const backend = options.backend ?? createBackend(config, clock, logger);
   const verifier = new SignatureVerifier({
@@ -302,7 +305,8 @@ export function createGatewayApp(
   return app;
 }
 
-function createBackend(config: GatewayConfig, clock: Clock, logger: Logger): Backend {
+/** The backend the config names: the simulated MT5 or the terminal (EA) link. */
+export function createBackend(config: GatewayConfig, clock: Clock, logger: Logger): Backend {
   if (config.backend.type === "terminal") {
     const terminal = config.backend.terminal;
     return new TerminalBackend({

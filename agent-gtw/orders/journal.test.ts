@@ -6,7 +6,8 @@ import { AgentError } from "../../shared/errors.ts";
 import { silentLogger } from "../../shared/log.ts";
 import type { Reply } from "../../shared/protocol/index.ts";
 import { TestClock } from "../../shared/testing/test-clock.ts";
-import { Journal, type JournalIo } from "./journal.ts";
+import { recordingJournalIo } from "../testing/journal-io.ts";
+import { Journal } from "./journal.ts";
 
 let dir: string;
 let path: string;
@@ -27,32 +28,6 @@ const open = (extra: Partial<Parameters<typeof Journal.open>[0]> = {}) =>
 
 const filled = (id: string): Reply => ({ v: 1, id, status: "FILLED", retcode: 10009 });
 const request = { symbol: "EURUSD", side: "BUY", volume: 0.1 };
-
-/** An io that counts syncs and can be told to fail. */
-function faultyIo(): JournalIo & { syncs: number; failWrites: boolean; writes: number } {
-  const io = {
-    syncs: 0,
-    writes: 0,
-    failWrites: false,
-    openSync: (p: string, flags: string, mode?: number) => fs.openSync(p, flags, mode),
-    writeSync(fd: number, buffer: Uint8Array) {
-      io.writes += 1;
-      if (io.failWrites) {
-        // What a full disk does: part of the data lands, then ENOSPC.
-        fs.writeSync(fd, buffer.subarray(0, Math.min(5, buffer.length)));
-        throw Object.assign(new Error("ENOSPC: no space left on device"), { code: "ENOSPC" });
-      }
-      return fs.writeSync(fd, buffer);
-    },
-    fdatasyncSync(fd: number) {
-      io.syncs += 1;
-      fs.fdatasyncSync(fd);
-    },
-    ftruncateSync: (fd: number, length: number) => fs.ftruncateSync(fd, length),
-    closeSync: (fd: number) => fs.closeSync(fd),
-  };
-  return io;
-}
 
 describe("journal", () => {
   test("an intent and its outcome survive a reopen", async () => {
@@ -76,7 +51,7 @@ describe("journal", () => {
   });
 
   test("the index shows PENDING before the intent is durable, and a failed write forgets it", async () => {
-    const io = faultyIo();
+    const io = recordingJournalIo();
     const journal = open({ io });
     io.failWrites = true;
     const attempt = journal.recordIntent("coid-1", "OPEN", "h1", request);
@@ -88,7 +63,7 @@ describe("journal", () => {
   });
 
   test("records appended in one turn share one fdatasync (group commit)", async () => {
-    const io = faultyIo();
+    const io = recordingJournalIo();
     const journal = open({ io });
     await Promise.all(
       Array.from({ length: 20 }, (_, i) =>
@@ -101,8 +76,54 @@ describe("journal", () => {
     expect(open().size).toBe(20);
   });
 
+  test("an intent resolves only once durable; a FILLED outcome is written at once and made durable by the next intent's sync", async () => {
+    const io = recordingJournalIo();
+    const journal = open({ io });
+    const onDisk = () => fs.readFileSync(path, "utf8").slice(0, io.durable);
+    await journal.recordIntent("coid-1", "OPEN", "h1", request);
+    expect(onDisk()).toContain('"k":"I","c":"coid-1"');
+    expect(io.syncs).toBe(1);
+    await journal.recordOutcome("coid-1", "FILLED", filled("r1"));
+    // In the file (a crash of the process keeps it), not yet synced (a power cut may not)
+    expect(fs.readFileSync(path, "utf8")).toContain('"k":"O","c":"coid-1"');
+    expect(onDisk()).not.toContain('"k":"O","c":"coid-1"');
+    expect(io.syncs).toBe(1);
+    await journal.recordIntent("coid-2", "OPEN", "h2", request);
+    expect(io.syncs).toBe(2);
+    expect(onDisk()).toContain('"k":"O","c":"coid-1"');
+    journal.close();
+  });
+
+  test("a REJECTED outcome is durable before it resolves: the broker could not tell it again", async () => {
+    const io = recordingJournalIo();
+    const journal = open({ io });
+    await journal.recordIntent("coid-1", "OPEN", "h1", request);
+    await journal.recordOutcome("coid-1", "REJECTED", null);
+    expect(io.syncs).toBe(2);
+    expect(fs.readFileSync(path, "utf8").slice(0, io.durable)).toContain(
+      '"k":"O","c":"coid-1","s":"REJECTED"',
+    );
+    journal.close();
+  });
+
+  test("with no intent after it, a written outcome is synced outcomeSyncMs later, and at close", async () => {
+    const io = recordingJournalIo();
+    const journal = open({ io, outcomeSyncMs: 20 });
+    await journal.recordIntent("coid-1", "OPEN", "h1", request);
+    await journal.recordOutcome("coid-1", "FILLED", filled("r1"));
+    expect(io.syncs).toBe(1);
+    clock.advance(20);
+    expect(io.syncs).toBe(2);
+    for (let i = 0; i < 500 && io.durable < fs.statSync(path).size; i++) await Bun.sleep(2);
+    expect(io.durable).toBe(fs.statSync(path).size);
+    await journal.recordIntent("coid-2", "OPEN", "h2", request);
+    await journal.recordOutcome("coid-2", "UNKNOWN", null);
+    journal.close();
+    expect(io.durable).toBe(fs.statSync(path).size);
+  });
+
   test("after a failed write the file is cut back, and writes resume once the disk recovers", async () => {
-    const io = faultyIo();
+    const io = recordingJournalIo();
     const journal = open({ io });
     await journal.recordIntent("coid-1", "OPEN", "h1", request);
     const goodSize = fs.statSync(path).size;

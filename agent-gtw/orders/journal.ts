@@ -1,9 +1,15 @@
 /**
  * The order journal: the gateway's memory of every OPEN/CLOSE/MODIFY it accepted (DESIGN §6).
  *
- * - The intent is durable (written and fdatasync'ed) before the backend is called, the outcome
- *   after. Records appended in the same event-loop turn share one write and one fdatasync
- *   (group commit), so concurrent orders do not queue behind each other's syncs.
+ * - The intent is durable (written and fdatasync'ed) before the backend is called. Intents share
+ *   fdatasyncs (group commit, shared/group-commit.ts): those arriving while one sync is in
+ *   flight go together in the next, and each order still waits for its own line.
+ * - The outcome is written (write(2): it survives a crash of the process) before the reply, and
+ *   made durable by the next sync: the next intent's, or one `outcomeSyncMs` later. A power cut
+ *   in between loses it, and the restarted gateway reconciles the intent from the broker's
+ *   books, which tell FILLED, NOT_EXECUTED and UNKNOWN outcomes again (reconcile.ts). A
+ *   REJECTED outcome leaves no trace at the broker, so it alone is synced before the reply:
+ *   the id keeps answering REJECTED across any crash (docs/PROTOCOL.md §8).
  * - The in-memory index makes a repeated client_order_id answer from the journal, across
  *   restarts: the file is replayed at startup.
  * - Each line is `<crc32 hex> <json>`. A torn last line (crash mid-write) is skipped with a
@@ -18,6 +24,7 @@ import * as fs from "node:fs";
 import { dirname } from "node:path";
 import type { Clock } from "../../shared/clock.ts";
 import { AgentError, FaultCode } from "../../shared/errors.ts";
+import { type CommitFailure, GroupCommit } from "../../shared/group-commit.ts";
 import type { Logger } from "../../shared/log.ts";
 import type { OrderRecord, OrderState, Reply, SignedAction } from "../../shared/protocol/index.ts";
 
@@ -46,14 +53,18 @@ export interface JournalOptions {
   readonly retentionMs?: number;
   /** File operations; replaced in tests to inject faults. */
   readonly io?: JournalIo;
-  /** Told each group commit's write-and-fdatasync time and bytes (the gateway's /metrics). */
+  /** Told each fdatasync's time and the bytes it made durable (the gateway's /metrics). */
   readonly onSync?: (seconds: number, bytes: number) => void;
+  /** How long a written outcome may wait for a sync when no intent follows; default 100 ms. */
+  readonly outcomeSyncMs?: number;
 }
 
 /** The few file operations the journal needs, so tests can make them fail. */
 export interface JournalIo {
   openSync(path: string, flags: string, mode?: number): number;
   writeSync(fd: number, buffer: Uint8Array): number;
+  /** fdatasync on the thread pool, so the event loop gathers the next batch meanwhile. */
+  fdatasync(fd: number, callback: (error: Error | null) => void): void;
   fdatasyncSync(fd: number): void;
   ftruncateSync(fd: number, length: number): void;
   closeSync(fd: number): void;
@@ -81,10 +92,8 @@ type Line =
       r: Reply | null;
     };
 
-interface Waiter {
-  resolve(): void;
-  reject(error: Error): void;
-}
+/** Outcomes the broker cannot tell again; they are synced before the reply. */
+const SYNCED_OUTCOMES: ReadonlySet<OrderState> = new Set(["REJECTED"]);
 
 export class Journal {
   readonly path: string;
@@ -93,15 +102,12 @@ export class Journal {
   readonly #io: JournalIo;
   readonly #compactAfter: number;
   readonly #retentionMs: number;
-  readonly #onSync: ((seconds: number, bytes: number) => void) | undefined;
   readonly #entries = new Map<string, JournalEntry>();
+  /** Writes, fdatasyncs and their batching; its size is the file's after the last good write. */
+  readonly #commit: GroupCommit;
   #fd: number;
   #records = 0;
-  /** File size after the last fully synced batch; a failed write truncates back to it. */
-  #goodSize: number;
-  #queue: string[] = [];
-  #waiters: Waiter[] = [];
-  #flushScheduled = false;
+  #compactScheduled = false;
   #failure: AgentError | undefined;
   #closed = false;
 
@@ -112,9 +118,24 @@ export class Journal {
     this.#io = options.io ?? fs;
     this.#compactAfter = options.compactAfterRecords ?? DEFAULT_COMPACT_AFTER;
     this.#retentionMs = options.retentionMs ?? DEFAULT_RETENTION_MS;
-    this.#onSync = options.onSync;
     this.#fd = fd;
-    this.#goodSize = size;
+    const onSync = options.onSync;
+    this.#commit = new GroupCommit({
+      clock: options.clock,
+      size,
+      target: {
+        write: (buffer) => {
+          let offset = 0;
+          while (offset < buffer.length)
+            offset += this.#io.writeSync(this.#fd, buffer.subarray(offset));
+        },
+        sync: (done) => this.#io.fdatasync(this.#fd, done),
+        syncNow: () => this.#io.fdatasyncSync(this.#fd),
+      },
+      onFailure: (failure) => this.#fail(failure),
+      ...(onSync === undefined ? {} : { onSynced: (seconds, bytes) => onSync(seconds, bytes) }),
+      ...(options.outcomeSyncMs === undefined ? {} : { lazySyncMs: options.outcomeSyncMs }),
+    });
   }
 
   /** Open (creating if needed) and replay the journal. Throws JOURNAL_CORRUPT naming the line. */
@@ -158,9 +179,19 @@ export class Journal {
     return this.#entries.size;
   }
 
-  /** The file's size in bytes after the last synced write. */
+  /** The file's size in bytes after the last good write. */
   get bytes(): number {
-    return this.#goodSize;
+    return this.#commit.size;
+  }
+
+  /** Bytes of the file known to be on disk (the last fdatasync's reach). */
+  get durableBytes(): number {
+    return this.#commit.syncedSize;
+  }
+
+  /** Writes and fdatasyncs so far (tests count them; the benchmark prints them). */
+  get ioStats(): { readonly writes: number; readonly syncs: number } {
+    return this.#commit.stats;
   }
 
   get records(): number {
@@ -202,14 +233,17 @@ export class Journal {
     };
     const previous = this.#entries.get(clientOrderId);
     this.#entries.set(clientOrderId, entry);
-    return this.#append({
-      k: "I",
-      c: clientOrderId,
-      a: action,
-      h: intentHash,
-      t: now,
-      q: { ...request },
-    }).then(
+    return this.#append(
+      {
+        k: "I",
+        c: clientOrderId,
+        a: action,
+        h: intentHash,
+        t: now,
+        q: { ...request },
+      },
+      true,
+    ).then(
       () => entry,
       (error: Error) => {
         // Not durable, so not accepted: forget it, so the client may retry the same id.
@@ -222,7 +256,10 @@ export class Journal {
     );
   }
 
-  /** Record the outcome; the index changes at once, the promise resolves once durable. */
+  /**
+   * Record the outcome; the index changes at once. The promise resolves once the line is
+   * written, or for a REJECTED outcome once it is durable (see the header for why).
+   */
   recordOutcome(
     clientOrderId: string,
     state: Exclude<OrderState, "PENDING">,
@@ -239,7 +276,10 @@ export class Journal {
     entry.reply = reply;
     entry.decidedAt = now;
     if (this.#closed) return Promise.reject(this.#closedError());
-    return this.#append({ k: "O", c: clientOrderId, s: state, t: now, r: reply });
+    return this.#append(
+      { k: "O", c: clientOrderId, s: state, t: now, r: reply },
+      SYNCED_OUTCOMES.has(state),
+    );
   }
 
   /** The public view of an entry (GET_ORDER). */
@@ -258,8 +298,12 @@ export class Journal {
    * temporary file, sync it, rename it over the journal, sync the directory.
    */
   compact(): void {
-    this.#flushNow();
-    if (this.#failure !== undefined) return;
+    if (this.#closed) return;
+    try {
+      this.#commit.flushNow();
+    } catch {
+      return;
+    }
     const horizon = this.#clock.now() - this.#retentionMs;
     const lines: string[] = [];
     for (const [id, entry] of this.#entries) {
@@ -296,14 +340,19 @@ export class Journal {
     this.#io.closeSync(this.#fd);
     this.#fd = this.#io.openSync(this.path, "a", 0o600);
     this.#records = lines.length;
-    this.#goodSize = Buffer.byteLength(content);
+    this.#commit.reset(Buffer.byteLength(content));
     this.#logger.info("Journal compacted", { path: this.path, entries: lines.length });
   }
 
-  /** Flush what is queued and close the file. Later writes are refused. */
+  /** Write and sync what is pending and close the file. Later writes are refused. */
   close(): void {
     if (this.#closed) return;
-    this.#flushNow();
+    try {
+      this.#commit.flushNow();
+    } catch {
+      // Logged by #fail; the intents it refused were never executed
+    }
+    this.#commit.stop();
     this.#closed = true;
     try {
       this.#io.closeSync(this.#fd);
@@ -312,43 +361,27 @@ export class Journal {
     }
   }
 
-  #append(line: Line): Promise<void> {
+  #append(line: Line, durable: boolean): Promise<void> {
     if (this.#failure !== undefined && !this.#recover()) return Promise.reject(this.#failure);
     const encoded = encodeLine(line);
-    return new Promise<void>((resolve, reject) => {
-      this.#queue.push(encoded);
-      this.#waiters.push({ resolve, reject });
-      if (!this.#flushScheduled) {
-        this.#flushScheduled = true;
-        queueMicrotask(() => this.#flushNow());
-      }
-    });
+    if (durable) return this.#commit.appendDurable(encoded).then(() => this.#counted());
+    try {
+      this.#commit.appendWritten(encoded);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    this.#counted();
+    return Promise.resolve();
   }
 
-  #flushNow(): void {
-    this.#flushScheduled = false;
-    if (this.#queue.length === 0) return;
-    const lines = this.#queue;
-    const waiters = this.#waiters;
-    this.#queue = [];
-    this.#waiters = [];
-    const buffer = Buffer.from(lines.join(""));
-    const started = this.#clock.monotonic();
-    try {
-      let offset = 0;
-      while (offset < buffer.length)
-        offset += this.#io.writeSync(this.#fd, buffer.subarray(offset));
-      this.#io.fdatasyncSync(this.#fd);
-    } catch (error) {
-      this.#fail(error as Error);
-      for (const waiter of waiters) waiter.reject(this.#failure as AgentError);
-      return;
-    }
-    this.#onSync?.((this.#clock.monotonic() - started) / 1000, buffer.length);
-    this.#goodSize += buffer.length;
-    this.#records += lines.length;
-    for (const waiter of waiters) waiter.resolve();
-    if (this.#records > this.#compactAfter) {
+  /** One more record in the file; past the threshold, compact once the current turn is over. */
+  #counted(): void {
+    this.#records += 1;
+    if (this.#records <= this.#compactAfter || this.#compactScheduled) return;
+    this.#compactScheduled = true;
+    queueMicrotask(() => {
+      this.#compactScheduled = false;
+      if (this.#records <= this.#compactAfter) return;
       try {
         this.compact();
       } catch (error) {
@@ -357,10 +390,11 @@ export class Journal {
           error: (error as Error).message,
         });
       }
-    }
+    });
   }
 
-  #fail(error: Error): void {
+  /** A write or sync failed: cut the file back to before the failed batch, refuse orders. */
+  #fail({ error, sizeBefore }: CommitFailure): AgentError {
     this.#failure = new AgentError(
       FaultCode.JOURNAL_UNAVAILABLE,
       `journal: cannot write ${this.path}: ${error.message}`,
@@ -372,16 +406,17 @@ export class Journal {
     });
     // A partial line left behind would read as corruption once later lines follow it.
     try {
-      this.#io.ftruncateSync(this.#fd, this.#goodSize);
+      this.#io.ftruncateSync(this.#fd, sizeBefore);
     } catch {
       // Checked again before the next write by #recover.
     }
+    return this.#failure;
   }
 
   /** Before writing after a failure: cut the file back to its last good size and try again. */
   #recover(): boolean {
     try {
-      this.#io.ftruncateSync(this.#fd, this.#goodSize);
+      this.#io.ftruncateSync(this.#fd, this.#commit.size);
     } catch {
       return false;
     }
@@ -405,7 +440,7 @@ export class Journal {
             path: this.path,
             line: lineNumber,
           });
-          this.#goodSize = start;
+          this.#commit.reset(start);
           this.#io.ftruncateSync(this.#fd, start);
           return;
         }
