@@ -9,7 +9,7 @@
  * The dying gateway is test/faults/crash-gateway.ts: the same app, SIGKILLing itself at a step.
  */
 import { afterEach, describe, expect, test } from "bun:test";
-import { existsSync, readFileSync, truncateSync } from "node:fs";
+import { existsSync, readFileSync, statSync, truncateSync } from "node:fs";
 import { join } from "node:path";
 import { startGateway } from "../../scripts/harness/agents.ts";
 import { createDeployment, type Deployment } from "../../scripts/harness/deployment.ts";
@@ -102,6 +102,7 @@ describe("the gateway killed between the steps of an order, then a power cut", (
       // The power cut: only what an fdatasync covered survives
       expect(existsSync(out)).toBe(true);
       const { durable } = JSON.parse(readFileSync(out, "utf8")) as { durable: number };
+      const cut = statSync(journalPath).size - durable;
       truncateSync(journalPath, durable);
       const journal = readFileSync(journalPath, "utf8");
       const beforeRestart = await auditBooks(deployment, coids);
@@ -148,6 +149,16 @@ describe("the gateway killed between the steps of an order, then a power cut", (
         ["before-1", "before-2", "victim"].map((coid) => audit.dealsByCoid.get(coid)?.length),
       ).toEqual([1, 1, 1]);
       expect(audit.dealsByCoid.get("trigger")).toBeUndefined();
+      console.log(
+        `[faults] journal crash ${JSON.stringify({
+          step,
+          victim_answered_before_crash: first?.status ?? null,
+          journal_bytes_lost_to_power_cut: cut,
+          victim_after_restart: record === null ? "never seen" : record.state,
+          victim_resent: resent.duplicate === true ? "duplicate" : "executed",
+          victim_deals: audit.dealsByCoid.get("victim")?.length ?? 0,
+        })}`,
+      );
     },
     60_000,
   );
