@@ -94,6 +94,8 @@ export function createInferenceApp(
           const offset = lanes?.byName.get(entry.name)?.heartbeat.clockOffsetMs;
           if (offset !== undefined) watchClock(offset);
         },
+        onRoundTrip: (action, seconds) =>
+          metrics.gatewayLatency.observe(seconds, { gateway: entry.name, action }),
       });
     }),
     defaultName: findGateway(config).name,

@@ -6,7 +6,7 @@
 import type { Clock } from "../../shared/clock.ts";
 import type { KeyPair } from "../../shared/curve/box.ts";
 import type { Logger } from "../../shared/log.ts";
-import type { PingReply, Signer } from "../../shared/protocol/index.ts";
+import type { Action, PingReply, Signer } from "../../shared/protocol/index.ts";
 import { TradingStateHolder } from "../../shared/trading-state.ts";
 import { type GatewayEntry, type InferenceConfig, toRiskLimits } from "../config.ts";
 import { connectionFor } from "../gateway/connection.ts";
@@ -37,6 +37,8 @@ export interface LaneOptions {
   readonly epoch: string;
   /** Each answered heartbeat PING, in seconds (metrics). */
   readonly onPing?: (seconds: number) => void;
+  /** Each answered gateway request's round trip, in seconds (metrics). */
+  readonly onRoundTrip?: (action: Action, seconds: number) => void;
 }
 
 export function createLane(options: LaneOptions): Lane {
@@ -50,6 +52,7 @@ export function createLane(options: LaneOptions): Lane {
     requestTimeoutMs: entry.request_timeout_ms,
     orderTimeoutMs: entry.order_timeout_ms,
     reconcileDeadlineMs: entry.reconcile_deadline_ms,
+    ...(options.onRoundTrip === undefined ? {} : { onRoundTrip: options.onRoundTrip }),
   });
   const heartbeat = new HeartbeatMonitor<PingResult>({
     clock,
