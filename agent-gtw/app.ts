@@ -3,27 +3,32 @@
  * and stop order. main.ts only parses arguments and calls this; tests build the whole gateway
  * here too.
  *
- * Start: keys → journal (replay) → backend → reconcile what a crash left unresolved → bind.
+ * Start: lock the state folders → keys → journal (replay, loss checks) → backend → reconcile
+ * what a crash left unresolved → cross-check the journal with the broker → bind.
  * Stop: refuse new signed actions → wait for in-flight ones (bounded) → close the socket →
- * stop the backend → close the journal (everything acknowledged is already synced).
+ * stop the backend → close the journal (everything acknowledged is already synced) → unlock.
  */
+import { dirname, resolve } from "node:path";
 import { type Clock, systemClock } from "../shared/clock.ts";
-import { z85DecodeKey, z85Encode } from "../shared/curve/z85.ts";
+import type { CryptoBackendInfo } from "../shared/curve/box-backend.ts";
+import { z85DecodeKey } from "../shared/curve/z85.ts";
 import { AgentError, FaultCode } from "../shared/errors.ts";
 import { readTokenFile } from "../shared/http-access.ts";
-import { readPublicKeysDir, readSecretKeyFile } from "../shared/keys/curve-keys.ts";
+import { readSecretKeyFile } from "../shared/keys/curve-keys.ts";
 import { readSigningPublicKeyFile } from "../shared/keys/signing-keys.ts";
 import type { Logger } from "../shared/log.ts";
 import { type MetricsEndpoint, startMetricsEndpoint } from "../shared/metrics/http.ts";
 import { SignatureVerifier } from "../shared/protocol/index.ts";
+import { acquireStateLock, type StateLock } from "../shared/service/state-lock.ts";
 import { installCryptoBackend } from "../shared/sodium/install.ts";
 import { TradingStateHolder } from "../shared/trading-state.ts";
 import type { Backend } from "./backend/backend.ts";
 import { SimBackend } from "./backend/sim/sim-backend.ts";
 import { readSecretFile } from "./backend/terminal/secret.ts";
 import { TerminalBackend } from "./backend/terminal/terminal-backend.ts";
-import type { GatewayConfig } from "./config.ts";
+import { type GatewayConfig, loadGatewayConfig } from "./config.ts";
 import { cancelHandler } from "./operator/cancels.ts";
+import { ClientKeys } from "./operator/client-keys.ts";
 import { readOperatorState, watchOperatorState, writeStatus } from "./operator/control.ts";
 import { OperatorDrain } from "./operator/drain.ts";
 import {
@@ -34,11 +39,13 @@ import {
   type GatewayMetrics,
   journalMetrics,
 } from "./operator/metrics.ts";
+import { reloadHandler } from "./operator/reload.ts";
 import { watchOperatorRequests } from "./operator/requests.ts";
 import { simHandler } from "./operator/sim-market.ts";
 import { OrderExecutor } from "./orders/executor.ts";
 import { Journal, type JournalIo } from "./orders/journal.ts";
 import { Gateway } from "./server/gateway.ts";
+import { Refusals } from "./server/refusals.ts";
 import { GatewayServer } from "./server/server.ts";
 import { StreamHub } from "./streaming/stream-hub.ts";
 
@@ -57,7 +64,16 @@ export interface GatewayAppOptions {
   readonly journalIo?: JournalIo;
   /** How long stop() waits for in-flight orders before closing anyway. */
   readonly drainTimeoutMs?: number;
+  /** The config file, re-read by `agent-gtw reload` for its inline client keys. */
+  readonly configPath?: string;
+  /** How often the client keys folder is re-scanned besides fs.watch (tests shorten it). */
+  readonly keyRescanMs?: number;
+  /** Called when the state folder's lock was deleted or taken while running (the CLI stops). */
+  readonly onLockLost?: () => void;
 }
+
+/** The program name in lock files and their messages. */
+export const LOCK_PROGRAM = "agent-gtw";
 
 export interface GatewayApp {
   readonly gateway: Gateway;
@@ -68,6 +84,10 @@ export interface GatewayApp {
   readonly streaming: StreamHub;
   /** The endpoint actually bound (port resolved). */
   readonly endpoint: string;
+  /** Refusals by reason (server/refusals.ts): the source of the refusal metrics. */
+  readonly refusals: Refusals;
+  /** The authorized client keys, kept current (operator/client-keys.ts). */
+  readonly clientKeys: ClientKeys;
   readonly metrics: GatewayMetrics;
   /** Where /metrics is served once started (undefined: metrics.listen is null). */
   readonly metricsUrl: string | undefined;
@@ -83,9 +103,38 @@ export function createGatewayApp(
   const clock = options.clock ?? systemClock;
   // First: an unusable AGENT_CRYPTO_BACKEND stops the start (exit 2), not a handshake later
   const crypto = installCryptoBackend({ logger });
+  const locks = lockStateFolders(config, options.backend === undefined);
+  try {
+    return buildGatewayApp(config, logger, options, { clock, locks, crypto });
+  } catch (error) {
+    for (const lock of locks) lock.release();
+    throw error;
+  }
+}
+
+function buildGatewayApp(
+  config: GatewayConfig,
+  logger: Logger,
+  options: GatewayAppOptions,
+  held: {
+    readonly clock: Clock;
+    readonly locks: readonly StateLock[];
+    readonly crypto: CryptoBackendInfo;
+  },
+): GatewayApp {
+  const { clock, locks, crypto } = held;
   const server = readSecretKeyFile(config.keys.server_secret);
-  const clients = loadAuthorizedClients(config, logger);
-  const trustedKeys = loadSigningKeys(config);
+  let networkServer: GatewayServer | undefined;
+  const clientKeys = new ClientKeys({
+    dir: config.keys.authorized_clients_dir,
+    inline: config.keys.authorized_clients,
+    clock,
+    logger: logger.child("keys"),
+    ...(options.keyRescanMs === undefined ? {} : { rescanMs: options.keyRescanMs }),
+    onChange: () => networkServer?.revokeSessions(),
+  });
+  const signing = loadSigningKeys(config, new Set(clientKeys.current.values()));
+  const trustedKeys = signing.keys;
   const operator = readOperatorState(config.state_dir);
   const tradingState = new TradingStateHolder({
     clock,
@@ -106,6 +155,7 @@ export function createGatewayApp(
     onSync: journalMetrics(metrics),
     ...(options.journalIo === undefined ? {} : { io: options.journalIo }),
   });
+  const refusals = new Refusals({ logger: logger.child("server") });
   const backend = options.backend ?? createBackend(config, clock, logger);
   const verifier = new SignatureVerifier({
     gatewayName: config.gateway.name,
@@ -120,6 +170,7 @@ export function createGatewayApp(
     logger: logger.child("stream"),
     maxQueuedEvents: config.streaming.max_queued_events,
     maxSubscribers: config.streaming.max_subscribers,
+    maxSubscribersPerClient: config.streaming.max_subscribers_per_client,
   });
   let gateway: Gateway | undefined;
   const executor = new OrderExecutor({
@@ -136,6 +187,9 @@ export function createGatewayApp(
     logger: logger.child("orders"),
     defaultMagic: DEFAULT_MAGIC,
     defaultDeviation: DEFAULT_DEVIATION_POINTS,
+    keyAllowed: signing.allowed,
+    retentionMs: config.journal.retention_days * 24 * 3600 * 1000,
+    signatureRefused: (log) => refusals.record("signature_refused", log),
     events: executorMetrics(metrics),
   });
   gateway = new Gateway({
@@ -148,21 +202,30 @@ export function createGatewayApp(
     clock,
     logger: logger.child("gateway"),
     streaming,
+    signatureWindow: verifier.window,
+    refusals,
   });
-  const networkServer = new GatewayServer({
+  networkServer = new GatewayServer({
     endpoint: config.endpoint,
     publicKey: server.publicKey,
     secretKey: server.secretKey,
-    clients: () => clients,
+    clients: () => clientKeys.current,
     gateway,
     logger: logger.child("server"),
     handshakeTimeoutMs: config.transport.handshake_timeout_ms,
+    helloTimeoutMs: config.transport.hello_timeout_ms,
     heartbeatIntervalMs: config.transport.heartbeat_interval_ms,
     maxRequestBytes: config.transport.max_request_bytes,
     maxInFlightPerClient: config.transport.max_in_flight_per_client,
+    maxConnectionsPerClient: config.transport.max_connections_per_client,
+    ...(config.transport.allowed_networks === undefined
+      ? {}
+      : { allowedNetworks: config.transport.allowed_networks }),
     streaming,
+    refusals,
   });
-  networkServer.onSocketEvent((event) => countSocketEvent(metrics, event));
+  const net = networkServer;
+  net.onSocketEvent((event) => countSocketEvent(metrics, event));
   const drain = new OperatorDrain({
     gateway,
     executor,
@@ -175,10 +238,11 @@ export function createGatewayApp(
     backend,
     journal,
     streaming,
-    clientsConnected: () => networkServer.connectedClients,
+    clientsConnected: () => net.connectedClients,
     tradingState: () => tradingState.state,
     effectiveTradingState: () => gateway?.effectiveTradingState() ?? "HALTED",
     ...(backend instanceof TerminalBackend ? { eaRoundTripMs: () => backend.lastRoundTripMs } : {}),
+    refusals: () => refusals.counts(),
   });
 
   let metricsEndpoint: MetricsEndpoint | undefined;
@@ -186,30 +250,47 @@ export function createGatewayApp(
   let stopRequests: (() => void) | undefined;
   let stopEvents: (() => void) | undefined;
   let statusTimer: { cancel(): void } | undefined;
+  let lockLost = false;
   let started = false;
   const startedAt = clock.now();
   const status = () => ({
     pid: process.pid,
     version: GATEWAY_VERSION,
     gateway: config.gateway.name,
-    endpoint: networkServer.endpoint,
+    endpoint: net.endpoint,
     started_at: startedAt,
     updated_at: clock.now(),
     trading_state: tradingState.state,
     trading_state_reason: tradingState.reason,
     effective_trading_state: gateway?.effectiveTradingState(),
     mt5: backend.link(),
-    clients_connected: networkServer.connectedClients,
+    clients_connected: net.connectedClients,
+    clients_authorized: clientKeys.current.size,
     journal: {
       entries: journal.size,
       unresolved: journal.unresolved().length,
       failure: journal.failure?.message ?? null,
+      sequence: journal.sequence,
+      broker_tags: journal.brokerTags,
+      broker_check: executor.brokerCheckState(),
     },
     requests: gateway?.counters,
+    refusals: refusals.counts(),
     streaming: streaming.stats(),
     metrics: metricsEndpoint?.url ?? null,
     crypto,
   });
+  /** Every second: the status file, and whether the state folders are still ours. */
+  const tick = () => {
+    writeStatus(config.state_dir, status(), logger);
+    if (lockLost || locks.every((lock) => lock.check())) return;
+    lockLost = true;
+    logger.error(
+      "The state folder's lock file was deleted or taken by another process; stopping so that two gateways never share a journal",
+      { locks: locks.map((lock) => lock.path).join(",") },
+    );
+    options.onLockLost?.();
+  };
 
   const app: GatewayApp = {
     gateway,
@@ -217,8 +298,10 @@ export function createGatewayApp(
     backend,
     journal,
     tradingState,
+    refusals,
+    clientKeys,
     get endpoint() {
-      return networkServer.endpoint;
+      return net.endpoint;
     },
     metrics,
     get metricsUrl() {
@@ -235,7 +318,13 @@ export function createGatewayApp(
         logger.warn("Some orders are still unresolved; retrying in the background", {
           count: unresolved,
         });
-      const endpoint = await networkServer.start();
+      // Signed actions wait for this; without MT5 it retries in the background
+      if (!(await executor.checkBroker()))
+        logger.warn("Signed actions are refused until the journal is cross-checked with MT5", {
+          reason: executor.brokerCheckState().reason,
+        });
+      clientKeys.start();
+      const endpoint = await net.start();
       if (config.metrics.listen !== null)
         metricsEndpoint = startMetricsEndpoint({
           listen: config.metrics.listen,
@@ -265,16 +354,27 @@ export function createGatewayApp(
           }),
           sim: simHandler({ backend, logger: control }),
           drain: drain.handler(),
+          reload: reloadHandler({
+            logger: control,
+            inline: () =>
+              options.configPath === undefined
+                ? config.keys.authorized_clients
+                : loadGatewayConfig(options.configPath).keys.authorized_clients,
+            reload: (inline) => {
+              const change = clientKeys.reload("agent-gtw reload", inline);
+              return { change, closed: net.revokeSessions() };
+            },
+          }),
         },
       });
       writeStatus(config.state_dir, status(), logger);
-      statusTimer = clock.setInterval(() => writeStatus(config.state_dir, status(), logger), 1000);
+      statusTimer = clock.setInterval(tick, 1000);
       started = true;
       logger.info("Gateway ready", {
         gateway: config.gateway.name,
         backend: backend.kind,
         trading_state: tradingState.state,
-        clients: clients.size,
+        clients: clientKeys.current.size,
         signing_keys: trustedKeys.size,
       });
       return endpoint;
@@ -292,13 +392,15 @@ export function createGatewayApp(
       executor.stop();
       stopEvents?.();
       stopWatching?.();
+      clientKeys.stop();
       statusTimer?.cancel();
       await metricsEndpoint?.stop();
-      await networkServer.stop();
+      await net.stop();
       streaming.stop();
       await backend.stop();
       if (started) writeStatus(config.state_dir, { ...status(), stopped_at: clock.now() }, logger);
       journal.close();
+      for (const lock of locks) lock.release();
       logger.info("Gateway stopped");
     },
   };
@@ -337,27 +439,42 @@ export function createBackend(config: GatewayConfig, clock: Clock, logger: Logge
   });
 }
 
-/** Z85 → client name, from the directory of `*.key` files and the inline list. */
-function loadAuthorizedClients(config: GatewayConfig, logger: Logger): Map<string, string> {
-  const clients = new Map<string, string>();
-  if (config.keys.authorized_clients_dir !== undefined) {
-    for (const file of readPublicKeysDir(config.keys.authorized_clients_dir)) {
-      const name =
-        file.metadata.get("name") ?? file.path.replace(/^.*[\\/]/, "").replace(/\.key$/, "");
-      clients.set(z85Encode(file.publicKey), name);
-    }
+/**
+ * The folders one gateway owns: the state folder (status, operator files), the journal's, and the
+ * simulated broker's. Locked before anything in them is read (shared/service/state-lock.ts).
+ */
+export function lockStateFolders(config: GatewayConfig, sim: boolean): StateLock[] {
+  const folders = new Set([resolve(config.state_dir), resolve(dirname(config.journal.path))]);
+  if (sim && config.backend.type === "sim") folders.add(resolve(config.backend.sim.state_dir));
+  const locks: StateLock[] = [];
+  try {
+    for (const folder of folders) locks.push(acquireStateLock(folder, { program: LOCK_PROGRAM }));
+  } catch (error) {
+    for (const lock of locks) lock.release();
+    throw error;
   }
-  for (const client of config.keys.authorized_clients) {
-    clients.set(z85Encode(z85DecodeKey(client.public_key)), client.name);
-  }
-  if (clients.size === 0)
-    logger.warn("No client key is authorized: every connection will be refused");
-  return clients;
+  return locks;
 }
 
-function loadSigningKeys(config: GatewayConfig): Map<string, Uint8Array> {
+export interface SigningKeys {
+  readonly keys: Map<string, Uint8Array>;
+  /** Whether a client may sign with a key id (unknown ids pass: the verifier refuses them). */
+  readonly allowed: (keyId: string, client: string) => boolean;
+}
+
+/**
+ * The trusted signing keys and who may use each (keys.signing_keys[].clients, by default the
+ * client named like the key id). A key bound to no authorized client is a config error that
+ * says how to bind it: it is what an upgraded config without `clients` looks like when its
+ * client names and key ids differ.
+ */
+export function loadSigningKeys(
+  config: GatewayConfig,
+  clientNames: ReadonlySet<string>,
+): SigningKeys {
   const keys = new Map<string, Uint8Array>();
-  for (const entry of config.keys.signing_keys) {
+  const bound = new Map<string, ReadonlySet<string>>();
+  for (const [index, entry] of config.keys.signing_keys.entries()) {
     let publicKey: Uint8Array;
     if (entry.file !== undefined) {
       const file = readSigningPublicKeyFile(entry.file);
@@ -371,7 +488,21 @@ function loadSigningKeys(config: GatewayConfig): Map<string, Uint8Array> {
     } else {
       publicKey = z85DecodeKey(entry.public_key as string);
     }
+    const clients = new Set(entry.clients ?? [entry.key_id]);
+    if (![...clients].some((client) => clientNames.has(client))) {
+      const authorized = [...clientNames].sort().join(", ") || "none";
+      throw new AgentError(
+        FaultCode.CONFIG_INVALID,
+        entry.clients === undefined
+          ? `config: keys.signing_keys[${index}] (key_id ${entry.key_id}) may be used by no client: a signing key is bound to the CURVE clients that may send orders signed with it, by default the client named like its key_id, and no authorized client is named ${entry.key_id} (authorized: ${authorized}). Add clients: [<client name>] to that entry (docs/DEPLOY.md "Signing keys and clients")`
+          : `config: keys.signing_keys[${index}] (key_id ${entry.key_id}) names clients ${[...clients].join(", ")}, none of which is authorized (authorized: ${authorized})`,
+      );
+    }
     keys.set(entry.key_id, publicKey);
+    bound.set(entry.key_id, clients);
   }
-  return keys;
+  return {
+    keys,
+    allowed: (keyId, client) => bound.get(keyId)?.has(client) ?? true,
+  };
 }

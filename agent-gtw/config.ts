@@ -11,6 +11,7 @@ import {
   listenAddress,
   logSection,
   name,
+  network,
   positiveInt,
   z85Key,
 } from "../shared/config/fields.ts";
@@ -36,6 +37,9 @@ import { DEFAULT_SYMBOLS } from "./backend/sim/symbols.ts";
 import { DEFAULT_RETENTION_DAYS } from "./orders/journal.ts";
 import { STREAM_DEFAULTS } from "./streaming/stream-hub.ts";
 
+/** An inference host needs one connection; a few spare cover a reconnect racing the old one. */
+export const DEFAULT_CONNECTIONS_PER_CLIENT = 8;
+
 /** Where agent-gtw serves /metrics unless the config says otherwise: loopback only. */
 export const DEFAULT_METRICS_LISTEN = "127.0.0.1:9701";
 
@@ -48,6 +52,11 @@ const signingKey = z
     file: z.string().min(1).optional(),
     /** Or the public key itself, Z85. */
     public_key: z85Key.optional(),
+    /**
+     * The CURVE clients (names of authorized clients) whose connections may carry orders signed
+     * with this key. Without it: the client named like the key id (keygen gives both one name).
+     */
+    clients: z.array(name).min(1).optional(),
   })
   .strict()
   .refine((key) => (key.file === undefined) !== (key.public_key === undefined), {
@@ -167,10 +176,16 @@ export const gatewayConfigSchema = z
     transport: z
       .object({
         handshake_timeout_ms: positiveInt.max(120_000).default(DEFAULTS.handshakeTimeoutMs),
+        /** The greeting and CURVE HELLO must arrive this soon (far sooner than the handshake). */
+        hello_timeout_ms: positiveInt.max(60_000).default(DEFAULTS.helloTimeoutMs),
         heartbeat_interval_ms: z.number().int().min(0).max(60_000).default(2000),
         max_request_bytes: positiveInt.max(1_048_576).default(65_536),
         /** Requests being executed at once per client connection; more get RATE_LIMITED. */
         max_in_flight_per_client: positiveInt.max(100_000).default(1024),
+        /** Connections one client may hold; a newer one closes its oldest. */
+        max_connections_per_client: positiveInt.max(1024).default(DEFAULT_CONNECTIONS_PER_CLIENT),
+        /** Client networks allowed to connect (defence in depth; the keys decide who gets in). */
+        allowed_networks: z.array(network()).min(1).optional(),
       })
       .strict()
       .prefault({}),
@@ -181,6 +196,10 @@ export const gatewayConfigSchema = z
         max_queued_events: positiveInt.max(1_000_000).default(STREAM_DEFAULTS.maxQueuedEvents),
         /** Peers subscribed at once. */
         max_subscribers: positiveInt.max(10_000).default(STREAM_DEFAULTS.maxSubscribers),
+        /** Of them, connections of one client. */
+        max_subscribers_per_client: positiveInt
+          .max(10_000)
+          .default(STREAM_DEFAULTS.maxSubscribersPerClient),
       })
       .strict()
       .prefault({}),
@@ -200,6 +219,13 @@ export const gatewayConfigSchema = z
   })
   .strict()
   .superRefine((config, context) => {
+    if (config.transport.hello_timeout_ms >= config.transport.handshake_timeout_ms) {
+      context.addIssue({
+        code: "custom",
+        path: ["transport", "hello_timeout_ms"],
+        message: `must be less than transport.handshake_timeout_ms (${config.transport.handshake_timeout_ms})`,
+      });
+    }
     const { listen, token_file, allow } = config.metrics;
     if (listen !== null) {
       const problem = metricsAccessProblem(listen, token_file !== undefined, allow);

@@ -20,7 +20,7 @@ import {
 } from "./api/agent-metrics.ts";
 import { findGateway, type InferenceConfig } from "./config.ts";
 import { loadHostKeys } from "./gateway/host-keys.ts";
-import { clockOffsetWatcher } from "./lane/clock-check.ts";
+import { clockOffsetWatcher, gatewayWindow } from "./lane/clock-check.ts";
 import { createLane } from "./lane/create-lane.ts";
 import { agentHealth, type Health } from "./lane/health.ts";
 import type { Lane } from "./lane/lane.ts";
@@ -91,8 +91,9 @@ export function createInferenceApp(
         remembered: store.remembered(entry.name),
         onPing: (seconds) => {
           metrics.heartbeatLatency.observe(seconds, { gateway: entry.name });
-          const offset = lanes?.byName.get(entry.name)?.heartbeat.clockOffsetMs;
-          if (offset !== undefined) watchClock(offset);
+          const heartbeat = lanes?.byName.get(entry.name)?.heartbeat;
+          const offset = heartbeat?.clockOffsetMs;
+          if (offset !== undefined) watchClock(offset, gatewayWindow(heartbeat?.lastResult));
         },
         onRoundTrip: (action, seconds) =>
           metrics.gatewayLatency.observe(seconds, { gateway: entry.name, action }),

@@ -21,6 +21,10 @@ export const FaultCode = {
   GATEWAY_REFUSED: "GATEWAY_REFUSED",
   JOURNAL_UNAVAILABLE: "JOURNAL_UNAVAILABLE",
   JOURNAL_CORRUPT: "JOURNAL_CORRUPT",
+  /** A file in a state folder is not what the agent wrote there (a link, a FIFO, unreadable). */
+  STATE_FILE_INVALID: "STATE_FILE_INVALID",
+  /** Another process holds the state folder's lock. */
+  STATE_LOCKED: "STATE_LOCKED",
   BACKEND_UNAVAILABLE: "BACKEND_UNAVAILABLE",
   BACKEND_TIMEOUT: "BACKEND_TIMEOUT",
   BACKEND_UNSUPPORTED: "BACKEND_UNSUPPORTED",

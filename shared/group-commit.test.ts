@@ -1,5 +1,10 @@
 import { describe, expect, test } from "bun:test";
-import { type CommitFailure, type CommitTarget, GroupCommit } from "./group-commit.ts";
+import {
+  type CommitFailure,
+  type CommitSynced,
+  type CommitTarget,
+  GroupCommit,
+} from "./group-commit.ts";
 import { TestClock } from "./testing/test-clock.ts";
 
 /** A file in memory whose syncs complete when the test says so. */
@@ -47,9 +52,9 @@ class FakeFile implements CommitTarget {
 function setup(lazySyncMs = 100) {
   const file = new FakeFile();
   const clock = new TestClock();
-  const failures: CommitFailure[] = [];
-  const synced: { bytes: number; lines: number }[] = [];
-  const commit = new GroupCommit({
+  const failures: CommitFailure<string>[] = [];
+  const synced: Omit<CommitSynced<string>, "seconds">[] = [];
+  const commit = new GroupCommit<string>({
     target: file,
     clock,
     size: 0,
@@ -59,7 +64,7 @@ function setup(lazySyncMs = 100) {
       file.content = file.content.slice(0, failure.sizeBefore);
       return new Error(`failed: ${failure.error.message}`);
     },
-    onSynced: (_seconds, bytes, lines) => synced.push({ bytes, lines }),
+    onSynced: ({ bytes, lines, mark }) => synced.push({ bytes, lines, mark }),
   });
   return { file, clock, commit, failures, synced };
 }
@@ -71,7 +76,7 @@ describe("group commit", () => {
     const { file, commit, synced } = setup();
     const resolved: number[] = [];
     const all = Array.from({ length: 20 }, (_, i) =>
-      commit.appendDurable(`line ${i}\n`).then(() => {
+      commit.appendDurable(`line ${i}\n`, `m${i}`).then(() => {
         // What a power cut would keep must already hold this line
         expect(file.onDisk).toContain(`line ${i}\n`);
         resolved.push(i);
@@ -84,19 +89,19 @@ describe("group commit", () => {
     file.complete();
     await Promise.all(all);
     expect(resolved).toHaveLength(20);
-    expect(synced).toEqual([{ bytes: file.content.length, lines: 20 }]);
+    expect(synced).toEqual([{ bytes: file.content.length, lines: 20, mark: "m19" }]);
     expect(commit.syncedSize).toBe(file.content.length);
   });
 
   test("lines arriving while a sync is in flight wait for it, then share the next one", async () => {
-    const { file, commit } = setup();
-    const first = commit.appendDurable("a\n");
+    const { file, commit, synced } = setup();
+    const first = commit.appendDurable("a\n", "a");
     await tick();
     expect(file.pending).toHaveLength(1);
     // A burst while the first sync runs: none of it is written yet, none resolves
     let laterDone = 0;
     const later = Array.from({ length: 30 }, (_, i) =>
-      commit.appendDurable(`b${i}\n`).then(() => {
+      commit.appendDurable(`b${i}\n`, `b${i}`).then(() => {
         expect(file.onDisk).toContain(`b${i}\n`);
         laterDone += 1;
       }),
@@ -112,85 +117,103 @@ describe("group commit", () => {
     file.complete();
     await Promise.all(later);
     expect(file.syncCalls).toBe(2);
+    expect(synced.map((sync) => sync.mark)).toEqual(["a", "b29"]);
   });
 
-  test("a written-only line resolves at once and is made durable by the next sync", async () => {
-    const { file, commit } = setup();
-    commit.appendWritten("outcome\n");
+  test("a written line with nothing queued is written at once and made durable by the next sync", async () => {
+    const { file, commit, synced } = setup();
+    await commit.appendWritten("outcome\n", "o");
     expect(file.content).toBe("outcome\n");
     expect(file.syncCalls).toBe(0);
-    const intent = commit.appendDurable("intent\n");
+    const intent = commit.appendDurable("intent\n", "i");
     await tick();
     file.complete();
     await intent;
     expect(file.onDisk).toBe("outcome\nintent\n");
     expect(file.syncCalls).toBe(1);
+    expect(synced).toEqual([{ bytes: 15, lines: 2, mark: "i" }]);
   });
 
-  test("with nothing after it, a written-only line is synced lazySyncMs later", async () => {
-    const { file, clock, commit } = setup(50);
-    commit.appendWritten("outcome\n");
+  test("with nothing after it, a written line is synced lazySyncMs later", async () => {
+    const { file, clock, commit, synced } = setup(50);
+    await commit.appendWritten("outcome\n", "o");
     clock.advance(49);
     expect(file.syncCalls).toBe(0);
     clock.advance(1);
     expect(file.syncCalls).toBe(1);
     file.complete();
     expect(file.onDisk).toBe("outcome\n");
+    expect(synced.at(-1)?.mark).toBe("o");
     expect(clock.pendingTimers).toBe(0);
   });
 
-  test("a written-only line appended during a sync is written at once, and synced after it", async () => {
+  test("lines keep their order: a written line waits behind durable lines queued before it", async () => {
     const { file, clock, commit } = setup(50);
-    const intent = commit.appendDurable("intent\n");
+    const intent = commit.appendDurable("intent\n", "i");
     await tick();
-    commit.appendWritten("outcome\n");
-    expect(file.content).toBe("intent\noutcome\n");
+    // A sync is in flight: the outcome and the next intent queue, in order
+    let written = false;
+    const outcome = commit.appendWritten("outcome\n", "o").then(() => {
+      written = true;
+    });
+    const next = commit.appendDurable("next\n", "n");
+    expect(file.content).toBe("intent\n");
     file.complete();
     await intent;
-    // The finished sync may not have covered it: a lazy one follows
+    await outcome;
+    expect(written).toBe(true);
+    expect(file.content).toBe("intent\noutcome\nnext\n");
+    // The outcome resolved on its write; the next intent waits for its own sync
     expect(file.onDisk).toBe("intent\n");
-    clock.advance(50);
     file.complete();
-    expect(file.onDisk).toBe("intent\noutcome\n");
+    await next;
+    expect(file.onDisk).toBe("intent\noutcome\nnext\n");
+    expect(clock.pendingTimers).toBe(0);
   });
 
   test("a failed sync rejects its lines and those queued behind it, and reports where to cut", async () => {
     const { file, commit, failures } = setup();
-    const ok = commit.appendDurable("ok\n");
+    const ok = commit.appendDurable("ok\n", "ok");
     await tick();
     file.complete();
     await ok;
-    const durable = commit.appendDurable("first\n");
+    await commit.appendWritten("w\n", "w");
+    const durable = commit.appendDurable("first\n", "first");
     await tick();
-    const queued = commit.appendDurable("second\n");
+    const queued = commit.appendDurable("second\n", "second");
     file.complete(new Error("EIO"));
     await expect(durable).rejects.toThrow("failed: EIO");
     await expect(queued).rejects.toThrow("failed: EIO");
-    expect(failures).toEqual([{ phase: "sync", error: new Error("EIO"), sizeBefore: 3 }]);
-    expect(commit.size).toBe(3);
-    expect(file.content).toBe("ok\n");
+    // Cut back to before the failed batch: the line written before it stays, and is the last mark
+    expect(failures).toEqual([
+      { phase: "sync", error: new Error("EIO"), sizeBefore: 5, markBefore: "w" },
+    ]);
+    expect(commit.size).toBe(5);
+    expect(file.content).toBe("ok\nw\n");
   });
 
-  test("a failed write rejects the batch and leaves the size where it was", async () => {
+  test("a failed write rejects the batch and leaves the size and mark where they were", async () => {
     const { file, commit, failures } = setup();
+    await commit.appendWritten("a\n", "a");
     file.failNextWrite = true;
-    await expect(commit.appendDurable("x\n")).rejects.toThrow("failed: ENOSPC");
-    expect(failures[0]?.phase).toBe("write");
-    expect(commit.size).toBe(0);
+    await expect(commit.appendDurable("x\n", "x")).rejects.toThrow("failed: ENOSPC");
+    expect(failures[0]).toMatchObject({ phase: "write", sizeBefore: 2, markBefore: "a" });
+    expect(commit.size).toBe(2);
     file.failNextWrite = true;
-    expect(() => commit.appendWritten("y\n")).toThrow("failed: ENOSPC");
-    expect(commit.size).toBe(0);
+    await expect(commit.appendWritten("y\n", "y")).rejects.toThrow("failed: ENOSPC");
+    expect(commit.size).toBe(2);
   });
 
   test("flushNow writes and syncs everything, resolving a sync still in flight; its late answer is ignored", async () => {
-    const { file, commit } = setup();
-    const inFlight = commit.appendDurable("a\n");
+    const { file, commit, synced } = setup();
+    const inFlight = commit.appendDurable("a\n", "a");
     await tick();
-    const queued = commit.appendDurable("b\n");
-    commit.appendWritten("c\n");
+    const queued = commit.appendDurable("b\n", "b");
+    const written = commit.appendWritten("c\n", "c");
     commit.flushNow();
-    await Promise.all([inFlight, queued]);
-    expect(file.onDisk).toBe("a\nc\nb\n");
+    await Promise.all([inFlight, queued, written]);
+    expect(file.onDisk).toBe("a\nb\nc\n");
+    expect(synced.at(-1)?.mark).toBe("c");
     // The superseded sync finishing (even with an error) changes nothing
     file.complete(new Error("late"));
     expect(commit.size).toBe(file.content.length);
@@ -199,7 +222,7 @@ describe("group commit", () => {
 
   test("drain resolves once everything appended so far is durable", async () => {
     const { file, commit } = setup();
-    void commit.appendDurable("a\n");
+    void commit.appendDurable("a\n", "a");
     let drained = false;
     const drain = commit.drain().then(() => {
       drained = true;

@@ -1,17 +1,20 @@
 /**
  * Group commit for an append-only file: the gateway's order journal and the simulated broker's
- * state log. Lines are appended with one of two promises:
+ * state log. Lines go to the file in the order they were appended, with one of two promises:
  *
- * - **durable**: resolves once the line is on disk (written, then fdatasync'ed). Every line
- *   appended while a sync is in flight waits for the next one, so under load many lines share
- *   one fdatasync, and one sync is in flight at a time. The fdatasync runs off the event loop,
- *   which keeps decoding and verifying the requests that will join the next batch.
+ * - **durable**: resolves once the line is on disk (written, then fdatasync'ed). Lines appended
+ *   while a sync is in flight wait for it and then go together, one write and one fdatasync for
+ *   the lot; one sync is in flight at a time. The fdatasync runs off the event loop, which keeps
+ *   decoding and verifying the requests that will join the next batch.
  * - **written**: resolves once the line is in the file (write(2) returned: it survives a crash
- *   of the process, not a power cut). It becomes durable with the next sync, which is the next
- *   durable line's or, when none comes, one `lazySyncMs` later.
+ *   of the process, not a power cut). It becomes durable with the next sync: the next durable
+ *   line's or, when none comes, one `lazySyncMs` later.
  *
- * The first line appended while nothing is in flight is written at the end of the current
- * event-loop turn (a microtask), so lines appended in the same turn share one write.
+ * Lines appended in the same event-loop turn share one write (a microtask flushes them).
+ *
+ * Each line carries a mark of the owner's choosing (the journal's sequence number and crc): the
+ * owner learns the mark of the last line each sync covered, and on a failure the mark of the
+ * last line still in the file.
  *
  * A failed write or sync rejects the lines it affects and hands the error to the owner, which
  * decides what the file becomes (the journal cuts it back and refuses orders until the disk
@@ -22,7 +25,7 @@ import type { Clock, TimerHandle } from "./clock.ts";
 
 /** The file operations a group commit needs; the owner keeps the file descriptor. */
 export interface CommitTarget {
-  /** Append the whole buffer (positioned at the owner's idea of the end); throws on failure. */
+  /** Append the whole buffer (at the owner's idea of the end); throws on failure. */
   write(buffer: Uint8Array): void;
   /** fdatasync off the event loop. */
   sync(done: (error: Error | null) => void): void;
@@ -32,26 +35,36 @@ export interface CommitTarget {
 
 export type CommitFailurePhase = "write" | "sync";
 
-export interface CommitFailure {
+export interface CommitFailure<M> {
   readonly phase: CommitFailurePhase;
   readonly error: Error;
-  /** File size (bytes written through this commit) before the failed batch. */
+  /** Bytes before the failed batch: the owner cuts the file back to this. */
   readonly sizeBefore: number;
+  /** Mark of the last line before the failed batch (undefined: none since open or reset). */
+  readonly markBefore: M | undefined;
 }
 
-export interface GroupCommitOptions {
+export interface CommitSynced<M> {
+  readonly seconds: number;
+  readonly bytes: number;
+  readonly lines: number;
+  /** Mark of the last line this sync made durable (undefined: none since open or reset). */
+  readonly mark: M | undefined;
+}
+
+export interface GroupCommitOptions<M> {
   readonly target: CommitTarget;
   readonly clock: Clock;
   /** Bytes already in the file. */
   readonly size: number;
   /**
-   * A write or sync failed. The owner fixes the file (truncate to `sizeBefore`) and returns the
-   * error the affected lines are rejected with. `sizeBefore` becomes the commit's size.
+   * A write or sync failed. The owner fixes the file (cut to `sizeBefore`) and returns the
+   * error the affected lines are rejected with.
    */
-  readonly onFailure: (failure: CommitFailure) => Error;
-  /** Each successful sync: its duration, the bytes and the lines it made durable. */
-  readonly onSynced?: (seconds: number, bytes: number, lines: number) => void;
-  /** How long a written-only line may stay unsynced when no durable line follows; default 100. */
+  readonly onFailure: (failure: CommitFailure<M>) => Error;
+  /** Each successful sync. */
+  readonly onSynced?: (synced: CommitSynced<M>) => void;
+  /** How long a written line may stay unsynced when no durable line follows; default 100. */
   readonly lazySyncMs?: number;
 }
 
@@ -62,23 +75,32 @@ interface Waiter {
   reject(error: Error): void;
 }
 
-interface Queued {
+interface Queued<M> {
   readonly text: string;
+  readonly durable: boolean;
+  readonly mark: M;
   readonly waiter: Waiter;
 }
 
-export class GroupCommit {
-  readonly #options: GroupCommitOptions;
-  /** Durable lines not yet written. */
-  #queue: Queued[] = [];
+/** What a write left: where the file ended before it, and the mark there. */
+interface Before<M> {
+  readonly size: number;
+  readonly mark: M | undefined;
+}
+
+export class GroupCommit<M = undefined> {
+  readonly #options: GroupCommitOptions<M>;
+  /** Lines not yet written, in order. */
+  #queue: Queued<M>[] = [];
   #flushScheduled = false;
-  /** Lines of the sync in flight, resolved when it completes. */
+  /** Durable lines of the sync in flight, resolved when it completes. */
   #syncing: Waiter[] | undefined;
   /** Bumped by flushNow(): a sync in flight from before it no longer decides anything. */
   #generation = 0;
   #size: number;
   /** Size covered by the last successful sync. */
   #syncedSize: number;
+  #writtenMark: M | undefined;
   /** Lines written since the last sync started. */
   #unsyncedLines = 0;
   #lazyTimer: TimerHandle | undefined;
@@ -86,7 +108,7 @@ export class GroupCommit {
   #writes = 0;
   #syncs = 0;
 
-  constructor(options: GroupCommitOptions) {
+  constructor(options: GroupCommitOptions<M>) {
     this.#options = options;
     this.#size = options.size;
     this.#syncedSize = options.size;
@@ -102,45 +124,39 @@ export class GroupCommit {
     return this.#syncedSize;
   }
 
-  /** Writes and syncs so far (tests count them; the bench prints them). */
+  /** Writes and syncs so far (tests count them; the benchmark prints them). */
   get stats(): { readonly writes: number; readonly syncs: number } {
     return { writes: this.#writes, syncs: this.#syncs };
   }
 
-  /** The owner cut or replaced the file (compaction, recovery): continue from `size`. */
+  /** The owner rewrote or cut the file itself, durably (compaction): continue from `size`. */
   reset(size: number): void {
     this.#size = size;
     this.#syncedSize = size;
+    this.#writtenMark = undefined;
     this.#unsyncedLines = 0;
   }
 
-  /** Append `text` (whole lines) and resolve once it is durable. */
-  appendDurable(text: string): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
-      this.#queue.push({ text, waiter: { resolve, reject } });
-      if (!this.#flushScheduled && this.#syncing === undefined) {
-        this.#flushScheduled = true;
-        queueMicrotask(() => this.#flush());
-      }
-    });
+  /** Append `text` (whole lines); resolves once it is durable. */
+  appendDurable(text: string, mark: M): Promise<void> {
+    return this.#enqueue(text, true, mark);
   }
 
   /**
-   * Append `text` now and resolve once written; it becomes durable with the next sync. Throws
-   * (after the owner's onFailure) if the write fails.
+   * Append `text`; resolves once it is written (at once when nothing is queued before it), and
+   * it becomes durable with the next sync.
    */
-  appendWritten(text: string): void {
-    const buffer = Buffer.from(text);
-    const sizeBefore = this.#size;
+  appendWritten(text: string, mark: M): Promise<void> {
+    if (this.#queue.length > 0 || this.#syncing !== undefined)
+      return this.#enqueue(text, false, mark);
+    const before = this.#before();
     try {
-      this.#options.target.write(buffer);
+      this.#write(text, 1, mark);
     } catch (error) {
-      throw this.#failed("write", error as Error, sizeBefore);
+      return Promise.reject(this.#failed("write", error as Error, before));
     }
-    this.#writes += 1;
-    this.#size += buffer.length;
-    this.#unsyncedLines += 1;
     this.#armLazySync();
+    return Promise.resolve();
   }
 
   /** Resolves once every durable line appended so far is on disk. */
@@ -156,33 +172,34 @@ export class GroupCommit {
   flushNow(): void {
     this.#flushScheduled = false;
     this.#generation += 1;
-    const inFlight = this.#syncing ?? [];
+    const waiters = [...(this.#syncing ?? [])];
     this.#syncing = undefined;
     const queued = this.#queue;
     this.#queue = [];
-    const waiters = [...inFlight, ...queued.map((entry) => entry.waiter)];
-    const reject = (failure: Error) => {
+    waiters.push(...queued.map((entry) => entry.waiter));
+    const fail = (phase: CommitFailurePhase, error: unknown, before: Before<M>) => {
+      const failure = this.#failed(phase, error as Error, before);
       for (const waiter of waiters) waiter.reject(failure);
       this.#settleDrainers(failure);
       return failure;
     };
-    const sizeBefore = this.#size;
+    const before = this.#before();
     try {
-      if (queued.length > 0) this.#write(queued);
+      this.#writeQueued(queued);
     } catch (error) {
-      throw reject(this.#failed("write", error as Error, sizeBefore));
+      throw fail("write", error, before);
     }
-    if (this.#syncedSize < this.#size || waiters.length > 0) {
-      const from = this.#syncedSize;
-      const lines = this.#unsyncedLines;
+    if (this.#syncedSize < this.#size) {
       const started = this.#options.clock.monotonic();
+      const covered = { from: this.#syncedSize, to: this.#size, mark: this.#writtenMark };
+      const lines = this.#unsyncedLines;
       try {
         this.#options.target.syncNow();
       } catch (error) {
-        throw reject(this.#failed("sync", error as Error, sizeBefore));
+        throw fail("sync", error, before);
       }
       this.#unsyncedLines = 0;
-      this.#synced(started, from, this.#size, lines);
+      this.#synced(started, covered, lines);
     }
     this.stop();
     for (const waiter of waiters) waiter.resolve();
@@ -195,6 +212,16 @@ export class GroupCommit {
     this.#lazyTimer = undefined;
   }
 
+  #enqueue(text: string, durable: boolean, mark: M): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.#queue.push({ text, durable, mark, waiter: { resolve, reject } });
+      if (!this.#flushScheduled && this.#syncing === undefined) {
+        this.#flushScheduled = true;
+        queueMicrotask(() => this.#flush());
+      }
+    });
+  }
+
   #flush(): void {
     this.#flushScheduled = false;
     if (this.#syncing !== undefined) return;
@@ -204,51 +231,62 @@ export class GroupCommit {
       this.#settleDrainers();
       return;
     }
-    const sizeBefore = this.#size;
+    const before = this.#before();
     try {
-      this.#write(queued);
+      this.#writeQueued(queued);
     } catch (error) {
-      const failure = this.#failed("write", error as Error, sizeBefore);
+      const failure = this.#failed("write", error as Error, before);
       for (const entry of queued) entry.waiter.reject(failure);
       this.#settleDrainers(failure);
       return;
     }
-    this.#startSync(
-      queued.map((entry) => entry.waiter),
-      sizeBefore,
-    );
+    const durable: Waiter[] = [];
+    for (const entry of queued) {
+      if (entry.durable) durable.push(entry.waiter);
+      else entry.waiter.resolve();
+    }
+    if (durable.length > 0) this.#startSync(durable, before);
+    else {
+      this.#armLazySync();
+      this.#settleDrainers();
+    }
   }
 
-  #write(queued: readonly Queued[]): void {
-    const buffer = Buffer.from(queued.map((entry) => entry.text).join(""));
+  #writeQueued(queued: readonly Queued<M>[]): void {
+    const last = queued.at(-1);
+    if (last === undefined) return;
+    this.#write(queued.map((entry) => entry.text).join(""), queued.length, last.mark);
+  }
+
+  #write(text: string, lines: number, mark: M): void {
+    const buffer = Buffer.from(text);
     this.#options.target.write(buffer);
     this.#writes += 1;
     this.#size += buffer.length;
-    this.#unsyncedLines += queued.length;
+    this.#writtenMark = mark;
+    this.#unsyncedLines += lines;
   }
 
-  #startSync(waiters: Waiter[], sizeBefore: number): void {
+  #startSync(waiters: Waiter[], before: Before<M>): void {
     this.#syncing = waiters;
-    this.#lazyTimer?.cancel();
-    this.#lazyTimer = undefined;
+    this.stop();
     const generation = this.#generation;
+    const covered = { from: this.#syncedSize, to: this.#size, mark: this.#writtenMark };
     const lines = this.#unsyncedLines;
-    const from = this.#syncedSize;
-    const to = this.#size;
     this.#unsyncedLines = 0;
     const started = this.#options.clock.monotonic();
     this.#options.target.sync((error) => {
       if (generation !== this.#generation) return;
       this.#syncing = undefined;
       if (error !== null) {
-        const failure = this.#failed("sync", error, sizeBefore);
+        const failure = this.#failed("sync", error, before);
         for (const waiter of waiters) waiter.reject(failure);
-        // Lines queued behind a failed sync would land after a cut file: refuse them too
+        // Lines queued behind a failed sync would follow a cut file: refuse them too
         for (const entry of this.#queue.splice(0)) entry.waiter.reject(failure);
         this.#settleDrainers(failure);
         return;
       }
-      this.#synced(started, from, to, lines);
+      this.#synced(started, covered, lines);
       for (const waiter of waiters) waiter.resolve();
       if (this.#queue.length > 0) this.#flush();
       else {
@@ -258,14 +296,19 @@ export class GroupCommit {
     });
   }
 
-  #synced(started: number, from: number, to: number, lines: number): void {
-    this.#syncedSize = Math.max(this.#syncedSize, to);
+  #synced(
+    started: number,
+    covered: { readonly from: number; readonly to: number; readonly mark: M | undefined },
+    lines: number,
+  ): void {
+    this.#syncedSize = Math.max(this.#syncedSize, covered.to);
     this.#syncs += 1;
-    this.#options.onSynced?.(
-      (this.#options.clock.monotonic() - started) / 1000,
-      Math.max(0, to - from),
+    this.#options.onSynced?.({
+      seconds: (this.#options.clock.monotonic() - started) / 1000,
+      bytes: Math.max(0, covered.to - covered.from),
       lines,
-    );
+      mark: covered.mark,
+    });
   }
 
   #armLazySync(): void {
@@ -273,14 +316,24 @@ export class GroupCommit {
     this.#lazyTimer = this.#options.clock.setTimeout(() => {
       this.#lazyTimer = undefined;
       if (this.#syncing !== undefined || this.#syncedSize >= this.#size) return;
-      this.#startSync([], this.#size);
+      this.#startSync([], this.#before());
     }, this.#options.lazySyncMs ?? DEFAULT_LAZY_SYNC_MS);
   }
 
-  #failed(phase: CommitFailurePhase, error: Error, sizeBefore: number): Error {
-    const failure = this.#options.onFailure({ phase, error, sizeBefore });
-    this.#size = sizeBefore;
-    this.#syncedSize = Math.min(this.#syncedSize, sizeBefore);
+  #before(): Before<M> {
+    return { size: this.#size, mark: this.#writtenMark };
+  }
+
+  #failed(phase: CommitFailurePhase, error: Error, before: Before<M>): Error {
+    const failure = this.#options.onFailure({
+      phase,
+      error,
+      sizeBefore: before.size,
+      markBefore: before.mark,
+    });
+    this.#size = before.size;
+    this.#writtenMark = before.mark;
+    this.#syncedSize = Math.min(this.#syncedSize, before.size);
     return failure;
   }
 

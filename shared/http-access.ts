@@ -105,3 +105,16 @@ export function addressAllowed(peer: string | undefined, allow: readonly string[
 function sha256(text: string): Buffer {
   return createHash("sha256").update(text, "utf8").digest();
 }
+
+/**
+ * The request's URL, or undefined when it cannot be built. Bun builds it from the Host header:
+ * a request with none (HTTP/1.0) or an odd one gives a URL that does not parse, which is the
+ * client's fault and must be answered 400, never 500.
+ */
+export function requestUrl(request: Request): URL | undefined {
+  try {
+    return new URL(request.url);
+  } catch {
+    return undefined;
+  }
+}

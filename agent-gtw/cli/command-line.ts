@@ -27,7 +27,8 @@ import {
   writeOperatorState,
 } from "../operator/control.ts";
 import { operatorCancel } from "./cancel.ts";
-import { runJournalBackup } from "./journal-backup.ts";
+import { JOURNAL_DETAILS, runJournalCommand } from "./journal.ts";
+import { runReloadCommand } from "./reload.ts";
 import { runSelftest } from "./selftest/selftest.ts";
 import { runGatewayService } from "./service-run.ts";
 import { runSimCommand, SIM_DETAILS, SIM_USAGE } from "./sim.ts";
@@ -87,6 +88,13 @@ export const GATEWAY_COMMANDS: Readonly<Record<string, GatewayCommand>> = {
     details: `  --all                   every pending order (with --symbol: of that symbol)\n  --reason TEXT           why, for the journal and the log\n  --wait SECONDS          how long to wait for the gateway to answer (default 10)\n${CONFIG_LINE}`,
     run: (args) => operatorCancel(args),
   },
+  reload: {
+    usage: "[--config FILE] [--wait SECONDS]",
+    summary:
+      "re-read the authorized client keys now (the folder and the config's inline list) and close the sessions of revoked ones",
+    details: `  --wait SECONDS          how long to wait for the gateway to answer (default 10)\n${CONFIG_LINE}`,
+    run: (args) => runReloadCommand(args),
+  },
   sim: {
     usage: SIM_USAGE,
     summary: "move the simulated market: set or jump a price, change how fast it moves",
@@ -101,9 +109,10 @@ export const GATEWAY_COMMANDS: Readonly<Record<string, GatewayCommand>> = {
     run: (args) => runGatewayUpgrade(args),
   },
   journal: {
-    usage: "backup [--out FILE] [--config FILE]",
-    summary: "a consistent copy of the order journal, also while the gateway runs",
-    details: `  --out, -o FILE          where the copy goes (default: <journal>.backup-<UTC time>)\n${CONFIG_LINE}`,
+    usage: "verify|repair|backup [options] [--config FILE]",
+    summary:
+      "check the order journal for loss (verify), rebuild it from what is left and the broker (repair), or copy it while the gateway runs (backup)",
+    details: `${JOURNAL_DETAILS}\n${CONFIG_LINE}`,
     run: (args) => runJournalCommand(args),
   },
   selftest: {
@@ -134,17 +143,6 @@ export function gatewayCommandHelp(name: string): string {
   const command = GATEWAY_COMMANDS[name];
   if (command === undefined) return HELP;
   return `Usage: agent-gtw ${name} ${command.usage}\n\n${command.summary}\n${command.details === undefined ? "" : `\nOptions:\n${command.details}\n`}`;
-}
-
-/** `agent-gtw journal ACTION ...`: backup here; verify and repair live in journal.ts. */
-function runJournalCommand(args: readonly string[]): number {
-  const [action, ...rest] = args;
-  if (action === "backup") return runJournalBackup(rest);
-  throw new UsageError(
-    action === undefined
-      ? "journal needs an action: backup"
-      : `unknown journal action ${JSON.stringify(action)}; known: backup`,
-  );
 }
 
 /** Commands that print their own help (their parsers handle --help). */
@@ -200,10 +198,17 @@ async function run(args: readonly string[]): Promise<number> {
       `--log-level must be silent, error, warn, info or debug, was ${levelFlag}`,
     );
   const logger = createLogger("gtw", loggerOptions(config.log, { level }));
-  const app = createGatewayApp(config, logger);
+  let stop: (signal: string) => void = () => undefined;
+  const app = createGatewayApp(config, logger, {
+    configPath,
+    onLockLost: () => {
+      process.exitCode = ExitCode.FAILURE;
+      stop("state lock lost");
+    },
+  });
 
   let stopping: Promise<void> | undefined;
-  const stop = (signal: string) => {
+  stop = (signal: string) => {
     if (stopping !== undefined) {
       logger.warn(
         "Second signal: exiting now; unanswered orders will be reconciled at the next start",
@@ -216,6 +221,11 @@ async function run(args: readonly string[]): Promise<number> {
   };
   process.on("SIGINT", () => stop("SIGINT"));
   process.on("SIGTERM", () => stop("SIGTERM"));
+  // `kill -HUP` re-reads the client keys, like `agent-gtw reload` (POSIX only)
+  if (process.platform !== "win32")
+    process.on("SIGHUP", () => {
+      app.clientKeys.reload("SIGHUP");
+    });
   process.on("uncaughtException", (error) => {
     // A bug: log it, stop cleanly so the journal is consistent, and let the service manager restart us.
     logger.error("Uncaught exception; stopping", { error: error.stack ?? String(error) });

@@ -22,9 +22,10 @@ import { basename, dirname, join, resolve } from "node:path";
 import { ExitCode, locateConfig, parseCommandLine, UsageError } from "../../shared/cli.ts";
 import { systemClock } from "../../shared/clock.ts";
 import { AgentError, describeError, FaultCode } from "../../shared/errors.ts";
-import { silentLogger } from "../../shared/log.ts";
 import { loadGatewayConfig } from "../config.ts";
-import { Journal } from "../orders/journal.ts";
+import { journalSummary } from "../orders/journal.ts";
+import { writeCheckpoint } from "../orders/journal-checkpoint.ts";
+import { parseJournal } from "../orders/journal-format.ts";
 
 const CONFIG_ENV = "AGENT_GTW_CONFIG";
 const CONFIG_FILE = "agent-gtw.yaml";
@@ -72,20 +73,26 @@ export function copyJournal(source: string, target: string): JournalCopy {
   } finally {
     closeSync(fd);
   }
-  let journal: Journal;
-  try {
-    journal = Journal.open({ path: temporary, clock: systemClock, logger: silentLogger });
-  } catch (error) {
+  // Checked without opening it as a journal (that would write beside it): every line must read,
+  // in sequence, as the gateway will read it when the backup is restored
+  const parsed = parseJournal(content);
+  const problem = parsed.problems[0];
+  if (problem !== undefined) {
     rmSync(temporary, { force: true });
     throw new AgentError(
       FaultCode.JOURNAL_CORRUPT,
-      `journal backup: the copy of ${source} does not replay (${describeError(error)}); nothing was kept`,
-      { cause: error },
+      `journal backup: the copy of ${source} does not replay (line ${problem.line}: ${problem.message}); nothing was kept`,
     );
   }
-  const copy = { orders: journal.size, unresolved: journal.unresolved().length };
-  journal.close();
+  const copy = journalSummary(parsed);
   renameSync(temporary, target);
+  // Its own checkpoint, so the backup and its checkpoint can be restored together
+  if (parsed.format === 2)
+    writeCheckpoint(
+      target,
+      { v: 1, n: parsed.lastSeq, crc: parsed.lastCrc, t: systemClock.now() },
+      true,
+    );
   return { path: target, bytes: content.length, ...copy };
 }
 

@@ -90,7 +90,10 @@ export async function runGatewayService(options: GatewayServiceOptions): Promise
         });
         control.fail(ExitCode.FAILURE, "unhandled rejection");
       });
-      app = createGatewayApp(config, logger);
+      app = createGatewayApp(config, logger, {
+        configPath: options.configPath,
+        onLockLost: () => control.fail(ExitCode.FAILURE, "state folder lock lost"),
+      });
       await app.start();
     },
     async () => {

@@ -9,10 +9,11 @@
  *
  * File permissions are the access control: whoever can write the state directory can halt trading.
  */
-import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
+import { mkdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import type { Clock, TimerHandle } from "../../shared/clock.ts";
 import { AgentError, FaultCode } from "../../shared/errors.ts";
+import { readStateText, writeStateFile } from "../../shared/keys/private-file.ts";
 import type { Logger } from "../../shared/log.ts";
 import { TRADING_STATES, type TradingState } from "../../shared/protocol/index.ts";
 import type { TradingStateHolder } from "../../shared/trading-state.ts";
@@ -20,6 +21,7 @@ import type { TradingStateHolder } from "../../shared/trading-state.ts";
 export const STATE_FILE = "trading-state.json";
 export const STATUS_FILE = "status.json";
 const MAX_CONTROL_FILE_BYTES = 16 * 1024;
+const MAX_STATUS_BYTES = 1024 * 1024;
 
 export interface OperatorState {
   readonly state: TradingState;
@@ -31,26 +33,26 @@ export interface OperatorState {
 /** Write the operator's state file atomically (tmp + rename), creating the directory. */
 export function writeOperatorState(stateDir: string, state: OperatorState): void {
   mkdirSync(stateDir, { recursive: true });
-  const path = join(stateDir, STATE_FILE);
-  const temporary = `${path}.tmp`;
-  writeFileSync(temporary, `${JSON.stringify(state)}\n`, { mode: 0o600 });
-  renameSync(temporary, path);
+  writeStateFile(join(stateDir, STATE_FILE), `${JSON.stringify(state)}\n`, {
+    what: "trading state file",
+  });
 }
 
 /** The operator's state file, or undefined when there is none. Throws naming the file if invalid. */
 export function readOperatorState(stateDir: string): OperatorState | undefined {
   const path = join(stateDir, STATE_FILE);
-  if (!existsSync(path)) return undefined;
   const fail = (why: string): never => {
     throw new AgentError(
       FaultCode.CONFIG_INVALID,
       `control: ${path}: ${why}; fix it with: agent-gtw state <ACTIVE|REDUCING|HALTED>`,
     );
   };
-  if (statSync(path).size > MAX_CONTROL_FILE_BYTES) fail("file is too large");
+  // A link, a FIFO or an oversized file is refused with a message naming it
+  const text = readStateText(path, "trading state file", MAX_CONTROL_FILE_BYTES);
+  if (text === undefined) return undefined;
   let value: unknown;
   try {
-    value = JSON.parse(readFileSync(path, "utf8"));
+    value = JSON.parse(text);
   } catch {
     return fail("not valid JSON");
   }
@@ -112,8 +114,8 @@ export function writeStatus(
   const path = join(stateDir, STATUS_FILE);
   try {
     mkdirSync(stateDir, { recursive: true });
-    writeFileSync(`${path}.tmp`, `${JSON.stringify(status, null, 2)}\n`);
-    renameSync(`${path}.tmp`, path);
+    // Never through a link planted at status.json.tmp or status.json (issue 12 §6)
+    writeStateFile(path, `${JSON.stringify(status, null, 2)}\n`, { what: "status file" });
   } catch (error) {
     logger.warn("Status file not written", { path, error: (error as Error).message });
   }
@@ -130,10 +132,9 @@ export function isRunning(status: Readonly<Record<string, unknown>>, now: number
 }
 
 export function readStatus(stateDir: string): Record<string, unknown> | undefined {
-  const path = join(stateDir, STATUS_FILE);
-  if (!existsSync(path)) return undefined;
   try {
-    return JSON.parse(readFileSync(path, "utf8")) as Record<string, unknown>;
+    const text = readStateText(join(stateDir, STATUS_FILE), "status file", MAX_STATUS_BYTES);
+    return text === undefined ? undefined : (JSON.parse(text) as Record<string, unknown>);
   } catch {
     return undefined;
   }

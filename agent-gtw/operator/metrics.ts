@@ -14,6 +14,12 @@ import { tradingStateLevel } from "../../shared/trading-state.ts";
 import type { Backend } from "../backend/backend.ts";
 import type { ExecutorEvents } from "../orders/executor.ts";
 import type { Journal } from "../orders/journal.ts";
+import {
+  PRE_AUTH_REFUSALS,
+  REFUSAL_REASONS,
+  type RefusalCounts,
+  type RefusalReason,
+} from "../server/refusals.ts";
 import type { StreamHub } from "../streaming/stream-hub.ts";
 
 /** fdatasync takes ~0.1–10 ms on a healthy disk; the alert rule fires past 50 ms (p99). */
@@ -77,6 +83,8 @@ export interface GatewayParts {
   readonly effectiveTradingState: () => TradingState;
   /** The last EA PING round trip (terminal backend only). */
   readonly eaRoundTripMs?: () => number | undefined;
+  /** Refusals by reason since start (server/refusals.ts). */
+  readonly refusals?: () => RefusalCounts;
 }
 
 /** Registers every metric read at scrape time. */
@@ -149,6 +157,20 @@ export function collectGatewayParts(metrics: GatewayMetrics, parts: GatewayParts
     "Quotes replaced by a newer one before a slow peer read them",
     "counter",
     () => parts.streaming.stats().conflated_quotes,
+  );
+  r.collect(
+    "agent_gtw_refusals_total",
+    "Connections and requests the gateway refused, by stage (pre_auth: anyone who can reach the port; client: an authorized client) and reason",
+    "counter",
+    () => {
+      const counts = parts.refusals?.();
+      if (counts === undefined) return [];
+      const stage = (reason: RefusalReason) =>
+        (PRE_AUTH_REFUSALS as readonly string[]).includes(reason) ? "pre_auth" : "client";
+      return REFUSAL_REASONS.map(
+        (reason) => [{ stage: stage(reason), reason }, counts[reason]] as const,
+      );
+    },
   );
   r.collect(
     "agent_gtw_ea_round_trip_seconds",

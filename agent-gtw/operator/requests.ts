@@ -11,19 +11,11 @@
  * acts much later. Files are bounded in size and must hold a JSON object; anything else gets a
  * result naming what was wrong, never a crash.
  */
-import {
-  existsSync,
-  mkdirSync,
-  readdirSync,
-  readFileSync,
-  renameSync,
-  rmSync,
-  statSync,
-  writeFileSync,
-} from "node:fs";
+import { existsSync, mkdirSync, readdirSync, renameSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import type { Clock, TimerHandle } from "../../shared/clock.ts";
 import { describeError } from "../../shared/errors.ts";
+import { readStateText, writeStateFile } from "../../shared/keys/private-file.ts";
 import type { Logger } from "../../shared/log.ts";
 import { newRequestId } from "../../shared/protocol/index.ts";
 
@@ -31,9 +23,11 @@ export const OPERATOR_DIR = "operator";
 /** Older requests are ignored: their command has given up and said so. */
 export const MAX_REQUEST_AGE_MS = 60_000;
 const MAX_FILE_BYTES = 64 * 1024;
+/** A result lists at most a cancel's thousand orders. */
+const MAX_RESULT_BYTES = 1024 * 1024;
 
 /** What a request file may ask for; the kind is the file name's prefix. */
-export const REQUEST_KINDS = ["cancel", "sim", "drain"] as const;
+export const REQUEST_KINDS = ["cancel", "sim", "drain", "reload"] as const;
 export type RequestKind = (typeof REQUEST_KINDS)[number];
 
 /** Every result carries the request's id; `error` is set when the request itself was refused. */
@@ -71,9 +65,10 @@ export function writeOperatorRequest(
 ): string {
   const id = newRequestId().slice(0, 12);
   mkdirSync(join(stateDir, OPERATOR_DIR), { recursive: true, mode: 0o700 });
-  const path = requestPath(stateDir, kind, id);
-  writeFileSync(`${path}.tmp`, JSON.stringify({ ...body, id }), { mode: 0o600 });
-  renameSync(`${path}.tmp`, path);
+  // Never through a link planted in the folder (shared/keys/private-file.ts)
+  writeStateFile(requestPath(stateDir, kind, id), JSON.stringify({ ...body, id }), {
+    what: `${kind} request`,
+  });
   return id;
 }
 
@@ -84,10 +79,10 @@ export function readOperatorResult<T extends OperatorResult>(
   id: string,
 ): T | undefined {
   const path = resultPath(stateDir, kind, id);
-  if (!existsSync(path)) return undefined;
-  const result = JSON.parse(readFileSync(path, "utf8")) as T;
+  const text = readStateText(path, `${kind} result`, MAX_RESULT_BYTES);
+  if (text === undefined) return undefined;
   rmSync(path, { force: true });
-  return result;
+  return JSON.parse(text) as T;
 }
 
 /** The command side, giving up: remove the request if the gateway has not taken it yet. */
@@ -154,9 +149,9 @@ export async function runOperatorRequests(
       continue; // withdrawn by its command meanwhile
     }
     const result = { id, ...(await run(options, kind, id, taken, stopped)) };
-    const path = resultPath(options.stateDir, kind, id);
-    writeFileSync(`${path}.tmp`, JSON.stringify(result), { mode: 0o600 });
-    renameSync(`${path}.tmp`, path);
+    writeStateFile(resultPath(options.stateDir, kind, id), JSON.stringify(result), {
+      what: `${kind} result`,
+    });
     rmSync(taken, { force: true });
     ran += 1;
   }
@@ -190,9 +185,15 @@ async function run(
 /** The request object, or why it cannot be read. */
 function readRequest(path: string): RequestBody | string {
   let value: unknown;
+  let text: string | undefined;
   try {
-    if (statSync(path).size > MAX_FILE_BYTES) return "the request file is too large";
-    value = JSON.parse(readFileSync(path, "utf8"));
+    // A link, a FIFO or an oversized file is refused, naming it
+    text = readStateText(path, "request file", MAX_FILE_BYTES);
+  } catch (error) {
+    return describeError(error);
+  }
+  try {
+    value = JSON.parse(text ?? "null");
   } catch (error) {
     return `the request file is not valid JSON (${describeError(error)})`;
   }

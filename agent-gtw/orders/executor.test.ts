@@ -38,7 +38,7 @@ describe("order execution", () => {
     expect(again.id).not.toBe(first.id);
     expect(h.backend.calls).toBe(1);
     expect(await h.backend.positions()).toHaveLength(1);
-    expect(h.journal.lookup("coid-1")?.state).toBe("FILLED");
+    expect(h.journal.lookup("inf-1", "coid-1")?.state).toBe("FILLED");
   });
 
   test("a client_order_id reused for a different intent is refused", async () => {
@@ -47,6 +47,28 @@ describe("order execution", () => {
     const reused = await h.send(buy({ client_order_id: "coid-1", volume: 0.2 }));
     expect(reused).toMatchObject({ status: "ERROR", error_code: "CLIENT_ORDER_ID_REUSED" });
     expect(h.backend.calls).toBe(1);
+  });
+
+  test("a NOT_EXECUTED id is refused for another intent; the same intent may execute (issue 12 §5)", async () => {
+    const h = await harness();
+    h.backend.faults.push({ kind: "timeout_before_execution" });
+    await h.send(buy({ client_order_id: "coid-1", volume: 0.01 }));
+    h.clock.advance(1500);
+    await h.executor.reconcileUnresolved();
+    expect(h.journal.lookup("inf-1", "coid-1")?.state).toBe("NOT_EXECUTED");
+    const other = await h.send(buy({ client_order_id: "coid-1", side: "SELL", volume: 0.02 }));
+    expect(other).toMatchObject({ status: "ERROR", error_code: "CLIENT_ORDER_ID_REUSED" });
+    expect(await h.backend.positions()).toHaveLength(0);
+    expect((await h.send(buy({ client_order_id: "coid-1", volume: 0.01 }))).status).toBe("FILLED");
+    expect(await h.backend.positions()).toMatchObject([{ side: "BUY", volume: 0.01 }]);
+  });
+
+  test("a FILLED reply states the stops the broker holds, not the ones asked for (issue 12 §6)", async () => {
+    const h = await harness();
+    const filled = await h.send(buy({ client_order_id: "coid-1", sl: 5e-324, tp: 1.2 }));
+    const [position] = await h.backend.positions();
+    expect(position).toMatchObject({ sl: null, tp: 1.2 });
+    expect(filled).toMatchObject({ status: "FILLED", sl: null, tp: 1.2 });
   });
 
   test("a repeat while the first is still executing gets ORDER_IN_PROGRESS", async () => {
@@ -73,7 +95,7 @@ describe("order execution", () => {
       error_code: "INVALID_VOLUME",
       retcode: 10014,
     });
-    expect(h.journal.lookup("coid-1")?.state).toBe("REJECTED");
+    expect(h.journal.lookup("inf-1", "coid-1")?.state).toBe("REJECTED");
     const again = await h.send(buy({ client_order_id: "coid-1", volume: 0.015 }));
     expect(again).toMatchObject({ status: "REJECTED", duplicate: true, retcode: 10014 });
     expect(h.backend.calls).toBe(1);
@@ -84,7 +106,7 @@ describe("order execution", () => {
     h.backend.faults.push({ kind: "timeout_after_execution" });
     const reply = await h.send(buy({ client_order_id: "coid-1", comment: "signal-7" }));
     expect(reply).toMatchObject({ status: "ERROR", error_code: "OUTCOME_UNKNOWN" });
-    expect(h.journal.lookup("coid-1")?.state).toBe("UNKNOWN");
+    expect(h.journal.lookup("inf-1", "coid-1")?.state).toBe("UNKNOWN");
 
     const repeat = await h.send(buy({ client_order_id: "coid-1", comment: "signal-7" }));
     expect(repeat).toMatchObject({ error_code: "OUTCOME_UNKNOWN", duplicate: true });
@@ -105,7 +127,7 @@ describe("order execution", () => {
     expect((await h.send(buy({ client_order_id: "coid-1" }))).error_code).toBe("OUTCOME_UNKNOWN");
     h.clock.advance(1500);
     await h.executor.reconcileUnresolved();
-    expect(h.journal.lookup("coid-1")?.state).toBe("NOT_EXECUTED");
+    expect(h.journal.lookup("inf-1", "coid-1")?.state).toBe("NOT_EXECUTED");
     const resent = await h.send(buy({ client_order_id: "coid-1" }));
     expect(resent.status).toBe("FILLED");
     expect(await h.backend.positions()).toHaveLength(1);
@@ -135,16 +157,18 @@ describe("order execution", () => {
     // Simulate the crash windows by writing intents the way the executor does, with no outcome.
     const executed = h.frames(buy({ client_order_id: "ran" })).request;
     const lost = h.frames(buy({ client_order_id: "lost" })).request;
-    await h.journal.recordIntent(
-      "ran",
-      "OPEN",
-      "h1",
-      executed as unknown as Record<string, unknown>,
-    );
-    await h.journal.recordIntent("lost", "OPEN", "h2", lost as unknown as Record<string, unknown>);
-    const { orderComment } = await import("../../shared/protocol/index.ts");
+    const intent = (clientOrderId: string, hash: string, request: unknown) => ({
+      client: "inf-1",
+      clientOrderId,
+      action: "OPEN" as const,
+      intentHash: hash,
+      request: request as Record<string, unknown>,
+    });
+    await h.journal.recordIntent(intent("ran", "h1", executed));
+    await h.journal.recordIntent(intent("lost", "h2", lost));
+    const { brokerOrderKey, orderComment } = await import("../../shared/protocol/index.ts");
     await h.backend.sim.open({
-      clientOrderId: "ran",
+      clientOrderId: brokerOrderKey("inf-1", "ran"),
       symbol: "EURUSD",
       side: "BUY",
       volume: 0.1,
@@ -152,14 +176,14 @@ describe("order execution", () => {
       tp: null,
       deviation: 20,
       magic: 777,
-      comment: orderComment("ran"),
+      comment: orderComment(brokerOrderKey("inf-1", "ran")),
     });
     harnesses.splice(harnesses.indexOf(h), 1);
     const restarted = await h.restart();
     harnesses.push(restarted);
     expect(await restarted.executor.reconcileUnresolved()).toBe(0);
-    expect(restarted.journal.lookup("ran")?.state).toBe("FILLED");
-    expect(restarted.journal.lookup("lost")?.state).toBe("NOT_EXECUTED");
+    expect(restarted.journal.lookup("inf-1", "ran")?.state).toBe("FILLED");
+    expect(restarted.journal.lookup("inf-1", "lost")?.state).toBe("NOT_EXECUTED");
     expect(await restarted.backend.positions()).toHaveLength(1);
   });
 });
@@ -231,9 +255,10 @@ describe("events from the broker", () => {
     expect((await h.send(body)).error_code).toBe("OUTCOME_UNKNOWN");
     // The terminal executed it after all (an EA answering after the gateway's timeout): its DEAL
     // event arrives; no clock advance, no GET_ORDER.
-    const { orderComment } = await import("../../shared/protocol/index.ts");
+    const { brokerOrderKey, orderComment } = await import("../../shared/protocol/index.ts");
+    const key = brokerOrderKey("inf-1", "late-1");
     await h.backend.sim.open({
-      clientOrderId: "late-1",
+      clientOrderId: key,
       symbol: "EURUSD",
       side: "BUY",
       volume: 0.1,
@@ -241,10 +266,12 @@ describe("events from the broker", () => {
       tp: null,
       deviation: 20,
       magic: 777,
-      comment: orderComment("late-1"),
+      comment: orderComment(key),
     });
     const { eventually } = await import("../../scripts/harness/eventually.ts");
-    await eventually(() => h.journal.lookup("late-1")?.state === "FILLED", { timeoutMs: 2000 });
+    await eventually(() => h.journal.lookup("inf-1", "late-1")?.state === "FILLED", {
+      timeoutMs: 2000,
+    });
     expect(await h.send(body)).toMatchObject({ status: "FILLED", duplicate: true });
     expect(await h.backend.positions()).toHaveLength(1);
   });

@@ -10,10 +10,12 @@
  * re-sent. Each step leaves an audit line: [SIG_OK]/[SIG_FAIL], [RISK_DENY], [MT5_FILLED]/[MT5_REJECTED].
  */
 import type { Clock } from "../../shared/clock.ts";
-import { FaultCode } from "../../shared/errors.ts";
+import { describeError, FaultCode } from "../../shared/errors.ts";
 import type { Logger } from "../../shared/log.ts";
 import {
+  brokerOrderKey,
   type CancelRequest,
+  commentTag,
   ErrorCode,
   errorReply,
   filledReply,
@@ -30,8 +32,9 @@ import {
   type TradingState,
 } from "../../shared/protocol/index.ts";
 import { type Backend, BackendError, type BackendEvent } from "../backend/backend.ts";
+import { crossCheck } from "./cross-check.ts";
 import { addsExposure, checkGate, type GateLimits } from "./gate.ts";
-import type { Journal, JournalEntry } from "./journal.ts";
+import type { BrokerTag, Journal, JournalEntry } from "./journal.ts";
 import {
   exposureCount,
   isPendingRequest,
@@ -39,7 +42,10 @@ import {
   pendingSucceeded,
   sendPending,
 } from "./pending-orders.ts";
-import { reconcile } from "./reconcile.ts";
+import { reconcile, SEARCH_AFTER_MS, SEARCH_BEFORE_MS } from "./reconcile.ts";
+
+/** The journal scope of the operator's cancels: a name no client can have (names have no "@"). */
+export const OPERATOR_SCOPE = "@operator";
 
 export interface ExecutorOptions {
   readonly backend: Backend;
@@ -54,6 +60,18 @@ export interface ExecutorOptions {
   readonly defaultDeviation: number;
   /** How long after an UNKNOWN outcome to try reconciling, and how often after that. */
   readonly reconcileIntervalMs?: number;
+  /**
+   * Whether `client` may sign with `keyId` (keys.signing_keys[].clients). Unknown key ids pass
+   * here: the verifier refuses them with UNKNOWN_KEY. Default: every client may use every key.
+   */
+  readonly keyAllowed?: (keyId: string, client: string) => boolean;
+  /** How far back the broker cross-check looks (the journal's retention). */
+  readonly retentionMs?: number;
+  /**
+   * Each [SIG_FAIL] goes through this, which calls `log` when it may (server/refusals.ts
+   * bounds the lines a hostile client can cause); logged directly without it.
+   */
+  readonly signatureRefused?: (log: () => void) => void;
   /** Told the time each stage took and every answer (the gateway's /metrics). */
   readonly events?: ExecutorEvents;
 }
@@ -83,6 +101,11 @@ export class OrderExecutor {
   #reconcileTimer: { cancel(): void } | undefined;
   #reconciling: Promise<number> | undefined;
   #stopped = false;
+  /** Set once the journal was cross-checked with the broker; signed actions wait for it. */
+  #brokerChecked = false;
+  #brokerCheck: Promise<boolean> | undefined;
+  #brokerCheckTimer: { cancel(): void } | undefined;
+  #brokerCheckError = "not run yet";
 
   constructor(options: ExecutorOptions) {
     this.#options = options;
@@ -100,23 +123,41 @@ export class OrderExecutor {
     signature: Uint8Array | undefined,
     client: string,
   ): Promise<Reply> {
-    const { verifier } = this.#options;
+    const { verifier, keyAllowed } = this.#options;
     const ids = { id: request.id, coid: request.client_order_id, action: request.action, client };
+    if (keyAllowed !== undefined && !keyAllowed(request.key_id, client)) {
+      // Before the signature and the replay cache: a host never spends another host's key
+      const message = `key_id ${request.key_id} is not bound to client ${client}: the gateway's keys.signing_keys[].clients names the clients that may sign with it`;
+      this.#sigFail(() =>
+        this.#log.warn(`[SIG_FAIL] ${message}`, { code: ErrorCode.UNKNOWN_KEY, ...ids }),
+      );
+      const reply = errorReply(request.id, ErrorCode.UNKNOWN_KEY, message);
+      this.#options.events?.answered?.(request.action, reply);
+      return reply;
+    }
     const verdict = this.#timed("verify", () => verifier.verify(requestBytes, signature, request));
     let reply: Reply;
     if (!verdict.ok) {
-      this.#log.warn(`[SIG_FAIL] ${verdict.message}`, {
-        code: verdict.code,
-        key_id: request.key_id,
-        ...ids,
-      });
+      this.#sigFail(() =>
+        this.#log.warn(`[SIG_FAIL] ${verdict.message}`, {
+          code: verdict.code,
+          key_id: request.key_id,
+          ...ids,
+        }),
+      );
       reply = errorReply(request.id, verdict.code, verdict.message);
     } else {
       this.#log.info("[SIG_OK] Signature verified", { key_id: request.key_id, ...ids });
-      reply = await this.#accept(request, ids, false);
+      reply = await this.#accept(request, client, ids, false);
     }
     this.#options.events?.answered?.(request.action, reply);
     return reply;
+  }
+
+  #sigFail(log: () => void): void {
+    const refused = this.#options.signatureRefused;
+    if (refused === undefined) log();
+    else refused(log);
   }
 
   /**
@@ -127,33 +168,50 @@ export class OrderExecutor {
   async executeOperatorCancel(request: CancelRequest): Promise<Reply> {
     const ids = { id: request.id, coid: request.client_order_id, action: request.action };
     this.#log.warn("Operator cancel", { ...ids, ticket: request.ticket });
-    const reply = await this.#accept(request, { ...ids, client: "operator" }, true);
+    const reply = await this.#accept(request, OPERATOR_SCOPE, { ...ids, client: "operator" }, true);
     this.#options.events?.answered?.(request.action, reply);
     return reply;
   }
 
   async #accept(
     request: SignedRequest,
+    client: string,
     ids: Record<string, string>,
     operator: boolean,
   ): Promise<Reply> {
     const { journal } = this.#options;
     const hash = intentHash(request);
-    const known = journal.lookup(request.client_order_id);
-    if (known !== undefined && known.state !== "NOT_EXECUTED")
+    const known = journal.lookup(client, request.client_order_id);
+    // PROTOCOL.md §8: a different intent is refused whatever the state, NOT_EXECUTED included
+    if (known !== undefined && (known.state !== "NOT_EXECUTED" || known.intentHash !== hash))
       return this.#repeat(request, known, hash);
+    if (!operator && !this.#brokerChecked) {
+      return errorReply(
+        request.id,
+        ErrorCode.JOURNAL_UNAVAILABLE,
+        `the journal has not been cross-checked with MT5 since the gateway started (${this.#brokerCheckError}); nothing was done, send it again later with the same client_order_id`,
+      );
+    }
+    // A tag the broker holds and the journal lost: this id ran before, answer from the broker
+    const restored =
+      known === undefined && journal.brokerTags > 0
+        ? journal.brokerTag(commentTag(brokerOrderKey(client, request.client_order_id)))
+        : undefined;
 
+    const live = liveKey(client, request.client_order_id);
     this.#inFlight += 1;
-    this.#executing.add(request.client_order_id);
+    this.#executing.add(live);
     try {
+      let entry: JournalEntry;
       try {
-        await this.#timedAsync("journal", () =>
-          journal.recordIntent(
-            request.client_order_id,
-            request.action,
-            hash,
-            request as unknown as Record<string, unknown>,
-          ),
+        entry = await this.#timedAsync("journal", () =>
+          journal.recordIntent({
+            client,
+            clientOrderId: request.client_order_id,
+            action: request.action,
+            intentHash: hash,
+            request: request as unknown as Record<string, unknown>,
+          }),
         );
       } catch (error) {
         this.#log.error("Order refused: journal unavailable", {
@@ -162,10 +220,14 @@ export class OrderExecutor {
         });
         return errorReply(request.id, ErrorCode.JOURNAL_UNAVAILABLE, (error as Error).message);
       }
-      const outcome = await this.#timedAsync("backend", () => this.#run(request, operator));
+      const outcome = await this.#timedAsync("backend", () =>
+        restored === undefined
+          ? this.#run(request, entry, operator)
+          : this.#restore(request, entry, restored),
+      );
       try {
         await this.#timedAsync("journal", () =>
-          journal.recordOutcome(request.client_order_id, outcome.state, outcome.reply),
+          journal.recordOutcome(entry, outcome.state, outcome.reply),
         );
       } catch (error) {
         // The outcome is known and answered; after a restart the intent reconciles to the same.
@@ -178,8 +240,121 @@ export class OrderExecutor {
       return outcome.reply;
     } finally {
       this.#inFlight -= 1;
-      this.#executing.delete(request.client_order_id);
+      this.#executing.delete(live);
     }
+  }
+
+  /**
+   * Cross-check the journal with the broker (cross-check.ts); signed actions are refused until
+   * it has succeeded once. Retries by itself while MT5 cannot answer. Resolves true once done.
+   */
+  checkBroker(): Promise<boolean> {
+    if (this.#brokerChecked) return Promise.resolve(true);
+    this.#brokerCheck ??= this.#checkBrokerOnce().finally(() => {
+      this.#brokerCheck = undefined;
+    });
+    return this.#brokerCheck;
+  }
+
+  /** Whether signed actions are taken (the broker cross-check is done), and if not, why. */
+  brokerCheckState(): { readonly done: boolean; readonly reason?: string } {
+    return this.#brokerChecked ? { done: true } : { done: false, reason: this.#brokerCheckError };
+  }
+
+  async #checkBrokerOnce(): Promise<boolean> {
+    const { journal, backend, clock } = this.#options;
+    if (backend.link().state !== "UP") {
+      this.#brokerCheckError = "MT5 link is down";
+      this.#retryBrokerCheck();
+      return false;
+    }
+    const now = clock.now();
+    try {
+      const window = {
+        from: now - (this.#options.retentionMs ?? 30 * 24 * 3600 * 1000) - SEARCH_BEFORE_MS,
+        to: now + SEARCH_AFTER_MS,
+      };
+      const findings = await crossCheck(journal, backend, window);
+      if (findings.unknown.length > 0) {
+        this.#log.warn(
+          "The broker holds tagged trades the journal does not know; their ids will not execute again",
+          {
+            count: findings.unknown.length,
+            first: findings.unknown[0]?.evidence,
+          },
+        );
+        await journal.recordBrokerTags(findings.unknown);
+      }
+      for (const entry of findings.contradicted) {
+        this.#log.warn(
+          "Journal says NOT_EXECUTED but the broker holds its tag; reconciling again",
+          {
+            coid: entry.clientOrderId,
+            client: entry.client ?? undefined,
+          },
+        );
+        await journal.recordOutcome(entry, "UNKNOWN", null);
+      }
+      if (findings.contradicted.length > 0) this.#scheduleReconcile();
+      this.#brokerChecked = true;
+      this.#log.info("Journal cross-checked with the broker", {
+        tagged_items: findings.scanned,
+        unknown_tags: findings.unknown.length,
+        contradicted: findings.contradicted.length,
+      });
+      return true;
+    } catch (error) {
+      this.#brokerCheckError = `cross-check failed: ${describeError(error)}`;
+      this.#log.error("Journal cross-check with the broker failed; retrying", {
+        error: describeError(error),
+      });
+      this.#retryBrokerCheck();
+      return false;
+    }
+  }
+
+  #retryBrokerCheck(): void {
+    if (this.#stopped || this.#brokerCheckTimer !== undefined) return;
+    this.#brokerCheckTimer = this.#options.clock.setTimeout(() => {
+      this.#brokerCheckTimer = undefined;
+      void this.checkBroker();
+    }, this.#options.reconcileIntervalMs ?? 2000);
+  }
+
+  /** An id whose tag the broker holds although the journal lost it: answer what the broker shows. */
+  async #restore(request: SignedRequest, entry: JournalEntry, tag: BrokerTag): Promise<Outcome> {
+    const { backend, clock, defaultMagic } = this.#options;
+    const ids = { id: request.id, coid: request.client_order_id, action: request.action };
+    const result = await reconcile(entry, backend, clock.now(), defaultMagic, tag.time);
+    if (result.state === "FILLED") {
+      this.#log.warn(
+        "Not executed again: the broker holds this id's trade, the journal had lost it",
+        {
+          ...ids,
+          evidence: tag.evidence,
+        },
+      );
+      return { state: "FILLED", reply: { ...result.reply, id: request.id, duplicate: true } };
+    }
+    if (result.state === "UNKNOWN") {
+      return {
+        state: "UNKNOWN",
+        reply: errorReply(
+          request.id,
+          ErrorCode.OUTCOME_UNKNOWN,
+          `the broker holds ${tag.evidence} under this client_order_id's tag; the outcome is being reconciled, ask GET_ORDER`,
+        ),
+      };
+    }
+    this.#log.warn("Refused: the broker holds another trade under this id's tag", {
+      ...ids,
+      evidence: tag.evidence,
+    });
+    return this.#rejected(
+      request,
+      ErrorCode.CLIENT_ORDER_ID_REUSED,
+      `the broker holds ${tag.evidence} under this client_order_id's tag (the journal had lost it), and it is not what this ${request.action} asks for; nothing was executed`,
+    );
   }
 
   /**
@@ -216,15 +391,13 @@ export class OrderExecutor {
         state: result.state,
       });
       this.#options.events?.reconciled?.(result.state);
-      await journal
-        .recordOutcome(entry.clientOrderId, result.state, result.reply)
-        .catch((error: Error) => {
-          left += 1;
-          this.#log.error("Reconciled outcome not journaled", {
-            coid: entry.clientOrderId,
-            error: error.message,
-          });
+      await journal.recordOutcome(entry, result.state, result.reply).catch((error: Error) => {
+        left += 1;
+        this.#log.error("Reconciled outcome not journaled", {
+          coid: entry.clientOrderId,
+          error: error.message,
         });
+      });
     }
     return left;
   }
@@ -235,7 +408,12 @@ export class OrderExecutor {
    * timer tick. Costs nothing while nothing is unknown.
    */
   onBackendEvent(event: BackendEvent): void {
-    if (this.#stopped || this.#reconcileTimer === undefined) return;
+    if (this.#stopped) return;
+    if (event.type === "LINK_STATE" && event.link.state === "UP" && !this.#brokerChecked) {
+      void this.checkBroker();
+      return;
+    }
+    if (this.#reconcileTimer === undefined) return;
     if (event.type === "QUOTE" || event.type === "LINK_STATE") return;
     void this.reconcileUnresolved().catch((error: Error) =>
       this.#log.error("Reconciliation failed", { error: error.message }),
@@ -245,6 +423,7 @@ export class OrderExecutor {
   stop(): void {
     this.#stopped = true;
     this.#reconcileTimer?.cancel();
+    this.#brokerCheckTimer?.cancel();
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -300,7 +479,7 @@ export class OrderExecutor {
     return { ...entry.reply, id: request.id, duplicate: true };
   }
 
-  async #run(request: SignedRequest, operator: boolean): Promise<Outcome> {
+  async #run(request: SignedRequest, entry: JournalEntry, operator: boolean): Promise<Outcome> {
     const { backend, limits, tradingState } = this.#options;
     const ids = { id: request.id, coid: request.client_order_id, action: request.action };
     const exposing = addsExposure(request.action);
@@ -328,7 +507,7 @@ export class OrderExecutor {
     }
     if (exposing) this.#openingNow += 1;
     try {
-      const result = await this.#send(request);
+      const result = await this.#send(request, entry.brokerKey);
       return await this.#interpret(request, result);
     } catch (error) {
       if (error instanceof BackendError && error.code === FaultCode.BACKEND_UNAVAILABLE) {
@@ -359,9 +538,9 @@ export class OrderExecutor {
     }
   }
 
-  #send(request: SignedRequest): Promise<TradeResult> {
+  /** `clientOrderId`: the order's key at the broker (brokerOrderKey), not the client's own id. */
+  #send(request: SignedRequest, clientOrderId: string): Promise<TradeResult> {
     const { backend, defaultMagic, defaultDeviation } = this.#options;
-    const clientOrderId = request.client_order_id;
     switch (request.action) {
       case "OPEN":
         return backend.open({
@@ -392,7 +571,7 @@ export class OrderExecutor {
           tp: "tp" in request ? (request.tp ?? null) : undefined,
         });
       default:
-        return sendPending(backend, request, defaultMagic);
+        return sendPending(backend, request, defaultMagic, clientOrderId);
     }
   }
 
@@ -456,13 +635,16 @@ export class OrderExecutor {
       bid: result.bid,
       ask: result.ask,
     };
-    if (request.action === "OPEN")
-      return filledReply(request.id, { ...base, sl: request.sl ?? null, tp: request.tp ?? null });
-    // What the position looks like now: remaining lots after a CLOSE, final stops after a MODIFY.
+    // What the broker holds now, never what the request asked for (a 5e-324 stop is held as none):
+    // the stops after an OPEN or MODIFY, the remaining lots after a CLOSE. Left out when the
+    // position cannot be read back.
+    const ticket = request.action === "OPEN" ? result.position : request.ticket;
     const position = await this.#options.backend
-      .positions()
-      .then((positions) => positions.find((p) => p.ticket === request.ticket))
+      .positions(request.action === "OPEN" ? request.symbol : undefined)
+      .then((positions) => positions.find((p) => p.ticket === ticket))
       .catch(() => undefined);
+    const stops = position === undefined ? {} : { sl: position.sl, tp: position.tp };
+    if (request.action === "OPEN") return filledReply(request.id, { ...base, ...stops });
     if (request.action === "CLOSE") {
       return filledReply(request.id, {
         ...base,
@@ -474,8 +656,7 @@ export class OrderExecutor {
       client_order_id: request.client_order_id,
       retcode: result.retcode,
       ticket: request.ticket,
-      sl: position?.sl ?? null,
-      tp: position?.tp ?? null,
+      ...stops,
     });
   }
 
@@ -498,7 +679,7 @@ export class OrderExecutor {
 
   /** An entry is live when this process is executing it right now (not left by a crash). */
   #isLive(entry: JournalEntry): boolean {
-    return this.#executing.has(entry.clientOrderId);
+    return this.#executing.has(liveKey(entry.client ?? "", entry.clientOrderId));
   }
 
   #scheduleReconcile(): void {
@@ -517,3 +698,5 @@ export class OrderExecutor {
     }, interval);
   }
 }
+
+const liveKey = (client: string, clientOrderId: string) => `${client}\u0000${clientOrderId}`;

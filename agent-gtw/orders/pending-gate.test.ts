@@ -17,6 +17,7 @@ import {
   writeOperatorRequest,
 } from "../operator/requests.ts";
 import { orderOf, pendingHarnesses, placeRequest } from "../testing/pending-harness.ts";
+import { OPERATOR_SCOPE } from "./executor.ts";
 
 const { harness } = pendingHarnesses();
 const place = placeRequest;
@@ -134,7 +135,7 @@ describe("trading states", () => {
       ticket,
     });
     expect(reply).toMatchObject({ status: "FILLED", order: ticket });
-    expect(h.journal.lookup("op-1")?.state).toBe("FILLED");
+    expect(h.journal.lookup(OPERATOR_SCOPE, "op-1")?.state).toBe("FILLED");
     expect(await h.backend.orders()).toEqual([]);
   });
 

@@ -99,7 +99,7 @@ describe("each order type through the gateway", () => {
       error_code: "INVALID_REQUEST",
       error_msg: "BUY_STOP_LIMIT needs stoplimit (the price of the limit order it places)",
     });
-    expect(h.journal.lookup("bad")).toBeUndefined();
+    expect(h.journal.lookup("inf-1", "bad")).toBeUndefined();
     expect(h.backend.calls).toBe(0);
   });
 });

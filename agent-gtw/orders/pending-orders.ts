@@ -36,13 +36,16 @@ export function isPendingRequest(request: SignedRequest): request is PendingSign
   return PENDING_ACTIONS.has(request.action);
 }
 
-/** The backend call of a pending-order request; `magic` is the gateway's default. */
+/**
+ * The backend call of a pending-order request; `magic` is the gateway's default, `clientOrderId`
+ * the order's key at the broker (brokerOrderKey: scoped by client).
+ */
 export function sendPending(
   backend: Backend,
   request: PendingSignedRequest,
   magic: number,
+  clientOrderId: string,
 ): Promise<TradeResult> {
-  const clientOrderId = request.client_order_id;
   switch (request.action) {
     case "PLACE":
       return backend.placeOrder({

@@ -7,6 +7,7 @@
 import { describe, expect, test } from "bun:test";
 import { FaultCode } from "../../shared/errors.ts";
 import {
+  brokerOrderKey,
   intentHash,
   type OrderReply,
   orderComment,
@@ -28,7 +29,7 @@ describe("a timeout after MT5 executed", () => {
     h.backend.faults.push({ kind: "timeout_after_execution" });
     const reply = await h.send(place({ client_order_id: "p-1" }));
     expect(reply).toMatchObject({ status: "ERROR", error_code: "OUTCOME_UNKNOWN" });
-    expect(h.journal.lookup("p-1")?.state).toBe("UNKNOWN");
+    expect(h.journal.lookup("inf-1", "p-1")?.state).toBe("UNKNOWN");
     const repeat = await h.send(place({ client_order_id: "p-1" }));
     expect(repeat).toMatchObject({ error_code: "OUTCOME_UNKNOWN", duplicate: true });
 
@@ -94,7 +95,7 @@ describe("a timeout before MT5 executed", () => {
     h.backend.faults.push({ kind: "timeout_before_execution" });
     expect((await h.send(place({ client_order_id: "p-1" }))).error_code).toBe("OUTCOME_UNKNOWN");
     await h.executor.reconcileUnresolved();
-    expect(h.journal.lookup("p-1")?.state).toBe("NOT_EXECUTED");
+    expect(h.journal.lookup("inf-1", "p-1")?.state).toBe("NOT_EXECUTED");
     expect((await h.send(place({ client_order_id: "p-1" }))).status).toBe("FILLED");
     expect(await h.backend.orders()).toHaveLength(1);
   });
@@ -107,8 +108,8 @@ describe("a timeout before MT5 executed", () => {
     h.backend.faults.push({ kind: "timeout_before_execution" });
     await h.send({ action: "MODIFY_ORDER", ticket, sl: 1.098, client_order_id: "m-1" });
     expect(await h.executor.reconcileUnresolved()).toBe(0);
-    expect(h.journal.lookup("c-1")?.state).toBe("NOT_EXECUTED");
-    expect(h.journal.lookup("m-1")?.state).toBe("NOT_EXECUTED");
+    expect(h.journal.lookup("inf-1", "c-1")?.state).toBe("NOT_EXECUTED");
+    expect(h.journal.lookup("inf-1", "m-1")?.state).toBe("NOT_EXECUTED");
   });
 });
 
@@ -118,19 +119,27 @@ describe("a crash between the journal's intent and its outcome", () => {
     const ran = h.frames(place({ client_order_id: "ran" })).request;
     const lost = h.frames(place({ client_order_id: "lost" })).request;
     const record = (request: unknown) => request as Record<string, unknown>;
-    await h.journal.recordIntent("ran", "PLACE", intentHash(ran as never), record(ran));
-    await h.journal.recordIntent("lost", "PLACE", intentHash(lost as never), record(lost));
+    const intent = (clientOrderId: string, request: unknown) => ({
+      client: "inf-1",
+      clientOrderId,
+      action: "PLACE" as const,
+      intentHash: intentHash(request as never),
+      request: record(request),
+    });
+    await h.journal.recordIntent(intent("ran", ran));
+    await h.journal.recordIntent(intent("lost", lost));
+    const key = brokerOrderKey("inf-1", "ran");
     // The order reached the broker with the tag of "ran"; the gateway died before the outcome
     const placed = await h.backend.sim.placeOrder(
-      placeOrder({ clientOrderId: "ran", price: 1.099, magic: 777, comment: orderComment("ran") }),
+      placeOrder({ clientOrderId: key, price: 1.099, magic: 777, comment: orderComment(key) }),
     );
     const restarted = await restart(h);
     expect(await restarted.executor.reconcileUnresolved()).toBe(0);
-    expect(restarted.journal.lookup("ran")).toMatchObject({
+    expect(restarted.journal.lookup("inf-1", "ran")).toMatchObject({
       state: "FILLED",
       reply: { order: placed.order },
     });
-    expect(restarted.journal.lookup("lost")?.state).toBe("NOT_EXECUTED");
+    expect(restarted.journal.lookup("inf-1", "lost")?.state).toBe("NOT_EXECUTED");
     // The client's retry of "ran" gets the order, and nothing is placed again
     const retry = await restarted.send(place({ client_order_id: "ran" }));
     expect(retry).toMatchObject({ duplicate: true, order: placed.order });
@@ -144,7 +153,7 @@ describe("a backend that cannot do pending orders", () => {
     h.backend.faults.push({ kind: "unsupported" });
     const refused = await h.send(place({ client_order_id: "p-1" }));
     expect(refused).toMatchObject({ status: "ERROR", error_code: "NOT_SUPPORTED" });
-    expect(h.journal.lookup("p-1")?.state).toBe("NOT_EXECUTED");
+    expect(h.journal.lookup("inf-1", "p-1")?.state).toBe("NOT_EXECUTED");
     expect(await h.backend.orders()).toEqual([]);
     expect((await h.send(place({ client_order_id: "p-1" }))).status).toBe("FILLED");
   });

@@ -44,7 +44,7 @@ export async function reconcilePending(
   try {
     switch (entry.action) {
       case "PLACE": {
-        const tagged = (order: TradeOrder) => hasCommentTag(order.comment, entry.clientOrderId);
+        const tagged = (order: TradeOrder) => hasCommentTag(order.comment, entry.brokerKey);
         const order =
           (await backend.orders()).find(tagged) ??
           (await findHistoryOrder(backend.market, { kind: "range", ...window }, tagged));
@@ -70,7 +70,7 @@ export async function reconcilePending(
       }
       case "CLOSE_BY": {
         const deals = (await backend.deals({ ...window, magic })).filter((deal) =>
-          hasCommentTag(deal.comment, entry.clientOrderId),
+          hasCommentTag(deal.comment, entry.brokerKey),
         );
         return deals.length === 0 ? NOT_EXECUTED : closedBy(search, entry, deals);
       }

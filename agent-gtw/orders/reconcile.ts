@@ -33,6 +33,8 @@ export async function reconcile(
   backend: Backend,
   now: number,
   defaultMagic: number,
+  /** Search from this time instead of the intent's (a broker tag the journal lost is older). */
+  since: number = entry.receivedAt,
 ): Promise<Reconciliation> {
   if (backend.link().state === "DOWN") return { state: "UNKNOWN", reason: "MT5 link is down" };
   const request = entry.request;
@@ -41,7 +43,7 @@ export async function reconcile(
   if (isPendingAction(entry.action)) {
     return reconcilePending(entry, backend, {
       magic,
-      from: entry.receivedAt - SEARCH_BEFORE_MS,
+      from: since - SEARCH_BEFORE_MS,
       to: now + SEARCH_AFTER_MS,
       base: baseReply(entry),
     });
@@ -49,16 +51,16 @@ export async function reconcile(
   try {
     if (entry.action === "MODIFY") return reconcileModify(entry, await backend.positions());
     const deals = await backend.deals({
-      from: entry.receivedAt - SEARCH_BEFORE_MS,
+      from: since - SEARCH_BEFORE_MS,
       to: now + SEARCH_AFTER_MS,
       magic,
     });
-    const tagged = deals.filter((deal) => hasCommentTag(deal.comment, entry.clientOrderId));
+    const tagged = deals.filter((deal) => hasCommentTag(deal.comment, entry.brokerKey));
     if (tagged.length === 0) {
       // An open position carrying the tag also proves an OPEN (deal history can lag a fill).
       if (entry.action === "OPEN") {
         const position = (await backend.positions()).find((p) =>
-          hasCommentTag(p.comment, entry.clientOrderId),
+          hasCommentTag(p.comment, entry.brokerKey),
         );
         if (position !== undefined)
           return { state: "FILLED", reply: replyFromPosition(entry, position) };

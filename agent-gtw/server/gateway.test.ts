@@ -33,6 +33,13 @@ describe("gateway queries", () => {
     });
   });
 
+  test("PING states the signature window the gateway checks orders against", async () => {
+    const h = await harness();
+    const reply = await h.send({ action: "PING" });
+    // The harness's verifier runs on the protocol's defaults; the app passes its `signatures`
+    expect(reply).toMatchObject({ signature_window: { ttl_ms: 2000, max_skew_ms: 500 } });
+  });
+
   test("GET_ACCOUNT, GET_POSITIONS, GET_SYMBOL_INFO answer from the broker", async () => {
     const h = await harness();
     await h.send(buy);

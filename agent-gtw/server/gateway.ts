@@ -12,6 +12,7 @@ import {
   type PingReply,
   parseMessage,
   type Reply,
+  type SignatureWindowInfo,
   type TradingState,
 } from "../../shared/protocol/index.ts";
 import type { TradingStateHolder } from "../../shared/trading-state.ts";
@@ -22,6 +23,7 @@ import { Journal } from "../orders/journal.ts";
 import type { StreamConnection, StreamHub } from "../streaming/stream-hub.ts";
 import { answerPendingRead, currentPendingOrder } from "./pending-reads.ts";
 import { readFailure } from "./read-failure.ts";
+import type { Refusals } from "./refusals.ts";
 
 export interface GatewayOptions {
   readonly name: string;
@@ -34,6 +36,10 @@ export interface GatewayOptions {
   readonly logger: Logger;
   /** SUBSCRIBE / UNSUBSCRIBE / RESYNC; without it they are refused (in-process tests). */
   readonly streaming?: StreamHub;
+  /** The verifier's freshness window, told to clients in PING so they judge their clock by it. */
+  readonly signatureWindow?: SignatureWindowInfo;
+  /** Counts and bounds the log lines of malformed requests (server/refusals.ts). */
+  readonly refusals?: Refusals;
 }
 
 export class Gateway {
@@ -106,11 +112,14 @@ export class Gateway {
   ): Promise<Reply> {
     const parsed = parseMessage(frames);
     if (!parsed.ok) {
-      this.#options.logger.warn("Malformed request refused", {
-        client,
-        code: parsed.error.code,
-        reason: parsed.error.message,
-      });
+      const log = () =>
+        this.#options.logger.warn("Malformed request refused", {
+          client,
+          code: parsed.error.code,
+          reason: parsed.error.message,
+        });
+      if (this.#options.refusals === undefined) log();
+      else this.#options.refusals.record("malformed_request", log);
       return errorReply(parsed.error.id ?? "", parsed.error.code, parsed.error.message);
     }
     const { request } = parsed;
@@ -137,11 +146,11 @@ export class Gateway {
           return { symbol_info: info };
         });
       case "GET_ORDER": {
-        let entry = journal.lookup(request.client_order_id);
+        let entry = journal.lookup(client, request.client_order_id);
         if (entry?.state === "UNKNOWN") {
           // Someone is waiting on this outcome: try to settle it now rather than at the next tick.
           await this.#options.executor.reconcileUnresolved();
-          entry = journal.lookup(request.client_order_id);
+          entry = journal.lookup(client, request.client_order_id);
         }
         if (entry === undefined) return okReply(id, { order: null });
         const placed = await currentPendingOrder(entry, backend, this.#options.clock.now());
@@ -187,7 +196,7 @@ export class Gateway {
   }
 
   #ping(id: string): PingReply {
-    const { backend, clock, name, version } = this.#options;
+    const { backend, clock, name, version, signatureWindow } = this.#options;
     const link = backend.link();
     return okReply(id, {
       gateway: name,
@@ -200,6 +209,7 @@ export class Gateway {
         ...(link.detail === undefined ? {} : { detail: link.detail }),
       },
       version,
+      ...(signatureWindow === undefined ? {} : { signature_window: signatureWindow }),
     });
   }
 

@@ -1,16 +1,19 @@
 /**
  * The gateway's network face: a CURVE ROUTER that accepts only pinned client keys, hands each
  * request to the Gateway and routes the reply back. It also bounds work per client (in-flight
- * requests) and logs every connection event, including refused keys with their Z85 form.
+ * requests, connections), keeps strangers from starving clients (the socket's pre-auth limits
+ * and allow-list), closes the sessions of revoked keys, and counts every refusal by reason,
+ * logging within bounds (refusals.ts), refused keys with their Z85 form.
  */
 
 import { fingerprint, z85Encode } from "../../shared/curve/z85.ts";
 import type { Logger } from "../../shared/log.ts";
 import { RouterSocket, type SocketEvent } from "../../shared/net/index.ts";
 import { ErrorCode, encodeReply, errorReply } from "../../shared/protocol/index.ts";
+import type { PeerInfo } from "../../shared/zmtp/mechanism.ts";
 import type { StreamHub } from "../streaming/stream-hub.ts";
 import type { Gateway } from "./gateway.ts";
-import { LogThrottle } from "./log-throttle.ts";
+import { type RefusalReason, Refusals } from "./refusals.ts";
 
 export interface ServerOptions {
   readonly endpoint: string;
@@ -21,20 +24,29 @@ export interface ServerOptions {
   readonly gateway: Gateway;
   readonly logger: Logger;
   readonly handshakeTimeoutMs: number;
+  /** The greeting and HELLO must arrive this soon after the TCP connection. */
+  readonly helloTimeoutMs?: number;
   readonly heartbeatIntervalMs: number;
   readonly maxRequestBytes: number;
   readonly maxInFlightPerClient: number;
+  /** Connections one client may hold; a newer one closes its oldest. */
+  readonly maxConnectionsPerClient?: number;
+  /** CIDR blocks peers must connect from; undefined: any. */
+  readonly allowedNetworks?: readonly string[];
   /** The event stream; it sends through this server's ROUTER. */
   readonly streaming?: StreamHub;
+  /** Where refusals are counted and logged; one is made when not given. */
+  readonly refusals?: Refusals;
 }
 
 export class GatewayServer {
   readonly #options: ServerOptions;
   readonly #router: RouterSocket;
   readonly #inFlight = new Map<string, number>();
-  // Fix (issue 7 flood test): one warning per refused or failed handshake let a HELLO flood
-  // write a log line per connection (hundreds a second, synchronous with log.file); bounded now
-  readonly #preAuthLog: LogThrottle;
+  // Fix (issue 7 flood test, issue 12 §3): one warning per refused or failed handshake, refused
+  // key, malformed request or undeliverable reply let a flood write a line per event (hundreds a
+  // second, synchronous with log.file); counted by reason and bounded now
+  readonly refusals: Refusals;
   #endpoint = "";
 
   constructor(options: ServerOptions) {
@@ -54,6 +66,13 @@ export class GatewayServer {
         },
       },
       handshakeTimeoutMs: options.handshakeTimeoutMs,
+      ...(options.helloTimeoutMs === undefined ? {} : { helloTimeoutMs: options.helloTimeoutMs }),
+      ...(options.allowedNetworks === undefined
+        ? {}
+        : { allowedNetworks: options.allowedNetworks }),
+      ...(options.maxConnectionsPerClient === undefined
+        ? {}
+        : { maxConnectionsPerUser: options.maxConnectionsPerClient }),
       heartbeatIntervalMs: options.heartbeatIntervalMs,
       heartbeatTimeoutMs: options.heartbeatIntervalMs * 3,
       heartbeatTtlMs: Math.min(65_000, options.heartbeatIntervalMs * 3),
@@ -62,13 +81,7 @@ export class GatewayServer {
       maxMessageParts: 4,
       routerHandover: true,
     });
-    this.#preAuthLog = new LogThrottle({
-      report: (count, windowMs) =>
-        options.logger.warn("Handshake failures and refusals not logged one by one", {
-          count,
-          window_s: windowMs / 1000,
-        }),
-    });
+    this.refusals = options.refusals ?? new Refusals({ logger: options.logger });
     this.#router.on((event) => this.#logEvent(event));
     this.#router.onMessage(({ routingId, parts, peer }) => {
       const client = peer.userId ?? "unknown";
@@ -104,8 +117,20 @@ export class GatewayServer {
   }
 
   async stop(): Promise<void> {
-    this.#preAuthLog.stop();
+    this.refusals.stop();
     await this.#router.close();
+  }
+
+  /**
+   * Close the sessions of clients whose key is no longer authorized, or is authorized under
+   * another name now (after the keys were re-read). Returns how many were closed.
+   */
+  revokeSessions(): number {
+    const clients = this.#options.clients();
+    return this.#router.disconnectWhere((peer: PeerInfo) => {
+      if (peer.publicKey === undefined) return false;
+      return clients.get(z85Encode(peer.publicKey)) !== peer.userId;
+    }, "client key no longer authorized");
   }
 
   async #serve(
@@ -119,6 +144,9 @@ export class GatewayServer {
     let reply: Uint8Array;
     if (running >= maxInFlightPerClient) {
       // Bounded work per client: a flood from one inference host cannot starve the others.
+      this.#refuse("in_flight_limit", () =>
+        logger.warn("Request refused: too many in flight", { client, limit: maxInFlightPerClient }),
+      );
       reply = encodeReply(
         errorReply(
           "",
@@ -137,8 +165,14 @@ export class GatewayServer {
       }
     }
     if (!this.#router.send(routingId, [reply])) {
-      logger.warn("Reply not delivered: client gone or its queue is full", { client });
+      this.#refuse("reply_undeliverable", () =>
+        logger.warn("Reply not delivered: client gone or its queue is full", { client }),
+      );
     }
+  }
+
+  #refuse(reason: RefusalReason, log: () => void): void {
+    this.refusals.record(reason, log);
   }
 
   #logEvent(event: SocketEvent): void {
@@ -148,22 +182,41 @@ export class GatewayServer {
         log.info("Client connected", { client: event.peer.userId, address: event.address });
         break;
       case "refused_key":
-        log.warn("Refused client key", { key: z85Encode(event.publicKey), address: event.address });
+        this.#refuse("refused_key", () =>
+          log.warn("Refused client key", {
+            key: z85Encode(event.publicKey),
+            address: event.address,
+          }),
+        );
         break;
-      case "handshake_failed":
-        if (this.#preAuthLog.admit())
+      case "handshake_failed": {
+        // A refused key was counted as such (refused_key) just before this event
+        if (event.code === "AUTH_REFUSED") break;
+        this.#refuse(handshakeReason(event.code), () =>
           log.warn("Handshake failed", {
             address: event.address,
             code: event.code,
             reason: event.message,
-          });
+          }),
+        );
         break;
+      }
       case "accept_rejected":
-        if (this.#preAuthLog.admit())
+        this.#refuse(ACCEPT_REASONS[event.code], () =>
           log.warn("Connection refused before handshake", {
             address: event.address,
             reason: event.reason,
-          });
+          }),
+        );
+        break;
+      case "peer_closed":
+        this.#refuse(PEER_CLOSED_REASONS[event.code], () =>
+          log.warn("Client connection closed by the gateway", {
+            client: event.userId,
+            address: event.address,
+            reason: event.reason,
+          }),
+        );
         break;
       case "disconnected":
         log.info("Client disconnected", { address: event.address, reason: event.reason });
@@ -174,4 +227,25 @@ export class GatewayServer {
         break;
     }
   }
+}
+
+const ACCEPT_REASONS = {
+  SOCKET_CLOSED: "connection_limit",
+  NOT_ALLOWED: "not_allowed_network",
+  CONNECTION_LIMIT: "connection_limit",
+  ADDRESS_RATE_LIMIT: "address_rate_limit",
+  RATE_LIMIT: "accept_rate_limit",
+} as const satisfies Record<string, RefusalReason>;
+
+const PEER_CLOSED_REASONS = {
+  ROUTING_ID_TAKEN: "routing_id_taken",
+  USER_LIMIT: "client_connection_limit",
+  REVOKED: "revoked_session",
+} as const satisfies Record<string, RefusalReason>;
+
+function handshakeReason(code: string): RefusalReason {
+  if (code === "EVICTED") return "preauth_evicted";
+  if (code === "TIMEOUT") return "handshake_timeout";
+  if (code === "CLOSED") return "handshake_closed";
+  return "handshake_protocol";
 }

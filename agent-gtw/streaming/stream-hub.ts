@@ -46,8 +46,10 @@ export interface StreamHubOptions {
   readonly logger: Logger;
   /** Trade events queued for one peer before it is cut off with RESYNC_REQUIRED. */
   readonly maxQueuedEvents?: number;
-  /** Peers subscribed at once. */
+  /** Peers subscribed at once... */
   readonly maxSubscribers?: number;
+  /** ...and of them, per client (its connections), so one client cannot take them all. */
+  readonly maxSubscribersPerClient?: number;
   readonly socketBudget?: number;
   readonly retryMs?: number;
 }
@@ -55,6 +57,7 @@ export interface StreamHubOptions {
 export const STREAM_DEFAULTS = {
   maxQueuedEvents: 10_000,
   maxSubscribers: 256,
+  maxSubscribersPerClient: 16,
   socketBudget: 128,
   retryMs: 5,
   sweepMs: 1000,
@@ -79,6 +82,7 @@ export class StreamHub {
   readonly #log: Logger;
   readonly #limits: PeerLimits;
   readonly #maxSubscribers: number;
+  readonly #maxPerClient: number;
   readonly #peers = new Map<string, StreamPeer>();
   /** symbol → peers with quotes for it: a tick reaches only its readers. */
   readonly #bySymbol = new Map<string, Set<StreamPeer>>();
@@ -100,6 +104,7 @@ export class StreamHub {
       retryMs: options.retryMs ?? STREAM_DEFAULTS.retryMs,
     };
     this.#maxSubscribers = options.maxSubscribers ?? STREAM_DEFAULTS.maxSubscribers;
+    this.#maxPerClient = options.maxSubscribersPerClient ?? STREAM_DEFAULTS.maxSubscribersPerClient;
     this.#terminal = new TerminalTicks(options.backend, options.logger, () => {
       const throttles: number[] = [];
       for (const peer of this.#peers.values()) {
@@ -201,6 +206,15 @@ export class StreamHub {
           request.id,
           ErrorCode.TOO_MANY_SUBSCRIPTIONS,
           `the gateway already streams to ${this.#maxSubscribers} peers`,
+        );
+      }
+      let own = 0;
+      for (const other of this.#peers.values()) if (other.client === client) own += 1;
+      if (own >= this.#maxPerClient) {
+        return errorReply(
+          request.id,
+          ErrorCode.TOO_MANY_SUBSCRIPTIONS,
+          `${client} already has ${this.#maxPerClient} subscribed connections (streaming.max_subscribers_per_client)`,
         );
       }
     }

@@ -234,9 +234,11 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
     tradingState,
     clock,
     logger: silentLogger,
+    signatureWindow: verifier.window,
   });
   await backend.start();
   backend.subscribe((event) => executor.onBackendEvent(event));
+  await executor.checkBroker();
   const built = gateway;
 
   const frames = (body: Record<string, unknown>, signer2: Signer = signer) => {

@@ -7,7 +7,7 @@ import type { Clock } from "../../shared/clock.ts";
 import { type Labels, Registry } from "../../shared/metrics/registry.ts";
 import type { AccountInfo } from "../../shared/protocol/index.ts";
 import { tradingStateLevel } from "../../shared/trading-state.ts";
-import { offsetLimitMs } from "../lane/clock-check.ts";
+import { gatewayWindow, offsetLimitMs } from "../lane/clock-check.ts";
 import type { Lane } from "../lane/lane.ts";
 import type { OrderEvents } from "../orders/order-service.ts";
 
@@ -149,7 +149,9 @@ export function collectLanes(
     "gauge",
     each((lane) => {
       const offset = lane.heartbeat.clockOffsetMs;
-      return offset === undefined ? undefined : Math.abs(offset) / offsetLimitMs(offset);
+      return offset === undefined
+        ? undefined
+        : Math.abs(offset) / offsetLimitMs(offset, gatewayWindow(lane.heartbeat.lastResult));
     }),
   );
   r.collect(

@@ -6,17 +6,13 @@
  * Not HTTP plumbing (auth, body limits, errors, metrics): that is server.ts.
  */
 import type { Server } from "bun";
-import { describeError } from "../../shared/errors.ts";
 import type { Logger } from "../../shared/log.ts";
-import type { Reply } from "../../shared/protocol/index.ts";
 import type { InferenceApp } from "../app.ts";
-import type { QueryBody } from "../gateway/gateway-client.ts";
 import type { Lane } from "../lane/lane.ts";
 import type { OrderResult } from "../orders/order-service.ts";
 import type { Role } from "./auth.ts";
+import { ask, expectOk } from "./gateway-answers.ts";
 import {
-  ApiError,
-  ApiErrorCode,
   brokerSpelling,
   checkClientOrderId,
   checkSymbol,
@@ -31,6 +27,7 @@ import {
   QUERY_GATEWAY,
   QUERY_POSITIONS,
 } from "./input.ts";
+import { MARKET_ROUTES } from "./market-routes.ts";
 import type { StreamRegistry, WsData } from "./stream.ts";
 
 export interface RouteContext {
@@ -92,6 +89,7 @@ export const ROUTES: readonly Route[] = [
   { method: "POST", template: "/v1/positions/{ticket}/modify", handler: modifyPosition },
   { method: "GET", template: "/v1/account", handler: getAccount },
   { method: "GET", template: "/v1/symbols/{symbol}", handler: getSymbol },
+  ...MARKET_ROUTES,
   {
     method: "GET",
     template: "/v1/health",
@@ -240,35 +238,6 @@ async function getSymbol({ app, params, query }: RouteContext): Promise<Response
     gateway: lane.name,
     symbol_info: (reply as { symbol_info?: unknown }).symbol_info,
   });
-}
-
-/** Thrown means no answer at all (timeouts after the client's retries, or no connection). */
-async function ask(lane: Lane, body: QueryBody): Promise<Reply> {
-  try {
-    return await lane.client.query(body);
-  } catch (error) {
-    throw new ApiError(
-      504,
-      ApiErrorCode.GATEWAY_UNREACHABLE,
-      `gateway ${lane.name} did not answer ${body.action}: ${describeError(error)}`,
-      { details: { gateway: lane.name }, cause: error },
-    );
-  }
-}
-
-function expectOk(lane: Lane, reply: Reply): Reply {
-  if (reply.status === "OK") return reply;
-  const details = { gateway: lane.name, gateway_error_code: reply.error_code ?? reply.status };
-  if (reply.error_code === "UNKNOWN_SYMBOL")
-    throw new ApiError(404, ApiErrorCode.UNKNOWN_SYMBOL, reply.error_msg ?? "unknown symbol", {
-      details,
-    });
-  throw new ApiError(
-    502,
-    ApiErrorCode.GATEWAY_ERROR,
-    `gateway ${lane.name} refused: ${reply.error_code ?? reply.status}: ${reply.error_msg ?? ""}`,
-    { details },
-  );
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -10,6 +10,7 @@
  */
 import type { Server } from "bun";
 import { AgentError, describeError, FaultCode } from "../../shared/errors.ts";
+import { requestUrl } from "../../shared/http-access.ts";
 import { parseListen } from "../../shared/net/index.ts";
 import type { InferenceApp } from "../app.ts";
 import { UnknownGatewayError } from "../lane/lane.ts";
@@ -178,7 +179,7 @@ export async function startApiServer(
         // Guards first: the URL is only built from a Host that passed them
         const host = checkHostHeader(request.headers.get("host"), loopback);
         checkOrigin(request.headers.get("origin"), host);
-        const url = requestUrl(request);
+        const url = targetUrl(request);
         matched = match(url.pathname, request.method);
         response = await serve(request, url, matched, bunServer);
       } catch (error) {
@@ -374,10 +375,8 @@ function decodeSegment(name: string, raw: string): string {
  * The request's URL. Bun builds it from the Host header, which the guards have checked by now;
  * anything it still cannot parse is the client's fault, never a 500.
  */
-function requestUrl(request: Request): URL {
-  try {
-    return new URL(request.url);
-  } catch {
-    throw invalid(undefined, "the request target is not a valid path");
-  }
+function targetUrl(request: Request): URL {
+  const url = requestUrl(request);
+  if (url === undefined) throw invalid(undefined, "the request target is not a valid path");
+  return url;
 }

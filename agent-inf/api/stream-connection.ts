@@ -10,8 +10,9 @@
  * lost silently.
  */
 import { StreamOutbox } from "../../shared/stream-outbox.ts";
+import type { BarPair, BarWatcher } from "../live-view/bars.ts";
 import type { FeedEvent, FeedListener, LaneFeed } from "../live-view/feed.ts";
-import { quoteJson } from "../live-view/feed.ts";
+import { quoteJson, wants } from "../live-view/feed.ts";
 import type { LiveView } from "../live-view/live-view.ts";
 import type { LaneStream } from "../live-view/sync.ts";
 
@@ -28,6 +29,9 @@ export interface ConnectionOptions {
   readonly sync: LaneStream;
   readonly quotes: ReadonlySet<string>;
   readonly events: boolean;
+  /** Closed bars of these pairs ("EURUSD:M1"), from the lane's bar watcher. */
+  readonly bars: ReadonlySet<BarPair>;
+  readonly watcher: BarWatcher;
   readonly maxQueuedEvents: number;
   /** Resume after this event id, when the feed still has what followed it. */
   readonly lastEventId?: string;
@@ -58,11 +62,11 @@ export class StreamConnection implements FeedListener {
    * snapshot and the events that follow it fit together exactly.
    */
   start(): void {
-    const { feed, view, sync } = this.#o;
-    const missed = this.#o.lastEventId === undefined ? undefined : feed.since(this.#o.lastEventId);
+    const { feed, view, sync, watcher, bars } = this.#o;
+    const missed = this.#resumable();
     this.#detach = feed.add(this);
     if (missed !== undefined) {
-      for (const event of missed) if (this.events || event.forAll) this.event(event);
+      for (const event of missed) if (wants(this, event)) this.event(event);
     } else {
       const health = sync.health();
       const snapshot = {
@@ -82,6 +86,15 @@ export class StreamConnection implements FeedListener {
             ? []
             : [{ symbol, bid: quote.bid, ask: quote.ask, time: quote.time }];
         }),
+        ...(bars.size === 0
+          ? {}
+          : {
+              bars: [...bars].flatMap((pair) => {
+                const bar = watcher.lastBar(pair);
+                const [symbol, timeframe] = pair.split(":");
+                return bar === undefined ? [] : [{ symbol, timeframe, bar }];
+              }),
+            }),
       };
       this.#outbox.pushEvent({
         event: "SNAPSHOT",
@@ -97,6 +110,23 @@ export class StreamConnection implements FeedListener {
       if (quote !== undefined) this.quote(symbol, quoteJson(feed.gateway, quote));
     }
     this.#o.wake();
+  }
+
+  /**
+   * The events missed since Last-Event-ID, when they can all be given: the feed still has them
+   * and every bar pair asked for was watched all along (else a SNAPSHOT starts over).
+   */
+  #resumable(): FeedEvent[] | undefined {
+    const last = this.#o.lastEventId;
+    if (last === undefined) return undefined;
+    const missed = this.#o.feed.since(last);
+    if (missed === undefined || this.#o.bars.size === 0) return missed;
+    const n = Number(last.split("-")[1]);
+    return this.#o.watcher.coversSince(this.#o.bars, n) ? missed : undefined;
+  }
+
+  wantsBars(pair: string): boolean {
+    return this.#o.bars.has(pair);
   }
 
   /** No more messages: the final one was taken, or the connection closed. */

@@ -12,10 +12,19 @@
  * this: the Origin guard matters most here, since a WebSocket needs no CORS preflight.
  */
 import type { Server, ServerWebSocket } from "bun";
-import { AgentError, FaultCode } from "../../shared/errors.ts";
-import { checkSymbolList, describeKey, describeValue } from "../../shared/protocol/index.ts";
+import { AgentError, describeError, FaultCode } from "../../shared/errors.ts";
+import {
+  checkSymbol,
+  checkSymbolList,
+  describeKey,
+  describeValue,
+  isTimeframe,
+  TIMEFRAMES,
+  type Timeframe,
+} from "../../shared/protocol/index.ts";
 import type { InferenceApp } from "../app.ts";
 import type { Lane } from "../lane/lane.ts";
+import { pairKey } from "../live-view/bars.ts";
 import { ApiError, ApiErrorCode, invalid, QUERY_GATEWAY } from "./input.ts";
 import { StreamConnection, type StreamMessage } from "./stream-connection.ts";
 
@@ -217,7 +226,7 @@ export class StreamRegistry {
     wake: () => void,
     ending: () => void,
   ): Promise<{ connection: StreamConnection; release: () => void }> {
-    const { gateway, quotes, events, lastEventId: fromQuery } = parseStreamQuery(query);
+    const { gateway, quotes, events, bars, lastEventId: fromQuery } = parseStreamQuery(query);
     // EventSource sends the header by itself when it reconnects
     const lastEventId = request.headers.get("last-event-id") ?? fromQuery;
     const lane = this.#lane(gateway);
@@ -238,6 +247,24 @@ export class StreamRegistry {
     } finally {
       this.#connecting -= 1;
     }
+    if (refused.length === 0 && bars.length > 0) {
+      // Bars after quotes, counted as connecting too; a refusal gives back what was taken
+      this.#connecting += 1;
+      try {
+        refused = await stream.bars.acquire(bars);
+      } catch (error) {
+        stream.sync.release(quotes);
+        throw new ApiError(503, ApiErrorCode.STREAM_UNAVAILABLE, describeError(error), {
+          field: "bars",
+        });
+      } finally {
+        this.#connecting -= 1;
+      }
+      if (refused.length > 0) {
+        stream.sync.release(quotes);
+        stream.bars.release(bars.filter((pair) => !refused.some((r) => r.symbol === pair.symbol)));
+      }
+    }
     if (refused.length > 0) {
       const taken = quotes.filter((symbol) => !refused.some((r) => r.symbol === symbol));
       stream.sync.release(taken);
@@ -247,7 +274,10 @@ export class StreamRegistry {
         unknown ? 404 : 502,
         unknown ? ApiErrorCode.UNKNOWN_SYMBOL : ApiErrorCode.GATEWAY_ERROR,
         `gateway ${lane.name} will not stream ${refused.map((r) => `${r.symbol} (${r.code})`).join(", ")}`,
-        { field: "quotes", details: { gateway: lane.name, gateway_error_code: first.code } },
+        {
+          field: quotes.includes(first.symbol) ? "quotes" : "bars",
+          details: { gateway: lane.name, gateway_error_code: first.code },
+        },
       );
     }
     const metrics = this.#app.metrics;
@@ -257,6 +287,8 @@ export class StreamRegistry {
       sync: stream.sync,
       quotes: new Set(quotes),
       events,
+      bars: new Set(bars.map(({ symbol, timeframe }) => pairKey(symbol, timeframe))),
+      watcher: stream.bars,
       maxQueuedEvents: this.#limits.maxQueuedEvents,
       ...(lastEventId === undefined ? {} : { lastEventId }),
       wake,
@@ -280,6 +312,7 @@ export class StreamRegistry {
         this.#open.delete(connection);
         metrics.streamConnections.set(this.#open.size);
         stream.sync.release(quotes);
+        stream.bars.release(bars);
       },
     };
   }
@@ -321,13 +354,17 @@ export interface StreamQuery {
   readonly gateway?: string;
   readonly quotes: string[];
   readonly events: boolean;
+  /** Closed bars of these symbol and timeframe pairs (`bars=EURUSD:M1,GBPUSD:H1`). */
+  readonly bars: { readonly symbol: string; readonly timeframe: Timeframe }[];
   /** Resume after this event (also the Last-Event-ID header). */
   readonly lastEventId?: string;
 }
 
-const STREAM_PARAMS = new Set(["gateway", "quotes", "events", "last_event_id"]);
+const STREAM_PARAMS = new Set(["gateway", "quotes", "events", "bars", "last_event_id"]);
+/** Bar pairs one stream may ask for (as many as quote symbols). */
+export const MAX_BAR_PAIRS = 64;
 
-/** `quotes=EURUSD,GBPUSD`, `events=1`, `gateway=`: at least quotes or events. */
+/** `quotes=EURUSD,GBPUSD`, `events=1`, `bars=EURUSD:M1`, `gateway=`: at least one of the three. */
 export function parseStreamQuery(query: URLSearchParams): StreamQuery {
   const seen = new Set<string>();
   for (const [key] of query) {
@@ -359,8 +396,9 @@ export function parseStreamQuery(query: URLSearchParams): StreamQuery {
       `query parameter events must be 1 or 0, was ${describeValue(rawEvents)}`,
     );
   const events = rawEvents === "1" || rawEvents === "true";
-  if (!events && quotes.length === 0)
-    throw invalid("quotes", "ask for quotes=SYMBOL,… and/or events=1");
+  const bars = parseBarPairs(query.get("bars"));
+  if (!events && quotes.length === 0 && bars.length === 0)
+    throw invalid("quotes", "ask for quotes=SYMBOL,…, events=1 and/or bars=SYMBOL:TIMEFRAME,…");
   const lastEventId = query.get("last_event_id") ?? undefined;
   if (lastEventId !== undefined && !/^[0-9a-z]{1,16}-\d{1,15}$/.test(lastEventId))
     throw invalid(
@@ -371,6 +409,35 @@ export function parseStreamQuery(query: URLSearchParams): StreamQuery {
     ...(gateway === undefined ? {} : { gateway }),
     quotes,
     events,
+    bars,
     ...(lastEventId === undefined ? {} : { lastEventId }),
   };
+}
+
+function parseBarPairs(raw: string | null): { symbol: string; timeframe: Timeframe }[] {
+  if (raw === null || raw === "") return [];
+  const parts = raw.split(",");
+  if (parts.length > MAX_BAR_PAIRS)
+    throw invalid(
+      "bars",
+      `query parameter bars may name at most ${MAX_BAR_PAIRS} pairs, was ${parts.length}`,
+    );
+  const pairs = new Map<string, { symbol: string; timeframe: Timeframe }>();
+  for (const part of parts) {
+    const [symbol, frame, ...extra] = part.split(":");
+    const timeframe = frame?.toUpperCase();
+    if (
+      symbol === undefined ||
+      extra.length > 0 ||
+      checkSymbol(symbol) !== undefined ||
+      timeframe === undefined ||
+      !isTimeframe(timeframe)
+    )
+      throw invalid(
+        "bars",
+        `query parameter bars takes SYMBOL:TIMEFRAME pairs (EURUSD:M1,GBPUSD:H1; timeframes ${TIMEFRAMES.join(" ")}), was ${describeValue(part)}`,
+      );
+    pairs.set(pairKey(symbol, timeframe), { symbol, timeframe });
+  }
+  return [...pairs.values()];
 }

@@ -12,6 +12,7 @@ import { runApiCommand } from "./api-commands.ts";
 import { text } from "./args.ts";
 import type { ArgValues, CliCommand } from "./command.ts";
 import { COMMANDS, commandHelp, HELP } from "./commands.ts";
+import { runMarketCommand } from "./market-output.ts";
 import { runPing } from "./ping.ts";
 import { runService } from "./run.ts";
 import { runInferenceUpgrade } from "./upgrade.ts";
@@ -73,6 +74,8 @@ export async function runInferenceCli(args: readonly string[]): Promise<number> 
       return runApiCommand(command);
     case "watch":
       return runWatch(command);
+    case "market":
+      return runMarketCommand(command);
     case "setup":
       if (command.name === "keygen") return runKeygenCommand("agent-inf", command.args);
       if (command.name === "upgrade") return runInferenceUpgrade(command.args);

@@ -21,6 +21,9 @@ export type ApiView =
   | "health"
   | "control";
 
+/** Market data (market-output.ts): streamed, printed as a table, JSON or CSV. */
+export type MarketView = "symbols" | "rates" | "ticks" | "deals" | "orders";
+
 export interface ApiCall {
   readonly method: "GET" | "POST";
   /** Path and query string, e.g. `/v1/positions?symbol=EURUSD`. */
@@ -39,6 +42,13 @@ export type Action =
       readonly gateway?: string;
     }
   | { readonly kind: "api"; readonly view: ApiView; readonly call: ApiCall }
+  | {
+      readonly kind: "market";
+      readonly view: MarketView;
+      /** Path and query string of the GET. */
+      readonly path: string;
+      readonly csv: boolean;
+    }
   | {
       readonly kind: "watch";
       readonly symbols: readonly string[];

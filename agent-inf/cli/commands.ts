@@ -37,6 +37,7 @@ import {
   PING_MAX_COUNT,
   PROGRAM,
 } from "./command.ts";
+import { MARKET_COMMANDS } from "./market-commands.ts";
 
 const GATEWAY_OPTION = { gateway: { type: "string", short: "g" } } as const;
 const GATEWAY_LINE =
@@ -226,6 +227,7 @@ export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
       return get("symbol", `/v1/symbols/${encodeURIComponent(symbolName(symbol))}`, values);
     },
   },
+  ...MARKET_COMMANDS,
   watch: {
     group: "data",
     usage: "SYMBOL [SYMBOL...] [--count N] [--gateway NAME]",

@@ -55,7 +55,8 @@ const VIEWS: Readonly<Record<ApiView, (data: Obj, nowMs: number) => string>> = {
   control: (data) => formatControl(data),
 };
 
-function apiError(httpStatus: number, error: Obj | undefined): string {
+/** One line for a refusal of the API (its error object), or for an answer without one. */
+export function apiError(httpStatus: number, error: Obj | undefined): string {
   if (httpStatus === 401 || httpStatus === 403)
     return `the agent refused the API token (HTTP ${httpStatus}): check api.token_file`;
   if (error === undefined) return `the agent answered HTTP ${httpStatus} without a result`;

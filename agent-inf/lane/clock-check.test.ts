@@ -1,5 +1,10 @@
 import { describe, expect, test } from "bun:test";
-import { clockOffsetWatcher, judgeClockOffset, offsetLimitMs } from "./clock-check.ts";
+import {
+  clockOffsetWatcher,
+  gatewayWindow,
+  judgeClockOffset,
+  offsetLimitMs,
+} from "./clock-check.ts";
 
 describe("clock offset against the signature window (ttl 2000, skew 500)", () => {
   test("a gateway behind us may be 500 ms behind, one ahead 2500 ms ahead", () => {
@@ -36,5 +41,47 @@ describe("clock offset against the signature window (ttl 2000, skew 500)", () =>
     });
     for (const offset of [10, 300, 320, 310, 600, 700, 20, 30]) watch(-offset);
     expect(lines.map((line) => line.split(" ")[0])).toEqual(["WARN", "ERROR", "INFO"]);
+  });
+});
+
+describe("the gateway's own window, from its PING reply", () => {
+  test("a gateway with a tight window fails an offset the defaults would only warn about", () => {
+    // signatures: { ttl_ms: 500, max_skew_ms: 100 }: a gateway 300 ms behind refuses every order
+    const window = gatewayWindow({ signature_window: { ttl_ms: 500, max_skew_ms: 100 } });
+    expect(window).toEqual({ ttlMs: 500, skewMs: 100 });
+    expect(judgeClockOffset(-300).level).toBe("warn");
+    expect(judgeClockOffset(-300, window).level).toBe("fail");
+    expect(offsetLimitMs(700, window)).toBe(600);
+    expect(judgeClockOffset(700, window).level).toBe("fail");
+  });
+
+  test("a gateway with a wide window is not failed by the defaults' limit", () => {
+    const window = gatewayWindow({ signature_window: { ttl_ms: 10_000, max_skew_ms: 2_000 } });
+    expect(judgeClockOffset(-900).level).toBe("fail");
+    expect(judgeClockOffset(-900, window).level).toBe("ok");
+  });
+
+  test("no reply yet, or an older gateway that states none: the protocol's defaults", () => {
+    expect(gatewayWindow(undefined)).toEqual({ ttlMs: 2000, skewMs: 500 });
+    expect(gatewayWindow({})).toEqual({ ttlMs: 2000, skewMs: 500 });
+  });
+
+  test("the watcher judges by the window it is given", () => {
+    const lines: string[] = [];
+    const log = (level: string) => (message: string) => lines.push(`${level} ${message}`);
+    const watch = clockOffsetWatcher("gtw-1", {
+      level: "info",
+      error: log("ERROR"),
+      warn: log("WARN"),
+      info: log("INFO"),
+      debug: log("DEBUG"),
+      child() {
+        return this;
+      },
+    });
+    watch(-300, { ttlMs: 500, skewMs: 100 });
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toContain("ERROR");
+    expect(lines[0]).toContain("beyond the 100 ms");
   });
 });

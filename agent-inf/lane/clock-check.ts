@@ -1,15 +1,19 @@
 /**
- * The clock offset against the signature window (DESIGN §5; shared/protocol/signing.ts): the
+ * The clock offset against the signature window (docs/PROTOCOL.md, signing; shared/protocol/signing.ts): the
  * gateway accepts a signed order from `skew` ms in its future to `ttl + skew` ms in its past.
  * With the gateway's clock `offset` ms ahead of ours, an order arrives `offset + transit` old, so
  * a gateway running behind us refuses every order (EXPIRED "in the future") once it is more than
  * `skew` behind, and one running ahead once it is more than `ttl + skew` ahead, less the transit.
  *
- * agent-inf does not know the gateway's `signatures` settings; it judges against the protocol's
- * defaults, which the gateway uses unless its config changes them.
+ * The gateway states its window (its `signatures` config) in every PING reply; before the first
+ * reply, or from a gateway too old to say, the protocol's defaults stand in.
  */
 import type { Logger } from "../../shared/log.ts";
-import { DEFAULT_CLOCK_SKEW_MS, DEFAULT_SIGNATURE_TTL_MS } from "../../shared/protocol/index.ts";
+import {
+  DEFAULT_CLOCK_SKEW_MS,
+  DEFAULT_SIGNATURE_TTL_MS,
+  type PingReply,
+} from "../../shared/protocol/index.ts";
 
 export interface SignatureWindow {
   readonly ttlMs: number;
@@ -20,6 +24,16 @@ export const DEFAULT_SIGNATURE_WINDOW: SignatureWindow = {
   ttlMs: DEFAULT_SIGNATURE_TTL_MS,
   skewMs: DEFAULT_CLOCK_SKEW_MS,
 };
+
+/** The window a gateway's PING reply states, or the protocol's defaults when it states none. */
+export function gatewayWindow(
+  reply: Pick<PingReply, "signature_window"> | undefined,
+): SignatureWindow {
+  const stated = reply?.signature_window;
+  return stated === undefined
+    ? DEFAULT_SIGNATURE_WINDOW
+    : { ttlMs: stated.ttl_ms, skewMs: stated.max_skew_ms };
+}
 
 export type ClockVerdict =
   | { readonly level: "ok" }
@@ -56,10 +70,13 @@ export function judgeClockOffset(
  * Logs a warning when a lane's offset passes half the window and an error when it passes the
  * window, once per crossing (not once per PING), and a line when it is back.
  */
-export function clockOffsetWatcher(gateway: string, logger: Logger): (offsetMs: number) => void {
+export function clockOffsetWatcher(
+  gateway: string,
+  logger: Logger,
+): (offsetMs: number, window?: SignatureWindow) => void {
   let last: ClockVerdict["level"] = "ok";
-  return (offsetMs) => {
-    const verdict = judgeClockOffset(offsetMs);
+  return (offsetMs, window = DEFAULT_SIGNATURE_WINDOW) => {
+    const verdict = judgeClockOffset(offsetMs, window);
     if (verdict.level === last) return;
     last = verdict.level;
     if (verdict.level === "ok")

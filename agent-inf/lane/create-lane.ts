@@ -13,6 +13,7 @@ import { connectionFor } from "../gateway/connection.ts";
 import type { Failure } from "../gateway/failure-cause.ts";
 import { GatewayClient } from "../gateway/gateway-client.ts";
 import { GatewayRefused } from "../gateway/port.ts";
+import { BarWatcher, gatewayBars } from "../live-view/bars.ts";
 import { LaneFeed } from "../live-view/feed.ts";
 import { LiveView } from "../live-view/live-view.ts";
 import { LaneStream } from "../live-view/sync.ts";
@@ -96,7 +97,7 @@ export function createLane(options: LaneOptions): Lane {
     ...(remembered?.equity === undefined ? {} : { equitySeed: remembered.equity }),
   });
   const stream = config.stream.enabled
-    ? liveStream(options, client, log.child("stream"))
+    ? liveStream(options, client, log.child("stream"), () => heartbeat.clockOffsetMs)
     : undefined;
   // The last failure since the session was up: health turns it into a cause and a fix
   let failure: Failure | undefined;
@@ -117,7 +118,12 @@ export function createLane(options: LaneOptions): Lane {
   };
 }
 
-function liveStream(options: LaneOptions, client: GatewayClient, logger: Logger) {
+function liveStream(
+  options: LaneOptions,
+  client: GatewayClient,
+  logger: Logger,
+  clockOffsetMs: () => number | undefined,
+) {
   const { config, clock } = options;
   const view = new LiveView(() => clock.monotonic(), {
     accountMaxAgeMs: config.stream.account_max_age_ms,
@@ -133,5 +139,19 @@ function liveStream(options: LaneOptions, client: GatewayClient, logger: Logger)
     clock,
     logger,
   });
-  return { sync, view, feed };
+  const bars = new BarWatcher({
+    feed,
+    clock,
+    logger: logger.child("bars"),
+    readBars: gatewayBars((body) => client.query(body)),
+    clockOffsetMs,
+    connected: () => client.connected,
+    acquireQuotes: (symbols) => sync.acquire(symbols),
+    releaseQuotes: (symbols) => sync.release(symbols),
+  });
+  feed.observeQuotes((quote) => bars.quote(quote.symbol, quote.time));
+  client.onStatus((status) => {
+    if (status.type === "connected") bars.connected();
+  });
+  return { sync, view, feed, bars };
 }

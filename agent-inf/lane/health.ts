@@ -9,7 +9,7 @@ import type { CryptoBackendInfo } from "../../shared/curve/box.ts";
 import type { TradingState } from "../../shared/protocol/index.ts";
 import { failureCause } from "../gateway/failure-cause.ts";
 import type { StreamHealth } from "../live-view/sync.ts";
-import { judgeClockOffset } from "./clock-check.ts";
+import { gatewayWindow, judgeClockOffset } from "./clock-check.ts";
 import type { HeartbeatStatus, LatencyStats } from "./heartbeat.ts";
 import type { Lane } from "./lane.ts";
 
@@ -95,7 +95,7 @@ export function laneHealth(lane: Lane): LaneHealth {
       `the gateway at ${lane.client.endpoint} is named ${JSON.stringify(last.gateway)}, but this config calls it ${JSON.stringify(lane.name)}: every order would be refused WRONG_GATEWAY; set gateways[].name to ${JSON.stringify(last.gateway)}`,
     );
   if (offset !== undefined && connected) {
-    const verdict = judgeClockOffset(offset);
+    const verdict = judgeClockOffset(offset, gatewayWindow(lane.heartbeat.lastResult));
     if (verdict.level !== "ok") problem(verdict.level, "CLOCK_OFFSET", verdict.message);
   }
   if (last !== undefined && last.mt5.link !== "UP")

@@ -9,6 +9,7 @@ import type { PingReply } from "../../shared/protocol/index.ts";
 import type { TradingStateHolder } from "../../shared/trading-state.ts";
 import type { Failure } from "../gateway/failure-cause.ts";
 import type { GatewayClient } from "../gateway/gateway-client.ts";
+import type { BarWatcher } from "../live-view/bars.ts";
 import type { LaneFeed } from "../live-view/feed.ts";
 import type { LiveMarket, LiveView } from "../live-view/live-view.ts";
 import type { LaneStream } from "../live-view/sync.ts";
@@ -39,7 +40,13 @@ export interface Lane extends GatewayLane {
   /** The last connection failure since the session was last up (health names its cause). */
   readonly connectionFailure?: () => Failure | undefined;
   /** The event stream of this gateway, when `stream.enabled`. */
-  readonly stream?: { readonly sync: LaneStream; readonly view: LiveView; readonly feed: LaneFeed };
+  readonly stream?: {
+    readonly sync: LaneStream;
+    readonly view: LiveView;
+    readonly feed: LaneFeed;
+    /** Closed bars for the streams that ask for them. */
+    readonly bars: BarWatcher;
+  };
 }
 
 /** The configured gateways, by name, with the default. */

@@ -124,6 +124,7 @@ export class Lanes implements GatewayRegistry {
       lane.heartbeat.stop();
       lane.breaker.dispose();
       lane.stream?.sync.stop();
+      lane.stream?.bars.stop();
     }
     this.#options.store.flush();
     await Promise.all([...this.byName.values()].map((lane) => lane.client.close()));

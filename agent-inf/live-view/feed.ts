@@ -14,7 +14,9 @@ export type FeedEventType =
   | "POSITION_CLOSED"
   | "POSITION_MODIFIED"
   | "LINK_STATE"
-  | "STREAM_STATE";
+  | "STREAM_STATE"
+  | "BAR"
+  | "BAR_GAP";
 
 export interface FeedEvent {
   readonly type: FeedEventType;
@@ -25,10 +27,14 @@ export interface FeedEvent {
   readonly json: string;
   /** LINK_STATE and STREAM_STATE reach quote-only streams too: they say whether prices flow. */
   readonly forAll: boolean;
+  /** BAR and BAR_GAP: the "SYMBOL:TIMEFRAME" pair; only streams that asked for it get them. */
+  readonly pair?: string;
 }
 
 export interface FeedListener {
   readonly events: boolean;
+  /** Whether this listener asked for the bars of a pair (bars.ts). */
+  wantsBars?(pair: string): boolean;
   wantsQuote(symbol: string): boolean;
   quote(symbol: string, json: string): void;
   event(event: FeedEvent): void;
@@ -44,6 +50,7 @@ export class LaneFeed {
   readonly #ring: FeedEvent[] = [];
   readonly #ringSize: number;
   #n = 0;
+  #observer: ((quote: LiveQuote) => void) | undefined;
 
   constructor(gateway: string, epoch: string, ringSize = REPLAY_EVENTS) {
     this.gateway = gateway;
@@ -65,7 +72,13 @@ export class LaneFeed {
     return () => this.#listeners.delete(listener);
   }
 
+  /** Every quote, whoever streams it (the bar watcher learns from them when bars close). */
+  observeQuotes(observer: (quote: LiveQuote) => void): void {
+    this.#observer = observer;
+  }
+
   publishQuote(quote: LiveQuote): void {
+    this.#observer?.(quote);
     if (this.#listeners.size === 0) return;
     let json: string | undefined;
     for (const listener of this.#listeners) {
@@ -75,7 +88,17 @@ export class LaneFeed {
     }
   }
 
-  publishEvent(type: FeedEventType, fields: Readonly<Record<string, unknown>>): FeedEvent {
+  /** Number of the newest event (0 before the first). */
+  get lastN(): number {
+    return this.#n;
+  }
+
+  /** `pair` routes the event to the streams that asked for that pair's bars only. */
+  publishEvent(
+    type: FeedEventType,
+    fields: Readonly<Record<string, unknown>>,
+    pair?: string,
+  ): FeedEvent {
     this.#n += 1;
     const id = `${this.#epoch}-${this.#n}`;
     const event: FeedEvent = {
@@ -84,11 +107,12 @@ export class LaneFeed {
       n: this.#n,
       json: JSON.stringify({ event: type, gateway: this.gateway, id, ...fields }),
       forAll: type === "LINK_STATE" || type === "STREAM_STATE",
+      ...(pair === undefined ? {} : { pair }),
     };
     this.#ring.push(event);
     if (this.#ring.length > this.#ringSize) this.#ring.shift();
     for (const listener of this.#listeners) {
-      if (listener.events || event.forAll) listener.event(event);
+      if (wants(listener, event)) listener.event(event);
     }
     return event;
   }
@@ -107,6 +131,12 @@ export class LaneFeed {
     if (n + 1 < oldest) return undefined;
     return this.#ring.filter((event) => event.n > n);
   }
+}
+
+/** Whether a listener gets an event: bars by pair, trade events with `events`, state for all. */
+export function wants(listener: FeedListener, event: FeedEvent): boolean {
+  if (event.pair !== undefined) return listener.wantsBars?.(event.pair) === true;
+  return listener.events || event.forAll;
 }
 
 export function quoteJson(gateway: string, quote: LiveQuote): string {

@@ -20,11 +20,8 @@ export function fallsShort(value: number, limit: number): boolean {
   return value < limit - Math.abs(limit) * RELATIVE_TOLERANCE;
 }
 
-/** Whether `volume` is a whole number of `step`s (epsilon-safe). */
-export function isOnStep(volume: number, step: number): boolean {
-  const steps = volume / step;
-  return Math.abs(steps - Math.round(steps)) <= GRID_TOLERANCE;
-}
+/** Whether `volume` is a whole number of `step`s: the gateway's rule (one home, shared/protocol). */
+export { isOnVolumeStep as isOnStep } from "../../shared/protocol/index.ts";
 
 /**
  * `volume` rounded down to the step grid. A value a hair under a grid point (0.29999999999999993)

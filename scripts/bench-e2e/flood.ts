@@ -30,6 +30,8 @@ export async function startFlood(options: {
   readonly rate: number;
   /** Upper bound on its life; stop() ends it sooner. */
   readonly maxSeconds?: number;
+  /** Loopback source address of the flood (127.0.0.2: not the established client's). */
+  readonly from?: string;
 }): Promise<Flood> {
   const child = Bun.spawn(
     [
@@ -43,6 +45,7 @@ export async function startFlood(options: {
       String(options.rate),
       "--seconds",
       String(options.maxSeconds ?? 600),
+      ...(options.from === undefined ? [] : ["--from", options.from]),
     ],
     { stdin: "ignore", stdout: "pipe", stderr: "pipe" },
   );

@@ -6,12 +6,17 @@
  * test/hostile/flood.test.ts and scripts/bench.ts while an established client PINGs.
  *
  *   bun scripts/bench-e2e/hello-flood.ts --endpoint tcp://127.0.0.1:PORT --server-key Z85
- *       [--rate 500] [--seconds 10]
+ *       [--rate 500] [--seconds 10] [--from 127.0.0.2]
+ *
+ * --from connects from another loopback address (Linux routes 127/8 to lo): the flood then
+ * comes from an address of its own, as a remote attacker's would, instead of sharing
+ * 127.0.0.1 (and its per-address limits) with the established client.
  *
  * Prints `{"started":true}` when the flood begins, then one JSON line when done (or on SIGTERM):
  * connections attempted and answered, per second. Loopback only; at most 256 flood connections
  * are open at once. scripts/bench-e2e/flood.ts starts and stops it.
  */
+import * as net from "node:net";
 import type { Socket } from "bun";
 import { generateKeyPair } from "../../shared/curve/box.ts";
 import { z85DecodeKey } from "../../shared/curve/z85.ts";
@@ -22,7 +27,7 @@ import { HandCurveClient } from "../harness/hand-curve.ts";
 import { commandFrame } from "../harness/raw-zmtp.ts";
 
 const USAGE = `usage: bun scripts/bench-e2e/hello-flood.ts --endpoint tcp://127.0.0.1:PORT --server-key Z85
-       [--rate N] [--seconds S]
+       [--rate N] [--seconds S] [--from 127.0.0.X]
 
 A CURVE HELLO flood from this process against a gateway on loopback (started by
 scripts/bench-e2e/flood.ts for bun run bench and the flood test).
@@ -31,6 +36,7 @@ scripts/bench-e2e/flood.ts for bun run bench and the flood test).
   --server-key K   the gateway's public key, Z85
   --rate N         new connections a second (default 500)
   --seconds S      how long (default 10)
+  --from A         send from this loopback address (127.0.0.X) instead of the default
   -h, --help       this text`;
 const { values, integer } = parseBenchArgs(
   Bun.argv.slice(2),
@@ -40,6 +46,7 @@ const { values, integer } = parseBenchArgs(
     "server-key": { type: "string" },
     rate: { type: "string" },
     seconds: { type: "string" },
+    from: { type: "string" },
   },
 );
 const match = /^tcp:\/\/127\.0\.0\.1:(\d+)$/.exec(values.endpoint ?? "");
@@ -105,6 +112,14 @@ async function one(index: number): Promise<void> {
     stats[outcome] += 1;
     socket?.terminate();
   };
+  if (values.from !== undefined) {
+    await oneFrom(values.from, index, done, (bytes) => {
+      received += bytes;
+      return received;
+    });
+    open -= 1;
+    return;
+  }
   try {
     socket = await Bun.connect({
       hostname: "127.0.0.1",
@@ -131,6 +146,43 @@ async function one(index: number): Promise<void> {
   } finally {
     open -= 1;
   }
+}
+
+/** One connection from `from` (node:net: Bun.connect cannot choose its source address). */
+function oneFrom(
+  from: string,
+  index: number,
+  done: (outcome: "welcomed" | "refused" | "greeted_then_closed") => void,
+  got: (bytes: number) => number,
+): Promise<void> {
+  return new Promise((resolve) => {
+    let received = 0;
+    let connected = false;
+    const socket = net.connect({ host: "127.0.0.1", port, localAddress: from });
+    const timer = setTimeout(() => finish(), HOLD_MS);
+    const finish = () => {
+      clearTimeout(timer);
+      if (connected)
+        done(received > 66 ? "welcomed" : received === 0 ? "refused" : "greeted_then_closed");
+      socket.destroy();
+      resolve();
+    };
+    socket.on("connect", () => {
+      connected = true;
+      socket.write(hellos[index % POOL] as Uint8Array);
+    });
+    socket.on("data", (chunk) => {
+      received = got(chunk.length);
+      if (received > 66) finish();
+    });
+    socket.on("error", () => {
+      // Reported by close
+    });
+    socket.on("close", () => {
+      if (!connected) stats.connect_errors += 1;
+      finish();
+    });
+  });
 }
 
 started = performance.now();

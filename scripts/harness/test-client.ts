@@ -4,6 +4,7 @@
  * retries, no reconciliation) so gateway tests see exactly what the gateway answers.
  */
 import { readPublicKeyFile, readSecretKeyFile } from "../../shared/keys/curve-keys.ts";
+import type { GeneratedInferenceKeys } from "../../shared/keys/keygen.ts";
 import { readSigningSecretKeyFile } from "../../shared/keys/signing-keys.ts";
 import { DealerSocket, type SocketEvent } from "../../shared/net/index.ts";
 import {
@@ -19,6 +20,15 @@ import {
 } from "../../shared/protocol/index.ts";
 import type { Deployment } from "./deployment.ts";
 
+export interface TestClientOptions {
+  /** Another inference host's keys (default: the deployment's inf-1). */
+  readonly keys?: GeneratedInferenceKeys;
+  /** Sign with these keys instead (a host using another host's signing key). */
+  readonly signWith?: GeneratedInferenceKeys;
+  /** A ZMTP routing identity to announce. */
+  readonly identity?: string;
+}
+
 type Body<T> = T extends Request
   ? Omit<T, "v" | "id" | "ts" | "client_order_id" | "gateway" | "key_id">
   : never;
@@ -32,10 +42,11 @@ export class TestClient {
   readonly #pending = new Map<string, (reply: Reply) => void>();
   readonly unmatched: Uint8Array[][] = [];
 
-  constructor(endpoint: string, deployment: Deployment) {
-    const client = readSecretKeyFile(deployment.inferenceKeys.curveSecretPath);
+  constructor(endpoint: string, deployment: Deployment, options: TestClientOptions = {}) {
+    const keys = options.keys ?? deployment.inferenceKeys;
+    const client = readSecretKeyFile(keys.curveSecretPath);
     const server = readPublicKeyFile(deployment.gatewayKeys.publicPath);
-    const signing = readSigningSecretKeyFile(deployment.inferenceKeys.signSecretPath);
+    const signing = readSigningSecretKeyFile((options.signWith ?? keys).signSecretPath);
     this.#signer = createSigner({ keyId: signing.keyId, secretKey: signing.secretKey });
     this.#gateway = deployment.gatewayName;
     this.#socket = new DealerSocket({
@@ -48,6 +59,9 @@ export class TestClient {
       },
       reconnectIntervalMs: 50,
       reconnectIntervalMaxMs: 200,
+      ...(options.identity === undefined
+        ? {}
+        : { identity: new TextEncoder().encode(options.identity) }),
     });
     this.#socket.on((event) => this.events.push(event));
     this.#socket.onMessage((parts) => {
@@ -104,6 +118,16 @@ export class TestClient {
         reject(new Error("send refused (high-water mark)"));
       }
     });
+  }
+
+  /** Whether the socket is connected and authenticated now. */
+  get connected(): boolean {
+    let up = false;
+    for (const event of this.events) {
+      if (event.type === "handshake_succeeded") up = true;
+      else if (event.type === "disconnected" || event.type === "handshake_failed") up = false;
+    }
+    return up;
   }
 
   get signer(): Signer {

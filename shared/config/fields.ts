@@ -4,7 +4,13 @@
  */
 import { z } from "zod";
 import { DEFAULT_LOG_KEEP, DEFAULT_LOG_MAX_SIZE_MB, LOG_LEVELS } from "../log.ts";
-import { type Checked, checkEndpoint, checkHost, parseHostPort } from "../net/index.ts";
+import {
+  type Checked,
+  checkEndpoint,
+  checkHost,
+  parseHostPort,
+  parseNetwork,
+} from "../net/index.ts";
 
 export const positiveInt = z.number().int().positive();
 
@@ -33,6 +39,9 @@ export const bindEndpoint = () => refinedBy((text) => checkEndpoint(text, "bind"
 
 /** `host:port` to listen on (IPv6 in brackets), canonical host spelling. */
 export const listenAddress = () => refinedBy((text) => parseHostPort(text));
+
+/** A CIDR block (`10.0.0.0/8`, `fd00::/8`) or one address, with no bits past the prefix. */
+export const network = () => refinedBy((text) => parseNetwork(text));
 
 /** An IP address (not a name: a name's addresses can change under an allow-list), canonical. */
 export const ipAddress = () =>

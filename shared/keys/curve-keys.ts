@@ -220,6 +220,13 @@ function isPublicCertificate(path: string): boolean {
  * `*_secret`) and hidden files are skipped, as zcertstore and pyzmq's load_certificates do.
  */
 export function readPublicKeysDir(dir: string): CurveCertificateFile[] {
+  return publicKeyPathsIn(dir)
+    .filter((path) => statSync(path).isFile())
+    .map((path) => readPublicKeyFile(path));
+}
+
+/** The paths of `dir`'s public certificates (`*.key`, not hidden), sorted; throws naming `dir`. */
+export function publicKeyPathsIn(dir: string): string[] {
   let names: string[];
   try {
     names = readdirSync(dir);
@@ -235,9 +242,7 @@ export function readPublicKeysDir(dir: string): CurveCertificateFile[] {
   return names
     .filter((name) => name.endsWith(PUBLIC_KEY_SUFFIX) && !name.startsWith("."))
     .sort()
-    .map((name) => join(dir, name))
-    .filter((path) => statSync(path).isFile())
-    .map((path) => readPublicKeyFile(path));
+    .map((name) => join(dir, name));
 }
 
 /** Read a ZPL file (bounded to MAX_ZPL_BYTES, UTF-8) and parse it. */

@@ -43,6 +43,43 @@ describe("metrics endpoint", () => {
     expect(response.status).toBe(403);
   });
 
+  test("a request with no Host header (HTTP/1.0) or an odd one is a 4xx, never a 500", async () => {
+    const { port } = serve();
+    const raw = async (request: string): Promise<string> => {
+      const { promise, resolve } = Promise.withResolvers<string>();
+      let answer = "";
+      const socket = await Bun.connect({
+        hostname: "127.0.0.1",
+        port,
+        socket: {
+          data(_socket, chunk) {
+            answer += chunk.toString();
+          },
+          close() {
+            resolve(answer);
+          },
+          error() {
+            resolve(answer);
+          },
+        },
+      });
+      socket.write(request);
+      // Bounded: the server answers and closes (Connection: close), or this gives up
+      const timer = setTimeout(() => socket.end(), 3000);
+      const text = await promise;
+      clearTimeout(timer);
+      return text;
+    };
+    for (const request of [
+      "GET /metrics HTTP/1.0\r\n\r\n",
+      "GET /metrics HTTP/1.1\r\nHost: [::1]evil\r\nConnection: close\r\n\r\n",
+      "GET /metrics HTTP/1.1\r\nHost: 127.0.0.1:1:2\r\nConnection: close\r\n\r\n",
+    ]) {
+      const status = Number(/^HTTP\/1\.[01] (\d{3})/.exec(await raw(request))?.[1]);
+      expect({ request, status: status >= 400 && status < 500 }).toEqual({ request, status: true });
+    }
+  });
+
   test("with a token, a scrape without it or with another is refused", async () => {
     const { url } = serve({ token: "s3cret-token" });
     expect((await fetch(url)).status).toBe(401);

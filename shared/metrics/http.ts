@@ -10,6 +10,7 @@ import {
   addressAllowed,
   bearerMatches,
   isLoopbackHostHeader,
+  requestUrl,
   tokenDigest,
 } from "../http-access.ts";
 import type { Logger } from "../log.ts";
@@ -76,7 +77,8 @@ export function startMetricsEndpoint(options: MetricsEndpointOptions): MetricsEn
           return text(401, "missing or wrong bearer token\n", {
             "www-authenticate": 'Bearer realm="metrics"',
           });
-        const path = new URL(request.url).pathname;
+        const path = requestUrl(request)?.pathname;
+        if (path === undefined) return text(400, "the request target is not a valid path\n");
         if (path !== "/metrics") return text(404, "only /metrics is served here\n");
         if (request.method !== "GET" && request.method !== "HEAD")
           return text(405, "GET only\n", { allow: "GET, HEAD" });

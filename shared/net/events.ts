@@ -17,7 +17,7 @@ export type SocketEvent =
       readonly type: "handshake_failed";
       readonly endpoint: string;
       readonly address: string;
-      readonly code: HandshakeFailureCode | "TIMEOUT" | "CLOSED" | "PROTOCOL";
+      readonly code: HandshakeFailureCode | "TIMEOUT" | "CLOSED" | "PROTOCOL" | "EVICTED";
       readonly message: string;
       /** Reconnecting with the same keys cannot help; a connecting socket stops retrying. */
       readonly fatal: boolean;
@@ -30,7 +30,23 @@ export type SocketEvent =
       readonly reason: string;
     }
   /** A TCP connection closed before any handshake work, to protect the server. */
-  | { readonly type: "accept_rejected"; readonly address: string; readonly reason: string }
+  | {
+      readonly type: "accept_rejected";
+      readonly address: string;
+      readonly reason: string;
+      readonly code: AcceptRefusal;
+    }
+  /**
+   * An established peer closed by the socket: its routing id was claimed by another key, a newer
+   * connection of the same user replaced it, or the owner revoked it (disconnectWhere).
+   */
+  | {
+      readonly type: "peer_closed";
+      readonly address: string;
+      readonly code: "ROUTING_ID_TAKEN" | "USER_LIMIT" | "REVOKED";
+      readonly reason: string;
+      readonly userId?: string;
+    }
   | {
       readonly type: "disconnected";
       readonly endpoint: string;
@@ -59,3 +75,11 @@ export type SocketEvent =
   | { readonly type: "closed" };
 
 export type SocketEventListener = (event: SocketEvent) => void;
+
+/** Why a connection was refused before any handshake work. */
+export type AcceptRefusal =
+  | "SOCKET_CLOSED"
+  | "NOT_ALLOWED"
+  | "CONNECTION_LIMIT"
+  | "ADDRESS_RATE_LIMIT"
+  | "RATE_LIMIT";

@@ -29,6 +29,12 @@ export interface SocketOptions {
   readonly identity?: Uint8Array;
   /** ZMQ_HANDSHAKE_IVL: the whole greeting + handshake must finish within this. libzmq: 30 s. */
   readonly handshakeTimeoutMs?: number;
+  /**
+   * Server: an accepted peer's greeting and first handshake command (CURVE HELLO) must arrive
+   * within this, far sooner than the whole handshake: a legitimate client sends both at once,
+   * a connection that only holds a pre-auth slot is closed early. 0 = only handshakeTimeoutMs.
+   */
+  readonly helloTimeoutMs?: number;
   /** ZMQ_HEARTBEAT_IVL: send a ZMTP PING this often once connected; 0 = off. */
   readonly heartbeatIntervalMs?: number;
   /** ZMQ_HEARTBEAT_TIMEOUT: drop the peer if nothing arrives this long after our PING. */
@@ -48,27 +54,47 @@ export interface SocketOptions {
   readonly connectTimeoutMs?: number;
   /** libzmq stops reconnecting after receiving ERROR; set true to keep retrying at the max delay. */
   readonly reconnectAfterAuthFailure?: boolean;
-  /** Server: connections allowed to be handshaking at once, overall and per source address. */
+  /**
+   * Server: connections allowed to be handshaking at once, overall and per source address (an
+   * IPv6 /64 counts as one address). When either is full a new connection does not wait: the
+   * oldest handshaking connection of the address holding the most is closed to make room, so
+   * strangers holding slots cannot keep anyone else out (networks.ts addressGroup).
+   */
   readonly maxHandshakingConnections?: number;
   readonly maxHandshakingPerAddress?: number;
-  /** Server: new connections accepted per second (token bucket) and burst. */
+  /** Server: new connections accepted per second (token bucket) and burst, overall... */
   readonly acceptRatePerSecond?: number;
   readonly acceptBurst?: number;
+  /** ...and per source address, so one address cannot spend the whole overall rate. */
+  readonly acceptRatePerAddress?: number;
+  readonly acceptBurstPerAddress?: number;
+  /** Server: only peers inside these networks are accepted; undefined = any (networks.ts). */
+  readonly allowedNetworks?: readonly string[];
   /** Server: established connections allowed at once. */
   readonly maxConnections?: number;
-  /** ZMQ_ROUTER_HANDOVER: a new peer with an existing identity takes over its routing id. */
+  /**
+   * Established connections per authenticated user (the authorizer's userId); a new one closes
+   * that user's oldest. 0 = no limit.
+   */
+  readonly maxConnectionsPerUser?: number;
+  /**
+   * ZMQ_ROUTER_HANDOVER: a new peer with an existing identity takes over its routing id, if it
+   * authenticated with the same CURVE key as the peer it replaces (libzmq hands over to anyone).
+   */
   readonly routerHandover?: boolean;
   readonly clock?: Clock;
   /** Uniform [0, 1) source for reconnect jitter. */
   readonly random?: () => number;
 }
 
-export type ResolvedOptions = Required<Omit<SocketOptions, "identity">> & {
+export type ResolvedOptions = Required<Omit<SocketOptions, "identity" | "allowedNetworks">> & {
   readonly identity: Uint8Array;
+  readonly allowedNetworks: readonly string[] | undefined;
 };
 
 export const DEFAULTS = {
   handshakeTimeoutMs: 10_000,
+  helloTimeoutMs: 2000,
   heartbeatIntervalMs: 0,
   heartbeatTtlMs: 0,
   maxMessageSize: 8 * 1024 * 1024,
@@ -81,7 +107,10 @@ export const DEFAULTS = {
   maxHandshakingPerAddress: 16,
   acceptRatePerSecond: 200,
   acceptBurst: 100,
+  acceptRatePerAddress: 20,
+  acceptBurstPerAddress: 20,
   maxConnections: 1024,
+  maxConnectionsPerUser: 0,
 } as const;
 
 /** libzmq computes TTL × 100 in 16 bits on receive (issue #4226): never advertise more. */
@@ -96,6 +125,7 @@ export function resolveOptions(options: SocketOptions): ResolvedOptions {
     security: options.security,
     identity: options.identity ?? new Uint8Array(0),
     handshakeTimeoutMs: options.handshakeTimeoutMs ?? DEFAULTS.handshakeTimeoutMs,
+    helloTimeoutMs: options.helloTimeoutMs ?? DEFAULTS.helloTimeoutMs,
     heartbeatIntervalMs: interval,
     heartbeatTimeoutMs: options.heartbeatTimeoutMs ?? interval,
     heartbeatTtlMs: Math.min(
@@ -114,7 +144,11 @@ export function resolveOptions(options: SocketOptions): ResolvedOptions {
     maxHandshakingPerAddress: options.maxHandshakingPerAddress ?? DEFAULTS.maxHandshakingPerAddress,
     acceptRatePerSecond: options.acceptRatePerSecond ?? DEFAULTS.acceptRatePerSecond,
     acceptBurst: options.acceptBurst ?? DEFAULTS.acceptBurst,
+    acceptRatePerAddress: options.acceptRatePerAddress ?? DEFAULTS.acceptRatePerAddress,
+    acceptBurstPerAddress: options.acceptBurstPerAddress ?? DEFAULTS.acceptBurstPerAddress,
+    allowedNetworks: options.allowedNetworks,
     maxConnections: options.maxConnections ?? DEFAULTS.maxConnections,
+    maxConnectionsPerUser: options.maxConnectionsPerUser ?? DEFAULTS.maxConnectionsPerUser,
     routerHandover: options.routerHandover ?? false,
     clock: options.clock ?? systemClock,
     random: options.random ?? Math.random,

@@ -20,13 +20,23 @@ export class TokenBucket {
     this.#updatedAt = clock.monotonic();
   }
 
+  /** Whether the bucket has refilled to its burst (it holds nothing a new one would not). */
+  get full(): boolean {
+    this.#refill();
+    return this.#tokens >= this.#burst;
+  }
+
   /** Take one token if there is one. */
   tryTake(): boolean {
-    const now = this.#clock.monotonic();
-    this.#tokens = Math.min(this.#burst, this.#tokens + (now - this.#updatedAt) * this.#ratePerMs);
-    this.#updatedAt = now;
+    this.#refill();
     if (this.#tokens < 1) return false;
     this.#tokens -= 1;
     return true;
+  }
+
+  #refill(): void {
+    const now = this.#clock.monotonic();
+    this.#tokens = Math.min(this.#burst, this.#tokens + (now - this.#updatedAt) * this.#ratePerMs);
+    this.#updatedAt = now;
   }
 }

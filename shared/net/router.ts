@@ -1,9 +1,10 @@
 /**
  * ROUTER (RFC 28 / libzmq router.cpp): every ready peer gets a routing id, incoming messages
  * are delivered with it, and outgoing messages are routed by it. The id is the peer's Identity
- * property when non-empty, otherwise 5 bytes `00` + a counter (research §5.3). Ids are not
+ * property when non-empty, otherwise 5 bytes `00` + a counter (libzmq router.cpp, the generated id). Ids are not
  * secrets: authentication comes from CURVE, and the peer's key travels with each message.
  */
+import { sameBytes } from "../bytes.ts";
 import type { PeerInfo } from "../zmtp/mechanism.ts";
 import type { SocketOptions } from "./options.ts";
 import type { Session } from "./session.ts";
@@ -113,8 +114,19 @@ export class RouterSocket extends SocketCore {
       routingId = peer.identity;
       const existing = this.#byId.get(idKey(routingId));
       if (existing !== undefined) {
-        // libzmq ignores a second peer with a taken identity unless ROUTER_HANDOVER is set.
-        if (!this.options.routerHandover) return false;
+        // libzmq ignores a second peer with a taken identity unless ROUTER_HANDOVER is set, and
+        // then hands it to anyone. Here only to the same CURVE key: an identity is not a secret,
+        // and another client could otherwise take over this one's replies and events.
+        if (!this.options.routerHandover || !sameKey(existing.session.peer, peer)) {
+          this.emit({
+            type: "peer_closed",
+            address: session.connection.address,
+            code: "ROUTING_ID_TAKEN",
+            reason: "its routing id is held by a connection with another key",
+            ...(peer.userId === undefined ? {} : { userId: peer.userId }),
+          });
+          return false;
+        }
         this.#bySession.delete(existing.session);
         existing.session.close("routing id handed over to a new connection");
       }
@@ -155,10 +167,12 @@ export class RouterSocket extends SocketCore {
   }
 }
 
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
+/** Both peers authenticated with the same CURVE key (or neither with any, under NULL). */
+function sameKey(a: PeerInfo | undefined, b: PeerInfo): boolean {
+  const x = a?.publicKey;
+  const y = b.publicKey;
+  if (x === undefined || y === undefined) return x === y;
+  return sameBytes(x, y);
 }
 
 /** Map key for a routing id: latin1 keeps every byte distinct and costs no allocation beyond the string. */

@@ -46,6 +46,8 @@ export interface SessionCloseInfo {
    * as "CLOSED", as if the peer had hung up. Found by test/robustness/preauth-parsing.test.ts.
    */
   readonly protocolError?: boolean;
+  /** The socket closed it to make room for a newer connection (pre-auth eviction). */
+  readonly evicted?: boolean;
 }
 
 export interface SessionOwner {
@@ -68,17 +70,21 @@ export class Session {
   #parts: Uint8Array[] = [];
   #messageBytes = 0;
   #handshakeTimer: TimerHandle | undefined;
+  /** Greeting and first handshake command (server side, helloTimeoutMs). */
+  #helloTimer: TimerHandle | undefined;
   #heartbeatTimer: TimerHandle | undefined;
   #timeoutTimer: TimerHandle | undefined;
   #ttlTimer: TimerHandle | undefined;
   /** Every decoded frame counts as proof of life for the heartbeat timers. */
   #framesReceived = 0;
 
+  /** `helloTimeoutMs`: the peer's greeting and first command must arrive this soon; 0 = no such limit. */
   constructor(
     connection: Connection,
     mechanism: Mechanism,
     options: ResolvedOptions,
     owner: SessionOwner,
+    helloTimeoutMs = 0,
   ) {
     this.connection = connection;
     this.#mechanism = mechanism;
@@ -96,6 +102,17 @@ export class Session {
         timedOut: true,
       });
     }, options.handshakeTimeoutMs);
+    if (helloTimeoutMs > 0 && helloTimeoutMs < options.handshakeTimeoutMs) {
+      this.#helloTimer = this.#clock.setTimeout(() => {
+        this.#helloTimer = undefined;
+        this.close(
+          `greeting and first handshake command not received within ${helloTimeoutMs} ms`,
+          {
+            timedOut: true,
+          },
+        );
+      }, helloTimeoutMs);
+    }
     // Send all 64 bytes at once (research §2.1): waiting for the peer first would deadlock with
     // libzmq, which releases its greeting in stages as ours arrives.
     connection.write(encodeGreeting(mechanism.name, mechanism.asServer));
@@ -141,7 +158,12 @@ export class Session {
   /** Close the session (FIN after queued bytes), once. */
   close(
     reason: string,
-    extra: { failure?: HandshakeFailure; timedOut?: boolean; protocolError?: boolean } = {},
+    extra: {
+      failure?: HandshakeFailure;
+      timedOut?: boolean;
+      protocolError?: boolean;
+      evicted?: boolean;
+    } = {},
   ): void {
     if (this.#phase === "closed") return;
     const phase = this.#phase;
@@ -158,6 +180,7 @@ export class Session {
     if (this.#phase === "closed") return;
     this.#phase = "closed";
     this.#handshakeTimer?.cancel();
+    this.#helloTimer?.cancel();
     this.#heartbeatTimer?.cancel();
     this.#timeoutTimer?.cancel();
     this.#ttlTimer?.cancel();
@@ -203,6 +226,8 @@ export class Session {
           protocolError: true,
         });
       } else {
+        this.#helloTimer?.cancel();
+        this.#helloTimer = undefined;
         this.#apply(this.#mechanism.processHandshake(body));
       }
     }

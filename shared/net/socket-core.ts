@@ -9,7 +9,8 @@ import type { PeerInfo, SocketType } from "../zmtp/mechanism.ts";
 import { Backoff } from "./backoff.ts";
 import { Connection, connectionSocketHandlers, type SocketSlot } from "./connection.ts";
 import { type Endpoint, formatEndpoint, parseEndpoint } from "./endpoint.ts";
-import type { SocketEvent, SocketEventListener } from "./events.ts";
+import type { AcceptRefusal, SocketEvent, SocketEventListener } from "./events.ts";
+import { addressGroup, networkMatcher, parseNetwork } from "./networks.ts";
 import { type ResolvedOptions, resolveOptions, type SocketOptions } from "./options.ts";
 import { TokenBucket } from "./rate-limit.ts";
 import { createMechanism, validateSecurity } from "./security.ts";
@@ -40,10 +41,19 @@ export abstract class SocketCore implements SessionOwner {
   readonly #bindings: Binding[] = [];
   readonly #connecters = new Map<string, Connecter>();
   readonly #sessions = new Set<Session>();
-  /** Sessions still handshaking, per source address (pre-auth limits). */
-  readonly #handshaking = new Map<string, number>();
+  /**
+   * Accepted sessions still handshaking, per address group, oldest first (pre-auth limits and
+   * eviction). Sessions we dialled are not counted: they are ours.
+   */
+  readonly #handshaking = new Map<string, Set<Session>>();
   #handshakingTotal = 0;
+  readonly #handshakingGroup = new WeakMap<Session, string>();
   readonly #acceptBucket: TokenBucket;
+  /** Per address group; dropped once full again, so the map holds only recent addresses. */
+  readonly #addressBuckets = new Map<string, TokenBucket>();
+  readonly #allowed: ((address: string) => boolean) | undefined;
+  /** Ready sessions per authenticated user, oldest first (maxConnectionsPerUser). */
+  readonly #byUser = new Map<string, Set<Session>>();
   /** Which endpoint each session belongs to, for events. */
   readonly #sessionEndpoint = new WeakMap<Session, string>();
   readonly #sessionConnecter = new WeakMap<Session, Connecter>();
@@ -66,6 +76,20 @@ export abstract class SocketCore implements SessionOwner {
       this.options.acceptBurst,
       this.options.clock,
     );
+    const networks = this.options.allowedNetworks;
+    if (networks !== undefined) {
+      this.#allowed = networkMatcher(
+        networks.map((text) => {
+          const parsed = parseNetwork(text);
+          if (!parsed.ok)
+            throw new AgentError(
+              FaultCode.ENDPOINT_INVALID,
+              `net: allowed network ${parsed.reason}`,
+            );
+          return parsed.value;
+        }),
+      );
+    }
   }
 
   /** Subscribe to connection events; returns the unsubscribe function. */
@@ -176,6 +200,7 @@ export abstract class SocketCore implements SessionOwner {
   sessionReady(session: Session, peer: PeerInfo): boolean {
     this.#leaveHandshaking(session);
     if (!this.attach(session, peer)) return false;
+    this.#countUser(session, peer);
     const connecter = this.#sessionConnecter.get(session);
     connecter?.backoff.reset();
     this.emit({
@@ -194,6 +219,7 @@ export abstract class SocketCore implements SessionOwner {
   sessionClosed(session: Session, info: SessionCloseInfo): void {
     this.#sessions.delete(session);
     this.#leaveHandshaking(session);
+    this.#forgetUser(session);
     const endpoint = this.#sessionEndpoint.get(session) ?? "";
     const address = session.connection.address;
     const handshakeFailure = info.failure;
@@ -218,11 +244,13 @@ export abstract class SocketCore implements SessionOwner {
         address,
         code:
           handshakeFailure?.code ??
-          (info.timedOut === true
-            ? "TIMEOUT"
-            : info.protocolError === true || info.phase === "greeting"
-              ? "PROTOCOL"
-              : "CLOSED"),
+          (info.evicted === true
+            ? "EVICTED"
+            : info.timedOut === true
+              ? "TIMEOUT"
+              : info.protocolError === true || info.phase === "greeting"
+                ? "PROTOCOL"
+                : "CLOSED"),
         message: info.reason,
         fatal: handshakeFailure?.fatal ?? false,
       });
@@ -246,7 +274,12 @@ export abstract class SocketCore implements SessionOwner {
     const connection = new Connection(socket);
     const refusal = this.#acceptRefusal(connection.host);
     if (refusal !== undefined) {
-      this.emit({ type: "accept_rejected", address: connection.address, reason: refusal });
+      this.emit({
+        type: "accept_rejected",
+        address: connection.address,
+        reason: refusal.reason,
+        code: refusal.code,
+      });
       connection.destroy();
       return;
     }
@@ -255,19 +288,76 @@ export abstract class SocketCore implements SessionOwner {
 
   /**
    * Checks before any handshake work, cheapest first: they bound what an unauthenticated peer
-   * can make us spend (CVE-2020-15166 class, handshake floods).
+   * can make us spend (CVE-2020-15166 class, handshake floods). The handshaking limits do not
+   * refuse: they make room (#makeRoom), so a full table never keeps a newcomer out.
    */
-  #acceptRefusal(host: string): string | undefined {
-    if (this.#closed) return "socket closed";
-    if (this.#sessions.size >= this.options.maxConnections) return "connection limit reached";
-    if (this.#handshakingTotal >= this.options.maxHandshakingConnections) {
-      return "too many connections handshaking";
+  #acceptRefusal(host: string): { code: AcceptRefusal; reason: string } | undefined {
+    if (this.#closed) return { code: "SOCKET_CLOSED", reason: "socket closed" };
+    if (this.#allowed !== undefined && !this.#allowed(host))
+      return { code: "NOT_ALLOWED", reason: "address not in the allowed networks" };
+    if (this.#sessions.size >= this.options.maxConnections && !this.#evictOldest(undefined)) {
+      return { code: "CONNECTION_LIMIT", reason: "connection limit reached" };
     }
-    if ((this.#handshaking.get(host) ?? 0) >= this.options.maxHandshakingPerAddress) {
-      return "too many connections handshaking from this address";
-    }
-    if (!this.#acceptBucket.tryTake()) return "accept rate limit";
+    const group = addressGroup(host);
+    if (!this.#addressBucket(group).tryTake())
+      return { code: "ADDRESS_RATE_LIMIT", reason: "accept rate limit for this address" };
+    if (!this.#acceptBucket.tryTake()) return { code: "RATE_LIMIT", reason: "accept rate limit" };
+    this.#makeRoom(group);
     return undefined;
+  }
+
+  #addressBucket(group: string): TokenBucket {
+    let bucket = this.#addressBuckets.get(group);
+    if (bucket === undefined) {
+      // Bounded: forget buckets that have refilled (they hold nothing a new one would not)
+      if (this.#addressBuckets.size >= 4096) {
+        for (const [key, old] of this.#addressBuckets)
+          if (old.full) this.#addressBuckets.delete(key);
+      }
+      bucket = new TokenBucket(
+        this.options.acceptRatePerAddress,
+        this.options.acceptBurstPerAddress,
+        this.options.clock,
+      );
+      if (this.#addressBuckets.size < 4096) this.#addressBuckets.set(group, bucket);
+    }
+    return bucket;
+  }
+
+  /**
+   * Make room for one more handshaking connection from `group`: at the per-address limit its own
+   * oldest goes; at the overall limit the oldest of the address holding the most goes (the new
+   * one's own address only when it holds the most), so an address within its fair share is never
+   * pushed out by one beyond it.
+   */
+  #makeRoom(group: string): void {
+    const own = this.#handshaking.get(group);
+    if (own !== undefined && own.size >= this.options.maxHandshakingPerAddress) {
+      this.#evict(
+        own.values().next().value as Session,
+        "too many connections handshaking from this address",
+      );
+      return;
+    }
+    if (this.#handshakingTotal < this.options.maxHandshakingConnections) return;
+    this.#evictOldest(group);
+  }
+
+  /** Close the oldest handshaking session of the heaviest address group; false if none. */
+  #evictOldest(newcomer: string | undefined): boolean {
+    let heaviest: Set<Session> | undefined;
+    for (const [group, sessions] of this.#handshaking) {
+      const size = sessions.size + (group === newcomer ? 1 : 0);
+      if (heaviest === undefined || size > heaviest.size) heaviest = sessions;
+    }
+    const oldest = heaviest?.values().next().value;
+    if (oldest === undefined) return false;
+    this.#evict(oldest, "too many connections handshaking");
+    return true;
+  }
+
+  #evict(session: Session, why: string): void {
+    session.close(`evicted for a newer connection: ${why}`, { evicted: true });
   }
 
   // ----- connecting ----------------------------------------------------------------------------
@@ -362,27 +452,98 @@ export abstract class SocketCore implements SessionOwner {
       connection.address,
       isConnecter,
     );
-    const host = connection.host;
-    this.#handshaking.set(host, (this.#handshaking.get(host) ?? 0) + 1);
-    this.#handshakingTotal += 1;
-    const session = new Session(connection, mechanism, this.options, this);
-    this.#handshakingHost.set(session, host);
+    const session = new Session(
+      connection,
+      mechanism,
+      this.options,
+      this,
+      isConnecter ? 0 : this.options.helloTimeoutMs,
+    );
+    if (!isConnecter) {
+      const group = addressGroup(connection.host);
+      let sessions = this.#handshaking.get(group);
+      if (sessions === undefined) {
+        sessions = new Set();
+        this.#handshaking.set(group, sessions);
+      }
+      sessions.add(session);
+      this.#handshakingTotal += 1;
+      this.#handshakingGroup.set(session, group);
+    }
     this.#sessions.add(session);
     this.#sessionEndpoint.set(session, endpoint);
     if (connecter !== undefined) this.#sessionConnecter.set(session, connecter);
     return session;
   }
 
-  readonly #handshakingHost = new WeakMap<Session, string>();
-
   #leaveHandshaking(session: Session): void {
-    const host = this.#handshakingHost.get(session);
-    if (host === undefined) return;
-    this.#handshakingHost.delete(session);
+    const group = this.#handshakingGroup.get(session);
+    if (group === undefined) return;
+    this.#handshakingGroup.delete(session);
     this.#handshakingTotal -= 1;
-    const count = (this.#handshaking.get(host) ?? 1) - 1;
-    if (count <= 0) this.#handshaking.delete(host);
-    else this.#handshaking.set(host, count);
+    const sessions = this.#handshaking.get(group);
+    sessions?.delete(session);
+    if (sessions?.size === 0) this.#handshaking.delete(group);
+  }
+
+  // ----- per-user connections ------------------------------------------------------------------
+
+  readonly #sessionUser = new WeakMap<Session, string>();
+
+  /** A user past its share of connections loses its oldest one to the new one. */
+  #countUser(session: Session, peer: PeerInfo): void {
+    const user = peer.userId;
+    if (user === undefined) return;
+    let sessions = this.#byUser.get(user);
+    if (sessions === undefined) {
+      sessions = new Set();
+      this.#byUser.set(user, sessions);
+    }
+    sessions.add(session);
+    this.#sessionUser.set(session, user);
+    const limit = this.options.maxConnectionsPerUser;
+    while (limit > 0 && sessions.size > limit) {
+      const oldest = sessions.values().next().value as Session;
+      const reason = `${user} opened more than ${limit} connections; its oldest was closed`;
+      this.emit({
+        type: "peer_closed",
+        address: oldest.connection.address,
+        code: "USER_LIMIT",
+        reason,
+        userId: user,
+      });
+      oldest.close(reason);
+    }
+  }
+
+  #forgetUser(session: Session): void {
+    const user = this.#sessionUser.get(session);
+    if (user === undefined) return;
+    const sessions = this.#byUser.get(user);
+    sessions?.delete(session);
+    if (sessions?.size === 0) this.#byUser.delete(user);
+  }
+
+  /**
+   * Close every established session whose peer matches (revoked keys); returns how many. Each
+   * is reported as a peer_closed event with code REVOKED.
+   */
+  disconnectWhere(matches: (peer: PeerInfo) => boolean, reason: string): number {
+    let closed = 0;
+    for (const session of [...this.#sessions]) {
+      const peer = session.peer;
+      if (session.phase !== "ready" || peer === undefined || !matches(peer)) continue;
+      this.emit({
+        type: "peer_closed",
+        address: session.connection.address,
+        code: "REVOKED",
+        reason,
+        ...(peer.userId === undefined ? {} : { userId: peer.userId }),
+      });
+      session.close(reason);
+      closed += 1;
+    }
+    return closed;
   }
 
   #assertOpen(): void {

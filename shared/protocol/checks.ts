@@ -155,6 +155,23 @@ export function hasAtMostDecimals(value: number, decimals: number): boolean {
   return mantissaDecimals - exponent <= decimals;
 }
 
+/**
+ * Whether `volume` lies on the `step` grid (SYMBOL_VOLUME_STEP), the one rule the gateway's
+ * simulated MT5 and agent-inf's risk checks share. On the grid means within half a unit of the
+ * last decimal the wire carries (MAX_VOLUME_DECIMALS) of a whole number of steps: that is what
+ * binary float noise can do (0.07 / 0.01 is 7.000000000000001), while a volume that differs from
+ * the grid in any decimal it was sent with (4.99999999 on a 0.01 step) is off it, and MT5 refuses
+ * it with 10014 rather than round it. A tolerance in steps would grow with the volume and let it
+ * through.
+ */
+export function isOnVolumeStep(volume: number, step: number): boolean {
+  if (!(step > 0) || !Number.isFinite(volume)) return false;
+  const nearest = Math.round(volume / step) * step;
+  return Math.abs(volume - nearest) < VOLUME_GRID_TOLERANCE;
+}
+
+const VOLUME_GRID_TOLERANCE = 0.5 * 10 ** -MAX_VOLUME_DECIMALS;
+
 /** The double nearest to `value` rounded to `decimals` places; its shortest form has no noise. */
 export function roundDecimal(value: number, decimals = MAX_VOLUME_DECIMALS): number {
   return Number(value.toFixed(decimals));

@@ -175,6 +175,27 @@ export function orderComment(clientOrderId: string, userComment?: string): strin
   return `${tag} ${userComment}`.slice(0, MAX_COMMENT_LENGTH);
 }
 
+/**
+ * The id of one client's order at the broker, and the source of its comment tag (PROTOCOL.md §8):
+ * client_order_ids are scoped per client, so two clients may both use `order-1`, and the broker
+ * (the EA's dedup store, the comment tag reconciliation searches for) must see two different
+ * ids. `G` + 23 base32 characters of SHA-256(client, id): 24 characters of [0-9A-Z], which is
+ * what the EA link accepts as a client_order_id. Journal entries from before the scoping (no
+ * client) keep the client_order_id itself.
+ */
+export function brokerOrderKey(client: string | null, clientOrderId: string): string {
+  if (client === null) return clientOrderId;
+  const digest = createHash("sha256").update(client).update("\n").update(clientOrderId).digest();
+  return `G${base32(digest, 23)}`;
+}
+
+const TAG_PATTERN = new RegExp(`^${TAG_PREFIX}[${BASE32}]{${TAG_HASH_CHARS}}(?: |$)`);
+
+/** The gateway's tag a broker comment starts with, if it has one. */
+export function commentTagOf(comment: string): string | undefined {
+  return TAG_PATTERN.test(comment) ? comment.slice(0, COMMENT_TAG_LENGTH) : undefined;
+}
+
 /** Whether an MT5 comment carries the tag of this client order id (as written by orderComment). */
 export function hasCommentTag(comment: string, clientOrderId: string): boolean {
   const tag = commentTag(clientOrderId);

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { commentTag } from "./codec.ts";
+import { brokerOrderKey, commentTag } from "./codec.ts";
 import { ERROR_CODE_INFO, errorCodeInfo, listErrorCodes } from "./error-info.ts";
 import { ERROR_CODES, isErrorCode } from "./errors.ts";
 import {
@@ -103,6 +103,7 @@ describe("docs/PROTOCOL.md", () => {
   );
 
   test("shows the comment tag the code computes", () => {
-    expect(doc).toContain(`\`${commentTag("01M7Q8ECG0Y240PZ3N0SZ1WV")} momentum\``);
+    const key = brokerOrderKey("inf-1", "01M7Q8ECG0Y240PZ3N0SZ1WV");
+    expect(doc).toContain(`\`${commentTag(key)} momentum\``);
   });
 });

@@ -313,6 +313,7 @@ export const BASE_SHAPE: Shape = [
   opt("trading_state", oneOf(TRADING_STATES)),
   nested("mt5", false, shapeReader(MT_LINK_SHAPE)),
   opt("version", shortText),
+  nested("signature_window", false, shapeReader([req("ttl_ms", count), req("max_skew_ms", count)])),
   // OPEN / CLOSE / MODIFY
   opt("client_order_id", clientOrderId),
   opt("ticket", count),

@@ -18,7 +18,7 @@ import type { Clock } from "../clock.ts";
 import { AgentError, FaultCode } from "../errors.ts";
 import { checkKeyId, describeValue } from "./checks.ts";
 import { ReplayCache } from "./replay-cache.ts";
-import { SIGNATURE_BYTES, type SignedRequest } from "./types.ts";
+import { SIGNATURE_BYTES, type SignatureWindowInfo, type SignedRequest } from "./types.ts";
 
 export const SIGNING_KEY_BYTES = 32;
 /** How long a signed request stays valid after its ts (DESIGN §5). */
@@ -173,6 +173,11 @@ export class SignatureVerifier {
   readonly #ttlMs: number;
   readonly #skewMs: number;
   readonly #replay: ReplayCache;
+
+  /** The freshness window in force, as PING states it to clients (docs/PROTOCOL.md, PING). */
+  get window(): SignatureWindowInfo {
+    return { ttl_ms: this.#ttlMs, max_skew_ms: this.#skewMs };
+  }
 
   constructor(options: SignatureVerifierOptions) {
     const ttlMs = options.ttlMs ?? DEFAULT_SIGNATURE_TTL_MS;

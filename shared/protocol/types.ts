@@ -382,6 +382,18 @@ export interface PingReply extends ReplyBase {
   readonly trading_state: TradingState;
   readonly mt5: MtLinkInfo;
   readonly version: string;
+  /**
+   * The freshness window the gateway checks signed requests against (its `signatures` config),
+   * so the client judges its clock offset by the gateway's real limits; absent from older gateways.
+   */
+  readonly signature_window?: SignatureWindowInfo;
+}
+
+export interface SignatureWindowInfo {
+  /** A signed request older than ttl_ms + max_skew_ms is EXPIRED. */
+  readonly ttl_ms: number;
+  /** A signed request more than max_skew_ms in the gateway's future is EXPIRED. */
+  readonly max_skew_ms: number;
 }
 
 export interface TradeReply extends ReplyBase {

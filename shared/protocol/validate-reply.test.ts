@@ -42,6 +42,11 @@ const orderRecord = okReply("r3", {
 
 const VALID: readonly (readonly [string, Reply, Action | undefined])[] = [
   ["PING", ping, "PING"],
+  [
+    "PING with its signature window",
+    { ...ping, signature_window: { ttl_ms: 2000, max_skew_ms: 500 } } as Reply,
+    "PING",
+  ],
   ["OPEN filled", fill, "OPEN"],
   [
     "CLOSE partial",
@@ -188,6 +193,18 @@ const REFUSED: readonly (readonly [string, unknown, Action | undefined, string])
     { ...ping, status: "FILLED" },
     "PING",
     "field status must be OK or an error for PING",
+  ],
+  [
+    "PING with a negative signature window",
+    { ...ping, signature_window: { ttl_ms: -1, max_skew_ms: 500 } },
+    "PING",
+    "field signature_window.ttl_ms",
+  ],
+  [
+    "PING with a signature window missing its skew",
+    { ...ping, signature_window: { ttl_ms: 2000 } },
+    "PING",
+    "field signature_window.max_skew_ms",
   ],
   [
     "PING without mt5",

@@ -9,7 +9,7 @@
  */
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { isAbsolute, join, resolve } from "node:path";
-import { ExitCode, isCompiled, parseCommandLine, UsageError } from "../cli.ts";
+import { ExitCode, isCompiled, UsageError } from "../cli.ts";
 import {
   type CommandRunner,
   describeFailure,
@@ -18,6 +18,7 @@ import {
 } from "./command-runner.ts";
 import { readServicePaths, type ServicePaths } from "./config-paths.ts";
 import { credentialId } from "./credentials.ts";
+import { parseServiceCommand } from "./service-command.ts";
 import { type Credential, DEFAULT_WATCHDOG_SEC, renderUnit } from "./systemd-unit.ts";
 import type { ServiceControl } from "./upgrade.ts";
 
@@ -65,31 +66,21 @@ export async function runSystemdServiceCommand(
   args: readonly string[],
   options: SystemdCommandOptions = {},
 ): Promise<number> {
-  const { values, positionals } = parseCommandLine(args, {
-    config: { type: "string", short: "c" },
-    user: { type: "string" },
-    name: { type: "string" },
-    mdwe: { type: "boolean" },
-    "dry-run": { type: "boolean" },
-    help: { type: "boolean", short: "h" },
+  const line = parseServiceCommand(args, {
+    program: PROGRAM,
+    help: SYSTEMD_SERVICE_HELP,
+    flags: { user: { type: "string" }, mdwe: { type: "boolean" } },
+    defaultName: DEFAULT_NAME,
+    nameRule: UNIT_NAME,
+    nameKind: "unit",
+    platform: "linux",
+    elsewhere: (action) => `service ${action} manages systemd units and runs on Linux only`,
+    injected: options.runner !== undefined,
+    ...(options.stdout === undefined ? {} : { stdout: options.stdout }),
+    ...(options.stderr === undefined ? {} : { stderr: options.stderr }),
   });
-  const out = options.stdout ?? ((text: string) => process.stdout.write(text));
-  const err = options.stderr ?? ((text: string) => process.stderr.write(text));
-  if (values.help === true) {
-    out(SYSTEMD_SERVICE_HELP);
-    return ExitCode.OK;
-  }
-  const [action, ...extra] = positionals;
-  if (action === undefined || extra.length > 0) {
-    throw new UsageError("service needs one of install, uninstall, status");
-  }
-  const name = values.name ?? DEFAULT_NAME;
-  if (!UNIT_NAME.test(name)) throw new UsageError(`--name is not a valid unit name: ${name}`);
-  const dryRun = values["dry-run"] === true;
-  if (options.runner === undefined && !dryRun && process.platform !== "linux") {
-    err(`${PROGRAM}: service ${action} manages systemd units and runs on Linux only\n`);
-    return ExitCode.USAGE;
-  }
+  if (typeof line === "number") return line;
+  const { action, name, dryRun, out, err } = line;
   const runner = options.runner ?? spawnCommand;
   const context: Context = {
     dryRun,
@@ -115,9 +106,9 @@ export async function runSystemdServiceCommand(
       return install(context, {
         name,
         unitPath,
-        configPath: resolve(values.config ?? `/etc/${name}/agent-inf.yaml`),
-        user: values.user ?? "dynamic",
-        mdwe: values.mdwe === true,
+        configPath: resolve(line.text("config") ?? `/etc/${name}/agent-inf.yaml`),
+        user: line.text("user") ?? "dynamic",
+        mdwe: line.given("mdwe"),
         execPath: options.execPath ?? defaultExecPath(),
         servicePaths: options.servicePaths ?? ((path) => readServicePaths("agent-inf", path)),
       });

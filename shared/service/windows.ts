@@ -16,7 +16,7 @@
  */
 import { existsSync, mkdirSync, readdirSync, statSync } from "node:fs";
 import { win32 } from "node:path";
-import { ExitCode, isCompiled, parseCommandLine, UsageError } from "../cli.ts";
+import { ExitCode, isCompiled, UsageError } from "../cli.ts";
 import {
   type CommandResult,
   type CommandRunner,
@@ -25,6 +25,7 @@ import {
   spawnCommand,
 } from "./command-runner.ts";
 import { readServicePaths, type ServicePaths } from "./config-paths.ts";
+import { parseServiceCommand } from "./service-command.ts";
 import type { ServiceControl } from "./upgrade.ts";
 
 const PROGRAM = "agent-gtw";
@@ -89,33 +90,22 @@ export async function runWindowsServiceCommand(
   args: readonly string[],
   options: WindowsCommandOptions = {},
 ): Promise<number> {
-  const { values, positionals } = parseCommandLine(args, {
-    config: { type: "string", short: "c" },
-    name: { type: "string" },
-    account: { type: "string" },
-    "no-start": { type: "boolean" },
-    "dry-run": { type: "boolean" },
-    help: { type: "boolean", short: "h" },
+  const line = parseServiceCommand(args, {
+    program: PROGRAM,
+    help: WINDOWS_SERVICE_HELP,
+    flags: { account: { type: "string" }, "no-start": { type: "boolean" } },
+    defaultName: DEFAULT_NAME,
+    nameRule: SERVICE_NAME,
+    nameKind: "service",
+    platform: "win32",
+    elsewhere: (action) =>
+      `service ${action} manages Windows services; on Linux run the gateway under systemd (docs/DEPLOY.md §4)`,
+    injected: options.runner !== undefined,
+    ...(options.stdout === undefined ? {} : { stdout: options.stdout }),
+    ...(options.stderr === undefined ? {} : { stderr: options.stderr }),
   });
-  const out = options.stdout ?? ((text: string) => process.stdout.write(text));
-  const err = options.stderr ?? ((text: string) => process.stderr.write(text));
-  if (values.help === true) {
-    out(WINDOWS_SERVICE_HELP);
-    return ExitCode.OK;
-  }
-  const [action, ...extra] = positionals;
-  if (action === undefined || extra.length > 0) {
-    throw new UsageError("service needs one of install, uninstall, status");
-  }
-  const name = values.name ?? DEFAULT_NAME;
-  if (!SERVICE_NAME.test(name)) throw new UsageError(`--name is not a valid service name: ${name}`);
-  const dryRun = values["dry-run"] === true;
-  if (options.runner === undefined && !dryRun && process.platform !== "win32") {
-    err(
-      `${PROGRAM}: service ${action} manages Windows services; on Linux run the gateway under systemd (docs/DEPLOY.md §4)\n`,
-    );
-    return ExitCode.USAGE;
-  }
+  if (typeof line === "number") return line;
+  const { action, name, dryRun, out, err } = line;
   const runner = options.runner ?? spawnCommand;
   const context: Context = {
     dryRun,
@@ -142,14 +132,16 @@ export async function runWindowsServiceCommand(
   switch (action) {
     case "install": {
       const execPath = options.execPath ?? (isCompiled() ? process.execPath : undefined);
-      const configPath = win32.resolve(values.config ?? win32.join(dataDir, "agent-gtw.yaml"));
+      const configPath = win32.resolve(
+        line.text("config") ?? win32.join(dataDir, "agent-gtw.yaml"),
+      );
       return install(context, {
         name,
         dataDir,
         configPath,
         execPath,
-        account: values.account ?? `NT SERVICE\\${name}`,
-        start: values["no-start"] !== true,
+        account: line.text("account") ?? `NT SERVICE\\${name}`,
+        start: !line.given("no-start"),
         servicePaths:
           options.servicePaths ?? ((path) => readServicePaths("agent-gtw", path, "win32")),
       });

@@ -174,7 +174,9 @@ describe("agent-gtw over CURVE", () => {
   });
 
   test("killed with SIGKILL mid-stream and restarted, no order is lost or executed twice", async () => {
-    const { deployment } = await gateway();
+    // One gateway on this state at a time (the state folder is locked)
+    const deployment = createDeployment();
+    cleanups.push(() => deployment.remove());
     let gtw = await startGateway(deployment.gtwConfigPath, deployment.gtwStateDir);
     cleanups.push(() => gtw.kill());
     const sent = new Map<string, RequestBody & { client_order_id: string }>();

@@ -125,6 +125,42 @@ describe("metrics of real agents", () => {
     );
   });
 
+  test("the gateway's refusals are counted by stage and reason", async () => {
+    // Every reason is exported from the start, at 0, so a rate() over it never starts empty
+    expect(gatewayMetrics).toContain(
+      'agent_gtw_refusals_total{stage="pre_auth",reason="refused_key"} 0',
+    );
+    expect(gatewayMetrics).toContain(
+      'agent_gtw_refusals_total{stage="client",reason="malformed_request"} 0',
+    );
+    // A stranger's bytes that are no ZMTP greeting: refused before any handshake work
+    const port = Number(new URL(gateway.endpoint.replace("tcp://", "http://")).port);
+    const socket = await Bun.connect({
+      hostname: "127.0.0.1",
+      port,
+      socket: { data() {}, close() {}, error() {} },
+    });
+    socket.write(new Uint8Array(64).fill(0xab));
+    const metricsUrl = (
+      JSON.parse(readFileSync(join(deployment.gtwStateDir, "status.json"), "utf8")) as {
+        metrics: string;
+      }
+    ).metrics;
+    const after = await eventually(
+      async () => {
+        const text = await (await fetch(metricsUrl)).text();
+        return /agent_gtw_refusals_total\{stage="pre_auth",reason="handshake_protocol"\} [1-9]/.test(
+          text,
+        )
+          ? text
+          : undefined;
+      },
+      { timeoutMs: 10_000, intervalMs: 50, message: "the garbage greeting counted" },
+    );
+    socket.end();
+    expect(after).toContain('agent_gtw_refusals_total{stage="pre_auth",reason="refused_key"} 0');
+  });
+
   test("the inference agent reports the account, the clock offset and loss limits", () => {
     expect(inferenceMetrics).toMatch(/^agent_inf_account_equity\{gateway="gtw-test"\} \d/m);
     expect(inferenceMetrics).toMatch(/^agent_inf_account_balance\{gateway="gtw-test"\} \d/m);

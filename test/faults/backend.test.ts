@@ -15,7 +15,7 @@ import {
 } from "../../agent-gtw/backend/terminal/testing/fake-terminal.ts";
 import { eventually } from "../../scripts/harness/eventually.ts";
 import { freePort } from "../../scripts/harness/inference.ts";
-import { hasCommentTag } from "../../shared/protocol/index.ts";
+import { brokerOrderKey, hasCommentTag } from "../../shared/protocol/index.ts";
 import { type ApiClient, Cleanups, type Stack, startStack } from "./support.ts";
 
 const cleanups = new Cleanups();
@@ -75,7 +75,9 @@ function order(coid: string) {
 /** Deals the terminal's broker holds for `coid`. */
 async function dealsOf(fake: FakeTerminal, coid: string): Promise<number> {
   const deals = await fake.sim.deals({ from: 0, to: Number.MAX_SAFE_INTEGER });
-  return deals.filter((deal) => hasCommentTag(deal.comment, coid)).length;
+  // The id's key at the broker is scoped by the client, inf-1 here (PROTOCOL.md §8)
+  const key = brokerOrderKey("inf-1", coid);
+  return deals.filter((deal) => hasCommentTag(deal.comment, key)).length;
 }
 
 async function finalState(api: ApiClient, coid: string): Promise<string> {

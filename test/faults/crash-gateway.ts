@@ -23,6 +23,7 @@ import { loadGatewayConfig } from "../../agent-gtw/config.ts";
 import { recordingJournalIo } from "../../agent-gtw/testing/journal-io.ts";
 import { systemClock } from "../../shared/clock.ts";
 import { createLogger } from "../../shared/log.ts";
+import { brokerOrderKey } from "../../shared/protocol/index.ts";
 
 export const CRASH_STEPS = [
   "intent-syncing",
@@ -54,8 +55,11 @@ const die = (): never => {
   throw new Error("unreachable");
 };
 
-const intentLine = `"k":"I","c":"${coid}"`;
-const outcomeLine = `"k":"O","c":"${coid}"`;
+// The test's client is the deployment's inf-1: the broker knows the order by its scoped key
+const brokerKey = brokerOrderKey("inf-1", coid);
+const line = (kind: string) => new RegExp(`"k":"${kind}",(?:"u":"[^"]*",)?"c":"${coid}"`);
+const intentLine = line("I");
+const outcomeLine = line("O");
 let intentWritten = false;
 let replied = false;
 const write = io.writeSync;
@@ -63,8 +67,8 @@ io.writeSync = (fd, buffer) => {
   if (replied) die();
   const text = Buffer.from(buffer).toString();
   const written = write(fd, buffer);
-  if (text.includes(intentLine)) intentWritten = true;
-  if (text.includes(outcomeLine)) {
+  if (intentLine.test(text)) intentWritten = true;
+  if (outcomeLine.test(text)) {
     if (step === "outcome-written") die();
     // The executor sends the reply right after this write resolves
     if (step === "replied") replied = true;
@@ -88,7 +92,7 @@ const logger = createLogger("gtw", { level: "warn" });
 const real = createBackend(config, systemClock, logger);
 const trade = async (order: { clientOrderId: string }, run: () => Promise<unknown>) => {
   const result = await run();
-  if (step === "executed" && order.clientOrderId === coid) die();
+  if (step === "executed" && order.clientOrderId === brokerKey) die();
   return result;
 };
 // Every call goes to the real backend; OPEN and CLOSE can die after the broker answered

@@ -186,7 +186,7 @@ describe("the journal's disk", () => {
     );
   }, 60_000);
 
-  test("read-only at start: the gateway refuses to start and names the journal", async () => {
+  test("read-only at start: the gateway refuses to start and names the journal's folder", async () => {
     const mount = tmpfs("64k", true);
     const deployment = createDeployment({
       gateway: { journal: { path: join(mount, "orders.journal") } },
@@ -197,9 +197,9 @@ describe("the journal's disk", () => {
     const code = await Promise.race([gateway.process.exited, Bun.sleep(15_000).then(() => -1)]);
     expect(code).not.toBe(0);
     expect(code).not.toBe(-1);
-    expect(gateway.log()).toContain(
-      `journal: cannot open ${join(mount, "orders.journal")} for appending: EROFS: read-only file system`,
-    );
+    // The folder is locked before the journal is opened: its lock file is the first write
+    expect(gateway.log()).toContain(`cannot lock state folder ${mount}:`);
+    expect(gateway.log()).toContain("EROFS: read-only file system");
     console.log(`[faults] journal read-only ${JSON.stringify({ exit_code: code })}`);
   }, 30_000);
 });

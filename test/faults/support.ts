@@ -23,6 +23,7 @@ import {
 } from "../../scripts/harness/inference.ts";
 import { systemClock } from "../../shared/clock.ts";
 import {
+  brokerOrderKey,
   commentTag,
   type Deal,
   type OrderRecord,
@@ -281,9 +282,13 @@ export interface BookAudit {
 export async function auditBooks(
   deployment: Deployment,
   clientOrderIds: Iterable<string>,
+  /** The client that sent each id (the tag is scoped by it); the deployment's inf-1 by default. */
+  clientOf: (coid: string) => string = () => deployment.inferenceKeys.keyId,
 ): Promise<BookAudit> {
   const byTag = new Map<string, string>();
-  for (const coid of clientOrderIds) byTag.set(commentTag(coid), coid);
+  // The tag is made from the id's key at the broker: scoped by the client (PROTOCOL.md §8)
+  for (const coid of clientOrderIds)
+    byTag.set(commentTag(brokerOrderKey(clientOf(coid), coid)), coid);
   // The same account the gateway's config gives the sim (scripts/harness/deployment.ts)
   const sim = new SimBackend({
     clock: systemClock,

@@ -120,9 +120,13 @@ test(
     expect(journalMisses).toEqual([]);
 
     expect(await fleet.gateway.stop()).toBe(0);
+    const sender = new Map<string, string>();
+    for (const [host, client] of fleet.clients.entries())
+      for (const sent of results[host] as Sent[]) sender.set(sent.coid, client.name);
     const audit = await auditBooks(
       fleet.deployment,
       all.map((sent) => sent.coid),
+      (coid) => sender.get(coid) ?? "",
     );
     expect(audit.strangers).toEqual([]);
     const wrong = all.filter((sent) => audit.dealsByCoid.get(sent.coid)?.length !== 1);

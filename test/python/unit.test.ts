@@ -8,13 +8,14 @@ import { PACKAGE_DIR, runPython, runUnittest, TEST_TIMEOUT_MS } from "./support.
 
 setDefaultTimeout(TEST_TIMEOUT_MS);
 
-test("unit tests: constants, records, settings, requests, a scripted agent", async () => {
+test("unit tests: constants, records, settings, requests, a scripted agent, market answers", async () => {
   const report = await runUnittest([
     "test_constants",
     "test_records",
     "test_settings",
     "test_trade_request",
     "test_fake_agent",
+    "test_market",
   ]);
   expect(report).toMatch(/Ran \d+ tests/);
 });

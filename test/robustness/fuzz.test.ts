@@ -167,6 +167,8 @@ test(
         maxHandshakingPerAddress: MAX_HANDSHAKING,
         acceptRatePerSecond: 1_000_000,
         acceptBurst: 1_000_000,
+        acceptRatePerAddress: 1_000_000,
+        acceptBurstPerAddress: 1_000_000,
       });
       // Only what the checks need is kept: the memory bound measures the server, not this test
       const received: string[] = [];

@@ -152,7 +152,9 @@ describe("stream resync", () => {
     const deployment = createDeployment({
       gateway: {
         endpoint: `tcp://127.0.0.1:${freePort()}`,
-        backend: { sim: { tick_interval_ms: 20 } },
+        // Three times the realistic pace: the stops below are hit in about a second, so the
+        // random walk's long tail (a minute and more at the realistic pace) cannot flake the test
+        backend: { sim: { tick_interval_ms: 20, volatility: 3 } },
         limits: { symbols: ["EURUSD", "BTCUSD"] },
       },
     });
@@ -165,8 +167,8 @@ describe("stream resync", () => {
     const sse = await Sse.open(`${inf.api.url}/v1/stream?events=1&quotes=BTCUSD`);
     later(() => sse.close());
 
-    // BTCUSD moves ~6.6 USD per √s in the sim (stops level 10 USD): stops 16 USD away, set from
-    // a fresh quote, are accepted and hit within seconds
+    // BTCUSD moves ~6.6 USD per √s in the sim at the realistic pace, ~20 at volatility 3 (stops
+    // level 10 USD): stops 16 USD away, set from a fresh quote, are accepted and hit within seconds
     const round = (value: number) => Number(value.toFixed(2));
     const tickets: number[] = [];
     for (const [index, side] of (["BUY", "SELL", "BUY", "SELL"] as const).entries()) {

@@ -14,7 +14,7 @@ import { createInferenceApp, type InferenceApp } from "../../agent-inf/app.ts";
 import { inferenceConfigSchema, resolvePaths } from "../../agent-inf/config.ts";
 import type { Deployment } from "../../scripts/harness/deployment.ts";
 import { eventually } from "../../scripts/harness/eventually.ts";
-import { systemClock } from "../../shared/clock.ts";
+import { type Clock, systemClock } from "../../shared/clock.ts";
 import { readPublicKeyFile, readSecretKeyFile } from "../../shared/keys/curve-keys.ts";
 import { readSigningSecretKeyFile } from "../../shared/keys/signing-keys.ts";
 import { createLogger, silentLogger } from "../../shared/log.ts";
@@ -167,19 +167,20 @@ export interface InProcessGateway {
 /** The deployment's gateway, built in this process on a sim the test can steer. */
 export async function startInProcessGateway(
   deployment: Deployment,
-  options: { tickIntervalMs?: number; maxQueuedEvents?: number } = {},
+  options: { tickIntervalMs?: number; maxQueuedEvents?: number; clock?: Clock } = {},
 ): Promise<InProcessGateway> {
   if (options.maxQueuedEvents !== undefined)
     deployment.updateGatewayConfig({ streaming: { max_queued_events: options.maxQueuedEvents } });
   const config = loadGatewayConfig(deployment.gtwConfigPath, {});
+  const clock = options.clock ?? systemClock;
   const sim = new SteerableSim({
-    clock: systemClock,
+    clock,
     seed: 7,
     stateDir: join(deployment.gtwStateDir, "sim"),
     sessions: "always",
     tickIntervalMs: options.tickIntervalMs ?? 250,
   });
-  const app = createGatewayApp(config, silentLogger, { backend: sim });
+  const app = createGatewayApp(config, silentLogger, { backend: sim, clock });
   const endpoint = await app.start();
   return { app, sim, endpoint, stop: () => app.stop() };
 }

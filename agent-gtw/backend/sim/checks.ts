@@ -4,6 +4,7 @@
  * the order they run in. Not here: money (account/margin.ts) and execution (trading.ts).
  */
 import {
+  isOnVolumeStep,
   MAX_COMMENT_LENGTH,
   Retcode,
   type Side,
@@ -11,7 +12,7 @@ import {
 } from "../../../shared/protocol/index.ts";
 import type { Quote } from "./quotes.ts";
 import type { PositionState } from "./records.ts";
-import { isOnStep, pointOf, roundPrice, type SymbolSpec } from "./symbols.ts";
+import { pointOf, roundPrice, type SymbolSpec } from "./symbols.ts";
 
 /** What the server writes in MqlTradeResult.comment for each outcome. */
 export const RETCODE_COMMENTS: Readonly<Record<number, string>> = {
@@ -86,7 +87,9 @@ export function normaliseStop(value: number | null, spec: SymbolSpec): number | 
   if (Math.abs(ticks - Math.round(ticks)) > GRID_TOLERANCE_TICKS) {
     return Number.NaN;
   }
-  return roundPrice(Math.round(ticks) * spec.tick_size, spec.digits);
+  // A stop that rounds to 0 (5e-324) is MT5's "none", held as null like 0 itself
+  const price = roundPrice(Math.round(ticks) * spec.tick_size, spec.digits);
+  return price === 0 ? null : price;
 }
 
 /**
@@ -131,13 +134,16 @@ export function checkFreeze(spec: SymbolSpec, position: PositionState, quote: Qu
   return undefined;
 }
 
-/** Volume against the symbol's min, max and step (10014), with an epsilon-safe step test. */
+/**
+ * Volume against the symbol's min, max and step (10014). Off the step is refused, never rounded:
+ * a signed 4.99999999 on a 0.01 step is not 5 lots (isOnVolumeStep, the shared rule).
+ */
 export function checkVolume(spec: SymbolSpec, volume: number): Check {
   if (volume <= 0) return Retcode.INVALID_VOLUME;
   const tolerance = spec.volume_step * 1e-7;
   if (volume < spec.volume_min - tolerance) return Retcode.INVALID_VOLUME;
   if (volume > spec.volume_max + tolerance) return Retcode.INVALID_VOLUME;
-  if (!isOnStep(volume, spec.volume_step)) return Retcode.INVALID_VOLUME;
+  if (!isOnVolumeStep(volume, spec.volume_step)) return Retcode.INVALID_VOLUME;
   return undefined;
 }
 
@@ -150,7 +156,7 @@ export function checkCloseVolume(spec: SymbolSpec, volume: number, positionVolum
   if (volume > positionVolume + tolerance) return Retcode.INVALID_CLOSE_VOLUME;
   if (Math.abs(volume - positionVolume) <= tolerance) return undefined;
   if (volume < spec.volume_min - tolerance) return Retcode.INVALID_CLOSE_VOLUME;
-  if (!isOnStep(volume, spec.volume_step)) return Retcode.INVALID_CLOSE_VOLUME;
+  if (!isOnVolumeStep(volume, spec.volume_step)) return Retcode.INVALID_CLOSE_VOLUME;
   if (positionVolume - volume < spec.volume_min - tolerance) return Retcode.INVALID_CLOSE_VOLUME;
   return undefined;
 }

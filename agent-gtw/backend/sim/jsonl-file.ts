@@ -11,20 +11,26 @@
  */
 import {
   closeSync,
+  constants,
   existsSync,
   fdatasync,
   fdatasyncSync,
   fstatSync,
-  fsyncSync,
   ftruncateSync,
-  openSync,
-  readFileSync,
-  renameSync,
   writeSync,
 } from "node:fs";
 import { dirname } from "node:path";
 import { AgentError, FaultCode } from "../../../shared/errors.ts";
 import type { CommitTarget } from "../../../shared/group-commit.ts";
+import {
+  openStateFile,
+  readPrivateBytes,
+  syncDirectory,
+  writeStateFile,
+} from "../../../shared/keys/private-file.ts";
+
+/** The sim's files are compacted long before this; larger is not a file the sim wrote. */
+const MAX_STATE_FILE_BYTES = 1024 * 1024 * 1024;
 
 export interface JsonlLine {
   readonly value: unknown;
@@ -42,7 +48,12 @@ export interface JsonlContent {
 
 /** Parse a JSONL file; throws JOURNAL_CORRUPT naming the file and line for a bad inner line. */
 export function readJsonl(path: string, what: string): JsonlContent {
-  const text = readFileSync(path, "utf8");
+  const text = readPrivateBytes(path, {
+    what: `sim ${what}`,
+    maxBytes: MAX_STATE_FILE_BYTES,
+    noFollow: true,
+    code: FaultCode.STATE_FILE_INVALID,
+  }).toString("utf8");
   const parts = text.split("\n");
   let last = parts.length - 1;
   while (last >= 0 && parts[last] === "") last -= 1;
@@ -85,7 +96,8 @@ export class JsonlFile {
   /** Open (creating it durably if needed) and cut it to `length` bytes when given. */
   open(length?: number): void {
     const created = !existsSync(this.path);
-    this.#fd = openSync(this.path, created ? "w+" : "r+");
+    // Not append mode (see above); never through a link planted in the state folder
+    this.#fd = openStateFile(this.path, constants.O_RDWR | constants.O_CREAT, "sim state file");
     if (created) syncDirectory(dirname(this.path));
     this.#size = fstatSync(this.#fd).size;
     if (length !== undefined && length !== this.#size) this.truncate(length);
@@ -136,36 +148,13 @@ export class JsonlFile {
 
 /** Replace a file atomically and durably: write a temporary, fsync, rename, fsync the folder. */
 export function writeFileDurably(path: string, text: string): void {
-  const temporary = `${path}.tmp`;
-  const fd = openSync(temporary, "w");
-  try {
-    writeAll(fd, Buffer.from(text), 0);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  renameSync(temporary, path);
-  syncDirectory(dirname(path));
+  writeStateFile(path, text, { durable: true, what: "sim state file" });
 }
 
 function writeAll(fd: number, buffer: Uint8Array, position: number): void {
   let written = 0;
   while (written < buffer.length) {
     written += writeSync(fd, buffer, written, buffer.length - written, position + written);
-  }
-}
-
-/**
- * Make a new or renamed directory entry durable. Windows cannot open a directory as a file, and
- * NTFS journals the metadata itself, so there is nothing to do there.
- */
-function syncDirectory(dir: string): void {
-  if (process.platform === "win32") return;
-  const fd = openSync(dir, "r");
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
   }
 }
 

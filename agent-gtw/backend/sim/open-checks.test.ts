@@ -177,6 +177,13 @@ describe("open: volume (10014, 10034)", () => {
     ["negative", -0.1, Retcode.INVALID_VOLUME],
     ["on the step despite float error (0.07 / 0.01)", 0.07, Retcode.DONE],
     ["many steps (1.13)", 1.13, Retcode.DONE],
+    // issue 12 §6: refused as MT5 does, not rounded up to 5 lots
+    ["off the step in the 8th decimal (4.99999999)", 4.99999999, Retcode.INVALID_VOLUME],
+    [
+      "off the step in the 8th decimal, many steps (399.99999999)",
+      399.99999999,
+      Retcode.INVALID_VOLUME,
+    ],
   ])("%s", async (_name, volume, expected) => {
     // Enough money that the money check (which runs first) never answers instead
     const backend = await sim({ account: { balance: 1e9 } });

@@ -18,11 +18,12 @@
  * Recovery: a torn last line (never acknowledged) is dropped with a warning; anything else
  * unreadable stops start-up with an error naming the file, never a silent reset.
  */
-import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import type { Clock } from "../../../shared/clock.ts";
 import { type AgentError, describeError } from "../../../shared/errors.ts";
 import { GroupCommit } from "../../../shared/group-commit.ts";
+import { readStateText } from "../../../shared/keys/private-file.ts";
 import type { Logger } from "../../../shared/log.ts";
 import type { Deal, MarginMode } from "../../../shared/protocol/index.ts";
 import {
@@ -40,6 +41,8 @@ export const LOG_FILE = "sim-wal.jsonl";
 export const HISTORY_FILE = "sim-deals.jsonl";
 const SNAPSHOT_FORMAT = "mt5-sim-state";
 const SNAPSHOT_VERSION = 1;
+/** A snapshot holds the open book and feed state; far larger is not one the sim wrote. */
+const MAX_SNAPSHOT_BYTES = 256 * 1024 * 1024;
 
 /** The account a state directory belongs to; a mismatch with the options is refused. */
 export interface StoredAccount {
@@ -162,7 +165,7 @@ export class SimStore {
         this.#options.logger.error("State log write failed", { error: describeError(error) });
         return this.#failure;
       },
-      onSynced: (_seconds, _bytes, lines) => {
+      onSynced: ({ lines }) => {
         this.#syncs += 1;
         this.#recordsInLog += lines;
         if (this.#recordsInLog >= this.#options.compactEvery) this.#scheduleCompaction();
@@ -176,7 +179,10 @@ export class SimStore {
     const commit = this.#commit;
     if (commit === undefined) return Promise.reject(unavailable("sim: state store is not open"));
     this.#seq += 1;
-    return commit.appendDurable(`${JSON.stringify({ seq: this.#seq, ...record, feed })}\n`);
+    return commit.appendDurable(
+      `${JSON.stringify({ seq: this.#seq, ...record, feed })}\n`,
+      undefined,
+    );
   }
 
   /** Resolves when everything appended so far is durable. */
@@ -258,7 +264,9 @@ export class SimStore {
     const path = this.#snapshotPath;
     let parsed: unknown;
     try {
-      parsed = JSON.parse(readFileSync(path, "utf8"));
+      parsed = JSON.parse(
+        readStateText(path, "sim state snapshot", MAX_SNAPSHOT_BYTES) ?? "missing",
+      );
     } catch (error) {
       throw corrupt(`sim: state snapshot ${path} is corrupt (${describeError(error)})`, error);
     }

@@ -3,11 +3,11 @@
  * execution mode, and the weekly forex session boundaries.
  */
 import { describe, expect, test } from "bun:test";
+import { isOnVolumeStep } from "../../../shared/protocol/index.ts";
 import { isSessionOpen } from "./sessions.ts";
 import {
   allowedFillings,
   DEFAULT_SYMBOLS,
-  isOnStep,
   requestFilling,
   resolveSymbols,
   roundVolume,
@@ -53,12 +53,17 @@ describe("overrides", () => {
 });
 
 describe("volume steps", () => {
-  test("isOnStep tolerates binary float error but not real off-step volumes", () => {
-    expect(isOnStep(0.07, 0.01)).toBe(true);
-    expect(isOnStep(0.1 + 0.2, 0.01)).toBe(true);
-    expect(isOnStep(0.015, 0.01)).toBe(false);
-    expect(isOnStep(1.5, 0.1)).toBe(true);
-    expect(isOnStep(1.55, 0.1)).toBe(false);
+  test("isOnVolumeStep tolerates binary float error but not real off-step volumes", () => {
+    expect(isOnVolumeStep(0.07, 0.01)).toBe(true);
+    expect(isOnVolumeStep(0.1 + 0.2, 0.01)).toBe(true);
+    expect(isOnVolumeStep(0.015, 0.01)).toBe(false);
+    expect(isOnVolumeStep(1.5, 0.1)).toBe(true);
+    expect(isOnVolumeStep(1.55, 0.1)).toBe(false);
+    // issue 12 §6: off the grid in the last decimal the wire carries, at any size
+    expect(isOnVolumeStep(4.99999999, 0.01)).toBe(false);
+    expect(isOnVolumeStep(99_999.99999999, 0.01)).toBe(false);
+    expect(isOnVolumeStep(99_999.99, 0.01)).toBe(true);
+    expect(isOnVolumeStep(1234.5, 0.5)).toBe(true);
   });
 
   test("roundVolume removes float dust", () => {

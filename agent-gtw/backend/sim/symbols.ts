@@ -323,15 +323,6 @@ export function roundVolume(volume: number, step: number): number {
 }
 
 /**
- * Whether a volume lies on the step grid. A relative epsilon, because 0.07 / 0.01 is
- * 7.000000000000001 in binary floating point and must still count as seven steps.
- */
-export function isOnStep(volume: number, step: number): boolean {
-  const steps = volume / step;
-  return Math.abs(steps - Math.round(steps)) < 1e-7 * Math.max(1, Math.abs(steps));
-}
-
-/**
  * Filling policies a market order may use: the symbol's flags, narrowed by its execution mode
  * (MT5 help "Fill Policy": Instant and Request execution accept FOK only for market orders;
  * Market execution accepts FOK and IOC, RETURN only for pending orders; Exchange accepts all).

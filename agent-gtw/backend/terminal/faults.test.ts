@@ -27,7 +27,9 @@ const opens = (rig: Rig) => rig.fake.commands.filter((c) => c.cmd === "OPEN").le
 /** What the gateway's journal holds for an OPEN whose outcome is unknown. */
 function unknownOpen(rig: Rig, coid: string): JournalEntry {
   return {
+    client: null,
     clientOrderId: coid,
+    brokerKey: coid,
     action: "OPEN",
     intentHash: "h",
     receivedAt: rig.clock.now(),

@@ -37,7 +37,9 @@ const modify = modifyPending;
 /** What the gateway's journal holds for a pending-order request whose outcome is unknown. */
 function unknownEntry(r: Rig, action: string, coid: string, request: object): JournalEntry {
   return {
+    client: null,
     clientOrderId: coid,
+    brokerKey: coid,
     action,
     intentHash: "h",
     receivedAt: r.clock.now(),

@@ -137,20 +137,8 @@ class QueriesTest(BridgeTestCase):
 
     def test_what_agent_inf_cannot_serve_yet_says_so(self) -> None:
         not_yet = {
-            "symbols_total": lambda: mt5.symbols_total(),
-            "symbols_get": lambda: mt5.symbols_get("*USD*"),
             "orders_total": lambda: mt5.orders_total(),
             "orders_get": lambda: mt5.orders_get(symbol="EURUSD"),
-            "history_orders_total": lambda: mt5.history_orders_total(0, 1),
-            "history_orders_get": lambda: mt5.history_orders_get(0, 1),
-            "history_deals_total": lambda: mt5.history_deals_total(0, 1),
-            "history_deals_get": lambda: mt5.history_deals_get(position=1),
-            "copy_rates_from": lambda: mt5.copy_rates_from("EURUSD", mt5.TIMEFRAME_M5, 0, 10),
-            "copy_rates_from_pos": lambda: mt5.copy_rates_from_pos("EURUSD", 1, 0, 10),
-            "copy_rates_range": lambda: mt5.copy_rates_range("EURUSD", 1, 0, 1),
-            "copy_ticks_from": lambda: mt5.copy_ticks_from("EURUSD", 0, 10,
-                                                           mt5.COPY_TICKS_ALL),
-            "copy_ticks_range": lambda: mt5.copy_ticks_range("EURUSD", 0, 1, mt5.COPY_TICKS_ALL),
             "order_check": lambda: mt5.order_check({"action": mt5.TRADE_ACTION_DEAL}),
             "order_calc_margin": lambda: mt5.order_calc_margin(0, "EURUSD", 1.0, 1.1),
             "order_calc_profit": lambda: mt5.order_calc_profit(0, "EURUSD", 1.0, 1.1, 1.2),

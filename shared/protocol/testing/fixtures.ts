@@ -2,6 +2,8 @@
  * Test-only builders for valid requests and replies, one per action, with overrides. Used by the
  * protocol tests and available to agent tests; production code never imports this file.
  */
+
+import type { HistoryDeal } from "../market-types.ts";
 import type { TradeOrder } from "../pending-types.ts";
 import type {
   AccountInfo,
@@ -191,6 +193,30 @@ export function makeTradeOrder(overrides: Partial<TradeOrder> = {}): TradeOrder 
     position_by_id: 0,
     reason: "EXPERT",
     external_id: "",
+    ...overrides,
+  };
+}
+
+/** A market buy's deal as GET_HISTORY_DEALS lists it (HistoryDeal). */
+export function makeHistoryDeal(overrides: Partial<HistoryDeal> = {}): HistoryDeal {
+  return {
+    ticket: 50000001,
+    order: 100000001,
+    position: 100000001,
+    symbol: "EURUSD",
+    type: "BUY",
+    entry: "IN",
+    reason: "EXPERT",
+    volume: 0.1,
+    price: 1.10135,
+    profit: 0,
+    commission: 0,
+    swap: 0,
+    fee: 0,
+    magic: 7,
+    comment: "BABCDEFGHJK momentum",
+    external_id: "",
+    time: FIXTURE_NOW_MS,
     ...overrides,
   };
 }

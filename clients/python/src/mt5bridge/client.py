@@ -27,6 +27,7 @@ import urllib.parse
 import urllib.request
 from typing import Any, Dict, Iterable, Iterator, List, Optional, Tuple
 
+from . import market
 from .errors import ApiUnreachable, GatewayUnavailable, raise_for_status
 from .outcome import KEEP, OrderResult, new_client_order_id
 from .settings import discover
@@ -105,6 +106,61 @@ class Client:
         if status == 404 and isinstance(body, dict) and "order" in body and body["order"] is None:
             return None
         return _object(_object(raise_for_status(status, body), "order")["order"], "order")
+
+    # -- market data (docs/API.md §10) -------------------------------------------------------
+
+    def symbols(self, group: Optional[str] = None,
+                gateway: Optional[str] = None) -> List[Dict[str, Any]]:
+        """Every symbol, or those MT5's `group` filter selects ("EUR*", "*,!*JPY*")."""
+        query = self._gw(gateway)
+        if group is not None:
+            query["group"] = group
+        return market.read_objects(self, "/v1/symbols", query, "symbols")[1]
+
+    def symbols_total(self, gateway: Optional[str] = None) -> int:
+        return int(market.read_head(self, "/v1/symbols", self._gw(gateway), "symbols")["total"])
+
+    def last_tick(self, symbol: str, gateway: Optional[str] = None) -> Dict[str, Any]:
+        """The symbol's last tick: time (s), bid, ask, last, volume, time_msc, flags, volume_real."""
+        path = f"/v1/ticks/{urllib.parse.quote(symbol, safe='')}/last"
+        return _object(_object(self._call("GET", path, query=self._gw(gateway)), "tick")["tick"],
+                       "tick")
+
+    def rates(self, symbol: str, timeframe: str, *, count: Optional[int] = None,
+              start: Optional[int] = None, date_from: Optional[str] = None,
+              date_to: Optional[str] = None, gateway: Optional[str] = None) -> Any:
+        """Bars, oldest first, as a numpy array with MetaTrader5's dtype (a list of tuples
+        without numpy). Forms as GET /v1/rates takes them: count (the latest), start+count,
+        date_from+count, date_from+date_to; dates are ISO-8601 or Unix seconds as text."""
+        query = _compact_text({"timeframe": timeframe, "count": count, "start": start,
+                               "from": date_from, "to": date_to, **self._gw(gateway)})
+        path = f"/v1/rates/{urllib.parse.quote(symbol, safe='')}"
+        return market.read_table(self, path, query, "rates", market.RATES_DTYPE)
+
+    def ticks(self, symbol: str, date_from: str, *, count: Optional[int] = None,
+              date_to: Optional[str] = None, flags: str = "ALL",
+              gateway: Optional[str] = None) -> Any:
+        """Ticks from date_from (count of them, or up to date_to), oldest first, as a numpy array
+        with MetaTrader5's dtype (a list of tuples without numpy)."""
+        query = _compact_text({"from": date_from, "count": count, "to": date_to,
+                               "flags": flags, **self._gw(gateway)})
+        path = f"/v1/ticks/{urllib.parse.quote(symbol, safe='')}"
+        return market.read_table(self, path, query, "ticks", market.TICKS_DTYPE)
+
+    def history_deals(self, **query: Any) -> List[Dict[str, Any]]:
+        """Deals by date_from (and date_to, group), position or ticket, as the API gives them."""
+        return self._history("deals", query)
+
+    def history_orders(self, **query: Any) -> List[Dict[str, Any]]:
+        """Orders that left the book, by date_from (and date_to, group), position or ticket."""
+        return self._history("orders", query)
+
+    def _history(self, what: str, query: Dict[str, Any]) -> List[Dict[str, Any]]:
+        gateway = query.pop("gateway", None)
+        names = {"date_from": "from", "date_to": "to"}
+        fields = _compact_text({names.get(key, key): value for key, value in query.items()})
+        fields.update(self._gw(gateway))
+        return market.read_objects(self, f"/v1/history/{what}", fields, f"history_{what}")[1]
 
     def metrics(self) -> str:
         status, body = self._send("GET", "/metrics", timeout=self.timeout)
@@ -343,6 +399,11 @@ def _object(value: Any, what: str) -> Dict[str, Any]:
     if not isinstance(value, dict):
         raise ValueError(f"agent-inf answered {what} with {type(value).__name__}, not an object")
     return value
+
+
+def _compact_text(fields: Dict[str, Any]) -> Dict[str, str]:
+    """Query parameters: the given ones, as text."""
+    return {key: str(value) for key, value in fields.items() if value is not None}
 
 
 def _compact(fields: Dict[str, Any]) -> Dict[str, Any]:

@@ -2,15 +2,16 @@
 with MetaTrader5's names, arguments, return types and error convention: None (False for the
 boolean ones) and last_error() on failure, never an exception for a failed call.
 
-What agent-inf cannot serve yet (bars, ticks, history, pending orders, order_check, margin and
-profit calculations, the symbol list) answers None with last_error() RES_E_UNSUPPORTED and says
-so; those arrive with the API routes of issues 14 and 15.
+What agent-inf cannot serve yet (pending orders, order_check, margin and profit calculations)
+answers None with last_error() RES_E_UNSUPPORTED and says so; those arrive with the API routes
+of issue 15. Bars and ticks come as numpy structured arrays with MetaTrader5's dtypes when numpy
+can be imported, as lists of tuples otherwise (market.py).
 """
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Optional, Tuple, Union
+from typing import Any, Callable, Dict, List, Optional, Tuple, Union
 
 from . import constants as c
 from . import convert
@@ -118,14 +119,23 @@ def terminal_info() -> Optional[TerminalInfo]:
 
 
 def symbols_total() -> Optional[int]:
-    _not_yet("symbols_total", "the symbol list (GET /v1/symbols)")
-    return None
+    """How many symbols the broker has."""
+    def read() -> int:
+        connection = current()
+        return connection.client.symbols_total(connection.gateway or None)
+
+    return call(read, None)
 
 
 def symbols_get(group: Optional[str] = None) -> Optional[Tuple[SymbolInfo, ...]]:
-    del group
-    _not_yet("symbols_get", "the symbol list (GET /v1/symbols)")
-    return None
+    """Every symbol, or those the `group` filter selects ("*USD*,!EUR*"), sorted by name."""
+    def read() -> Tuple[SymbolInfo, ...]:
+        connection = current()
+        chosen = None if group is None else _text("group", group)
+        items = connection.client.symbols(chosen, connection.gateway or None)
+        return tuple(convert.symbol_info(item) for item in items)
+
+    return call(read, None)
 
 
 def symbol_info(symbol: str) -> Optional[SymbolInfo]:
@@ -192,61 +202,71 @@ def orders_get(*, symbol: Optional[str] = None, group: Optional[str] = None,
 
 
 def history_orders_total(date_from: Date, date_to: Date) -> Optional[int]:
-    del date_from, date_to
-    _not_yet("history_orders_total", "order history (GET /v1/history/orders)")
-    return None
+    """How many orders left the book between the two dates (by setup time)."""
+    def count() -> int:
+        return len(_history("orders", {"from": _when(date_from), "to": _when(date_to)}))
+
+    return call(count, None)
 
 
 def history_orders_get(date_from: Optional[Date] = None, date_to: Optional[Date] = None, *,
                        group: Optional[str] = None, ticket: Optional[int] = None,
                        position: Optional[int] = None) -> Optional[Tuple[TradeOrder, ...]]:
-    del date_from, date_to, group, ticket, position
-    _not_yet("history_orders_get", "order history (GET /v1/history/orders)")
-    return None
+    """Orders that left the book: between two dates (with an optional `group`), of one
+    `position`, or the one with `ticket`; () when there are none."""
+    def read() -> Tuple[TradeOrder, ...]:
+        query = _history_query("history_orders_get", date_from, date_to, group, ticket, position)
+        return tuple(convert.order(item) for item in _history("orders", query))
+
+    return call(read, None)
 
 
 def history_deals_total(date_from: Date, date_to: Date) -> Optional[int]:
-    del date_from, date_to
-    _not_yet("history_deals_total", "deal history (GET /v1/history/deals)")
-    return None
+    """How many deals were made between the two dates."""
+    def count() -> int:
+        return len(_history("deals", {"from": _when(date_from), "to": _when(date_to)}))
+
+    return call(count, None)
 
 
 def history_deals_get(date_from: Optional[Date] = None, date_to: Optional[Date] = None, *,
                       group: Optional[str] = None, ticket: Optional[int] = None,
                       position: Optional[int] = None) -> Optional[Tuple[TradeDeal, ...]]:
-    del date_from, date_to, group, ticket, position
-    _not_yet("history_deals_get", "deal history (GET /v1/history/deals)")
-    return None
+    """Deals between two dates (with an optional `group`), of one `position`, or the one with
+    `ticket`; () when there are none."""
+    def read() -> Tuple[TradeDeal, ...]:
+        query = _history_query("history_deals_get", date_from, date_to, group, ticket, position)
+        return tuple(convert.deal(item) for item in _history("deals", query))
+
+    return call(read, None)
 
 
 def copy_rates_from(symbol: str, timeframe: int, date_from: Date, count: int) -> Any:
-    del symbol, timeframe, date_from, count
-    _not_yet("copy_rates_from", "bars (GET /v1/rates)")
-    return None
+    """The `count` bars opening at or before `date_from`, oldest first: a numpy structured
+    array with MetaTrader5's fields (time in seconds), or a list of tuples without numpy."""
+    return _rates(symbol, timeframe, lambda: {"from": _when(date_from), "count": _count(count)})
 
 
 def copy_rates_from_pos(symbol: str, timeframe: int, start_pos: int, count: int) -> Any:
-    del symbol, timeframe, start_pos, count
-    _not_yet("copy_rates_from_pos", "bars (GET /v1/rates)")
-    return None
+    """`count` bars back from position `start_pos` (0 is the bar being built now)."""
+    return _rates(symbol, timeframe, lambda: {"start": _whole("start_pos", start_pos, 0),
+                                              "count": _count(count)})
 
 
 def copy_rates_range(symbol: str, timeframe: int, date_from: Date, date_to: Date) -> Any:
-    del symbol, timeframe, date_from, date_to
-    _not_yet("copy_rates_range", "bars (GET /v1/rates)")
-    return None
+    """The bars opening between `date_from` and `date_to`, both included."""
+    return _rates(symbol, timeframe, lambda: {"from": _when(date_from), "to": _when(date_to)})
 
 
 def copy_ticks_from(symbol: str, date_from: Date, count: int, flags: int) -> Any:
-    del symbol, date_from, count, flags
-    _not_yet("copy_ticks_from", "ticks (GET /v1/ticks)")
-    return None
+    """The first `count` ticks at or after `date_from` (flags COPY_TICKS_ALL, _INFO, _TRADE):
+    a numpy structured array with MetaTrader5's fields, or a list of tuples without numpy."""
+    return _ticks(symbol, lambda: {"from": _when(date_from), "count": _count(count)}, flags)
 
 
 def copy_ticks_range(symbol: str, date_from: Date, date_to: Date, flags: int) -> Any:
-    del symbol, date_from, date_to, flags
-    _not_yet("copy_ticks_range", "ticks (GET /v1/ticks)")
-    return None
+    """Every tick between `date_from` and `date_to` (at most 31 days)."""
+    return _ticks(symbol, lambda: {"from": _when(date_from), "to": _when(date_to)}, flags)
 
 
 def order_check(request: Any) -> Optional[OrderCheckResult]:
@@ -294,6 +314,98 @@ def _symbol(symbol: str) -> Any:
 def _positions(symbol: Optional[str]) -> Any:
     connection = current()
     return connection.client.positions(symbol, connection.gateway or None)
+
+
+# TIMEFRAME_* values to the API's names (M1 … MN1)
+_TIMEFRAMES = {value: name[len("TIMEFRAME_"):] for name, value in vars(c).items()
+               if name.startswith("TIMEFRAME_")}
+_TICK_FLAGS = {c.COPY_TICKS_ALL: "ALL", c.COPY_TICKS_INFO: "INFO", c.COPY_TICKS_TRADE: "TRADE"}
+
+
+def _when(value: Any) -> str:
+    """A MetaTrader5 date as the API's Unix seconds: a datetime (naive ones in the local zone,
+    as MetaTrader5 reads them: pass tzinfo=timezone.utc for UTC) or seconds since 1970."""
+    if isinstance(value, datetime):
+        seconds = value.timestamp()
+    elif isinstance(value, (int, float)) and not isinstance(value, bool) and value >= 0:
+        seconds = float(value)
+    else:
+        raise BridgeError(c.RES_E_INVALID_PARAMS, f"a date must be a datetime or Unix seconds "
+                          f"(an int or float >= 0), was {value!r}")
+    return f"{seconds:.3f}".rstrip("0").rstrip(".")
+
+
+def _whole(name: str, value: Any, minimum: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise BridgeError(c.RES_E_INVALID_PARAMS, f"{name} must be an integer >= {minimum}, "
+                          f"was {value!r}")
+    return value
+
+
+def _count(value: Any) -> int:
+    return _whole("count", value, 1)
+
+
+def _rates(symbol: str, timeframe: int, fields: Callable[[], Dict[str, Any]]) -> Any:
+    """`fields` is checked inside call(), so a bad argument is last_error(), not an exception."""
+    def read() -> Any:
+        query = fields()
+        name = _TIMEFRAMES.get(timeframe) if isinstance(timeframe, int) else None
+        if name is None:
+            raise BridgeError(c.RES_E_INVALID_PARAMS, f"timeframe must be one of the "
+                              f"TIMEFRAME_* constants, was {timeframe!r}")
+        connection = current()
+        return connection.client.rates(
+            _text("symbol", symbol), name, count=query.get("count"), start=query.get("start"),
+            date_from=query.get("from"), date_to=query.get("to"),
+            gateway=connection.gateway or None)
+
+    return call(read, None)
+
+
+def _ticks(symbol: str, fields: Callable[[], Dict[str, Any]], flags: int) -> Any:
+    def read() -> Any:
+        query = fields()
+        kind = _TICK_FLAGS.get(flags) if isinstance(flags, int) else None
+        if kind is None:
+            raise BridgeError(c.RES_E_INVALID_PARAMS, f"flags must be COPY_TICKS_ALL, "
+                              f"COPY_TICKS_INFO or COPY_TICKS_TRADE, was {flags!r}")
+        connection = current()
+        return connection.client.ticks(
+            _text("symbol", symbol), str(query["from"]), count=query.get("count"),
+            date_to=query.get("to"), flags=kind, gateway=connection.gateway or None)
+
+    return call(read, None)
+
+
+def _history_query(function: str, date_from: Optional[Date], date_to: Optional[Date],
+                   group: Optional[str], ticket: Optional[int],
+                   position: Optional[int]) -> Dict[str, Any]:
+    """MetaTrader5's three forms: dates (and group), ticket=, or position=."""
+    dated = date_from is not None or date_to is not None
+    forms = [dated, ticket is not None, position is not None]
+    if sum(forms) != 1 or (dated and (date_from is None or date_to is None)):
+        raise BridgeError(c.RES_E_INVALID_PARAMS, f"{function} takes date_from and date_to "
+                          "(with an optional group), ticket=, or position=")
+    if group is not None and not dated:
+        raise BridgeError(c.RES_E_INVALID_PARAMS, "group goes with date_from and date_to")
+    if ticket is not None:
+        return {"ticket": _ticket(ticket)}
+    if position is not None:
+        return {"position": _ticket(position)}
+    query: Dict[str, Any] = {"from": _when(date_from), "to": _when(date_to)}
+    if group is not None:
+        query["group"] = _text("group", group)
+    return query
+
+
+def _history(what: str, query: Dict[str, Any]) -> List[Dict[str, Any]]:
+    connection = current()
+    fields = {("date_" + key if key in ("from", "to") else key): value
+              for key, value in query.items()}
+    if what == "deals":
+        return connection.client.history_deals(**fields, gateway=connection.gateway or None)
+    return connection.client.history_orders(**fields, gateway=connection.gateway or None)
 
 
 def _check_account(account: Any, login: Optional[int], server: Optional[str]) -> None:

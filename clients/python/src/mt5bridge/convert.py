@@ -11,7 +11,15 @@ import re
 from typing import Any, Dict, Iterable, List, Tuple, get_type_hints
 
 from . import constants as c
-from .records import AccountInfo, SymbolInfo, TerminalInfo, Tick, TradePosition
+from .records import (
+    AccountInfo,
+    SymbolInfo,
+    TerminalInfo,
+    Tick,
+    TradeDeal,
+    TradeOrder,
+    TradePosition,
+)
 
 MARGIN_MODES = {
     "NETTING": c.ACCOUNT_MARGIN_MODE_RETAIL_NETTING,
@@ -170,12 +178,80 @@ def position(item: Dict[str, Any]) -> TradePosition:
         sl=_float(item, "sl"), tp=_float(item, "tp"), price_current=_float(item, "price_current"),
         swap=_float(item, "swap"), profit=_float(item, "profit"),
         symbol=str(item.get("symbol", "")),
-        comment=comment[tagged.end():] if tagged else comment, external_id="",
+        comment=_untagged(comment), external_id="",
     )
 
 
 def positions(items: Iterable[Dict[str, Any]]) -> Tuple[TradePosition, ...]:
     return tuple(position(item) for item in items)
+
+
+# MT5's numbers for the API's enumeration names (history deals and orders)
+DEAL_TYPES = {name[len("DEAL_TYPE_"):]: value for name, value in vars(c).items()
+              if name.startswith("DEAL_TYPE_")}
+# MetaTrader5 names these three without TYPE_
+DEAL_TYPES.update(DIVIDEND=c.DEAL_DIVIDEND, DIVIDEND_FRANKED=c.DEAL_DIVIDEND_FRANKED, TAX=c.DEAL_TAX)
+DEAL_ENTRIES = {name[len("DEAL_ENTRY_"):]: value for name, value in vars(c).items()
+                if name.startswith("DEAL_ENTRY_")}
+DEAL_REASONS = {name[len("DEAL_REASON_"):]: value for name, value in vars(c).items()
+                if name.startswith("DEAL_REASON_")}
+# DEAL_REASON_CORPORATE_ACTION (MQL5's ENUM_DEAL_REASON), which the module has no constant for
+DEAL_REASONS["CORPORATE_ACTION"] = 10
+ORDER_TYPES = {name[len("ORDER_TYPE_"):]: value for name, value in vars(c).items()
+               if name.startswith("ORDER_TYPE_")}
+ORDER_STATES = {name[len("ORDER_STATE_"):]: value for name, value in vars(c).items()
+                if name.startswith("ORDER_STATE_")}
+ORDER_TIMES = {name[len("ORDER_TIME_"):]: value for name, value in vars(c).items()
+               if name.startswith("ORDER_TIME_")}
+ORDER_FILLINGS = {name[len("ORDER_FILLING_"):]: value for name, value in vars(c).items()
+                  if name.startswith("ORDER_FILLING_")}
+ORDER_REASONS = {name[len("ORDER_REASON_"):]: value for name, value in vars(c).items()
+                 if name.startswith("ORDER_REASON_")}
+
+
+def deal(item: Dict[str, Any]) -> TradeDeal:
+    """A deal of GET /v1/history/deals (times already in MT5's seconds and ms)."""
+    return TradeDeal(
+        ticket=int(item["ticket"]), order=int(item.get("order", 0)), time=int(item["time"]),
+        time_msc=int(item["time_msc"]), type=DEAL_TYPES[str(item["type"])],
+        entry=DEAL_ENTRIES[str(item["entry"])], magic=int(item.get("magic", 0)),
+        position_id=int(item.get("position", 0)),
+        reason=DEAL_REASONS.get(str(item.get("reason")), c.DEAL_REASON_CLIENT),
+        volume=_float(item, "volume"), price=_float(item, "price"),
+        commission=_float(item, "commission"), swap=_float(item, "swap"),
+        profit=_float(item, "profit"), fee=_float(item, "fee"),
+        symbol=str(item.get("symbol", "")), comment=_untagged(str(item.get("comment", ""))),
+        external_id=str(item.get("external_id", "")),
+    )
+
+
+def order(item: Dict[str, Any]) -> TradeOrder:
+    """An order of GET /v1/history/orders; a stop or limit price the order lacks is 0.0."""
+    return TradeOrder(
+        ticket=int(item["ticket"]), time_setup=int(item["time_setup"]),
+        time_setup_msc=int(item["time_setup_msc"]), time_done=int(item.get("time_done", 0)),
+        time_done_msc=int(item.get("time_done_msc", 0)),
+        time_expiration=int(item.get("time_expiration", 0)),
+        type=ORDER_TYPES[str(item["type"])],
+        type_time=ORDER_TIMES.get(str(item.get("type_time")), c.ORDER_TIME_GTC),
+        type_filling=ORDER_FILLINGS.get(str(item.get("type_filling")), c.ORDER_FILLING_FOK),
+        state=ORDER_STATES[str(item["state"])], magic=int(item.get("magic", 0)),
+        position_id=int(item.get("position_id", 0)),
+        position_by_id=int(item.get("position_by_id", 0)),
+        reason=ORDER_REASONS.get(str(item.get("reason")), c.ORDER_REASON_CLIENT),
+        volume_initial=_float(item, "volume_initial"),
+        volume_current=_float(item, "volume_current"), price_open=_float(item, "price_open"),
+        sl=_float(item, "sl"), tp=_float(item, "tp"), price_current=_float(item, "price_current"),
+        price_stoplimit=_float(item, "price_stoplimit"), symbol=str(item.get("symbol", "")),
+        comment=_untagged(str(item.get("comment", ""))),
+        external_id=str(item.get("external_id", "")),
+    )
+
+
+def _untagged(comment: str) -> str:
+    """The comment without the gateway's tag in front, as the strategy wrote it."""
+    tagged = _COMMENT_TAG.match(comment)
+    return comment[tagged.end():] if tagged else comment
 
 
 def _float(source: Dict[str, Any], key: str) -> float:
