@@ -15,10 +15,10 @@
  * which moves on at every settlement. A read that began after a fill was recorded was asked after
  * the gateway had executed it (the gateway answers FILLED only then, and the live view is told of
  * our own fills before they are settled: live-view.ts ownOrder), so it shows the fill: the
- * position, or the smaller position after a partial close. A read that began before may or may not, so a SETTLED
- * reservation counts for older reads only, unless the snapshot plainly holds its position (the
- * ticket, or the comment tag of its client_order_id). IN_FLIGHT and UNKNOWN reservations count
- * for every read unless their position is already there.
+ * position, or the smaller position after a partial close. A read that began before may or may
+ * not, so a SETTLED reservation counts for older reads only, unless the snapshot plainly holds
+ * its position (the ticket, or the comment tag of its client_order_id). IN_FLIGHT and UNKNOWN
+ * reservations count for every read unless their position is already there.
  *
  * What is counted: OPEN (a market order; one position on its symbol), PLACE (a pending order:
  * the same, from placement until it is cancelled, expires or fills, and then as the position;
