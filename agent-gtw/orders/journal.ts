@@ -433,10 +433,15 @@ export class Journal {
     const temporary = `${this.path}.compact`;
     const content = lines.join("");
     writeNewFile(temporary, content);
-    fs.renameSync(temporary, this.path);
-    syncDirectory(dirname(this.path));
+    // Windows refuses to rename over a file that is open: close it first, and on a failure
+    // reopen the old one, which is still whole
     this.#io.closeSync(this.#fd);
-    this.#fd = this.#io.openSync(this.path, APPEND_FLAGS | fs.constants.O_NOFOLLOW, 0o600);
+    try {
+      fs.renameSync(temporary, this.path);
+    } finally {
+      this.#fd = this.#io.openSync(this.path, APPEND_FLAGS | fs.constants.O_NOFOLLOW, 0o600);
+    }
+    syncDirectory(dirname(this.path));
     this.#records = lines.length - 1;
     this.#commit.reset(Buffer.byteLength(content));
     this.#syncedSeq = this.#seq;
