@@ -33,7 +33,12 @@ import { installCryptoBackend } from "../shared/sodium/install.ts";
 import { parseBenchArgs } from "./bench/cli.ts";
 import { type EchoKind, echoReference } from "./bench-e2e/echo-reference.ts";
 import { startFlood } from "./bench-e2e/flood.ts";
-import { formatOrderHops, orderHops } from "./bench-e2e/order-hops.ts";
+import {
+  formatOrderHops,
+  formatRequests,
+  gatewayRequests,
+  orderHops,
+} from "./bench-e2e/order-hops.ts";
 import {
   busyShare,
   cpuSeconds,
@@ -506,6 +511,7 @@ try {
     inference: ((cpuSeconds(inf.process.pid) - apiCpu.inference) / N.apiThroughput) * 1e6,
   };
   const loadPeak = loadRss.stop();
+  const loadAfter = await scrapeBoth();
 
   const wireStats = percentiles(wire.filter(Number.isFinite));
   const apiStats = percentiles(api.filter(Number.isFinite));
@@ -566,6 +572,13 @@ try {
       gateway: { before: hopsBefore.gateway, after: hopsAfter.gateway },
     });
     for (const line of formatOrderHops(hops, apiMean)) console.log(line);
+    const underLoad = gatewayRequests(
+      { before: hopsAfter.inference, after: loadAfter.inference },
+      N.apiThroughput,
+    );
+    console.log(
+      `  with 16 in flight: gateway requests per order ${formatRequests(underLoad.perAction)}`,
+    );
   } else {
     console.log("  (the gateway serves no /metrics: metrics.listen is null)");
   }

@@ -27,7 +27,7 @@
  *
  * Pure state, no I/O and no clock: the caller passes times.
  */
-import { hasCommentTag, type Position, type Side } from "../../shared/protocol/index.ts";
+import { carriesTag, commentTag, type Position, type Side } from "../../shared/protocol/index.ts";
 
 /** Exposure an OPEN or a PLACE adds until it is settled: one position (or order) on `symbol`. */
 export interface PositionExposure {
@@ -101,6 +101,8 @@ interface Entry {
   settledAt: number;
   ticket: number | undefined;
   unknownSince: number;
+  /** The comment tag of its client_order_id, computed once (every check compares it). */
+  tag?: string;
 }
 
 /** A read that never began: counts every reservation, as the oldest possible snapshot would. */
@@ -283,8 +285,9 @@ function findShown(
   exposure: PositionExposure,
 ): number | undefined {
   const id = exposure.clientOrderId;
+  const tag = id === undefined ? undefined : (entry.tag ??= commentTag(id));
   const mine = (item: { readonly ticket: number; readonly comment: string }) =>
-    item.ticket === entry.ticket || (id !== undefined && hasCommentTag(item.comment, id));
+    item.ticket === entry.ticket || (tag !== undefined && carriesTag(item.comment, tag));
   for (const position of snapshot.positions) if (mine(position)) return position.ticket;
   for (const order of snapshot.orders ?? []) if (mine(order)) return order.ticket;
   return undefined;

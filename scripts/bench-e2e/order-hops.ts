@@ -72,26 +72,7 @@ export function orderHops(input: OrderHopsInput): OrderHops {
     journalMs: stage("journal"),
     backendMs: stage("backend"),
   };
-  const actions = new Set(
-    input.inference.after
-      .filter((series) => series.name === "agent_inf_gateway_request_seconds")
-      .map((series) => series.labels["action"] ?? ""),
-  );
-  const requestsPerOrder: Record<string, number> = {};
-  let reads = { sum: 0, count: 0 };
-  for (const action of [...actions].sort()) {
-    if (action === "PING") continue;
-    const figure = between(
-      inf.before,
-      inf.after,
-      "agent_inf_gateway_request_seconds",
-      (labels) => labels["action"] === action,
-    );
-    if (figure.count === 0) continue;
-    requestsPerOrder[action] = figure.count / orders;
-    if (!ORDER_ACTIONS.has(action))
-      reads = { sum: reads.sum + figure.sum, count: reads.count + figure.count };
-  }
+  const { perAction: requestsPerOrder, readMeanMs } = gatewayRequests(inf, orders);
   const gatewayMs = gateway.verifyMs + gateway.journalMs + gateway.backendMs;
   return {
     httpMs: input.clientMeanMs - perOrderMs(handler),
@@ -99,8 +80,49 @@ export function orderHops(input: OrderHopsInput): OrderHops {
     wireMs: perOrderMs(own) - gatewayMs,
     gateway,
     requestsPerOrder,
+    readMeanMs,
+  };
+}
+
+/**
+ * Gateway requests agent-inf sent per order over a phase, by action (PING excluded: the
+ * heartbeat's), and the mean round trip of the reads among them (NaN: none).
+ */
+export function gatewayRequests(
+  inference: Scrapes,
+  orders: number,
+): { readonly perAction: Readonly<Record<string, number>>; readonly readMeanMs: number } {
+  const actions = new Set(
+    inference.after
+      .filter((series) => series.name === "agent_inf_gateway_request_seconds")
+      .map((series) => series.labels["action"] ?? ""),
+  );
+  const perAction: Record<string, number> = {};
+  let reads = { sum: 0, count: 0 };
+  for (const action of [...actions].sort()) {
+    if (action === "PING") continue;
+    const figure = between(
+      inference.before,
+      inference.after,
+      "agent_inf_gateway_request_seconds",
+      (labels) => labels["action"] === action,
+    );
+    if (figure.count === 0) continue;
+    perAction[action] = figure.count / orders;
+    if (!ORDER_ACTIONS.has(action))
+      reads = { sum: reads.sum + figure.sum, count: reads.count + figure.count };
+  }
+  return {
+    perAction,
     readMeanMs: reads.count === 0 ? Number.NaN : (reads.sum / reads.count) * 1000,
   };
+}
+
+/** "2.00 (CLOSE 0.50, GET_ACCOUNT 1.00, OPEN 0.50)" */
+export function formatRequests(perAction: Readonly<Record<string, number>>): string {
+  const entries = Object.entries(perAction);
+  const total = entries.reduce((sum, [, count]) => sum + count, 0);
+  return `${total.toFixed(2)} (${entries.map(([action, count]) => `${action} ${count.toFixed(2)}`).join(", ")})`;
 }
 
 /** The breakdown as printed lines. */
@@ -110,8 +132,6 @@ export function formatOrderHops(hops: OrderHops, clientMeanMs: number): string[]
   const row = (label: string, value: number) =>
     `  ${label.padEnd(66)}${ms(value)}  ${share(value)}`;
   const { verifyMs, journalMs, backendMs } = hops.gateway;
-  const requests = Object.entries(hops.requestsPerOrder);
-  const total = requests.reduce((sum, [, count]) => sum + count, 0);
   return [
     `  ${"hop (mean per order, ms)".padEnd(66)}${"ms".padStart(7)}  share`,
     row("strategy ⇄ agent-inf: HTTP outside the request handler", hops.httpMs),
@@ -121,6 +141,6 @@ export function formatOrderHops(hops: OrderHops, clientMeanMs: number): string[]
     row("agent-gtw: journal (intent fdatasync, outcome write)", journalMs),
     row("agent-gtw: last-line gate and the simulated MT5 (its fdatasync)", backendMs),
     row("= what the strategy saw", clientMeanMs),
-    `  gateway requests per order: ${total.toFixed(2)} (${requests.map(([action, count]) => `${action} ${count.toFixed(2)}`).join(", ")})${Number.isFinite(hops.readMeanMs) ? `; reads took ${hops.readMeanMs.toFixed(3)} ms each` : ""}`,
+    `  gateway requests per order: ${formatRequests(hops.requestsPerOrder)}${Number.isFinite(hops.readMeanMs) ? `; reads took ${hops.readMeanMs.toFixed(3)} ms each` : ""}`,
   ];
 }
