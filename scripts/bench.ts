@@ -37,6 +37,7 @@ import {
   formatOrderHops,
   formatRequests,
   gatewayRequests,
+  gatewayStages,
   orderHops,
 } from "./bench-e2e/order-hops.ts";
 import {
@@ -279,10 +280,13 @@ async function wineSection(linuxInference: string): Promise<void> {
       console.log(
         `${label.padEnd(52)}${p === undefined ? "  failed" : `${format(p.p50)}${format(p.p95)}${format(p.p99)}${format(p.max)}`}`,
       );
-    line(`PING, agent-inf ping ${N.winePings} (µs): Linux agent-gtw`, pings.linux, us);
-    line("                                  agent-gtw.exe under Wine", pings.wine, us);
-    line(`orders one at a time, ${orders.linux.count} (ms): Linux agent-gtw`, orders.linux, ms);
-    line("                                  agent-gtw.exe under Wine", orders.wine, ms);
+    console.log(
+      `         agent-inf ping ${N.winePings} (µs), then ${orders.linux.count} orders one at a time straight to each gateway (ms)`,
+    );
+    line("PING: Linux agent-gtw", pings.linux, us);
+    line("PING: agent-gtw.exe under Wine", pings.wine, us);
+    line("order: Linux agent-gtw", orders.linux, ms);
+    line("order: agent-gtw.exe under Wine", orders.wine, ms);
     if (pings.linux !== undefined && pings.wine !== undefined)
       console.log(
         `ratio    Wine / Linux p50: PING ${(pings.wine.p50 / pings.linux.p50).toFixed(2)}×, order ${(orders.wine.p50 / orders.linux.p50).toFixed(2)}×`,
@@ -427,8 +431,21 @@ try {
   const client = new TestClient(gtw.endpoint, deployment);
   const pair = () => orderPair(client);
   for (let i = 0; i < 50; i++) await pair();
+  const gatewayMetricsUrl = (
+    JSON.parse(readFileSync(join(deployment.gtwStateDir, "status.json"), "utf8")) as {
+      metrics?: string | null;
+    }
+  ).metrics;
+  const scrapeGateway = async () => (gatewayMetricsUrl ? await scrape(gatewayMetricsUrl) : []);
+  const wireBefore = await scrapeGateway();
   const wire: number[] = [];
   for (let i = 0; i < N.wirePairs; i++) wire.push(...(await pair()));
+  const wireStages = gatewayStages(
+    { before: wireBefore, after: await scrapeGateway() },
+    wire.length,
+  );
+  // The disk again, right after the orders that used it: the bound below takes this one
+  const fsyncAfterUs = fdatasyncMicros(deployment.dir);
   const wireRss = new RssSampler({ gateway: gtw.process.pid });
   const wireCpu = cpuSeconds(gtw.process.pid);
   const wireStarted = performance.now();
@@ -480,14 +497,9 @@ try {
   };
   for (let i = 0; i < 20; i++) await apiOrder();
   // Both agents' histograms around the one-at-a-time phase: where each order's time went
-  const gatewayMetricsUrl = (
-    JSON.parse(readFileSync(join(deployment.gtwStateDir, "status.json"), "utf8")) as {
-      metrics?: string | null;
-    }
-  ).metrics;
   const scrapeBoth = async (): Promise<{ inference: Series[]; gateway: Series[] }> => ({
     inference: await scrape(`${setup.apiUrl}/metrics`, bearer(setup.operatorToken)),
-    gateway: gatewayMetricsUrl ? await scrape(gatewayMetricsUrl) : [],
+    gateway: await scrapeGateway(),
   });
   const hopsBefore = await scrapeBoth();
   const api: number[] = [];
@@ -555,9 +567,13 @@ try {
     versus(
       `gateway order p50 vs ${TARGET.gatewayFsyncs} × fdatasync p50 + ${TARGET.gatewayOverFsyncMs} ms`,
       wireStats.p50,
-      (TARGET.gatewayFsyncs * fsyncP50Us) / 1000 + TARGET.gatewayOverFsyncMs,
+      (TARGET.gatewayFsyncs * fsyncAfterUs) / 1000 + TARGET.gatewayOverFsyncMs,
       "ms",
     ),
+  );
+  const wireMean = wire.filter(Number.isFinite).reduce((sum, v) => sum + v, 0) / wireStats.count;
+  console.log(
+    `gateway  one at a time straight to it, means per order (ms): verify ${wireStages.verifyMs.toFixed(3)}, journal ${wireStages.journalMs.toFixed(3)} (${wireStages.fsyncsPerOrder.toFixed(2)} fdatasync per order at ${wireStages.fsyncMs.toFixed(3)} each), backend ${wireStages.backendMs.toFixed(3)} (the gate and the sim, its own fdatasync included), the rest (CURVE, framing, this client) ${(wireMean - wireStages.verifyMs - wireStages.journalMs - wireStages.backendMs).toFixed(3)}; disk fdatasync p50 ${fsyncP50Us.toFixed(0)} µs at the start, ${fsyncAfterUs.toFixed(0)} µs after these orders`,
   );
   const apiMean =
     api.filter(Number.isFinite).reduce((sum, value) => sum + value, 0) / apiStats.count;

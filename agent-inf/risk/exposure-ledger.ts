@@ -102,7 +102,7 @@ interface Entry {
   ticket: number | undefined;
   unknownSince: number;
   /** The comment tag of its client_order_id, computed once (every check compares it). */
-  tag?: string;
+  readonly tag: string | undefined;
 }
 
 /** A read that never began: counts every reservation, as the oldest possible snapshot would. */
@@ -155,7 +155,7 @@ export class ExposureLedger {
     for (const entry of this.#entries) {
       const exposure = entry.exposure;
       if (exposure.kind === "CLOSE" || !counts(entry, epoch)) continue;
-      if (shownIn(snapshot, entry, exposure)) continue;
+      if (findShown(snapshot, entry) !== undefined) continue;
       add(exposure.symbol, true);
       reserved += 1;
     }
@@ -187,6 +187,7 @@ export class ExposureLedger {
       settledAt: 0,
       ticket: undefined,
       unknownSince: 0,
+      tag: exposure.clientOrderId === undefined ? undefined : commentTag(exposure.clientOrderId),
     };
     this.#entries.add(entry);
     let released = false;
@@ -243,7 +244,7 @@ export class ExposureLedger {
     for (const entry of this.#entries) {
       const exposure = entry.exposure;
       if (entry.phase !== "UNKNOWN" || exposure.kind === "CLOSE") continue;
-      const found = findShown(snapshot, entry, exposure);
+      const found = findShown(snapshot, entry);
       if (found === undefined) continue;
       this.#settle(entry, found);
       resolved += 1;
@@ -274,18 +275,9 @@ function counts(entry: Entry, epoch: number): boolean {
   return entry.phase !== "SETTLED" || epoch < entry.settledAt;
 }
 
-function shownIn(snapshot: ExposureSnapshot, entry: Entry, exposure: PositionExposure): boolean {
-  return findShown(snapshot, entry, exposure) !== undefined;
-}
-
 /** The ticket of the position or order in `snapshot` that is this reservation's, if any. */
-function findShown(
-  snapshot: ExposureSnapshot,
-  entry: Entry,
-  exposure: PositionExposure,
-): number | undefined {
-  const id = exposure.clientOrderId;
-  const tag = id === undefined ? undefined : (entry.tag ??= commentTag(id));
+function findShown(snapshot: ExposureSnapshot, entry: Entry): number | undefined {
+  const tag = entry.tag;
   const mine = (item: { readonly ticket: number; readonly comment: string }) =>
     item.ticket === entry.ticket || (tag !== undefined && carriesTag(item.comment, tag));
   for (const position of snapshot.positions) if (mine(position)) return position.ticket;

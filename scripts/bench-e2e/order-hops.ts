@@ -125,6 +125,36 @@ export function formatRequests(perAction: Readonly<Record<string, number>>): str
   return `${total.toFixed(2)} (${entries.map(([action, count]) => `${action} ${count.toFixed(2)}`).join(", ")})`;
 }
 
+/** Where an order straight to the gateway went there (means per order, ms). */
+export interface GatewayStages {
+  readonly verifyMs: number;
+  readonly journalMs: number;
+  readonly backendMs: number;
+  /** Mean time of one journal fdatasync, and how many the phase took per order. */
+  readonly fsyncMs: number;
+  readonly fsyncsPerOrder: number;
+}
+
+export function gatewayStages(gateway: Scrapes, orders: number): GatewayStages {
+  const stage = (name: string) =>
+    (between(
+      gateway.before,
+      gateway.after,
+      "agent_gtw_order_stage_seconds",
+      (labels) => labels["stage"] === name,
+    ).sum /
+      orders) *
+    1000;
+  const syncs = between(gateway.before, gateway.after, "agent_gtw_journal_fsync_seconds");
+  return {
+    verifyMs: stage("verify"),
+    journalMs: stage("journal"),
+    backendMs: stage("backend"),
+    fsyncMs: syncs.count === 0 ? Number.NaN : (syncs.sum / syncs.count) * 1000,
+    fsyncsPerOrder: syncs.count / orders,
+  };
+}
+
 /** The breakdown as printed lines. */
 export function formatOrderHops(hops: OrderHops, clientMeanMs: number): string[] {
   const ms = (value: number) => (Number.isFinite(value) ? value.toFixed(3) : "n/a").padStart(7);
