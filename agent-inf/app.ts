@@ -22,11 +22,13 @@ import { findGateway, type InferenceConfig } from "./config.ts";
 import { loadHostKeys } from "./gateway/host-keys.ts";
 import { clockOffsetWatcher, gatewayWindow } from "./lane/clock-check.ts";
 import { createLane } from "./lane/create-lane.ts";
+import type { EquityCurve } from "./lane/equity-curve.ts";
 import { agentHealth, type Health } from "./lane/health.ts";
 import type { Lane } from "./lane/lane.ts";
 import { Lanes } from "./lane/lanes.ts";
 import { LaneStateStore } from "./lane/state-store.ts";
-import { OrderService } from "./orders/order-service.ts";
+import { DescribedOrderService, OrderLog } from "./orders/order-log.ts";
+import type { OrderService } from "./orders/order-service.ts";
 import { INFERENCE_VERSION } from "./version.ts";
 
 export interface InferenceApp {
@@ -35,6 +37,10 @@ export interface InferenceApp {
   readonly lanes: ReadonlyMap<string, Lane>;
   readonly defaultGateway: string;
   readonly metrics: AgentMetrics;
+  /** The last orders finished and their latencies per gateway (the dashboard). */
+  readonly orderLog: OrderLog;
+  /** Each gateway's equity curve, kept in the state file (the dashboard). */
+  readonly equityCurves: ReadonlyMap<string, EquityCurve>;
   readonly clock: Clock;
   readonly logger: Logger;
   /** The lane named (or the default); throws UnknownGatewayError. */
@@ -108,12 +114,27 @@ export function createInferenceApp(
   });
   for (const lane of lanes.byName.values()) watchLane(metrics, lane);
   collectLanes(metrics, lanesNow, clock, INFERENCE_VERSION);
-  const orders = new OrderService({
-    gateways: lanes,
+  const orderLog = new OrderLog({
     clock,
-    logger: logger.child("orders"),
-    events: orderMetrics(metrics),
+    symbolOf: (gateway, ticket) =>
+      lanes?.byName.get(gateway ?? lanes.defaultName)?.stream?.view.knownPositions.get(ticket)
+        ?.symbol,
   });
+  const counted = orderMetrics(metrics);
+  const orders: OrderService = new DescribedOrderService(
+    {
+      gateways: lanes,
+      clock,
+      logger: logger.child("orders"),
+      events: {
+        orderFinished(...finished) {
+          counted.orderFinished(...finished);
+          orderLog.orderFinished(...finished);
+        },
+      },
+    },
+    orderLog,
+  );
 
   return {
     config,
@@ -121,6 +142,8 @@ export function createInferenceApp(
     lanes: lanes.byName,
     defaultGateway: lanes.defaultName,
     metrics,
+    orderLog,
+    equityCurves: lanes.curves,
     clock,
     logger,
     lane: (name) => lanes.lane(name),

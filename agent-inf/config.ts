@@ -145,6 +145,18 @@ export const inferenceConfigSchema = z
       })
       .strict()
       .prefault({}),
+    /** The live web dashboard on the API's address (docs/DASHBOARD.md). */
+    dashboard: z
+      .object({
+        /** Serve it under /dashboard (same address, tokens and guards as the API). */
+        enabled: z.boolean().default(true),
+        /** A login lasts at most this long. */
+        session_hours: positiveInt.max(720).default(12),
+        /** A session nobody used for this long ends (its page polls every few seconds). */
+        idle_minutes: positiveInt.max(1440).default(60),
+      })
+      .strict()
+      .prefault({}),
     /** Where the operator's trading state and the equity high-water mark survive restarts. */
     state_dir: z.string().min(1).default("state"),
     log: logSection,

@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
 # Installs what the project needs on a Debian machine that has only Node and npm:
-# the pinned Bun, the project's dependencies, and the Debian Python packages the tests use
-# (below). Idempotent; safe to run again.
+# the pinned Bun, the project's dependencies, and the Debian packages the tests use (Python
+# modules, promtool, Chromium; below). Idempotent; safe to run again.
 set -euo pipefail
 if [ "${1:-}" = "--help" ] || [ "${1:-}" = "-h" ]; then
   echo "Usage: scripts/setup.sh"
   echo
   echo "Installs the pinned Bun (npm), the dependencies (bun install --frozen-lockfile) and the"
   echo "Debian packages the tests use (python3-zmq, python3-pandas, python3-mypy, python3-venv,"
-  echo "prometheus for promtool). Idempotent."
+  echo "prometheus for promtool, chromium for the dashboard's browser tests). Idempotent."
   exit 0
 fi
 cd "$(dirname "$0")/.."
@@ -52,6 +52,11 @@ done
 if ! command -v promtool >/dev/null 2>&1; then
   missing+=("prometheus")
 fi
+# chromium: the dashboard's browser tests (test/dashboard) drive Debian's Chromium headless with
+# playwright-core, which never downloads a browser of its own.
+if [ ! -x /usr/bin/chromium ]; then
+  missing+=("chromium")
+fi
 if [ "${#missing[@]}" -gt 0 ]; then
   if [ "$(id -u)" -eq 0 ]; then
     echo "setup: installing ${missing[*]} (Debian)"
@@ -62,8 +67,8 @@ if [ "${#missing[@]}" -gt 0 ]; then
     sudo apt-get update -qq >/dev/null
     sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
   else
-    echo "setup: ${missing[*]} missing and cannot be installed without root; the Python" >&2
-    echo "       tests will fail until 'apt-get install ${missing[*]}' is run" >&2
+    echo "setup: ${missing[*]} missing and cannot be installed without root; the tests that" >&2
+    echo "       use them fail until 'apt-get install ${missing[*]}' is run" >&2
   fi
 fi
 

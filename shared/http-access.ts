@@ -82,14 +82,6 @@ export function parseHostHeader(header: string): Checked<HostHeader> {
   };
 }
 
-/** A Host header naming this host by a loopback name (or none: HTTP/1.0, never a browser). */
-export function isLoopbackHostHeader(header: string | null): boolean {
-  // HTTP/1.0 clients may send none; rebinding needs a browser, and browsers always send it
-  if (header === null) return true;
-  const parsed = parseHostHeader(header);
-  return parsed.ok && parsed.value.host.loopback;
-}
-
 /**
  * Whether a peer address is on an allow-list of canonical addresses (checked at config load by
  * `checkHost`). An IPv4 peer on a dual-stack socket is reported as `::ffff:a.b.c.d`: compared as

@@ -49,6 +49,11 @@ export interface LinkStatus {
   readonly detail?: string;
   /** Broker server time, Unix ms, when the backend knows it. */
   readonly serverTime?: number;
+  /**
+   * The broker's server time minus UTC, ms, when the backend knows it: bar and tick times
+   * (PROTOCOL.md §14) are UTC plus this, as MT5 reports them. 0 on the sim.
+   */
+  readonly serverOffsetMs?: number;
 }
 
 export interface OpenOrder {

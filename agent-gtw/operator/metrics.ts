@@ -1,10 +1,10 @@
 /**
  * agent-gtw's metrics for GET /metrics on `metrics.listen` (the registry is shared/metrics/):
  * what they are, and how they follow the gateway. Orders, stage latencies and reconciliations
- * arrive as executor events, journal syncs from the journal, connection refusals from the
- * ROUTER's events; everything some component already counts (clients, stream figures, the link,
- * the journal's size) is read at scrape time with `registry.collect`, so a new count the server
- * exposes is one line here.
+ * arrive as executor events, journal syncs from the journal, dropped messages from the
+ * ROUTER's events; everything some component already counts (clients, refusals by reason, stream
+ * figures, the link, the journal's size) is read at scrape time with `registry.collect`, so a new
+ * count the server exposes is one line here.
  */
 
 import { Registry } from "../../shared/metrics/registry.ts";
@@ -14,12 +14,7 @@ import { tradingStateLevel } from "../../shared/trading-state.ts";
 import type { Backend } from "../backend/backend.ts";
 import type { ExecutorEvents } from "../orders/executor.ts";
 import type { Journal } from "../orders/journal.ts";
-import {
-  PRE_AUTH_REFUSALS,
-  REFUSAL_REASONS,
-  type RefusalCounts,
-  type RefusalReason,
-} from "../server/refusals.ts";
+import { REFUSAL_REASONS, type RefusalCounts, refusalStage } from "../server/refusals.ts";
 import type { StreamHub } from "../streaming/stream-hub.ts";
 
 /** fdatasync takes ~0.1–10 ms on a healthy disk; the alert rule fires past 50 ms (p99). */
@@ -55,14 +50,6 @@ export function createGatewayMetrics(registry = new Registry()) {
       "agent_gtw_reconciled_total",
       "Unknown outcomes settled by reconciliation with MT5, by the state they settled to",
     ),
-    handshakeRefusals: registry.counter(
-      "agent_gtw_handshake_refusals_total",
-      "CURVE handshakes that failed or were refused, by reason (auth_refused: key not authorized)",
-    ),
-    acceptRefusals: registry.counter(
-      "agent_gtw_connections_refused_total",
-      "TCP connections closed before any handshake work (limits), by reason",
-    ),
     dropped: registry.counter(
       "agent_gtw_messages_dropped_total",
       "Outgoing messages dropped (client gone, or its queue full), by reason",
@@ -81,10 +68,10 @@ export interface GatewayParts {
   readonly clientsConnected: () => number;
   readonly tradingState: () => TradingState;
   readonly effectiveTradingState: () => TradingState;
+  /** Refusals by reason since start (server/refusals.ts, the status file's figures too). */
+  readonly refusals: () => RefusalCounts;
   /** The last EA PING round trip (terminal backend only). */
   readonly eaRoundTripMs?: () => number | undefined;
-  /** Refusals by reason since start (server/refusals.ts). */
-  readonly refusals?: () => RefusalCounts;
 }
 
 /** Registers every metric read at scrape time. */
@@ -109,6 +96,17 @@ export function collectGatewayParts(metrics: GatewayMetrics, parts: GatewayParts
   );
   r.collect("agent_gtw_clients_connected", "CURVE sessions open now", "gauge", () =>
     parts.clientsConnected(),
+  );
+  r.collect(
+    "agent_gtw_refusals_total",
+    "Connections, handshakes, requests and replies refused, by stage (pre_auth: anyone who reaches the port; client: an authorized key) and reason",
+    "counter",
+    () => {
+      const counts = parts.refusals();
+      return REFUSAL_REASONS.map(
+        (reason) => [{ stage: refusalStage(reason), reason }, counts[reason]] as const,
+      );
+    },
   );
   r.collect(
     "agent_gtw_journal_bytes",
@@ -159,20 +157,6 @@ export function collectGatewayParts(metrics: GatewayMetrics, parts: GatewayParts
     () => parts.streaming.stats().conflated_quotes,
   );
   r.collect(
-    "agent_gtw_refusals_total",
-    "Connections and requests the gateway refused, by stage (pre_auth: anyone who can reach the port; client: an authorized client) and reason",
-    "counter",
-    () => {
-      const counts = parts.refusals?.();
-      if (counts === undefined) return [];
-      const stage = (reason: RefusalReason) =>
-        (PRE_AUTH_REFUSALS as readonly string[]).includes(reason) ? "pre_auth" : "client";
-      return REFUSAL_REASONS.map(
-        (reason) => [{ stage: stage(reason), reason }, counts[reason]] as const,
-      );
-    },
-  );
-  r.collect(
     "agent_gtw_ea_round_trip_seconds",
     "The last PING round trip to the EA in the terminal (terminal backend, once connected)",
     "gauge",
@@ -204,27 +188,10 @@ export function journalMetrics(metrics: GatewayMetrics): (seconds: number, bytes
   };
 }
 
-/** The ROUTER's refusals and drops, counted by reason (closed sets: codes and fixed phrases). */
+/**
+ * The ROUTER's dropped messages, counted by reason (a closed set). Its refusals are counted once,
+ * by server/refusals.ts, and read at scrape time (agent_gtw_refusals_total).
+ */
 export function countSocketEvent(metrics: GatewayMetrics, event: SocketEvent): void {
-  switch (event.type) {
-    case "handshake_failed":
-      metrics.handshakeRefusals.inc({ reason: event.code.toLowerCase() });
-      break;
-    case "accept_rejected":
-      metrics.acceptRefusals.inc({ reason: slug(event.reason) });
-      break;
-    case "dropped":
-      metrics.dropped.inc({ reason: event.reason });
-      break;
-    default:
-      break;
-  }
-}
-
-function slug(text: string): string {
-  return text
-    .toLowerCase()
-    .replace(/[^a-z0-9]+/g, "_")
-    .replace(/^_|_$/g, "")
-    .slice(0, 64);
+  if (event.type === "dropped") metrics.dropped.inc({ reason: event.reason });
 }

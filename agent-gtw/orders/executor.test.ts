@@ -71,6 +71,19 @@ describe("order execution", () => {
     expect(filled).toMatchObject({ status: "FILLED", sl: null, tp: 1.2 });
   });
 
+  test("a CLOSE whose position cannot be read back does not claim it closed", async () => {
+    const h = await harness();
+    const open = await h.send(buy({ client_order_id: "coid-1" }));
+    const partial = { action: "CLOSE", ticket: ticketOf(open), volume: 0.05 };
+    h.backend.positionsFailing = true;
+    const closed = await h.send({ ...partial, client_order_id: "close-1" });
+    expect(closed).toMatchObject({ status: "FILLED", volume: 0.05 });
+    expect(closed).not.toHaveProperty("remaining_volume");
+    h.backend.positionsFailing = false;
+    const again = await h.send({ ...partial, client_order_id: "close-2" });
+    expect(again).toMatchObject({ status: "FILLED", remaining_volume: 0 });
+  });
+
   test("a repeat while the first is still executing gets ORDER_IN_PROGRESS", async () => {
     const h = await harness();
     let release = () => {};
@@ -166,18 +179,7 @@ describe("order execution", () => {
     });
     await h.journal.recordIntent(intent("ran", "h1", executed));
     await h.journal.recordIntent(intent("lost", "h2", lost));
-    const { brokerOrderKey, orderComment } = await import("../../shared/protocol/index.ts");
-    await h.backend.sim.open({
-      clientOrderId: brokerOrderKey("inf-1", "ran"),
-      symbol: "EURUSD",
-      side: "BUY",
-      volume: 0.1,
-      sl: null,
-      tp: null,
-      deviation: 20,
-      magic: 777,
-      comment: orderComment(brokerOrderKey("inf-1", "ran")),
-    });
+    await h.brokerBuy("ran", 0.1);
     harnesses.splice(harnesses.indexOf(h), 1);
     const restarted = await h.restart();
     harnesses.push(restarted);
@@ -255,19 +257,7 @@ describe("events from the broker", () => {
     expect((await h.send(body)).error_code).toBe("OUTCOME_UNKNOWN");
     // The terminal executed it after all (an EA answering after the gateway's timeout): its DEAL
     // event arrives; no clock advance, no GET_ORDER.
-    const { brokerOrderKey, orderComment } = await import("../../shared/protocol/index.ts");
-    const key = brokerOrderKey("inf-1", "late-1");
-    await h.backend.sim.open({
-      clientOrderId: key,
-      symbol: "EURUSD",
-      side: "BUY",
-      volume: 0.1,
-      sl: null,
-      tp: null,
-      deviation: 20,
-      magic: 777,
-      comment: orderComment(key),
-    });
+    await h.brokerBuy("late-1", 0.1);
     const { eventually } = await import("../../scripts/harness/eventually.ts");
     await eventually(() => h.journal.lookup("inf-1", "late-1")?.state === "FILLED", {
       timeoutMs: 2000,

@@ -44,6 +44,9 @@ import {
 } from "./pending-orders.ts";
 import { reconcile, SEARCH_AFTER_MS, SEARCH_BEFORE_MS } from "./reconcile.ts";
 
+/** How long a signed action waits for a broker cross-check that is running before it is refused. */
+const BROKER_CHECK_WAIT_MS = 3000;
+
 /** The journal scope of the operator's cancels: a name no client can have (names have no "@"). */
 export const OPERATOR_SCOPE = "@operator";
 
@@ -185,7 +188,7 @@ export class OrderExecutor {
     // PROTOCOL.md §8: a different intent is refused whatever the state, NOT_EXECUTED included
     if (known !== undefined && (known.state !== "NOT_EXECUTED" || known.intentHash !== hash))
       return this.#repeat(request, known, hash);
-    if (!operator && !this.#brokerChecked) {
+    if (!operator && !this.#brokerChecked && !(await this.#brokerCheckDone())) {
       return errorReply(
         request.id,
         ErrorCode.JOURNAL_UNAVAILABLE,
@@ -254,6 +257,25 @@ export class OrderExecutor {
       this.#brokerCheck = undefined;
     });
     return this.#brokerCheck;
+  }
+
+  /**
+   * An action that arrives while the check runs (MT5 has just come up, and a client saw it UP in
+   * PING) waits for it, up to BROKER_CHECK_WAIT_MS, instead of being refused. It starts no check
+   * of its own: a flood of actions while MT5 cannot answer must not become a flood of history reads.
+   */
+  async #brokerCheckDone(): Promise<boolean> {
+    const running = this.#brokerCheck;
+    if (running === undefined) return this.#brokerChecked;
+    let timer: { cancel(): void } | undefined;
+    const waited = new Promise<boolean>((resolve) => {
+      timer = this.#options.clock.setTimeout(() => resolve(false), BROKER_CHECK_WAIT_MS);
+    });
+    try {
+      return await Promise.race([running, waited]);
+    } finally {
+      timer?.cancel();
+    }
   }
 
   /** Whether signed actions are taken (the broker cross-check is done), and if not, why. */
@@ -637,19 +659,19 @@ export class OrderExecutor {
     };
     // What the broker holds now, never what the request asked for (a 5e-324 stop is held as none):
     // the stops after an OPEN or MODIFY, the remaining lots after a CLOSE. Left out when the
-    // position cannot be read back.
+    // positions cannot be read back: a failed read is not a closed position.
     const ticket = request.action === "OPEN" ? result.position : request.ticket;
-    const position = await this.#options.backend
+    const positions = await this.#options.backend
       .positions(request.action === "OPEN" ? request.symbol : undefined)
-      .then((positions) => positions.find((p) => p.ticket === ticket))
       .catch(() => undefined);
+    const position = positions?.find((p) => p.ticket === ticket);
     const stops = position === undefined ? {} : { sl: position.sl, tp: position.tp };
     if (request.action === "OPEN") return filledReply(request.id, { ...base, ...stops });
     if (request.action === "CLOSE") {
       return filledReply(request.id, {
         ...base,
         ticket: request.ticket,
-        remaining_volume: position?.volume ?? 0,
+        ...(positions === undefined ? {} : { remaining_volume: position?.volume ?? 0 }),
       });
     }
     return filledReply(request.id, {

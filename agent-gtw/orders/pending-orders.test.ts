@@ -105,12 +105,19 @@ describe("each order type through the gateway", () => {
 });
 
 describe("close by", () => {
-  test("closes a position by an opposite one and reports what is left of each", async () => {
-    const h = await harness();
+  /** A BUY 0.3 and a SELL 0.1: their tickets. */
+  async function opposite(h: Awaited<ReturnType<typeof harness>>) {
     const buy = await h.send({ action: "OPEN", symbol: "EURUSD", side: "BUY", volume: 0.3 });
     const sell = await h.send({ action: "OPEN", symbol: "EURUSD", side: "SELL", volume: 0.1 });
-    const ticket = (buy as PendingTradeReply).ticket as number;
-    const ticketBy = (sell as PendingTradeReply).ticket as number;
+    return {
+      ticket: (buy as PendingTradeReply).ticket as number,
+      ticketBy: (sell as PendingTradeReply).ticket as number,
+    };
+  }
+
+  test("closes a position by an opposite one and reports what is left of each", async () => {
+    const h = await harness();
+    const { ticket, ticketBy } = await opposite(h);
     const closed = await h.send({ action: "CLOSE_BY", ticket, ticket_by: ticketBy });
     expect(closed).toMatchObject({
       status: "FILLED",
@@ -120,6 +127,16 @@ describe("close by", () => {
       remaining_volume: 0.2,
       remaining_volume_by: 0,
     });
+  });
+
+  test("when the positions cannot be read back, what is left is not claimed to be 0", async () => {
+    const h = await harness();
+    const { ticket, ticketBy } = await opposite(h);
+    h.backend.positionsFailing = true;
+    const closed = await h.send({ action: "CLOSE_BY", ticket, ticket_by: ticketBy });
+    expect(closed).toMatchObject({ status: "FILLED", volume: 0.1 });
+    expect(closed).not.toHaveProperty("remaining_volume");
+    expect(closed).not.toHaveProperty("remaining_volume_by");
   });
 });
 

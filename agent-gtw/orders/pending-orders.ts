@@ -112,8 +112,9 @@ export async function pendingFilledReply(
     ask: result.ask,
   };
   if (request.action === "CLOSE_BY") {
-    const positions = await backend.positions().catch(() => []);
-    const remaining = (ticket: number) => positions.find((p) => p.ticket === ticket)?.volume ?? 0;
+    // Left out when the positions cannot be read back: a failed read is not a closed position
+    const positions = await backend.positions().catch(() => undefined);
+    const remaining = (ticket: number) => positions?.find((p) => p.ticket === ticket)?.volume ?? 0;
     return filledReply(request.id, {
       ...base,
       ticket: request.ticket,
@@ -122,8 +123,12 @@ export async function pendingFilledReply(
       order: result.order,
       volume: result.volume,
       price: result.price,
-      remaining_volume: remaining(request.ticket),
-      remaining_volume_by: remaining(request.ticket_by),
+      ...(positions === undefined
+        ? {}
+        : {
+            remaining_volume: remaining(request.ticket),
+            remaining_volume_by: remaining(request.ticket_by),
+          }),
     });
   }
   const ticket = request.action === "PLACE" ? result.order : request.ticket;

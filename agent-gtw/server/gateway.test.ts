@@ -29,7 +29,7 @@ describe("gateway queries", () => {
       gateway: "gtw-test",
       server_time: h.clock.now(),
       trading_state: "ACTIVE",
-      mt5: { link: "UP", backend: "sim" },
+      mt5: { link: "UP", backend: "sim", server_offset_ms: 0 },
     });
   });
 

@@ -206,6 +206,7 @@ export class Gateway {
         link: link.state,
         backend: backend.kind,
         ...(link.serverTime === undefined ? {} : { server_time: link.serverTime }),
+        ...(link.serverOffsetMs === undefined ? {} : { server_offset_ms: link.serverOffsetMs }),
         ...(link.detail === undefined ? {} : { detail: link.detail }),
       },
       version,

@@ -6,7 +6,7 @@ import { createLogger } from "../../shared/log.ts";
 import { DealerSocket } from "../../shared/net/index.ts";
 import { okReply, type Reply } from "../../shared/protocol/index.ts";
 import type { Gateway } from "./gateway.ts";
-import { REFUSAL_REASONS, Refusals } from "./refusals.ts";
+import { REFUSAL_REASONS, Refusals, refusalStage } from "./refusals.ts";
 import { GatewayServer } from "./server.ts";
 
 const closers: Array<() => Promise<unknown>> = [];
@@ -50,12 +50,11 @@ describe("refusals (issue 12 §3)", () => {
     );
   });
 
-  test("a listener hears each refusal as it happens (what the metrics wire to)", () => {
-    const refusals = new Refusals({ logger: capture().logger });
-    const heard: string[] = [];
-    refusals.onRefusal((reason) => heard.push(reason));
-    refusals.record("in_flight_limit", () => undefined);
-    expect(heard).toEqual(["in_flight_limit"]);
+  test("each reason belongs to one stage: before authentication or of a client", () => {
+    expect(refusalStage("refused_key")).toBe("pre_auth");
+    expect(refusalStage("preauth_evicted")).toBe("pre_auth");
+    expect(refusalStage("malformed_request")).toBe("client");
+    expect(refusalStage("revoked_session")).toBe("client");
   });
 
   test("replies to a client that hung up are counted as undeliverable, in a bounded number of lines", async () => {

@@ -7,9 +7,9 @@
  * failures always did: the first lines of a window are logged as they come, the rest are counted
  * and reported by reason in one line when the window ends.
  *
- * The counters are the metrics' source: `counts()` is a typed snapshot by reason (monotonic
- * since start), and `onRefusal` tells a listener (the /metrics endpoint) of each one as it
- * happens.
+ * The counters are the one source of the refusal figures: `counts()` is a snapshot by reason
+ * (monotonic since start), read by the status file and, at scrape time, by /metrics
+ * (`agent_gtw_refusals_total{stage,reason}`, operator/metrics.ts).
  */
 import type { Logger } from "../../shared/log.ts";
 import { LogThrottle } from "./log-throttle.ts";
@@ -59,6 +59,13 @@ export const REFUSAL_REASONS: readonly RefusalReason[] = [...PRE_AUTH_REFUSALS, 
 
 export type RefusalCounts = Readonly<Record<RefusalReason, number>>;
 
+/** Before authentication (anyone who reaches the port) or of an authenticated client. */
+export type RefusalStage = "pre_auth" | "client";
+
+export function refusalStage(reason: RefusalReason): RefusalStage {
+  return (PRE_AUTH_REFUSALS as readonly string[]).includes(reason) ? "pre_auth" : "client";
+}
+
 export interface RefusalsOptions {
   readonly logger: Logger;
   /** LogThrottle settings (tests shorten the window). */
@@ -68,18 +75,15 @@ export interface RefusalsOptions {
   readonly setTimer?: (fn: () => void, ms: number) => { cancel(): void };
 }
 
-type Group = "pre_auth" | "client";
-
 export class Refusals {
   readonly #counts: Record<RefusalReason, number>;
   readonly #logger: Logger;
-  readonly #throttles: Record<Group, LogThrottle>;
+  readonly #throttles: Record<RefusalStage, LogThrottle>;
   /** Left out of the log in the current window, by reason, for the summary line. */
-  readonly #suppressed: Record<Group, Map<RefusalReason, number>> = {
+  readonly #suppressed: Record<RefusalStage, Map<RefusalReason, number>> = {
     pre_auth: new Map(),
     client: new Map(),
   };
-  readonly #listeners = new Set<(reason: RefusalReason) => void>();
 
   constructor(options: RefusalsOptions) {
     this.#logger = options.logger;
@@ -87,7 +91,7 @@ export class Refusals {
       RefusalReason,
       number
     >;
-    const throttle = (group: Group, what: string) =>
+    const throttle = (group: RefusalStage, what: string) =>
       new LogThrottle({
         report: (count, windowMs) => {
           const byReason = [...this.#suppressed[group]]
@@ -114,29 +118,14 @@ export class Refusals {
   /** Count one refusal; `log` writes its line if the window has room for it. */
   record(reason: RefusalReason, log: () => void): void {
     this.#counts[reason] += 1;
-    const group: Group = (PRE_AUTH_REFUSALS as readonly string[]).includes(reason)
-      ? "pre_auth"
-      : "client";
+    const group = refusalStage(reason);
     if (this.#throttles[group].admit()) log();
     else this.#suppressed[group].set(reason, (this.#suppressed[group].get(reason) ?? 0) + 1);
-    for (const listener of this.#listeners) {
-      try {
-        listener(reason);
-      } catch {
-        // A listener's bug must not break the refusal path
-      }
-    }
   }
 
   /** Refusals by reason since start. */
   counts(): RefusalCounts {
     return { ...this.#counts };
-  }
-
-  /** Be told of each refusal as it happens (the metrics); returns the unsubscribe function. */
-  onRefusal(listener: (reason: RefusalReason) => void): () => void {
-    this.#listeners.add(listener);
-    return () => this.#listeners.delete(listener);
   }
 
   /** Report what is counted and not yet logged (shutdown). */

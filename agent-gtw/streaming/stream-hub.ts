@@ -355,6 +355,7 @@ export class StreamHub {
             link: link.state,
             backend: this.#options.backend.kind,
             ...(link.serverTime === undefined ? {} : { server_time: link.serverTime }),
+            ...(link.serverOffsetMs === undefined ? {} : { server_offset_ms: link.serverOffsetMs }),
             ...(link.detail === undefined ? {} : { detail: link.detail }),
           },
         });

@@ -3,18 +3,21 @@
  * on a TestClock, plus a backend wrapper that injects the faults a real MT5 link has: calls that
  * hang, time out after executing, or never reach MT5.
  */
+import { afterEach } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { FaultCode } from "../../shared/errors.ts";
 import { silentLogger } from "../../shared/log.ts";
 import {
+  brokerOrderKey,
   createSigner,
   encodeRequest,
   generateSigningKeyPair,
   isSignedAction,
   newClientOrderId,
   newRequestId,
+  orderComment,
   type Reply,
   type Request,
   SignatureVerifier,
@@ -64,6 +67,12 @@ export class FaultyBackend implements Backend {
   readonly kind = "sim" as const;
   readonly faults: Fault[] = [];
   linkState: LinkStatus = { state: "UP" };
+  /** The broker's deal history cannot be read (the journal's cross-check fails while set). */
+  dealsFailing = false;
+  /** While set, reading the deal history waits for it (a cross-check that takes its time). */
+  dealsHeld: Promise<void> | undefined;
+  /** The open positions cannot be read. */
+  positionsFailing = false;
   readonly sim: SimBackend;
   calls = 0;
 
@@ -84,12 +93,21 @@ export class FaultyBackend implements Backend {
     return this.sim.account();
   }
   positions(symbol?: string) {
+    if (this.positionsFailing)
+      return Promise.reject(
+        new BackendError(FaultCode.BACKEND_TIMEOUT, "backend: positions timed out"),
+      );
     return this.sim.positions(symbol);
   }
   symbolInfo(symbol: string) {
     return this.sim.symbolInfo(symbol);
   }
-  deals(query: Parameters<Backend["deals"]>[0]) {
+  async deals(query: Parameters<Backend["deals"]>[0]) {
+    await this.dealsHeld;
+    if (this.dealsFailing)
+      return Promise.reject(
+        new BackendError(FaultCode.BACKEND_TIMEOUT, "backend: deals timed out"),
+      );
     return this.sim.deals(query);
   }
   subscribe(listener: (event: BackendEvent) => void) {
@@ -169,8 +187,13 @@ export interface Harness {
   ): Promise<Reply>;
   /** The frames send() would use, for tampering tests. */
   frames(body: Record<string, unknown>): { frames: Uint8Array[]; request: Request };
+  /**
+   * A BUY the broker executes with this client's tag for `clientOrderId`, behind the gateway's
+   * back (an order that ran after its timeout, or whose journal lines were lost).
+   */
+  brokerBuy(clientOrderId: string, volume: number): Promise<TradeResult>;
   /** A second harness over the same folders: what a restarted gateway sees. */
-  restart(): Promise<Harness>;
+  restart(options?: Pick<HarnessOptions, "dealsFailing">): Promise<Harness>;
   close(): Promise<void>;
 }
 
@@ -181,6 +204,8 @@ export interface HarnessOptions {
   readonly journalIo?: JournalIo;
   readonly maxVolume?: number;
   readonly maxOpenPositions?: number;
+  /** The deal history fails from the start (FaultyBackend.dealsFailing). */
+  readonly dealsFailing?: boolean;
 }
 
 export async function createHarness(options: HarnessOptions = {}): Promise<Harness> {
@@ -196,6 +221,7 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
     logger: silentLogger,
   });
   const backend = new FaultyBackend(sim);
+  backend.dealsFailing = options.dealsFailing ?? false;
   const journal = Journal.open({
     path: join(dir, "orders.journal"),
     clock,
@@ -276,17 +302,62 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
       const sent = sendOptions.sign === false ? built2.frames.slice(0, 1) : built2.frames;
       return built.handle(sent, "inf-1");
     },
-    async restart() {
+    brokerBuy(clientOrderId, volume) {
+      const key = brokerOrderKey("inf-1", clientOrderId);
+      return sim.open({
+        clientOrderId: key,
+        symbol: "EURUSD",
+        side: "BUY",
+        volume,
+        sl: null,
+        tp: null,
+        deviation: 20,
+        magic: 777,
+        comment: orderComment(key),
+      });
+    },
+    async restart(restartOptions = {}) {
       executor.stop();
       await backend.stop();
       journal.close();
-      return createHarness({ ...options, dir, clock, signingKey });
+      return createHarness({ ...options, ...restartOptions, dir, clock, signingKey });
     },
     async close() {
       executor.stop();
       await backend.stop();
       journal.close();
       rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export interface Harnesses {
+  harness(options?: HarnessOptions): Promise<Harness>;
+  /** The same gateway restarted over its folders (journal and sim state kept). */
+  restart(harness: Harness, options?: Parameters<Harness["restart"]>[0]): Promise<Harness>;
+}
+
+/**
+ * Call at the top of a test file: harnesses closed after each test. `prepare` runs on each new
+ * one (not on a restart, which keeps the sim's state).
+ */
+export function openHarnesses(prepare?: (harness: Harness) => Promise<void>): Harnesses {
+  const open: Harness[] = [];
+  afterEach(async () => {
+    for (const harness of open.splice(0)) await harness.close();
+  });
+  return {
+    async harness(options = {}) {
+      const built = await createHarness(options);
+      open.push(built);
+      await prepare?.(built);
+      return built;
+    },
+    async restart(harness, options) {
+      open.splice(open.indexOf(harness), 1);
+      const restarted = await harness.restart(options);
+      open.push(restarted);
+      return restarted;
     },
   };
 }

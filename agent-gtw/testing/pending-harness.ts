@@ -2,36 +2,14 @@
  * Test-only: in-process gateways (test-harness.ts) for the pending-order tests, with EURUSD
  * pinned at 1.09990 / 1.10000 (stops level 10 points, freeze level 5) and closed after each test.
  */
-import { afterEach } from "bun:test";
 import type { PendingTradeReply, Reply } from "../../shared/protocol/index.ts";
-import { createHarness, type Harness, type HarnessOptions } from "./harness.ts";
+import { type Harnesses, openHarnesses } from "./harness.ts";
 
-export interface PendingHarnesses {
-  harness(options?: HarnessOptions): Promise<Harness>;
-  /** The same gateway restarted over its folders (journal and sim state kept). */
-  restart(harness: Harness): Promise<Harness>;
-}
+export type PendingHarnesses = Harnesses;
 
 /** Call at the top of a test file: registers the cleanup. */
 export function pendingHarnesses(): PendingHarnesses {
-  const open: Harness[] = [];
-  afterEach(async () => {
-    for (const harness of open.splice(0)) await harness.close();
-  });
-  return {
-    async harness(options = {}) {
-      const built = await createHarness(options);
-      open.push(built);
-      await built.backend.sim.setQuote("EURUSD", 1.0999, 1.1);
-      return built;
-    },
-    async restart(harness) {
-      open.splice(open.indexOf(harness), 1);
-      const restarted = await harness.restart();
-      open.push(restarted);
-      return restarted;
-    },
-  };
+  return openHarnesses((harness) => harness.backend.sim.setQuote("EURUSD", 1.0999, 1.1));
 }
 
 /** A PLACE body: a buy limit on EURUSD well inside the stops level. */

@@ -177,7 +177,8 @@ export function collectLanes(
   );
 }
 
-function dailyLossUsed(lane: Lane): number | undefined {
+/** The daily loss as a fraction of its limit (the tighter of money and percent); 1 trips it. */
+export function dailyLossUsed(lane: Lane): number | undefined {
   const equity = lane.risk.equity;
   if (equity === undefined) return undefined;
   const { money, percent } = lane.risk.limits.dailyLossLimit;

@@ -11,9 +11,10 @@
  * everything, as before tokens were the default.
  *
  * Tokens are compared as SHA-256 digests with timingSafeEqual, against both tokens every time,
- * so neither the length nor which token matched shows in the timing; they are never logged. A
- * credential is read from the Authorization header today; the dashboard's session cookie
- * (HttpOnly, SameSite=Strict) will be one more CredentialSource.
+ * so neither the length nor which token matched shows in the timing; they are never logged. The
+ * strategy API reads the credential from the Authorization header; the dashboard's routes read its
+ * session cookie instead (dashboard/dashboard.ts), a PrincipalSource: the cookie holds a random
+ * session id the server maps to the role of the token given at login, never a token.
  */
 import { timingSafeEqual } from "node:crypto";
 import { AgentError, FaultCode } from "../../shared/errors.ts";
@@ -27,17 +28,38 @@ export type ApiAuth =
   | { readonly kind: "none" }
   | { readonly kind: "token"; readonly strategyToken: string; readonly operatorToken: string };
 
+/** A dashboard login (dashboard/session-store.ts): what a request with its cookie proved. */
+export interface Session {
+  readonly role: Role;
+  /** The CSRF token the page must echo (X-CSRF-Token) on a state-changing request. */
+  readonly csrfToken: string;
+  /** Monotonic ms of the login. */
+  readonly createdAt: number;
+  /** Does `given` match this session's CSRF token (constant time)? */
+  csrfMatches(given: string | null): boolean;
+  /** Call `fn` once when the session ends (logout, expiry, pushed out); returns an unsubscribe. */
+  onEnd(fn: () => void): () => void;
+}
+
 /** What a request proved. */
 export interface Principal {
   readonly role: Role;
-  /** How: a bearer token, a session cookie (the dashboard, later), or no auth configured. */
+  /** How: a bearer token, a session cookie (the dashboard), or no auth configured. */
   readonly via: "bearer" | "cookie" | "none";
+  /** The dashboard session that proved it (via cookie). */
+  readonly session?: Session;
 }
 
 /** One place a request may carry its credential; undefined when it carries none there. */
 export interface CredentialSource {
   readonly via: Principal["via"];
   read(request: Request): string | undefined;
+}
+
+/** A source that proves the caller by itself: the dashboard's session cookie. */
+export interface PrincipalSource {
+  readonly via: Principal["via"];
+  resolve(request: Request): Principal | undefined;
 }
 
 /** `Authorization: Bearer <token>` (the scheme in any case, RFC 9110 §11.1). */
@@ -55,10 +77,10 @@ export function allows(role: Role, required: Role): boolean {
 
 export class Authenticator {
   readonly #auth: ApiAuth;
-  readonly #sources: readonly CredentialSource[];
+  readonly #sources: readonly (CredentialSource | PrincipalSource)[];
   readonly #digests: readonly { readonly role: Role; readonly digest: Buffer }[];
 
-  constructor(auth: ApiAuth, sources: readonly CredentialSource[] = [BEARER]) {
+  constructor(auth: ApiAuth, sources: readonly (CredentialSource | PrincipalSource)[] = [BEARER]) {
     this.#auth = auth;
     this.#sources = sources;
     if (auth.kind === "none") {
@@ -91,16 +113,27 @@ export class Authenticator {
   authenticate(request: Request): Principal | undefined {
     if (this.#auth.kind === "none") return { role: "operator", via: "none" };
     for (const source of this.#sources) {
+      if ("resolve" in source) {
+        const principal = source.resolve(request);
+        if (principal !== undefined) return principal;
+        continue;
+      }
       const given = source.read(request);
       if (given === undefined) continue;
-      const digest = tokenDigest(given);
-      let role: Role | undefined;
-      // Every digest is compared, whichever matches
-      for (const known of this.#digests)
-        if (timingSafeEqual(digest, known.digest) && role === undefined) role = known.role;
+      const role = this.roleOf(given);
       if (role !== undefined) return { role, via: source.via };
     }
     return undefined;
+  }
+
+  /** The role whose token `given` is (the dashboard's login), or undefined; never with auth none. */
+  roleOf(given: string): Role | undefined {
+    const digest = tokenDigest(given);
+    let role: Role | undefined;
+    // Every digest is compared, whichever matches
+    for (const known of this.#digests)
+      if (timingSafeEqual(digest, known.digest) && role === undefined) role = known.role;
+    return role;
   }
 }
 

@@ -33,6 +33,10 @@ export const ApiErrorCode = {
   FORBIDDEN_HOST: "FORBIDDEN_HOST",
   FORBIDDEN_ORIGIN: "FORBIDDEN_ORIGIN",
   FORBIDDEN_ROLE: "FORBIDDEN_ROLE",
+  /** The dashboard: a state-changing request without its session's CSRF token or an Origin. */
+  CSRF_REJECTED: "CSRF_REJECTED",
+  /** The dashboard: too many failed logins; Retry-After says when to try again. */
+  LOGIN_THROTTLED: "LOGIN_THROTTLED",
   RISK_HOLD: "RISK_HOLD",
   NOT_FOUND: "NOT_FOUND",
   METHOD_NOT_ALLOWED: "METHOD_NOT_ALLOWED",

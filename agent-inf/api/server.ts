@@ -3,7 +3,8 @@
  * same host calls to trade. This file is the HTTP plumbing: the Host and Origin guards
  * (guards.ts), authentication and roles (auth.ts), routing with 404/405, bounded body reads (413
  * while streaming, 408 on a stalled body), JSON parsing, the error format, per-request metrics
- * and logging. The routes are in routes.ts and the field rules in input.ts.
+ * and logging. The routes are in routes.ts and the field rules in input.ts. The dashboard's pages
+ * and its session cookie are dashboard/dashboard.ts, called for every path under /dashboard.
  *
  * Every request ends in a response: refusals are ApiErrors (4xx, whatever the input), anything
  * else is a 500 whose stack is logged and whose body says nothing about internals.
@@ -16,6 +17,9 @@ import type { InferenceApp } from "../app.ts";
 import { UnknownGatewayError } from "../lane/lane.ts";
 import { RiskHoldError } from "../lane/lanes.ts";
 import { type ApiAuth, Authenticator, allows } from "./auth.ts";
+import { Dashboard, type DashboardSettings, DEFAULT_DASHBOARD } from "./dashboard/dashboard.ts";
+import { DASHBOARD_DATA_ROUTES } from "./dashboard/data-routes.ts";
+import { withSecurityHeaders } from "./dashboard/http-bits.ts";
 import { checkHostHeader, checkOrigin } from "./guards.ts";
 import { ApiError, ApiErrorCode, invalid } from "./input.ts";
 import { json, ROUTES, type Route } from "./routes.ts";
@@ -33,6 +37,8 @@ export interface ApiServerOptions {
   readonly stopGraceMs?: number;
   /** Stream connections and their queues; default from the config's `stream` section. */
   readonly stream?: StreamLimits;
+  /** The dashboard (docs/DASHBOARD.md); default on, with DEFAULT_DASHBOARD's sessions. */
+  readonly dashboard?: DashboardSettings;
 }
 
 export interface ApiServer {
@@ -79,7 +85,26 @@ export async function startApiServer(
   const authenticator = new Authenticator(options.auth);
   const log = app.logger.child("api");
   const bodyTimeoutMs = options.bodyTimeoutMs ?? DEFAULT_BODY_TIMEOUT_MS;
-  const routes = ROUTES.map((route) => ({ route, segments: route.template.split("/") }));
+  const routes = [...ROUTES, ...DASHBOARD_DATA_ROUTES].map((route) => ({
+    route,
+    segments: route.template.split("/"),
+  }));
+  const dashboardSettings = options.dashboard ?? DEFAULT_DASHBOARD;
+  const dashboard = dashboardSettings.enabled
+    ? new Dashboard({
+        app,
+        settings: dashboardSettings,
+        authenticator,
+        readJson: (request, maxBytes) => readJson(request, maxBytes, bodyTimeoutMs),
+        log: log.child("dashboard"),
+      })
+    : undefined;
+  // The dashboard's API calls (/dashboard/v1/…) prove themselves with the session cookie only,
+  // and the strategy API (/v1/…) with a bearer token only
+  const dashboardAuth = new Authenticator(
+    options.auth,
+    dashboard === undefined ? [] : [dashboard.source],
+  );
   const streams = new StreamRegistry(
     app,
     options.stream ?? {
@@ -120,12 +145,15 @@ export async function startApiServer(
     url: URL,
     matched: Match,
     server: Server<WsData>,
+    viaDashboard = false,
   ): Promise<Response | undefined> => {
-    const principal = authenticator.authenticate(request);
+    const principal = (viaDashboard ? dashboardAuth : authenticator).authenticate(request);
     if (principal === undefined)
-      throw new ApiError(401, ApiErrorCode.UNAUTHORIZED, "missing or wrong bearer token", {
-        headers: { "www-authenticate": 'Bearer realm="agent-inf"' },
-      });
+      throw viaDashboard
+        ? new ApiError(401, ApiErrorCode.UNAUTHORIZED, "not logged in, or the session ended")
+        : new ApiError(401, ApiErrorCode.UNAUTHORIZED, "missing or wrong bearer token", {
+            headers: { "www-authenticate": 'Bearer realm="agent-inf"' },
+          });
     const route = matched.route;
     if (route === undefined) {
       if (matched.allowed.length === 0)
@@ -138,6 +166,13 @@ export async function startApiServer(
         { headers: { allow } },
       );
     }
+    if (viaDashboard && !dashboard?.allowsRoute(route))
+      throw new ApiError(
+        404,
+        ApiErrorCode.NOT_FOUND,
+        `${route.method} ${route.template} is not served to the dashboard; call /v1 with a bearer token`,
+      );
+    if (viaDashboard) dashboard?.checkWrite(request, principal);
     if (!allows(principal.role, route.role ?? "strategy"))
       throw new ApiError(
         403,
@@ -151,7 +186,7 @@ export async function startApiServer(
       route.method === "POST"
         ? await readJson(request, options.maxBodyBytes, bodyTimeoutMs)
         : undefined;
-    return route.handler({
+    const answer = await route.handler({
       app,
       params,
       query: url.searchParams,
@@ -161,6 +196,7 @@ export async function startApiServer(
       server,
       streams,
     });
+    return viaDashboard ? dashboard?.follow(answer, principal) : answer;
   };
 
   const server = Bun.serve<WsData>({
@@ -175,16 +211,31 @@ export async function startApiServer(
       const started = performance.now();
       let matched: Match = { params: {}, allowed: [] };
       let response: Response | undefined;
+      let forDashboard = false;
       try {
         // Guards first: the URL is only built from a Host that passed them
         const host = checkHostHeader(request.headers.get("host"), loopback);
         checkOrigin(request.headers.get("origin"), host);
         const url = targetUrl(request);
-        matched = match(url.pathname, request.method);
-        response = await serve(request, url, matched, bunServer);
+        const apiPath = dashboard?.apiPath(url.pathname);
+        forDashboard = dashboard?.owns(url.pathname) === true;
+        if (forDashboard && apiPath === undefined) {
+          matched = { params: {}, allowed: [], template: "/dashboard" };
+          response = await dashboard?.page(
+            request,
+            url,
+            bunServer.requestIP(request)?.address ?? "unknown",
+          );
+        } else {
+          matched = match(apiPath ?? url.pathname, request.method);
+          response = await serve(request, url, matched, bunServer, apiPath !== undefined);
+          if (apiPath !== undefined && matched.template !== undefined)
+            matched = { ...matched, template: `/dashboard${matched.template}` };
+        }
       } catch (error) {
         response = errorResponse(error, request, matched, log);
       }
+      if (forDashboard && response !== undefined) withSecurityHeaders(response);
       const labels = {
         route: matched.template ?? UNMATCHED_ROUTE,
         method: KNOWN_METHODS.has(request.method) ? request.method : "OTHER",
@@ -205,6 +256,7 @@ export async function startApiServer(
   const urlHost = hostname.includes(":") ? `[${hostname}]` : hostname;
   const base = `http://${urlHost}:${boundPort}`;
   log.info("Local API listening", { url: base, auth: authenticator.kind });
+  if (dashboard !== undefined) log.info("Dashboard at", { url: `${base}/dashboard/` });
   if (authenticator.kind === "none")
     log.warn("The local API takes no token (api.auth: none): any process on this host may trade", {
       url: base,
@@ -219,6 +271,7 @@ export async function startApiServer(
       stopping ??= (async () => {
         // Streams never finish by themselves: tell them we are going, so only orders are waited on
         streams.closeAll();
+        dashboard?.dispose();
         // Stop accepting at once; let running orders finish (bounded), then cut what is left
         const graceful = server.stop(false);
         let timer: ReturnType<typeof setTimeout> | undefined;

@@ -2,7 +2,8 @@
  * Runs the market-data commands (market-commands.ts) against the running agent's API and prints
  * the answer as it streams, so a year of bars costs the command no more memory than a page:
  * --csv and --json pass the API's text through; the table reads the CSV answer line by line
- * (JSON for `symbols`) with times as UTC dates. An answer the agent had to cut short (the
+ * (JSON for `symbols`) with times as dates, in the zone MT5 gives them (bars and ticks the
+ * broker's server time, deals and orders UTC). An answer the agent had to cut short (the
  * gateway failed mid-answer) ends with an error and exit code 1.
  */
 import { ExitCode, locateConfig } from "../../shared/cli.ts";
@@ -165,7 +166,7 @@ async function printTable(response: Response, columns: readonly string[]): Promi
   if (widths === undefined) await emit(sample);
 }
 
-/** Times as UTC dates for people; everything else as the API wrote it. */
+/** Times as dates for people, without a zone (server time or UTC, as the API's numbers are). */
 function humanCell(column: string, cell: string): string {
   if (cell === "" || !/^\d+$/.test(cell)) return cell;
   if (column === "time_msc")

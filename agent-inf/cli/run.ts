@@ -39,6 +39,11 @@ export async function runService(command: RunCommand): Promise<number> {
       auth,
       maxBodyBytes: config.api.max_body_bytes,
       stopGraceMs: drainMs,
+      dashboard: {
+        enabled: config.dashboard.enabled,
+        sessionTtlMs: config.dashboard.session_hours * 3_600_000,
+        idleTimeoutMs: config.dashboard.idle_minutes * 60_000,
+      },
     });
   })();
 

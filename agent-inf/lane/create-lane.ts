@@ -13,7 +13,7 @@ import { connectionFor } from "../gateway/connection.ts";
 import type { Failure } from "../gateway/failure-cause.ts";
 import { GatewayClient } from "../gateway/gateway-client.ts";
 import { GatewayRefused } from "../gateway/port.ts";
-import { BarWatcher, gatewayBars } from "../live-view/bars.ts";
+import { BarWatcher, type BarWatchOptions, gatewayBars } from "../live-view/bars.ts";
 import { LaneFeed } from "../live-view/feed.ts";
 import { LiveView } from "../live-view/live-view.ts";
 import { LaneStream } from "../live-view/sync.ts";
@@ -55,6 +55,9 @@ export function createLane(options: LaneOptions): Lane {
     reconcileDeadlineMs: entry.reconcile_deadline_ms,
     ...(options.onRoundTrip === undefined ? {} : { onRoundTrip: options.onRoundTrip }),
   });
+  // The broker's server time minus UTC, as last reported: kept while the MT5 link is down (the
+  // gateway then omits it), so bars already watched keep their server-time arithmetic
+  let serverOffsetMs: number | undefined;
   const heartbeat = new HeartbeatMonitor<PingResult>({
     clock,
     logger: log.child("heartbeat"),
@@ -73,6 +76,7 @@ export function createLane(options: LaneOptions): Lane {
       );
       if (reply.status !== "OK") throw new GatewayRefused("PING", reply);
       options.onPing?.((clock.monotonic() - started) / 1000);
+      serverOffsetMs = (reply as PingReply).mt5?.server_offset_ms ?? serverOffsetMs;
       return { ...(reply as PingReply), serverTime: (reply as PingReply).server_time };
     },
   });
@@ -97,7 +101,10 @@ export function createLane(options: LaneOptions): Lane {
     ...(remembered?.equity === undefined ? {} : { equitySeed: remembered.equity }),
   });
   const stream = config.stream.enabled
-    ? liveStream(options, client, log.child("stream"), () => heartbeat.clockOffsetMs)
+    ? liveStream(options, client, log.child("stream"), {
+        clockOffsetMs: () => heartbeat.clockOffsetMs,
+        serverOffsetMs: () => serverOffsetMs,
+      })
     : undefined;
   // The last failure since the session was up: health turns it into a cause and a fix
   let failure: Failure | undefined;
@@ -122,7 +129,7 @@ function liveStream(
   options: LaneOptions,
   client: GatewayClient,
   logger: Logger,
-  clockOffsetMs: () => number | undefined,
+  offsets: Pick<BarWatchOptions, "clockOffsetMs" | "serverOffsetMs">,
 ) {
   const { config, clock } = options;
   const view = new LiveView(() => clock.monotonic(), {
@@ -144,7 +151,7 @@ function liveStream(
     clock,
     logger: logger.child("bars"),
     readBars: gatewayBars((body) => client.query(body)),
-    clockOffsetMs,
+    ...offsets,
     connected: () => client.connected,
     acquireQuotes: (symbols) => sync.acquire(symbols),
     releaseQuotes: (symbols) => sync.release(symbols),

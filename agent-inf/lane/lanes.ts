@@ -9,6 +9,7 @@ import { describeError } from "../../shared/errors.ts";
 import type { Logger } from "../../shared/log.ts";
 import type { AccountInfo, TradingState } from "../../shared/protocol/index.ts";
 import { isMoreRestrictive, type RiskHold } from "../../shared/trading-state.ts";
+import { EquityCurve } from "./equity-curve.ts";
 import { type GatewayRegistry, type Lane, UnknownGatewayError } from "./lane.ts";
 import type { LaneStateStore } from "./state-store.ts";
 
@@ -28,6 +29,8 @@ export class Lanes implements GatewayRegistry {
   readonly byName: ReadonlyMap<string, Lane>;
   readonly names: readonly string[];
   readonly defaultName: string;
+  /** Each lane's equity curve (the dashboard), fed by the equity poll and kept in the state file. */
+  readonly curves: ReadonlyMap<string, EquityCurve>;
   readonly #options: LanesOptions;
   readonly #timers: TimerHandle[] = [];
 
@@ -36,6 +39,12 @@ export class Lanes implements GatewayRegistry {
     this.byName = new Map(options.lanes.map((lane) => [lane.name, lane]));
     this.names = [...this.byName.keys()];
     this.defaultName = options.defaultName;
+    this.curves = new Map(
+      options.lanes.map((lane) => [
+        lane.name,
+        new EquityCurve(options.store.remembered(lane.name)?.equityCurve),
+      ]),
+    );
     for (const lane of options.lanes) {
       lane.tradingState.onChange((change) =>
         options.store.saveTradingState(
@@ -143,6 +152,11 @@ export class Lanes implements GatewayRegistry {
       lane.stream?.view.remember({ account });
       lane.risk.updateEquity(account);
       this.#options.onAccount?.(lane.name, account);
+      const curve = this.curves.get(lane.name);
+      if (curve !== undefined) {
+        curve.add(this.#options.clock.now(), account.equity);
+        this.#options.store.saveEquityCurve(lane.name, curve.points);
+      }
       const equity = lane.risk.equity;
       if (equity === undefined) return;
       this.#options.store.saveEquity(lane.name, {

@@ -74,6 +74,35 @@ describe("LaneStateStore", () => {
     expect(stored(dir)["gtw-1"].equity.highWaterMark).toBe(11_000);
   });
 
+  test("the equity curve is written with the equity marks and read back by the next run", () => {
+    const dir = stateDir();
+    const clock = new TestClock();
+    const store = new LaneStateStore(dir, silentLogger, clock);
+    clock.advance(10_001);
+    store.saveEquityCurve("gtw-1", [
+      [1000, 10_000],
+      [2000, 10_010],
+    ]);
+    store.saveEquity("gtw-1", SEED);
+
+    expect(new LaneStateStore(dir, silentLogger, new TestClock()).remembered("gtw-1")).toEqual({
+      equity: SEED,
+      equityCurve: [
+        [1000, 10_000],
+        [2000, 10_010],
+      ],
+    });
+    const file = stored(dir);
+    file["gtw-1"].equityCurve = [
+      [2000, 1],
+      [1000, 1],
+    ];
+    writeFileSync(join(dir, INF_STATE_FILE), JSON.stringify(file));
+    expect(() => new LaneStateStore(dir, silentLogger, new TestClock())).toThrow(
+      "gtw-1.equityCurve is not a list of [time, equity] pairs in time order",
+    );
+  });
+
   test("a damaged file is refused with its name", () => {
     const dir = stateDir();
     writeFileSync(join(dir, INF_STATE_FILE), "{not json");

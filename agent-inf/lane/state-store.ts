@@ -1,8 +1,9 @@
 /**
  * What agent-inf remembers across restarts, per gateway: the trading state (an operator HALT, or
- * a loss limit's REDUCING, must not be undone by a restart) and the equity high-water mark and
- * start-of-day equity (or drawdown protection would restart from zero). One small JSON file,
- * written atomically; a broken file is an error naming it, never a silent reset.
+ * a loss limit's REDUCING, must not be undone by a restart), the equity high-water mark and
+ * start-of-day equity (or drawdown protection would restart from zero), and the dashboard's
+ * equity curve (bounded, equity-curve.ts). One small JSON file, written atomically; a broken
+ * file is an error naming it, never a silent reset.
  */
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -12,9 +13,11 @@ import type { Logger } from "../../shared/log.ts";
 import { TRADING_STATES, type TradingState } from "../../shared/protocol/index.ts";
 import { type RiskHold, TRADING_STATE_SOURCES } from "../../shared/trading-state.ts";
 import type { EquitySeed } from "../risk/equity-tracker.ts";
+import { EQUITY_CURVE_MAX_POINTS, type EquityPoint, readEquityPoints } from "./equity-curve.ts";
 
 export const INF_STATE_FILE = "agent-inf-state.json";
-const MAX_BYTES = 256 * 1024;
+// Room for the equity curves of many gateways (each at most EQUITY_CURVE_MAX_POINTS points)
+const MAX_BYTES = 1024 * 1024;
 
 export interface LaneState {
   readonly tradingState?: {
@@ -24,6 +27,8 @@ export interface LaneState {
     readonly hold?: RiskHold;
   };
   readonly equity?: EquitySeed;
+  /** The dashboard's equity curve (absent in older files). */
+  readonly equityCurve?: readonly EquityPoint[];
 }
 
 export type StoredState = Readonly<Record<string, LaneState>>;
@@ -52,6 +57,7 @@ export function readInferenceState(stateDir: string): StoredState {
     const lane = value as {
       tradingState?: { state?: unknown; reason?: unknown; hold?: unknown };
       equity?: Record<string, unknown>;
+      equityCurve?: unknown;
     };
     const state = lane.tradingState?.state;
     if (state !== undefined && !TRADING_STATES.includes(state as TradingState))
@@ -62,6 +68,9 @@ export function readInferenceState(stateDir: string): StoredState {
       typeof equity?.[key] === "number" && Number.isFinite(equity[key])
         ? (equity[key] as number)
         : undefined;
+    const curve = lane.equityCurve === undefined ? undefined : readEquityPoints(lane.equityCurve);
+    if (lane.equityCurve !== undefined && curve === undefined)
+      fail(`${gateway}.equityCurve is not a list of [time, equity] pairs in time order`);
     const highWaterMark = number("highWaterMark");
     const dayStartEquity = number("dayStartEquity");
     out[gateway] = {
@@ -83,6 +92,7 @@ export function readInferenceState(stateDir: string): StoredState {
               ...(typeof equity["day"] === "string" ? { day: equity["day"] } : {}),
             },
           }),
+      ...(curve === undefined ? {} : { equityCurve: curve.slice(-EQUITY_CURVE_MAX_POINTS) }),
     };
   }
   return out;
@@ -150,6 +160,11 @@ export class LaneStateStore {
       tradingState: { state, reason, ...(hold === undefined ? {} : { hold }) },
     };
     this.flush();
+  }
+
+  /** Kept in memory; written with the next equity write (or flush), which follows each poll. */
+  saveEquityCurve(gateway: string, points: readonly EquityPoint[]): void {
+    this.#state[gateway] = { ...this.#state[gateway], equityCurve: points };
   }
 
   saveEquity(gateway: string, equity: EquitySeed): void {

@@ -20,6 +20,7 @@ import { type FeedEvent, LaneFeed } from "./feed.ts";
 
 const T0 = Date.UTC(2026, 11, 7, 10, 0, 30); // 30 s into the 10:00 M1 bar
 const MIN = 60_000;
+const HOURS_2 = 2 * 3_600_000;
 
 function bar(openMs: number): ApiBar {
   const time = openMs / 1000;
@@ -49,7 +50,7 @@ interface Setup {
   acquired: string[];
 }
 
-function setup(): Setup {
+function setup(serverOffsetMs: { value?: number } = {}): Setup {
   const clock = new TestClock(T0);
   const feed = new LaneFeed("gtw-1", "ep");
   const reads: Setup["reads"] = [];
@@ -76,13 +77,14 @@ function setup(): Setup {
         fail.next -= 1;
         throw new Error("gateway timeout");
       }
-      const step = timeframe === "M5" ? 5 * MIN : MIN;
+      const step = { M5: 5 * MIN, D1: 1440 * MIN }[timeframe as string] ?? MIN;
       const out: ApiBar[] = [];
       for (let open = Math.ceil(from / step) * step; open <= to; open += step)
         if (!missing.has(open)) out.push(bar(open));
       return out;
     },
     clockOffsetMs: () => 0,
+    serverOffsetMs: () => serverOffsetMs.value,
     connected: () => connected.value,
     acquireQuotes: async (symbols) => {
       acquired.push(...symbols.filter((s) => s !== "NOPE"));
@@ -282,6 +284,46 @@ describe("bar watcher", () => {
     expect(s.watcher.coversSince(["EURUSD:M1"], s.feed.lastN)).toBe(true);
     expect(s.watcher.coversSince(["EURUSD:M1"], before)).toBe(false);
     expect(s.watcher.coversSince(["GBPUSD:M1"], s.feed.lastN)).toBe(false);
+  });
+
+  test("a broker at UTC+2: quotes and clocks are UTC, bars are read and told in server time", async () => {
+    const s = setup({ value: HOURS_2 });
+    // 23:59:30 UTC at acquire: 01:59:30 server time, the next day
+    s.clock.advance(Date.UTC(2026, 11, 7, 23, 59, 30) - T0);
+    await s.watcher.acquire([
+      { symbol: "EURUSD", timeframe: "M1" },
+      { symbol: "EURUSD", timeframe: "D1" },
+    ]);
+    const serverBar = Date.UTC(2026, 11, 8, 1, 59); // the bar being built, in server time
+
+    s.watcher.quote("EURUSD", Date.UTC(2026, 11, 8, 0, 0, 1)); // UTC: 02:00:01 server time
+    await settle();
+
+    // The bar of 01:59 server time, not one of 23:59 (two hours stale); no D1 closed: the
+    // server's day began at 22:00 UTC, not at midnight UTC
+    expect(s.reads).toEqual([["EURUSD", "M1", serverBar, serverBar + MIN - 1]]);
+    expect(barsTold(s)).toEqual([serverBar]);
+
+    // The timer works on the server clock too: the server's midnight is 22:00 UTC
+    s.clock.advance(Date.UTC(2026, 11, 8, 22, 0) + CLOSE_GRACE_MS - s.clock.now());
+    await settle();
+    const d1 = s.events.filter((e) => e.type === "BAR" && e.pair === "EURUSD:D1");
+    expect(d1.map((e) => JSON.parse(e.json).bar.time * 1000)).toEqual([Date.UTC(2026, 11, 8)]);
+  });
+
+  test("an offset first heard after the pair was added: the pair starts at the server's open bar", async () => {
+    // agent-inf started while the terminal was away: no offset yet, so UTC was taken
+    const offset: { value?: number } = {};
+    const s = setup(offset);
+    await s.watcher.acquire([{ symbol: "EURUSD", timeframe: "M1" }]);
+    offset.value = HOURS_2;
+    const open = Date.UTC(2026, 11, 7, 12, 0); // 10:00 UTC's bar on the server clock
+
+    s.watcher.quote("EURUSD", Date.UTC(2026, 11, 7, 10, 1, 1));
+    await settle();
+
+    // One bar, the one that just closed; not the two hours since 10:00 UTC read as server time
+    expect(barsTold(s)).toEqual([open]);
   });
 
   test("stop cancels every timer", async () => {

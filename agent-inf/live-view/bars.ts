@@ -79,6 +79,12 @@ export interface BarWatchOptions {
   ) => Promise<ApiBar[]>;
   /** Gateway clock minus ours (heartbeat), for when a bar ended at the broker. */
   readonly clockOffsetMs: () => number | undefined;
+  /**
+   * The broker's server time minus UTC (PING's `mt5.server_offset_ms`; undefined: 0). Bar times
+   * are server time while quote times and clocks are UTC: a broker at UTC+2 closes its D1 bar at
+   * 22:00 UTC, and its bar of 10:00 opens at 08:00 UTC.
+   */
+  readonly serverOffsetMs?: () => number | undefined;
   readonly connected: () => boolean;
   /** Quotes of the symbol must flow (LaneStream.acquire/release). */
   readonly acquireQuotes: (symbols: readonly string[]) => Promise<SymbolRefusal[]>;
@@ -109,6 +115,8 @@ export class BarWatcher {
   readonly #pairs = new Map<BarPair, Pair>();
   #chain: Promise<unknown> = Promise.resolve();
   #stopped = false;
+  /** The server offset the pairs' bar times were worked out with (#followOffset). */
+  #anchoredOffset: number | undefined;
 
   constructor(options: BarWatchOptions) {
     this.#o = options;
@@ -126,6 +134,7 @@ export class BarWatcher {
     pairs: readonly { symbol: string; timeframe: Timeframe }[],
   ): Promise<SymbolRefusal[]> {
     this.#dropLingering();
+    this.#followOffset();
     const added = pairs.filter((p) => !this.#pairs.has(pairKey(p.symbol, p.timeframe)));
     if (this.#pairs.size + added.length > MAX_WATCHED_PAIRS)
       throw new Error(
@@ -167,11 +176,13 @@ export class BarWatcher {
     return this.#pairs.get(key)?.last;
   }
 
-  /** A quote arrived: a quote stamped in a later bar closes the bars before it. */
+  /** A quote arrived (`time` UTC): a quote stamped in a later bar closes the bars before it. */
   quote(symbol: string, time: number): void {
+    this.#followOffset();
+    const serverTime = time + this.#serverOffset();
     for (const pair of this.#pairs.values()) {
       if (pair.symbol !== symbol) continue;
-      const closedBefore = barOpenTime(pair.timeframe, time);
+      const closedBefore = barOpenTime(pair.timeframe, serverTime);
       if (closedBefore > pair.next) this.#settle(pair, closedBefore);
     }
   }
@@ -189,8 +200,32 @@ export class BarWatcher {
 
   // -------------------------------------------------------------------------------------------
 
-  #gatewayNow(): number {
-    return this.#o.clock.now() + (this.#o.clockOffsetMs() ?? 0);
+  /** Now on the broker's server clock, in which bars open and close. */
+  #serverNow(): number {
+    return this.#o.clock.now() + (this.#o.clockOffsetMs() ?? 0) + this.#serverOffset();
+  }
+
+  #serverOffset(): number {
+    return this.#o.serverOffsetMs?.() ?? 0;
+  }
+
+  /**
+   * The offset changed (first heard after pairs were added while the terminal was away, or a
+   * broker's daylight-saving switch): a pair that has told no bar yet starts again at the bar
+   * now open, rather than catching up on hours it never watched. Pairs with bars told keep
+   * their place; a bar is told once and in order either way.
+   */
+  #followOffset(): void {
+    const offset = this.#serverOffset();
+    const before = this.#anchoredOffset;
+    this.#anchoredOffset = offset;
+    if (before === undefined || before === offset) return;
+    const now = this.#serverNow();
+    for (const pair of this.#pairs.values()) {
+      if (pair.last !== undefined || pair.reading) continue;
+      pair.next = barOpenTime(pair.timeframe, now);
+      pair.wanted = 0;
+    }
   }
 
   #add(symbol: string, timeframe: Timeframe): Pair {
@@ -200,7 +235,7 @@ export class BarWatcher {
       timeframe,
       users: 0,
       lingerUntil: 0,
-      next: barOpenTime(timeframe, this.#gatewayNow()),
+      next: barOpenTime(timeframe, this.#serverNow()),
       since: this.#o.feed.lastN,
       last: undefined,
       timer: undefined,
@@ -229,7 +264,7 @@ export class BarWatcher {
   #schedule(pair: Pair): void {
     pair.timer?.cancel();
     if (this.#stopped) return;
-    const now = this.#gatewayNow();
+    const now = this.#serverNow();
     const due = nextBarOpenTime(pair.timeframe, barOpenTime(pair.timeframe, now)) + CLOSE_GRACE_MS;
     const retry =
       pair.retryAt > 0 ? pair.retryAt - this.#o.clock.monotonic() : Number.POSITIVE_INFINITY;
@@ -239,6 +274,7 @@ export class BarWatcher {
 
   #onTimer(pair: Pair): void {
     if (this.#stopped || this.#pairs.get(pair.key) !== pair) return;
+    this.#followOffset();
     if (pair.users === 0 && this.#o.clock.monotonic() >= pair.lingerUntil) {
       this.#dropLingering();
       return;
@@ -246,7 +282,7 @@ export class BarWatcher {
     // What a quote already closed (a failed read left it owed), or what the clock closed
     const closedBefore = Math.max(
       pair.wanted,
-      barOpenTime(pair.timeframe, this.#gatewayNow() - CLOSE_GRACE_MS),
+      barOpenTime(pair.timeframe, this.#serverNow() - CLOSE_GRACE_MS),
     );
     if (closedBefore > pair.next) this.#settle(pair, closedBefore, true);
     this.#schedule(pair);

@@ -9,7 +9,7 @@ import { AgentError, describeError, FaultCode } from "../errors.ts";
 import {
   addressAllowed,
   bearerMatches,
-  isLoopbackHostHeader,
+  parseHostHeader,
   requestUrl,
   tokenDigest,
 } from "../http-access.ts";
@@ -69,8 +69,15 @@ export function startMetricsEndpoint(options: MetricsEndpointOptions): MetricsEn
       development: false,
       maxRequestBodySize: 1024,
       fetch(request, bunServer) {
-        if (loopback && !isLoopbackHostHeader(request.headers.get("host")))
+        // Bun builds request.url from the Host header: without a readable one it is no URL, so
+        // the Host is judged before anything reads the URL (a 400 or 403, never a 500)
+        const host = request.headers.get("host");
+        if (host === null || host === "")
+          return text(400, "the Host header is missing (HTTP/1.1 requires it)\n");
+        const parsed = parseHostHeader(host);
+        if (loopback && !(parsed.ok && parsed.value.host.loopback))
           return text(403, "host header must name this host\n");
+        if (!parsed.ok) return text(400, `the Host header ${parsed.reason}\n`);
         if (allow.length > 0 && !addressAllowed(bunServer.requestIP(request)?.address, allow))
           return text(403, "this address may not scrape metrics\n");
         if (digest !== undefined && !bearerMatches(request.headers.get("authorization"), digest))

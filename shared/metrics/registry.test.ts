@@ -67,4 +67,24 @@ x_seconds_count 1
       `agent_x_build_info{version="1.2.3+abc",runtime="bun ${Bun.version}"} 1`,
     );
   });
+
+  test("a histogram's snapshot is what the exposition shows, per label set", () => {
+    const histogram = new Registry().histogram("h_seconds", "Time", [0.1, 1]);
+    histogram.observe(0.05, { gateway: "a" });
+    histogram.observe(0.5, { gateway: "a" });
+    histogram.observe(5, { gateway: "a" });
+
+    expect(histogram.snapshot({ gateway: "a" })).toEqual({
+      bounds: [0.1, 1],
+      counts: [1, 2],
+      count: 3,
+      sum: 5.55,
+    });
+    expect(histogram.snapshot({ gateway: "b" })).toEqual({
+      bounds: [0.1, 1],
+      counts: [0, 0],
+      count: 0,
+      sum: 0,
+    });
+  });
 });

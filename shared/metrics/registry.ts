@@ -125,6 +125,15 @@ export class Collected extends Metric {
   }
 }
 
+/** A histogram's state for one label set (Histogram.snapshot). */
+export interface HistogramSnapshot {
+  readonly bounds: readonly number[];
+  /** Cumulative: observations ≤ bounds[i]. */
+  readonly counts: readonly number[];
+  readonly count: number;
+  readonly sum: number;
+}
+
 export class Histogram extends Metric {
   readonly type = "histogram" as const;
   readonly #bounds: readonly number[];
@@ -144,6 +153,21 @@ export class Histogram extends Metric {
       if (value <= (this.#bounds[i] as number))
         (entry.buckets as number[])[i] = ((entry.buckets as number[])[i] as number) + 1;
     }
+  }
+
+  /**
+   * One label set's buckets as they stand, for readers other than the scraper (the dashboard):
+   * `counts[i]` is how many observations were ≤ `bounds[i]` (cumulative, as exposed), and
+   * `count` all of them (the +Inf bucket).
+   */
+  snapshot(labels: Labels = {}): HistogramSnapshot {
+    const entry = this.series.get(labelKey(labels));
+    return {
+      bounds: this.#bounds,
+      counts: this.#bounds.map((_, i) => entry?.buckets?.[i] ?? 0),
+      count: entry?.value ?? 0,
+      sum: entry?.sum ?? 0,
+    };
   }
 
   render(): string[] {

@@ -5,6 +5,7 @@
  */
 import { type Check, CLIENT_ORDER_ID_PATTERN, describeValue, stringCheck } from "./checks.ts";
 import { ORDER_TIME_TYPES } from "./pending-types.ts";
+import { MAX_SERVER_OFFSET_MS } from "./timeframes.ts";
 import type {
   CalcMode,
   DealReason,
@@ -199,10 +200,16 @@ export const shapeReader =
   (value, path) =>
     readShape(value, shape, path);
 
+const serverOffset: Check = (value) =>
+  Number.isSafeInteger(value) && Math.abs(value as number) <= MAX_SERVER_OFFSET_MS
+    ? undefined
+    : `must be an integer of ms within ±${MAX_SERVER_OFFSET_MS}`;
+
 export const MT_LINK_SHAPE: Shape = [
   req("link", oneOf(LINK_STATES)),
   req("backend", shortText),
   opt("server_time", count),
+  opt("server_offset_ms", serverOffset),
   opt("detail", text(MAX_MESSAGE_LENGTH)),
 ];
 

@@ -9,6 +9,12 @@
  * Sunday), MN1 on the first of the month at 00:00.
  */
 
+/**
+ * How far a broker's server time may be from UTC (time zones reach from UTC−12 to UTC+14): the
+ * bound of PING's `mt5.server_offset_ms` and of the EA's `gmt_offset_s`.
+ */
+export const MAX_SERVER_OFFSET_MS = 14 * 3_600_000;
+
 /** The wire names, shortest first; MT5's TIMEFRAME_<name> constants. */
 export const TIMEFRAMES = [
   "M1",

@@ -358,6 +358,8 @@ export interface MtLinkInfo {
   readonly backend: string;
   /** Broker server time, Unix ms, when known. */
   readonly server_time?: number;
+  /** Broker server time minus UTC, ms, when known: bar and tick times (§14) are UTC plus this. */
+  readonly server_offset_ms?: number;
   readonly detail?: string;
 }
 

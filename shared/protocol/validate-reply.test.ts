@@ -47,6 +47,11 @@ const VALID: readonly (readonly [string, Reply, Action | undefined])[] = [
     { ...ping, signature_window: { ttl_ms: 2000, max_skew_ms: 500 } } as Reply,
     "PING",
   ],
+  [
+    "PING from a broker at UTC−5",
+    { ...ping, mt5: { ...ping.mt5, server_offset_ms: -18_000_000 } } as Reply,
+    "PING",
+  ],
   ["OPEN filled", fill, "OPEN"],
   [
     "CLOSE partial",
@@ -225,6 +230,12 @@ const REFUSED: readonly (readonly [string, unknown, Action | undefined, string])
     "field mt5.link must be one of UP, DOWN, TRADE_DISABLED",
   ],
   ["PING mt5 a string", { ...ping, mt5: "UP" }, "PING", 'field mt5 must be an object, was "UP"'],
+  [
+    "PING server offset beyond a time zone",
+    { ...ping, mt5: { link: "UP", backend: "terminal", server_offset_ms: 15 * 3_600_000 } },
+    "PING",
+    "field mt5.server_offset_ms must be an integer of ms within ±50400000",
+  ],
   [
     "FILLED without ticket",
     { ...fill, ticket: undefined },

@@ -70,9 +70,11 @@ describe("large answers", () => {
     // The answer is ~51 MiB: ten times the rows may not cost anything like ten times the
     // memory. Each agent holds a page or two (a few hundred KiB) plus its garbage collector's
     // slack; one that held the whole answer (its text, or the parsed rows) would grow > 100 MiB.
+    // The bound sits below the answer itself (~51 MiB, held as one 8-bit string) and above the
+    // slack a loaded machine's GC leaves (up to ~32 MiB seen).
     for (const pid of pids) {
       const growth = (largePeaks.get(pid) ?? 0) - (smallPeaks.get(pid) ?? 0);
-      expect(growth).toBeLessThan(32 * MIB);
+      expect(growth).toBeLessThan(48 * MIB);
     }
   });
 

@@ -3,7 +3,7 @@
  * slot held from four loopback addresses (16 each, greeting only, each reopened the moment the
  * gateway closes it), while a pinned client connects again and again, as a restarted agent-inf
  * does. Each reconnect must complete (handshake and a PING answered) within 1 s; the figures
- * are printed for docs/RELIABILITY.md §7.6.
+ * are printed for docs/RELIABILITY.md §7.8.
  */
 import { afterEach, expect, test } from "bun:test";
 import { startGateway } from "../../scripts/harness/agents.ts";

@@ -5,7 +5,7 @@
  * tested in process, agent-gtw/server/refusals.test.ts: the simulated MT5 answers before the
  * hang-up is seen). The gateway
  * process logs to a file, as its Windows service does; the lines it writes are counted, and the
- * refusals must show up by reason in its status (the counters the metrics read).
+ * refusals must show up by reason in its status and in its /metrics.
  */
 import { afterEach, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
@@ -82,6 +82,18 @@ test("refused keys and malformed requests cost a bounded number of log lines, an
   );
   const refusals = hosts.status()["refusals"] as Record<string, number>;
   const during = readFileSync(logPath, "utf8").split("\n").length - linesBefore;
+  // The same counters in Prometheus form, by stage and reason
+  const scraped = await (await fetch(hosts.status()["metrics"] as string)).text();
+  const series = (stage: string, reason: string) =>
+    Number(
+      new RegExp(
+        `^agent_gtw_refusals_total\\{stage="${stage}",reason="${reason}"\\} (\\d+)$`,
+        "m",
+      ).exec(scraped)?.[1],
+    );
+  expect(series("client", "malformed_request")).toBe(MALFORMED);
+  expect(series("pre_auth", "refused_key")).toBeGreaterThanOrEqual(REFUSED_KEYS);
+  expect(series("pre_auth", "not_allowed_network")).toBe(0);
 
   expect(refusals["refused_key"]).toBeGreaterThanOrEqual(REFUSED_KEYS);
   expect(refusals["malformed_request"]).toBe(MALFORMED);

@@ -3,7 +3,7 @@
  * stream_strategy.py enters on a streamed quote and learns of a take-profit and a stop-loss hit
  * from POSITION_CLOSED events, asking the API for nothing but one symbol specification; and
  * Client.stream() and AsyncClient.stream() resume after a dropped stream with Last-Event-ID
- * without losing an event.
+ * without losing an event; both tell closed bars (`bars=`), and a watch keeps the last of each.
  */
 import { afterEach, expect, setDefaultTimeout, test } from "bun:test";
 import { createDeployment } from "../../scripts/harness/deployment.ts";
@@ -13,6 +13,7 @@ import {
   StreamTestClient,
   startInferenceStack,
   startInProcessGateway,
+  startShiftedStack,
   streamLive,
 } from "../streaming/support.ts";
 import { EXAMPLES, PACKAGE_SRC, PYTHON, TEST_TIMEOUT_MS } from "./support.ts";
@@ -151,5 +152,69 @@ test.each(Object.entries(RESUME))(
       .map(([, id]) => Number(id?.split("-")[1]));
     const first = ids[0] as number;
     expect(ids).toEqual([first, first + 1, first + 2, first + 3]);
+  },
+);
+
+const BARS = {
+  blocking: [
+    "import json, sys",
+    "from mt5bridge import Client",
+    "for m in Client(sys.argv[1]).stream(events=False, bars=['EURUSD:M1']):",
+    "    print(json.dumps([m.event, m.data.get('bar')]), flush=True)",
+    "    if m.event == 'BAR' and m.data['bar']['time'] >= int(sys.argv[2]): break",
+  ],
+  asyncio: [
+    "import asyncio, json, sys",
+    "from mt5bridge import AsyncClient",
+    "async def main():",
+    "    watch = AsyncClient(sys.argv[1]).watch(events=False, bars=['EURUSD:M1'])",
+    "    while watch.bars.get('EURUSD:M1', {}).get('time', 0) < int(sys.argv[2]):",
+    "        assert watch.running, watch.error",
+    "        await asyncio.sleep(0.02)",
+    "    watch.stop()",
+    "    told = [m.data['bar'] for m in watch.events if m.event == 'BAR']",
+    "    for bar in told: print(json.dumps(['BAR', bar]))",
+    "    print(json.dumps(['LAST', watch.bars['EURUSD:M1']]))",
+    "asyncio.run(main())",
+  ],
+};
+
+test.each(Object.entries(BARS))(
+  "%s: closed bars as BAR events, each the row GET /v1/rates gives",
+  async (kind, script) => {
+    // The gateway runs on a clock the test moves: minutes pass in a few hundred ms
+    const { clock, inf } = await startShiftedStack(cleanups);
+    // Stop once the bar opening 3 minutes on has been told: 3 bars at least
+    const until = Math.floor(clock.now() / 60_000) * 60 + 180;
+    const child = spawnPython(["-c", script.join("\n"), inf.api.url, String(until)]);
+    await eventually(() => inf.api.streams.size === 1, { message: "python connected" });
+    let done = false;
+    const finished = child.finished().finally(() => {
+      done = true;
+    });
+    for (let step = 0; step < 60 && !done; step++) {
+      clock.shift += 10_000;
+      await Bun.sleep(60);
+    }
+    const run = await finished;
+    const lines = run.stdout
+      .trim()
+      .split("\n")
+      .map((line) => JSON.parse(line) as [string, Record<string, number> | null]);
+    const told = lines.filter(([event]) => event === "BAR").map(([, bar]) => bar ?? {});
+
+    expect([run.code, run.stderr]).toEqual([0, ""]);
+    expect(told.length).toBeGreaterThanOrEqual(3);
+    const times = told.map((bar) => bar["time"] as number);
+    expect(times.every((t, i) => i === 0 || t === (times[i - 1] as number) + 60)).toBe(true);
+    for (const bar of told) {
+      const rates = (await (
+        await fetch(
+          `${inf.api.url}/v1/rates/EURUSD?timeframe=M1&from=${bar["time"]}&to=${bar["time"]}`,
+        )
+      ).json()) as { fields: string[]; rates: number[][] };
+      expect(rates.rates).toEqual([rates.fields.map((name) => bar[name] as number)]);
+    }
+    if (kind === "asyncio") expect(lines.at(-1)).toEqual(["LAST", told.at(-1) ?? null]);
   },
 );

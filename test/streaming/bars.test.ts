@@ -7,29 +7,17 @@
  * milliseconds; agent-inf learns the gateway's time from its PINGs as it would on any host.
  */
 import { afterEach, describe, expect, setDefaultTimeout, test } from "bun:test";
-import { createDeployment } from "../../scripts/harness/deployment.ts";
 import { eventually } from "../../scripts/harness/eventually.ts";
-import { type Clock, systemClock } from "../../shared/clock.ts";
 import {
   type InferenceStack,
   type InProcessGateway,
+  type ShiftedClock,
   type SseMessage,
   SseReader,
-  startInferenceStack,
-  startInProcessGateway,
-  streamLive,
+  startShiftedStack,
 } from "./support.ts";
 
 setDefaultTimeout(60_000);
-
-/** The system clock, ahead by `shift` ms: the test moves the gateway's time forward. */
-class ShiftedClock implements Clock {
-  shift = 0;
-  now = () => systemClock.now() + this.shift;
-  monotonic = () => systemClock.monotonic() + this.shift;
-  setTimeout = (fn: () => void, ms: number) => systemClock.setTimeout(fn, ms);
-  setInterval = (fn: () => void, ms: number) => systemClock.setInterval(fn, ms);
-}
 
 const cleanups: (() => Promise<unknown> | unknown)[] = [];
 afterEach(async () => {
@@ -42,17 +30,7 @@ interface Setup {
   readonly inf: InferenceStack;
 }
 
-async function setup(): Promise<Setup> {
-  const deployment = createDeployment();
-  cleanups.push(() => deployment.remove());
-  const clock = new ShiftedClock();
-  const gateway = await startInProcessGateway(deployment, { tickIntervalMs: 50, clock });
-  cleanups.push(() => gateway.stop());
-  const inf = await startInferenceStack(deployment, gateway.endpoint, { heartbeatMs: 200 });
-  cleanups.push(() => inf.stop());
-  await streamLive(inf.app);
-  return { clock, gateway, inf };
-}
+const setup = (): Promise<Setup> => startShiftedStack(cleanups);
 
 async function sse(s: Setup, query: string, headers: Record<string, string> = {}) {
   const reader = await SseReader.open(`${s.inf.api.url}/v1/stream?${query}`, headers);

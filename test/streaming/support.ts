@@ -12,7 +12,7 @@ import { loadGatewayConfig } from "../../agent-gtw/config.ts";
 import { type ApiServer, startApiServer } from "../../agent-inf/api/server.ts";
 import { createInferenceApp, type InferenceApp } from "../../agent-inf/app.ts";
 import { inferenceConfigSchema, resolvePaths } from "../../agent-inf/config.ts";
-import type { Deployment } from "../../scripts/harness/deployment.ts";
+import { createDeployment, type Deployment } from "../../scripts/harness/deployment.ts";
 import { eventually } from "../../scripts/harness/eventually.ts";
 import { type Clock, systemClock } from "../../shared/clock.ts";
 import { readPublicKeyFile, readSecretKeyFile } from "../../shared/keys/curve-keys.ts";
@@ -157,6 +157,15 @@ export class SteerableSim extends SimBackend {
   }
 }
 
+/** The system clock, ahead by `shift` ms: a test moves an in-process gateway's time forward. */
+export class ShiftedClock implements Clock {
+  shift = 0;
+  now = () => systemClock.now() + this.shift;
+  monotonic = () => systemClock.monotonic() + this.shift;
+  setTimeout = (fn: () => void, ms: number) => systemClock.setTimeout(fn, ms);
+  setInterval = (fn: () => void, ms: number) => systemClock.setInterval(fn, ms);
+}
+
 export interface InProcessGateway {
   readonly app: GatewayApp;
   readonly sim: SteerableSim;
@@ -260,6 +269,25 @@ export async function startInferenceStack(
       await app.stop();
     },
   };
+}
+
+/**
+ * A gateway in this process on a clock the test moves forward (minutes pass in milliseconds;
+ * agent-inf learns the gateway's time from its PINGs), agent-inf in front with its stream LIVE.
+ * Each part's stop is pushed to `cleanups`.
+ */
+export async function startShiftedStack(
+  cleanups: (() => Promise<unknown> | unknown)[],
+): Promise<{ clock: ShiftedClock; gateway: InProcessGateway; inf: InferenceStack }> {
+  const deployment = createDeployment();
+  cleanups.push(() => deployment.remove());
+  const clock = new ShiftedClock();
+  const gateway = await startInProcessGateway(deployment, { tickIntervalMs: 50, clock });
+  cleanups.push(() => gateway.stop());
+  const inf = await startInferenceStack(deployment, gateway.endpoint, { heartbeatMs: 200 });
+  cleanups.push(() => inf.stop());
+  await streamLive(inf.app);
+  return { clock, gateway, inf };
 }
 
 /** Wait until the lane's stream is LIVE (subscribed and resynced). */

@@ -19,6 +19,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parse, stringify } from "yaml";
 import type { ApiAuth } from "../../agent-inf/api/auth.ts";
+import type { DashboardSettings } from "../../agent-inf/api/dashboard/dashboard.ts";
 import { type ApiServer, startApiServer } from "../../agent-inf/api/server.ts";
 import { createInferenceApp, type InferenceApp } from "../../agent-inf/app.ts";
 import { inferenceConfigSchema, resolvePaths } from "../../agent-inf/config.ts";
@@ -40,6 +41,8 @@ export interface StackOptions {
   readonly auth?: ApiAuth;
   readonly maxBodyBytes?: number;
   readonly bodyTimeoutMs?: number;
+  /** The dashboard's settings (default: on, as the agent starts it). */
+  readonly dashboard?: DashboardSettings;
 }
 
 export interface ApiStack {
@@ -146,6 +149,7 @@ export async function startStack(options: StackOptions = {}): Promise<ApiStack> 
       auth: options.auth ?? { kind: "none" },
       maxBodyBytes: options.maxBodyBytes ?? config.api.max_body_bytes,
       ...(options.bodyTimeoutMs === undefined ? {} : { bodyTimeoutMs: options.bodyTimeoutMs }),
+      ...(options.dashboard === undefined ? {} : { dashboard: options.dashboard }),
       stopGraceMs: 2000,
     });
     closers.push(() => api.stop());

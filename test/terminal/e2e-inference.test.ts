@@ -18,6 +18,7 @@ import {
   startInference,
   writeInferenceConfig,
 } from "../../scripts/harness/inference.ts";
+import { brokerChecked } from "../support/terminal-gateway.ts";
 
 afterEach(cleanupRigs);
 
@@ -41,6 +42,7 @@ test("agent-inf opens and closes through agent-gtw and the EA link; a silent EA 
       timeoutMs: 10_000,
     },
   );
+  await brokerChecked(deployment.gtwStateDir);
 
   const open = await runCli(setup.configPath, [
     "open",

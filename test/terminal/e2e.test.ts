@@ -14,6 +14,7 @@ import { agentCommand, startGateway } from "../../scripts/harness/agents.ts";
 import { eventually } from "../../scripts/harness/eventually.ts";
 import { TestClient } from "../../scripts/harness/test-client.ts";
 import type { PingReply, TradeReply } from "../../shared/protocol/index.ts";
+import { brokerChecked } from "../support/terminal-gateway.ts";
 
 afterEach(cleanupRigs);
 
@@ -32,6 +33,9 @@ test("agent-gtw trades through the EA link and halts when the terminal goes sile
   const up = await ping();
   expect(up).toMatchObject({ trading_state: "ACTIVE", mt5: { link: "UP", backend: "terminal" } });
   expect(Math.abs((up.mt5.server_time as number) - Date.now())).toBeLessThan(5000);
+  // The fake broker is at UTC+2: its bar and tick times are UTC plus this
+  expect(up.mt5.server_offset_ms).toBe(7_200_000);
+  await brokerChecked(deployment.gtwStateDir);
 
   const open = (await client.send({
     action: "OPEN",

@@ -34,7 +34,7 @@ describe("lifecycle", () => {
   test("is a sim backend whose link is always UP with the server time", async () => {
     const { sim: backend, clock } = await sim();
     expect(backend.kind).toBe("sim");
-    expect(backend.link()).toEqual({ state: "UP", serverTime: clock.now() });
+    expect(backend.link()).toEqual({ state: "UP", serverTime: clock.now(), serverOffsetMs: 0 });
   });
 
   test("refuses calls before start and after stop with BACKEND_UNAVAILABLE", async () => {

@@ -240,7 +240,7 @@ export class SimBackend implements Backend {
   }
 
   link(): LinkStatus {
-    return { state: "UP", serverTime: this.#options.clock.now() };
+    return { state: "UP", serverTime: this.#options.clock.now(), serverOffsetMs: 0 };
   }
 
   async account(): Promise<AccountInfo> {

@@ -46,6 +46,7 @@ export class LinkTracker {
       state: this.#state,
       ...(this.#detail === undefined ? {} : { detail: this.#detail }),
       ...(serverTime === undefined ? {} : { serverTime }),
+      ...(this.#time === undefined ? {} : { serverOffsetMs: this.#time.offsetMs }),
     };
   }
 

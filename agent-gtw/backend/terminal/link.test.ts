@@ -40,6 +40,8 @@ describe("heartbeat", () => {
     expect(Math.abs(first - rig.clock.now())).toBeLessThan(1000);
     rig.clock.advance(400);
     expect(rig.backend.link().serverTime).toBe(first + 400);
+    // The offset bar and tick times are in, rounded as the conversions round it (§5)
+    expect(rig.backend.link().serverOffsetMs).toBe(10_800_000);
   });
 
   test("a silent EA is DOWN three heartbeats after the unanswered PING, with a LINK_STATE event", async () => {

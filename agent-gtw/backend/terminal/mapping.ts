@@ -21,6 +21,7 @@ import type {
   SymbolOrderMode,
   SymbolTradeMode,
 } from "../../../shared/protocol/index.ts";
+import { MAX_SERVER_OFFSET_MS } from "../../../shared/protocol/index.ts";
 import { LinkProtocolError, type WireFields } from "./wire-fields.ts";
 
 /** MT5 magic is a ulong; JSON numbers are exact only below 2^53. */
@@ -180,7 +181,7 @@ export function magic(fields: WireFields, key = "magic"): number {
 /** §5: the offset comes from two local clock readings, so it is rounded to 15 minutes. */
 export const OFFSET_ROUNDING_S = 900;
 /** Broker offsets run from UTC−12 to UTC+14. */
-const MAX_OFFSET_S = 14 * 3600;
+const MAX_OFFSET_S = MAX_SERVER_OFFSET_MS / 1000;
 
 export function roundOffsetSeconds(gmtOffsetS: number): number {
   const rounded = Math.round(gmtOffsetS / OFFSET_ROUNDING_S) * OFFSET_ROUNDING_S;

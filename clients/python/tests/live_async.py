@@ -96,6 +96,25 @@ class AsyncClientTest(unittest.IsolatedAsyncioTestCase):
         self.assertFalse(watch.running)
         self.assertIsNone(watch.error)
 
+    async def test_market_data_as_coroutines(self) -> None:
+        bars, ticks, last, symbols, total = await asyncio.gather(
+            self.client.rates("EURUSD", "M5", count=50),
+            self.client.ticks("EURUSD", "2026-11-04T10:00:00Z", count=20),
+            self.client.last_tick("EURUSD"),
+            self.client.symbols(group="EUR*"),
+            self.client.symbols_total())
+        deals = await self.client.history_deals(date_from="2026-11-01")
+
+        self.assertEqual(len(bars), 50)
+        self.assertEqual(len(ticks), 20)
+        self.assertLess(last["bid"], last["ask"])
+        self.assertEqual([s["symbol"] for s in symbols], ["EURUSD"])
+        self.assertGreaterEqual(total, len(symbols))
+        self.assertIsInstance(deals, list)
+        with self.assertRaises(mt5.InvalidRequest) as refused:
+            await self.client.rates("EURUSD", "M7", count=3)
+        self.assertEqual(refused.exception.code, "INVALID_TIMEFRAME")
+
     async def test_a_refused_watch_reports_why(self) -> None:
         received: List[StreamMessage] = []
         watch = self.client.watch(["NOPE"], on_message=received.append)

@@ -204,6 +204,16 @@ class FakeAgentTest(BridgeTestCase):
                           mt5.RES_E_INTERNAL_FAIL, "307")
         self.assertEqual(elsewhere.requests, [])
 
+    def test_symbol_info_tick_is_the_last_tick_in_server_time(self) -> None:
+        # A broker at UTC+2 that also trades: MqlTick as the terminal has it, server time
+        tick = {"time": 1795010400, "bid": 1.1, "ask": 1.1002, "last": 1.1001, "volume": 3,
+                "time_msc": 1795010400250, "flags": 2 | 4 | 8 | 16, "volume_real": 3.0}
+        self.agent.routes["GET /v1/ticks/EURUSD/last"] = lambda _: (200, {
+            "gateway": "gtw-1", "symbol": "EURUSD", "tick": tick})
+        self.start()
+
+        self.assertEqual(mt5.symbol_info_tick("EURUSD"), mt5.Tick(**tick))
+
     def test_initialize_reports_the_agents_version(self) -> None:
         self.start()
         self.assertEqual(mt5.version(), (500, 0, "agent-inf 9.9.9"))

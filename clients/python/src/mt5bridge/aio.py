@@ -117,17 +117,42 @@ class AsyncClient:
     async def metrics(self) -> str:
         return await asyncio.to_thread(self.client.metrics)
 
+    # -- market data (docs/API.md §10): Client's, parsed in the worker thread too -------------
+
+    async def symbols(self, group: Optional[str] = None,
+                      gateway: Optional[str] = None) -> List[Dict[str, Any]]:
+        return await asyncio.to_thread(self.client.symbols, group, gateway)
+
+    async def symbols_total(self, gateway: Optional[str] = None) -> int:
+        return await asyncio.to_thread(self.client.symbols_total, gateway)
+
+    async def last_tick(self, symbol: str, gateway: Optional[str] = None) -> Dict[str, Any]:
+        return await asyncio.to_thread(self.client.last_tick, symbol, gateway)
+
+    async def rates(self, symbol: str, timeframe: str, **query: Any) -> Any:
+        return await asyncio.to_thread(lambda: self.client.rates(symbol, timeframe, **query))
+
+    async def ticks(self, symbol: str, date_from: str, **query: Any) -> Any:
+        return await asyncio.to_thread(lambda: self.client.ticks(symbol, date_from, **query))
+
+    async def history_deals(self, **query: Any) -> List[Dict[str, Any]]:
+        return await asyncio.to_thread(lambda: self.client.history_deals(**query))
+
+    async def history_orders(self, **query: Any) -> List[Dict[str, Any]]:
+        return await asyncio.to_thread(lambda: self.client.history_orders(**query))
+
     # -- streams -----------------------------------------------------------------------------
 
     async def stream(self, quotes: Iterable[str] = (), events: bool = True, *,
+                     bars: Iterable[str] = (),
                      gateway: Optional[str] = None, last_event_id: Optional[str] = None,
                      reconnect: bool = True, idle_timeout: float = DEFAULT_IDLE_TIMEOUT,
                      reconnect_delay: float = 1.0) -> AsyncIterator[StreamMessage]:
         """Client.stream()'s messages, awaited instead of blocking: a SNAPSHOT first (or, when
-        resuming after `last_event_id`, the events missed since), then quotes and trade
-        events. Reconnects with the last event id it saw unless `reconnect` is False.
+        resuming after `last_event_id`, the events missed since), then quotes, trade events
+        and, with `bars` ("EURUSD:M1"), closed bars. Reconnects with the last event id it saw unless `reconnect` is False.
         Refusals (bad symbol, token) raise like the other calls."""
-        path = stream_path(quotes, events, gateway or self.client.gateway)
+        path = stream_path(quotes, events, gateway or self.client.gateway, bars)
         last = last_event_id
         while True:
             try:
@@ -144,6 +169,7 @@ class AsyncClient:
             await asyncio.sleep(reconnect_delay)
 
     def watch(self, quotes: Iterable[str] = (), events: bool = True, *,
+              bars: Iterable[str] = (),
               on_message: Optional[MessageHandler] = None, gateway: Optional[str] = None,
               max_events: int = 1000) -> Watch:
         """Follow the stream in a background task of the running event loop and return at once
@@ -155,7 +181,7 @@ class AsyncClient:
                                "or a notebook cell; a plain script iterates stream() instead "
                                "(or Client.stream())") from error
         watch = Watch(max_events)
-        messages = self.stream(quotes, events, gateway=gateway)
+        messages = self.stream(quotes, events, bars=bars, gateway=gateway)
         watch.task = loop.create_task(watch.run(messages, on_message))
         return watch
 
@@ -196,6 +222,8 @@ class Watch:
     """A stream followed in the background (AsyncClient.watch).
 
     quotes   the latest QUOTE per symbol ({"bid", "ask", "time", ...})
+    bars     the last closed bar per pair ("EURUSD:M1": {"time", "open", ...}), from BAR events
+             and the SNAPSHOT
     events   the trade events (DEAL, POSITION_CLOSED, POSITION_MODIFIED, ...), oldest first,
              at most `max_events` kept
     state    the last SNAPSHOT/STREAM_STATE state ("LIVE", "SYNCING", "DISCONNECTED")
@@ -205,6 +233,7 @@ class Watch:
 
     def __init__(self, max_events: int) -> None:
         self.quotes: Dict[str, Dict[str, Any]] = {}
+        self.bars: Dict[str, Dict[str, Any]] = {}
         self.events: Deque[StreamMessage] = collections.deque(maxlen=max_events)
         self.state: Optional[str] = None
         self.error: Optional[BaseException] = None
@@ -239,14 +268,21 @@ class Watch:
         data = message.data
         if message.event == "QUOTE":
             self.quotes[str(data.get("symbol"))] = data
+        elif message.event == "BAR":
+            self._take_bar(data)
         elif message.event == "SNAPSHOT":
             self.state = data.get("state")
             for quote in data.get("quotes", []):
                 self.quotes[str(quote.get("symbol"))] = quote
+            for bar in data.get("bars", []):
+                self._take_bar(bar)
         elif message.event == "STREAM_STATE":
             self.state = data.get("state")
         if message.id is not None:
             self.events.append(message)
+
+    def _take_bar(self, data: Dict[str, Any]) -> None:
+        self.bars[f"{data.get('symbol')}:{data.get('timeframe')}"] = data.get("bar", {})
 
 
 class _HttpBody:

@@ -284,10 +284,13 @@ class Client:
     # -- streams -----------------------------------------------------------------------------
 
     def stream(self, quotes: Iterable[str] = (), events: bool = True, *,
+               bars: Iterable[str] = (),
                gateway: Optional[str] = None, last_event_id: Optional[str] = None,
                reconnect: bool = True, idle_timeout: float = DEFAULT_IDLE_TIMEOUT,
                reconnect_delay: float = 1.0) -> Iterator[StreamMessage]:
-        """Quotes for `quotes` and, with `events`, trade events, as the agent pushes them.
+        """Quotes for `quotes` and, with `events`, trade events, as the agent pushes them;
+        with `bars` ("EURUSD:M1", "GBPUSD:H1"), a BAR event as each bar of those pairs closes
+        (the row copy_rates_* gives for it, by name; docs/API.md §9.7).
 
         The first message is a SNAPSHOT (positions, the latest quotes, the stream's state), or,
         when resuming after `last_event_id`, exactly the events missed since. Quotes of a slow
@@ -297,7 +300,7 @@ class Client:
         `idle_timeout` seconds of silence count as a dropped connection. Refusals raise like the
         other methods (InvalidRequest, NotFound, ...). This blocks; AsyncClient.stream() does not.
         """
-        path = stream_path(quotes, events, gateway or self.gateway)
+        path = stream_path(quotes, events, gateway or self.gateway, bars)
         last = last_event_id
         while True:
             try:

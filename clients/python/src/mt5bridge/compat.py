@@ -143,7 +143,13 @@ def symbol_info(symbol: str) -> Optional[SymbolInfo]:
 
 
 def symbol_info_tick(symbol: str) -> Optional[Tick]:
-    return call(lambda: convert.tick(_symbol(symbol)), None)
+    """The symbol's last tick, its times in server time like copy_ticks_* and copy_rates_*."""
+    def read() -> Tick:
+        connection = current()
+        return convert.tick(connection.client.last_tick(_text("symbol", symbol),
+                                                        connection.gateway or None))
+
+    return call(read, None)
 
 
 def symbol_select(symbol: str, enable: bool = True) -> bool:

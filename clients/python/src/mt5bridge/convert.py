@@ -154,12 +154,13 @@ def symbol_info(info: Dict[str, Any]) -> SymbolInfo:
     return SymbolInfo(**fields)
 
 
-def tick(info: Dict[str, Any]) -> Tick:
-    """The last quote of a symbol (GET /v1/symbols/{symbol}) as a Tick: bid and ask only."""
-    quote_ms = int(info.get("quote_time", 0))
-    return Tick(time=quote_ms // 1000, bid=_float(info, "bid"), ask=_float(info, "ask"),
-                last=0.0, volume=0, time_msc=quote_ms,
-                flags=c.TICK_FLAG_BID | c.TICK_FLAG_ASK, volume_real=0.0)
+def tick(item: Dict[str, Any]) -> Tick:
+    """A symbol's last tick (GET /v1/ticks/{symbol}/last) as a Tick: MT5's MqlTick, its times
+    in the broker's server time as symbol_info_tick gives them."""
+    return Tick(time=int(item.get("time", 0)), bid=_float(item, "bid"), ask=_float(item, "ask"),
+                last=_float(item, "last"), volume=int(item.get("volume", 0)),
+                time_msc=int(item.get("time_msc", 0)), flags=int(item.get("flags", 0)),
+                volume_real=_float(item, "volume_real"))
 
 
 def position(item: Dict[str, Any]) -> TradePosition:

@@ -23,7 +23,8 @@ class StreamMessage:
     """One message of the stream.
 
     event   SNAPSHOT, QUOTE, DEAL, POSITION_CLOSED, POSITION_MODIFIED, LINK_STATE, STREAM_STATE,
-            RESYNC_REQUIRED or SHUTDOWN (the last two end the connection; streams reconnect)
+            BAR, BAR_GAP, RESYNC_REQUIRED or SHUTDOWN (the last two end the connection;
+            streams reconnect)
     data    the message's JSON object (its "event" field repeats the name)
     id      the trade event's id (None for quotes): resuming after it loses nothing
     """
@@ -33,12 +34,16 @@ class StreamMessage:
     id: Optional[str] = None
 
 
-def stream_path(quotes: Iterable[str], events: bool, gateway: Optional[str]) -> str:
-    """The path and query of GET /v1/stream."""
+def stream_path(quotes: Iterable[str], events: bool, gateway: Optional[str],
+                bars: Iterable[str] = ()) -> str:
+    """The path and query of GET /v1/stream; `bars` are "SYMBOL:TIMEFRAME" pairs."""
     query = {"events": "1" if events else "0"}
     symbols = ",".join(quotes)
     if symbols:
         query["quotes"] = symbols
+    pairs = ",".join(bars)
+    if pairs:
+        query["bars"] = pairs
     if gateway:
         query["gateway"] = gateway
     return "/v1/stream?" + urllib.parse.urlencode(query)
