@@ -28,7 +28,7 @@
  */
 import { closeSync, fdatasyncSync, openSync, readFileSync, statSync, writeSync } from "node:fs";
 import { join } from "node:path";
-import { encodeRequest, newRequestId, type TradeReply } from "../shared/protocol/index.ts";
+import { encodeRequest, newRequestId } from "../shared/protocol/index.ts";
 import { installCryptoBackend } from "../shared/sodium/install.ts";
 import { parseBenchArgs } from "./bench/cli.ts";
 import { type EchoKind, echoReference } from "./bench-e2e/echo-reference.ts";
@@ -40,6 +40,7 @@ import {
   gatewayStages,
   orderHops,
 } from "./bench-e2e/order-hops.ts";
+import { orderPair } from "./bench-e2e/order-pair.ts";
 import {
   busyShare,
   cpuSeconds,
@@ -210,33 +211,13 @@ function fdatasyncMicros(dir: string): number {
   return percentiles(samples.slice(50)).p50;
 }
 
-/** One signed OPEN straight to a gateway, then the CLOSE of that position: both round trips in ms. */
-async function orderPair(client: TestClient): Promise<[number, number]> {
-  const t0 = Bun.nanoseconds();
-  const open = (await client.send({
-    action: "OPEN",
-    symbol: "EURUSD",
-    side: "BUY",
-    volume: 0.01,
-  })) as TradeReply;
-  const t1 = Bun.nanoseconds();
-  if (open.status !== "FILLED") {
-    fail(`OPEN not filled: ${open.error_code ?? open.status}`);
-    return [(t1 - t0) / 1e6, Number.NaN];
-  }
-  const close = await client.send({ action: "CLOSE", ticket: open.ticket as number });
-  const t2 = Bun.nanoseconds();
-  if (close.status !== "FILLED") fail(`CLOSE not filled: ${close.error_code ?? close.status}`);
-  return [(t1 - t0) / 1e6, (t2 - t1) / 1e6];
-}
-
 /** Orders one at a time straight to a gateway, after 20 untimed pairs; ms. */
 async function sequentialOrders(endpoint: string, on: Deployment, pairs: number) {
   const client = new TestClient(endpoint, on);
   try {
-    for (let i = 0; i < 20; i++) await orderPair(client);
+    for (let i = 0; i < 20; i++) await orderPair(client, fail);
     const samples: number[] = [];
-    for (let i = 0; i < pairs; i++) samples.push(...(await orderPair(client)));
+    for (let i = 0; i < pairs; i++) samples.push(...(await orderPair(client, fail)));
     return percentiles(samples.filter(Number.isFinite));
   } finally {
     await client.close();
@@ -429,7 +410,7 @@ try {
 
   // ----- 2a. orders straight to the gateway -----------------------------------------------------
   const client = new TestClient(gtw.endpoint, deployment);
-  const pair = () => orderPair(client);
+  const pair = () => orderPair(client, fail);
   for (let i = 0; i < 50; i++) await pair();
   const gatewayMetricsUrl = (
     JSON.parse(readFileSync(join(deployment.gtwStateDir, "status.json"), "utf8")) as {

@@ -5,29 +5,14 @@
  */
 import { describe, expect, test } from "bun:test";
 import type { Deal, Position, TradeReply } from "../../shared/protocol/index.ts";
+import { makePosition } from "../risk/testing/fixtures.ts";
 import { LiveView } from "./live-view.ts";
 
 const limits = { accountMaxAgeMs: 1000, symbolInfoMaxAgeMs: 5000, quoteIdleMs: 2000 };
 
-function position(ticket: number, fields: Partial<Position> = {}): Position {
-  return {
-    ticket,
-    symbol: "EURUSD",
-    side: "BUY",
-    volume: 0.1,
-    price_open: 1.1,
-    price_current: 1.1,
-    sl: null,
-    tp: null,
-    profit: 0,
-    swap: 0,
-    magic: 7,
-    comment: "Bx",
-    time: 5,
-    time_update: 5,
-    ...fields,
-  };
-}
+/** A position as the broker holds it after one of the deals below. */
+const position = (ticket: number, fields: Partial<Position> = {}): Position =>
+  makePosition({ ticket, sl: null, tp: null, comment: "Bx", time: 5, time_update: 5, ...fields });
 
 function deal(position: number, fields: Partial<Deal> = {}): Deal {
   return {

@@ -52,13 +52,18 @@ function spy(inf: InferenceStack): string[] {
 }
 
 async function open(inf: InferenceStack, body: Record<string, unknown>) {
-  const response = await fetch(`${inf.api.url}/v1/orders`, {
+  return post(inf, "/v1/orders", { symbol: "EURUSD", side: "BUY", volume: 0.1, ...body });
+}
+
+async function post(inf: InferenceStack, path: string, body: Record<string, unknown>) {
+  const response = await fetch(`${inf.api.url}${path}`, {
     method: "POST",
     headers: { "content-type": "application/json" },
-    body: JSON.stringify({ symbol: "EURUSD", side: "BUY", volume: 0.1, ...body }),
+    body: JSON.stringify(body),
   });
   return (await response.json()) as {
     outcome: string;
+    reply?: { ticket?: number };
     denial?: { code: string; context: Record<string, unknown> };
   };
 }
@@ -168,19 +173,6 @@ function allRequests(
   };
   const start = gateway.app.gateway.counters.requests;
   return { sent, answered: () => gateway.app.gateway.counters.requests - start };
-}
-
-async function post(inf: InferenceStack, path: string, body: Record<string, unknown>) {
-  const response = await fetch(`${inf.api.url}${path}`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify(body),
-  });
-  return (await response.json()) as {
-    outcome: string;
-    reply?: { ticket?: number };
-    denial?: { code: string };
-  };
 }
 
 describe("one gateway request per order (issue 17 §1)", () => {
