@@ -188,17 +188,7 @@ describe("one gateway request per order (issue 17 §1)", () => {
     await gateway.sim.setQuote("EURUSD", 1.1);
     const view = inf.app.lane().stream?.view;
     // The first order reads what the view does not have yet (the account, the symbol)
-    expect(
-      (
-        await post(inf, "/v1/orders", {
-          client_order_id: "warm",
-          symbol: "EURUSD",
-          side: "BUY",
-          volume: 0.1,
-          sl: 1.09,
-        })
-      ).outcome,
-    ).toBe("FILLED");
+    expect((await open(inf, { client_order_id: "warm", sl: 1.09 })).outcome).toBe("FILLED");
     await eventually(() => view?.positions() !== undefined && view.account() !== undefined);
     const counted = allRequests(inf, gateway);
     const pairs = 10;
@@ -242,16 +232,7 @@ describe("one gateway request per order (issue 17 §1)", () => {
     const { gateway, inf } = await setup({ stream: fresh, risk: { max_positions: 2 } });
     await gateway.sim.setQuote("EURUSD", 1.1);
     const view = inf.app.lane().stream?.view;
-    expect(
-      (
-        await post(inf, "/v1/orders", {
-          client_order_id: "mine",
-          symbol: "EURUSD",
-          side: "BUY",
-          volume: 0.1,
-        })
-      ).outcome,
-    ).toBe("FILLED");
+    expect((await open(inf, { client_order_id: "mine" })).outcome).toBe("FILLED");
     await eventually(() => view?.positions()?.length === 1 && view.account() !== undefined);
     const counted = allRequests(inf, gateway);
     // Someone else trades on the account (the terminal, another client): only its DEAL says so
@@ -266,12 +247,7 @@ describe("one gateway request per order (issue 17 §1)", () => {
       magic: 1,
       comment: "manual",
     });
-    const denied = await post(inf, "/v1/orders", {
-      client_order_id: "next",
-      symbol: "EURUSD",
-      side: "BUY",
-      volume: 0.1,
-    });
+    const denied = await open(inf, { client_order_id: "next" });
     expect(denied.denial?.code).toBe("MAX_POSITIONS");
     // The view asked the gateway again: a RESYNC after the foreign DEAL, or the order's own read
     expect(counted.sent.some((action) => action === "RESYNC" || action === "GET_POSITIONS")).toBe(
