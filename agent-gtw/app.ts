@@ -43,7 +43,7 @@ import { reloadHandler } from "./operator/reload.ts";
 import { watchOperatorRequests } from "./operator/requests.ts";
 import { simHandler } from "./operator/sim-market.ts";
 import { OrderExecutor } from "./orders/executor.ts";
-import { Journal } from "./orders/journal.ts";
+import { Journal, type JournalIo } from "./orders/journal.ts";
 import { Gateway } from "./server/gateway.ts";
 import { Refusals } from "./server/refusals.ts";
 import { GatewayServer } from "./server/server.ts";
@@ -60,6 +60,8 @@ export interface GatewayAppOptions {
   readonly clock?: Clock;
   /** Replace the backend (tests, the terminal backend). */
   readonly backend?: Backend;
+  /** The journal's file operations (crash tests kill the process between them). */
+  readonly journalIo?: JournalIo;
   /** How long stop() waits for in-flight orders before closing anyway. */
   readonly drainTimeoutMs?: number;
   /** The config file, re-read by `agent-gtw reload` for its inline client keys. */
@@ -151,6 +153,7 @@ function buildGatewayApp(
     logger: logger.child("journal"),
     retentionMs: config.journal.retention_days * 24 * 3600 * 1000,
     onSync: journalMetrics(metrics),
+    ...(options.journalIo === undefined ? {} : { io: options.journalIo }),
   });
   const refusals = new Refusals({ logger: logger.child("server") });
   const backend = options.backend ?? createBackend(config, clock, logger);
@@ -404,6 +407,7 @@ function buildGatewayApp(
   return app;
 }
 
+/** The backend the config names: the simulated MT5 or the terminal (EA) link. */
 export function createBackend(config: GatewayConfig, clock: Clock, logger: Logger): Backend {
   if (config.backend.type === "terminal") {
     const terminal = config.backend.terminal;

@@ -101,6 +101,8 @@ export function createInferenceApp(
           const offset = heartbeat?.clockOffsetMs;
           if (offset !== undefined) watchClock(offset, gatewayWindow(heartbeat?.lastResult));
         },
+        onRoundTrip: (action, seconds) =>
+          metrics.gatewayLatency.observe(seconds, { gateway: entry.name, action }),
       });
     }),
     defaultName: findGateway(config).name,

@@ -10,9 +10,9 @@
  * it fails only on errors, never on timings.
  */
 import { cpus, release } from "node:os";
-import type { TradeReply } from "../shared/protocol/index.ts";
 import { installCryptoBackend } from "../shared/sodium/install.ts";
 import { parseBenchArgs } from "./bench/cli.ts";
+import { orderPair } from "./bench-e2e/order-pair.ts";
 import { startGateway } from "./harness/agents.ts";
 import { createDeployment } from "./harness/deployment.ts";
 import { TestClient } from "./harness/test-client.ts";
@@ -57,25 +57,10 @@ const gateway = await startGateway(deployment.gtwConfigPath, deployment.gtwState
 const client = new TestClient(gateway.endpoint, deployment);
 
 let failures = 0;
-/** One OPEN then its CLOSE; returns both round trips in ms. */
-async function pair(): Promise<[number, number]> {
-  const t0 = Bun.nanoseconds();
-  const open = (await client.send({
-    action: "OPEN",
-    symbol: "EURUSD",
-    side: "BUY",
-    volume: 0.01,
-  })) as TradeReply;
-  const t1 = Bun.nanoseconds();
-  if (open.status !== "FILLED") {
+const pair = () =>
+  orderPair(client, () => {
     failures += 1;
-    return [(t1 - t0) / 1e6, 0];
-  }
-  const close = await client.send({ action: "CLOSE", ticket: open.ticket as number });
-  const t2 = Bun.nanoseconds();
-  if (close.status !== "FILLED") failures += 1;
-  return [(t1 - t0) / 1e6, (t2 - t1) / 1e6];
-}
+  });
 
 try {
   // Warm-up: JIT, CURVE session, journal file, sim state.

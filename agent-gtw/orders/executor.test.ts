@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import type { Reply, TradeReply } from "../../shared/protocol/index.ts";
-import { createHarness, fullDiskIo, type Harness } from "../testing/harness.ts";
+import { createHarness, type Harness } from "../testing/harness.ts";
+import { recordingJournalIo } from "../testing/journal-io.ts";
 
 const harnesses: Harness[] = [];
 afterEach(async () => {
@@ -153,14 +154,14 @@ describe("order execution", () => {
   });
 
   test("a journal that cannot write refuses the order before MT5 sees it, and recovers", async () => {
-    const io = fullDiskIo();
+    const io = recordingJournalIo();
     const h = await harness({ journalIo: io });
-    io.failing = true;
+    io.failWrites = true;
     const refused = await h.send(buy({ client_order_id: "coid-1" }));
     expect(refused).toMatchObject({ status: "ERROR", error_code: "JOURNAL_UNAVAILABLE" });
     expect(refused.error_msg).toContain("ENOSPC");
     expect(h.backend.calls).toBe(0);
-    io.failing = false;
+    io.failWrites = false;
     expect((await h.send(buy({ client_order_id: "coid-1" }))).status).toBe("FILLED");
   });
 

@@ -6,7 +6,8 @@ import { AgentError } from "../../shared/errors.ts";
 import { silentLogger } from "../../shared/log.ts";
 import type { Reply, SignedAction } from "../../shared/protocol/index.ts";
 import { TestClock } from "../../shared/testing/test-clock.ts";
-import { Journal, type JournalIo } from "./journal.ts";
+import { recordingJournalIo } from "../testing/journal-io.ts";
+import { Journal } from "./journal.ts";
 import { crc32 } from "./journal-format.ts";
 
 let dir: string;
@@ -49,37 +50,15 @@ async function done(journal: Journal, coid: string, state: "FILLED" | "REJECTED"
   await journal.recordOutcome(entry, state, state === "FILLED" ? filled(`r-${coid}`) : null);
 }
 
+/** A journal line of `kind` (I intent, O outcome) for `coid`, whatever client it names. */
+const journalLine = (kind: string, coid: string) =>
+  new RegExp(`"k":"${kind}",(?:"u":"[^"]*",)?"c":"${coid}"`);
+
 const lines = () =>
   fs
     .readFileSync(path, "utf8")
     .split("\n")
     .filter((line) => line !== "");
-
-/** An io that counts syncs and can be told to fail. */
-function faultyIo(): JournalIo & { syncs: number; failWrites: boolean; writes: number } {
-  const io = {
-    syncs: 0,
-    writes: 0,
-    failWrites: false,
-    openSync: (p: string, flags: number, mode?: number) => fs.openSync(p, flags, mode),
-    writeSync(fd: number, buffer: Uint8Array) {
-      io.writes += 1;
-      if (io.failWrites) {
-        // What a full disk does: part of the data lands, then ENOSPC.
-        fs.writeSync(fd, buffer.subarray(0, Math.min(5, buffer.length)));
-        throw Object.assign(new Error("ENOSPC: no space left on device"), { code: "ENOSPC" });
-      }
-      return fs.writeSync(fd, buffer);
-    },
-    fdatasyncSync(fd: number) {
-      io.syncs += 1;
-      fs.fdatasyncSync(fd);
-    },
-    ftruncateSync: (fd: number, length: number) => fs.ftruncateSync(fd, length),
-    closeSync: (fd: number) => fs.closeSync(fd),
-  };
-  return io;
-}
 
 describe("journal", () => {
   test("an intent and its outcome survive a reopen", async () => {
@@ -123,7 +102,7 @@ describe("journal", () => {
   });
 
   test("the index shows PENDING before the intent is durable, and a failed write forgets it", async () => {
-    const io = faultyIo();
+    const io = recordingJournalIo();
     const journal = open({ io });
     io.failWrites = true;
     const attempt = journal.recordIntent(intent("coid-1"));
@@ -135,7 +114,7 @@ describe("journal", () => {
   });
 
   test("records appended in one turn share one fdatasync (group commit)", async () => {
-    const io = faultyIo();
+    const io = recordingJournalIo();
     const journal = open({ io });
     const syncsAtOpen = io.syncs;
     await Promise.all(
@@ -146,8 +125,90 @@ describe("journal", () => {
     expect(open().size).toBe(20);
   });
 
+  test("an intent resolves only once durable; a FILLED outcome is written at once and made durable by the next intent's sync", async () => {
+    const io = recordingJournalIo();
+    const journal = open({ io });
+    const syncsAtOpen = io.syncs;
+    const onDisk = () => fs.readFileSync(path, "utf8").slice(0, io.durable);
+    const entry = await journal.recordIntent(intent("coid-1"));
+    expect(onDisk()).toMatch(journalLine("I", "coid-1"));
+    expect(io.syncs - syncsAtOpen).toBe(1);
+    await journal.recordOutcome(entry, "FILLED", filled("r1"));
+    // In the file (a crash of the process keeps it), not yet synced (a power cut may not)
+    expect(fs.readFileSync(path, "utf8")).toMatch(journalLine("O", "coid-1"));
+    expect(onDisk()).not.toMatch(journalLine("O", "coid-1"));
+    expect(io.syncs - syncsAtOpen).toBe(1);
+    await journal.recordIntent(intent("coid-2"));
+    expect(io.syncs - syncsAtOpen).toBe(2);
+    expect(onDisk()).toMatch(journalLine("O", "coid-1"));
+    journal.close();
+  });
+
+  test("a REJECTED outcome is durable before it resolves: the broker could not tell it again", async () => {
+    const io = recordingJournalIo();
+    const journal = open({ io });
+    const syncsAtOpen = io.syncs;
+    await done(journal, "coid-1", "REJECTED");
+    expect(io.syncs - syncsAtOpen).toBe(2);
+    expect(fs.readFileSync(path, "utf8").slice(0, io.durable)).toMatch(journalLine("O", "coid-1"));
+    journal.close();
+  });
+
+  test("the checkpoint names only synced lines: a power cut that takes the unsynced tail is not loss", async () => {
+    const io = recordingJournalIo();
+    // Syncs complete when the test says so
+    const held: (() => void)[] = [];
+    const sync = io.fdatasync;
+    io.fdatasync = (fd, callback) => sync(fd, (error) => held.push(() => callback(error)));
+    const release = async () => {
+      for (let i = 0; i < 500 && held.length === 0; i++) await Bun.sleep(1);
+      (held.shift() as () => void)();
+    };
+    const journal = open({ io, checkpointIntervalMs: 10 });
+    const first = journal.recordIntent(intent("x"));
+    await release();
+    const x = await first;
+    // A's sync in flight; X's outcome and B's intent queue behind it
+    const a = journal.recordIntent(intent("a"));
+    await Bun.sleep(0);
+    const cut = fs.statSync(path).size;
+    const outcome = journal.recordOutcome(x, "FILLED", filled("rx"));
+    const b = journal.recordIntent(intent("b"));
+    await release();
+    await a;
+    await outcome;
+    // B's sync has not completed: the checkpoint written now may name A, not X's outcome or B
+    clock.advance(10);
+    fs.truncateSync(path, cut);
+    const reopened = open();
+    expect(["x", "a", "b"].map((coid) => lookup(reopened, coid)?.state)).toEqual([
+      "PENDING",
+      "PENDING",
+      undefined,
+    ]);
+    reopened.close();
+    await release();
+    await b;
+  });
+
+  test("with no intent after it, a written outcome is synced outcomeSyncMs later, and at close", async () => {
+    const io = recordingJournalIo();
+    const journal = open({ io, outcomeSyncMs: 20 });
+    const syncsAtOpen = io.syncs;
+    await done(journal, "coid-1");
+    expect(io.syncs - syncsAtOpen).toBe(1);
+    clock.advance(20);
+    expect(io.syncs - syncsAtOpen).toBe(2);
+    for (let i = 0; i < 500 && io.durable < fs.statSync(path).size; i++) await Bun.sleep(2);
+    expect(io.durable).toBe(fs.statSync(path).size);
+    const entry = await journal.recordIntent(intent("coid-2"));
+    await journal.recordOutcome(entry, "UNKNOWN", null);
+    journal.close();
+    expect(io.durable).toBe(fs.statSync(path).size);
+  });
+
   test("after a failed write the file is cut back, and writes resume once the disk recovers", async () => {
-    const io = faultyIo();
+    const io = recordingJournalIo();
     const journal = open({ io });
     await journal.recordIntent(intent("coid-1"));
     const goodSize = fs.statSync(path).size;

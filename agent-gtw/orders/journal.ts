@@ -1,9 +1,16 @@
 /**
  * The order journal: the gateway's memory of every signed action it accepted (DESIGN §6).
  *
- * - The intent is durable (written and fdatasync'ed) before the backend is called, the outcome
- *   after. Records appended in the same event-loop turn share one write and one fdatasync
- *   (group commit), so concurrent orders do not queue behind each other's syncs.
+ * - The intent is durable (written and fdatasync'ed) before the backend is called. Intents share
+ *   fdatasyncs (group commit, shared/group-commit.ts): those arriving while one sync is in
+ *   flight go together in the next, and each order still waits for its own line.
+ * - The outcome is written (write(2): it survives a crash of the process) before the reply, and
+ *   made durable by the next sync: the next intent's, or one `outcomeSyncMs` later. A power cut
+ *   in between loses it, and the restarted gateway reconciles the intent from the broker's
+ *   books, which tell FILLED, NOT_EXECUTED and UNKNOWN outcomes again (reconcile.ts). A
+ *   REJECTED outcome leaves no trace at the broker, so it alone is synced before the reply:
+ *   the id keeps answering REJECTED across any crash (docs/PROTOCOL.md §8.3). The checkpoint
+ *   only ever names lines a sync covered, so a lost unsynced tail never reads as loss.
  * - The in-memory index makes a repeated client_order_id answer from the journal, across
  *   restarts: the file is replayed at startup. Entries are scoped by client (the CURVE client's
  *   name): two clients' `order-1` are two entries (PROTOCOL.md §8).
@@ -23,6 +30,7 @@ import * as fs from "node:fs";
 import { dirname } from "node:path";
 import type { Clock, TimerHandle } from "../../shared/clock.ts";
 import { AgentError, describeError, FaultCode } from "../../shared/errors.ts";
+import { type CommitFailure, type CommitSynced, GroupCommit } from "../../shared/group-commit.ts";
 import { openStateFile, readPrivateBytes, syncDirectory } from "../../shared/keys/private-file.ts";
 import type { Logger } from "../../shared/log.ts";
 import {
@@ -95,14 +103,18 @@ export interface JournalOptions {
   readonly io?: JournalIo;
   /** How often, at most, the checkpoint follows the journal while orders flow. */
   readonly checkpointIntervalMs?: number;
-  /** Told each group commit's write-and-fdatasync time and bytes (the gateway's /metrics). */
+  /** Told each fdatasync's time and the bytes it made durable (the gateway's /metrics). */
   readonly onSync?: (seconds: number, bytes: number) => void;
+  /** How long a written outcome may wait for a sync when no intent follows; default 100 ms. */
+  readonly outcomeSyncMs?: number;
 }
 
 /** The few file operations the journal needs, so tests can make them fail. */
 export interface JournalIo {
   openSync(path: string, flags: number, mode?: number): number;
   writeSync(fd: number, buffer: Uint8Array): number;
+  /** fdatasync on the thread pool, so the event loop gathers the next batch meanwhile. */
+  fdatasync(fd: number, callback: (error: Error | null) => void): void;
   fdatasyncSync(fd: number): void;
   ftruncateSync(fd: number, length: number): void;
   closeSync(fd: number): void;
@@ -125,9 +137,13 @@ export const REPAIR_HINT =
 const entryKey = (client: string | null, clientOrderId: string) =>
   `${client ?? ""}\u0000${clientOrderId}`;
 
-interface Waiter {
-  resolve(): void;
-  reject(error: Error): void;
+/** Outcomes the broker cannot tell again; they are synced before the reply. */
+const SYNCED_OUTCOMES: ReadonlySet<OrderState> = new Set(["REJECTED"]);
+
+/** Where a line sits in the chain: its sequence number and crc. */
+interface ChainMark {
+  readonly seq: number;
+  readonly crc: string;
 }
 
 export class Journal {
@@ -138,21 +154,18 @@ export class Journal {
   readonly #compactAfter: number;
   readonly #retentionMs: number;
   readonly #checkpointIntervalMs: number;
-  readonly #onSync: ((seconds: number, bytes: number) => void) | undefined;
   readonly #entries = new Map<string, JournalEntry>();
   readonly #tags = new Map<string, BrokerTag>();
+  /** Writes, fdatasyncs and their batching; its size is the file's after the last good write. */
+  readonly #commit: GroupCommit<ChainMark>;
   #fd: number;
   #records = 0;
-  /** File size after the last fully synced batch; a failed write truncates back to it. */
-  #goodSize: number;
-  /** Sequence number and crc of the last line queued, and of the last line synced. */
+  #compactScheduled = false;
+  /** Sequence number and crc of the last line appended, and of the last line synced. */
   #seq = 0;
   #crc = "";
   #syncedSeq = 0;
   #syncedCrc = "";
-  #queue: string[] = [];
-  #waiters: Waiter[] = [];
-  #flushScheduled = false;
   #checkpointTimer: TimerHandle | undefined;
   #failure: AgentError | undefined;
   #closed = false;
@@ -165,9 +178,27 @@ export class Journal {
     this.#compactAfter = options.compactAfterRecords ?? DEFAULT_COMPACT_AFTER;
     this.#retentionMs = options.retentionMs ?? DEFAULT_RETENTION_MS;
     this.#checkpointIntervalMs = options.checkpointIntervalMs ?? DEFAULT_CHECKPOINT_INTERVAL_MS;
-    this.#onSync = options.onSync;
     this.#fd = fd;
-    this.#goodSize = size;
+    const onSync = options.onSync;
+    this.#commit = new GroupCommit<ChainMark>({
+      clock: options.clock,
+      size,
+      target: {
+        write: (buffer) => {
+          let offset = 0;
+          while (offset < buffer.length)
+            offset += this.#io.writeSync(this.#fd, buffer.subarray(offset));
+        },
+        sync: (done) => this.#io.fdatasync(this.#fd, done),
+        syncNow: () => this.#io.fdatasyncSync(this.#fd),
+      },
+      onFailure: (failure) => this.#fail(failure),
+      onSynced: (synced) => {
+        this.#synced(synced);
+        onSync?.(synced.seconds, synced.bytes);
+      },
+      ...(options.outcomeSyncMs === undefined ? {} : { lazySyncMs: options.outcomeSyncMs }),
+    });
   }
 
   /**
@@ -233,9 +264,19 @@ export class Journal {
     return this.#entries.size;
   }
 
-  /** The file's size in bytes after the last synced write. */
+  /** The file's size in bytes after the last good write. */
   get bytes(): number {
-    return this.#goodSize;
+    return this.#commit.size;
+  }
+
+  /** Bytes of the file known to be on disk (the last fdatasync's reach). */
+  get durableBytes(): number {
+    return this.#commit.syncedSize;
+  }
+
+  /** Writes and fdatasyncs so far (tests count them; the benchmark prints them). */
+  get ioStats(): { readonly writes: number; readonly syncs: number } {
+    return this.#commit.stats;
   }
 
   get records(): number {
@@ -302,15 +343,10 @@ export class Journal {
     const key = entryKey(client, clientOrderId);
     const previous = this.#entries.get(key);
     this.#entries.set(key, entry);
-    return this.#append({
-      k: "I",
-      u: client,
-      c: clientOrderId,
-      a: action,
-      h: intentHash,
-      t: now,
-      q: { ...request },
-    }).then(
+    return this.#append(
+      { k: "I", u: client, c: clientOrderId, a: action, h: intentHash, t: now, q: { ...request } },
+      true,
+    ).then(
       () => entry,
       (error: Error) => {
         // Not durable, so not accepted: forget it, so the client may retry the same id.
@@ -323,7 +359,10 @@ export class Journal {
     );
   }
 
-  /** Record the outcome; the index changes at once, the promise resolves once durable. */
+  /**
+   * Record the outcome; the index changes at once. The promise resolves once the line is
+   * written, or for a REJECTED outcome once it is durable (see the header for why).
+   */
   recordOutcome(
     entry: JournalEntry,
     state: Exclude<OrderState, "PENDING">,
@@ -334,14 +373,17 @@ export class Journal {
     entry.reply = reply;
     entry.decidedAt = now;
     if (this.#closed) return Promise.reject(this.#closedError());
-    return this.#append({
-      k: "O",
-      ...(entry.client === null ? {} : { u: entry.client }),
-      c: entry.clientOrderId,
-      s: state,
-      t: now,
-      r: reply,
-    });
+    return this.#append(
+      {
+        k: "O",
+        ...(entry.client === null ? {} : { u: entry.client }),
+        c: entry.clientOrderId,
+        s: state,
+        t: now,
+        r: reply,
+      },
+      SYNCED_OUTCOMES.has(state),
+    );
   }
 
   /**
@@ -354,7 +396,7 @@ export class Journal {
     if (this.#closed) return Promise.reject(this.#closedError());
     for (const tag of fresh) this.#tags.set(tag.tag, tag);
     return Promise.all(
-      fresh.map((tag) => this.#append({ k: "T", g: tag.tag, t: tag.time, e: tag.evidence })),
+      fresh.map((tag) => this.#append({ k: "T", g: tag.tag, t: tag.time, e: tag.evidence }, true)),
     ).then(() => undefined);
   }
 
@@ -375,8 +417,12 @@ export class Journal {
    * the journal, sync the directory, then the checkpoint.
    */
   compact(why: HeaderRecord["why"] = "compacted"): void {
-    this.#flushNow();
-    if (this.#failure !== undefined) return;
+    if (this.#closed) return;
+    try {
+      this.#commit.flushNow();
+    } catch {
+      return;
+    }
     const horizon = this.#clock.now() - this.#retentionMs;
     for (const [key, entry] of this.#entries) {
       const unresolved = entry.state === "PENDING" || entry.state === "UNKNOWN";
@@ -387,12 +433,17 @@ export class Journal {
     const temporary = `${this.path}.compact`;
     const content = lines.join("");
     writeNewFile(temporary, content);
-    fs.renameSync(temporary, this.path);
-    syncDirectory(dirname(this.path));
+    // Windows refuses to rename over a file that is open: close it first, and on a failure
+    // reopen the old one, which is still whole
     this.#io.closeSync(this.#fd);
-    this.#fd = this.#io.openSync(this.path, APPEND_FLAGS | fs.constants.O_NOFOLLOW, 0o600);
+    try {
+      fs.renameSync(temporary, this.path);
+    } finally {
+      this.#fd = this.#io.openSync(this.path, APPEND_FLAGS | fs.constants.O_NOFOLLOW, 0o600);
+    }
+    syncDirectory(dirname(this.path));
     this.#records = lines.length - 1;
-    this.#goodSize = Buffer.byteLength(content);
+    this.#commit.reset(Buffer.byteLength(content));
     this.#syncedSeq = this.#seq;
     this.#syncedCrc = this.#crc;
     this.#writeCheckpoint(true);
@@ -403,10 +454,15 @@ export class Journal {
     });
   }
 
-  /** Flush what is queued, record the checkpoint and close the file. Later writes are refused. */
+  /** Write and sync what is pending, record the checkpoint, close the file. Later writes are refused. */
   close(): void {
     if (this.#closed) return;
-    this.#flushNow();
+    try {
+      this.#commit.flushNow();
+    } catch {
+      // Logged by #fail; the intents it refused were never executed
+    }
+    this.#commit.stop();
     this.#closed = true;
     this.#checkpointTimer?.cancel();
     if (this.#failure === undefined) {
@@ -489,46 +545,33 @@ export class Journal {
     return encoded.text;
   }
 
-  #append(record: EntryRecord): Promise<void> {
+  #append(record: EntryRecord, durable: boolean): Promise<void> {
     if (this.#failure !== undefined && !this.#recover()) return Promise.reject(this.#failure);
-    const encoded = this.#chain(record);
-    return new Promise<void>((resolve, reject) => {
-      this.#queue.push(encoded);
-      this.#waiters.push({ resolve, reject });
-      if (!this.#flushScheduled) {
-        this.#flushScheduled = true;
-        queueMicrotask(() => this.#flushNow());
-      }
-    });
+    const text = this.#chain(record);
+    const mark = { seq: this.#seq, crc: this.#crc };
+    const appended = durable
+      ? this.#commit.appendDurable(text, mark)
+      : this.#commit.appendWritten(text, mark);
+    return appended.then(() => this.#counted());
   }
 
-  #flushNow(): void {
-    this.#flushScheduled = false;
-    if (this.#queue.length === 0) return;
-    const lines = this.#queue;
-    const waiters = this.#waiters;
-    this.#queue = [];
-    this.#waiters = [];
-    const buffer = Buffer.from(lines.join(""));
-    const started = this.#clock.monotonic();
-    try {
-      let offset = 0;
-      while (offset < buffer.length)
-        offset += this.#io.writeSync(this.#fd, buffer.subarray(offset));
-      this.#io.fdatasyncSync(this.#fd);
-    } catch (error) {
-      this.#fail(error as Error);
-      for (const waiter of waiters) waiter.reject(this.#failure as AgentError);
-      return;
+  /** A sync made lines durable: the checkpoint may name the last of them. */
+  #synced({ mark }: CommitSynced<ChainMark>): void {
+    if (mark !== undefined && mark.seq > this.#syncedSeq) {
+      this.#syncedSeq = mark.seq;
+      this.#syncedCrc = mark.crc;
     }
-    this.#onSync?.((this.#clock.monotonic() - started) / 1000, buffer.length);
-    this.#goodSize += buffer.length;
-    this.#records += lines.length;
-    this.#syncedSeq = this.#seq;
-    this.#syncedCrc = this.#crc;
-    for (const waiter of waiters) waiter.resolve();
     this.#scheduleCheckpoint();
-    if (this.#records > this.#compactAfter) {
+  }
+
+  /** One more record in the file; past the threshold, compact once the current turn is over. */
+  #counted(): void {
+    this.#records += 1;
+    if (this.#records <= this.#compactAfter || this.#compactScheduled) return;
+    this.#compactScheduled = true;
+    queueMicrotask(() => {
+      this.#compactScheduled = false;
+      if (this.#records <= this.#compactAfter) return;
       try {
         this.compact();
       } catch (error) {
@@ -537,7 +580,7 @@ export class Journal {
           error: describeError(error),
         });
       }
-    }
+    });
   }
 
   #scheduleCheckpoint(): void {
@@ -563,7 +606,8 @@ export class Journal {
     writeCheckpoint(this.path, checkpoint, durable);
   }
 
-  #fail(error: Error): void {
+  /** A write or sync failed: cut the file back to before the failed batch, refuse orders. */
+  #fail({ error, sizeBefore, markBefore }: CommitFailure<ChainMark>): AgentError {
     this.#failure = new AgentError(
       FaultCode.JOURNAL_UNAVAILABLE,
       `journal: cannot write ${this.path}: ${error.message}`,
@@ -573,21 +617,22 @@ export class Journal {
       path: this.path,
       error: error.message,
     });
-    // The sequence goes back to the last synced line: the lost batch was never acknowledged
-    this.#seq = this.#syncedSeq;
-    this.#crc = this.#syncedCrc;
+    // The chain goes back to the last line left in the file: the lost batch was never acknowledged
+    this.#seq = markBefore?.seq ?? this.#syncedSeq;
+    this.#crc = markBefore?.crc ?? this.#syncedCrc;
     // A partial line left behind would read as corruption once later lines follow it.
     try {
-      this.#io.ftruncateSync(this.#fd, this.#goodSize);
+      this.#io.ftruncateSync(this.#fd, sizeBefore);
     } catch {
       // Checked again before the next write by #recover.
     }
+    return this.#failure;
   }
 
   /** Before writing after a failure: cut the file back to its last good size and try again. */
   #recover(): boolean {
     try {
-      this.#io.ftruncateSync(this.#fd, this.#goodSize);
+      this.#io.ftruncateSync(this.#fd, this.#commit.size);
     } catch {
       return false;
     }

@@ -7,7 +7,7 @@ import { afterEach } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { AgentError, FaultCode } from "../../shared/errors.ts";
+import { FaultCode } from "../../shared/errors.ts";
 import { silentLogger } from "../../shared/log.ts";
 import {
   brokerOrderKey,
@@ -360,22 +360,4 @@ export function openHarnesses(prepare?: (harness: Harness) => Promise<void>): Ha
       return restarted;
     },
   };
-}
-
-/** A JournalIo whose writes fail with ENOSPC while `failing` is true. */
-export function fullDiskIo(): JournalIo & { failing: boolean } {
-  const fs = require("node:fs") as typeof import("node:fs");
-  const io = {
-    failing: false,
-    openSync: (path: string, flags: number, mode?: number) => fs.openSync(path, flags, mode),
-    writeSync(fd: number, buffer: Uint8Array) {
-      if (io.failing)
-        throw new AgentError(FaultCode.JOURNAL_UNAVAILABLE, "ENOSPC: no space left on device");
-      return fs.writeSync(fd, buffer);
-    },
-    fdatasyncSync: (fd: number) => fs.fdatasyncSync(fd),
-    ftruncateSync: (fd: number, length: number) => fs.ftruncateSync(fd, length),
-    closeSync: (fd: number) => fs.closeSync(fd),
-  };
-  return io;
 }

@@ -29,6 +29,10 @@ export function createAgentMetrics(registry = new Registry()) {
     ),
     orders: registry.counter("agent_inf_orders_total", "Orders by action and outcome"),
     denials: registry.counter("agent_inf_risk_denials_total", "Risk denials by code"),
+    gatewayLatency: registry.histogram(
+      "agent_inf_gateway_request_seconds",
+      "Round trip of each answered gateway request (CURVE both ways and the gateway's work), by gateway and action",
+    ),
     heartbeatLatency: registry.histogram(
       "agent_inf_heartbeat_seconds",
       "Gateway PING round trip by gateway",

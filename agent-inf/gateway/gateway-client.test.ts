@@ -93,6 +93,33 @@ describe("query", () => {
   });
 });
 
+describe("round trips (metrics)", () => {
+  test("each answered request reports its round trip by action; a timed-out one does not", async () => {
+    const trips: [string, number][] = [];
+    const measured = new GatewayClient({
+      port,
+      signer,
+      clock,
+      logger: silentLogger,
+      requestTimeoutMs: REQUEST_TIMEOUT_MS,
+      queryRetries: 1,
+      orderTimeoutMs: ORDER_TIMEOUT_MS,
+      onRoundTrip: (action, seconds) => trips.push([action, seconds]),
+    });
+    let calls = 0;
+    port.answer = (call) =>
+      call.request.action === "GET_ACCOUNT" && calls++ === 0
+        ? TIMEOUT
+        : { kind: "reply", reply: filled(call.request), afterMs: 30 };
+    await settle(clock, measured.query({ action: "GET_ACCOUNT" }));
+    await settle(clock, measured.submit({ ...OPEN, client_order_id: "coid-1" }));
+    expect(trips).toEqual([
+      ["GET_ACCOUNT", 0.03],
+      ["OPEN", 0.03],
+    ]);
+  });
+});
+
 describe("waitConnected", () => {
   test("resolves true when the session comes up, false when it does not in time", async () => {
     const up = client.waitConnected(1000);

@@ -40,6 +40,8 @@ export interface GatewayClientOptions {
   readonly orderTimeoutMs?: number;
   /** Keep reconciling a timed-out order this long before calling its outcome UNKNOWN. */
   readonly reconcileDeadlineMs?: number;
+  /** Each answered request's round trip in seconds, by action (metrics). */
+  readonly onRoundTrip?: (action: Action, seconds: number) => void;
 }
 
 /** Signed-action fields the caller gives; the client adds v, id, ts, gateway, key_id. */
@@ -155,7 +157,10 @@ export class GatewayClient {
           ts: this.#options.clock.now(),
           ...body,
         } as unknown as Request;
-        return await this.#port.request(request, timeout);
+        const sent = this.#options.clock.monotonic();
+        const reply = await this.#port.request(request, timeout);
+        this.#roundTrip(body.action, sent);
+        return reply;
       } catch (error) {
         lastError = error;
         if (this.#closed) break;
@@ -263,13 +268,22 @@ export class GatewayClient {
       action: body.action,
       key_id: signer.keyId,
     });
+    const sent = clock.monotonic();
     const reply = this.#port.submit({ request, bytes, signature }, timeoutMs);
+    void reply.then(
+      () => this.#roundTrip(body.action, sent),
+      () => undefined,
+    );
     this.#log.info("[ZMQ_SENT] Order sent", {
       id: request.id,
       coid: clientOrderId,
       gateway: this.name,
     });
     return reply;
+  }
+
+  #roundTrip(action: Action, sent: number): void {
+    this.#options.onRoundTrip?.(action, (this.#options.clock.monotonic() - sent) / 1000);
   }
 
   /**

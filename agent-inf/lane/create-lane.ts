@@ -6,7 +6,7 @@
 import type { Clock } from "../../shared/clock.ts";
 import type { KeyPair } from "../../shared/curve/box.ts";
 import type { Logger } from "../../shared/log.ts";
-import type { PingReply, Signer } from "../../shared/protocol/index.ts";
+import type { Action, PingReply, Signer } from "../../shared/protocol/index.ts";
 import { TradingStateHolder } from "../../shared/trading-state.ts";
 import { type GatewayEntry, type InferenceConfig, toRiskLimits } from "../config.ts";
 import { connectionFor } from "../gateway/connection.ts";
@@ -38,6 +38,8 @@ export interface LaneOptions {
   readonly epoch: string;
   /** Each answered heartbeat PING, in seconds (metrics). */
   readonly onPing?: (seconds: number) => void;
+  /** Each answered gateway request's round trip, in seconds (metrics). */
+  readonly onRoundTrip?: (action: Action, seconds: number) => void;
 }
 
 export function createLane(options: LaneOptions): Lane {
@@ -51,6 +53,7 @@ export function createLane(options: LaneOptions): Lane {
     requestTimeoutMs: entry.request_timeout_ms,
     orderTimeoutMs: entry.order_timeout_ms,
     reconcileDeadlineMs: entry.reconcile_deadline_ms,
+    ...(options.onRoundTrip === undefined ? {} : { onRoundTrip: options.onRoundTrip }),
   });
   // The broker's server time minus UTC, as last reported: kept while the MT5 link is down (the
   // gateway then omits it), so bars already watched keep their server-time arithmetic

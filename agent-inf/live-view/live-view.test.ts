@@ -40,21 +40,6 @@ describe("LiveView", () => {
     expect(view.positions()).toEqual([position(1)]);
   });
 
-  test("a fill of ours it does not hold takes it out of sync and asks for a RESYNC", () => {
-    const view = new LiveView(() => 0, limits);
-    let owed = 0;
-    view.onPositionsOwed = () => owed++;
-    view.replacePositions([position(1)]);
-    view.positionsInSync = true;
-    view.expectPosition(1);
-    expect([view.positions(), owed]).toEqual([[position(1)], 0]);
-    view.expectPosition(2);
-    expect([view.positions(), owed]).toEqual([undefined, 1]);
-    // Already out of sync (the DEAL came first): nothing more to ask
-    view.expectPosition(3);
-    expect(owed).toBe(1);
-  });
-
   test("the account only while young", () => {
     let now = 0;
     const view = new LiveView(() => now, limits);

@@ -7,8 +7,9 @@
  * the subscription's start). Trade events arriving meanwhile are held back and merged with the
  * answer (merge.ts), so a gateway restart or a lost connection costs no fill and no
  * fill is told twice. A `seq` gap, RESYNC_REQUIRED, or the MT5 link coming back triggers the
- * same catch-up. While LIVE, each fill is passed on at once and a RESYNC follows to learn the
- * position it made (a DEAL does not carry its SL/TP).
+ * same catch-up. While LIVE, each fill is passed on at once; the position a fill of our own made
+ * comes from its order's reply (live-view.ts ownOrder), any other fill is followed by a RESYNC
+ * to learn the position it made (a DEAL does not carry its SL/TP).
  *
  * Pending orders (issue 15): the RESYNC answer's `orders` replace the view's, and the order
  * events received meanwhile are applied over them in order (each carries the whole order, so the
@@ -112,14 +113,17 @@ export class LaneStream {
       () => this.#state !== "DISCONNECTED",
     );
     this.#teller = new Teller(options.feed, () => {
-      // A fill moved the balance and the margin: read the account again in the background. The
-      // view keeps the old figures meanwhile (within their age limit): the risk checks read only
-      // equity, which a fill barely moves (it turns floating profit into balance), while making
-      // every order after a fill wait for a fresh account doubled the order's latency.
-      this.#account.request();
+      // A fill moved the balance and the margin: read the account again in the background, once
+      // it is past half its age limit. The view keeps the old figures meanwhile (within that
+      // limit): the risk checks read only equity, which a fill barely moves (it turns floating
+      // profit into balance), while a read after every fill cost every order a second request.
+      if (options.view.accountAging) this.#account.request();
     });
     for (const symbol of options.riskSymbols) this.#wanted.set(symbol, 1);
     options.view.onPositionsOwed = () => this.#owe();
+    options.view.onAccountAging = () => {
+      if (this.#state === "LIVE") this.#account.request();
+    };
   }
 
   get state(): StreamState {
@@ -436,7 +440,9 @@ export class LaneStream {
     switch (event.event) {
       case "DEAL":
         this.#teller.tell({ type: "DEAL", deal: event.deal });
-        this.#owe();
+        // While a RESYNC runs its answer decides (the DEAL is in its window); else the view
+        // knows whether one of our orders' replies explains it
+        if (this.#refreshing || this.#o.view.onDeal(event.deal) === "foreign") this.#owe();
         break;
       case "POSITION_CLOSED":
         this.#o.view.removePosition(event.ticket);

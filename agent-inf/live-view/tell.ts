@@ -85,14 +85,15 @@ export class Teller {
 }
 
 /**
- * GET_ACCOUNT after fills, one at a time: a fill while one is out makes its answer possibly old,
- * so it is not kept and another is asked instead.
+ * GET_ACCOUNT in the background, one at a time, when the view's account is past half its age
+ * limit (after a fill, or when an order used it): a steady flow of orders never waits for one,
+ * and never pays one per fill. The answer is kept when it comes; a fill meanwhile moved only the
+ * margin and the balance, not the equity the risk checks read.
  */
 export class AccountRefresher {
   readonly #query: (body: QueryBody, options: { retries: number }) => Promise<Reply>;
   readonly #view: LiveView;
   readonly #active: () => boolean;
-  #wanted = 0;
   #running = false;
 
   constructor(
@@ -105,23 +106,17 @@ export class AccountRefresher {
     this.#active = active;
   }
 
+  /** Read the account again unless a read is already out. */
   request(): void {
-    this.#wanted += 1;
-    if (this.#running) return;
+    if (this.#running || !this.#active()) return;
     this.#running = true;
     void (async () => {
       try {
-        while (this.#active()) {
-          const wanted = this.#wanted;
-          try {
-            const reply = await this.#query({ action: "GET_ACCOUNT" }, { retries: 0 });
-            const account = (reply as { account?: AccountInfo }).account;
-            if (account !== undefined && wanted === this.#wanted) this.#view.remember({ account });
-          } catch {
-            // The next order asks for it itself
-          }
-          if (wanted === this.#wanted) break;
-        }
+        const reply = await this.#query({ action: "GET_ACCOUNT" }, { retries: 0 });
+        const account = (reply as { account?: AccountInfo }).account;
+        if (account !== undefined && this.#active()) this.#view.remember({ account });
+      } catch {
+        // The next order asks for it itself once it is too old
       } finally {
         this.#running = false;
       }

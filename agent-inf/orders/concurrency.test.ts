@@ -115,13 +115,28 @@ describe("concurrent OPENs against the position limits", () => {
     expect(rig.book.positions).toHaveLength(7);
   });
 
-  test("a fill the live view has not shown yet is told to it", async () => {
+  test("our own fill is handed to the live view before its reservation is settled", async () => {
     const live = new FakeLive();
     live.positions_ = [];
     const rig = createOrderRig({ live, limits: { ...NO_LIMITS, maxPositions: 10 } });
     executingGateway(rig);
+    const phases: string[] = [];
+    const ownOrder = live.ownOrder.bind(live);
+    live.ownOrder = (order) => {
+      const handle = ownOrder(order);
+      return {
+        finish: (filled) => {
+          // The reservation is still in flight when the view hears of the fill
+          phases.push(`view told, reserved ${rig.lane.risk.exposure.held.IN_FLIGHT}`);
+          handle.finish(filled);
+        },
+      };
+    };
     await settle(rig.clock, rig.orders.open({ ...OPEN, client_order_id: "v-1" }));
-    expect(live.expected).toEqual([1000]);
+    expect(live.own).toMatchObject([
+      { order: { action: "OPEN", symbol: "EURUSD", side: "BUY" }, filled: { ticket: 1000 } },
+    ]);
+    expect(phases).toEqual(["view told, reserved 1"]);
   });
 });
 

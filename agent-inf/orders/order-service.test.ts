@@ -27,11 +27,11 @@ describe("OPEN", () => {
       gateway: GATEWAY,
     });
     const asked = rig.port.calls.filter((call) => call.signed === undefined);
-    // A strategy's own id is first looked up (it may be a retry after a restart); pending
-    // orders count against the position limits (issue 15)
+    // A strategy's own id is not looked up first: a repeat of an executed one is answered by the
+    // gateway's journal. Without a live view the snapshot is asked for; pending orders count
+    // against the position limits (issue 15)
     expect(asked.map((call) => call.request.action).sort()).toEqual([
       "GET_ACCOUNT",
-      "GET_ORDER",
       "GET_ORDERS",
       "GET_POSITIONS",
       "GET_SYMBOL_INFO",
@@ -108,23 +108,46 @@ describe("one client_order_id, one order", () => {
     expect(rig.port.calls).toHaveLength(calls);
   });
 
-  test("after a restart, a retried id is looked up at the gateway instead of run again", async () => {
+  test("after a restart, a retried id goes out once more and the gateway's journal answers it", async () => {
     const rig = createOrderRig();
+    // The gateway executed r-2 before the agent restarted: its journal answers the repeat
+    rig.signed = (call) => filled(call.request, { duplicate: true });
+    const result = await settle(rig.clock, rig.restart().open({ ...OPEN, client_order_id: "r-2" }));
+    expect(result).toMatchObject({ outcome: "FILLED", reply: { duplicate: true, ticket: 900 } });
+    expect(sentActions(rig)).toEqual(["OPEN"]);
+    expect(rig.port.requests("GET_ORDER")).toHaveLength(0);
+  });
+
+  test.each([
+    ["denied here: the position its first attempt opened fills the limit", "deny"],
+    ["refused by the gateway: other fields this time (CLIENT_ORDER_ID_REUSED)", "reused"],
+  ])("after a restart, a retried id %s is answered from the gateway's journal", async (_, how) => {
+    const rig = createOrderRig(how === "deny" ? { limits: { maxPositions: 1 } } : {});
     const fill = filled({ id: "earlier" } as Request);
     rig.order = (call) =>
       ok(call.request, {
         order: {
-          client_order_id: "r-2",
+          client_order_id: "r-3",
           action: "OPEN",
           state: "FILLED",
           received_at: 0,
           reply: fill,
         },
       });
-    const result = await settle(rig.clock, rig.restart().open({ ...OPEN, client_order_id: "r-2" }));
+    rig.signed = (call) => error(call.request, "CLIENT_ORDER_ID_REUSED");
+    const result = await settle(rig.clock, rig.restart().open({ ...OPEN, client_order_id: "r-3" }));
     expect(result).toMatchObject({ outcome: "FILLED", reply: { duplicate: true, ticket: 900 } });
-    expect(rig.port.submitted).toHaveLength(0);
-    expect(rig.port.requests("GET_ACCOUNT")).toHaveLength(0);
+    expect(rig.port.requests("GET_ORDER")).toHaveLength(1);
+    expect(sentActions(rig)).toEqual(how === "deny" ? [] : ["OPEN"]);
+    // Nothing stays reserved for it
+    expect(rig.risk.exposure.held).toEqual({ IN_FLIGHT: 0, UNKNOWN: 0, SETTLED: 0 });
+  });
+
+  test("a denied id the gateway never saw stays denied", async () => {
+    const rig = createOrderRig({ limits: { maxPositions: 1 } });
+    const result = await settle(rig.clock, rig.orders.open({ ...OPEN, client_order_id: "n-1" }));
+    expect(result.outcome === "DENIED" && result.denial.code).toBe("MAX_POSITIONS");
+    expect(rig.port.requests("GET_ORDER")).toHaveLength(1);
   });
 
   test("an id used for an OPEN is refused for a CLOSE, and nothing is sent", async () => {

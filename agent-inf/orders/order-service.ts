@@ -5,9 +5,14 @@
  * fired twice, even when the strategy retries it:
  *
  * - A repeated client_order_id while the first is running waits for the first.
- * - A repeated client_order_id seen earlier answers what happened, locally or (after an agent
- *   restart) by asking the gateway, instead of running risk checks again against a position the
- *   first attempt already opened.
+ * - A repeated client_order_id seen earlier answers what happened: from this agent's memory, or
+ *   from the gateway's journal, which answers a repeat of an executed id with its first outcome
+ *   (`duplicate`) and never executes it again. The journal is asked first (GET_ORDER) only when
+ *   the last answer was UNKNOWN; an id this agent does not know (sent before a restart) goes out
+ *   like a new one, and only a local refusal of it (a risk denial against the position its first
+ *   attempt opened) or the gateway's CLIENT_ORDER_ID_REUSED (other fields this time) asks the
+ *   journal whether it already executed. A steady-state order thus costs one gateway request:
+ *   the order (issue 17 §1).
  *
  * Concurrent orders: every snapshot read is stamped, and a passed OPEN, PLACE, CLOSE or CLOSE_BY
  * reserves its exposure (and an OPEN or PLACE its place in the rate window) in the same
@@ -31,6 +36,7 @@ import {
 } from "../../shared/protocol/index.ts";
 import type { OrderOutcome, SignedBody } from "../gateway/gateway-client.ts";
 import { type GatewayLane, type GatewayRegistry, UnknownGatewayError } from "../lane/lane.ts";
+import type { OwnOrder } from "../live-view/live-view.ts";
 import {
   type Check,
   checkSymbolKnown,
@@ -305,15 +311,23 @@ export class OrderService {
         : reusedId(client.name, clientOrderId, known.action, action);
     const started = this.#options.clock.monotonic();
     const promise = (async () => {
-      // A strategy retrying an id we may have sent before (agent restarted, or UNKNOWN last time):
-      // the gateway's journal says what happened; only a never-seen id runs the checks again.
       // (Only while connected: with no session the lookup could only time out, and run() answers
       // at once with a local denial or GATEWAY_UNREACHABLE.)
-      if (requested !== undefined && client.connected) {
-        const previous = await this.#fromGateway(lane, clientOrderId, action);
+      const ask = (retries?: number) =>
+        requested !== undefined && client.connected
+          ? this.#fromGateway(lane, clientOrderId, action, retries)
+          : Promise.resolve(undefined);
+      // UNKNOWN last time: what the gateway knows settles it (and its reservation) first
+      if (known !== undefined) {
+        const previous = await ask();
         if (previous !== undefined) return previous;
       }
-      return run(lane, clientOrderId);
+      const result = await run(lane, clientOrderId);
+      // A refusal that may only be about an earlier attempt of this id (before an agent
+      // restart): the journal's outcome, if it executed, is the answer. One try: a gateway that
+      // does not answer now (the breaker's case) must not hold the refusal up for long.
+      if (mayBeAboutAnEarlierAttempt(result)) return (await ask(0)) ?? result;
+      return result;
     })();
     this.#running.set(key, { action, promise });
     try {
@@ -334,10 +348,14 @@ export class OrderService {
     lane: GatewayLane,
     clientOrderId: string,
     action: Action,
+    retries?: number,
   ): Promise<OrderResult | undefined> {
     const client = lane.client;
     try {
-      const record = await client.orderRecord(clientOrderId);
+      const record = await client.orderRecord(
+        clientOrderId,
+        retries === undefined ? {} : { retries },
+      );
       // A retry of an order whose outcome was unknown: what the gateway knows settles its
       // reservation; "never seen" too, since the retry reserves afresh for the same intent and
       // the gateway executes one client_order_id at most once.
@@ -491,17 +509,23 @@ export class OrderService {
     reservation: Reservation | undefined,
   ): Promise<OrderResult> {
     const { client, risk } = lane;
+    // The live view takes our own fill from its reply, before the reservation is settled: a
+    // snapshot read after the settlement must show it (exposure-ledger.ts)
+    const mine = ownOrder(body);
+    const own = mine === undefined ? undefined : lane.live?.ownOrder(mine);
     let result: OrderResult;
     try {
       result = this.#classify(client.name, await client.submit(body));
     } catch (error) {
+      own?.finish(undefined);
       // Not an outcome: keep the exposure until the gateway says what happened
       reservation?.unknown(this.#options.clock.now());
       this.#unknowns.watch(lane);
       throw error;
     }
-    // Our own fill: the live view must not answer without it (exposure-ledger.ts)
-    if (result.outcome === "FILLED" && lane.live !== undefined)
+    own?.finish(result.outcome === "FILLED" ? result.reply : undefined);
+    // A pending-order action of ours: the view must not answer without it (exposure-ledger.ts)
+    if (own === undefined && result.outcome === "FILLED" && lane.live !== undefined)
       tellLiveView(lane.live, body, result.reply);
     if (reservation === undefined) return result;
     settleReservation(reservation, body, result, this.#options.clock.now());
@@ -571,6 +595,37 @@ export class OrderService {
       if (oldest !== undefined) this.#results.delete(oldest);
     }
   }
+}
+
+/**
+ * A local denial, or the gateway refusing the id for another intent: either may only be about an
+ * earlier attempt of the same id that executed (the position it opened, the volume it used).
+ */
+function mayBeAboutAnEarlierAttempt(result: OrderResult): boolean {
+  return (
+    result.outcome === "DENIED" ||
+    (result.outcome === "ERROR" && result.reply.error_code === "CLIENT_ORDER_ID_REUSED")
+  );
+}
+
+/**
+ * What the live view needs to know of a position order about to be sent; the pending-order
+ * actions are told after their reply instead (pending-orders.ts tellLiveView).
+ */
+function ownOrder(body: SignedBody): OwnOrder | undefined {
+  const ticket = body["ticket"] as number;
+  if (body.action !== "OPEN" && body.action !== "CLOSE" && body.action !== "MODIFY")
+    return undefined;
+  if (body.action === "OPEN") {
+    const magic = body["magic"];
+    return {
+      action: "OPEN",
+      symbol: body["symbol"] as string,
+      side: body["side"] as Side,
+      ...(typeof magic === "number" ? { magic } : {}),
+    };
+  }
+  return body.action === "CLOSE" ? { action: "CLOSE", ticket } : { action: "MODIFY", ticket };
 }
 
 /** Settle a passed order's reservation with what came of it (risk/exposure-ledger.ts). */

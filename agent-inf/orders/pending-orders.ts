@@ -151,13 +151,13 @@ export function settledTicket(body: SignedBody, reply: TradeReply): number | und
 }
 
 /**
- * Our own fill, told to the live view, which must not answer for what it has not seen yet: an
- * OPEN's position, a PLACE's order; a CANCEL's order is gone even if its event is still on the
- * way (counting it a moment longer would only be cautious, but it is known).
+ * A pending-order action of ours, told to the live view, which must not answer for what it has
+ * not seen yet: a PLACE's order; a CANCEL's order is gone even if its event is still on the way
+ * (counting it a moment longer would only be cautious, but it is known). OPEN, CLOSE and MODIFY
+ * go through the view's ownOrder instead, before they are sent.
  */
 export function tellLiveView(live: LiveMarket, body: SignedBody, reply: TradeReply): void {
-  if (body.action === "OPEN" && reply.ticket !== undefined) live.expectPosition(reply.ticket);
-  else if (body.action === "PLACE" && reply.order !== undefined) live.expectOrder(reply.order);
+  if (body.action === "PLACE" && reply.order !== undefined) live.expectOrder(reply.order);
   else if (body.action === "CANCEL") live.orderGone(body["ticket"] as number);
 }
 

@@ -14,11 +14,11 @@
  * Which snapshot shows what: every snapshot read is stamped (beginRead) with the ledger's epoch,
  * which moves on at every settlement. A read that began after a fill was recorded was asked after
  * the gateway had executed it (the gateway answers FILLED only then, and the live view is told of
- * our own fills: live-view.ts expectPosition), so it shows the fill: the position, or the smaller
- * position after a partial close. A read that began before may or may not, so a SETTLED
- * reservation counts for older reads only, unless the snapshot plainly holds its position (the
- * ticket, or the comment tag of its client_order_id). IN_FLIGHT and UNKNOWN reservations count
- * for every read unless their position is already there.
+ * our own fills before they are settled: live-view.ts ownOrder), so it shows the fill: the
+ * position, or the smaller position after a partial close. A read that began before may or may
+ * not, so a SETTLED reservation counts for older reads only, unless the snapshot plainly holds
+ * its position (the ticket, or the comment tag of its client_order_id). IN_FLIGHT and UNKNOWN
+ * reservations count for every read unless their position is already there.
  *
  * What is counted: OPEN (a market order; one position on its symbol), PLACE (a pending order:
  * the same, from placement until it is cancelled, expires or fills, and then as the position;
@@ -29,7 +29,7 @@
  *
  * Pure state, no I/O and no clock: the caller passes times.
  */
-import { hasCommentTag, type Position, type Side } from "../../shared/protocol/index.ts";
+import { carriesTag, commentTag, type Position, type Side } from "../../shared/protocol/index.ts";
 
 /** Exposure an OPEN or a PLACE adds until it is settled: one position (or order) on `symbol`. */
 export interface PositionExposure {
@@ -115,6 +115,8 @@ interface Entry {
   settledAt: number;
   ticket: number | undefined;
   unknownSince: number;
+  /** The comment tag of its client_order_id, computed once (every check compares it). */
+  readonly tag: string | undefined;
 }
 
 /** A read that never began: counts every reservation, as the oldest possible snapshot would. */
@@ -177,7 +179,7 @@ export class ExposureLedger {
     for (const entry of this.#entries) {
       const exposure = entry.exposure;
       if (!isPositionExposure(exposure) || !counts(entry, epoch)) continue;
-      if (shownIn(snapshot, entry, exposure)) continue;
+      if (findShown(snapshot, entry) !== undefined) continue;
       add(exposure.symbol, true);
       reserved += 1;
     }
@@ -215,6 +217,7 @@ export class ExposureLedger {
       settledAt: 0,
       ticket: undefined,
       unknownSince: 0,
+      tag: exposure.clientOrderId === undefined ? undefined : commentTag(exposure.clientOrderId),
     };
     this.#entries.add(entry);
     let released = false;
@@ -271,7 +274,7 @@ export class ExposureLedger {
     for (const entry of this.#entries) {
       const exposure = entry.exposure;
       if (entry.phase !== "UNKNOWN" || !isPositionExposure(exposure)) continue;
-      const found = findShown(snapshot, entry, exposure);
+      const found = findShown(snapshot, entry);
       if (found === undefined) continue;
       this.#settle(entry, found);
       resolved += 1;
@@ -306,19 +309,11 @@ function counts(entry: Entry, epoch: number): boolean {
   return entry.phase !== "SETTLED" || epoch < entry.settledAt;
 }
 
-function shownIn(snapshot: ExposureSnapshot, entry: Entry, exposure: PositionExposure): boolean {
-  return findShown(snapshot, entry, exposure) !== undefined;
-}
-
 /** The ticket of the position or order in `snapshot` that is this reservation's, if any. */
-function findShown(
-  snapshot: ExposureSnapshot,
-  entry: Entry,
-  exposure: PositionExposure,
-): number | undefined {
-  const id = exposure.clientOrderId;
+function findShown(snapshot: ExposureSnapshot, entry: Entry): number | undefined {
+  const tag = entry.tag;
   const mine = (item: { readonly ticket: number; readonly comment: string }) =>
-    item.ticket === entry.ticket || (id !== undefined && hasCommentTag(item.comment, id));
+    item.ticket === entry.ticket || (tag !== undefined && carriesTag(item.comment, tag));
   for (const position of snapshot.positions) if (mine(position)) return position.ticket;
   for (const order of snapshot.orders ?? []) if (mine(order)) return order.ticket;
   return undefined;

@@ -39,8 +39,8 @@ export async function startFlood(options: {
       SCRIPT,
       "--endpoint",
       options.endpoint,
-      "--server-key",
-      options.serverKey,
+      // One argument: a Z85 key may begin with "-", which would read as an option
+      `--server-key=${options.serverKey}`,
       "--rate",
       String(options.rate),
       "--seconds",

@@ -5,8 +5,9 @@
 #
 #   scripts/wine/smoke.sh            (root installs wine and mingw when missing; CI runs as root)
 #
-# Setup here (deploy.md §2): apt packages, the stub bcryptprimitives.dll that Wine 8 lacks
-# (§2.2), a Wine prefix, the binaries (built when missing; MLB_REBUILD=1 forces it). The checks
+# Setup here (deploy.md §2): apt packages; the stub bcryptprimitives.dll that Wine 8 lacks
+# (§2.2) and a Wine prefix (scripts/wine/prepare.sh); the binaries (built when missing;
+# MLB_REBUILD=1 forces it). The checks
 # run in smoke.ts. The last line is always "N passed, N failed". Everything is bounded and
 # everything started is stopped: `wineserver -k` on exit. Wine output only ever goes to files
 # (§2.4: a pipe would be inherited by wineserver and never close).
@@ -61,28 +62,10 @@ if [ "${#missing[@]}" -gt 0 ]; then
   fi
 fi
 
-# 2. The stub DLL: Bun's runtime imports bcryptprimitives!ProcessPrng, missing in Wine 8 (§2.2)
-if ! x86_64-w64-mingw32-gcc -O2 -Wall -Wextra -shared -s -o "${work}/bcryptprimitives.dll" \
-  scripts/wine/bcryptprimitives.c scripts/wine/bcryptprimitives.def -ladvapi32 \
-  >"${work}/mingw.log" 2>&1; then
-  cat "${work}/mingw.log" >&2
-  setup_failed "building bcryptprimitives.dll"
-fi
+# 2. The stub DLL, the prefix and a persistent wineserver (killed by cleanup())
+scripts/wine/prepare.sh "${work}" || setup_failed "scripts/wine/prepare.sh (the reason is above)"
 
-# 3. The prefix (kept between runs; about 5 s to create) with the stub in system32
-if [ ! -f "${WINEPREFIX}/system.reg" ]; then
-  mkdir -p "${WINEPREFIX}"
-  echo "wine smoke: creating the Wine prefix ${WINEPREFIX}"
-  timeout 120 wineboot --init >"${work}/wineboot.log" 2>&1 || setup_failed "wineboot --init"
-fi
-cp "${work}/bcryptprimitives.dll" "${WINEPREFIX}/drive_c/windows/system32/bcryptprimitives.dll"
-# One persistent wineserver for the whole run (every wine call is faster); killed by cleanup().
-# First let wineboot's server finish writing the registry and exit; a stale persistent one from
-# an interrupted run never exits by itself, so it is killed.
-timeout 30 wineserver -w >/dev/null 2>&1 </dev/null || timeout 20 wineserver -k >/dev/null 2>&1 || true
-wineserver -p >/dev/null 2>&1 </dev/null || setup_failed "wineserver -p"
-
-# 4. The binaries under test
+# 3. The binaries under test
 if [ "${MLB_REBUILD:-0}" = "1" ] || [ ! -x dist/agent-gtw.exe ] || [ ! -x dist/agent-inf ]; then
   timeout 300 bun scripts/build.ts --only agent-gtw.exe,agent-inf >"${work}/build.log" 2>&1 || {
     cat "${work}/build.log" >&2
@@ -90,7 +73,7 @@ if [ "${MLB_REBUILD:-0}" = "1" ] || [ ! -x dist/agent-gtw.exe ] || [ ! -x dist/a
   }
 fi
 
-# 5. The checks
+# 4. The checks
 status=0
 timeout --kill-after=10 "${SMOKE_TIMEOUT_S}" bun scripts/wine/smoke.ts --work "${work}" || status=$?
 if [ "${status}" -eq 124 ] || [ "${status}" -eq 137 ]; then

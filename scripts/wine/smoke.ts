@@ -36,6 +36,7 @@ import {
   runCli,
   writeInferenceConfig,
 } from "../harness/inference.ts";
+import { startWineGateway, waitListening, windowsPath } from "./wine-process.ts";
 
 const ROOT = resolve(import.meta.dir, "..", "..");
 const SERVICE = "mlb-smoke-gtw";
@@ -64,11 +65,6 @@ let passed = 0;
 let failed = 0;
 let wineCalls = 0;
 const started = performance.now();
-
-/** A Linux path as Wine's Z: drive shows it. */
-function windowsPath(path: string): string {
-  return `Z:${path.replace(/\//g, "\\")}`;
-}
 
 /** Run a Windows program under Wine to completion; output via files, killed after the timeout. */
 async function wine(
@@ -129,33 +125,14 @@ async function gatewayExe(): Promise<{ path: string }> {
 }
 
 /** A gateway started under Wine in the foreground, its output in files. */
-function startWineGateway(exe: string, configPath: string, name: string): Subprocess {
-  return Bun.spawn(["wine", exe, "run", "--config", windowsPath(configPath)], {
-    // libsodium or nothing: a Windows build whose addon does not load must fail this smoke test
-    env: { ...process.env, [CRYPTO_BACKEND_ENV]: "sodium-native" },
-    stdin: "ignore",
-    stdout: Bun.file(join(work, `${name}.out`)),
-    stderr: Bun.file(join(work, `${name}.err`)),
+function startSmokeGateway(exe: string, configPath: string, name: string): Subprocess {
+  // libsodium or nothing: a Windows build whose addon does not load must fail this smoke test
+  return startWineGateway({
+    exe,
+    configPath,
+    logBase: join(work, name),
+    env: { [CRYPTO_BACKEND_ENV]: "sodium-native" },
   });
-}
-
-/** The gateway's status file says it is listening (written after bind) and newer than `since`. */
-async function waitListening(stateDir: string, since: number, timeoutMs: number): Promise<string> {
-  return eventually(
-    () => {
-      const status = JSON.parse(readFileSync(join(stateDir, "status.json"), "utf8")) as {
-        endpoint?: string;
-        stopped_at?: number;
-        updated_at?: number;
-      };
-      return status.endpoint !== undefined &&
-        status.stopped_at === undefined &&
-        (status.updated_at ?? 0) >= since
-        ? status.endpoint
-        : undefined;
-    },
-    { timeoutMs, intervalMs: 100, message: "gateway listening (status.json)" },
-  );
 }
 
 async function scState(name: string): Promise<string | undefined> {
@@ -281,7 +258,7 @@ async function main(): Promise<void> {
 
     // The gateway in the foreground, as an operator would first try it
     const since = Date.now();
-    const gateway = startWineGateway(exe.path, deployment.gtwConfigPath, "foreground");
+    const gateway = startSmokeGateway(exe.path, deployment.gtwConfigPath, "foreground");
     cleanups.push(async () => {
       gateway.kill("SIGKILL");
       await gateway.exited;

@@ -198,7 +198,11 @@ export function commentTagOf(comment: string): string | undefined {
 
 /** Whether an MT5 comment carries the tag of this client order id (as written by orderComment). */
 export function hasCommentTag(comment: string, clientOrderId: string): boolean {
-  const tag = commentTag(clientOrderId);
+  return carriesTag(comment, commentTag(clientOrderId));
+}
+
+/** Whether an MT5 comment carries `tag` (commentTag's result, computed once by the caller). */
+export function carriesTag(comment: string, tag: string): boolean {
   return comment === tag || (comment.startsWith(tag) && comment[tag.length] === " ");
 }
 

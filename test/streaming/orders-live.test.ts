@@ -52,13 +52,18 @@ function spy(inf: InferenceStack): string[] {
 }
 
 async function open(inf: InferenceStack, body: Record<string, unknown>) {
-  const response = await fetch(`${inf.api.url}/v1/orders`, {
+  return post(inf, "/v1/orders", { symbol: "EURUSD", side: "BUY", volume: 0.1, ...body });
+}
+
+async function post(inf: InferenceStack, path: string, body: Record<string, unknown>) {
+  const response = await fetch(`${inf.api.url}${path}`, {
     method: "POST",
     headers: { "content-type": "application/json" },
-    body: JSON.stringify({ symbol: "EURUSD", side: "BUY", volume: 0.1, ...body }),
+    body: JSON.stringify(body),
   });
   return (await response.json()) as {
     outcome: string;
+    reply?: { ticket?: number };
     denial?: { code: string; context: Record<string, unknown> };
   };
 }
@@ -143,5 +148,122 @@ describe("orders on the live view", () => {
       "GET_POSITIONS",
       "GET_SYMBOL_INFO",
     ]);
+  });
+});
+
+/**
+ * Every request agent-inf sends the gateway (the order path's, the stream's in the background,
+ * the heartbeat's), by action, and the gateway's own count of what it answered.
+ */
+function allRequests(
+  inf: InferenceStack,
+  gateway: { app: { gateway: { counters: { requests: number } } } },
+) {
+  const client = inf.app.lane().client;
+  const sent: string[] = [];
+  const query = client.query.bind(client);
+  const submit = client.submit.bind(client);
+  client.query = (body, opts) => {
+    sent.push(body.action);
+    return query(body, opts);
+  };
+  client.submit = (body) => {
+    sent.push(body.action);
+    return submit(body);
+  };
+  const start = gateway.app.gateway.counters.requests;
+  return { sent, answered: () => gateway.app.gateway.counters.requests - start };
+}
+
+describe("one gateway request per order (issue 17 §1)", () => {
+  // Freshness limits far beyond the test, so only the orders' own needs show
+  const fresh = {
+    account_max_age_ms: 60_000,
+    symbol_info_max_age_ms: 60_000,
+    quote_idle_ms: 60_000,
+  };
+
+  test("back-to-back OPENs and CLOSEs with the strategy's own ids cost one request each, and the view stays right", async () => {
+    const { gateway, inf } = await setup({ stream: fresh });
+    await gateway.sim.setQuote("EURUSD", 1.1);
+    const view = inf.app.lane().stream?.view;
+    // The first order reads what the view does not have yet (the account, the symbol)
+    expect((await open(inf, { client_order_id: "warm", sl: 1.09 })).outcome).toBe("FILLED");
+    await eventually(() => view?.positions() !== undefined && view.account() !== undefined);
+    const counted = allRequests(inf, gateway);
+    const pairs = 10;
+    for (let i = 0; i < pairs; i++) {
+      const open = await post(inf, "/v1/orders", {
+        client_order_id: `o-${i}`,
+        symbol: "EURUSD",
+        side: i % 2 === 0 ? "BUY" : "SELL",
+        volume: 0.1,
+        ...(i % 2 === 0 ? { sl: 1.09, tp: 1.12 } : {}),
+      });
+      expect(open.outcome).toBe("FILLED");
+      const close = await post(inf, `/v1/positions/${open.reply?.ticket}/close`, {
+        client_order_id: `c-${i}`,
+        ...(i % 3 === 0 ? { volume: 0.05 } : {}),
+      });
+      expect(close.outcome).toBe("FILLED");
+    }
+    // Late background requests (a RESYNC after a fill, an account read) would show up here
+    await Bun.sleep(200);
+    const sent = counted.sent.filter((action) => action !== "PING");
+    expect(sent).toEqual(Array.from({ length: pairs }, () => ["OPEN", "CLOSE"]).flat());
+    expect(counted.answered() - (counted.sent.length - sent.length)).toBe(2 * pairs);
+    // The view kept from the replies and the stream is what the broker holds
+    const shape = (p: {
+      ticket: number;
+      symbol: string;
+      side: string;
+      volume: number;
+      sl: number | null;
+      tp: number | null;
+      magic: number;
+      comment: string;
+    }) => [p.ticket, p.symbol, p.side, p.volume, p.sl, p.tp, p.magic, p.comment].join(" ");
+    const broker = (await gateway.sim.positions()).map(shape).sort();
+    expect(view?.positions()?.map(shape).sort()).toEqual(broker);
+    expect(broker).toHaveLength(5);
+  });
+
+  test("a fill that is not ours still costs a RESYNC, and the next order's checks count it", async () => {
+    const { gateway, inf } = await setup({ stream: fresh, risk: { max_positions: 2 } });
+    await gateway.sim.setQuote("EURUSD", 1.1);
+    const view = inf.app.lane().stream?.view;
+    expect((await open(inf, { client_order_id: "mine" })).outcome).toBe("FILLED");
+    await eventually(() => view?.positions()?.length === 1 && view.account() !== undefined);
+    const counted = allRequests(inf, gateway);
+    // Someone else trades on the account (the terminal, another client): only its DEAL says so
+    await gateway.sim.open({
+      clientOrderId: "manual",
+      symbol: "EURUSD",
+      side: "SELL",
+      volume: 0.2,
+      sl: null,
+      tp: null,
+      deviation: 20,
+      magic: 1,
+      comment: "manual",
+    });
+    const denied = await open(inf, { client_order_id: "next" });
+    expect(denied.denial?.code).toBe("MAX_POSITIONS");
+    // The view asked the gateway again: a RESYNC after the foreign DEAL, or the order's own read
+    expect(counted.sent.some((action) => action === "RESYNC" || action === "GET_POSITIONS")).toBe(
+      true,
+    );
+    await eventually(() => view?.positions()?.length === 2);
+  });
+
+  test("an account older than account_max_age_ms is read again before the checks run", async () => {
+    const { gateway, inf, asked } = await setup({ stream: { ...fresh, account_max_age_ms: 100 } });
+    await gateway.sim.setQuote("EURUSD", 1.1);
+    expect((await open(inf, {})).outcome).toBe("FILLED");
+    await inSync(inf);
+    await Bun.sleep(150);
+    asked.length = 0;
+    expect((await open(inf, {})).outcome).toBe("FILLED");
+    expect(snapshotQueries(asked)).toEqual(["GET_ACCOUNT"]);
   });
 });

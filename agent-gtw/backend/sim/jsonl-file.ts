@@ -2,7 +2,8 @@
  * One JSON value per line, appended durably: the file format of the sim's state log and deal
  * history. Writes go to explicit offsets on a read-write handle (not append mode: on Windows an
  * append handle may not truncate, and recovery and compaction both truncate), each batch is one
- * write followed by fdatasync.
+ * write followed by fdatasync: blocking (`append`), or on the thread pool when a group commit
+ * drives the file (`commitTarget`, shared/group-commit.ts).
  *
  * Reading distinguishes a torn tail from corruption: batches are written as whole lines ending in
  * "\n", so a last line without one, or one that does not parse, is a write cut short by a crash
@@ -12,6 +13,7 @@ import {
   closeSync,
   constants,
   existsSync,
+  fdatasync,
   fdatasyncSync,
   fstatSync,
   ftruncateSync,
@@ -19,6 +21,7 @@ import {
 } from "node:fs";
 import { dirname } from "node:path";
 import { AgentError, FaultCode } from "../../../shared/errors.ts";
+import type { CommitTarget } from "../../../shared/group-commit.ts";
 import {
   openStateFile,
   readPrivateBytes,
@@ -109,6 +112,22 @@ export class JsonlFile {
     this.#size += buffer.length;
   }
 
+  /** The file as a group commit's target: positioned writes at the end, fdatasync. */
+  commitTarget(): CommitTarget {
+    return {
+      write: (buffer) => {
+        writeAll(this.#require(), buffer, this.#size);
+        this.#size += buffer.length;
+      },
+      sync: (done) => {
+        const fd = this.#fd;
+        if (fd === undefined) done(unavailable(`sim: ${this.path} is not open`));
+        else fdatasync(fd, done);
+      },
+      syncNow: () => fdatasyncSync(this.#require()),
+    };
+  }
+
   truncate(length: number): void {
     ftruncateSync(this.#require(), length);
     fdatasyncSync(this.#require());
@@ -132,7 +151,7 @@ export function writeFileDurably(path: string, text: string): void {
   writeStateFile(path, text, { durable: true, what: "sim state file" });
 }
 
-function writeAll(fd: number, buffer: Buffer, position: number): void {
+function writeAll(fd: number, buffer: Uint8Array, position: number): void {
   let written = 0;
   while (written < buffer.length) {
     written += writeSync(fd, buffer, written, buffer.length - written, position + written);

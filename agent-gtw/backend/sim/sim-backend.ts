@@ -167,6 +167,7 @@ export class SimBackend implements Backend {
         margin_mode: this.#account.marginMode,
       },
       logger: this.#logger,
+      clock: this.#options.clock,
       compactEvery:
         positiveInteger("compactEvery", this.#options.compactEvery) ?? DEFAULT_COMPACT_EVERY,
       source: () => ({

@@ -1,7 +1,8 @@
 /**
  * Durable state of the simulated broker. A real broker's books outlive the gateway, so every
- * record is written and fdatasync'ed before the trade that produced it is reported; records
- * appended in the same turn of the event loop share one write and one sync (group commit).
+ * record is written and fdatasync'ed before the trade that produced it is reported. Records share
+ * fdatasyncs (group commit, shared/group-commit.ts): those appended while a sync is in flight go
+ * together in the next, so concurrent trades do not queue behind each other's syncs.
  *
  * Three files in the state directory:
  * - `sim-wal.jsonl`: the write-ahead log, one record per line with a consecutive `seq`.
@@ -19,7 +20,9 @@
  */
 import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
+import type { Clock } from "../../../shared/clock.ts";
 import { type AgentError, describeError } from "../../../shared/errors.ts";
+import { GroupCommit } from "../../../shared/group-commit.ts";
 import { readStateText } from "../../../shared/keys/private-file.ts";
 import type { Logger } from "../../../shared/log.ts";
 import type { Deal, MarginMode } from "../../../shared/protocol/index.ts";
@@ -92,6 +95,7 @@ export interface StoreOptions {
   /** Compact once the log holds this many records. */
   readonly compactEvery: number;
   readonly source: () => StoreSource;
+  readonly clock: Clock;
 }
 
 export class SimStore {
@@ -105,9 +109,8 @@ export class SimStore {
   /** Good lengths found at load; open() cuts each file to them. */
   #logLength: number | undefined;
   #historyLength: number | undefined;
-  #pending: string[] = [];
-  #batch: Promise<void> | undefined;
-  #settle: { resolve: () => void; reject: (error: unknown) => void } | undefined;
+  #commit: GroupCommit | undefined;
+  #compactScheduled = false;
   #failure: AgentError | undefined;
   #syncs = 0;
   #compactions = 0;
@@ -152,25 +155,39 @@ export class SimStore {
   open(): void {
     this.#log.open(this.#logLength);
     this.#history.open(this.#historyLength);
+    this.#commit = new GroupCommit({
+      target: this.#log.commitTarget(),
+      clock: this.#options.clock,
+      size: this.#log.size,
+      onFailure: ({ error }) => {
+        // Memory now holds trades the disk may not: refuse everything after, loudly
+        this.#failure = unavailable(`sim: could not write ${this.#log.path}`, error);
+        this.#options.logger.error("State log write failed", { error: describeError(error) });
+        return this.#failure;
+      },
+      onSynced: ({ lines }) => {
+        this.#syncs += 1;
+        this.#recordsInLog += lines;
+        if (this.#recordsInLog >= this.#options.compactEvery) this.#scheduleCompaction();
+      },
+    });
   }
 
   /** Queue a record; resolves once it (and every record before it) is on disk. */
   append(record: BookRecord, feed: FeedState): Promise<void> {
     if (this.#failure !== undefined) return Promise.reject(this.#failure);
+    const commit = this.#commit;
+    if (commit === undefined) return Promise.reject(unavailable("sim: state store is not open"));
     this.#seq += 1;
-    this.#pending.push(JSON.stringify({ seq: this.#seq, ...record, feed }));
-    if (this.#batch === undefined) {
-      this.#batch = new Promise<void>((resolve, reject) => {
-        this.#settle = { resolve, reject };
-      });
-      queueMicrotask(() => this.#flush());
-    }
-    return this.#batch;
+    return commit.appendDurable(
+      `${JSON.stringify({ seq: this.#seq, ...record, feed })}\n`,
+      undefined,
+    );
   }
 
   /** Resolves when everything appended so far is durable. */
   async drain(): Promise<void> {
-    while (this.#batch !== undefined) await this.#batch;
+    await this.#commit?.drain().catch(() => undefined);
   }
 
   /** Flush, then close the files; idempotent. */
@@ -178,6 +195,7 @@ export class SimStore {
     try {
       await this.drain();
     } finally {
+      this.#commit?.stop();
       this.#log.close();
       this.#history.close();
     }
@@ -192,25 +210,23 @@ export class SimStore {
     };
   }
 
-  #flush(): void {
-    const lines = this.#pending;
-    const settle = this.#settle;
-    this.#pending = [];
-    this.#batch = undefined;
-    this.#settle = undefined;
-    try {
-      this.#log.append(lines);
-      this.#syncs += 1;
-    } catch (error) {
-      // Memory now holds trades the disk may not: refuse everything after, loudly
-      this.#failure = unavailable(`sim: could not write ${this.#log.path}`, error);
-      this.#options.logger.error("State log write failed", { error: describeError(error) });
-      settle?.reject(this.#failure);
-      return;
-    }
-    this.#recordsInLog += lines.length;
-    if (this.#recordsInLog >= this.#options.compactEvery) this.#compact();
-    settle?.resolve();
+  /**
+   * Compaction reads the books from memory, which may already hold records still queued for the
+   * log: write and sync those first (blocking, once per compactEvery records), then compact.
+   */
+  #scheduleCompaction(): void {
+    if (this.#compactScheduled) return;
+    this.#compactScheduled = true;
+    queueMicrotask(() => {
+      this.#compactScheduled = false;
+      if (this.#failure !== undefined || this.#recordsInLog < this.#options.compactEvery) return;
+      try {
+        this.#commit?.flushNow();
+      } catch {
+        return;
+      }
+      this.#compact();
+    });
   }
 
   #compact(): void {
@@ -221,6 +237,7 @@ export class SimStore {
       this.#writeSnapshot(this.#seq, book, deals.length, feed);
       this.#dealsInHistory = deals.length;
       this.#log.truncate(0);
+      this.#commit?.reset(0);
       this.#recordsInLog = 0;
       this.#compactions += 1;
       this.#options.logger.debug("State compacted", { seq: this.#seq, deals: deals.length });

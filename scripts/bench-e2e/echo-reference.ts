@@ -1,8 +1,14 @@
 /**
- * The libzmq reference for scripts/bench.ts: a CURVE DEALER→ROUTER echo between two Node
- * processes running zeromq.js (bundled libzmq), measured the way the other engineer's transport
- * benchmark does, by driving its peer script (scripts/bench/libzmq-peer.mjs) with the same
- * protocol (scripts/bench/peer-protocol.ts). One message in flight; round-trip samples in µs.
+ * The references scripts/bench.ts measures in the same run as the agents, by driving the peer
+ * scripts of `bun run bench:transport` with their protocol (scripts/bench/peer-protocol.ts):
+ *
+ * - `libzmq`: a CURVE DEALER→ROUTER echo between two Node processes running zeromq.js (bundled
+ *   libzmq), scripts/bench/libzmq-peer.mjs;
+ * - `ours`: the same echo over our ZMTP/CURVE transport between two Bun processes
+ *   (scripts/bench/bun-peer.ts ours): the transport the agents use, without the application;
+ * - `tcp`: a raw Bun TCP echo between two processes (bun-peer.ts tcp), the floor under both.
+ *
+ * One message in flight; round-trip samples in µs.
  */
 import { join } from "node:path";
 import type { Subprocess } from "bun";
@@ -11,14 +17,18 @@ import { z85Encode } from "../../shared/curve/z85.ts";
 import type { BenchKeys, PeerConfig, PeerRecord } from "../bench/peer-protocol.ts";
 import { spawned } from "./processes.ts";
 
-const PEER = join(import.meta.dir, "..", "bench", "libzmq-peer.mjs");
+const LIBZMQ_PEER = join(import.meta.dir, "..", "bench", "libzmq-peer.mjs");
+const BUN_PEER = join(import.meta.dir, "..", "bench", "bun-peer.ts");
+
+export type EchoKind = "libzmq" | "ours" | "tcp";
 const ROOT = join(import.meta.dir, "..", "..");
 
-export interface LibzmqResult {
+export interface EchoResult {
   /** Round trips in µs, in the order measured (warm-up excluded). */
   readonly samples: number[];
   readonly runtime: string;
-  readonly libzmq: string;
+  /** libzmq's version (libzmq peers only). */
+  readonly libzmq?: string;
 }
 
 /** Lines of JSON a peer writes, read as they come. */
@@ -28,9 +38,10 @@ class PeerProcess {
   #stderr = "";
   #ended = false;
 
-  constructor(name: string) {
+  constructor(kind: EchoKind, name: string) {
+    const command = kind === "libzmq" ? ["node", LIBZMQ_PEER] : [process.execPath, BUN_PEER, kind];
     const child = spawned(
-      Bun.spawn(["node", PEER], { cwd: ROOT, stdin: "pipe", stdout: "pipe", stderr: "pipe" }),
+      Bun.spawn(command, { cwd: ROOT, stdin: "pipe", stdout: "pipe", stderr: "pipe" }),
       name,
     );
     this.#process = child;
@@ -63,12 +74,11 @@ class PeerProcess {
     const deadline = performance.now() + timeoutMs;
     for (;;) {
       const found = this.#records.find((record) => record.ev === ev || record.ev === "error");
-      if (found?.ev === "error") throw new Error(`libzmq peer: ${found.message}`);
+      if (found?.ev === "error") throw new Error(`echo peer: ${found.message}`);
       if (found !== undefined) return found as Extract<PeerRecord, { ev: E }>;
       if (this.#ended)
-        throw new Error(`libzmq peer exited before "${ev}": ${this.#stderr.slice(-500)}`);
-      if (performance.now() > deadline)
-        throw new Error(`libzmq peer: no "${ev}" in ${timeoutMs} ms`);
+        throw new Error(`echo peer exited before "${ev}": ${this.#stderr.slice(-500)}`);
+      if (performance.now() > deadline) throw new Error(`echo peer: no "${ev}" in ${timeoutMs} ms`);
       await Bun.sleep(5);
     }
   }
@@ -84,12 +94,13 @@ class PeerProcess {
   }
 }
 
-/** `roundTrips` timed echoes of `size` bytes after `warmUp` untimed ones. */
-export async function libzmqEcho(
+/** `roundTrips` timed echoes of `size` bytes after `warmUp` untimed ones, over `kind`. */
+export async function echoReference(
+  kind: EchoKind,
   size: number,
   roundTrips: number,
   warmUp: number,
-): Promise<LibzmqResult> {
+): Promise<EchoResult> {
   const server = generateKeyPair();
   const client = generateKeyPair();
   const keys: BenchKeys = {
@@ -98,11 +109,11 @@ export async function libzmqEcho(
     clientPublic: z85Encode(client.publicKey),
     clientSecret: z85Encode(client.secretKey),
   };
-  const router = new PeerProcess("libzmq server");
+  const router = new PeerProcess(kind, `${kind} echo server`);
   try {
     router.send({ role: "server", keys, highWaterMark: 100_000 });
     const ready = await router.next("ready", 20_000);
-    const dealer = new PeerProcess("libzmq client");
+    const dealer = new PeerProcess(kind, `${kind} echo client`);
     try {
       dealer.send({
         role: "client",
@@ -126,7 +137,7 @@ export async function libzmqEcho(
       return {
         samples: [...(result.latency[0]?.samples ?? [])],
         runtime: ready.runtime,
-        libzmq: ready.libzmq ?? "?",
+        ...(ready.libzmq === undefined ? {} : { libzmq: ready.libzmq }),
       };
     } finally {
       await dealer.stop();
