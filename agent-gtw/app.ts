@@ -8,23 +8,18 @@
  * Stop: refuse new signed actions → wait for in-flight ones (bounded) → close the socket →
  * stop the backend → close the journal (everything acknowledged is already synced) → unlock.
  */
-import { dirname, resolve } from "node:path";
 import { type Clock, systemClock } from "../shared/clock.ts";
 import type { CryptoBackendInfo } from "../shared/curve/box-backend.ts";
-import { z85DecodeKey } from "../shared/curve/z85.ts";
-import { AgentError, FaultCode } from "../shared/errors.ts";
 import { readTokenFile } from "../shared/http-access.ts";
 import { readSecretKeyFile } from "../shared/keys/curve-keys.ts";
-import { readSigningPublicKeyFile } from "../shared/keys/signing-keys.ts";
 import type { Logger } from "../shared/log.ts";
 import { type MetricsEndpoint, startMetricsEndpoint } from "../shared/metrics/http.ts";
 import { SignatureVerifier } from "../shared/protocol/index.ts";
-import { acquireStateLock, type StateLock } from "../shared/service/state-lock.ts";
+import type { StateLock } from "../shared/service/state-lock.ts";
 import { installCryptoBackend } from "../shared/sodium/install.ts";
 import { TradingStateHolder } from "../shared/trading-state.ts";
 import type { Backend } from "./backend/backend.ts";
-import { SimBackend } from "./backend/sim/sim-backend.ts";
-import { readSecretFile } from "./backend/terminal/secret.ts";
+import { createBackend } from "./backend/create-backend.ts";
 import { TerminalBackend } from "./backend/terminal/terminal-backend.ts";
 import { type GatewayConfig, loadGatewayConfig } from "./config.ts";
 import { cancelHandler } from "./operator/cancels.ts";
@@ -41,7 +36,9 @@ import {
 } from "./operator/metrics.ts";
 import { reloadHandler } from "./operator/reload.ts";
 import { watchOperatorRequests } from "./operator/requests.ts";
+import { loadSigningKeys } from "./operator/signing-keys.ts";
 import { simHandler } from "./operator/sim-market.ts";
+import { lockStateFolders } from "./operator/state-folders.ts";
 import { OrderExecutor } from "./orders/executor.ts";
 import { Journal, type JournalIo } from "./orders/journal.ts";
 import { Gateway } from "./server/gateway.ts";
@@ -71,9 +68,6 @@ export interface GatewayAppOptions {
   /** Called when the state folder's lock was deleted or taken while running (the CLI stops). */
   readonly onLockLost?: () => void;
 }
-
-/** The program name in lock files and their messages. */
-export const LOCK_PROGRAM = "agent-gtw";
 
 export interface GatewayApp {
   readonly gateway: Gateway;
@@ -405,104 +399,4 @@ function buildGatewayApp(
     },
   };
   return app;
-}
-
-/** The backend the config names: the simulated MT5 or the terminal (EA) link. */
-export function createBackend(config: GatewayConfig, clock: Clock, logger: Logger): Backend {
-  if (config.backend.type === "terminal") {
-    const terminal = config.backend.terminal;
-    return new TerminalBackend({
-      port: terminal.port,
-      secret: readSecretFile(terminal.secret_file),
-      heartbeatMs: terminal.heartbeat_ms,
-      commandTimeoutMs: terminal.command_timeout_ms,
-      clock,
-      logger,
-    });
-  }
-  const sim = config.backend.sim;
-  return new SimBackend({
-    clock,
-    seed: sim.seed,
-    stateDir: sim.state_dir,
-    logger: logger.child("sim"),
-    sessions: sim.sessions,
-    tickIntervalMs: sim.tick_interval_ms,
-    volatility: sim.volatility,
-    account: {
-      login: sim.account.login,
-      currency: sim.account.currency,
-      balance: sim.account.balance,
-      leverage: sim.account.leverage,
-      marginMode: sim.account.margin_mode,
-    },
-  });
-}
-
-/**
- * The folders one gateway owns: the state folder (status, operator files), the journal's, and the
- * simulated broker's. Locked before anything in them is read (shared/service/state-lock.ts).
- */
-export function lockStateFolders(config: GatewayConfig, sim: boolean): StateLock[] {
-  const folders = new Set([resolve(config.state_dir), resolve(dirname(config.journal.path))]);
-  if (sim && config.backend.type === "sim") folders.add(resolve(config.backend.sim.state_dir));
-  const locks: StateLock[] = [];
-  try {
-    for (const folder of folders) locks.push(acquireStateLock(folder, { program: LOCK_PROGRAM }));
-  } catch (error) {
-    for (const lock of locks) lock.release();
-    throw error;
-  }
-  return locks;
-}
-
-export interface SigningKeys {
-  readonly keys: Map<string, Uint8Array>;
-  /** Whether a client may sign with a key id (unknown ids pass: the verifier refuses them). */
-  readonly allowed: (keyId: string, client: string) => boolean;
-}
-
-/**
- * The trusted signing keys and who may use each (keys.signing_keys[].clients, by default the
- * client named like the key id). A key bound to no authorized client is a config error that
- * says how to bind it: it is what an upgraded config without `clients` looks like when its
- * client names and key ids differ.
- */
-export function loadSigningKeys(
-  config: GatewayConfig,
-  clientNames: ReadonlySet<string>,
-): SigningKeys {
-  const keys = new Map<string, Uint8Array>();
-  const bound = new Map<string, ReadonlySet<string>>();
-  for (const [index, entry] of config.keys.signing_keys.entries()) {
-    let publicKey: Uint8Array;
-    if (entry.file !== undefined) {
-      const file = readSigningPublicKeyFile(entry.file);
-      if (file.keyId !== entry.key_id) {
-        throw new AgentError(
-          FaultCode.CONFIG_INVALID,
-          `config: signing key ${entry.file} has key-id ${file.keyId}, but the config names it ${entry.key_id}`,
-        );
-      }
-      publicKey = file.publicKey;
-    } else {
-      publicKey = z85DecodeKey(entry.public_key as string);
-    }
-    const clients = new Set(entry.clients ?? [entry.key_id]);
-    if (![...clients].some((client) => clientNames.has(client))) {
-      const authorized = [...clientNames].sort().join(", ") || "none";
-      throw new AgentError(
-        FaultCode.CONFIG_INVALID,
-        entry.clients === undefined
-          ? `config: keys.signing_keys[${index}] (key_id ${entry.key_id}) may be used by no client: a signing key is bound to the CURVE clients that may send orders signed with it, by default the client named like its key_id, and no authorized client is named ${entry.key_id} (authorized: ${authorized}). Add clients: [<client name>] to that entry (docs/DEPLOY.md "Signing keys and clients")`
-          : `config: keys.signing_keys[${index}] (key_id ${entry.key_id}) names clients ${[...clients].join(", ")}, none of which is authorized (authorized: ${authorized})`,
-      );
-    }
-    keys.set(entry.key_id, publicKey);
-    bound.set(entry.key_id, clients);
-  }
-  return {
-    keys,
-    allowed: (keyId, client) => bound.get(keyId)?.has(client) ?? true,
-  };
 }

@@ -17,8 +17,9 @@ import { ExitCode, locateConfig, parseCommandLine, UsageError } from "../../shar
 import { systemClock } from "../../shared/clock.ts";
 import { describeError } from "../../shared/errors.ts";
 import { createLogger, parseLevel } from "../../shared/log.ts";
-import { createBackend, lockStateFolders } from "../app.ts";
+import { createBackend } from "../backend/create-backend.ts";
 import { type GatewayConfig, loadGatewayConfig } from "../config.ts";
+import { lockStateFolders } from "../operator/state-folders.ts";
 import { crossCheck } from "../orders/cross-check.ts";
 import { Journal, readJournal } from "../orders/journal.ts";
 import {

@@ -17,8 +17,9 @@
  */
 import { writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
-import { createBackend, createGatewayApp } from "../../agent-gtw/app.ts";
+import { createGatewayApp } from "../../agent-gtw/app.ts";
 import type { Backend } from "../../agent-gtw/backend/backend.ts";
+import { createBackend } from "../../agent-gtw/backend/create-backend.ts";
 import { loadGatewayConfig } from "../../agent-gtw/config.ts";
 import { recordingJournalIo } from "../../agent-gtw/testing/journal-io.ts";
 import { systemClock } from "../../shared/clock.ts";

@@ -3,10 +3,10 @@
  * named like the key id), an explicit list, and the config error an upgraded config meets.
  */
 import { describe, expect, test } from "bun:test";
-import { z85Encode } from "../shared/curve/z85.ts";
-import { generateSigningKeyPair } from "../shared/protocol/index.ts";
-import { loadSigningKeys } from "./app.ts";
-import { type GatewayConfig, gatewayConfigSchema } from "./config.ts";
+import { z85Encode } from "../../shared/curve/z85.ts";
+import { generateSigningKeyPair } from "../../shared/protocol/index.ts";
+import { type GatewayConfig, gatewayConfigSchema } from "../config.ts";
+import { loadSigningKeys } from "./signing-keys.ts";
 
 function config(signingKeys: object[]): GatewayConfig {
   return gatewayConfigSchema.parse({
