@@ -59,7 +59,7 @@ raw TCP floor, all in the same run, for 100 B, 1 KiB and 64 KiB messages.
   -h, --help     this text
 
 Prints latency (p50/p99/max) and pipelined throughput per transport, every figure as a ratio
-against raw TCP and libzmq of the same run, and the DESIGN.md §8 targets.`;
+against raw TCP and libzmq of the same run, and the targets of docs/PERFORMANCE.md.`;
 /** Far above the window, on both implementations, so no echo is ever dropped at a HWM. */
 const HIGH_WATER_MARK = 100_000;
 const STALL_MS = 10_000;
@@ -623,7 +623,7 @@ function relative(
 }
 
 function printTargets(all: readonly RunResult[], placements: readonly Placement[]): void {
-  console.log("\nTargets (DESIGN.md §8), ours against the same run's references");
+  console.log("\nTargets (docs/PERFORMANCE.md, Targets), ours against the same run's references");
   console.log(`${"".padEnd(34)}${placements.map((placement) => placement.padEnd(22)).join("")}`);
   for (const target of TARGETS) {
     const cells = placements.map((placement) => {

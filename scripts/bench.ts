@@ -588,10 +588,13 @@ try {
 
   // ----- 3. handshake flood ------------------------------------------------------------------------
   const quiet = await cliPing(setup.configPath, N.floodPings);
+  // From an address of its own, as a remote attacker's would be: the pre-auth limits are per
+  // address, and one sharing the client's address is a limit of its own (RELIABILITY.md §10)
   const flooder = await startFlood({
     endpoint: gtw.endpoint,
     serverKey: deployment.gatewayKeys.publicKey,
     rate: N.floodRate,
+    from: "127.0.0.2",
   });
   const stopFlood = () => flooder.kill();
   process.on("exit", stopFlood);
