@@ -6,6 +6,23 @@ import {
   offsetLimitMs,
 } from "./clock-check.ts";
 
+/** A logger that keeps each line as "LEVEL message". */
+function recordingLogger() {
+  const lines: string[] = [];
+  const log = (level: string) => (message: string) => lines.push(`${level} ${message}`);
+  const logger = {
+    level: "info" as const,
+    error: log("ERROR"),
+    warn: log("WARN"),
+    info: log("INFO"),
+    debug: log("DEBUG"),
+    child() {
+      return logger;
+    },
+  };
+  return { lines, logger };
+}
+
 describe("clock offset against the signature window (ttl 2000, skew 500)", () => {
   test("a gateway behind us may be 500 ms behind, one ahead 2500 ms ahead", () => {
     expect(offsetLimitMs(-1)).toBe(500);
@@ -27,18 +44,8 @@ describe("clock offset against the signature window (ttl 2000, skew 500)", () =>
   });
 
   test("the watcher logs once per crossing, not once per PING", () => {
-    const lines: string[] = [];
-    const log = (level: string) => (message: string) => lines.push(`${level} ${message}`);
-    const watch = clockOffsetWatcher("gtw-1", {
-      level: "info",
-      error: log("ERROR"),
-      warn: log("WARN"),
-      info: log("INFO"),
-      debug: log("DEBUG"),
-      child() {
-        return this;
-      },
-    });
+    const { lines, logger } = recordingLogger();
+    const watch = clockOffsetWatcher("gtw-1", logger);
     for (const offset of [10, 300, 320, 310, 600, 700, 20, 30]) watch(-offset);
     expect(lines.map((line) => line.split(" ")[0])).toEqual(["WARN", "ERROR", "INFO"]);
   });
@@ -67,18 +74,8 @@ describe("the gateway's own window, from its PING reply", () => {
   });
 
   test("the watcher judges by the window it is given", () => {
-    const lines: string[] = [];
-    const log = (level: string) => (message: string) => lines.push(`${level} ${message}`);
-    const watch = clockOffsetWatcher("gtw-1", {
-      level: "info",
-      error: log("ERROR"),
-      warn: log("WARN"),
-      info: log("INFO"),
-      debug: log("DEBUG"),
-      child() {
-        return this;
-      },
-    });
+    const { lines, logger } = recordingLogger();
+    const watch = clockOffsetWatcher("gtw-1", logger);
     watch(-300, { ttlMs: 500, skewMs: 100 });
     expect(lines).toHaveLength(1);
     expect(lines[0]).toContain("ERROR");
