@@ -38,6 +38,8 @@ describe("gateway queries", () => {
     const reply = await h.send({ action: "PING" });
     // The harness's verifier runs on the protocol's defaults; the app passes its `signatures`
     expect(reply).toMatchObject({ signature_window: { ttl_ms: 2000, max_skew_ms: 500 } });
+    // …and the name it knows this client by, which scopes the client's broker tags
+    expect(reply).toMatchObject({ client: "inf-1" });
   });
 
   test("GET_ACCOUNT, GET_POSITIONS, GET_SYMBOL_INFO answer from the broker", async () => {

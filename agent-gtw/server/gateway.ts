@@ -127,7 +127,7 @@ export class Gateway {
     const id = request.id;
     switch (request.action) {
       case "PING":
-        return this.#ping(id);
+        return this.#ping(id, client);
       case "GET_ACCOUNT":
         return this.#query(id, async () => ({ account: await backend.account() }));
       case "GET_POSITIONS":
@@ -195,7 +195,7 @@ export class Gateway {
     }
   }
 
-  #ping(id: string): PingReply {
+  #ping(id: string, client: string): PingReply {
     const { backend, clock, name, version, signatureWindow } = this.#options;
     const link = backend.link();
     return okReply(id, {
@@ -211,6 +211,7 @@ export class Gateway {
       },
       version,
       ...(signatureWindow === undefined ? {} : { signature_window: signatureWindow }),
+      client,
     });
   }
 

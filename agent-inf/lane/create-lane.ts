@@ -75,6 +75,8 @@ export function createLane(options: LaneOptions): Lane {
         { timeoutMs: config.heartbeat.timeout_ms ?? config.heartbeat.interval_ms, retries: 0 },
       );
       if (reply.status !== "OK") throw new GatewayRefused("PING", reply);
+      const name = (reply as PingReply).client;
+      if (name !== undefined) risk.exposure.clientName = name;
       options.onPing?.((clock.monotonic() - started) / 1000);
       serverOffsetMs = (reply as PingReply).mt5?.server_offset_ms ?? serverOffsetMs;
       return { ...(reply as PingReply), serverTime: (reply as PingReply).server_time };

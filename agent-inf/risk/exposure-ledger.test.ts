@@ -3,7 +3,7 @@
  * which snapshot reads still count a settled fill, and how unknown outcomes are held and resolved.
  */
 import { describe, expect, test } from "bun:test";
-import { orderComment } from "../../shared/protocol/index.ts";
+import { brokerOrderKey, orderComment } from "../../shared/protocol/index.ts";
 import { ExposureLedger, type ExposureSnapshot, type PositionExposure } from "./exposure-ledger.ts";
 
 const open = (clientOrderId: string, symbol = "EURUSD"): PositionExposure => ({
@@ -104,6 +104,20 @@ describe("unknown outcomes", () => {
     const ledger = new ExposureLedger();
     ledger.reserve(open("a")).unknown(1000);
     expect(ledger.observe(snapshot(position(5, "EURUSD", orderComment("a", ""))))).toBe(1);
+    expect(ledger.unknowns()).toEqual([]);
+  });
+
+  test("on a gateway that scopes ids by client, its position carries the scoped key's tag", () => {
+    // The gateway tags with brokerOrderKey(client, id) (PING tells the client its name): the
+    // plain id's tag never shows, so without the client name the reservation would stay unknown
+    const ledger = new ExposureLedger();
+    ledger.clientName = "inf-1";
+    ledger.reserve(open("a")).unknown(1000);
+    const plain = snapshot(position(5, "EURUSD", orderComment("a", "")));
+    expect(ledger.observe(plain)).toBe(0);
+    const scoped = snapshot(position(5, "EURUSD", orderComment(brokerOrderKey("inf-1", "a"), "")));
+    expect(ledger.count(scoped)).toMatchObject({ total: 1, reserved: 0 });
+    expect(ledger.observe(scoped)).toBe(1);
     expect(ledger.unknowns()).toEqual([]);
   });
 

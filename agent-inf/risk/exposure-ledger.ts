@@ -29,7 +29,13 @@
  *
  * Pure state, no I/O and no clock: the caller passes times.
  */
-import { carriesTag, commentTag, type Position, type Side } from "../../shared/protocol/index.ts";
+import {
+  brokerOrderKey,
+  carriesTag,
+  commentTag,
+  type Position,
+  type Side,
+} from "../../shared/protocol/index.ts";
 
 /** Exposure an OPEN or a PLACE adds until it is settled: one position (or order) on `symbol`. */
 export interface PositionExposure {
@@ -123,6 +129,12 @@ interface Entry {
 const OLDEST = -1;
 
 export class ExposureLedger {
+  /**
+   * The name the gateway knows this host by (its PING reply's `client`): the gateway tags broker
+   * comments with brokerOrderKey(client, id), so that is the tag a position of ours carries.
+   * Unknown before the first PING, or from a gateway that does not scope ids: the plain id's tag.
+   */
+  clientName: string | undefined;
   #epoch = 0;
   readonly #entries = new Set<Entry>();
   /** Start epochs of the snapshot reads in progress, with how many began at each. */
@@ -217,7 +229,10 @@ export class ExposureLedger {
       settledAt: 0,
       ticket: undefined,
       unknownSince: 0,
-      tag: exposure.clientOrderId === undefined ? undefined : commentTag(exposure.clientOrderId),
+      tag:
+        exposure.clientOrderId === undefined
+          ? undefined
+          : commentTag(brokerOrderKey(this.clientName ?? null, exposure.clientOrderId)),
     };
     this.#entries.add(entry);
     let released = false;

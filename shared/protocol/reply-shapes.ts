@@ -321,6 +321,7 @@ export const BASE_SHAPE: Shape = [
   nested("mt5", false, shapeReader(MT_LINK_SHAPE)),
   opt("version", shortText),
   nested("signature_window", false, shapeReader([req("ttl_ms", count), req("max_skew_ms", count)])),
+  opt("client", shortText),
   // OPEN / CLOSE / MODIFY
   opt("client_order_id", clientOrderId),
   opt("ticket", count),

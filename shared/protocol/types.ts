@@ -389,6 +389,11 @@ export interface PingReply extends ReplyBase {
    * so the client judges its clock offset by the gateway's real limits; absent from older gateways.
    */
   readonly signature_window?: SignatureWindowInfo;
+  /**
+   * The name this gateway knows the asking client by. Its orders' broker comments are tagged
+   * with brokerOrderKey(client, client_order_id), so a client finds its own positions by tag.
+   */
+  readonly client?: string;
 }
 
 export interface SignatureWindowInfo {
