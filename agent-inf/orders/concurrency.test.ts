@@ -6,56 +6,14 @@
  * what happened; a REJECTED one gives it back; two partial closes cannot both take the same volume.
  */
 import { describe, expect, test } from "bun:test";
-import { orderComment, type Position, type Request } from "../../shared/protocol/index.ts";
 import { settle } from "../../shared/testing/drive.ts";
 import { ok, TIMEOUT } from "../gateway/testing/fake-port.ts";
 import { makePosition } from "../risk/testing/fixtures.ts";
-import type { RiskLimits } from "../risk/types.ts";
 import type { OrderResult } from "./order-service.ts";
+import { executingGateway, NO_LIMITS } from "./testing/executing-gateway.ts";
 import { FakeLive } from "./testing/fake-live.ts";
-import { createOrderRig, filled, OPEN, type OrderRig } from "./testing/order-rig.ts";
+import { createOrderRig, OPEN } from "./testing/order-rig.ts";
 import { UNKNOWN_POLL_MS } from "./unknown-outcomes.ts";
-
-/** Only the limit under test: rates and the other position limit out of the way. */
-const NO_LIMITS: Partial<RiskLimits> = {
-  maxPositions: null,
-  maxPositionsPerSymbol: null,
-  maxOrdersPerSecond: null,
-  maxOrdersPerMinute: null,
-};
-
-/** The fake gateway executes OPENs and CLOSEs at once and answers `replyMs` later. */
-function executingGateway(rig: OrderRig, replyMs = 50): void {
-  let nextTicket = 1000;
-  rig.book.positions = [];
-  rig.signed = ({ request }) => {
-    const order = request as Request & Record<string, unknown>;
-    if (order.action === "OPEN") {
-      const ticket = nextTicket++;
-      rig.book.positions.push(
-        makePosition({
-          ticket,
-          symbol: order["symbol"] as string,
-          volume: order["volume"] as number,
-          comment: orderComment(order["client_order_id"] as string, ""),
-        }),
-      );
-      return { kind: "reply", reply: filled(request, { ticket }), afterMs: replyMs };
-    }
-    if (order.action === "CLOSE") {
-      const ticket = order["ticket"] as number;
-      const position = rig.book.positions.find((p) => p.ticket === ticket) as Position;
-      const volume = (order["volume"] as number | undefined) ?? position.volume;
-      const left = Number((position.volume - volume).toFixed(8));
-      rig.book.positions = rig.book.positions.flatMap((p) =>
-        p.ticket !== ticket ? [p] : left > 0 ? [{ ...p, volume: left }] : [],
-      );
-      const reply = filled(request, { ticket, volume, remaining_volume: left });
-      return { kind: "reply", reply, afterMs: replyMs };
-    }
-    return filled(request);
-  };
-}
 
 const denials = (results: readonly OrderResult[]) =>
   results.flatMap((result) => (result.outcome === "DENIED" ? [result.denial.code] : []));
@@ -65,7 +23,7 @@ const fills = (results: readonly OrderResult[]) =>
 describe("concurrent OPENs against the position limits", () => {
   test("30 at once against max_positions 10: 10 fill, 20 are MAX_POSITIONS", async () => {
     const rig = createOrderRig({ limits: { ...NO_LIMITS, maxPositions: 10 } });
-    executingGateway(rig);
+    executingGateway(rig, { firstTicket: 1_000 });
     const results = await settle(
       rig.clock,
       Promise.all(
@@ -82,7 +40,7 @@ describe("concurrent OPENs against the position limits", () => {
 
   test("max_positions_per_symbol 3: three on each symbol fill, the rest are denied", async () => {
     const rig = createOrderRig({ limits: { ...NO_LIMITS, maxPositionsPerSymbol: 3 } });
-    executingGateway(rig);
+    executingGateway(rig, { firstTicket: 1_000 });
     rig.book.symbols.push({
       ...(rig.book.symbols[0] as (typeof rig.book.symbols)[0]),
       symbol: "USDJPY",
@@ -103,7 +61,7 @@ describe("concurrent OPENs against the position limits", () => {
 
   test("later waves count the filled ones: 3 waves of 5 against max_positions 7", async () => {
     const rig = createOrderRig({ limits: { ...NO_LIMITS, maxPositions: 7 } });
-    executingGateway(rig);
+    executingGateway(rig, { firstTicket: 1_000 });
     const results: OrderResult[] = [];
     for (let wave = 0; wave < 3; wave++) {
       const orders = Array.from({ length: 5 }, (_, i) =>
@@ -119,7 +77,7 @@ describe("concurrent OPENs against the position limits", () => {
     const live = new FakeLive();
     live.positions_ = [];
     const rig = createOrderRig({ live, limits: { ...NO_LIMITS, maxPositions: 10 } });
-    executingGateway(rig);
+    executingGateway(rig, { firstTicket: 1_000 });
     const phases: string[] = [];
     const ownOrder = live.ownOrder.bind(live);
     live.ownOrder = (order) => {
@@ -143,7 +101,7 @@ describe("concurrent OPENs against the position limits", () => {
 describe("outcomes settle reservations", () => {
   test("an UNKNOWN outcome keeps its reservation until the gateway says it never executed", async () => {
     const rig = createOrderRig({ limits: { ...NO_LIMITS, maxPositions: 2 } });
-    executingGateway(rig);
+    executingGateway(rig, { firstTicket: 1_000 });
     const execute = rig.signed;
     // The first OPEN is lost on the way and the gateway goes silent about it
     rig.signed = () => TIMEOUT;
@@ -180,7 +138,7 @@ describe("outcomes settle reservations", () => {
 
   test("an UNKNOWN outcome whose position turns up counts as that position, once", async () => {
     const rig = createOrderRig({ limits: { ...NO_LIMITS, maxPositions: 2 } });
-    executingGateway(rig);
+    executingGateway(rig, { firstTicket: 1_000 });
     const execute = rig.signed;
     // Executed at the gateway, but the reply and every GET_ORDER are lost
     rig.signed = (call) => {
@@ -203,7 +161,7 @@ describe("outcomes settle reservations", () => {
 
   test("a REJECTED order gives its reservation back", async () => {
     const rig = createOrderRig({ limits: { ...NO_LIMITS, maxPositions: 1 } });
-    executingGateway(rig);
+    executingGateway(rig, { firstTicket: 1_000 });
     const execute = rig.signed;
     rig.signed = ({ request }) =>
       ({ ...ok(request), status: "REJECTED", retcode: 10019, error_code: "NO_MONEY" }) as never;
@@ -217,7 +175,7 @@ describe("outcomes settle reservations", () => {
 describe("concurrent CLOSEs of one position", () => {
   test("two partial closes that only one can have: one fills, one is denied", async () => {
     const rig = createOrderRig({ limits: NO_LIMITS });
-    executingGateway(rig);
+    executingGateway(rig, { firstTicket: 1_000 });
     rig.book.positions.push(makePosition({ ticket: 501, volume: 0.3 }));
     const [a, b] = await settle(
       rig.clock,
@@ -234,7 +192,7 @@ describe("concurrent CLOSEs of one position", () => {
 
   test("partial closes that fit together all pass; a whole close takes what is left", async () => {
     const rig = createOrderRig({ limits: NO_LIMITS });
-    executingGateway(rig);
+    executingGateway(rig, { firstTicket: 1_000 });
     rig.book.positions.push(makePosition({ ticket: 501, volume: 0.3 }));
     const results = await settle(
       rig.clock,

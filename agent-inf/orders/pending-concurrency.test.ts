@@ -7,22 +7,13 @@
  * counting; an UNKNOWN placement keeps its place until its order shows up.
  */
 import { describe, expect, test } from "bun:test";
-import { orderComment, type Request, type TradeOrder } from "../../shared/protocol/index.ts";
-import { makeTradeOrder } from "../../shared/protocol/testing/fixtures.ts";
 import { settle } from "../../shared/testing/drive.ts";
 import { ok, TIMEOUT } from "../gateway/testing/fake-port.ts";
 import { makePosition } from "../risk/testing/fixtures.ts";
-import type { RiskLimits } from "../risk/types.ts";
 import type { OrderResult } from "./order-service.ts";
 import type { PlaceOrderInput } from "./pending-orders.ts";
-import { createOrderRig, filled, OPEN, type OrderRig } from "./testing/order-rig.ts";
-
-const NO_LIMITS: Partial<RiskLimits> = {
-  maxPositions: null,
-  maxPositionsPerSymbol: null,
-  maxOrdersPerSecond: null,
-  maxOrdersPerMinute: null,
-};
+import { executingGateway, NO_LIMITS } from "./testing/executing-gateway.ts";
+import { createOrderRig, OPEN, type OrderRig } from "./testing/order-rig.ts";
 
 /** BUY_LIMIT 0.1 EURUSD under the market with its SL under its price. */
 const PLACE: PlaceOrderInput = {
@@ -33,50 +24,6 @@ const PLACE: PlaceOrderInput = {
   sl: 1.094,
   tp: 1.099,
 };
-
-/** The fake gateway places, cancels and opens at once and answers `replyMs` later. */
-function executingGateway(rig: OrderRig, replyMs = 50): void {
-  let nextTicket = 100_000;
-  rig.book.positions = [];
-  rig.signed = ({ request }) => {
-    const order = request as Request & Record<string, unknown>;
-    const tag = orderComment(order["client_order_id"] as string, "");
-    const ticket = nextTicket++;
-    if (order.action === "PLACE") {
-      rig.book.orders.push(
-        makeTradeOrder({
-          ticket,
-          symbol: order["symbol"] as string,
-          type: order["type"] as TradeOrder["type"],
-          volume_initial: order["volume"] as number,
-          volume_current: order["volume"] as number,
-          price_open: order["price"] as number,
-          comment: tag,
-        }),
-      );
-      return {
-        kind: "reply",
-        reply: filled(request, { order: ticket, ticket: undefined }),
-        afterMs: replyMs,
-      };
-    }
-    if (order.action === "OPEN") {
-      rig.book.positions.push(
-        makePosition({ ticket, symbol: order["symbol"] as string, comment: tag }),
-      );
-      return { kind: "reply", reply: filled(request, { ticket }), afterMs: replyMs };
-    }
-    if (order.action === "CANCEL") {
-      rig.book.orders = rig.book.orders.filter((o) => o.ticket !== order["ticket"]);
-      return {
-        kind: "reply",
-        reply: filled(request, { order: order["ticket"] }),
-        afterMs: replyMs,
-      };
-    }
-    return filled(request);
-  };
-}
 
 const tally = (results: readonly OrderResult[]) => {
   const counts: Record<string, number> = {};
@@ -105,7 +52,7 @@ async function placeAtOnce(
 describe("concurrent PLACEs against every limit", () => {
   test("30 at once against max_positions 10: 10 placed, 20 MAX_POSITIONS", async () => {
     const rig = createOrderRig({ limits: { ...NO_LIMITS, maxPositions: 10 } });
-    executingGateway(rig);
+    executingGateway(rig, { firstTicket: 100_000 });
     const results = await placeAtOnce(rig, 30);
     expect(tally(results)).toEqual({ FILLED: 10, MAX_POSITIONS: 20 });
     expect(rig.book.orders).toHaveLength(10);
@@ -114,7 +61,7 @@ describe("concurrent PLACEs against every limit", () => {
 
   test("16 at once on two symbols against max_positions_per_symbol 3: 3 on each", async () => {
     const rig = createOrderRig({ limits: { ...NO_LIMITS, maxPositionsPerSymbol: 3 } });
-    executingGateway(rig);
+    executingGateway(rig, { firstTicket: 100_000 });
     rig.book.symbols.push({
       ...(rig.book.symbols[0] as (typeof rig.book.symbols)[0]),
       symbol: "USDJPY",
@@ -129,21 +76,21 @@ describe("concurrent PLACEs against every limit", () => {
 
   test("12 at once against max_orders_per_second 5: 5 placed, 7 RATE_LIMIT_PER_SECOND", async () => {
     const rig = createOrderRig({ limits: { ...NO_LIMITS, maxOrdersPerSecond: 5 } });
-    executingGateway(rig);
+    executingGateway(rig, { firstTicket: 100_000 });
     const results = await placeAtOnce(rig, 12);
     expect(tally(results)).toEqual({ FILLED: 5, RATE_LIMIT_PER_SECOND: 7 });
   });
 
   test("12 at once against max_orders_per_minute 4: 4 placed, 8 RATE_LIMIT_PER_MINUTE", async () => {
     const rig = createOrderRig({ limits: { ...NO_LIMITS, maxOrdersPerMinute: 4 } });
-    executingGateway(rig);
+    executingGateway(rig, { firstTicket: 100_000 });
     const results = await placeAtOnce(rig, 12);
     expect(tally(results)).toEqual({ FILLED: 4, RATE_LIMIT_PER_MINUTE: 8 });
   });
 
   test("PLACEs and OPENs at once count each other: 20 against max_positions 8", async () => {
     const rig = createOrderRig({ limits: { ...NO_LIMITS, maxPositions: 8 } });
-    executingGateway(rig);
+    executingGateway(rig, { firstTicket: 100_000 });
     const results = await settle(
       rig.clock,
       Promise.all(
@@ -162,7 +109,7 @@ describe("concurrent PLACEs against every limit", () => {
 describe("a pending order's exposure over its life", () => {
   test("one that triggered into a position under its ticket counts once", async () => {
     const rig = createOrderRig({ limits: { ...NO_LIMITS, maxPositionsPerSymbol: 2 } });
-    executingGateway(rig);
+    executingGateway(rig, { firstTicket: 100_000 });
     const [placed] = await placeAtOnce(rig, 1);
     const ticket = (placed as Extract<OrderResult, { outcome: "FILLED" }>).reply.order as number;
     // GET_ORDERS read before the fill, GET_POSITIONS after: both show it
@@ -173,7 +120,7 @@ describe("a pending order's exposure over its life", () => {
 
   test("a cancelled order stops counting", async () => {
     const rig = createOrderRig({ limits: { ...NO_LIMITS, maxPositions: 1 } });
-    executingGateway(rig);
+    executingGateway(rig, { firstTicket: 100_000 });
     const [placed] = await placeAtOnce(rig, 1);
     const ticket = (placed as Extract<OrderResult, { outcome: "FILLED" }>).reply.order as number;
     const blocked = await settle(rig.clock, rig.orders.place({ ...PLACE, client_order_id: "c-2" }));
@@ -191,7 +138,7 @@ describe("a pending order's exposure over its life", () => {
 
   test("an UNKNOWN placement holds its place until its order shows up, then counts as it", async () => {
     const rig = createOrderRig({ limits: { ...NO_LIMITS, maxPositions: 2 } });
-    executingGateway(rig);
+    executingGateway(rig, { firstTicket: 100_000 });
     const execute = rig.signed;
     // Placed at the gateway, but the reply and every GET_ORDER are lost
     rig.signed = (call) => {
@@ -213,7 +160,7 @@ describe("a pending order's exposure over its life", () => {
 
   test("a retried client_order_id is answered, not placed twice", async () => {
     const rig = createOrderRig({ limits: NO_LIMITS });
-    executingGateway(rig);
+    executingGateway(rig, { firstTicket: 100_000 });
     const [first, again] = await settle(
       rig.clock,
       Promise.all([
