@@ -6,6 +6,7 @@
  * page goes back to the login by itself.
  */
 import { afterEach, describe, expect, test } from "bun:test";
+import { eventually } from "../../scripts/harness/eventually.ts";
 import { bearer, startInference } from "../../scripts/harness/inference.ts";
 import {
   expectMatch,
@@ -147,7 +148,13 @@ describe("dashboard in Chromium: holds and restarts", () => {
         headers: { cookie: `agent_inf_session=${cookie?.value}` },
       });
       expect(replayed.status).toBe(401);
-      await page.waitForURL(`${setup.apiUrl}/dashboard/login`, { timeout: WAIT_MS });
+      // The page's own redirect may replace a navigation still loading (net::ERR_ABORTED, which
+      // waitForURL reports as a failure): what counts is where the page ends up
+      await eventually(() => page.url() === `${setup.apiUrl}/dashboard/login`, {
+        timeoutMs: WAIT_MS,
+        message: "the page back at the login",
+      });
+      await page.waitForLoadState("load");
 
       // Logged in again, the chart starts at the first reading of the first run
       await page.fill("#token", setup.operatorToken);
