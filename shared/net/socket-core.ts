@@ -399,6 +399,18 @@ export abstract class SocketCore implements SessionOwner {
         }
         settled = true;
         connecter.pendingSocket = undefined;
+        if (isSelfConnection(socket)) {
+          socket.terminate();
+          this.emit({
+            type: "connect_failed",
+            endpoint: connecter.endpoint,
+            reason:
+              "connected to itself: nothing listens on the port, and the kernel chose it as our own local port",
+            code: "ESELFCONNECT",
+          });
+          this.#scheduleReconnect(connecter, false);
+          return;
+        }
         const connection = new Connection(socket);
         this.emit({ type: "connected", endpoint: connecter.endpoint, address: connection.address });
         connecter.session = this.#startSession(connection, connecter.endpoint, true, connecter);
@@ -549,4 +561,19 @@ export abstract class SocketCore implements SessionOwner {
   #assertOpen(): void {
     if (this.#closed) throw new AgentError(FaultCode.SOCKET_CLOSED, "net: socket is closed");
   }
+}
+
+/**
+ * A TCP self-connection (RFC 793 §3.4 simultaneous open): dialling a loopback port that nothing
+ * listens on, the kernel may pick that same port as the local one, and the SYN meets itself. The
+ * socket then talks to itself, and holds the port: a gateway restarting on it fails to bind
+ * (EADDRINUSE). Only where both ends share an address, as in tests on 127.0.0.1, can it happen.
+ */
+export function isSelfConnection(socket: {
+  readonly localAddress: string;
+  readonly localPort: number;
+  readonly remoteAddress: string;
+  readonly remotePort: number;
+}): boolean {
+  return socket.localPort === socket.remotePort && socket.localAddress === socket.remoteAddress;
 }
