@@ -22,6 +22,7 @@ import {
   OPERATOR_TOKEN_FILE,
   writeTokenFile,
 } from "../shared/keys/keygen-command.ts";
+import { freePort } from "./harness/free-port.ts";
 
 const ROOT = resolve(import.meta.dir, "..");
 const DEMO = join(ROOT, ".demo");
@@ -60,14 +61,6 @@ function command(agent: "agent-gtw" | "agent-inf"): string[] {
     return [binary];
   }
   return [process.execPath, join(ROOT, agent, "main.ts")];
-}
-
-/** A port that was free a moment ago. */
-function freePort(): number {
-  const listener = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
-  const port = listener.port;
-  listener.stop(true);
-  return port;
 }
 
 async function waitFor<T>(

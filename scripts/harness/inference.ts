@@ -12,6 +12,7 @@ import { stringify } from "yaml";
 import type { GeneratedInferenceKeys } from "../../shared/keys/keygen.ts";
 import { agentCommand, type RunningAgent, spawnAgent } from "./agents.ts";
 import type { Deployment } from "./deployment.ts";
+import { freePort } from "./free-port.ts";
 
 export interface InferenceSetup {
   readonly configPath: string;
@@ -64,12 +65,7 @@ export const PERMISSIVE_RISK = {
   max_drawdown_percent: null,
 } as const;
 
-export function freePort(): number {
-  const listener = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
-  const port = listener.port;
-  listener.stop(true);
-  return port;
-}
+export { freePort } from "./free-port.ts";
 
 /** Write `inf/agent-inf.yaml` for one gateway at `endpoint`, with permissive risk limits. */
 export function writeInferenceConfig(

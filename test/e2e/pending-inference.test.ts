@@ -43,7 +43,13 @@ interface Placed {
 
 test("every order type through agent-inf: placed, modified, across a gateway restart triggered, expired, cancelled; retries and risk accounting", async () => {
   const stack = await startStack(cleanups, {
-    gatewayConfig: { limits: { symbols: SYMBOLS } },
+    // BTCUSD at a tenth of its realistic pace: only the operator's `sim price` moves below may
+    // bring it to the orders 150 USD away (at full pace it crossed that within the first
+    // seconds in about 1 of 300 start times)
+    gatewayConfig: {
+      limits: { symbols: SYMBOLS },
+      backend: { sim: { volatility: { BTCUSD: 0.1 } } },
+    },
     risk: { allowed_symbols: SYMBOLS, max_positions: MAX_POSITIONS },
   });
   const { api } = stack;
@@ -91,8 +97,9 @@ test("every order type through agent-inf: placed, modified, across a gateway res
   }
   expect(await pending(api)).toEqual([]);
 
-  // A straddle of each kind on BTCUSD, 150 USD from the market (stops level 10 USD; the sim
-  // moves it some 7 USD a second), each modified at once (a take-profit far on its side)
+  // A straddle of each kind on BTCUSD, 150 USD from the market (stops level 10 USD; the sim,
+  // slowed tenfold, moves it under a dollar a second), each modified at once (a take-profit far
+  // on its side)
   const q0 = await quote(api, "BTCUSD");
   const place = async (
     type: string,

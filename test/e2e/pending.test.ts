@@ -166,9 +166,7 @@ describe("pending orders on agent-gtw", () => {
       intervalMs: 200,
     });
     const left = ((await c.send({ action: "GET_ORDERS" })) as OrdersReply).orders;
-    expect(left.map((order) => order.ticket).sort()).toEqual(
-      [farTicket, down].sort(),
-    );
+    expect(left.map((order) => order.ticket).sort()).toEqual([farTicket, down].sort());
     const resync = (await c.send({ action: "RESYNC", since: 0 })) as ResyncReply;
     expect(resync.orders?.map((order) => order.ticket).sort()).toEqual(
       left.map((order) => order.ticket).sort(),

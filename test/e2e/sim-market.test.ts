@@ -113,8 +113,10 @@ describe("agent-gtw sim", () => {
     let moved = 0;
     for (let i = 1; i < recent.length; i++)
       moved += Math.abs(recent[i]![1] - recent[i - 1]![1]) * 100_000;
-    // Realistic EURUSD moves a point or two per tick; twenty times that here
-    expect(moved / (recent.length - 1)).toBeGreaterThan(15);
+    // Realistic EURUSD moves at most a few points per tick on average (2.5 in the quietest
+    // ten minutes of 4,000 start times sampled); twenty times that averages 20 to 40, and 12.6
+    // in the quietest sample: 8 sets the two apart whichever ten minutes the test runs in
+    expect(moved / (recent.length - 1)).toBeGreaterThan(8);
 
     const pinnedAt = Date.now();
     const set = await sim(deployment, "price", "EURUSD", "1.2");

@@ -25,6 +25,8 @@ import { createInferenceApp, type InferenceApp } from "../../agent-inf/app.ts";
 import { inferenceConfigSchema, resolvePaths } from "../../agent-inf/config.ts";
 import { type RunningGateway, startGateway } from "../../scripts/harness/agents.ts";
 import { createDeployment, type Deployment } from "../../scripts/harness/deployment.ts";
+import { eventually } from "../../scripts/harness/eventually.ts";
+import { freePort } from "../../scripts/harness/free-port.ts";
 import { startDelayProxy } from "../../scripts/harness/inference.ts";
 import { createLogger } from "../../shared/log.ts";
 
@@ -79,7 +81,8 @@ export async function startStack(options: StackOptions = {}): Promise<ApiStack> 
         ? undefined
         : await startGateway(deployment.gtwConfigPath, deployment.gtwStateDir);
     if (gateway !== undefined) closers.push(() => gateway.stop());
-    const deadEndpoint = `tcp://127.0.0.1:${closedPort()}`;
+    // Nothing listens on it, and no other socket is given it (free-port.ts)
+    const deadEndpoint = `tcp://127.0.0.1:${freePort()}`;
     // The slow lane needs its own gateway: orders are signed for a gateway by name, and a lane's
     // name is that gateway's name.
     const slowGateway =
@@ -144,6 +147,19 @@ export async function startStack(options: StackOptions = {}): Promise<ApiStack> 
     const app = createInferenceApp(config, createLogger("inf"));
     await app.start();
     closers.push(() => app.stop());
+    // The live lanes connected before the first request: an order waits only a second for a
+    // lane's connection (order-service.ts), and the slow lane's handshake alone crosses the
+    // 300 ms proxy three times. Measured at 917-990 ms idle, it made a test's UNKNOWN a "nothing
+    // was sent" on a loaded machine.
+    if (gateway !== undefined) {
+      await eventually(
+        () =>
+          [deployment.gatewayName, MISNAMED_GATEWAY, SLOW_GATEWAY].every(
+            (name) => app.lanes.get(name)?.client.connected === true,
+          ),
+        { timeoutMs: 10_000, message: "the main, misnamed and slow lanes connected" },
+      );
+    }
     const api = await startApiServer(app, {
       listen: "127.0.0.1:0",
       auth: options.auth ?? { kind: "none" },
@@ -185,18 +201,6 @@ export async function startStack(options: StackOptions = {}): Promise<ApiStack> 
     await close();
     throw error;
   }
-}
-
-/** A loopback port nothing listens on: bound and released at once. */
-function closedPort(): number {
-  const listener = Bun.listen({
-    hostname: "127.0.0.1",
-    port: 0,
-    socket: { data() {} },
-  });
-  const port = listener.port;
-  listener.stop(true);
-  return port;
 }
 
 /** A second gateway process on the same keys under another name, with its own state. */
