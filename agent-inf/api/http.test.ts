@@ -238,9 +238,12 @@ describe("local API request bodies", () => {
     let sent = 0;
     const stream = new ReadableStream<Uint8Array>({
       async pull(controller) {
-        // Never ends by itself: only the server giving up stops it
-        sent += 256;
-        controller.enqueue(new TextEncoder().encode(" ".repeat(256)));
+        // Past the limit in the first chunk, so a stall here cannot turn it into the 408 of a
+        // body that stopped arriving; then more, never ending by itself: only the server
+        // giving up stops it
+        const size = sent === 0 ? MAX_BODY_BYTES + 1 : 256;
+        sent += size;
+        controller.enqueue(new TextEncoder().encode(" ".repeat(size)));
         await Bun.sleep(5);
       },
     });

@@ -289,14 +289,31 @@ describe("the decoders on generated hostile input (issue 7 §2)", () => {
     const rng = new Rng(seed);
     const thrown: string[] = [];
     let slowestMs = 0;
+    let slowest = { round: 0, rng: rng.clone() };
     for (let round = 0; round < rounds; round++) {
+      const before = rng.clone();
       const started = performance.now();
       try {
         make(rng, round);
       } catch (error) {
         if (thrown.length < 5) thrown.push(`seed ${seed} round ${round}: ${String(error)}`);
       }
-      slowestMs = Math.max(slowestMs, performance.now() - started);
+      const tookMs = performance.now() - started;
+      if (tookMs > slowestMs) {
+        slowestMs = tookMs;
+        slowest = { round, rng: before };
+      }
+    }
+    // The slowest input once more, three times: an input that is slow to decode is slow every
+    // time, while a garbage collection or the machine's other work slows one run only
+    for (let again = 0; again < 3; again++) {
+      const started = performance.now();
+      try {
+        make(slowest.rng.clone(), slowest.round);
+      } catch {
+        // counted in the first pass
+      }
+      slowestMs = Math.min(slowestMs, performance.now() - started);
     }
     if (REPORT) {
       const figures = {

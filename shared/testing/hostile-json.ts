@@ -14,6 +14,13 @@ export class Rng {
     this.#state = seed >>> 0;
   }
 
+  /** A generator that goes on from this one's state, leaving this one where it is. */
+  clone(): Rng {
+    const copy = new Rng(0);
+    copy.#state = this.#state;
+    return copy;
+  }
+
   next(): number {
     this.#state = (this.#state + 0x6d2b79f5) >>> 0;
     let t = this.#state;

@@ -79,9 +79,19 @@ async function inSync(inf: InferenceStack): Promise<void> {
   });
 }
 
+/**
+ * Freshness limits far beyond a test, so only the orders' own needs show (with the defaults, a
+ * second's stall on a loaded machine between two orders aged the account out of the view).
+ */
+const fresh = {
+  account_max_age_ms: 60_000,
+  symbol_info_max_age_ms: 60_000,
+  quote_idle_ms: 60_000,
+};
+
 describe("orders on the live view", () => {
   test("once the view is fresh, an order asks the gateway for no snapshot", async () => {
-    const { gateway, inf, asked } = await setup({});
+    const { gateway, inf, asked } = await setup({ stream: fresh });
     await gateway.sim.setQuote("EURUSD", 1.1);
     expect((await open(inf, {})).outcome).toBe("FILLED");
     const first = snapshotQueries(asked);
@@ -95,7 +105,7 @@ describe("orders on the live view", () => {
   });
 
   test("the spread check judges the streamed quote", async () => {
-    const { gateway, inf, asked } = await setup({ risk: { max_spread_points: 20 } });
+    const { gateway, inf, asked } = await setup({ stream: fresh, risk: { max_spread_points: 20 } });
     await gateway.sim.setQuote("EURUSD", 1.1, 1.1001);
     expect((await open(inf, {})).outcome).toBe("FILLED");
     await inSync(inf);
@@ -176,13 +186,6 @@ function allRequests(
 }
 
 describe("one gateway request per order (issue 17 §1)", () => {
-  // Freshness limits far beyond the test, so only the orders' own needs show
-  const fresh = {
-    account_max_age_ms: 60_000,
-    symbol_info_max_age_ms: 60_000,
-    quote_idle_ms: 60_000,
-  };
-
   test("back-to-back OPENs and CLOSEs with the strategy's own ids cost one request each, and the view stays right", async () => {
     const { gateway, inf } = await setup({ stream: fresh });
     await gateway.sim.setQuote("EURUSD", 1.1);
