@@ -37,10 +37,20 @@ beforeEach(() => {
 });
 afterEach(() => cleanup.run());
 
-/** Long enough for several 300 ms intervals and their 300 ms timeouts. */
-const IDLE_MS = 1500;
+/**
+ * The heartbeat timeouts: a second, not the interval libzmq and we default to, so a stall of a
+ * few hundred milliseconds on a loaded machine cannot fail a PONG; unanswered PINGs still time
+ * out well inside IDLE_MS.
+ */
+const TIMEOUT_MS = 1000;
+/** Long enough for several 200–300 ms intervals and more than one TIMEOUT_MS. */
+const IDLE_MS = 2500;
 
-function libzmqRouter(heartbeat?: { interval: number; ttl?: number }): Promise<LibzmqPeer> {
+function libzmqRouter(heartbeat?: {
+  interval: number;
+  ttl?: number;
+  timeout?: number;
+}): Promise<LibzmqPeer> {
   return LibzmqPeer.start({
     type: "router",
     bind: "tcp://127.0.0.1:0",
@@ -52,7 +62,7 @@ function libzmqRouter(heartbeat?: { interval: number; ttl?: number }): Promise<L
 
 function libzmqDealer(
   endpoint: string,
-  heartbeat?: { interval: number; ttl?: number },
+  heartbeat?: { interval: number; ttl?: number; timeout?: number },
 ): Promise<LibzmqPeer> {
   return LibzmqPeer.start({
     type: "dealer",
@@ -71,7 +81,9 @@ function libzmqDealer(
 async function echoRouter(heartbeatIntervalMs?: number) {
   const router = newRouter(cleanup, {
     security: curveServer(serverKeys, [clientKeys]),
-    ...(heartbeatIntervalMs === undefined ? {} : { heartbeatIntervalMs }),
+    ...(heartbeatIntervalMs === undefined
+      ? {}
+      : { heartbeatIntervalMs, heartbeatTimeoutMs: TIMEOUT_MS }),
   });
   const received: RouterMessage[] = [];
   router.onMessage((message) => {
@@ -86,7 +98,7 @@ async function echoRouter(heartbeatIntervalMs?: number) {
 describe("libzmq's heartbeats against our sockets", () => {
   test("our ROUTER answers a libzmq DEALER's PINGs, so an idle link stays up", async () => {
     const { router, log, endpoint } = await echoRouter();
-    const peer = cleanup.add(await libzmqDealer(endpoint, { interval: 300 }));
+    const peer = cleanup.add(await libzmqDealer(endpoint, { interval: 300, timeout: TIMEOUT_MS }));
     await peer.waitFor((record) => record["type"] === "handshake");
     await Bun.sleep(IDLE_MS);
 
@@ -100,7 +112,7 @@ describe("libzmq's heartbeats against our sockets", () => {
   });
 
   test("our DEALER answers a libzmq ROUTER's PINGs, so an idle link stays up", async () => {
-    const peer = cleanup.add(await libzmqRouter({ interval: 300 }));
+    const peer = cleanup.add(await libzmqRouter({ interval: 300, timeout: TIMEOUT_MS }));
     const dealer = newDealer(cleanup, { security: curveClient(clientKeys, serverKeys.publicKey) });
     const log = new EventLog(dealer);
     const replies: Uint8Array[][] = [];
@@ -124,6 +136,7 @@ describe("our heartbeats against libzmq", () => {
     const dealer = newDealer(cleanup, {
       security: curveClient(clientKeys, serverKeys.publicKey),
       heartbeatIntervalMs: 200,
+      heartbeatTimeoutMs: TIMEOUT_MS,
     });
     const log = new EventLog(dealer);
     dealer.connect(peer.endpoint);
