@@ -28,11 +28,20 @@ export interface RunningAgent {
   readonly process: Subprocess<"ignore", "pipe", "pipe">;
   /** Everything the process wrote to stderr (its log) so far. */
   readonly log: () => string;
+  /**
+   * The exit code, once the process has exited and its stderr is read to the end: the pipe may
+   * still hold its last lines when the process is gone (bounded: a child it left behind could
+   * keep the pipe open).
+   */
+  exited(): Promise<number>;
   /** SIGTERM (graceful) and wait; returns the exit code. SIGKILL after `timeoutMs`. */
   stop(timeoutMs?: number): Promise<number>;
   /** SIGKILL now, like a crash or a power cut. */
   kill(): Promise<void>;
 }
+
+/** How long, after the process exits, its stderr may take to be read to the end. */
+const STDERR_DRAIN_MS = 2000;
 
 export function spawnAgent(
   agent: AgentName,
@@ -46,10 +55,15 @@ export function spawnAgent(
     env: { ...process.env, AGENT_LOG_LEVEL: "", ...env },
   });
   let stderr = "";
-  void (async () => {
+  const stderrRead = (async () => {
     const decoder = new TextDecoder();
     for await (const chunk of child.stderr) stderr += decoder.decode(chunk, { stream: true });
-  })();
+  })().catch(() => {});
+  const exited = async () => {
+    const code = await child.exited;
+    await Promise.race([stderrRead, Bun.sleep(STDERR_DRAIN_MS)]);
+    return code;
+  };
   void (async () => {
     for await (const _ of child.stdout) {
       // Drain so the child never blocks on a full pipe.
@@ -58,10 +72,11 @@ export function spawnAgent(
   return {
     process: child,
     log: () => stderr,
+    exited,
     async stop(timeoutMs = 15_000) {
-      if (child.exitCode !== null) return child.exitCode;
+      if (child.exitCode !== null) return exited();
       child.kill("SIGTERM");
-      const code = await Promise.race([child.exited, Bun.sleep(timeoutMs).then(() => undefined)]);
+      const code = await Promise.race([exited(), Bun.sleep(timeoutMs).then(() => undefined)]);
       if (code === undefined) {
         child.kill("SIGKILL");
         await child.exited;
@@ -73,7 +88,7 @@ export function spawnAgent(
     },
     async kill() {
       child.kill("SIGKILL");
-      await child.exited;
+      await exited();
     },
   };
 }

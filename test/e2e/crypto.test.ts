@@ -93,7 +93,7 @@ describe("an unknown AGENT_CRYPTO_BACKEND", () => {
     const deployment = deploy();
     const gtw = spawnAgent("agent-gtw", ["run", "--config", deployment.gtwConfigPath], bad);
     cleanups.push(() => gtw.kill());
-    expect(await withTimeout(gtw.process.exited, 15_000, "agent-gtw exit")).toBe(ExitCode.USAGE);
+    expect(await withTimeout(gtw.exited(), 15_000, "agent-gtw exit")).toBe(ExitCode.USAGE);
     // stderr is read as it comes: it may still be arriving when the process has exited
     await eventually(() => gtw.log().includes(`agent-gtw: ${UNKNOWN_VALUE}`), {
       message: `the error on stderr (was ${JSON.stringify(gtw.log())})`,
@@ -108,7 +108,7 @@ describe("an unknown AGENT_CRYPTO_BACKEND", () => {
     for (const command of [["run"], ["ping", "--count", "1"]]) {
       const agent = spawnAgent("agent-inf", [...command, "--config", setup.configPath], bad);
       cleanups.push(() => agent.kill());
-      expect(await withTimeout(agent.process.exited, 15_000, `agent-inf ${command[0]} exit`)).toBe(
+      expect(await withTimeout(agent.exited(), 15_000, `agent-inf ${command[0]} exit`)).toBe(
         ExitCode.USAGE,
       );
       await eventually(() => agent.log().includes(`agent-inf: ${UNKNOWN_VALUE}`), {

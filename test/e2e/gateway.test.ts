@@ -154,7 +154,7 @@ describe("agent-gtw over CURVE", () => {
       "--config",
       deployment.gtwConfigPath,
     ]);
-    expect(await halt.process.exited).toBe(0);
+    expect(await halt.exited()).toBe(0);
     await eventually(
       async () => ((await c.send({ action: "PING" })) as PingReply).trading_state === "HALTED",
       {

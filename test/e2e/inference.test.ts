@@ -266,7 +266,7 @@ describe("agent-inf and agent-gtw as processes", () => {
       await eventually(() => agent.log().includes("Stopping"), { message: "stopping" });
       expect(await cli("account")).toMatchObject({ code: 1 });
       expect(await draining).toMatchObject({ code: 0, stdout: expect.stringMatching(/^FILLED /) });
-      expect(await agent.process.exited).toBe(0);
+      expect(await agent.exited()).toBe(0);
 
       // A second signal does not wait: exit 130, and the caller is told the outcome is unknown.
       const impatient = await startAgent(setup);
@@ -275,7 +275,7 @@ describe("agent-inf and agent-gtw as processes", () => {
       impatient.process.kill("SIGTERM");
       await eventually(() => impatient.log().includes("Stopping"), { message: "stopping" });
       impatient.process.kill("SIGTERM");
-      expect(await impatient.process.exited).toBe(130);
+      expect(await impatient.exited()).toBe(130);
       expect(await cut).toMatchObject({
         code: 4,
         stderr: expect.stringContaining("the order's outcome is unknown"),

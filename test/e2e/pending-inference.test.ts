@@ -198,7 +198,7 @@ test("every order type through agent-inf: placed, modified, across a gateway res
       "--config",
       stack.deployment.gtwConfigPath,
     ]);
-    expect([bid, await child.process.exited, child.log()]).toEqual([bid, 0, ""]);
+    expect([bid, await child.exited(), child.log()]).toEqual([bid, 0, ""]);
   };
   const [bs, ss, bl, sl, bsl, ssl] = orders.map((order) => order.ticket) as [
     number,
@@ -298,7 +298,7 @@ test("every order type through agent-inf: placed, modified, across a gateway res
   // The last order is cancelled from the command line: HALTED lets only the operator's through
   const freedTicket = (freed.json["reply"] as { order: number }).order;
   const cli = (...args: string[]) =>
-    spawnAgent("agent-inf", [...args, "--config", stack.setup.configPath]).process.exited;
+    spawnAgent("agent-inf", [...args, "--config", stack.setup.configPath]).exited();
   expect(await cli("halt")).toBe(0);
   expect(await cli("cancel", String(freedTicket))).toBe(5);
   expect(await cli("cancel", String(freedTicket), "--operator")).toBe(0);

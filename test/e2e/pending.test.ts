@@ -147,7 +147,7 @@ describe("pending orders on agent-gtw", () => {
       "--config",
       deployment.gtwConfigPath,
     ]);
-    expect([await lift.process.exited, lift.log()]).toEqual([0, ""]);
+    expect([await lift.exited(), lift.log()]).toEqual([0, ""]);
     await eventually(
       async () =>
         ((await c.send({ action: "GET_POSITIONS", symbol: "BTCUSD" })) as PositionsReply).positions
@@ -188,7 +188,7 @@ describe("pending orders on agent-gtw", () => {
       }),
     );
     const halt = spawnAgent("agent-gtw", ["state", "HALTED", "--config", deployment.gtwConfigPath]);
-    expect(await halt.process.exited).toBe(0);
+    expect(await halt.exited()).toBe(0);
     await eventually(
       async () => ((await c.send({ action: "PING" })) as PingReply).trading_state === "HALTED",
       { timeoutMs: 5000 },
@@ -224,7 +224,7 @@ describe("pending orders on agent-gtw", () => {
       "--config",
       deployment.gtwConfigPath,
     ]);
-    expect(await orphan.process.exited).toBe(1);
+    expect(await orphan.exited()).toBe(1);
     expect(orphan.log()).toContain("no running gateway took the request");
   });
 });

@@ -194,7 +194,7 @@ describe("the journal's disk", () => {
     cleanups.add(() => deployment.remove());
     const gateway = spawnAgent("agent-gtw", ["run", "--config", deployment.gtwConfigPath]);
     cleanups.add(() => gateway.kill());
-    const code = await Promise.race([gateway.process.exited, Bun.sleep(15_000).then(() => -1)]);
+    const code = await Promise.race([gateway.exited(), Bun.sleep(15_000).then(() => -1)]);
     expect(code).not.toBe(0);
     expect(code).not.toBe(-1);
     // The folder is locked before the journal is opened: its lock file is the first write

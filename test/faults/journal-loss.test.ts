@@ -45,7 +45,7 @@ async function filledThenStopped(coid: string): Promise<Filled> {
 async function startRefused(deployment: Deployment): Promise<{ code: number; log: string }> {
   const agent = spawnAgent("agent-gtw", ["run", "--config", deployment.gtwConfigPath]);
   cleanups.add(() => agent.kill());
-  const code = await Promise.race([agent.process.exited, Bun.sleep(15_000).then(() => -1)]);
+  const code = await Promise.race([agent.exited(), Bun.sleep(15_000).then(() => -1)]);
   return { code, log: agent.log() };
 }
 

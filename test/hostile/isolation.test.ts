@@ -137,7 +137,7 @@ describe("revoking a client's key (issue 12 §6)", () => {
     // Put it back and reload explicitly: a new connection of inf-2 gets in
     copyFileSync(hosts.second.curvePublicPath, hosts.secondKeyFile);
     const reload = spawnAgent("agent-gtw", ["reload", "--config", hosts.deployment.gtwConfigPath]);
-    expect(await reload.process.exited).toBe(0);
+    expect(await reload.exited()).toBe(0);
     const back = hosts.client({ keys: hosts.second });
     expect((await back.send({ action: "PING" })).status).toBe("OK");
     console.log(

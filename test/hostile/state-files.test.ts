@@ -51,7 +51,7 @@ test.if(process.platform !== "win32")(
     const started = performance.now();
     const gateway = spawnAgent("agent-gtw", ["run", "--config", deployment.gtwConfigPath]);
     cleanups.add(() => gateway.kill());
-    const code = await Promise.race([gateway.process.exited, Bun.sleep(10_000).then(() => -1)]);
+    const code = await Promise.race([gateway.exited(), Bun.sleep(10_000).then(() => -1)]);
     expect(code).toBe(3);
     expect(gateway.log()).toContain("is not a regular file (a FIFO)");
     console.log(
