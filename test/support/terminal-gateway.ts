@@ -14,7 +14,9 @@ import type { PingReply } from "../../shared/protocol/index.ts";
 
 export async function liveTerminalGateway(terminal: Record<string, unknown> = {}) {
   const { deployment, fake } = await terminalDeployment({
-    heartbeat_ms: 200,
+    // The fake EA runs in the test process: three missed beats take a stall of 1.5 s here, not
+    // the 0.6 s a loaded machine sometimes gives at 200 ms
+    heartbeat_ms: 500,
     command_timeout_ms: 3000,
     ...terminal,
   });

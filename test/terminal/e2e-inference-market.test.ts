@@ -35,7 +35,7 @@ interface RatesAnswer {
 
 test("bars, ticks and closed-bar events in server time; history still loading", async () => {
   const { deployment, fake } = await terminalDeployment({
-    heartbeat_ms: 200,
+    heartbeat_ms: 500, // no silence tested here: room for a stall of the fake EA's process
     command_timeout_ms: 5000,
   });
   const gtw = await startGateway(deployment.gtwConfigPath, deployment.gtwStateDir);
