@@ -4,7 +4,8 @@
  * with the operator token, watch a filled order appear in the orders table and in positions,
  * halt and resume trading through a confirmation, see the breaker engaged once the gateway is
  * killed, and log out (the old cookie is dead). With the strategy token the operator controls
- * are absent and the agent refuses them with 403 even when asked directly. The page must raise
+ * are absent and the agent refuses them with 403 even when asked directly, and a pending order
+ * the strategy places shows in the pending panel until it cancels it. The page must raise
  * no console error (a CSP violation is one) and fetch nothing from outside the agent.
  */
 import { afterEach, describe, expect, test } from "bun:test";
@@ -202,7 +203,7 @@ describe("dashboard in Chromium against the agents", () => {
   );
 
   test(
-    "strategy token: no operator controls on the page, and the agent refuses them with 403",
+    "strategy token: no operator controls on the page, the agent refuses them with 403, and a pending order comes and goes",
     async () => {
       const { setup, browser } = await startRig(cleanups);
       const { page, errors, refused } = await watchedPage(browser);
@@ -239,6 +240,38 @@ describe("dashboard in Chromium against the agents", () => {
         { status: 403, code: "FORBIDDEN_ROLE" },
         { status: 403, code: "FORBIDDEN_ROLE" },
       ]);
+      // A strategy's pending order, placed through the API: the panel lists it (from the
+      // pending-orders route, so without the stream's note), and drops it once cancelled
+      const eur = (await (
+        await fetch(`${setup.apiUrl}/v1/symbols/EURUSD`, { headers: bearer(setup.token) })
+      ).json()) as { symbol_info: { bid: number; digits: number } };
+      const placed = await fetch(`${setup.apiUrl}/v1/pending`, {
+        method: "POST",
+        headers: { "content-type": "application/json", ...bearer(setup.token) },
+        body: JSON.stringify({
+          client_order_id: "dash-pending-1",
+          type: "BUY_LIMIT",
+          symbol: "EURUSD",
+          volume: 0.1,
+          price: Number((eur.symbol_info.bid * 0.99).toFixed(eur.symbol_info.digits)),
+        }),
+      });
+      const answer = (await placed.json()) as { outcome: string; reply: { order: number } };
+      expect(answer.outcome).toBe("FILLED");
+      const pendingRow = `#pending-body tr[data-order="${answer.reply.order}"]`;
+      await page.waitForSelector(pendingRow, { timeout: WAIT_MS });
+      expect(await page.textContent(pendingRow)).toMatch(/EURUSDBUY_LIMIT0\.1.*GTC$/);
+      expect(await page.textContent("#pending-source")).toBe("");
+      await browser.screenshot(page, "strategy-pending-order");
+      const cancelled = await fetch(`${setup.apiUrl}/v1/pending/${answer.reply.order}/cancel`, {
+        method: "POST",
+        headers: { "content-type": "application/json", ...bearer(setup.token) },
+        body: "{}",
+      });
+      expect(((await cancelled.json()) as { outcome: string }).outcome).toBe("FILLED");
+      await page.waitForSelector(pendingRow, { state: "detached", timeout: WAIT_MS });
+      await expectText(page, "#pending-body", "No pending orders");
+
       const health = (await (
         await fetch(`${setup.apiUrl}/v1/health`, { headers: bearer(setup.token) })
       ).json()) as { gateways: { trading_state: string; breaker: { engaged: boolean } }[] };
