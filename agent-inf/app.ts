@@ -15,12 +15,12 @@ import {
   accountMetrics,
   collectLanes,
   createAgentMetrics,
+  laneObservers,
   orderMetrics,
   watchLane,
 } from "./api/agent-metrics.ts";
 import { findGateway, type InferenceConfig } from "./config.ts";
 import { loadHostKeys } from "./gateway/host-keys.ts";
-import { clockOffsetWatcher, gatewayWindow } from "./lane/clock-check.ts";
 import { createLane } from "./lane/create-lane.ts";
 import type { EquityCurve } from "./lane/equity-curve.ts";
 import { agentHealth, type Health } from "./lane/health.ts";
@@ -82,11 +82,10 @@ export function createInferenceApp(
   const epoch = clock.now().toString(36);
   let lanes: Lanes | undefined;
   const lanesNow = () => lanes?.byName.values() ?? [];
+  const heartbeatOf = (name: string) => lanes?.byName.get(name)?.heartbeat;
   lanes = new Lanes({
-    lanes: config.gateways.map((entry) => {
-      // The agent warns when the offset passes half the signature window (issue 18)
-      const watchClock = clockOffsetWatcher(entry.name, logger.child(entry.name));
-      return createLane({
+    lanes: config.gateways.map((entry) =>
+      createLane({
         config,
         entry,
         keys: keys.curve,
@@ -95,16 +94,9 @@ export function createInferenceApp(
         logger,
         epoch,
         remembered: store.remembered(entry.name),
-        onPing: (seconds) => {
-          metrics.heartbeatLatency.observe(seconds, { gateway: entry.name });
-          const heartbeat = lanes?.byName.get(entry.name)?.heartbeat;
-          const offset = heartbeat?.clockOffsetMs;
-          if (offset !== undefined) watchClock(offset, gatewayWindow(heartbeat?.lastResult));
-        },
-        onRoundTrip: (action, seconds) =>
-          metrics.gatewayLatency.observe(seconds, { gateway: entry.name, action }),
-      });
-    }),
+        ...laneObservers(metrics, entry.name, logger, () => heartbeatOf(entry.name)),
+      }),
+    ),
     defaultName: findGateway(config).name,
     store,
     clock,
@@ -120,19 +112,8 @@ export function createInferenceApp(
       lanes?.byName.get(gateway ?? lanes.defaultName)?.stream?.view.knownPositions.get(ticket)
         ?.symbol,
   });
-  const counted = orderMetrics(metrics);
   const orders: OrderService = new DescribedOrderService(
-    {
-      gateways: lanes,
-      clock,
-      logger: logger.child("orders"),
-      events: {
-        orderFinished(...finished) {
-          counted.orderFinished(...finished);
-          orderLog.orderFinished(...finished);
-        },
-      },
-    },
+    { gateways: lanes, clock, logger: logger.child("orders"), events: orderMetrics(metrics) },
     orderLog,
   );
 
@@ -148,9 +129,8 @@ export function createInferenceApp(
     logger,
     lane: (name) => lanes.lane(name),
     health: () => agentHealth(lanes.byName.values(), INFERENCE_VERSION, config.agent.name, crypto),
-    setTradingState: (state, reason, gateway, overrideRisk) =>
-      lanes.setTradingState(state, reason, gateway, overrideRisk),
-    setBreaker: (engaged, reason, gateway) => lanes.setBreaker(engaged, reason, gateway),
+    setTradingState: lanes.setTradingState.bind(lanes),
+    setBreaker: lanes.setBreaker.bind(lanes),
     async start() {
       lanes.start();
       logger.info("Agent started", {

@@ -4,10 +4,11 @@
  */
 
 import type { Clock } from "../../shared/clock.ts";
+import type { Logger } from "../../shared/log.ts";
 import { type Labels, Registry } from "../../shared/metrics/registry.ts";
-import type { AccountInfo } from "../../shared/protocol/index.ts";
+import type { AccountInfo, Action } from "../../shared/protocol/index.ts";
 import { tradingStateLevel } from "../../shared/trading-state.ts";
-import { gatewayWindow, offsetLimitMs } from "../lane/clock-check.ts";
+import { clockOffsetWatcher, gatewayWindow, offsetLimitMs } from "../lane/clock-check.ts";
 import type { Lane } from "../lane/lane.ts";
 import type { OrderEvents } from "../orders/order-service.ts";
 
@@ -212,6 +213,28 @@ export function watchLane(metrics: AgentMetrics, lane: Lane): void {
   metrics.breakerEngaged.set(0, gateway);
   metrics.heartbeatStatus.set(0, gateway);
   metrics.gatewayConnected.set(lane.client.connected ? 1 : 0, gateway);
+}
+
+/**
+ * What a lane reports as it goes: each PING's round trip (the heartbeat histogram, and the clock
+ * offset judged against the gateway's signature window, warned of past half of it: issue 18) and
+ * each gateway round trip by action. `heartbeat` is late-bound: the lane does not exist yet.
+ */
+export function laneObservers(
+  metrics: AgentMetrics,
+  gateway: string,
+  logger: Logger,
+  heartbeat: () => Lane["heartbeat"] | undefined,
+): { onPing(seconds: number): void; onRoundTrip(action: Action, seconds: number): void } {
+  const watchClock = clockOffsetWatcher(gateway, logger.child(gateway));
+  return {
+    onPing(seconds) {
+      metrics.heartbeatLatency.observe(seconds, { gateway });
+      const offset = heartbeat()?.clockOffsetMs;
+      if (offset !== undefined) watchClock(offset, gatewayWindow(heartbeat()?.lastResult));
+    },
+    onRoundTrip: (action, seconds) => metrics.gatewayLatency.observe(seconds, { gateway, action }),
+  };
 }
 
 /** Finished orders counted by action and outcome, with their latency and denial codes. */

@@ -176,12 +176,21 @@ function refusalOf(result: OrderResult): { code?: string; reason?: string } {
   }
 }
 
-/** The order service, telling the order log what each intent asked for. */
+/** The order service, telling the order log what each intent asked for and how it ended. */
 export class DescribedOrderService extends OrderService {
   readonly #log: OrderLog;
 
   constructor(options: OrderServiceOptions, log: OrderLog) {
-    super(options);
+    const events = options.events;
+    super({
+      ...options,
+      events: {
+        orderFinished(...finished) {
+          events?.orderFinished(...finished);
+          log.orderFinished(...finished);
+        },
+      },
+    });
     this.#log = log;
   }
 
