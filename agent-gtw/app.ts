@@ -39,6 +39,7 @@ import { watchOperatorRequests } from "./operator/requests.ts";
 import { loadSigningKeys } from "./operator/signing-keys.ts";
 import { simHandler } from "./operator/sim-market.ts";
 import { lockStateFolders } from "./operator/state-folders.ts";
+import { statusReport } from "./operator/status-report.ts";
 import { OrderExecutor } from "./orders/executor.ts";
 import { Journal, type JournalIo } from "./orders/journal.ts";
 import { Gateway } from "./server/gateway.ts";
@@ -199,6 +200,7 @@ function buildGatewayApp(
     signatureWindow: verifier.window,
     refusals,
   });
+  const gatewayNow = gateway;
   networkServer = new GatewayServer({
     endpoint: config.endpoint,
     publicKey: server.publicKey,
@@ -247,33 +249,24 @@ function buildGatewayApp(
   let lockLost = false;
   let started = false;
   const startedAt = clock.now();
-  const status = () => ({
-    pid: process.pid,
-    version: GATEWAY_VERSION,
-    gateway: config.gateway.name,
-    endpoint: net.endpoint,
-    started_at: startedAt,
-    updated_at: clock.now(),
-    trading_state: tradingState.state,
-    trading_state_reason: tradingState.reason,
-    effective_trading_state: gateway?.effectiveTradingState(),
-    mt5: backend.link(),
-    clients_connected: net.connectedClients,
-    clients_authorized: clientKeys.current.size,
-    journal: {
-      entries: journal.size,
-      unresolved: journal.unresolved().length,
-      failure: journal.failure?.message ?? null,
-      sequence: journal.sequence,
-      broker_tags: journal.brokerTags,
-      broker_check: executor.brokerCheckState(),
-    },
-    requests: gateway?.counters,
-    refusals: refusals.counts(),
-    streaming: streaming.stats(),
-    metrics: metricsEndpoint?.url ?? null,
-    crypto,
-  });
+  const status = () =>
+    statusReport({
+      config,
+      version: GATEWAY_VERSION,
+      startedAt,
+      clock,
+      net,
+      gateway: gatewayNow,
+      tradingState,
+      backend,
+      clientKeys,
+      journal,
+      executor,
+      refusals,
+      streaming,
+      metricsUrl: () => metricsEndpoint?.url,
+      crypto,
+    });
   /** Every second: the status file, and whether the state folders are still ours. */
   const tick = () => {
     writeStatus(config.state_dir, status(), logger);
