@@ -58,9 +58,9 @@ import {
 } from "./bench-e2e/wine-gateway.ts";
 import type { RunningGateway } from "./harness/agents.ts";
 import { createDeployment, type Deployment } from "./harness/deployment.ts";
+import { freePort } from "./harness/free-port.ts";
 import {
   bearer,
-  freePort,
   PERMISSIVE_RISK,
   runCli,
   startInference,

@@ -11,7 +11,7 @@ import { homedir, tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Subprocess } from "bun";
 import { createDeployment, type Deployment } from "../harness/deployment.ts";
-import { freePort } from "../harness/inference.ts";
+import { freePort } from "../harness/free-port.ts";
 import { startWineGateway, waitListening } from "../wine/wine-process.ts";
 import { spawned } from "./processes.ts";
 

@@ -65,8 +65,6 @@ export const PERMISSIVE_RISK = {
   max_drawdown_percent: null,
 } as const;
 
-export { freePort } from "./free-port.ts";
-
 /** Write `inf/agent-inf.yaml` for one gateway at `endpoint`, with permissive risk limits. */
 export function writeInferenceConfig(
   deployment: Deployment,

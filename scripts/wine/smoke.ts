@@ -29,8 +29,8 @@ import { compileExecutable, TARGETS } from "../build.ts";
 import { type RunningAgent, spawnAgent } from "../harness/agents.ts";
 import { createDeployment, type Deployment } from "../harness/deployment.ts";
 import { eventually } from "../harness/eventually.ts";
+import { freePort } from "../harness/free-port.ts";
 import {
-  freePort,
   type InferenceSetup,
   readHealth,
   runCli,

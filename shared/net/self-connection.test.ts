@@ -4,19 +4,13 @@
  */
 import { afterEach, describe, expect, test } from "bun:test";
 import net from "node:net";
+import { freePort } from "../../scripts/harness/free-port.ts";
 import { isSelfConnection } from "./socket-core.ts";
 
 const sockets: net.Socket[] = [];
 afterEach(() => {
   for (const socket of sockets.splice(0)) socket.destroy();
 });
-
-function freeLoopbackPort(): number {
-  const probe = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
-  const port = probe.port;
-  probe.stop(true);
-  return port;
-}
 
 function connected(options: net.NetConnectOpts): Promise<net.Socket> {
   return new Promise((resolve, reject) => {
@@ -36,7 +30,7 @@ const addresses = (socket: net.Socket) => ({
 
 describe("isSelfConnection", () => {
   test("a socket the kernel connected to itself", async () => {
-    const port = freeLoopbackPort();
+    const port = freePort();
     const socket = await connected({
       host: "127.0.0.1",
       port,

@@ -12,10 +12,10 @@ import {
 } from "../../scripts/harness/agents.ts";
 import { createDeployment, type Deployment } from "../../scripts/harness/deployment.ts";
 import { eventually } from "../../scripts/harness/eventually.ts";
+import { freePort } from "../../scripts/harness/free-port.ts";
 import {
   bearer,
   type CliResult,
-  freePort,
   type InferenceOptions,
   type InferenceSetup,
   readHealth,

@@ -22,7 +22,8 @@ import {
 } from "../../scripts/harness/agents.ts";
 import { createDeployment, type Deployment } from "../../scripts/harness/deployment.ts";
 import { eventually } from "../../scripts/harness/eventually.ts";
-import { freePort, runCli } from "../../scripts/harness/inference.ts";
+import { freePort } from "../../scripts/harness/free-port.ts";
+import { runCli } from "../../scripts/harness/inference.ts";
 import { systemClock } from "../../shared/clock.ts";
 import { generateGatewayKeys, generateInferenceKeys } from "../../shared/keys/keygen.ts";
 import { createLogger } from "../../shared/log.ts";

@@ -14,7 +14,7 @@ import {
   type FakeTerminal,
 } from "../../agent-gtw/backend/terminal/testing/fake-terminal.ts";
 import { eventually } from "../../scripts/harness/eventually.ts";
-import { freePort } from "../../scripts/harness/inference.ts";
+import { freePort } from "../../scripts/harness/free-port.ts";
 import { brokerOrderKey, hasCommentTag } from "../../shared/protocol/index.ts";
 import { type ApiClient, Cleanups, type Stack, startStack } from "./support.ts";
 

@@ -12,9 +12,9 @@ import {
   startGateway,
 } from "../../scripts/harness/agents.ts";
 import { createDeployment, type Deployment } from "../../scripts/harness/deployment.ts";
+import { freePort } from "../../scripts/harness/free-port.ts";
 import {
   bearer,
-  freePort,
   type InferenceOptions,
   type InferenceSetup,
   PERMISSIVE_RISK,

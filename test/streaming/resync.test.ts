@@ -7,7 +7,7 @@ import { afterEach, describe, expect, test } from "bun:test";
 import { startGateway } from "../../scripts/harness/agents.ts";
 import { createDeployment } from "../../scripts/harness/deployment.ts";
 import { eventually } from "../../scripts/harness/eventually.ts";
-import { freePort } from "../../scripts/harness/inference.ts";
+import { freePort } from "../../scripts/harness/free-port.ts";
 import type {
   Deal,
   Position,

@@ -10,7 +10,7 @@ import { chmodSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { createDeployment, type Deployment } from "../../../../scripts/harness/deployment.ts";
 import { eventually } from "../../../../scripts/harness/eventually.ts";
-import { freePort } from "../../../../scripts/harness/inference.ts";
+import { freePort } from "../../../../scripts/harness/free-port.ts";
 import { TestClock } from "../../../../shared/testing/test-clock.ts";
 import { BackendError, type BackendEvent, type OpenOrder } from "../../backend.ts";
 import type { SimBackendOptions } from "../../sim/options.ts";
